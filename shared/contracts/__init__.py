@@ -1,0 +1,39 @@
+"""Event contracts: one module per topic, each with TOPIC and EVENT_TYPES.
+
+A payload is validated against the model registered for its event type; a type the
+topic does not define is not ours to guess at, so it goes to the dead-letter topic.
+"""
+
+from __future__ import annotations
+
+import importlib
+from functools import cache
+from types import ModuleType
+
+from pydantic import BaseModel
+
+TOPIC_MODULES: dict[str, str] = {
+    "providers.v1": "shared.contracts.providers_v1",
+    "procurement.v1": "shared.contracts.procurement_v1",
+    "placements.v1": "shared.contracts.placements_v1",
+    "quality.v1": "shared.contracts.quality_v1",
+    "ehc.plans.v1": "shared.contracts.ehc_plans_v1",
+}
+TOPICS: tuple[str, ...] = tuple(TOPIC_MODULES)
+
+
+def dlq_topic(topic: str) -> str:
+    return f"{topic}.dlq"
+
+
+@cache
+def topic_module(topic: str) -> ModuleType:
+    if topic not in TOPIC_MODULES:
+        raise KeyError(f"unknown topic {topic!r}")
+    return importlib.import_module(TOPIC_MODULES[topic])
+
+
+def payload_model(topic: str, event_type: str) -> type[BaseModel] | None:
+    """The pydantic model of `event_type` on `topic`, or None if the topic lacks it."""
+    models: dict[str, type[BaseModel]] = topic_module(topic).EVENT_TYPES
+    return models.get(event_type)

@@ -1,0 +1,39 @@
+# The two commands of the README: `make up` and `make test`. Both bootstrap a virtual
+# environment from a fresh clone (Python 3.11+, make and git are all they need).
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3.12 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: up test lint bench clean help
+
+help:
+	@echo "make up     start the whole system (broker, Temporal, four services)"
+	@echo "make test   run the whole test suite"
+	@echo "make lint   ruff and mypy"
+	@echo "make bench  run the benchmarks and print their figures"
+
+$(STAMP): pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "send-dps needs Python 3.11 or newer")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
+	@touch $@
+
+up: $(STAMP)
+	$(BIN)/dps up
+
+test: $(STAMP)
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check shared dps tests bench
+	$(BIN)/mypy shared dps services
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .data .pytest_cache .mypy_cache .ruff_cache

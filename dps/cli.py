@@ -1,0 +1,243 @@
+"""The `dps` command: start the stack, run a service, migrate, issue tokens, replay."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+import time
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from dps.processes import StackError
+from dps.services import definition_of
+from shared.contracts.common import Role
+from shared.settings import SERVICES, CommonSettings, settings_for
+
+app = typer.Typer(help="send-dps: the DPS and placement contract platform.", no_args_is_help=True)
+
+
+class ServiceName(StrEnum):
+    provider_registry = "provider_registry"
+    procurement = "procurement"
+    placements = "placements"
+    monitoring = "monitoring"
+
+
+class RoleChoice(StrEnum):
+    all = "all"
+    api = "api"
+    consumer = "consumer"
+    relay = "relay"
+    worker = "worker"
+
+
+def fail(message: str, code: int = 2) -> None:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(code)
+
+
+def common_settings() -> CommonSettings:
+    try:
+        return CommonSettings()
+    except Exception as exc:
+        fail(f"bad configuration: {exc}")
+        raise
+
+
+@app.command()
+def up(
+    kafka: Annotated[
+        str | None, typer.Option(help="use this Kafka instead of starting Tansu")
+    ] = None,
+    temporal: Annotated[
+        str | None, typer.Option(help="use this Temporal instead of the dev server")
+    ] = None,
+    data_dir: Annotated[Path | None, typer.Option(help="where SQLite files and logs go")] = None,
+) -> None:
+    """Start the broker, Temporal and all four services; Ctrl-C stops everything."""
+    from dps.stack import Stack, StackPlan
+
+    settings = common_settings()
+    plan = StackPlan(
+        data_dir=(data_dir or settings.data_dir).resolve(), kafka=kafka, temporal=temporal
+    )
+    stack = Stack(plan)
+    typer.echo(f"starting send-dps (data in {plan.data_dir}, logs in {plan.log_dir}) ...")
+    try:
+        stack.start()
+    except StackError as exc:
+        stack.stop()
+        fail(str(exc))
+    print_welcome(plan, settings)
+    supervise(stack)
+
+
+def print_welcome(plan: object, settings: CommonSettings) -> None:
+    from dps.stack import StackPlan
+    from shared.auth import issue_token
+
+    assert isinstance(plan, StackPlan)
+    typer.secho("send-dps is up.", fg=typer.colors.GREEN, bold=True)
+    for name in SERVICES:
+        base = f"http://127.0.0.1:{plan.service_ports[name]}"
+        typer.echo(f"  {name:<18} {base}  (API docs {base}/docs, metrics {base}/metrics)")
+    typer.echo(f"  {'kafka':<18} {plan.kafka_bootstrap}")
+    typer.echo(f"  {'temporal':<18} {plan.temporal_address}")
+    if plan.temporal is None and not plan.headless_temporal:
+        typer.echo(f"  {'temporal ui':<18} http://127.0.0.1:{plan.temporal_ui_port}")
+    token = issue_token(settings.signing_secret(), Role.ADMIN)
+    typer.echo("\nA development token (role admin; `dps token --role ROLE` for others):")
+    typer.echo(f"  export TOKEN={token}")
+    typer.echo('  curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8001/providers/ID')
+    typer.echo("\nCtrl-C (or `dps down`) stops everything.")
+
+
+def supervise(stack: object) -> None:
+    from dps.stack import Stack
+
+    assert isinstance(stack, Stack)
+    stopping = False
+
+    def request_stop(_signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    while not stopping:
+        failed = stack.failed()
+        if failed:
+            for managed in failed:
+                typer.secho(
+                    f"{managed.name} stopped unexpectedly:\n{managed.tail()}", fg="red", err=True
+                )
+            break
+        time.sleep(0.5)
+    typer.echo("stopping ...")
+    stack.stop()
+    typer.echo("stopped.")
+
+
+@app.command()
+def down() -> None:
+    """Stop a stack started by `dps up` in another terminal."""
+    from dps.stack import stop_recorded_stack
+
+    stopped = stop_recorded_stack(common_settings())
+    typer.echo("stopped." if stopped else "no running stack found.")
+
+
+@app.command()
+def service(
+    name: ServiceName,
+    role: Annotated[
+        list[RoleChoice] | None, typer.Option(help="run only these parts (repeatable)")
+    ] = None,
+) -> None:
+    """Run one service as one process (what a container runs)."""
+    from shared.runtime import ALL_ROLES, ProcessRole, StartupError, run_service
+
+    chosen = [r.value for r in role or [RoleChoice.all]]
+    roles = ALL_ROLES if "all" in chosen else frozenset(ProcessRole(r) for r in chosen)
+    try:
+        settings = settings_for(name.value)
+    except Exception as exc:
+        fail(f"bad configuration: {exc}")
+        return
+    try:
+        run_service(definition_of(name.value), settings, roles)
+    except StartupError as exc:
+        fail(str(exc))
+    except KeyboardInterrupt:
+        pass
+
+
+@app.command()
+def migrate(
+    name: Annotated[ServiceName | None, typer.Argument(help="one service; all if omitted")] = None,
+) -> None:
+    """Apply database migrations (services also apply them when they start)."""
+    from shared.db import Database
+
+    for service_name in [name.value] if name else SERVICES:
+        settings = settings_for(service_name)
+        db = Database(settings.effective_database_url())
+        from shared.db import migrate as run_migrations
+
+        run_migrations(db.url, definition_of(service_name).migrations_dir)
+        typer.echo(f"{service_name}: migrated")
+
+
+@app.command()
+def token(
+    role: Annotated[Role, typer.Option(help="the role the token carries")],
+    provider_id: Annotated[
+        str | None, typer.Option(help="for role provider: its provider id")
+    ] = None,
+    subject: Annotated[str | None, typer.Option(help="who the token names")] = None,
+) -> None:
+    """Print a development bearer token signed with the local secret."""
+    from shared.auth import issue_token
+
+    try:
+        typer.echo(
+            issue_token(
+                common_settings().signing_secret(), role, subject=subject, provider_id=provider_id
+            )
+        )
+    except ValueError as exc:
+        fail(str(exc))
+
+
+@app.command()
+def replay(
+    name: ServiceName,
+    since: Annotated[datetime, typer.Option(help="re-publish events created since (UTC)")],
+) -> None:
+    """Re-publish a service's kept outbox events (after a broker lost them)."""
+    from shared.db import Database
+    from shared.outbox import replay as mark_for_replay
+
+    db = Database(settings_for(name.value).effective_database_url())
+    count = asyncio.run(mark_for_replay(db, since if since.tzinfo else since.replace(tzinfo=UTC)))
+    typer.echo(f"{name.value}: {count} events queued; the running service's relay publishes them")
+
+
+@app.command(hidden=True)
+def makemigration(name: ServiceName, message: Annotated[str, typer.Option("-m")]) -> None:
+    """Developers: autogenerate the next Alembic revision of a service from its models."""
+    import tempfile
+
+    from alembic import command
+    from alembic.config import Config
+
+    from shared.db import migrate as run_migrations
+    from shared.db import sync_url
+
+    migrations_dir = definition_of(name.value).migrations_dir
+    with tempfile.TemporaryDirectory() as scratch:
+        url = f"sqlite:///{scratch}/scratch.db"
+        run_migrations(url, migrations_dir)
+        # Infrastructure tables are created by shared.migrations, never autogenerated.
+        from sqlalchemy import create_engine
+
+        from shared.infra_models import infra_registry
+
+        infra_registry.metadata.create_all(create_engine(url))
+        config = Config()
+        config.set_main_option("script_location", str(migrations_dir))
+        config.set_main_option("sqlalchemy.url", sync_url(url))
+        command.revision(config, message=message, autogenerate=True)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    sys.exit(app())

@@ -1,0 +1,160 @@
+"""`dps up`: the whole embedded stack as separate supervised processes.
+
+Tansu (Kafka protocol, in memory), the Temporal dev server (SQLite file) and the four
+services, each its own process with its own SQLite database under the data directory.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dps import processes
+from dps.processes import Managed, StackError
+from shared.settings import SERVICE_PORTS, SERVICES, CommonSettings
+
+
+@dataclass
+class StackPlan:
+    data_dir: Path
+    kafka: str | None = None  # external bootstrap; None starts Tansu
+    temporal: str | None = None  # external address; None starts the dev server
+    kafka_port: int = 9092
+    temporal_port: int = 7233
+    temporal_ui_port: int = 8233
+    service_ports: dict[str, int] = field(default_factory=lambda: dict(SERVICE_PORTS))
+    headless_temporal: bool = False
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def kafka_bootstrap(self) -> str:
+        return self.kafka or f"127.0.0.1:{self.kafka_port}"
+
+    @property
+    def temporal_address(self) -> str:
+        return self.temporal or f"127.0.0.1:{self.temporal_port}"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.data_dir / "logs"
+
+    def service_env(self, name: str) -> dict[str, str]:
+        return {
+            "DPS_DATA_DIR": str(self.data_dir),
+            "DPS_KAFKA_BOOTSTRAP": self.kafka_bootstrap,
+            "DPS_TEMPORAL_ADDRESS": self.temporal_address,
+            "DPS_HTTP_PORT": str(self.service_ports[name]),
+            **self.extra_env,
+        }
+
+
+class Stack:
+    """Starts, watches and stops the processes of one embedded stack."""
+
+    def __init__(self, plan: StackPlan) -> None:
+        self.plan = plan
+        self.broker: Managed | None = None
+        self.temporal: Managed | None = None
+        self.services: dict[str, Managed] = {}
+
+    @property
+    def all(self) -> list[Managed]:
+        infra = [m for m in (self.broker, self.temporal) if m is not None]
+        return [*infra, *self.services.values()]
+
+    def check_ports(self) -> None:
+        wanted = dict(self.plan.service_ports)
+        if self.plan.kafka is None:
+            wanted["kafka"] = self.plan.kafka_port
+        if self.plan.temporal is None:
+            wanted["temporal"] = self.plan.temporal_port
+            if not self.plan.headless_temporal:
+                wanted["temporal ui"] = self.plan.temporal_ui_port
+        for name, port in wanted.items():
+            if processes.port_open("127.0.0.1", port):
+                raise StackError(
+                    f"port {port} (for {name}) is already in use: stop what uses it "
+                    f"(`dps down` if it is an earlier stack) or choose another port"
+                )
+
+    def start_infrastructure(self) -> None:
+        plan = self.plan
+        plan.data_dir.mkdir(parents=True, exist_ok=True)
+        if plan.kafka is None:
+            self.broker = processes.tansu(plan.kafka_port, plan.log_dir)
+            self.broker.start()
+            processes.wait_for_port(self.broker, plan.kafka_port, timeout=20)
+        if plan.temporal is None:
+            make = processes.temporal_server if plan.headless_temporal else processes.temporal_ui
+            self.temporal = make(
+                plan.temporal_port,
+                plan.temporal_ui_port,
+                plan.data_dir / "temporal.db",
+                plan.log_dir,
+            )
+            self.temporal.start()
+            processes.wait_for_port(self.temporal, plan.temporal_port, timeout=60)
+
+    def start_service(self, name: str, roles: str = "all") -> Managed:
+        managed = processes.service(name, self.plan.service_env(name), self.plan.log_dir, roles)
+        managed.start()
+        self.services[name] = managed
+        return managed
+
+    def wait_ready(self, name: str, timeout: float = 90) -> None:
+        port = self.plan.service_ports[name]
+        processes.wait_for_ready(self.services[name], f"http://127.0.0.1:{port}/readyz", timeout)
+
+    def start(self) -> None:
+        self.check_ports()
+        self.start_infrastructure()
+        for name in SERVICES:
+            self.start_service(name)
+        for name in SERVICES:
+            self.wait_ready(name)
+        self.write_pidfile()
+
+    def stop(self) -> None:
+        for managed in reversed(self.all):
+            managed.stop()
+        self.pidfile.unlink(missing_ok=True)
+
+    @property
+    def pidfile(self) -> Path:
+        return self.plan.data_dir / "stack.json"
+
+    def write_pidfile(self) -> None:
+        pids = {m.name: m.process.pid for m in self.all if m.process is not None}
+        self.pidfile.write_text(json.dumps({"supervisor": os.getpid(), "processes": pids}))
+
+    def failed(self) -> list[Managed]:
+        return [m for m in self.all if not m.running]
+
+
+def stop_recorded_stack(settings: CommonSettings) -> list[str]:
+    """`dps down`: ask the supervisor of a running stack to stop everything."""
+    pidfile = settings.data_dir / "stack.json"
+    if not pidfile.exists():
+        return []
+    recorded = json.loads(pidfile.read_text())
+    stopped = []
+    try:
+        os.kill(recorded["supervisor"], signal.SIGTERM)
+        stopped.append("supervisor")
+    except ProcessLookupError:
+        # The supervisor died without cleaning up: stop its children ourselves.
+        for name, pid in recorded["processes"].items():
+            try:
+                os.killpg(pid, signal.SIGTERM)
+                stopped.append(name)
+            except ProcessLookupError:
+                pass
+        pidfile.unlink(missing_ok=True)
+    deadline = time.monotonic() + 20
+    while pidfile.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return stopped

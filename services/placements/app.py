@@ -1,0 +1,21 @@
+"""Wiring of placements: what it publishes, consumes, serves and runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from services.placements import activities, api, handlers, workflows
+from shared.contracts import placements_v1
+from shared.runtime import ServiceDefinition
+
+definition = ServiceDefinition(
+    name="placements",
+    title="send-dps placements",
+    description="From a child's EHC plan to a managed placement contract.",
+    migrations_dir=Path(__file__).parent / "migrations",
+    publishes=[placements_v1.TOPIC],
+    routers=[api.router],
+    subscriptions=handlers.subscriptions,
+    workflows=workflows.WORKFLOWS,
+    activities=activities.activities,
+)

@@ -1,0 +1,5 @@
+"""Temporal workflows of placements."""
+
+from __future__ import annotations
+
+WORKFLOWS: list[type] = []

@@ -1,0 +1,21 @@
+"""Wiring of procurement: what it publishes, consumes, serves and runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from services.procurement import activities, api, handlers, workflows
+from shared.contracts import procurement_v1
+from shared.runtime import ServiceDefinition
+
+definition = ServiceDefinition(
+    name="procurement",
+    title="send-dps procurement",
+    description="The Dynamic Purchasing System and its call-off competitions.",
+    migrations_dir=Path(__file__).parent / "migrations",
+    publishes=[procurement_v1.TOPIC],
+    routers=[api.router],
+    subscriptions=handlers.subscriptions,
+    workflows=workflows.WORKFLOWS,
+    activities=activities.activities,
+)

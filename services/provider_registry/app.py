@@ -1,0 +1,21 @@
+"""Wiring of the provider register: what it publishes, consumes, serves and runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from services.provider_registry import activities, api, handlers, workflows
+from shared.contracts import providers_v1
+from shared.runtime import ServiceDefinition
+
+definition = ServiceDefinition(
+    name="provider_registry",
+    title="send-dps provider register",
+    description="The council's record of every NMISS school it may place with.",
+    migrations_dir=Path(__file__).parent / "migrations",
+    publishes=[providers_v1.TOPIC],
+    routers=[api.router],
+    subscriptions=handlers.subscriptions,
+    workflows=workflows.WORKFLOWS,
+    activities=activities.activities,
+)

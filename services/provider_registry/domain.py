@@ -1,0 +1,873 @@
+"""Provider register rules: pure functions and immutable records, no I/O, no clock.
+
+Callers pass ``today`` / ``now``. Validation names the field and the rule
+(:class:`DomainError`, from ``shared.errors``) so the API can answer 422 with both; a
+whole draft is checked at once and every error is reported (:class:`ProviderInvalid`, a
+``RulesBroken``). An illegal move on a state machine raises :class:`IllegalTransition`
+(a ``Conflict``: the API's 409).
+
+Distances are great-circle (haversine) kilometres on WGS84 latitude/longitude, mean
+Earth radius 6371.0088 km. Within Great Britain this agrees with Euclidean distance on
+British National Grid eastings/northings to within about 0.1 %.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, fields, replace
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+
+from shared.contracts.common import Attendance, NeedType
+from shared.contracts.providers_v1 import (
+    DocumentKind,
+    DocumentSummary,
+    GenderIntake,
+    InspectionSummary,
+    Location,
+    OfstedJudgement,
+    ProviderDocumentExpiring,
+    ProviderInspectionRecorded,
+    ProviderRegistered,
+    ProviderSnapshot,
+    ProviderStatus,
+    ProviderStatusChanged,
+    ProviderType,
+    ProviderUpdated,
+    ReportCardArea,
+    ReportCardGrade,
+)
+from shared.errors import Conflict, DomainError, RulesBroken
+
+# --- errors ---------------------------------------------------------------------------
+# DomainError (422, names field and rule) comes from shared.errors so that every
+# service's API answers alike; it is re-exported here for callers of this module.
+
+
+class ProviderInvalid(RulesBroken):
+    """Every rule a draft (or inspection, or search) breaks, not only the first (422)."""
+
+
+class IllegalTransition(Conflict):
+    """A state machine was asked for a move it does not allow (409).
+
+    ``field`` names the state (e.g. ``"status"``); ``current``/``requested`` the move.
+    """
+
+    def __init__(self, field: str, current: str, requested: str) -> None:
+        self.current = str(current)
+        self.requested = str(requested)
+        super().__init__(field, f"cannot go from {self.current!r} to {self.requested!r}")
+
+
+# --- postcodes and places -------------------------------------------------------------
+
+# Royal Mail outward-code shapes: A9, A99, AA9, AA99, A9A, AA9A; inward code 9AA.
+_OUTWARD = (
+    r"(?:[A-PR-UWYZ](?:[0-9][0-9]?|[A-HK-Y][0-9][0-9]?|[0-9][A-HJKPSTUW]"
+    r"|[A-HK-Y][0-9][ABEHMNPRV-Y]))"
+)
+_INWARD = r"(?:[0-9][ABD-HJLNP-UW-Z]{2})"
+_POSTCODE_RE = re.compile(rf"^(?P<outward>{_OUTWARD}|GIR)(?P<inward>{_INWARD})$")
+_DISTRICT_RE = re.compile(rf"^{_OUTWARD}$")
+
+POSTCODE_RULE = "must be a UK postcode, e.g. ME14 1XX"
+
+
+def _compact(text: str) -> str:
+    return "".join(text.split()).upper()
+
+
+def normalise_postcode(raw: str) -> str | None:
+    """``"me141xx"`` -> ``"ME14 1XX"``; None when it is not a UK postcode."""
+    match = _POSTCODE_RE.match(_compact(raw))
+    if match is None:
+        return None
+    return f"{match['outward']} {match['inward']}"
+
+
+def postcode_district(postcode_or_district: str) -> str | None:
+    """Outward code (district) of a full postcode or of a district: ``"ME14"``."""
+    compact = _compact(postcode_or_district)
+    full = _POSTCODE_RE.match(compact)
+    if full is not None:
+        return full["outward"]
+    return compact if _DISTRICT_RE.match(compact) else None
+
+
+@dataclass(frozen=True, slots=True)
+class Point:
+    """A place as WGS84 latitude/longitude in decimal degrees."""
+
+    latitude: float
+    longitude: float
+
+
+EARTH_RADIUS_KM = 6371.0088  # IUGG mean radius
+
+
+def distance_km(a: Point, b: Point) -> float:
+    """Great-circle (haversine) distance in kilometres."""
+    lat1, lat2 = math.radians(a.latitude), math.radians(b.latitude)
+    dlat = lat2 - lat1
+    dlon = math.radians(b.longitude - a.longitude)
+    h = math.sin(dlat / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin(dlon / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
+
+
+# A generous box round the UK (Scilly to Shetland, Fermanagh to Lowestoft): catches
+# swapped or zeroed coordinates.
+UK_LATITUDE = (49.0, 61.0)
+UK_LONGITUDE = (-9.0, 2.0)
+
+
+# --- provider records -----------------------------------------------------------------
+
+URN_RANGE = (100000, 999999)
+AGE_RANGE = (0, 25)  # CYP with an EHC plan: to 25
+REQUIRED_DOCUMENTS = frozenset(DocumentKind)
+DOCUMENT_WARNING_DAYS = 30
+
+_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_PHONE_CHARS_RE = re.compile(r"^\+?[0-9 ()\-]+$")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Contact:
+    """A person the council deals with at the provider."""
+
+    name: str
+    role: str = ""  # e.g. "headteacher", "admissions", "finance"
+    email: str | None = None
+    phone: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ComplianceDocument:
+    """A compliance document; ``expires_on`` is the last day it is valid."""
+
+    kind: DocumentKind
+    expires_on: date
+    reference: str | None = None  # document store key or file name
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProviderDraft:
+    """The facts about a provider as submitted. Check with :func:`validate_draft`;
+    :func:`clean_draft` returns the normalised copy the register keeps."""
+
+    urn: int
+    name: str
+    proprietor: str
+    provider_type: ProviderType
+    address: str
+    postcode: str
+    latitude: float | None = None
+    longitude: float | None = None
+    age_low: int
+    age_high: int
+    gender_intake: GenderIntake = GenderIntake.MIXED
+    attendance: frozenset[Attendance]
+    capacity: int
+    places_in_use: int = 0
+    need_types: frozenset[NeedType]
+    contacts: tuple[Contact, ...] = ()
+    documents: tuple[ComplianceDocument, ...] = ()
+    section_41_approved: bool = False
+    local_authority_code: str | None = None
+    local_authority_name: str | None = None
+
+    @property
+    def location(self) -> Point | None:
+        if self.latitude is None or self.longitude is None:
+            return None
+        return Point(self.latitude, self.longitude)
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_urn(urn: int) -> list[DomainError]:
+    low, high = URN_RANGE
+    if _is_int(urn) and low <= urn <= high:
+        return []
+    return [DomainError("urn", "must be 6 digits, 100000-999999")]
+
+
+def _check_text(name: str, value: str, max_length: int = 200) -> list[DomainError]:
+    if not isinstance(value, str) or not value.strip():
+        return [DomainError(name, "must not be blank")]
+    if len(value.strip()) > max_length:
+        return [DomainError(name, f"must be at most {max_length} characters")]
+    return []
+
+
+def _check_ages(low: int, high: int) -> list[DomainError]:
+    lowest, highest = AGE_RANGE
+    errors = [
+        DomainError(name, f"must be a whole number of years, {lowest}-{highest}")
+        for name, age in (("age_low", low), ("age_high", high))
+        if not (_is_int(age) and lowest <= age <= highest)
+    ]
+    if not errors and low > high:
+        errors.append(DomainError("age_high", "must not be below age_low"))
+    return errors
+
+
+def _check_places(capacity: int, in_use: int) -> list[DomainError]:
+    errors: list[DomainError] = []
+    if not (_is_int(capacity) and capacity >= 0):
+        errors.append(DomainError("capacity", "must be a whole number, 0 or more"))
+    if not (_is_int(in_use) and in_use >= 0):
+        errors.append(DomainError("places_in_use", "must be a whole number, 0 or more"))
+    if not errors and in_use > capacity:
+        errors.append(DomainError("places_in_use", "must not exceed capacity"))
+    return errors
+
+
+def _check_location(latitude: float | None, longitude: float | None) -> list[DomainError]:
+    if latitude is None and longitude is None:
+        return []
+    if latitude is None or longitude is None:
+        missing = "latitude" if latitude is None else "longitude"
+        return [DomainError(missing, "must be given with the other coordinate")]
+    errors = []
+    if not UK_LATITUDE[0] <= latitude <= UK_LATITUDE[1]:
+        errors.append(DomainError("latitude", "must be within the UK, 49.0 to 61.0"))
+    if not UK_LONGITUDE[0] <= longitude <= UK_LONGITUDE[1]:
+        errors.append(DomainError("longitude", "must be within the UK, -9.0 to 2.0"))
+    return errors
+
+
+def _check_contact(index: int, contact: Contact) -> list[DomainError]:
+    prefix = f"contacts[{index}]"
+    errors = _check_text(f"{prefix}.name", contact.name)
+    if contact.email is not None and not _EMAIL_RE.match(contact.email):
+        errors.append(DomainError(f"{prefix}.email", "must be an email address"))
+    if contact.phone is not None and not _is_phone(contact.phone):
+        errors.append(DomainError(f"{prefix}.phone", "must be a phone number of 10-13 digits"))
+    return errors
+
+
+def _is_phone(phone: str) -> bool:
+    digits = sum(character.isdigit() for character in phone)
+    return bool(_PHONE_CHARS_RE.match(phone)) and 10 <= digits <= 13
+
+
+def validate_draft(draft: ProviderDraft) -> list[DomainError]:
+    """Every rule the draft breaks (empty list: the draft is valid)."""
+    errors = _check_urn(draft.urn)
+    errors += _check_text("name", draft.name)
+    errors += _check_text("proprietor", draft.proprietor)
+    errors += _check_text("address", draft.address, max_length=500)
+    if normalise_postcode(draft.postcode) is None:
+        errors.append(DomainError("postcode", POSTCODE_RULE))
+    errors += _check_location(draft.latitude, draft.longitude)
+    errors += _check_ages(draft.age_low, draft.age_high)
+    if not draft.attendance:
+        errors.append(DomainError("attendance", "must offer day and/or residential places"))
+    errors += _check_places(draft.capacity, draft.places_in_use)
+    if not draft.need_types:
+        errors.append(DomainError("need_types", "must name at least one need type"))
+    for index, contact in enumerate(draft.contacts):
+        errors += _check_contact(index, contact)
+    return errors
+
+
+def clean_draft(draft: ProviderDraft) -> ProviderDraft:
+    """The normalised draft (postcode formatted, text trimmed); raises ProviderInvalid."""
+    errors = validate_draft(draft)
+    if errors:
+        raise ProviderInvalid(errors)
+    return replace(
+        draft,
+        name=draft.name.strip(),
+        proprietor=draft.proprietor.strip(),
+        address=draft.address.strip(),
+        postcode=normalise_postcode(draft.postcode) or draft.postcode,
+    )
+
+
+# --- inspections ----------------------------------------------------------------------
+
+JUDGEMENT_RANK: Mapping[OfstedJudgement, int] = {
+    OfstedJudgement.OUTSTANDING: 1,
+    OfstedJudgement.GOOD: 2,
+    OfstedJudgement.REQUIRES_IMPROVEMENT: 3,
+    OfstedJudgement.INADEQUATE: 4,
+}
+REPORT_CARD_RANK: Mapping[ReportCardGrade, int] = {
+    grade: rank for rank, grade in enumerate(ReportCardGrade, start=1)
+}
+# A report card's weakest area, read on the four-point scale.
+_REPORT_CARD_EQUIVALENT: Mapping[ReportCardGrade, OfstedJudgement] = {
+    ReportCardGrade.EXCEPTIONAL: OfstedJudgement.OUTSTANDING,
+    ReportCardGrade.STRONG_STANDARD: OfstedJudgement.GOOD,
+    ReportCardGrade.EXPECTED_STANDARD: OfstedJudgement.GOOD,
+    ReportCardGrade.NEEDS_ATTENTION: OfstedJudgement.REQUIRES_IMPROVEMENT,
+    ReportCardGrade.URGENT_IMPROVEMENT: OfstedJudgement.INADEQUATE,
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Inspection:
+    """One inspection in any framework: the four-point judgement (``overall``), a
+    report card (grade per area), and/or Independent School Standards met/not met."""
+
+    inspected_on: date
+    overall: OfstedJudgement | None = None
+    report_card: Mapping[ReportCardArea, ReportCardGrade] = field(default_factory=dict)
+    safeguarding_met: bool | None = None
+    standards_met: bool | None = None
+
+
+def judgement_rank(judgement: OfstedJudgement) -> int:
+    """Ofsted's grade number: 1 outstanding ... 4 inadequate (lower is better)."""
+    return JUDGEMENT_RANK[judgement]
+
+
+def _worse(a: OfstedJudgement, b: OfstedJudgement) -> OfstedJudgement:
+    return a if judgement_rank(a) >= judgement_rank(b) else b
+
+
+def equivalent_judgement(inspection: Inspection) -> OfstedJudgement | None:
+    """The inspection read on the four-point scale, or None when it grades nothing.
+
+    A report card counts as its weakest area. Safeguarding not met counts as
+    inadequate; Independent School Standards not met caps at requires improvement.
+    """
+    judgement = inspection.overall
+    if judgement is None and inspection.report_card:
+        weakest = max(inspection.report_card.values(), key=REPORT_CARD_RANK.__getitem__)
+        judgement = _REPORT_CARD_EQUIVALENT[weakest]
+    if inspection.standards_met is False:
+        cap = OfstedJudgement.REQUIRES_IMPROVEMENT
+        judgement = cap if judgement is None else _worse(judgement, cap)
+    if inspection.safeguarding_met is False:
+        judgement = OfstedJudgement.INADEQUATE
+    return judgement
+
+
+def meets_minimum(inspection: Inspection | None, minimum: OfstedJudgement) -> bool:
+    """True when the inspection is at least ``minimum``; ungraded never qualifies."""
+    if inspection is None:
+        return False
+    judgement = equivalent_judgement(inspection)
+    return judgement is not None and judgement_rank(judgement) <= judgement_rank(minimum)
+
+
+def _fell(previous: bool | None, new: bool | None) -> bool:
+    return previous is True and new is False
+
+
+def is_decline(previous: Inspection | None, new: Inspection) -> bool:
+    """True when ``new`` is worse than ``previous``: a lower four-point equivalent, a
+    report card area graded lower, or standards/safeguarding going from met to not met."""
+    if previous is None:
+        return False
+    before, after = equivalent_judgement(previous), equivalent_judgement(new)
+    if before is not None and after is not None and judgement_rank(after) > judgement_rank(before):
+        return True
+    if _fell(previous.standards_met, new.standards_met):
+        return True
+    if _fell(previous.safeguarding_met, new.safeguarding_met):
+        return True
+    shared_areas = previous.report_card.keys() & new.report_card.keys()
+    return any(
+        REPORT_CARD_RANK[new.report_card[area]] > REPORT_CARD_RANK[previous.report_card[area]]
+        for area in shared_areas
+    )
+
+
+def validate_inspection(inspection: Inspection, today: date) -> list[DomainError]:
+    """An inspection must be dated today or earlier and record at least one outcome."""
+    errors = []
+    if inspection.inspected_on > today:
+        errors.append(DomainError("inspected_on", "must not be in the future"))
+    has_outcome = (
+        inspection.overall is not None
+        or bool(inspection.report_card)
+        or inspection.standards_met is not None
+        or inspection.safeguarding_met is not None
+    )
+    if not has_outcome:
+        errors.append(
+            DomainError("inspection", "must record a judgement, report card or standards")
+        )
+    return errors
+
+
+# --- the provider and its status machine ----------------------------------------------
+
+ALLOWED_TRANSITIONS: Mapping[ProviderStatus, frozenset[ProviderStatus]] = {
+    ProviderStatus.REGISTERED: frozenset({ProviderStatus.ACTIVE, ProviderStatus.REMOVED}),
+    ProviderStatus.ACTIVE: frozenset({ProviderStatus.SUSPENDED}),
+    ProviderStatus.SUSPENDED: frozenset({ProviderStatus.ACTIVE, ProviderStatus.REMOVED}),
+    ProviderStatus.REMOVED: frozenset(),  # final
+}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Provider:
+    """A provider on the register: its validated details plus status and latest
+    inspection (the full history is kept by the caller)."""
+
+    provider_id: str
+    details: ProviderDraft
+    status: ProviderStatus = ProviderStatus.REGISTERED
+    latest_inspection: Inspection | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StatusChange:
+    """Audit record of one status move: who, when, why."""
+
+    provider_id: str
+    previous_status: ProviderStatus
+    status: ProviderStatus
+    changed_by: str
+    changed_at: datetime
+    reason: str
+    recommendation_id: str | None = None
+
+
+def register_provider(provider_id: str, draft: ProviderDraft) -> Provider:
+    """A new provider in status ``registered``; raises ProviderInvalid."""
+    return Provider(provider_id=provider_id, details=clean_draft(draft))
+
+
+def update_details(provider: Provider, draft: ProviderDraft) -> tuple[Provider, list[str]]:
+    """Replace the details; returns the provider and the names of fields that changed.
+
+    A removed provider is final and cannot be edited (IllegalTransition).
+    """
+    if provider.status is ProviderStatus.REMOVED:
+        raise IllegalTransition("status", provider.status, "details updated")
+    cleaned = clean_draft(draft)
+    changed = [
+        item.name
+        for item in fields(ProviderDraft)
+        if getattr(provider.details, item.name) != getattr(cleaned, item.name)
+    ]
+    return replace(provider, details=cleaned), changed
+
+
+def can_change_status(current: ProviderStatus, requested: ProviderStatus) -> bool:
+    return requested in ALLOWED_TRANSITIONS[current]
+
+
+def _check_actor(by: str, at: datetime, reason: str) -> None:
+    if not by.strip():
+        raise DomainError("changed_by", "must name who made the change")
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise DomainError("changed_at", "must be timezone-aware")
+    if not reason.strip():
+        raise DomainError("reason", "must say why")
+
+
+def change_status(
+    provider: Provider,
+    status: ProviderStatus,
+    *,
+    by: str,
+    at: datetime,
+    reason: str,
+    recommendation_id: str | None = None,
+) -> tuple[Provider, StatusChange]:
+    """Move the provider to ``status``; raises IllegalTransition or DomainError."""
+    if not can_change_status(provider.status, status):
+        raise IllegalTransition("status", provider.status, status)
+    _check_actor(by, at, reason)
+    change = StatusChange(
+        provider_id=provider.provider_id,
+        previous_status=provider.status,
+        status=status,
+        changed_by=by.strip(),
+        changed_at=at,
+        reason=reason.strip(),
+        recommendation_id=recommendation_id,
+    )
+    return replace(provider, status=status), change
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InspectionRecorded:
+    """Outcome of recording an inspection against the provider's latest one."""
+
+    previous: Inspection | None
+    new: Inspection
+    declined: bool
+    is_latest: bool  # False when an older inspection is back-filled
+
+
+def record_inspection(
+    provider: Provider, inspection: Inspection, today: date
+) -> tuple[Provider, InspectionRecorded]:
+    """Record an inspection; raises ProviderInvalid for a future or empty one.
+
+    An inspection older than the latest is history only: it neither replaces the
+    latest nor counts as a decline.
+    """
+    errors = validate_inspection(inspection, today)
+    if errors:
+        raise ProviderInvalid(errors)
+    previous = provider.latest_inspection
+    is_latest = previous is None or inspection.inspected_on >= previous.inspected_on
+    outcome = InspectionRecorded(
+        previous=previous,
+        new=inspection,
+        declined=is_latest and is_decline(previous, inspection),
+        is_latest=is_latest,
+    )
+    if is_latest:
+        provider = replace(provider, latest_inspection=inspection)
+    return provider, outcome
+
+
+# --- compliance documents -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentCheck:
+    """Current documents (latest per kind) sorted into expired / expiring soon, and
+    required kinds with no document at all."""
+
+    expired: tuple[ComplianceDocument, ...]
+    expiring_soon: tuple[ComplianceDocument, ...]
+    missing: frozenset[DocumentKind]
+
+    @property
+    def all_valid(self) -> bool:
+        """Every required kind present and none expired (expiring soon is still valid)."""
+        return not self.expired and not self.missing
+
+
+def current_documents(documents: Iterable[ComplianceDocument]) -> list[ComplianceDocument]:
+    """The document of each kind with the latest expiry; a renewal supersedes the old."""
+    latest: dict[DocumentKind, ComplianceDocument] = {}
+    for document in documents:
+        held = latest.get(document.kind)
+        if held is None or document.expires_on > held.expires_on:
+            latest[document.kind] = document
+    return sorted(latest.values(), key=lambda document: (document.expires_on, document.kind))
+
+
+def check_documents(
+    documents: Iterable[ComplianceDocument],
+    today: date,
+    warning_days: int = DOCUMENT_WARNING_DAYS,
+) -> DocumentCheck:
+    """Expired: ``expires_on`` before today. Expiring soon: today to today+warning_days."""
+    current = current_documents(documents)
+    horizon = today + timedelta(days=warning_days)
+    return DocumentCheck(
+        expired=tuple(d for d in current if d.expires_on < today),
+        expiring_soon=tuple(d for d in current if today <= d.expires_on <= horizon),
+        missing=REQUIRED_DOCUMENTS - {d.kind for d in current},
+    )
+
+
+# --- search ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProviderSearch:
+    """What a commissioner looks for. Empty/None criteria do not filter.
+
+    ``need_types``: the provider must meet every one. ``near`` + ``within_km``: only
+    located providers within the radius, nearest first (otherwise ordered by name).
+    """
+
+    need_types: frozenset[NeedType] = frozenset()
+    age: int | None = None
+    attendance: Attendance | None = None
+    statuses: frozenset[ProviderStatus] = frozenset({ProviderStatus.ACTIVE})
+    minimum_judgement: OfstedJudgement | None = None
+    near: Point | None = None
+    within_km: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    provider: Provider
+    distance_km: float | None  # None when the search had no ``near`` point
+
+
+def validate_search(search: ProviderSearch) -> list[DomainError]:
+    """Rules on the search itself (ages in range, a radius needs a point)."""
+    errors = []
+    if search.age is not None and not AGE_RANGE[0] <= search.age <= AGE_RANGE[1]:
+        errors.append(DomainError("age", "must be 0-25"))
+    if search.within_km is not None:
+        if search.within_km <= 0:
+            errors.append(DomainError("within_km", "must be more than 0"))
+        if search.near is None:
+            errors.append(DomainError("within_km", "needs a point to measure from"))
+    return errors
+
+
+def matches(provider: Provider, search: ProviderSearch) -> bool:
+    """Whether the provider passes every non-distance criterion of the search."""
+    details = provider.details
+    if search.statuses and provider.status not in search.statuses:
+        return False
+    if not search.need_types <= details.need_types:
+        return False
+    if search.age is not None and not details.age_low <= search.age <= details.age_high:
+        return False
+    if search.attendance is not None and search.attendance not in details.attendance:
+        return False
+    if search.minimum_judgement is not None:
+        return meets_minimum(provider.latest_inspection, search.minimum_judgement)
+    return True
+
+
+def search_providers(providers: Iterable[Provider], search: ProviderSearch) -> list[SearchHit]:
+    """Filter and order providers; raises ProviderInvalid for a malformed search."""
+    errors = validate_search(search)
+    if errors:
+        raise ProviderInvalid(errors)
+    hits = [SearchHit(p, None) for p in providers if matches(p, search)]
+    if search.near is None:
+        return sorted(hits, key=lambda hit: (hit.provider.details.name, hit.provider.provider_id))
+    return _nearest_first(hits, search.near, search.within_km)
+
+
+def _nearest_first(hits: list[SearchHit], near: Point, within_km: float | None) -> list[SearchHit]:
+    located = []
+    for hit in hits:
+        location = hit.provider.details.location
+        if location is None:
+            continue  # cannot say how far: never offered as "near"
+        distance = distance_km(near, location)
+        if within_km is None or distance <= within_km:
+            located.append(SearchHit(hit.provider, distance))
+    return sorted(
+        located,
+        key=lambda hit: (hit.distance_km, hit.provider.details.name, hit.provider.provider_id),
+    )
+
+
+# --- suspension recommendations from monitoring ---------------------------------------
+
+
+class RecommendationStatus(StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SuspensionRecommendation:
+    """Monitoring's advice to suspend a provider (quality.v1
+    ``quality.provider.suspension_recommended``; fields named as there). It waits for
+    a commissioner: the register never suspends on a recommendation alone."""
+
+    recommendation_id: str
+    provider_id: str
+    reasons: tuple[str, ...]
+    recommended_at: datetime
+    alert_ids: tuple[str, ...] = ()
+    evidence_refs: tuple[str, ...] = ()
+    status: RecommendationStatus = RecommendationStatus.PENDING
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    decision_reason: str | None = None
+
+
+def receive_recommendation(
+    *,
+    recommendation_id: str,
+    provider_id: str,
+    reasons: Iterable[str],
+    recommended_at: datetime,
+    alert_ids: Iterable[str] = (),
+    evidence_refs: Iterable[str] = (),
+) -> SuspensionRecommendation:
+    """A pending recommendation, as received from quality.v1; raises ProviderInvalid."""
+    given = tuple(reason.strip() for reason in reasons if reason.strip())
+    errors = []
+    if not recommendation_id.strip():
+        errors.append(DomainError("recommendation_id", "must not be blank"))
+    if not provider_id.strip():
+        errors.append(DomainError("provider_id", "must not be blank"))
+    if not given:
+        errors.append(DomainError("reasons", "must give at least one reason"))
+    if errors:
+        raise ProviderInvalid(errors)
+    return SuspensionRecommendation(
+        recommendation_id=recommendation_id,
+        provider_id=provider_id,
+        reasons=given,
+        recommended_at=recommended_at,
+        alert_ids=tuple(alert_ids),
+        evidence_refs=tuple(evidence_refs),
+    )
+
+
+def _decide(
+    recommendation: SuspensionRecommendation,
+    outcome: RecommendationStatus,
+    by: str,
+    at: datetime,
+    reason: str,
+) -> SuspensionRecommendation:
+    if recommendation.status is not RecommendationStatus.PENDING:
+        raise IllegalTransition("recommendation.status", recommendation.status, outcome)
+    _check_actor(by, at, reason)
+    return replace(
+        recommendation,
+        status=outcome,
+        decided_by=by.strip(),
+        decided_at=at,
+        decision_reason=reason.strip(),
+    )
+
+
+def accept_recommendation(
+    recommendation: SuspensionRecommendation,
+    provider: Provider,
+    *,
+    by: str,
+    at: datetime,
+    reason: str,
+) -> tuple[SuspensionRecommendation, Provider, StatusChange]:
+    """A commissioner accepts: the provider is suspended, citing the recommendation.
+
+    Raises IllegalTransition if already decided or the provider is not active.
+    """
+    if recommendation.provider_id != provider.provider_id:
+        raise DomainError("provider_id", "must be the provider the recommendation is about")
+    decided = _decide(recommendation, RecommendationStatus.ACCEPTED, by, at, reason)
+    suspended, change = change_status(
+        provider,
+        ProviderStatus.SUSPENDED,
+        by=by,
+        at=at,
+        reason=reason,
+        recommendation_id=recommendation.recommendation_id,
+    )
+    return decided, suspended, change
+
+
+def reject_recommendation(
+    recommendation: SuspensionRecommendation, *, by: str, at: datetime, reason: str
+) -> SuspensionRecommendation:
+    """A commissioner rejects: nothing happens to the provider."""
+    return _decide(recommendation, RecommendationStatus.REJECTED, by, at, reason)
+
+
+# --- event payloads (providers.v1) ----------------------------------------------------
+
+
+def inspection_summary(inspection: Inspection) -> InspectionSummary:
+    return InspectionSummary(
+        inspected_on=inspection.inspected_on,
+        overall=inspection.overall,
+        report_card=dict(inspection.report_card),
+        safeguarding_met=inspection.safeguarding_met,
+        standards_met=inspection.standards_met,
+        equivalent_judgement=equivalent_judgement(inspection),
+    )
+
+
+def provider_snapshot(provider: Provider, today: date) -> ProviderSnapshot:
+    """The provider as consumers see it; ``today`` decides document validity."""
+    details = provider.details
+    documents = current_documents(details.documents)
+    latest = provider.latest_inspection
+    return ProviderSnapshot(
+        provider_id=provider.provider_id,
+        urn=details.urn,
+        name=details.name,
+        proprietor=details.proprietor,
+        provider_type=details.provider_type,
+        section_41_approved=details.section_41_approved,
+        status=provider.status,
+        age_low=details.age_low,
+        age_high=details.age_high,
+        gender_intake=details.gender_intake,
+        attendance=sorted(details.attendance),
+        need_types=sorted(details.need_types),
+        capacity=details.capacity,
+        places_in_use=details.places_in_use,
+        location=Location(
+            postcode=details.postcode,
+            postcode_district=postcode_district(details.postcode) or "",
+            latitude=details.latitude,
+            longitude=details.longitude,
+        ),
+        documents=[DocumentSummary(kind=d.kind, expires_on=d.expires_on) for d in documents],
+        documents_valid=check_documents(documents, today).all_valid,
+        latest_inspection=inspection_summary(latest) if latest else None,
+        local_authority_code=details.local_authority_code,
+    )
+
+
+def registered_event(provider: Provider, today: date, by: str) -> ProviderRegistered:
+    return ProviderRegistered(provider=provider_snapshot(provider, today), registered_by=by)
+
+
+def updated_event(
+    provider: Provider, changed_fields: list[str], today: date, by: str
+) -> ProviderUpdated:
+    return ProviderUpdated(
+        provider=provider_snapshot(provider, today),
+        changed_fields=changed_fields,
+        updated_by=by,
+    )
+
+
+def status_changed_event(provider: Provider, change: StatusChange) -> ProviderStatusChanged:
+    return ProviderStatusChanged(
+        provider_id=provider.provider_id,
+        urn=provider.details.urn,
+        name=provider.details.name,
+        previous_status=change.previous_status,
+        status=change.status,
+        changed_by=change.changed_by,
+        changed_at=change.changed_at,
+        reason=change.reason,
+        recommendation_id=change.recommendation_id,
+    )
+
+
+def inspection_recorded_event(
+    provider: Provider, outcome: InspectionRecorded
+) -> ProviderInspectionRecorded:
+    previous = outcome.previous
+    return ProviderInspectionRecorded(
+        provider_id=provider.provider_id,
+        urn=provider.details.urn,
+        name=provider.details.name,
+        previous=inspection_summary(previous) if previous else None,
+        new=inspection_summary(outcome.new),
+        declined=outcome.declined,
+        is_latest=outcome.is_latest,
+    )
+
+
+def document_expiring_events(
+    provider: Provider, today: date, warning_days: int = DOCUMENT_WARNING_DAYS
+) -> list[ProviderDocumentExpiring]:
+    """One event per current document that has expired or expires within the window.
+
+    The caller decides how often to emit (e.g. once a day, or only on a change).
+    """
+    check = check_documents(provider.details.documents, today, warning_days)
+    return [
+        ProviderDocumentExpiring(
+            provider_id=provider.provider_id,
+            urn=provider.details.urn,
+            name=provider.details.name,
+            kind=document.kind,
+            expires_on=document.expires_on,
+            days_until_expiry=(document.expires_on - today).days,
+            expired=document.expires_on < today,
+            documents_valid=check.all_valid,
+        )
+        for document in (*check.expired, *check.expiring_soon)
+    ]

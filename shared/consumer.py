@@ -1,0 +1,240 @@
+"""Consuming events: decode, dedupe (inbox), apply in one transaction, then commit offsets.
+
+A batch of records is applied in one transaction (inbox rows, domain rows and outbox rows
+together) because one commit per message caps SQLite at about a thousand events a second.
+If the batch fails, each event is retried on its own a bounded number of times, and one
+that still fails is dead-lettered, so a poison message never blocks its partition.
+Undecodable or schema-invalid messages are dead-lettered at once. Dead letters are written
+to the service's own database and published to `<topic>.dlq` through the outbox, so they
+survive a broker that loses its data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from aiokafka import ConsumerRecord, TopicPartition
+from pydantic import BaseModel, ValidationError
+from sqlmodel import col, select
+
+from shared.contracts import dlq_topic, payload_model
+from shared.db import Database
+from shared.envelope import Envelope, UndecodableEvent, decode_envelope, describe_validation_error
+from shared.infra_models import DeadLetter, InboxEntry, OutboxMessage
+from shared.logging import get_logger
+from shared.metrics import EVENTS_CONSUMED, EVENTS_DEAD_LETTERED, EVENTS_DUPLICATE, HANDLER_SECONDS
+from shared.outbox_signal import wake_relay
+from shared.unit_of_work import UnitOfWork
+
+log = get_logger(__name__)
+
+Handler = Callable[[UnitOfWork, Envelope, Any], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Decoded:
+    record: ConsumerRecord[Any, Any]
+    envelope: Envelope
+    payload: BaseModel
+
+
+@dataclass(frozen=True)
+class Poison:
+    """A record that cannot be applied; `kind` is a small fixed set, for metrics."""
+
+    record: ConsumerRecord[Any, Any]
+    kind: str  # undecodable | unknown_type | invalid_payload | handler_failed
+    reason: str
+    envelope: Envelope | None = None
+
+
+class EventConsumer:
+    """Applies one topic's events to one service's database through its handlers."""
+
+    def __init__(
+        self,
+        *,
+        service: str,
+        topic: str,
+        handlers: dict[str, Handler],
+        db: Database,
+        max_attempts: int = 3,
+        retry_backoff_s: float = 0.2,
+    ) -> None:
+        self.service = service
+        self.topic = topic
+        self.handlers = handlers
+        self.db = db
+        self.max_attempts = max_attempts
+        self.retry_backoff_s = retry_backoff_s
+
+    # -- decoding -------------------------------------------------------------------
+    def decode(self, record: ConsumerRecord[Any, Any]) -> Decoded | Poison | None:
+        """Decode one record; None means a valid event this service does not handle."""
+        try:
+            envelope = decode_envelope(record.value)
+        except UndecodableEvent as exc:
+            return Poison(record, "undecodable", str(exc))
+        model = payload_model(self.topic, envelope.type)
+        if model is None:
+            reason = f"unknown event type {envelope.type!r} on {self.topic}"
+            return Poison(record, "unknown_type", reason, envelope)
+        if envelope.type not in self.handlers:
+            return None
+        try:
+            payload = model.model_validate(envelope.data)
+        except ValidationError as exc:
+            reason = f"invalid {envelope.type} data: {describe_validation_error(exc)}"
+            return Poison(record, "invalid_payload", reason, envelope)
+        return Decoded(record, envelope, payload)
+
+    # -- applying -------------------------------------------------------------------
+    async def process(self, records: Sequence[ConsumerRecord[Any, Any]]) -> None:
+        """Apply a batch; when this returns, every record is applied or dead-lettered."""
+        started = time.perf_counter()
+        decoded: list[Decoded] = []
+        poison: list[Poison] = []
+        for record in records:
+            outcome = self.decode(record)
+            if isinstance(outcome, Decoded):
+                decoded.append(outcome)
+            elif isinstance(outcome, Poison):
+                poison.append(outcome)
+        try:
+            await self._apply(decoded, poison)
+        except Exception as exc:
+            if not await self._database_up():
+                raise  # not the messages' fault: leave offsets uncommitted and retry later
+            log.warning("consumer.batch_failed", topic=self.topic, error=repr(exc))
+            await self._apply_one_by_one(decoded, poison)
+        HANDLER_SECONDS.labels(self.service, self.topic).observe(time.perf_counter() - started)
+
+    async def _apply(self, decoded: Sequence[Decoded], poison: Sequence[Poison]) -> None:
+        async with self.db.transaction() as session:
+            uow = UnitOfWork(session=session, source=f"dps/{self.service}")
+            seen = await self._already_applied(uow, [d.envelope.id for d in decoded])
+            for item in decoded:
+                if item.envelope.id in seen:
+                    EVENTS_DUPLICATE.labels(self.service, self.topic).inc()
+                    continue
+                seen.add(item.envelope.id)
+                await self._apply_event(uow, item)
+            for bad in poison:
+                self._dead_letter(uow, bad)
+        if uow.emitted or poison:
+            wake_relay()
+        self._count(decoded, poison)
+
+    async def _apply_event(self, uow: UnitOfWork, item: Decoded) -> None:
+        envelope = item.envelope
+        uow.correlation_id = envelope.correlationid or envelope.id
+        with structlog.contextvars.bound_contextvars(
+            event_id=envelope.id, event_type=envelope.type, correlation_id=uow.correlation_id
+        ):
+            await self.handlers[envelope.type](uow, envelope, item.payload)
+            log.debug("event.applied", topic=self.topic, subject=envelope.subject)
+        uow.session.add(
+            InboxEntry(event_id=envelope.id, topic=self.topic, event_type=envelope.type)
+        )
+
+    async def _already_applied(self, uow: UnitOfWork, event_ids: list[str]) -> set[str]:
+        if not event_ids:
+            return set()
+        rows = await uow.session.exec(
+            select(InboxEntry.event_id).where(col(InboxEntry.event_id).in_(event_ids))
+        )
+        return set(rows.all())
+
+    async def _apply_one_by_one(self, decoded: Sequence[Decoded], poison: Sequence[Poison]) -> None:
+        for bad in poison:
+            await self._apply((), (bad,))
+        for item in decoded:
+            await self._apply_with_retries(item)
+
+    async def _apply_with_retries(self, item: Decoded) -> None:
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                await self._apply((item,), ())
+                return
+            except Exception as exc:
+                if not await self._database_up():
+                    raise
+                log.warning(
+                    "consumer.event_failed",
+                    event_id=item.envelope.id,
+                    attempt=attempt,
+                    error=repr(exc),
+                )
+                last_error = exc
+                await asyncio.sleep(self.retry_backoff_s * attempt)
+        reason = f"handler failed after {self.max_attempts} attempts: {last_error!r}"
+        await self._apply((), (Poison(item.record, "handler_failed", reason, item.envelope),))
+
+    async def _database_up(self) -> bool:
+        try:
+            await self.db.ping()
+            return True
+        except Exception:
+            return False
+
+    # -- dead letters ---------------------------------------------------------------
+    def _dead_letter(self, uow: UnitOfWork, bad: Poison) -> None:
+        record = bad.record
+        key = record.key.decode(errors="replace") if isinstance(record.key, bytes) else None
+        payload = record.value if isinstance(record.value, bytes) else b""
+        uow.session.add(
+            DeadLetter(
+                topic=self.topic,
+                partition=record.partition,
+                offset=record.offset,
+                key=key,
+                event_id=bad.envelope.id if bad.envelope else None,
+                event_type=bad.envelope.type if bad.envelope else None,
+                reason=bad.reason[:2000],
+                payload=payload,
+            )
+        )
+        uow.session.add(
+            OutboxMessage(
+                event_id=f"dlq:{self.service}:{record.topic}:{record.partition}:{record.offset}",
+                topic=dlq_topic(self.topic),
+                event_type="dps.dead_letter",
+                key=key or "",
+                payload=payload,
+                headers={
+                    "dlq_kind": bad.kind,
+                    "dlq_reason": bad.reason[:2000],
+                    "dlq_topic": record.topic,
+                    "dlq_partition": str(record.partition),
+                    "dlq_offset": str(record.offset),
+                    "dlq_consumer": self.service,
+                },
+            )
+        )
+        log.warning(
+            "event.dead_lettered",
+            topic=self.topic,
+            partition=record.partition,
+            offset=record.offset,
+            reason=bad.reason,
+        )
+
+    def _count(self, decoded: Sequence[Decoded], poison: Sequence[Poison]) -> None:
+        for item in decoded:
+            EVENTS_CONSUMED.labels(self.service, self.topic, item.envelope.type).inc()
+        for bad in poison:
+            EVENTS_DEAD_LETTERED.labels(self.service, self.topic, bad.kind).inc()
+
+
+def next_offsets(records: Sequence[ConsumerRecord[Any, Any]]) -> dict[TopicPartition, int]:
+    """The offsets to commit after a batch: one past the last record of each partition."""
+    offsets: dict[TopicPartition, int] = {}
+    for record in records:
+        tp = TopicPartition(record.topic, record.partition)
+        offsets[tp] = max(offsets.get(tp, 0), record.offset + 1)
+    return offsets

@@ -1,0 +1,383 @@
+"""Outbound topic ``placements.v1``: every change to placement needs, placement contracts
+(individual placement agreements), reviews, renewals, block contracts and committed spend.
+
+Published by ``services/placements``; consumed by procurement (needs to buy) and monitoring
+(everything, spend dashboards). These models are the envelope's ``data``; the envelope's
+``subject`` is the aggregate id (``placement_id``, ``need_id`` or ``block_contract_id``).
+
+Conventions:
+- money is ``Decimal`` in pounds with at most 2 decimal places; pydantic writes it to JSON
+  as a string (``"1234.50"``) so no consumer loses pennies to floating point;
+- ``financial_year`` is the year the financial year starts: 2025 = 1 April 2025 to
+  31 March 2026;
+- unknown fields are ignored when parsing, so adding optional fields stays compatible.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.contracts.common import Attendance, NeedType
+
+TOPIC = "placements.v1"
+
+Money = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
+Percent = Annotated[Decimal, Field(max_digits=7, decimal_places=4)]
+
+
+class PlacementSource(StrEnum):
+    """How a placement was bought; decides on-contract vs off-contract spend."""
+
+    DPS_AWARD = "dps_award"  # call-off competition under the DPS: on-contract
+    BLOCK_CONTRACT = "block_contract"  # a place in a block contract: on-contract
+    SPOT = "spot"  # bought one-off outside the DPS, recorded manually: off-contract
+
+
+class PlacementStatus(StrEnum):
+    """Individual placement agreement status: pending -> active -> ending -> ended, or terminated."""
+
+    PENDING = "pending"
+    ACTIVE = "active"
+    ENDING = "ending"
+    ENDED = "ended"
+    TERMINATED = "terminated"
+
+
+class ReviewOutcome(StrEnum):
+    """Outcome of a placement's annual review."""
+
+    CONTINUE = "continue"
+    VARY = "vary"
+    END = "end"
+
+
+class UpliftDecision(StrEnum):
+    """A commissioner's decision on a fee uplift request."""
+
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class _Outbound(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class SupportItem(_Outbound):
+    """One itemised piece of additional support, priced per week."""
+
+    description: str = Field(min_length=1, max_length=200)
+    weekly_amount: Money
+
+
+class FeeTerms(_Outbound):
+    """Weekly fee terms in force from a date."""
+
+    effective_from: date
+    weekly_core_fee: Money
+    additional_support: tuple[SupportItem, ...] = ()
+    weekly_total: Money = Field(description="Core fee plus all support, per week.")
+    annual_cost: Money = Field(description="weekly_total x weeks_per_year.")
+
+
+# --- placement needs -------------------------------------------------------------------
+
+
+class PlacementNeedRaised(_Outbound):
+    """``placement.need.raised``: procurement should open a call-off for this need.
+
+    Published only when no block contract place was offered (see ``need.offered_block_place``).
+    """
+
+    need_id: str
+    child_ref: str
+    la_code: str
+    primary_need: NeedType
+    secondary_needs: tuple[NeedType, ...] = ()
+    date_of_birth: date | None = None
+    year_group: int | None = None
+    age_at_start: int | None = Field(default=None, description="Age in years on required_start.")
+    attendance: Attendance
+    postcode_district: str
+    required_start: date
+    max_distance_km: float | None = None
+    urgent: bool = False
+
+
+class PlacementNeedOfferedBlockPlace(_Outbound):
+    """``placement.need.offered_block_place``: a free block contract place was offered."""
+
+    need_id: str
+    child_ref: str
+    block_contract_id: str
+    place_number: int = Field(ge=1)
+    provider_id: str
+    reason: str
+
+
+# --- placement contracts ----------------------------------------------------------------
+
+
+class PlacementContractCreated(_Outbound):
+    """``placement.contract.created``: an individual placement agreement was made (pending)."""
+
+    placement_id: str
+    need_id: str | None = None
+    child_ref: str
+    provider_id: str
+    source: PlacementSource
+    on_contract: bool
+    scheme_ref: str | None = None
+    competition_ref: str | None = None
+    block_contract_id: str | None = None
+    primary_need: NeedType
+    attendance: Attendance
+    awarded_on: date
+    start_date: date
+    term_end: date
+    weeks_per_year: int
+    notice_period_weeks: int
+    fee: FeeTerms
+    first_review_due: date | None = None
+
+
+class PlacementContractStarted(_Outbound):
+    """``placement.contract.started``: the child started; the placement is active."""
+
+    placement_id: str
+    child_ref: str
+    provider_id: str
+    started_on: date
+
+
+class PlacementContractVaried(_Outbound):
+    """``placement.contract.varied``: fee or support changed from a date."""
+
+    placement_id: str
+    provider_id: str
+    fee: FeeTerms
+    reason: str
+    varied_by: str
+
+
+class PlacementContractUpliftRequested(_Outbound):
+    """``placement.contract.uplift_requested``: the provider asked for a fee increase."""
+
+    placement_id: str
+    uplift_id: str
+    provider_id: str
+    requested_percent: Percent
+    cap_percent: Percent
+    above_cap: bool
+    effective_from: date
+    reason: str | None = None
+
+
+class PlacementContractUpliftDecided(_Outbound):
+    """``placement.contract.uplift_decided``: the commissioner approved or rejected an uplift."""
+
+    placement_id: str
+    uplift_id: str
+    provider_id: str
+    decision: UpliftDecision
+    approved_percent: Percent | None = None
+    effective_from: date
+    decided_by: str
+    reason: str | None = None
+    fee: FeeTerms | None = Field(default=None, description="New fee terms when approved.")
+
+
+class PlacementContractEnding(_Outbound):
+    """``placement.contract.ending``: notice was given (or renewal declined); end date set."""
+
+    placement_id: str
+    child_ref: str
+    provider_id: str
+    notice_given_on: date
+    end_date: date
+    reason: str
+    by: str
+
+
+class PlacementContractEnded(_Outbound):
+    """``placement.contract.ended``: the placement reached its end date."""
+
+    placement_id: str
+    child_ref: str
+    provider_id: str
+    ended_on: date
+    reason: str
+
+
+class PlacementContractTerminated(_Outbound):
+    """``placement.contract.terminated``: ended at once (before start, or without notice)."""
+
+    placement_id: str
+    child_ref: str
+    provider_id: str
+    terminated_on: date
+    reason: str
+    by: str
+
+
+# --- reviews and renewals -----------------------------------------------------------------
+
+
+class PlacementReviewScheduled(_Outbound):
+    """``placement.review.scheduled``: an annual review was (re)scheduled."""
+
+    placement_id: str
+    review_id: str
+    child_ref: str
+    provider_id: str
+    due_on: date
+    reminders_on: tuple[date, ...] = ()
+
+
+class PlacementReviewDue(_Outbound):
+    """``placement.review.due``: a reminder that a review falls due soon."""
+
+    placement_id: str
+    review_id: str
+    child_ref: str
+    due_on: date
+    weeks_before: int
+
+
+class PlacementReviewOverdue(_Outbound):
+    """``placement.review.overdue``: the due date passed without an outcome."""
+
+    placement_id: str
+    review_id: str
+    child_ref: str
+    provider_id: str
+    due_on: date
+    days_overdue: int = Field(ge=1)
+
+
+class PlacementReviewCompleted(_Outbound):
+    """``placement.review.completed``: the review's outcome was recorded."""
+
+    placement_id: str
+    review_id: str
+    child_ref: str
+    provider_id: str
+    due_on: date
+    completed_on: date
+    outcome: ReviewOutcome
+    recorded_by: str
+
+
+class PlacementRenewalDecisionRequested(_Outbound):
+    """``placement.renewal.decision_requested``: decide whether to renew before notice runs out."""
+
+    placement_id: str
+    child_ref: str
+    provider_id: str
+    term_end: date
+    notice_period_weeks: int
+    decision_by: date
+
+
+# --- block contracts ----------------------------------------------------------------------
+
+
+class BlockContractCreated(_Outbound):
+    """``block_contract.created``: N places bought for a term from a provider in a category."""
+
+    block_contract_id: str
+    provider_id: str
+    primary_need: NeedType
+    attendance: Attendance
+    places: int = Field(ge=1)
+    term_start: date
+    term_end: date
+    weekly_fee_per_place: Money
+    competition_ref: str | None = None
+
+
+class _BlockPlaceChange(_Outbound):
+    block_contract_id: str
+    provider_id: str
+    place_number: int = Field(ge=1)
+    occupant_ref: str = Field(description="Need or placement id holding the place.")
+    places: int
+    places_filled: int
+    utilisation_percent: Annotated[Decimal, Field(ge=0, le=100, decimal_places=2)]
+
+
+class BlockContractPlaceFilled(_BlockPlaceChange):
+    """``block_contract.place_filled``: a place was taken."""
+
+
+class BlockContractPlaceFreed(_BlockPlaceChange):
+    """``block_contract.place_freed``: a place became free."""
+
+
+class BlockContractRenewalRequested(_Outbound):
+    """``block_contract.renewal_requested``: decide whether to renew the block before term end."""
+
+    block_contract_id: str
+    provider_id: str
+    term_end: date
+    decision_by: date
+    utilisation_percent: Annotated[Decimal, Field(ge=0, le=100, decimal_places=2)]
+
+
+# --- spend --------------------------------------------------------------------------------
+
+
+class PlacementSpendCommitted(_Outbound):
+    """``placement.spend.committed``: the committed cost of a placement in one financial year.
+
+    A snapshot, not a delta: the latest event for (placement_id, financial_year) replaces
+    earlier ones. An amount of 0 withdraws a commitment (e.g. terminated before start).
+    """
+
+    placement_id: str
+    provider_id: str
+    primary_need: NeedType
+    source: PlacementSource
+    on_contract: bool
+    financial_year: int = Field(description="Start year: 2025 = 1 April 2025 to 31 March 2026.")
+    amount: Money
+
+
+EVENT_TYPES: dict[str, type[BaseModel]] = {
+    "placement.need.raised": PlacementNeedRaised,
+    "placement.need.offered_block_place": PlacementNeedOfferedBlockPlace,
+    "placement.contract.created": PlacementContractCreated,
+    "placement.contract.started": PlacementContractStarted,
+    "placement.contract.varied": PlacementContractVaried,
+    "placement.contract.uplift_requested": PlacementContractUpliftRequested,
+    "placement.contract.uplift_decided": PlacementContractUpliftDecided,
+    "placement.contract.ending": PlacementContractEnding,
+    "placement.contract.ended": PlacementContractEnded,
+    "placement.contract.terminated": PlacementContractTerminated,
+    "placement.review.scheduled": PlacementReviewScheduled,
+    "placement.review.due": PlacementReviewDue,
+    "placement.review.overdue": PlacementReviewOverdue,
+    "placement.review.completed": PlacementReviewCompleted,
+    "placement.renewal.decision_requested": PlacementRenewalDecisionRequested,
+    "block_contract.created": BlockContractCreated,
+    "block_contract.place_filled": BlockContractPlaceFilled,
+    "block_contract.place_freed": BlockContractPlaceFreed,
+    "block_contract.renewal_requested": BlockContractRenewalRequested,
+    "placement.spend.committed": PlacementSpendCommitted,
+}
+
+EVENT_TYPE_OF: dict[type[BaseModel], str] = {model: name for name, model in EVENT_TYPES.items()}
+
+
+def event_type_of(payload: BaseModel) -> str:
+    """The type string to put in the envelope for a payload model instance."""
+    return EVENT_TYPE_OF[type(payload)]
+
+
+def json_schemas() -> dict[str, dict[str, Any]]:
+    """JSON Schema of every outbound event type, keyed by type string."""
+    return {name: model.model_json_schema() for name, model in EVENT_TYPES.items()}

@@ -1,0 +1,441 @@
+"""Event payloads of topic ``procurement.v1`` (published by services/procurement).
+
+One pydantic model per event type; the CloudEvents envelope carries ``type`` (the
+model's ``TYPE``) and ``subject`` (``payload.subject()``, also the Kafka key). Keys:
+scheme events by ``scheme_id``, application events by ``application_id``, membership
+events by ``provider_id`` (one provider's membership changes stay in order) and
+call-off events (competition, invitation, bid) by ``competition_id``.
+
+Compatibility: within ``.v1`` only optional fields are added; consumers ignore fields
+they do not know. Money is ``Decimal`` to the penny (a JSON string), dates are ISO
+dates, instants are timezone-aware. Bid prices are never published before the award:
+``procurement.bid.received`` says only that a sealed bid arrived.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, ClassVar, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from shared.contracts.common import Attendance, NeedType
+
+TOPIC = "procurement.v1"
+
+Money = Annotated[Decimal, Field(ge=0, decimal_places=2)]
+Score = Annotated[Decimal, Field(ge=0, le=100, decimal_places=2)]
+RegimeCode = Literal["pcr2015", "pcr2015_light_touch", "pa2023_dynamic_market"]
+DocumentKind = Literal["insurance", "safeguarding_policy", "financial_check"]
+ApplicationOutcome = Literal["admitted", "partially_admitted", "rejected"]
+CompetitionKind = Literal["individual", "block"]
+InvitationReason = Literal["initial", "next_tier", "late_joiner"]
+FeeBasis = Literal["weekly", "annual"]
+ChargeBasis = Literal["weekly", "annual", "one_off"]
+NextAction = Literal["reopen_lower_tier", "escalate"]
+
+
+class ProcurementEvent(BaseModel):
+    """Base of every ``procurement.v1`` payload."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    TYPE: ClassVar[str]
+    SUBJECT_FIELD: ClassVar[str]
+
+    def subject(self) -> str:
+        """CloudEvents ``subject`` and Kafka key: the aggregate this event is about."""
+        return str(getattr(self, self.SUBJECT_FIELD))
+
+
+# ------------------------------------------------------------------ parts
+
+
+class CategoryInfo(BaseModel):
+    """A category of the scheme (need types and attendance)."""
+
+    code: str
+    name: str
+    need_types: list[NeedType]
+    attendance: list[Attendance]
+
+
+class LotInfo(BaseModel):
+    """A quality tier; higher ``min_quality_score`` is consulted first."""
+
+    code: str
+    name: str
+    min_quality_score: Score
+    block_contracts_allowed: bool = False
+
+
+class CriterionOutcome(BaseModel):
+    """Pass/fail of one selection criterion, e.g. ``document:insurance``."""
+
+    criterion: str
+    passed: bool
+    reason: str = ""
+    score: Decimal | None = None
+
+
+class CategoryRefusal(BaseModel):
+    """A requested category that was not admitted, and why."""
+
+    category_code: str
+    reason: str
+
+
+class FilterInfo(BaseModel):
+    """The objective filter a call-off applied to members."""
+
+    need_type: NeedType
+    attendance: Attendance
+    min_age: int | None = None
+    max_age: int | None = None
+    max_distance_km: float | None = None
+    origin_easting: float | None = None
+    origin_northing: float | None = None
+
+
+class SupportItemInfo(BaseModel):
+    """One itemised additional support cost of the winning bid."""
+
+    description: str
+    amount: Money
+    basis: ChargeBasis
+
+
+class RankedBid(BaseModel):
+    """One compliant bid's explainable score."""
+
+    rank: int = Field(ge=1)
+    bid_id: str
+    provider_id: str
+    price_score: Decimal = Field(ge=0, le=100)
+    quality_score: Decimal = Field(ge=0, le=100)
+    total: Decimal = Field(ge=0, le=100)
+
+
+class SetAsideBid(BaseModel):
+    """A bid found non-compliant, with the reason."""
+
+    bid_id: str
+    provider_id: str
+    reason: str
+
+
+# ----------------------------------------------------------------- scheme
+
+
+class _SchemeEvent(ProcurementEvent):
+    SUBJECT_FIELD: ClassVar[str] = "scheme_id"
+    scheme_id: str
+
+
+class SchemeCreated(_SchemeEvent):
+    TYPE: ClassVar[str] = "procurement.scheme.created"
+    reference: str
+    title: str
+    regime: RegimeCode
+    term_start: date
+    term_end: date
+    max_extension_end: date | None = None
+    categories: list[CategoryInfo]
+    lots: list[LotInfo] = []
+    required_documents: list[DocumentKind] = []
+    min_tender_days: int
+    created_by: str | None = None
+
+
+class SchemeOpened(_SchemeEvent):
+    """Opened from draft, or reopened after a suspension (``previous_status``)."""
+
+    TYPE: ClassVar[str] = "procurement.scheme.opened"
+    previous_status: Literal["draft", "suspended"]
+    opened_at: AwareDatetime
+    opened_by: str | None = None
+
+
+class SchemeSuspended(_SchemeEvent):
+    TYPE: ClassVar[str] = "procurement.scheme.suspended"
+    reason: str
+    suspended_at: AwareDatetime
+    suspended_by: str | None = None
+
+
+class SchemeExtended(_SchemeEvent):
+    """The optional extension of the term was exercised."""
+
+    TYPE: ClassVar[str] = "procurement.scheme.extended"
+    previous_term_end: date
+    term_end: date
+    extended_at: AwareDatetime
+    extended_by: str | None = None
+
+
+class SchemeClosed(_SchemeEvent):
+    TYPE: ClassVar[str] = "procurement.scheme.closed"
+    reason: str
+    closed_at: AwareDatetime
+    closed_by: str | None = None
+
+
+# ------------------------------------------------------------ applications
+
+
+class _ApplicationEvent(ProcurementEvent):
+    SUBJECT_FIELD: ClassVar[str] = "application_id"
+    application_id: str
+    scheme_id: str
+    provider_id: str
+
+
+class ApplicationSubmitted(_ApplicationEvent):
+    """A request to participate arrived; the evaluation clock runs from the next working day."""
+
+    TYPE: ClassVar[str] = "procurement.application.submitted"
+    requested_categories: list[str]
+    submitted_at: AwareDatetime
+    evaluation_due_on: date
+    evaluation_due_at: AwareDatetime
+    reminder_at: AwareDatetime
+
+
+class ApplicationExtended(_ApplicationEvent):
+    """The evaluation period was extended (once) to 15 working days."""
+
+    TYPE: ClassVar[str] = "procurement.application.extended"
+    reason: str
+    extended_by: str
+    extended_at: AwareDatetime
+    evaluation_due_on: date
+    evaluation_due_at: AwareDatetime
+
+
+class ApplicationDecided(_ApplicationEvent):
+    TYPE: ClassVar[str] = "procurement.application.decided"
+    outcome: ApplicationOutcome
+    admitted_categories: list[str]
+    refused_categories: list[CategoryRefusal] = []
+    criteria: list[CriterionOutcome]
+    quality_score: Score | None = None
+    lot_code: str | None = None
+    decided_by: str
+    decided_at: AwareDatetime
+    decided_late: bool = False
+
+
+class ApplicationOverdue(_ApplicationEvent):
+    """Not decided by the end of its evaluation period: escalate."""
+
+    TYPE: ClassVar[str] = "procurement.application.overdue"
+    evaluation_due_on: date
+    detected_at: AwareDatetime
+    extended: bool
+
+
+# ------------------------------------------------------------- memberships
+
+
+class _MembershipEvent(ProcurementEvent):
+    SUBJECT_FIELD: ClassVar[str] = "provider_id"
+    scheme_id: str
+    provider_id: str
+    category_code: str
+
+
+class MembershipAdmitted(_MembershipEvent):
+    """A provider became a member of a category (one event per category)."""
+
+    TYPE: ClassVar[str] = "procurement.membership.admitted"
+    application_id: str
+    lot_code: str | None = None
+    quality_score: Score | None = None
+    admitted_on: date
+
+
+class MembershipSuspended(_MembershipEvent):
+    TYPE: ClassVar[str] = "procurement.membership.suspended"
+    reason: str
+    suspended_by: str
+    suspended_on: date
+
+
+class MembershipReinstated(_MembershipEvent):
+    TYPE: ClassVar[str] = "procurement.membership.reinstated"
+    reason: str
+    reinstated_by: str
+    reinstated_on: date
+
+
+class MembershipEnded(_MembershipEvent):
+    TYPE: ClassVar[str] = "procurement.membership.ended"
+    reason: str
+    ended_by: str
+    ended_on: date
+
+
+# ------------------------------------------------------------- call-offs
+
+
+class _CompetitionEvent(ProcurementEvent):
+    SUBJECT_FIELD: ClassVar[str] = "competition_id"
+    competition_id: str
+    scheme_id: str
+
+
+class CompetitionOpened(_CompetitionEvent):
+    TYPE: ClassVar[str] = "procurement.competition.opened"
+    category_code: str
+    kind: CompetitionKind
+    title: str
+    places: int = Field(ge=1)
+    term_start: date | None = None
+    term_end: date | None = None
+    need_ref: str | None = None
+    filter: FilterInfo
+    quality_weight: int = Field(ge=0, le=100)
+    price_weight: int = Field(ge=0, le=100)
+    lot_code: str | None = None
+    opened_at: AwareDatetime
+    deadline_at: AwareDatetime
+    urgent_reason: str | None = None
+    invited_count: int = Field(ge=0)
+    opened_by: str | None = None
+
+
+class ProviderInvited(_CompetitionEvent):
+    """Evidence that one member was invited to bid (and until when)."""
+
+    TYPE: ClassVar[str] = "procurement.provider.invited"
+    provider_id: str
+    round: int = Field(ge=1)
+    lot_code: str | None = None
+    reason: InvitationReason
+    invited_at: AwareDatetime
+    deadline_at: AwareDatetime
+
+
+class BidReceived(_CompetitionEvent):
+    """A sealed bid arrived (no prices until award); a resubmission replaces the last."""
+
+    TYPE: ClassVar[str] = "procurement.bid.received"
+    bid_id: str
+    provider_id: str
+    round: int = Field(ge=1)
+    version: int = Field(ge=1)
+    replaces_bid_id: str | None = None
+    submitted_at: AwareDatetime
+
+
+class CompetitionClosed(_CompetitionEvent):
+    TYPE: ClassVar[str] = "procurement.competition.closed"
+    round: int = Field(ge=1)
+    closed_at: AwareDatetime
+    bids_received: int = Field(ge=0)
+
+
+class CompetitionEvaluated(_CompetitionEvent):
+    TYPE: ClassVar[str] = "procurement.competition.evaluated"
+    round: int = Field(ge=1)
+    quality_weight: int
+    price_weight: int
+    ranking: list[RankedBid]
+    non_compliant: list[SetAsideBid] = []
+    tie_break_rule: str
+    evaluated_at: AwareDatetime
+
+
+class CompetitionAwarded(_CompetitionEvent):
+    """The award with the winning bid's commercial terms (per place)."""
+
+    TYPE: ClassVar[str] = "procurement.competition.awarded"
+    round: int = Field(ge=1)
+    kind: CompetitionKind
+    category_code: str
+    lot_code: str | None = None
+    bid_id: str
+    provider_id: str
+    places: int = Field(ge=1)
+    need_ref: str | None = None
+    fee_basis: FeeBasis
+    core_fee: Money
+    weekly_core_fee: Money
+    weeks_per_year: int = Field(ge=1, le=52)
+    additional_support: list[SupportItemInfo] = []
+    start_date: date
+    end_date: date | None = None
+    annual_value: Money
+    contract_value: Money
+    price_score: Decimal = Field(ge=0, le=100)
+    quality_score: Decimal = Field(ge=0, le=100)
+    total_score: Decimal = Field(ge=0, le=100)
+    approved_by: str
+    approved_at: AwareDatetime
+    standstill_ends_at: AwareDatetime | None = None
+    notice_due_on: date
+
+
+class CompetitionNoSuitableBid(_CompetitionEvent):
+    TYPE: ClassVar[str] = "procurement.competition.no_suitable_bid"
+    round: int = Field(ge=1)
+    lot_code: str | None = None
+    reason: str
+    next_action: NextAction
+    next_lot_code: str | None = None
+    declared_by: str
+    declared_at: AwareDatetime
+
+
+class CompetitionReopened(_CompetitionEvent):
+    """A lower tier is consulted in a new round after no suitable bid."""
+
+    TYPE: ClassVar[str] = "procurement.competition.reopened"
+    round: int = Field(ge=2)
+    lot_code: str | None = None
+    reason: str
+    deadline_at: AwareDatetime
+    invited_count: int = Field(ge=0)
+    reopened_at: AwareDatetime
+
+
+class CompetitionNoEligibleMembers(_CompetitionEvent):
+    """Alert: nobody in the category passed the filter; recruit or widen the filter."""
+
+    TYPE: ClassVar[str] = "procurement.competition.no_eligible_members"
+    category_code: str
+    round: int = Field(ge=1)
+    need_ref: str | None = None
+    filter: FilterInfo
+    members_screened: int = Field(ge=0)
+    reasons: list[str] = []
+    detected_at: AwareDatetime
+
+
+EVENT_MODELS: tuple[type[ProcurementEvent], ...] = (
+    SchemeCreated,
+    SchemeOpened,
+    SchemeSuspended,
+    SchemeExtended,
+    SchemeClosed,
+    ApplicationSubmitted,
+    ApplicationExtended,
+    ApplicationDecided,
+    ApplicationOverdue,
+    MembershipAdmitted,
+    MembershipSuspended,
+    MembershipReinstated,
+    MembershipEnded,
+    CompetitionOpened,
+    ProviderInvited,
+    BidReceived,
+    CompetitionClosed,
+    CompetitionEvaluated,
+    CompetitionAwarded,
+    CompetitionNoSuitableBid,
+    CompetitionReopened,
+    CompetitionNoEligibleMembers,
+)
+
+EVENT_TYPES: dict[str, type[BaseModel]] = {model.TYPE: model for model in EVENT_MODELS}

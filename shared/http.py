@@ -1,0 +1,114 @@
+"""The FastAPI application every service builds on: health, readiness, metrics, errors.
+
+Every route except /healthz, /readyz and /metrics requires a bearer token (shared.auth).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from fastapi import FastAPI, Request, Response, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.routing import Match
+
+from shared.errors import Conflict, DomainError, NotFound, RulesBroken
+from shared.metrics import HTTP_REQUESTS, HTTP_SECONDS
+
+ReadinessCheck = Callable[[], Awaitable[None]]
+
+
+def create_app(
+    service: str,
+    *,
+    title: str,
+    jwt_secret: str,
+    checks: Mapping[str, ReadinessCheck],
+    **kwargs: Any,
+) -> FastAPI:
+    app = FastAPI(title=title, version="1.0", **kwargs)
+    app.state.jwt_secret = jwt_secret
+    app.state.service = service
+    _add_operational_routes(app, checks)
+    _add_error_handlers(app)
+    _add_metrics_middleware(app, service)
+    return app
+
+
+def _add_operational_routes(app: FastAPI, checks: Mapping[str, ReadinessCheck]) -> None:
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "service": app.state.service}
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz() -> JSONResponse:
+        results: dict[str, str] = {}
+        for name, check in checks.items():
+            try:
+                await check()
+                results[name] = "ok"
+            except Exception as exc:
+                results[name] = f"unavailable: {exc!r}"[:300]
+        ready = all(v == "ok" for v in results.values())
+        code = status.HTTP_200_OK if ready else status.HTTP_503_SERVICE_UNAVAILABLE
+        return JSONResponse({"ready": ready, "checks": results}, status_code=code)
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+def _error(code: int, body: dict[str, Any]) -> JSONResponse:
+    return JSONResponse(body, status_code=code)
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
+        code = 409 if isinstance(exc, Conflict) else 422
+        return _error(code, {"detail": [exc.to_dict()]})
+
+    @app.exception_handler(RulesBroken)
+    async def rules_broken(_: Request, exc: RulesBroken) -> JSONResponse:
+        return _error(422, {"detail": [error.to_dict() for error in exc.errors]})
+
+    @app.exception_handler(NotFound)
+    async def not_found(_: Request, exc: NotFound) -> JSONResponse:
+        return _error(404, {"detail": str(exc)})
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        # Name the field and the rule, the same shape as DomainError answers.
+        detail = [
+            {
+                "field": ".".join(str(p) for p in err["loc"] if p != "body"),
+                "rule": err["msg"],
+            }
+            for err in exc.errors()
+        ]
+        return _error(422, {"detail": detail})
+
+
+def _route_template(request: Request) -> str:
+    # Label by route template, not raw path, so ids do not explode metric cardinality.
+    for route in request.app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match is Match.FULL:
+            return getattr(route, "path", "unmatched")
+    return "unmatched"
+
+
+def _add_metrics_middleware(app: FastAPI, service: str) -> None:
+    @app.middleware("http")
+    async def measure(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = _route_template(request)
+        HTTP_REQUESTS.labels(service, request.method, route, str(response.status_code)).inc()
+        HTTP_SECONDS.labels(service, route).observe(time.perf_counter() - started)
+        return response

@@ -1,0 +1,94 @@
+"""Tables every service database holds beside its own: outbox, inbox, dead letters, audit.
+
+They live in their own SQLModel registry so that four services' tables, imported into
+one test process, never collide in one metadata.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, Index, Integer, LargeBinary
+from sqlalchemy.orm import registry
+from sqlmodel import Field, SQLModel
+
+infra_registry = registry()
+
+
+def utcnow() -> datetime:
+    """Aware UTC, as SQLModel's datetime columns require."""
+    return datetime.now(UTC)
+
+
+class InfraModel(SQLModel, registry=infra_registry):
+    """Base of the shared infrastructure tables."""
+
+
+class OutboxMessage(InfraModel, table=True):
+    """An event written in the same transaction as the change that caused it."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_unpublished", "published_at", "seq"),)
+
+    # BIGINT in PostgreSQL; INTEGER in SQLite so that it is the auto-incrementing rowid.
+    seq: int | None = Field(
+        default=None,
+        sa_column=Column(
+            BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+        ),
+    )
+    event_id: str = Field(max_length=100, index=True)
+    topic: str = Field(max_length=200)
+    event_type: str = Field(max_length=200)
+    key: str = Field(max_length=200)
+    payload: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    headers: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    published_at: datetime | None = Field(default=None)
+    attempts: int = 0
+
+
+class InboxEntry(InfraModel, table=True):
+    """An event id this service has applied; a redelivery of it changes nothing."""
+
+    __tablename__ = "inbox"
+
+    event_id: str = Field(primary_key=True, max_length=100)
+    topic: str = Field(max_length=200)
+    event_type: str = Field(max_length=200)
+    applied_at: datetime = Field(default_factory=utcnow)
+
+
+class DeadLetter(InfraModel, table=True):
+    """A message this service could not apply, kept with why, for `dps dlq`."""
+
+    __tablename__ = "dead_letter"
+
+    id: int | None = Field(default=None, primary_key=True)
+    topic: str = Field(max_length=200, index=True)
+    partition: int
+    offset: int = Field(sa_column=Column(BigInteger, nullable=False))
+    key: str | None = Field(default=None, max_length=200)
+    event_id: str | None = Field(default=None, max_length=100)
+    event_type: str | None = Field(default=None, max_length=200)
+    reason: str = Field(max_length=2000)
+    payload: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    dead_lettered_at: datetime = Field(default_factory=utcnow)
+    retried_at: datetime | None = None
+
+
+class AuditEntry(InfraModel, table=True):
+    """Who changed what, when and why: required for special-category data."""
+
+    __tablename__ = "audit_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    actor: str = Field(max_length=200)
+    role: str = Field(max_length=50)
+    action: str = Field(max_length=200)
+    entity: str = Field(max_length=100)
+    entity_id: str = Field(max_length=100, index=True)
+    details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    correlation_id: str | None = Field(default=None, max_length=100)

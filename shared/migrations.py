@@ -1,0 +1,102 @@
+"""Helpers each service's Alembic `env.py` and first revision share.
+
+The infrastructure tables (outbox, inbox, dead_letter, audit_log) are the same in every
+service database, so their creation is written once here.
+"""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy import MetaData, engine_from_config, pool
+
+from shared.infra_models import infra_registry
+
+
+def run_migrations(service_metadata: MetaData) -> None:
+    """The body of a service's env.py: online migrations against sqlalchemy.url."""
+    config = context.config
+    target = [infra_registry.metadata, service_metadata]
+    connectable = engine_from_config(
+        config.get_section(config.config_ini_section) or {},
+        prefix="sqlalchemy.",
+        poolclass=pool.NullPool,
+    )
+    with connectable.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=target,
+            render_as_batch=connection.dialect.name == "sqlite",
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+def create_infra_tables_v1() -> None:
+    """Revision 1 of the infrastructure tables; called from each service's first revision.
+
+    Written out (not derived from the models) so that later model changes never alter
+    what an old revision did.
+    """
+    import sqlalchemy as sa
+    from alembic import op
+
+    big_id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+    op.create_table(
+        "outbox",
+        sa.Column("seq", big_id, primary_key=True, autoincrement=True),
+        sa.Column("event_id", sa.String(100), nullable=False),
+        sa.Column("topic", sa.String(200), nullable=False),
+        sa.Column("event_type", sa.String(200), nullable=False),
+        sa.Column("key", sa.String(200), nullable=False),
+        sa.Column("payload", sa.LargeBinary(), nullable=False),
+        sa.Column("headers", sa.JSON(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+    )
+    op.create_index("ix_outbox_event_id", "outbox", ["event_id"])
+    op.create_index("ix_outbox_created_at", "outbox", ["created_at"])
+    op.create_index("ix_outbox_unpublished", "outbox", ["published_at", "seq"])
+    op.create_table(
+        "inbox",
+        sa.Column("event_id", sa.String(100), primary_key=True),
+        sa.Column("topic", sa.String(200), nullable=False),
+        sa.Column("event_type", sa.String(200), nullable=False),
+        sa.Column("applied_at", sa.DateTime(timezone=True), nullable=False),
+    )
+    op.create_table(
+        "dead_letter",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("topic", sa.String(200), nullable=False),
+        sa.Column("partition", sa.Integer(), nullable=False),
+        sa.Column("offset", sa.BigInteger(), nullable=False),
+        sa.Column("key", sa.String(200), nullable=True),
+        sa.Column("event_id", sa.String(100), nullable=True),
+        sa.Column("event_type", sa.String(200), nullable=True),
+        sa.Column("reason", sa.String(2000), nullable=False),
+        sa.Column("payload", sa.LargeBinary(), nullable=False),
+        sa.Column("dead_lettered_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("retried_at", sa.DateTime(timezone=True), nullable=True),
+    )
+    op.create_index("ix_dead_letter_topic", "dead_letter", ["topic"])
+    op.create_table(
+        "audit_log",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("actor", sa.String(200), nullable=False),
+        sa.Column("role", sa.String(50), nullable=False),
+        sa.Column("action", sa.String(200), nullable=False),
+        sa.Column("entity", sa.String(100), nullable=False),
+        sa.Column("entity_id", sa.String(100), nullable=False),
+        sa.Column("details", sa.JSON(), nullable=False),
+        sa.Column("correlation_id", sa.String(100), nullable=True),
+    )
+    op.create_index("ix_audit_log_at", "audit_log", ["at"])
+    op.create_index("ix_audit_log_entity_id", "audit_log", ["entity_id"])
+
+
+def drop_infra_tables_v1() -> None:
+    from alembic import op
+
+    for table in ("audit_log", "dead_letter", "inbox", "outbox"):
+        op.drop_table(table)

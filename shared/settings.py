@@ -1,0 +1,107 @@
+"""Settings for every process, read from the environment with the `DPS_` prefix.
+
+One class per service only where defaults differ (the HTTP port); everything else is
+common so an operator configures all four services the same way.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import ClassVar
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SERVICE_PORTS: dict[str, int] = {
+    "provider_registry": 8001,
+    "procurement": 8002,
+    "placements": 8003,
+    "monitoring": 8004,
+}
+SERVICES: tuple[str, ...] = tuple(SERVICE_PORTS)
+
+
+class CommonSettings(BaseSettings):
+    """What every process (services and the `dps` command) needs to know."""
+
+    model_config = SettingsConfigDict(env_prefix="DPS_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(default=Path(".data"), description="SQLite files, secrets, logs")
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+    jwt_secret: str = Field(default="", description="HS256 signing key; generated if empty")
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("DPS_LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR")
+        return level
+
+    def signing_secret(self) -> str:
+        """The JWT secret: from DPS_JWT_SECRET, else a local one kept in the data dir.
+
+        A generated secret is shared by `dps token` and the services on one machine,
+        which is all a development stack needs; production sets DPS_JWT_SECRET.
+        """
+        if self.jwt_secret:
+            return self.jwt_secret
+        path = self.data_dir / "jwt-secret"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+
+class ServiceSettings(CommonSettings):
+    """Settings of one service process."""
+
+    service: ClassVar[str] = ""
+
+    database_url: str = ""
+    http_host: str = "127.0.0.1"
+    http_port: int = 0
+    # Tansu joins a group in about max(1 s, session_timeout/2): keep it short locally.
+    consumer_session_timeout_ms: int = Field(default=3000, ge=1000, le=300_000)
+    consumer_batch_size: int = Field(default=500, ge=1, le=10_000)
+    consumer_max_attempts: int = Field(default=3, ge=1, le=20)
+    consumer_retry_backoff_s: float = Field(default=0.2, ge=0, le=60)
+    outbox_batch_size: int = Field(default=500, ge=1, le=10_000)
+    outbox_poll_interval_s: float = Field(default=0.5, gt=0, le=60)
+    outbox_retention_days: int = Field(default=30, ge=1, le=3650)
+    consumer_group: str = Field(default="", description="overrides dps.<service>")
+    broker_watch_interval_s: float = Field(default=2.0, gt=0, le=300)
+
+    @property
+    def task_queue(self) -> str:
+        return f"dps.{self.service}"
+
+    @property
+    def group_id(self) -> str:
+        """One consumer group per service, so each scales on its own."""
+        return self.consumer_group or f"dps.{self.service}"
+
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return f"sqlite+aiosqlite:///{(self.data_dir / f'{self.service}.db').resolve()}"
+
+    def effective_http_port(self) -> int:
+        return self.http_port or SERVICE_PORTS[self.service]
+
+
+def settings_for(service: str, **overrides: object) -> ServiceSettings:
+    """Build the settings class of `service` (a name from SERVICES)."""
+    if service not in SERVICE_PORTS:
+        raise ValueError(f"unknown service {service!r}; choose one of {', '.join(SERVICES)}")
+    cls: type[ServiceSettings] = type(
+        f"{service.title().replace('_', '')}Settings", (ServiceSettings,), {"service": service}
+    )
+    return cls(**overrides)  # type: ignore[arg-type]

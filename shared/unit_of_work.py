@@ -1,0 +1,91 @@
+"""A unit of work: one transaction holding a change, its events (outbox) and its audit.
+
+Handlers and API routes both work through it, so "a state change and the events it
+causes are written in one database transaction" holds everywhere by construction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from shared.db import Database
+from shared.envelope import Envelope, new_event
+from shared.infra_models import AuditEntry, OutboxMessage
+from shared.outbox_signal import wake_relay
+
+
+@dataclass
+class Actor:
+    """Who is acting: a person's token subject, or a service acting on an event."""
+
+    id: str
+    role: str
+    provider_id: str | None = None
+
+
+@dataclass
+class UnitOfWork:
+    session: AsyncSession
+    source: str
+    correlation_id: str | None = None
+    emitted: list[Envelope] = field(default_factory=list)
+
+    def emit(self, topic: str, event_type: str, subject: str, payload: BaseModel) -> Envelope:
+        """Stage an event in the outbox; it is published only if the transaction commits."""
+        envelope = new_event(
+            event_type,
+            source=self.source,
+            subject=subject,
+            data=payload,
+            correlation_id=self.correlation_id,
+            topic=topic,
+        )
+        self.session.add(outbox_row(topic, envelope))
+        self.emitted.append(envelope)
+        return envelope
+
+    def audit(self, actor: Actor, action: str, entity: str, entity_id: str, **details: Any) -> None:
+        self.session.add(
+            AuditEntry(
+                actor=actor.id,
+                role=actor.role,
+                action=action,
+                entity=entity,
+                entity_id=entity_id,
+                details=details,
+                correlation_id=self.correlation_id,
+            )
+        )
+
+
+def outbox_row(topic: str, envelope: Envelope) -> OutboxMessage:
+    return OutboxMessage(
+        event_id=envelope.id,
+        topic=topic,
+        event_type=envelope.type,
+        key=envelope.subject,
+        payload=envelope.to_bytes(),
+        headers={
+            "ce_type": envelope.type,
+            "ce_id": envelope.id,
+            "correlation_id": envelope.correlationid or envelope.id,
+        },
+    )
+
+
+@asynccontextmanager
+async def unit_of_work(
+    db: Database, source: str, correlation_id: str | None = None
+) -> AsyncIterator[UnitOfWork]:
+    """Open a transaction; on clean exit commit it and wake the outbox relay."""
+    async with db.transaction() as session:
+        uow = UnitOfWork(session=session, source=source, correlation_id=correlation_id)
+        yield uow
+    if uow.emitted:
+        wake_relay()
