@@ -25,12 +25,13 @@ from shared.db import Database
 from shared.infra_models import utcnow
 from shared.logging import get_logger
 from shared.metrics import BROKER_DATA_LOSS
-from shared.outbox import Publisher, replay
+from shared.outbox import Publisher, prune, replay
 from shared.settings import ServiceSettings
 
 log = get_logger(__name__)
 
 PARTITIONS = 4  # what Tansu auto-creates; the upper bound on consumers per group
+PRUNE_EVERY_S = 3600.0  # published outbox rows past retention are deleted hourly
 
 
 def make_broker(settings: ServiceSettings) -> KafkaBroker:
@@ -112,13 +113,13 @@ async def commit(message: KafkaMessage, records: Iterable[ConsumerRecord[Any, An
         log.warning("consumer.commit_failed", error=repr(exc))
 
 
-async def ensure_topics(bootstrap: str, topics: Iterable[str]) -> None:
+async def ensure_topics(bootstrap: str, topics: Iterable[str], replication: int = 1) -> None:
     """Create topics that do not exist yet (4 partitions); existing ones are left alone."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
-        missing = [NewTopic(t, PARTITIONS, 1) for t in topics if t not in existing]
+        missing = [NewTopic(t, PARTITIONS, replication) for t in topics if t not in existing]
         if missing:
             await admin.create_topics(missing)
     finally:
@@ -149,11 +150,17 @@ class BrokerWatch:
         self.losses = 0
 
     async def start(self) -> None:
-        await ensure_topics(self.settings.kafka_bootstrap, [*self.topics, self.sentinel])
+        await ensure_topics(
+            self.settings.kafka_bootstrap,
+            [*self.topics, self.sentinel],
+            self.settings.kafka_replication_factor,
+        )
         if not await self._sentinel_present():
             await self._write_sentinel()
 
     async def run(self) -> None:
+        last_prune = 0.0
+        loop = asyncio.get_running_loop()
         while True:
             await asyncio.sleep(self.settings.broker_watch_interval_s)
             try:
@@ -161,12 +168,22 @@ class BrokerWatch:
                     await self.recover()
             except (KafkaError, OSError, TimeoutError) as exc:
                 log.warning("broker.unreachable", error=repr(exc))
+            if loop.time() - last_prune > PRUNE_EVERY_S:
+                last_prune = loop.time()
+                retention = timedelta(days=self.settings.outbox_retention_days)
+                pruned = await prune(self.db, retention)
+                if pruned:
+                    log.info("outbox.pruned", rows=pruned)
 
     async def recover(self) -> int:
         self.losses += 1
         BROKER_DATA_LOSS.labels(self.settings.service).inc()
         log.warning("broker.data_lost", action="recreate topics and replay outbox")
-        await ensure_topics(self.settings.kafka_bootstrap, [*self.topics, self.sentinel])
+        await ensure_topics(
+            self.settings.kafka_bootstrap,
+            [*self.topics, self.sentinel],
+            self.settings.kafka_replication_factor,
+        )
         since = utcnow() - timedelta(days=self.settings.outbox_retention_days)
         replayed = await replay(self.db, since)
         if self.on_loss:

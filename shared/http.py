@@ -6,9 +6,11 @@ Every route except /healthz, /readyz and /metrics requires a bearer token (share
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+import structlog
 from fastapi import FastAPI, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -17,7 +19,9 @@ from starlette.routing import Match
 
 from shared.errors import Conflict, DomainError, NotFound, RulesBroken
 from shared.metrics import HTTP_REQUESTS, HTTP_SECONDS
+from shared.unit_of_work import current_correlation_id
 
+CORRELATION_HEADER = "X-Correlation-ID"
 ReadinessCheck = Callable[[], Awaitable[None]]
 
 
@@ -102,6 +106,22 @@ def _route_template(request: Request) -> str:
 
 
 def _add_metrics_middleware(app: FastAPI, service: str) -> None:
+    @app.middleware("http")
+    async def correlate(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        # One id follows a journey across services: taken from the caller or made here,
+        # put on every log line and on every event this request emits.
+        correlation_id = request.headers.get(CORRELATION_HEADER) or str(uuid.uuid4())
+        token = current_correlation_id.set(correlation_id)
+        try:
+            with structlog.contextvars.bound_contextvars(correlation_id=correlation_id):
+                response = await call_next(request)
+        finally:
+            current_correlation_id.reset(token)
+        response.headers[CORRELATION_HEADER] = correlation_id
+        return response
+
     @app.middleware("http")
     async def measure(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]

@@ -68,6 +68,8 @@ class ServiceSettings(CommonSettings):
     http_host: str = "127.0.0.1"
     http_port: int = 0
     # Tansu joins a group in about max(1 s, session_timeout/2): keep it short locally.
+    # Apache Kafka refuses less than its group.min.session.timeout.ms (6 s by default),
+    # so production sets DPS_CONSUMER_SESSION_TIMEOUT_MS=10000 (docker-compose, k8s).
     consumer_session_timeout_ms: int = Field(default=3000, ge=1000, le=300_000)
     consumer_batch_size: int = Field(default=500, ge=1, le=10_000)
     consumer_max_attempts: int = Field(default=3, ge=1, le=20)
@@ -75,6 +77,8 @@ class ServiceSettings(CommonSettings):
     outbox_batch_size: int = Field(default=500, ge=1, le=10_000)
     outbox_poll_interval_s: float = Field(default=0.5, gt=0, le=60)
     outbox_retention_days: int = Field(default=30, ge=1, le=3650)
+    # Apache Kafka in production: 3 replicas; Tansu and a single-node Kafka: 1.
+    kafka_replication_factor: int = Field(default=1, ge=1, le=5)
     consumer_group: str = Field(default="", description="overrides dps.<service>")
     broker_watch_interval_s: float = Field(default=2.0, gt=0, le=300)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -79,11 +80,17 @@ def outbox_row(topic: str, envelope: Envelope) -> OutboxMessage:
     )
 
 
+# The correlation id of the HTTP request being served (set by shared.http), so events a
+# route emits carry it without every route passing it along.
+current_correlation_id: ContextVar[str | None] = ContextVar("correlation_id", default=None)
+
+
 @asynccontextmanager
 async def unit_of_work(
     db: Database, source: str, correlation_id: str | None = None
 ) -> AsyncIterator[UnitOfWork]:
     """Open a transaction; on clean exit commit it and wake the outbox relay."""
+    correlation_id = correlation_id or current_correlation_id.get()
     async with db.transaction() as session:
         uow = UnitOfWork(session=session, source=source, correlation_id=correlation_id)
         yield uow

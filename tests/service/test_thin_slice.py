@@ -112,3 +112,16 @@ async def test_bad_provider_gets_422_naming_fields_and_nothing_is_written(servic
     assert {"urn", "postcode"} <= fields
     assert any(f.startswith("age") for f in fields)
     assert await count(registry, OutboxMessage) == 0
+
+
+async def test_correlation_id_of_a_request_reaches_its_event(services, tokens) -> None:
+    registry, _, _ = services
+    async with client_for(registry, tokens[Role.ADMIN]) as client:
+        response = await client.post(
+            "/providers", json=provider_body(urn=111222), headers={"X-Correlation-ID": "journey-42"}
+        )
+    assert response.headers["X-Correlation-ID"] == "journey-42"
+    async with registry.db.session() as session:
+        row = (await session.exec(select(OutboxMessage))).one()
+    assert decode_envelope(row.payload).correlationid == "journey-42"
+    assert row.headers["correlation_id"] == "journey-42"

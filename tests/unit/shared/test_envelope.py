@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+import pytest
+from pydantic import BaseModel
+
+from shared.envelope import UndecodableEvent, decode_envelope, new_event
+
+
+class Sample(BaseModel):
+    child_ref: str
+
+
+def test_new_event_round_trips_and_keys_by_subject() -> None:
+    event = new_event(
+        "ehc.plan.issued", source="council/886", subject="KCC-1", data=Sample(child_ref="KCC-1")
+    )
+    decoded = decode_envelope(event.to_bytes())
+    assert decoded.id == event.id
+    assert decoded.key == b"KCC-1"
+    assert decoded.correlationid == event.id  # a new journey starts with its own id
+    assert decoded.data == {"child_ref": "KCC-1"}
+
+
+def test_correlation_id_is_carried_when_given() -> None:
+    event = new_event("t", source="s", subject="x", data=Sample(child_ref="x"), correlation_id="c1")
+    assert decode_envelope(event.to_bytes()).correlationid == "c1"
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        (None, "empty message"),
+        (b"{oops", "not JSON"),
+        (b"[1, 2]", "not a JSON object"),
+        (b'{"specversion": "0.3"}', "specversion must be '1.0'"),
+        (b'{"specversion": "1.0", "type": "t", "source": "s"}', "bad envelope: subject"),
+    ],
+)
+def test_undecodable_messages_say_why(raw: bytes | None, reason: str) -> None:
+    with pytest.raises(UndecodableEvent, match=reason):
+        decode_envelope(raw)

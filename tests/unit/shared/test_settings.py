@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from shared.settings import settings_for
+
+
+def test_defaults_give_each_service_its_own_database_port_and_group(tmp_path: Path) -> None:
+    settings = settings_for("placements", data_dir=tmp_path)
+    assert settings.effective_http_port() == 8003
+    assert settings.group_id == "dps.placements"
+    assert settings.task_queue == "dps.placements"
+    assert settings.effective_database_url().endswith("placements.db")
+
+
+def test_environment_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DPS_HTTP_PORT", "9100")
+    monkeypatch.setenv("DPS_KAFKA_BOOTSTRAP", "kafka:9092")
+    settings = settings_for("monitoring")
+    assert (settings.effective_http_port(), settings.kafka_bootstrap) == (9100, "kafka:9092")
+
+
+def test_bad_configuration_names_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DPS_CONSUMER_BATCH_SIZE", "0")
+    with pytest.raises(ValidationError, match="consumer_batch_size"):
+        settings_for("monitoring")
+    with pytest.raises(ValueError, match="unknown service"):
+        settings_for("finance")
+
+
+def test_signing_secret_is_generated_once_and_kept(tmp_path: Path) -> None:
+    settings = settings_for("monitoring", data_dir=tmp_path)
+    assert settings.signing_secret() == settings.signing_secret()
+    assert (tmp_path / "jwt-secret").stat().st_mode & 0o077 == 0
