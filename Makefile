@@ -29,7 +29,7 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+	$(BIN)/ruff format --check shared dps services tests $(wildcard bench)
 	$(BIN)/mypy shared dps services
 
 bench: $(STAMP)
