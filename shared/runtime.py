@@ -80,6 +80,7 @@ class ServiceRuntime:
     temporal: Client | None = field(init=False, default=None)
     watch: BrokerWatch | None = field(init=False, default=None)
     consumers: list[EventConsumer] = field(init=False, default_factory=list)
+    subscribers: list[Any] = field(init=False, default_factory=list)
     _tasks: list[asyncio.Task[None]] = field(init=False, default_factory=list)
 
     def __post_init__(self) -> None:
@@ -113,7 +114,7 @@ class ServiceRuntime:
                 retry_backoff_s=self.settings.consumer_retry_backoff_s,
             )
             self.consumers.append(consumer)
-            subscribe(self.broker, consumer, self.settings)
+            self.subscribers.append(subscribe(self.broker, consumer, self.settings))
 
     # -- lifecycle ------------------------------------------------------------------
     def migrate(self) -> None:
@@ -148,7 +149,7 @@ class ServiceRuntime:
         log.info("service.started", roles=sorted(self.roles), topics=self.topics)
 
     async def _start_broker_watch(self) -> None:
-        self.watch = BrokerWatch(self.settings, self.db, self.topics)
+        self.watch = BrokerWatch(self.settings, self.db, self.topics, on_loss=self.rewind_consumers)
         try:
             await asyncio.wait_for(self.watch.start(), timeout=30)
         except Exception as exc:
@@ -156,8 +157,19 @@ class ServiceRuntime:
                 f"cannot reach Kafka at {self.settings.kafka_bootstrap} ({exc!r}); "
                 "start it (`dps up` does) or set DPS_KAFKA_BOOTSTRAP"
             ) from exc
-        if ProcessRole.RELAY in self.roles:
+        if self.roles & {ProcessRole.RELAY, ProcessRole.CONSUMER}:
             self._spawn(self.watch.run(), "broker-watch")
+
+    async def rewind_consumers(self) -> None:
+        """After the broker lost its data, read every topic again from its start.
+
+        The new log's offsets mean nothing next to the old ones; the inbox makes the
+        re-reading harmless, and skipping would lose events published meanwhile.
+        """
+        for subscriber in self.subscribers:
+            kafka_consumer = getattr(subscriber, "consumer", None)
+            if kafka_consumer is not None and kafka_consumer.assignment():
+                await kafka_consumer.seek_to_beginning()
 
     async def _start_broker(self) -> None:
         try:

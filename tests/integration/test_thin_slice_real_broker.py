@@ -213,3 +213,36 @@ async def _all_published(runtime: ServiceRuntime) -> bool:
 
 async def _profiles(runtime: ServiceRuntime, expected: int) -> bool:
     return await count(runtime, ProviderProfile) == expected
+
+
+async def test_running_consumer_survives_broker_restart(
+    database_url, tmp_path: Path, logs_dir: Path, tokens
+) -> None:
+    """Events committed while the broker is down are published after it returns, maybe
+    before the loss is noticed; the consumer must still see every one of them."""
+    port = processes.free_port()
+    kafka = f"127.0.0.1:{port}"
+    broker = processes.tansu(port, logs_dir)
+    broker.start()
+    processes.wait_for_port(broker, port, 20)
+    registry = make_runtime("provider_registry", database_url("registry"), tmp_path, kafka=kafka)
+    monitoring = make_runtime("monitoring", database_url("monitoring"), tmp_path, kafka=kafka)
+    await registry.start()
+    await monitoring.start()
+    commissioner = tokens[Role.COMMISSIONER]
+    try:
+        for i in range(8):
+            await register(registry, commissioner, 310000 + i)
+        await eventually(lambda: _profiles(monitoring, 8))
+        broker.kill()
+        for i in range(8):  # committed locally; the relay retries until the broker is back
+            await register(registry, commissioner, 310100 + i)
+        broker = processes.tansu(port, logs_dir)
+        broker.start()
+        processes.wait_for_port(broker, port, 20)
+        await eventually(lambda: _profiles(monitoring, 16), within=90)
+        assert await count(monitoring, InboxEntry) == 16
+    finally:
+        await monitoring.stop()
+        await registry.stop()
+        broker.stop()
