@@ -208,6 +208,79 @@ def replay(
     typer.echo(f"{name.value}: {count} events queued; the running service's relay publishes them")
 
 
+dlq_app = typer.Typer(help="Inspect and re-drive dead-lettered messages.", no_args_is_help=True)
+app.add_typer(dlq_app, name="dlq")
+
+
+@app.command()
+def status() -> None:
+    """Each service's health, consumer lag, outbox backlog, dead letters and workflows."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from dps.operate import Operator
+
+    operator = Operator(common_settings())
+    table = Table(
+        "service", "health", "consumer lag", "outbox backlog", "dead letters", "workflows"
+    )
+    for name in SERVICES:
+        health = operator.health(name)
+        try:
+            figures = operator.get(name, "/admin/status")
+        except Exception:
+            table.add_row(name, health, "-", "-", "-", "-")
+            continue
+        lag = ", ".join(
+            f"{t['topic']}={t['lag'] if t['lag'] is not None else '?'}"
+            for t in figures["consumer_lag"]
+        )
+        table.add_row(
+            name,
+            health,
+            lag or "-",
+            str(figures["outbox_backlog"]),
+            f"{figures['dead_letters_not_retried']} waiting / {figures['dead_letters']}",
+            str(figures["running_workflows"] if figures["running_workflows"] is not None else "-"),
+        )
+    Console().print(table)
+
+
+@dlq_app.command("list")
+def dlq_list(
+    name: ServiceName,
+    include_retried: Annotated[bool, typer.Option(help="show retried ones too")] = False,
+) -> None:
+    """List a service's dead letters with the reason each was set aside."""
+    from dps.operate import Operator
+
+    rows = Operator(common_settings()).get(
+        name.value, "/admin/dead-letters", include_retried=include_retried
+    )
+    if not rows:
+        typer.echo("no dead letters.")
+    for row in rows:
+        typer.echo(
+            f"#{row['id']} {row['topic']}[{row['partition']}]@{row['offset']} "
+            f"{row['event_type'] or '?'} {row['dead_lettered_at']}\n    reason: {row['reason']}"
+        )
+
+
+@dlq_app.command("retry")
+def dlq_retry(name: ServiceName, dead_letter_id: int) -> None:
+    """Publish a dead letter's original message to its topic again (after a fix)."""
+    from dps.operate import Operator
+
+    try:
+        row = Operator(common_settings()).post(
+            name.value, f"/admin/dead-letters/{dead_letter_id}/retry"
+        )
+    except RuntimeError as exc:
+        fail(str(exc))
+        return
+    typer.echo(f"#{row['id']} re-published to {row['topic']}")
+
+
 @app.command(hidden=True)
 def makemigration(name: ServiceName, message: Annotated[str, typer.Option("-m")]) -> None:
     """Developers: autogenerate the next Alembic revision of a service from its models."""

@@ -243,6 +243,9 @@ class ServiceRuntime:
             checks=checks,
         )
         app.state.runtime = self
+        from shared.admin_api import router as admin_router  # imports this module
+
+        app.include_router(admin_router)
         if ProcessRole.API in self.roles:
             for router in self.definition.routers:
                 app.include_router(router)

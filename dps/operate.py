@@ -1,0 +1,45 @@
+"""`dps status` and `dps dlq`: what an operator asks of running services, over their
+admin HTTP routes (so the same commands work against a cluster)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from shared.auth import issue_token
+from shared.contracts.common import Role
+from shared.settings import SERVICE_PORTS, CommonSettings
+
+
+class Operator:
+    def __init__(self, settings: CommonSettings, host: str = "127.0.0.1") -> None:
+        token = issue_token(settings.signing_secret(), Role.ADMIN, subject="dps-operator")
+        self.headers = {"Authorization": f"Bearer {token}"}
+        self.host = host
+
+    def url(self, service: str, path: str) -> str:
+        return f"http://{self.host}:{SERVICE_PORTS[service]}{path}"
+
+    def get(self, service: str, path: str, **params: Any) -> Any:
+        response = httpx.get(
+            self.url(service, path), headers=self.headers, params=params, timeout=10
+        )
+        response.raise_for_status()
+        return response.json()
+
+    def post(self, service: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        response = httpx.post(self.url(service, path), headers=self.headers, json=body, timeout=10)
+        if response.status_code >= 400:
+            raise RuntimeError(f"{service} answered {response.status_code}: {response.text}")
+        return response.json()
+
+    def health(self, service: str) -> str:
+        try:
+            ready = httpx.get(self.url(service, "/readyz"), timeout=5)
+        except httpx.HTTPError:
+            return "down"
+        if ready.status_code == 200:
+            return "ready"
+        checks = ready.json().get("checks", {})
+        return "not ready: " + ", ".join(k for k, v in checks.items() if v != "ok")
