@@ -281,6 +281,17 @@ def dlq_retry(name: ServiceName, dead_letter_id: int) -> None:
     typer.echo(f"#{row['id']} re-published to {row['topic']}")
 
 
+@app.command()
+def docs(
+    out: Annotated[Path, typer.Option(help="where to write")] = Path("docs"),
+) -> None:
+    """Write the OpenAPI, AsyncAPI and event JSON Schema documents into docs/."""
+    from dps.docs import write
+
+    for path in write(out):
+        typer.echo(f"wrote {path}")
+
+
 @app.command(hidden=True)
 def makemigration(name: ServiceName, message: Annotated[str, typer.Option("-m")]) -> None:
     """Developers: autogenerate the next Alembic revision of a service from its models."""

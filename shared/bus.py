@@ -81,6 +81,7 @@ def subscribe(broker: KafkaBroker, consumer: EventConsumer, settings: ServiceSet
         ack_policy=AckPolicy.MANUAL,
         decoder=_raw_body,
         title=f"{settings.service}:{consumer.topic}",
+        description="Applies: " + ", ".join(sorted(consumer.handlers)),
     )
 
     async def on_batch(_body: Any, message: KafkaMessage) -> None:

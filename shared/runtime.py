@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, Union
 
 from fastapi import APIRouter, FastAPI, Request
 from faststream.kafka import KafkaBroker
@@ -24,7 +24,7 @@ from temporalio.client import Client
 from shared import temporal
 from shared.bus import BrokerWatch, broker_publisher, ensure_topics, make_broker, subscribe
 from shared.consumer import EventConsumer, Handler
-from shared.contracts import dlq_topic
+from shared.contracts import dlq_topic, topic_module
 from shared.db import Database, migrate
 from shared.http import create_app
 from shared.logging import configure_logging, get_logger
@@ -88,6 +88,7 @@ class ServiceRuntime:
         self.broker = self.shared_broker or make_broker(self.settings)
         if ProcessRole.CONSUMER in self.roles:
             self._register_subscribers()
+        self._document_publications()
 
     @property
     def name(self) -> str:
@@ -115,6 +116,19 @@ class ServiceRuntime:
             )
             self.consumers.append(consumer)
             self.subscribers.append(subscribe(self.broker, consumer, self.settings))
+
+    def _document_publications(self) -> None:
+        """Declare what we publish, for the AsyncAPI document only: the outbox relay
+        sends the bytes, but readers of the spec need each topic's event types."""
+        for topic in self.definition.publishes:
+            models = tuple(topic_module(topic).EVENT_TYPES.values())
+            self.broker.publisher(
+                topic,
+                title=f"{topic}:publish",
+                description=f"CloudEvents envelopes; `data` is one of: "
+                f"{', '.join(topic_module(topic).EVENT_TYPES)}",
+                schema=Union[models],  # noqa: UP007 - a runtime union of the topic's models
+            )
 
     # -- lifecycle ------------------------------------------------------------------
     def migrate(self) -> None:
