@@ -37,14 +37,26 @@ class UnitOfWork:
     correlation_id: str | None = None
     emitted: list[Envelope] = field(default_factory=list)
 
-    def emit(self, topic: str, event_type: str, subject: str, payload: BaseModel) -> Envelope:
-        """Stage an event in the outbox; it is published only if the transaction commits."""
+    def emit(
+        self,
+        topic: str,
+        event_type: str,
+        subject: str,
+        payload: BaseModel,
+        *,
+        correlation_id: str | None = None,
+    ) -> Envelope:
+        """Stage an event in the outbox; it is published only if the transaction commits.
+
+        The correlation id is the one of the event or request being handled, unless a
+        batch handler names the event it is answering.
+        """
         envelope = new_event(
             event_type,
             source=self.source,
             subject=subject,
             data=payload,
-            correlation_id=self.correlation_id,
+            correlation_id=correlation_id or self.correlation_id,
             topic=topic,
         )
         self.session.add(outbox_row(topic, envelope))
