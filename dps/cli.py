@@ -15,6 +15,7 @@ import typer
 
 from dps.processes import StackError
 from dps.services import definition_of
+from services.provider_registry.cli import providers_app
 from shared.contracts.common import Role
 from shared.settings import SERVICES, CommonSettings, settings_for
 
@@ -208,6 +209,7 @@ def replay(
     typer.echo(f"{name.value}: {count} events queued; the running service's relay publishes them")
 
 
+app.add_typer(providers_app, name="providers")
 dlq_app = typer.Typer(help="Inspect and re-drive dead-lettered messages.", no_args_is_help=True)
 app.add_typer(dlq_app, name="dlq")
 

@@ -8,7 +8,6 @@ rest the same way for all four.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import socket
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -149,7 +148,7 @@ class ServiceRuntime:
                 batch_size=self.settings.outbox_batch_size,
                 poll_interval_s=self.settings.outbox_poll_interval_s,
             )
-            self._spawn(relay.run(), "outbox-relay")
+            self.spawn(relay.run(), "outbox-relay")
         if ProcessRole.WORKER in self.roles and self.temporal and self.definition.workflows:
             worker = temporal.make_worker(
                 self.temporal,
@@ -157,7 +156,7 @@ class ServiceRuntime:
                 workflows=self.definition.workflows,
                 activities=self.definition.activities(self),
             )
-            self._spawn(worker.run(), "temporal-worker")
+            self.spawn(worker.run(), "temporal-worker")
         for hook in self.definition.on_start:
             await hook(self)
         log.info("service.started", roles=sorted(self.roles), topics=self.topics)
@@ -172,7 +171,7 @@ class ServiceRuntime:
                 "start it (`dps up` does) or set DPS_KAFKA_BOOTSTRAP"
             ) from exc
         if self.roles & {ProcessRole.RELAY, ProcessRole.CONSUMER}:
-            self._spawn(self.watch.run(), "broker-watch")
+            self.spawn(self.watch.run(), "broker-watch")
 
     async def rewind_consumers(self) -> None:
         """After the broker lost its data, read every topic again from its start.
@@ -206,7 +205,7 @@ class ServiceRuntime:
                 "start it (`dps up` does) or set DPS_TEMPORAL_ADDRESS"
             ) from exc
 
-    def _spawn(self, coro: Awaitable[None], name: str) -> None:
+    def spawn(self, coro: Awaitable[None], name: str) -> None:
         async def guarded() -> None:
             try:
                 await coro
@@ -218,12 +217,14 @@ class ServiceRuntime:
 
         self._tasks.append(asyncio.create_task(guarded(), name=name))
 
-    async def stop(self) -> None:
+    async def stop(self, grace_s: float = 15.0) -> None:
         for task in self._tasks:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        if self._tasks:
+            # Bounded: a task stuck in a driver call must not keep the process alive.
+            _done, stuck = await asyncio.wait(self._tasks, timeout=grace_s)
+            for task in stuck:
+                log.warning("task.stop_timed_out", task=task.get_name())
         self._tasks.clear()
         if self.shared_broker is None:
             await self.broker.stop()

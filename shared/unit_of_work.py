@@ -6,19 +6,24 @@ causes are written in one database transaction" holds everywhere by construction
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel
+from sqlalchemy import event
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.db import Database
 from shared.envelope import Envelope, new_event
 from shared.infra_models import AuditEntry, OutboxMessage
+from shared.logging import get_logger
 from shared.outbox_signal import wake_relay
+
+log = get_logger(__name__)
 
 
 @dataclass
@@ -63,6 +68,21 @@ class UnitOfWork:
         self.emitted.append(envelope)
         return envelope
 
+    def after_commit(self, action: Callable[[], Awaitable[None]]) -> None:
+        """Run `action` in the background once this transaction commits (never on rollback).
+
+        For side effects outside the database, such as starting a Temporal workflow for a
+        row this transaction creates. Whatever it starts must also be started by a sweep,
+        since the process may die between the commit and the action.
+        """
+
+        def fire(_session: object) -> None:
+            task = asyncio.get_running_loop().create_task(_logged(action))
+            _after_commit_tasks.add(task)
+            task.add_done_callback(_after_commit_tasks.discard)
+
+        event.listen(self.session.sync_session, "after_commit", fire, once=True)
+
     def audit(self, actor: Actor, action: str, entity: str, entity_id: str, **details: Any) -> None:
         self.session.add(
             AuditEntry(
@@ -75,6 +95,16 @@ class UnitOfWork:
                 correlation_id=self.correlation_id,
             )
         )
+
+
+_after_commit_tasks: set[asyncio.Task[None]] = set()
+
+
+async def _logged(action: Callable[[], Awaitable[None]]) -> None:
+    try:
+        await action()
+    except Exception as exc:  # the sweep retries; the request has already succeeded
+        log.warning("after_commit.failed", error=repr(exc))
 
 
 def outbox_row(topic: str, envelope: Envelope) -> OutboxMessage:

@@ -18,4 +18,6 @@ definition = ServiceDefinition(
     subscriptions=handlers.subscriptions,
     workflows=workflows.WORKFLOWS,
     activities=activities.activities,
+    # Workflows for placements whose start after commit failed (Temporal down, crash).
+    on_start=[activities.lifecycle_sweep],
 )

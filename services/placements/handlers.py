@@ -1,10 +1,519 @@
-"""Kafka subscribers of placements."""
+"""Kafka subscribers of placements, and the write helpers the API and activities share:
+every change to a placement is saved with the events it causes in one unit of work."""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlmodel import select
+
+from services.placements import domain
+from services.placements.models import (
+    ChildPlanRow,
+    NeedRow,
+    PlacementRow,
+    ProviderNameRow,
+    blocks_for,
+    load_block,
+    load_placement,
+    need_from_row,
+    need_into_row,
+    new_need_row,
+    plan_from_row,
+    plan_into_row,
+    save_block,
+    save_placement,
+    write_spend,
+)
+from shared.contracts import ehc_plans_v1, placements_v1, procurement_v1, providers_v1
+from shared.contracts.common import Attendance, NeedType
+from shared.contracts.placements_v1 import PlacementSource, PlacementStatus
+from shared.envelope import Envelope
+from shared.logging import get_logger
 from shared.runtime import ServiceRuntime, Subscriptions
+from shared.unit_of_work import Actor, UnitOfWork
+
+log = get_logger(__name__)
+
+TOPIC = placements_v1.TOPIC
+# Awards do not carry a notice period or always a term end; these are the scheme's terms.
+DEFAULT_NOTICE_PERIOD_WEEKS = 12
+DEFAULT_TERM_YEARS = 3
+SERVICE_ACTOR = Actor(id="dps/placements", role="service")
+_NAMESPACE = uuid.UUID("6f1c2a55-1d0b-4c8e-9a57-2f7f0b9e3c11")
 
 
-def subscriptions(_runtime: ServiceRuntime) -> Subscriptions:
+def today() -> date:
+    return datetime.now(UTC).date()
+
+
+def derived_id(kind: str, source: str) -> str:
+    """A stable id from the event that caused a row: a redelivered event cannot mint twins."""
+    return str(uuid.uuid5(_NAMESPACE, f"{kind}:{source}"))
+
+
+# ==========================================================================================
+# Write helpers shared by handlers, API and activities
+# ==========================================================================================
+
+_STATUS_EVENTS = {
+    PlacementStatus.ACTIVE: "placement.contract.started",
+    PlacementStatus.ENDING: "placement.contract.ending",
+    PlacementStatus.ENDED: "placement.contract.ended",
+    PlacementStatus.TERMINATED: "placement.contract.terminated",
+}
+
+
+def _status_event(p: domain.Placement, change: domain.StatusChange) -> placements_v1.BaseModel:
+    common = {
+        "placement_id": p.placement_id,
+        "child_ref": p.child_ref,
+        "provider_id": p.provider_id,
+    }
+    if change.to_status == PlacementStatus.ACTIVE:
+        return placements_v1.PlacementContractStarted(**common, started_on=p.started_on)
+    if change.to_status == PlacementStatus.ENDING:
+        return placements_v1.PlacementContractEnding(
+            **common,
+            notice_given_on=p.notice_given_on or change.at.date(),
+            end_date=p.end_date or p.term_end,
+            reason=change.reason,
+            by=change.by,
+        )
+    if change.to_status == PlacementStatus.ENDED:
+        return placements_v1.PlacementContractEnded(
+            **common, ended_on=p.end_date or p.term_end, reason=change.reason
+        )
+    return placements_v1.PlacementContractTerminated(
+        **common, terminated_on=p.end_date or change.at.date(), reason=change.reason, by=change.by
+    )
+
+
+async def record_placement(
+    uow: UnitOfWork, before: domain.Placement | None, after: domain.Placement
+) -> None:
+    """Save a placement change and emit its status, review and spend events."""
+    await save_placement(uow.session, after, before)
+    pid = after.placement_id
+    for change in after.status_history[len(before.status_history) if before else 0 :]:
+        if change.from_status is None:
+            continue  # creation: placement.contract.created says it
+        if change.from_status == change.to_status == PlacementStatus.ACTIVE:
+            continue  # renewal: recorded in the status history, no status event
+        uow.emit(TOPIC, _STATUS_EVENTS[change.to_status], pid, _status_event(after, change))
+    base = before or replace(after, reviews=())
+    for review in domain.review_changes(base, after):
+        uow.emit(
+            TOPIC, "placement.review.scheduled", pid, domain.review_scheduled_event(after, review)
+        )
+    for snapshot in await write_spend(uow.session, after):
+        uow.emit(TOPIC, "placement.spend.committed", pid, snapshot)
+    if after.status in (PlacementStatus.ENDED, PlacementStatus.TERMINATED):
+        await free_block_place(uow, after)
+
+
+async def free_block_place(uow: UnitOfWork, placement: domain.Placement) -> None:
+    """A closed placement gives its block contract place back."""
+    if placement.block_contract_id is None:
+        return
+    block = await load_block(uow.session, placement.block_contract_id)
+    number = None if block is None else domain.place_held_by(block, placement.placement_id)
+    if block is None or number is None:
+        return
+    freed, occupant = domain.free_place(block, number)
+    await save_block(uow.session, freed, SERVICE_ACTOR.id)
+    event_payload = domain.block_place_event(freed, number, occupant, filled=False)
+    uow.emit(TOPIC, "block_contract.place_freed", freed.block_contract_id, event_payload)
+
+
+async def open_placements_of(uow: UnitOfWork, child_ref: str) -> list[domain.Placement]:
+    rows = await uow.session.exec(
+        select(PlacementRow.placement_id).where(
+            PlacementRow.child_ref == child_ref,
+            PlacementRow.status.not_in(  # type: ignore[attr-defined]
+                [PlacementStatus.ENDED.value, PlacementStatus.TERMINATED.value]
+            ),
+        )
+    )
+    loaded = [await load_placement(uow.session, pid) for pid in rows.all()]
+    return [p for p in loaded if p is not None]
+
+
+# ==========================================================================================
+# ehc.plans.v1
+# ==========================================================================================
+
+
+@dataclass(frozen=True)
+class PlanApplied:
+    """A plan change plus the review date held before it (None: no date was known, so
+    the child can have no placement reviews to move)."""
+
+    change: domain.PlanChange
+    previous_review: date | None
+
+    @property
+    def next_review_moved(self) -> bool:
+        return self.change.next_review_moved
+
+    @property
+    def ceased(self) -> bool:
+        return self.change.ceased
+
+    @property
+    def plan(self) -> domain.ChildPlan:
+        return self.change.plan
+
+
+async def _apply_plan(
+    uow: UnitOfWork, envelope: Envelope, payload: ehc_plans_v1.InboundEvent
+) -> PlanApplied:
+    # Rows added earlier in this batch are found through the session's cache, so the
+    # lookup need not flush the batch's pending inserts before every event (autoflush).
+    pending: dict[str, ChildPlanRow] = uow.session.info.setdefault("child_plans", {})
+    row = pending.get(payload.child_ref)
+    if row is None:
+        with uow.session.no_autoflush:
+            row = await uow.session.get(ChildPlanRow, payload.child_ref)
+    previous = row.next_review_due if row is not None else None
+    change = domain.apply_plan_event(plan_from_row(row), payload, envelope.time)
+    if change.stale:
+        log.info("ehc.stale_fields_ignored", child_ref=payload.child_ref, fields=change.stale)
+    row = plan_into_row(change.plan, row)
+    pending[payload.child_ref] = row
+    uow.session.add(row)
+    return PlanApplied(change, previous)
+
+
+async def _realign_reviews(
+    uow: UnitOfWork, child_ref: str, next_review_due: date, reviewed_on: date | None
+) -> list[str]:
+    moved: list[str] = []
+    for placement in await open_placements_of(uow, child_ref):
+        after = domain.align_reviews_to_plan(placement, next_review_due, reviewed_on)
+        if after != placement:
+            await record_placement(uow, placement, after)
+            moved.append(placement.placement_id)
+    return moved
+
+
+def make_ehc_handlers(runtime: ServiceRuntime) -> dict[str, Callable[..., object]]:
+    from services.placements.activities import poke_after_commit
+
+    async def on_issued_or_amended(uow: UnitOfWork, envelope: Envelope, payload: object) -> None:
+        assert isinstance(payload, ehc_plans_v1.EhcPlanIssued | ehc_plans_v1.EhcPlanAmended)
+        change = await _apply_plan(uow, envelope, payload)
+        # A child with no review date before has no placement reviews to realign (most
+        # issued events are such: skipping the lookup keeps ingest fast).
+        if (
+            change.previous_review is not None
+            and change.next_review_moved
+            and change.plan.next_review_due is not None
+        ):
+            moved = await _realign_reviews(
+                uow, payload.child_ref, change.plan.next_review_due, None
+            )
+            poke_after_commit(runtime, uow, moved)
+
+    async def on_reviewed(uow: UnitOfWork, envelope: Envelope, payload: object) -> None:
+        assert isinstance(payload, ehc_plans_v1.EhcPlanReviewed)
+        change = await _apply_plan(uow, envelope, payload)
+        if change.previous_review is not None and change.next_review_moved:
+            moved = await _realign_reviews(
+                uow, payload.child_ref, payload.next_review_due, payload.reviewed_on
+            )
+            poke_after_commit(runtime, uow, moved)
+
+    async def on_ceased(uow: UnitOfWork, envelope: Envelope, payload: object) -> None:
+        assert isinstance(payload, ehc_plans_v1.EhcPlanCeased)
+        change = await _apply_plan(uow, envelope, payload)
+        if not change.ceased:
+            return  # already ceased, or an older cease arriving late
+        await _withdraw_needs(uow, payload.child_ref, payload.ceased_on)
+        placements = await open_placements_of(uow, payload.child_ref)
+        by_id = {p.placement_id: p for p in placements}
+        at = datetime.now(UTC)
+        ended = domain.end_placements_for_ceased_plan(
+            placements, payload.ceased_on, SERVICE_ACTOR.id, at
+        )
+        for after in ended:
+            await record_placement(uow, by_id[after.placement_id], after)
+            uow.audit(SERVICE_ACTOR, "placement.ended_for_cease", "placement", after.placement_id)
+        poke_after_commit(runtime, uow, [p.placement_id for p in ended])
+
+    async def on_requested(uow: UnitOfWork, envelope: Envelope, payload: object) -> None:
+        assert isinstance(payload, ehc_plans_v1.PlacementRequested)
+        await _apply_plan(uow, envelope, payload)
+        await raise_placement_need(uow, envelope, payload)
+
+    return {
+        "ehc.plan.issued": on_issued_or_amended,
+        "ehc.plan.amended": on_issued_or_amended,
+        "ehc.plan.reviewed": on_reviewed,
+        "ehc.plan.ceased": on_ceased,
+        "ehc.placement.requested": on_requested,
+    }
+
+
+async def _withdraw_needs(uow: UnitOfWork, child_ref: str, ceased_on: date) -> None:
+    rows = await uow.session.exec(select(NeedRow).where(NeedRow.child_ref == child_ref))
+    for row in rows.all():
+        need = need_from_row(row)
+        if need.status in (domain.NeedStatus.PLACED, domain.NeedStatus.WITHDRAWN):
+            continue
+        withdrawn = domain.withdraw_need(need, f"EHC plan ceased on {ceased_on.isoformat()}")
+        uow.session.add(need_into_row(withdrawn, row))
+        if need.block_contract_id and need.place_number:
+            block = await load_block(uow.session, need.block_contract_id)
+            if block is not None and domain.place_held_by(block, need.need_id):
+                freed, occupant = domain.free_place(block, need.place_number)
+                await save_block(uow.session, freed, SERVICE_ACTOR.id)
+                uow.emit(
+                    TOPIC,
+                    "block_contract.place_freed",
+                    freed.block_contract_id,
+                    domain.block_place_event(freed, need.place_number, occupant, filled=False),
+                )
+        uow.audit(SERVICE_ACTOR, "need.withdrawn", "need", need.need_id, reason="plan ceased")
+
+
+async def raise_placement_need(
+    uow: UnitOfWork, envelope: Envelope, payload: ehc_plans_v1.PlacementRequested
+) -> domain.PlacementNeed:
+    """A need from the request: offer a free block place first, else ask procurement."""
+    need_id = derived_id("need", envelope.id)
+    existing = await uow.session.get(NeedRow, need_id)
+    if existing is not None:  # the same request re-sent under a new inbox entry
+        return need_from_row(existing)
+    need = domain.raise_need(payload, need_id, envelope.time)
+    blocks = await blocks_for(uow.session, need.primary_need.value, need.attendance.value)
+    decision = domain.choose_block_place(need, blocks)
+    need = domain.apply_block_decision(need, decision)
+    uow.session.add(new_need_row(need, envelope.id))
+    if decision.offered:
+        await _offer_block_place(uow, need, decision, blocks)
+    else:
+        uow.emit(TOPIC, "placement.need.raised", need_id, domain.need_raised_event(need))
+    uow.audit(SERVICE_ACTOR, "need.raised", "need", need_id, decision=decision.reason)
+    return need
+
+
+async def _offer_block_place(
+    uow: UnitOfWork,
+    need: domain.PlacementNeed,
+    decision: domain.BlockPlaceDecision,
+    blocks: Iterable[domain.BlockContract],
+) -> None:
+    block = next(b for b in blocks if b.block_contract_id == decision.block_contract_id)
+    filled, number = domain.fill_place(block, need.need_id, decision.place_number)
+    await save_block(uow.session, filled, SERVICE_ACTOR.id)
+    uow.emit(
+        TOPIC,
+        "placement.need.offered_block_place",
+        need.need_id,
+        domain.block_offer_event(need, decision),
+    )
+    uow.emit(
+        TOPIC,
+        "block_contract.place_filled",
+        filled.block_contract_id,
+        domain.block_place_event(filled, number, need.need_id, filled=True),
+    )
+
+
+# ==========================================================================================
+# procurement.v1
+# ==========================================================================================
+
+
+def _weekly(amount: Decimal, basis: str, weeks: int) -> Decimal:
+    # Annual and one-off support are spread over the weeks of a year: the IPA itemises
+    # support per week, and a one-off charge is paid within the first year.
+    if basis == "weekly":
+        return amount
+    return (amount / weeks).quantize(domain.PENNY, rounding=ROUND_HALF_UP)
+
+
+def award_to_domain(
+    award: procurement_v1.CompetitionAwarded, need: domain.PlacementNeed, next_review: date
+) -> domain.Award:
+    term_end = award.end_date or (
+        domain.add_years(award.start_date, DEFAULT_TERM_YEARS) - timedelta(days=1)
+    )
+    support = tuple(
+        domain.SupportItem(s.description, _weekly(s.amount, s.basis, award.weeks_per_year))
+        for s in award.additional_support
+    )
+    return domain.Award(
+        child_ref=need.child_ref,
+        provider_id=award.provider_id,
+        source=PlacementSource.DPS_AWARD,
+        primary_need=need.primary_need,
+        attendance=need.attendance,
+        awarded_on=award.approved_at.astimezone(UTC).date(),
+        start_date=award.start_date,
+        term_end=term_end,
+        weekly_core_fee=award.weekly_core_fee,
+        weeks_per_year=award.weeks_per_year,
+        notice_period_weeks=DEFAULT_NOTICE_PERIOD_WEEKS,
+        next_review_due=next_review,
+        additional_support=support,
+        need_id=need.need_id,
+        scheme_ref=award.scheme_id,
+        competition_ref=award.competition_id,
+    )
+
+
+async def create_placement_from_award(
+    uow: UnitOfWork, envelope: Envelope, award: procurement_v1.CompetitionAwarded
+) -> domain.Placement | None:
+    """IPA from an individual award; None if this competition already made one."""
+    taken = await uow.session.exec(
+        select(PlacementRow.placement_id).where(
+            PlacementRow.competition_ref == award.competition_id
+        )
+    )
+    if taken.first() is not None:
+        return None  # a re-published award (new event id) changes nothing
+    need_row = await uow.session.get(NeedRow, award.need_ref) if award.need_ref else None
+    if need_row is None:
+        raise domain.DomainError("need_ref", "unknown_need", f"no need {award.need_ref!r}")
+    need = need_from_row(need_row)
+    plan = plan_from_row(await uow.session.get(ChildPlanRow, need.child_ref))
+    next_review = (plan.next_review_due if plan else None) or need.next_review_due
+    at = datetime.now(UTC)
+    placement_id = derived_id("placement", award.competition_id)
+    created = domain.create_placement(
+        award_to_domain(award, need, next_review), placement_id, award.approved_by, at
+    )
+    uow.session.add(need_into_row(domain.mark_need_placed(need), need_row))
+    uow.emit(
+        TOPIC, "placement.contract.created", placement_id, domain.contract_created_event(created)
+    )
+    await record_placement(uow, None, created)
+    # Activation: at once when the start date has come, else the lifecycle workflow
+    # starts it on the start date (a pending IPA commits no spend before then anyway).
+    if created.start_date <= today():
+        started = domain.start_placement(created, created.start_date, SERVICE_ACTOR.id, at)
+        await record_placement(uow, created, started)
+        created = started
+    uow.audit(SERVICE_ACTOR, "placement.created", "placement", placement_id, award=envelope.id)
+    return created
+
+
+async def create_block_from_award(
+    uow: UnitOfWork, award: procurement_v1.CompetitionAwarded
+) -> domain.BlockContract | None:
+    block_id = derived_id("block", award.competition_id)
+    if await load_block(uow.session, block_id) is not None:
+        return None
+    category = await _category_of(uow, award)
+    term_end = award.end_date or (
+        domain.add_years(award.start_date, DEFAULT_TERM_YEARS) - timedelta(days=1)
+    )
+    block = domain.new_block_contract(
+        block_id,
+        award.provider_id,
+        category[0],
+        category[1],
+        award.places,
+        award.start_date,
+        term_end,
+        award.weekly_core_fee,
+        DEFAULT_NOTICE_PERIOD_WEEKS,
+        award.competition_id,
+    )
+    await save_block(uow.session, block, award.approved_by)
+    uow.emit(TOPIC, "block_contract.created", block_id, block_created_event(block))
+    return block
+
+
+async def _category_of(
+    uow: UnitOfWork, award: procurement_v1.CompetitionAwarded
+) -> tuple[NeedType, Attendance]:
+    # A block award names its need when it was bought for one; else the category code
+    # is "<NEED>-<attendance>" by the schemes' convention.
+    if award.need_ref:
+        row = await uow.session.get(NeedRow, award.need_ref)
+        if row is not None:
+            need = need_from_row(row)
+            return need.primary_need, need.attendance
+    need_code, _, attendance = award.category_code.partition("-")
+    try:
+        return NeedType(need_code.upper()), Attendance(attendance.lower())
+    except ValueError as exc:
+        raise domain.DomainError(
+            "category_code",
+            "unknown_category",
+            f"cannot tell need/attendance of {award.category_code!r}",
+        ) from exc
+
+
+def block_created_event(block: domain.BlockContract) -> placements_v1.BlockContractCreated:
+    return placements_v1.BlockContractCreated(
+        block_contract_id=block.block_contract_id,
+        provider_id=block.provider_id,
+        primary_need=block.primary_need,
+        attendance=block.attendance,
+        places=block.places,
+        term_start=block.term_start,
+        term_end=block.term_end,
+        weekly_fee_per_place=block.weekly_fee_per_place,
+        competition_ref=block.competition_ref,
+    )
+
+
+def make_procurement_handlers(runtime: ServiceRuntime) -> dict[str, Callable[..., object]]:
+    from services.placements.activities import start_after_commit, start_block_after_commit
+
+    async def on_awarded(uow: UnitOfWork, envelope: Envelope, payload: object) -> None:
+        assert isinstance(payload, procurement_v1.CompetitionAwarded)
+        if payload.kind == "block":
+            block = await create_block_from_award(uow, payload)
+            if block is not None:
+                start_block_after_commit(runtime, uow, [block.block_contract_id])
+            return
+        created = await create_placement_from_award(uow, envelope, payload)
+        if created is not None:
+            start_after_commit(runtime, uow, [created.placement_id])
+
+    return {"procurement.competition.awarded": on_awarded}
+
+
+# ==========================================================================================
+# providers.v1 (display names only)
+# ==========================================================================================
+
+
+async def _remember_name(uow: UnitOfWork, provider_id: str, name: str) -> None:
+    row = await uow.session.get(ProviderNameRow, provider_id)
+    row = row or ProviderNameRow(provider_id=provider_id, name=name)
+    row.name = name
+    uow.session.add(row)
+
+
+async def on_provider_snapshot(uow: UnitOfWork, _envelope: Envelope, payload: object) -> None:
+    assert isinstance(payload, providers_v1.ProviderRegistered | providers_v1.ProviderUpdated)
+    await _remember_name(uow, payload.provider.provider_id, payload.provider.name)
+
+
+async def on_provider_status(uow: UnitOfWork, _envelope: Envelope, payload: object) -> None:
+    assert isinstance(payload, providers_v1.ProviderStatusChanged)
+    await _remember_name(uow, payload.provider_id, payload.name)
+
+
+def subscriptions(runtime: ServiceRuntime) -> Subscriptions:
     """Topic -> event type -> handler."""
-    return {}
+    return {
+        ehc_plans_v1.TOPIC: make_ehc_handlers(runtime),  # type: ignore[dict-item]
+        procurement_v1.TOPIC: make_procurement_handlers(runtime),  # type: ignore[dict-item]
+        providers_v1.TOPIC: {
+            providers_v1.PROVIDER_REGISTERED: on_provider_snapshot,
+            providers_v1.PROVIDER_UPDATED: on_provider_snapshot,
+            providers_v1.PROVIDER_STATUS_CHANGED: on_provider_status,
+        },
+    }

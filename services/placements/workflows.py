@@ -1,5 +1,229 @@
-"""Temporal workflows of placements."""
+"""Temporal workflows of placements.
+
+``PlacementLifecycleWorkflow`` (id ``placement-{placement_id}``) drives one IPA: it reads
+a snapshot of the placement (activity), works out the next dated step (pure, below),
+sleeps until then or until a signal says the placement changed, and asks an activity to
+take the step. Steps are idempotent in the database, so a retried activity or a replayed
+workflow never emits twice. It continues as new at the end of each review cycle.
+
+No I/O and no clock here: time is ``workflow.now()``.
+"""
 
 from __future__ import annotations
 
-WORKFLOWS: list[type] = []
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Literal
+
+from pydantic import BaseModel
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+with workflow.unsafe.imports_passed_through():
+    from services.placements import domain
+
+StepKind = Literal["start", "reminder", "overdue", "renewal", "end"]
+CLOSED = ("ended", "terminated")
+ACTIVITY_TIMEOUT = timedelta(seconds=30)
+RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
+MAX_STEPS_PER_RUN = 40  # bounds history even if a cycle never completes
+
+
+class ReviewInfo(BaseModel):
+    review_id: str
+    due_on: date
+    reminders_sent: list[int] = []
+    overdue_sent: bool = False
+
+
+class Snapshot(BaseModel):
+    """What the workflow needs to know about a placement, read by an activity."""
+
+    placement_id: str
+    status: str
+    start_date: date
+    term_end: date
+    end_date: date | None = None
+    notice_period_weeks: int
+    renewal_requested_for: date | None = None
+    review: ReviewInfo | None = None  # earliest open review
+
+
+class Step(BaseModel):
+    kind: StepKind
+    on: date
+    review_id: str | None = None
+    weeks_before: int | None = None
+
+
+class StepRequest(BaseModel):
+    placement_id: str
+    step: Step
+    today: date
+
+
+class LifecycleInput(BaseModel):
+    placement_id: str
+    cycle: int = 1
+    review_id: str | None = None  # the review this run waits on
+
+
+def _review_steps(review: ReviewInfo) -> list[Step]:
+    steps = [
+        Step(
+            kind="reminder",
+            on=domain.add_weeks(review.due_on, -w),
+            review_id=review.review_id,
+            weeks_before=w,
+        )
+        for w in domain.REVIEW_REMINDER_WEEKS
+        if w not in review.reminders_sent
+    ]
+    if not review.overdue_sent:
+        steps.append(
+            Step(kind="overdue", on=review.due_on + timedelta(days=1), review_id=review.review_id)
+        )
+    return steps
+
+
+def next_step(snap: Snapshot) -> Step | None:
+    """The earliest dated thing to do for this placement (None: wait for a change)."""
+    if snap.status in CLOSED:
+        return None
+    if snap.status == "pending":
+        return Step(kind="start", on=snap.start_date)
+    steps = _review_steps(snap.review) if snap.review else []
+    last_day = snap.end_date or snap.term_end
+    steps.append(Step(kind="end", on=last_day + timedelta(days=1)))
+    if snap.status == "active" and snap.renewal_requested_for != snap.term_end:
+        decide_by = domain.renewal_decision_date(snap.term_end, snap.notice_period_weeks)
+        steps.append(Step(kind="renewal", on=decide_by))
+    # Reminders missed (e.g. a late-scheduled review) are not sent after their review is due.
+    due = snap.review.due_on if snap.review else None
+    steps = [s for s in steps if not (s.kind == "reminder" and due is not None and s.on > due)]
+    return min(steps, key=lambda s: (s.on, s.kind)) if steps else None
+
+
+def _at_midnight(d: date) -> datetime:
+    return datetime.combine(d, time(), tzinfo=UTC)
+
+
+@workflow.defn
+class PlacementLifecycleWorkflow:
+    def __init__(self) -> None:
+        self._changed = False
+
+    @workflow.signal
+    def refresh(self) -> None:
+        """The placement changed (review outcome, moved review date, notice, variation)."""
+        self._changed = True
+
+    @workflow.query
+    def waiting(self) -> bool:
+        return not self._changed
+
+    @workflow.run
+    async def run(self, args: LifecycleInput) -> str:
+        review_id = args.review_id
+        for _ in range(MAX_STEPS_PER_RUN):
+            snap = await self._snapshot(args.placement_id)
+            if snap is None or snap.status in CLOSED:
+                return snap.status if snap else "missing"
+            current = snap.review.review_id if snap.review else None
+            if review_id is not None and current != review_id:
+                # The awaited review has an outcome: a new cycle starts afresh.
+                workflow.continue_as_new(
+                    LifecycleInput(
+                        placement_id=args.placement_id, cycle=args.cycle + 1, review_id=current
+                    )
+                )
+            review_id = current
+            step = next_step(snap)
+            today = workflow.now().date()
+            if step is not None and step.on <= today:
+                await workflow.execute_activity(
+                    "placements.take_step",
+                    StepRequest(placement_id=args.placement_id, step=step, today=today),
+                    start_to_close_timeout=ACTIVITY_TIMEOUT,
+                    retry_policy=RETRY,
+                )
+                continue
+            await self._sleep_until(step.on if step else None)
+        workflow.continue_as_new(
+            LifecycleInput(placement_id=args.placement_id, cycle=args.cycle, review_id=review_id)
+        )
+
+    async def _snapshot(self, placement_id: str) -> Snapshot | None:
+        result: Snapshot | None = await workflow.execute_activity(
+            "placements.snapshot",
+            placement_id,
+            result_type=Snapshot | None,  # type: ignore[arg-type]
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=RETRY,
+        )
+        return result
+
+    async def _sleep_until(self, on: date | None) -> None:
+        self._changed = False
+        timeout = None if on is None else _at_midnight(on) - workflow.now()
+        try:
+            await workflow.wait_condition(lambda: self._changed, timeout=timeout)
+        except TimeoutError:
+            pass  # the dated step has come
+
+
+class BlockSnapshot(BaseModel):
+    block_contract_id: str
+    term_end: date
+    decision_by: date
+    renewal_requested_for: date | None = None
+
+
+class BlockRenewalInput(BaseModel):
+    block_contract_id: str
+
+
+@workflow.defn
+class BlockContractRenewalWorkflow:
+    """Asks for a renewal or re-procurement decision before a block contract's term ends
+    (id ``block-contract-{id}``); done once the request is made."""
+
+    def __init__(self) -> None:
+        self._changed = False
+
+    @workflow.signal
+    def refresh(self) -> None:
+        self._changed = True
+
+    @workflow.run
+    async def run(self, args: BlockRenewalInput) -> str:
+        for _ in range(MAX_STEPS_PER_RUN):
+            snap: BlockSnapshot | None = await workflow.execute_activity(
+                "placements.block_snapshot",
+                args.block_contract_id,
+                result_type=BlockSnapshot | None,  # type: ignore[arg-type]
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=RETRY,
+            )
+            if snap is None:
+                return "missing"
+            if snap.renewal_requested_for == snap.term_end:
+                return "requested"
+            if workflow.now().date() >= snap.decision_by:
+                await workflow.execute_activity(
+                    "placements.request_block_renewal",
+                    args.block_contract_id,
+                    start_to_close_timeout=ACTIVITY_TIMEOUT,
+                    retry_policy=RETRY,
+                )
+                continue
+            self._changed = False
+            try:
+                await workflow.wait_condition(
+                    lambda: self._changed, timeout=_at_midnight(snap.decision_by) - workflow.now()
+                )
+            except TimeoutError:
+                pass  # the decision date has come
+        workflow.continue_as_new(args)
+
+
+WORKFLOWS: list[type] = [PlacementLifecycleWorkflow, BlockContractRenewalWorkflow]

@@ -1,12 +1,339 @@
-"""Temporal activities of the procurement service: the I/O its workflows need."""
+"""Temporal activities of the procurement service: the I/O its workflows need.
+
+Every activity takes the workflow's ``now`` (its deterministic clock) instead of reading
+the wall clock, so the 10/15-working-day clock and the tender deadline behave the same
+under time skipping as in production. Each one re-reads the database and is idempotent:
+a retried or duplicated activity changes nothing twice.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, Literal
 
+from pydantic import BaseModel
+from sqlmodel import col, select
+from temporalio import activity
+
+from services.procurement import domain as d
+from services.procurement.handlers import lock
+from services.procurement.models import (
+    ApplicationRow,
+    BidRow,
+    CompetitionRow,
+    InvitationRow,
+    MembershipRow,
+    ProviderRow,
+    SchemeRow,
+    apply_competition,
+    bid_to_domain,
+    competition_to_domain,
+    documents_to_domain,
+    evaluation_row,
+    membership_to_domain,
+    provider_to_domain,
+    scheme_to_domain,
+)
+from shared.contracts import procurement_v1
+from shared.db import Database
 from shared.runtime import ServiceRuntime
+from shared.unit_of_work import Actor, UnitOfWork, unit_of_work
+from shared.working_days import london_date
+
+REMIND_ACTIVITY = "procurement.remind_evaluators"
+OVERDUE_ACTIVITY = "procurement.mark_application_overdue"
+CLOSE_ACTIVITY = "procurement.close_and_evaluate"
+CLOCK = Actor(id="dps/procurement/workflow", role="service")
+QUALITY_BASIS = (
+    "Quality: each question scored from the evaluators' moderated admission quality score "
+    "of the bidder's membership (score/100 x question maximum); bids of providers not "
+    "active in the register, with suspended membership or with missing/expired "
+    "documents at the deadline are set aside as non-compliant."
+)
 
 
-def activities(_runtime: ServiceRuntime) -> Sequence[Callable[..., Any]]:
-    return []
+class ApplicationClock(BaseModel):
+    """What an application's workflow waits for: the reminder and the deadline."""
+
+    application_id: str
+    reminder_at: datetime
+    due_at: datetime
+
+
+class ClockCheck(BaseModel):
+    application_id: str
+    now: datetime
+
+
+class ClockState(BaseModel):
+    """The application as stored: ``done`` says the step asked for has happened."""
+
+    decided: bool
+    done: bool
+    clock: ApplicationClock
+
+
+class CompetitionClock(BaseModel):
+    competition_id: str
+    deadline_at: datetime
+
+
+class CompetitionCheck(BaseModel):
+    competition_id: str
+    now: datetime
+
+
+class AwardSignal(BaseModel):
+    """What the commissioner decided after evaluation (signalled to the call-off)."""
+
+    outcome: Literal["awarded", "escalated", "reopened"]
+    deadline_at: datetime | None = None
+
+
+class CompetitionState(BaseModel):
+    status: str
+    round: int
+    deadline_at: datetime
+
+
+# ---------------------------------------------------------------- applications
+
+
+def _clock(row: ApplicationRow) -> ApplicationClock:
+    return ApplicationClock(application_id=row.id, reminder_at=row.reminder_at, due_at=row.due_at)
+
+
+async def remind_evaluators(db: Database, source: str, check: ClockCheck) -> ClockState:
+    """Record the day-7 reminder to the evaluators (once per reminder date)."""
+    async with unit_of_work(db, source) as uow:
+        await lock(uow, ApplicationRow, check.application_id)
+        row = await uow.session.get(ApplicationRow, check.application_id)
+        if row is None:
+            raise LookupError(f"application {check.application_id} not found")
+        decided = row.status == "decided"
+        due = check.now >= row.reminder_at
+        if not decided and due and (row.reminded_at is None or row.reminded_at < row.reminder_at):
+            row.reminded_at = check.now
+            uow.session.add(row)
+            uow.audit(
+                CLOCK,
+                "application.reminder_sent",
+                "application",
+                row.id,
+                due_on=row.due_on.isoformat(),
+            )
+        return ClockState(decided=decided, done=decided or due, clock=_clock(row))
+
+
+async def mark_overdue(db: Database, source: str, check: ClockCheck) -> ClockState:
+    """Escalate an application still undecided when its evaluation period has run out."""
+    async with unit_of_work(db, source) as uow:
+        await lock(uow, ApplicationRow, check.application_id)
+        row = await uow.session.get(ApplicationRow, check.application_id)
+        if row is None:
+            raise LookupError(f"application {check.application_id} not found")
+        decided = row.status == "decided"
+        due = check.now >= row.due_at
+        if not decided and due and (row.overdue_at is None or row.overdue_at < row.due_at):
+            row.overdue_at = check.now
+            uow.session.add(row)
+            _emit_overdue(uow, row, check.now)
+        return ClockState(decided=decided, done=decided or due, clock=_clock(row))
+
+
+def _emit_overdue(uow: UnitOfWork, row: ApplicationRow, now: datetime) -> None:
+    payload = procurement_v1.ApplicationOverdue(
+        application_id=row.id,
+        scheme_id=row.scheme_id,
+        provider_id=row.provider_id,
+        evaluation_due_on=row.due_on,
+        detected_at=now,
+        extended=row.extension_reason is not None,
+    )
+    uow.emit(procurement_v1.TOPIC, payload.TYPE, payload.subject(), payload)
+    uow.audit(CLOCK, "application.overdue", "application", row.id, due_on=row.due_on.isoformat())
+
+
+# ---------------------------------------------------------------- competitions
+
+
+def _state(row: CompetitionRow) -> CompetitionState:
+    return CompetitionState(status=row.status, round=row.round, deadline_at=row.deadline_at)
+
+
+async def close_and_evaluate(
+    db: Database, source: str, check: CompetitionCheck
+) -> CompetitionState:
+    """At the deadline: close the call-off, score its live bids and rank them."""
+    async with unit_of_work(db, source) as uow:
+        await lock(uow, CompetitionRow, check.competition_id)
+        row = await uow.session.get(CompetitionRow, check.competition_id)
+        if row is None:
+            raise LookupError(f"competition {check.competition_id} not found")
+        if row.status != d.CompetitionStatus.OPEN.value or check.now < row.deadline_at:
+            return _state(row)
+        await evaluate_row(uow, row, check.now)
+        return _state(row)
+
+
+async def evaluate_row(uow: UnitOfWork, row: CompetitionRow, now: datetime) -> d.EvaluationResult:
+    """Close and evaluate one open competition inside ``uow`` (also used by the bench)."""
+    invitations = (
+        await uow.session.exec(
+            select(InvitationRow)
+            .where(InvitationRow.competition_id == row.id)
+            .order_by(col(InvitationRow.id))
+        )
+    ).all()
+    scheme_row = await uow.session.get(SchemeRow, row.scheme_id)
+    assert scheme_row is not None
+    scheme = scheme_to_domain(scheme_row)
+    c = d.close_competition(competition_to_domain(row, list(invitations)), now)
+    bid_rows = (
+        await uow.session.exec(
+            select(BidRow).where(
+                BidRow.competition_id == row.id,
+                BidRow.round == row.round,
+                col(BidRow.superseded).is_(False),
+            )
+        )
+    ).all()
+    bids = [bid_to_domain(b) for b in bid_rows]
+    assessments = await assess_bids(uow, scheme, c, bids, london_date(now))
+    c, result = d.evaluate_competition(c, bids, assessments)
+    apply_competition(row, c)
+    uow.session.add(row)
+    uow.session.add(evaluation_row(result, QUALITY_BASIS, now))
+    _emit_closed_and_evaluated(uow, c, result, len(bids), now)
+    return result
+
+
+async def assess_bids(
+    uow: UnitOfWork, scheme: d.Scheme, c: d.Competition, bids: Sequence[d.Bid], today: Any
+) -> dict[str, d.BidAssessment]:
+    """Evaluator scores per bid (see QUALITY_BASIS), or why a bid is set aside."""
+    ids = [b.provider_id for b in bids]
+    members = {
+        m.provider_id: membership_to_domain(m)
+        for m in (
+            await uow.session.exec(
+                select(MembershipRow).where(
+                    MembershipRow.scheme_id == scheme.scheme_id,
+                    MembershipRow.category_code == c.spec.category_code,
+                    col(MembershipRow.provider_id).in_(ids),
+                    MembershipRow.status != d.MembershipStatus.ENDED.value,
+                )
+            )
+        ).all()
+    }
+    providers = {
+        p.provider_id: p
+        for p in (
+            await uow.session.exec(select(ProviderRow).where(col(ProviderRow.provider_id).in_(ids)))
+        ).all()
+    }
+    return {
+        b.bid_id: _assess(
+            scheme, c, b, members.get(b.provider_id), providers.get(b.provider_id), today
+        )
+        for b in bids
+    }
+
+
+def _assess(
+    scheme: d.Scheme,
+    c: d.Competition,
+    bid: d.Bid,
+    member: d.Membership | None,
+    provider: ProviderRow | None,
+    today: Any,
+) -> d.BidAssessment:
+    if member is None or member.status is not d.MembershipStatus.ACTIVE:
+        why = f"membership {member.status if member else 'missing'} at the deadline"
+        return d.BidAssessment(bid.bid_id, compliant=False, reason=why)
+    if provider is None or not provider_to_domain(provider).active:
+        return d.BidAssessment(
+            bid.bid_id, compliant=False, reason="provider not active in the register"
+        )
+    problems = d.document_problems(scheme.required_documents, documents_to_domain(provider), today)
+    if problems:
+        return d.BidAssessment(
+            bid.bid_id, compliant=False, reason="; ".join(p.message for p in problems)
+        )
+    share = (member.quality_score or Decimal(0)) / 100
+    scores = {
+        q.question_id: (share * q.max_score).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        for q in c.spec.quality_questions
+    }
+    return d.BidAssessment(bid.bid_id, scores=scores)
+
+
+def _emit_closed_and_evaluated(
+    uow: UnitOfWork, c: d.Competition, r: d.EvaluationResult, bids: int, now: datetime
+) -> None:
+    closed = procurement_v1.CompetitionClosed(
+        competition_id=c.competition_id,
+        scheme_id=c.scheme_id,
+        round=c.round,
+        closed_at=now,
+        bids_received=bids,
+    )
+    evaluated = procurement_v1.CompetitionEvaluated(
+        competition_id=c.competition_id,
+        scheme_id=c.scheme_id,
+        round=c.round,
+        quality_weight=r.quality_weight,
+        price_weight=r.price_weight,
+        ranking=[
+            procurement_v1.RankedBid(
+                rank=s.rank,
+                bid_id=s.bid_id,
+                provider_id=s.provider_id,
+                price_score=s.price_score,
+                quality_score=s.quality_score,
+                total=s.total,
+            )
+            for s in r.ranking
+        ],
+        non_compliant=[
+            procurement_v1.SetAsideBid(bid_id=n.bid_id, provider_id=n.provider_id, reason=n.reason)
+            for n in r.non_compliant
+        ],
+        tie_break_rule=r.tie_break_rule,
+        evaluated_at=now,
+    )
+    for payload in (closed, evaluated):
+        uow.emit(procurement_v1.TOPIC, payload.TYPE, payload.subject(), payload)
+    uow.audit(
+        CLOCK,
+        "competition.evaluated",
+        "competition",
+        c.competition_id,
+        round=c.round,
+        ranked=len(r.ranking),
+        set_aside=len(r.non_compliant),
+    )
+
+
+# -------------------------------------------------------------------- wiring
+
+
+def activities(runtime: ServiceRuntime) -> Sequence[Callable[..., Any]]:
+    """The activities bound to this runtime's database."""
+    db, source = runtime.db, runtime.source
+
+    @activity.defn(name=REMIND_ACTIVITY)
+    async def remind(check: ClockCheck) -> ClockState:
+        return await remind_evaluators(db, source, check)
+
+    @activity.defn(name=OVERDUE_ACTIVITY)
+    async def overdue(check: ClockCheck) -> ClockState:
+        return await mark_overdue(db, source, check)
+
+    @activity.defn(name=CLOSE_ACTIVITY)
+    async def close(check: CompetitionCheck) -> CompetitionState:
+        return await close_and_evaluate(db, source, check)
+
+    return [remind, overdue, close]

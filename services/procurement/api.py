@@ -1,7 +1,1383 @@
-"""HTTP routes of procurement."""
+"""HTTP routes of procurement: schemes, requests to participate, memberships, call-offs,
+bids, awards and award notices.
+
+Every change goes through one unit of work (state, its procurement.v1 events and audit
+commit together); workflows are started or signalled only after the commit. A broken
+rule is a 422 naming the field and the rule, a clash with the current state a 409.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, status
+from pydantic import AwareDatetime, BaseModel, Field
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+
+from services.procurement import domain as d
+from services.procurement import geography
+from services.procurement.activities import ApplicationClock
+from services.procurement.handlers import (
+    emit_invitations,
+    emit_no_eligible,
+    invite_late_joiners,
+    load_invitations,
+    load_memberships,
+    load_providers,
+    lock,
+    open_call_off,
+    record_membership_change,
+)
+from services.procurement.models import (
+    ApplicationRow,
+    AwardRow,
+    BidRow,
+    CompetitionRow,
+    DecisionRow,
+    EvaluationRow,
+    InvitationRow,
+    MembershipHistoryRow,
+    MembershipRow,
+    NoticeRow,
+    ProviderRow,
+    SchemeRow,
+    application_row,
+    application_to_domain,
+    apply_competition,
+    bid_row,
+    bid_to_domain,
+    competition_to_domain,
+    decision_row,
+    documents_to_domain,
+    evaluation_to_domain,
+    membership_row,
+    membership_to_domain,
+    notice_row,
+    notice_to_domain,
+    provider_to_domain,
+    scheme_row,
+    scheme_to_domain,
+)
+from services.procurement.workflows import (
+    AwardSignal,
+    application_workflow_id,
+    competition_workflow_id,
+    signal,
+    start_application_workflow,
+    start_competition_workflow,
+)
+from shared.auth import require
+from shared.contracts import procurement_v1
+from shared.contracts.common import Attendance, NeedType, Role
+from shared.errors import Conflict, DomainError, NotFound
+from shared.runtime import ServiceRuntime, runtime_of
+from shared.unit_of_work import Actor, UnitOfWork, unit_of_work
+from shared.working_days import london_date
 
 router = APIRouter(tags=["procurement"])
+
+COMMISSIONING = require(Role.COMMISSIONER, Role.ADMIN)
+READERS = require(Role.COMMISSIONER, Role.ADMIN, Role.MONITORING_OFFICER)
+PROVIDER = require(Role.PROVIDER)
+CALL_OFF_READERS = require(Role.COMMISSIONER, Role.ADMIN, Role.MONITORING_OFFICER, Role.PROVIDER)
+ANYONE = require(*Role)
+Runtime = Annotated[ServiceRuntime, Depends(runtime_of)]
+
+# Rules that clash with the current state rather than with the request: 409.
+STATE_RULES = {
+    d.Rule.INVALID_TRANSITION,
+    d.Rule.ALREADY_DECIDED,
+    d.Rule.ALREADY_MEMBER,
+    d.Rule.EXTENSION_ALREADY_USED,
+    d.Rule.COMPETITION_NOT_OPEN,
+}
+
+
+@contextmanager
+def rules() -> Iterator[None]:
+    """Turn a domain refusal into the API's 422 (or 409) naming field and rule."""
+    try:
+        yield
+    except d.DomainError as exc:
+        cls = Conflict if exc.rule in STATE_RULES else DomainError
+        raise cls(exc.field, f"{exc.rule}: {exc.message}") from exc
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+# ==================================================================== schemes
+
+
+class CategoryIn(BaseModel):
+    code: str = Field(min_length=1, max_length=50)
+    name: str = Field(min_length=1, max_length=200)
+    need_types: list[NeedType] = Field(min_length=1)
+    attendance: list[Attendance] = Field(min_length=1)
+
+
+class LotIn(BaseModel):
+    code: str = Field(min_length=1, max_length=50)
+    name: str = Field(min_length=1, max_length=200)
+    min_quality_score: Decimal = Field(ge=0, le=100)
+    block_contracts_allowed: bool = False
+
+
+class QuestionIn(BaseModel):
+    question_id: str = Field(min_length=1, max_length=50)
+    text: str = Field(min_length=1)
+    kind: d.QuestionKind
+    max_score: int = 0
+    weight: int = 0
+    min_score: Decimal | None = None
+
+
+class SchemeIn(BaseModel):
+    reference: str = Field(min_length=1, max_length=100)
+    title: str = Field(min_length=1, max_length=300)
+    regime: procurement_v1.RegimeCode = "pcr2015"
+    term_start: date
+    term_end: date
+    max_extension_end: date | None = None
+    categories: list[CategoryIn]
+    lots: list[LotIn] = []
+    selection_questions: list[QuestionIn] = []
+    pass_mark: Decimal = Decimal(0)
+    required_documents: list[d.DocumentKind] = list(d.DocumentKind)
+    min_tender_days: int = 10
+    urgent_min_tender_days: int = 3
+    late_joiner_min_days: int | None = None
+    voluntary_standstill: bool = False
+    group_notices_quarterly: bool = True
+    open: bool = True  # open for requests to participate at once
+
+    def to_domain(self, scheme_id: str) -> d.Scheme:
+        return d.Scheme(
+            scheme_id=scheme_id,
+            reference=self.reference,
+            title=self.title,
+            regime=d.RegimeCode(self.regime),
+            term_start=self.term_start,
+            term_end=self.term_end,
+            categories=tuple(
+                d.Category(c.code, c.name, frozenset(c.need_types), frozenset(c.attendance))
+                for c in self.categories
+            ),
+            selection_questions=tuple(
+                d.SelectionQuestion(
+                    q.question_id, q.text, q.kind, q.max_score, q.weight, q.min_score
+                )
+                for q in self.selection_questions
+            ),
+            lots=tuple(
+                d.Lot(lot.code, lot.name, lot.min_quality_score, lot.block_contracts_allowed)
+                for lot in self.lots
+            ),
+            pass_mark=self.pass_mark,
+            required_documents=frozenset(self.required_documents),
+            max_extension_end=self.max_extension_end,
+            min_tender_days=self.min_tender_days,
+            urgent_min_tender_days=self.urgent_min_tender_days,
+            late_joiner_min_days=self.late_joiner_min_days,
+            voluntary_standstill=self.voluntary_standstill,
+            group_notices_quarterly=self.group_notices_quarterly,
+        )
+
+
+def scheme_view(row: SchemeRow) -> dict[str, Any]:
+    return {
+        "scheme_id": row.id,
+        "reference": row.reference,
+        "title": row.title,
+        "regime": row.regime,
+        "status": row.status,
+        "status_reason": row.status_reason,
+        "term_start": row.term_start,
+        "term_end": row.term_end,
+        "max_extension_end": row.max_extension_end,
+        "extension_exercised": row.extension_exercised,
+        "categories": row.categories,
+        "lots": row.lots,
+        "selection_questions": row.questions,
+        "pass_mark": row.pass_mark,
+        "required_documents": row.required_documents,
+        "min_tender_days": row.min_tender_days,
+        "regime_rules": _regime_view(d.REGIMES[d.RegimeCode(row.regime)]),
+    }
+
+
+def _regime_view(r: d.Regime) -> dict[str, Any]:
+    return {
+        "title": r.title,
+        "statutory_min_tender_days": r.statutory_min_tender_days,
+        "tender_period_source": r.tender_period_source,
+        "application_evaluation_working_days": r.application_evaluation_working_days,
+        "application_evaluation_max_working_days": r.application_evaluation_max_working_days,
+        "standstill_mandatory": r.standstill_mandatory,
+        "standstill_source": r.standstill_source,
+        "award_notice_days": r.award_notice_days,
+        "award_notice_source": r.award_notice_source,
+    }
+
+
+@router.post("/schemes", status_code=status.HTTP_201_CREATED)
+async def create_scheme(
+    body: SchemeIn, runtime: Runtime, actor: Actor = Depends(COMMISSIONING)
+) -> dict[str, Any]:
+    now = _now()
+    with rules():
+        scheme = d.create_scheme(body.to_domain(str(uuid.uuid4())))
+        opened = d.open_scheme(scheme, london_date(now)) if body.open else scheme
+    try:
+        async with unit_of_work(runtime.db, runtime.source) as uow:
+            clash = await uow.session.exec(
+                select(SchemeRow).where(SchemeRow.reference == body.reference)
+            )
+            if clash.first() is not None:
+                raise Conflict("reference", "duplicate: a scheme has this reference")
+            row = scheme_row(opened, actor.id)
+            uow.session.add(row)
+            _emit_scheme_created(uow, scheme, actor)
+            if body.open:
+                _emit(
+                    uow,
+                    procurement_v1.SchemeOpened(
+                        scheme_id=scheme.scheme_id,
+                        previous_status="draft",
+                        opened_at=now,
+                        opened_by=actor.id,
+                    ),
+                )
+            uow.audit(actor, "scheme.created", "scheme", scheme.scheme_id, status=row.status)
+    except IntegrityError as exc:  # a concurrent create with the same reference
+        raise Conflict("reference", "duplicate: a scheme has this reference") from exc
+    return scheme_view(row)
+
+
+def _emit(uow: UnitOfWork, payload: procurement_v1.ProcurementEvent) -> None:
+    uow.emit(procurement_v1.TOPIC, payload.TYPE, payload.subject(), payload)
+
+
+def _emit_scheme_created(uow: UnitOfWork, s: d.Scheme, actor: Actor) -> None:
+    _emit(
+        uow,
+        procurement_v1.SchemeCreated(
+            scheme_id=s.scheme_id,
+            reference=s.reference,
+            title=s.title,
+            regime=s.regime.value,
+            term_start=s.term_start,
+            term_end=s.term_end,
+            max_extension_end=s.max_extension_end,
+            categories=[
+                procurement_v1.CategoryInfo(
+                    code=c.code,
+                    name=c.name,
+                    need_types=sorted(c.need_types),
+                    attendance=sorted(c.attendance),
+                )
+                for c in s.categories
+            ],
+            lots=[
+                procurement_v1.LotInfo(
+                    code=lot.code,
+                    name=lot.name,
+                    min_quality_score=lot.min_quality_score,
+                    block_contracts_allowed=lot.block_contracts_allowed,
+                )
+                for lot in s.lots
+            ],
+            required_documents=sorted(s.required_documents),
+            min_tender_days=s.tender_days_floor,
+            created_by=actor.id,
+        ),
+    )
+
+
+async def _scheme_row(uow: UnitOfWork, scheme_id: str) -> SchemeRow:
+    row = await uow.session.get(SchemeRow, scheme_id)
+    if row is None:
+        raise NotFound("scheme", scheme_id)
+    return row
+
+
+@router.get("/schemes/{scheme_id}")
+async def get_scheme(
+    scheme_id: str, runtime: Runtime, _: Actor = Depends(ANYONE)
+) -> dict[str, Any]:
+    async with runtime.db.session() as session:
+        row = await session.get(SchemeRow, scheme_id)
+    if row is None:
+        raise NotFound("scheme", scheme_id)
+    return scheme_view(row)
+
+
+class SchemeStatusIn(BaseModel):
+    action: Literal["open", "suspend", "close", "extend"]
+    reason: str = ""
+
+
+@router.post("/schemes/{scheme_id}/status")
+async def change_scheme_status(
+    scheme_id: str, body: SchemeStatusIn, runtime: Runtime, actor: Actor = Depends(COMMISSIONING)
+) -> dict[str, Any]:
+    """Open, suspend, close the scheme, or exercise its optional term extension."""
+    now = _now()
+    async with unit_of_work(runtime.db, runtime.source) as uow:
+        row = await _scheme_row(uow, scheme_id)
+        before = scheme_to_domain(row)
+        with rules():
+            after = _scheme_transition(before, body, london_date(now))
+        row.status, row.status_reason = after.status.value, after.status_reason
+        row.extension_exercised = after.extension_exercised
+        uow.session.add(row)
+        _emit(uow, _scheme_event(before, after, body, actor, now))
+        uow.audit(actor, f"scheme.{body.action}", "scheme", scheme_id, reason=body.reason)
+    return scheme_view(row)
+
+
+def _scheme_transition(s: d.Scheme, body: SchemeStatusIn, today: date) -> d.Scheme:
+    if body.action == "open":
+        return d.open_scheme(s, today)
+    if body.action == "suspend":
+        return d.suspend_scheme(s, body.reason)
+    if body.action == "close":
+        return d.close_scheme(s, body.reason)
+    return d.extend_scheme_term(s, today)
+
+
+def _scheme_event(
+    before: d.Scheme, after: d.Scheme, body: SchemeStatusIn, actor: Actor, now: datetime
+) -> procurement_v1.ProcurementEvent:
+    sid = after.scheme_id
+    if body.action == "open":
+        prev: Literal["draft", "suspended"] = (
+            "suspended" if before.status is d.SchemeStatus.SUSPENDED else "draft"
+        )
+        return procurement_v1.SchemeOpened(
+            scheme_id=sid, previous_status=prev, opened_at=now, opened_by=actor.id
+        )
+    if body.action == "suspend":
+        return procurement_v1.SchemeSuspended(
+            scheme_id=sid, reason=body.reason, suspended_at=now, suspended_by=actor.id
+        )
+    if body.action == "close":
+        return procurement_v1.SchemeClosed(
+            scheme_id=sid, reason=body.reason, closed_at=now, closed_by=actor.id
+        )
+    return procurement_v1.SchemeExtended(
+        scheme_id=sid,
+        previous_term_end=before.term_end,
+        term_end=after.term_end_effective,
+        extended_at=now,
+        extended_by=actor.id,
+    )
+
+
+# =============================================================== applications
+
+
+class ApplicationIn(BaseModel):
+    requested_categories: list[str] = Field(min_length=1)
+    answers: dict[str, str] = {}
+
+
+def application_view(row: ApplicationRow, decision: DecisionRow | None) -> dict[str, Any]:
+    return {
+        "application_id": row.id,
+        "scheme_id": row.scheme_id,
+        "provider_id": row.provider_id,
+        "requested_categories": row.requested_categories,
+        "status": row.status,
+        "submitted_at": row.submitted_at,
+        "evaluation_working_days": row.evaluation_working_days,
+        "evaluation_due_on": row.due_on,
+        "evaluation_due_at": row.due_at,
+        "reminder_at": row.reminder_at,
+        "extension_reason": row.extension_reason,
+        "decision": None
+        if decision is None
+        else {
+            "outcome": decision.outcome,
+            "admitted_categories": decision.admitted_categories,
+            "refused_categories": decision.refused_categories,
+            "criteria": decision.criteria,
+            "quality_score": decision.quality_score,
+            "lot_code": decision.lot_code,
+            "decided_by": decision.decided_by,
+            "decided_at": decision.decided_at,
+            "decided_late": decision.decided_late,
+        },
+    }
+
+
+async def _provider(uow: UnitOfWork, provider_id: str) -> ProviderRow:
+    row = await uow.session.get(ProviderRow, provider_id)
+    if row is None:
+        raise DomainError("provider_id", "unknown: not (yet) in the register")
+    return row
+
+
+def _own_provider(actor: Actor) -> str:
+    if not actor.provider_id:
+        raise DomainError("provider_id", "required: the token names no provider")
+    return actor.provider_id
+
+
+@router.post("/schemes/{scheme_id}/applications", status_code=status.HTTP_201_CREATED)
+async def submit_application(
+    scheme_id: str, body: ApplicationIn, runtime: Runtime, actor: Actor = Depends(PROVIDER)
+) -> dict[str, Any]:
+    """A request to participate by the provider the token names (its own only)."""
+    provider_id = _own_provider(actor)
+    now = _now()
+    async with unit_of_work(runtime.db, runtime.source) as uow:
+        scheme = scheme_to_domain(await _scheme_row(uow, scheme_id))
+        provider = await _provider(uow, provider_id)
+        with rules():
+            d.require_admissible(
+                scheme,
+                provider_to_domain(provider),
+                documents_to_domain(provider),
+                london_date(now),
+            )
+            application = d.submit_application(
+                scheme,
+                application_id=str(uuid.uuid4()),
+                provider_id=provider_id,
+                requested_categories=body.requested_categories,
+                answers=body.answers,
+                existing_memberships=await load_memberships(uow, scheme_id),
+                now=now,
+            )
+        row = application_row(application)
+        uow.session.add(row)
+        _emit(
+            uow,
+            procurement_v1.ApplicationSubmitted(
+                application_id=row.id,
+                scheme_id=scheme_id,
+                provider_id=provider_id,
+                requested_categories=row.requested_categories,
+                submitted_at=now,
+                evaluation_due_on=row.due_on,
+                evaluation_due_at=row.due_at,
+                reminder_at=row.reminder_at,
+            ),
+        )
+        uow.audit(actor, "application.submitted", "application", row.id, scheme_id=scheme_id)
+    await start_application_workflow(runtime, _app_clock(row))
+    return application_view(row, None)
+
+
+def _app_clock(row: ApplicationRow) -> ApplicationClock:
+    return ApplicationClock(application_id=row.id, reminder_at=row.reminder_at, due_at=row.due_at)
+
+
+async def _application(uow: UnitOfWork, application_id: str) -> ApplicationRow:
+    await lock(uow, ApplicationRow, application_id)
+    row = await uow.session.get(ApplicationRow, application_id)
+    if row is None:
+        raise NotFound("application", application_id)
+    return row
+
+
+class AssessmentIn(BaseModel):
+    passed: bool | None = None
+    score: Decimal | None = None
+    note: str = ""
+
+
+class DecisionIn(BaseModel):
+    assessments: dict[str, AssessmentIn] = {}
+    refused_categories: dict[str, str] = {}
+
+
+@router.post("/applications/{application_id}/decision")
+async def decide_application(
+    application_id: str, body: DecisionIn, runtime: Runtime, actor: Actor = Depends(COMMISSIONING)
+) -> dict[str, Any]:
+    """Record the decision (who decided, every criterion); admitted members are invited
+    to open call-offs of their categories as late joiners."""
+    now = _now()
+    async with unit_of_work(runtime.db, runtime.source) as uow:
+        row = await _application(uow, application_id)
+        if row.status == "decided":
+            raise Conflict("application_id", "already_decided: the application was decided")
+        scheme = scheme_to_domain(await _scheme_row(uow, row.scheme_id))
+        provider = await uow.session.get(ProviderRow, row.provider_id)
+        snapshot = (
+            provider_to_domain(provider)
+            if provider
+            else d.ProviderSnapshot(row.provider_id, active=False)
+        )
+        with rules():
+            result = d.decide_application(
+                application_to_domain(row),
+                scheme,
+                provider=snapshot,
+                documents=documents_to_domain(provider),
+                assessments={
+                    k: d.QuestionAssessment(a.passed, a.score, a.note)
+                    for k, a in body.assessments.items()
+                },
+                decided_by=actor.id,
+                now=now,
+                refused_categories=body.refused_categories,
+            )
+        decision = decision_row(result.application)
+        row.status = "decided"
+        uow.session.add_all([row, decision])
+        for m in result.memberships:
+            uow.session.add(membership_row(m))
+        _emit_decision(uow, result, actor)
+        uow.audit(actor, "application.decided", "application", row.id, outcome=decision.outcome)
+        await uow.session.flush()
+        invited_to = await invite_late_joiners(uow, scheme, result.memberships, now)
+    await signal(runtime, application_workflow_id(row.id), "decide")
+    view = application_view(row, decision)
+    view["late_joiner_invitations"] = invited_to
+    return view
+
+
+def _emit_decision(uow: UnitOfWork, result: d.DecisionResult, actor: Actor) -> None:
+    a = result.application
+    decision = a.decision
+    assert decision is not None
+    _emit(
+        uow,
+        procurement_v1.ApplicationDecided(
+            application_id=a.application_id,
+            scheme_id=a.scheme_id,
+            provider_id=a.provider_id,
+            outcome=decision.outcome.value,
+            admitted_categories=list(decision.admitted_categories),
+            refused_categories=[
+                procurement_v1.CategoryRefusal(category_code=r.category_code, reason=r.reason)
+                for r in decision.refused_categories
+            ],
+            criteria=[
+                procurement_v1.CriterionOutcome(
+                    criterion=c.criterion, passed=c.passed, reason=c.reason, score=c.score
+                )
+                for c in decision.criteria
+            ],
+            quality_score=decision.quality_score,
+            lot_code=decision.lot_code,
+            decided_by=actor.id,
+            decided_at=decision.decided_at,
+            decided_late=decision.decided_late,
+        ),
+    )
+    for m in result.memberships:
+        _emit(
+            uow,
+            procurement_v1.MembershipAdmitted(
+                scheme_id=m.scheme_id,
+                provider_id=m.provider_id,
+                category_code=m.category_code,
+                application_id=m.application_id,
+                lot_code=m.lot_code,
+                quality_score=m.quality_score,
+                admitted_on=m.admitted_on,
+            ),
+        )
+
+
+class ExtensionIn(BaseModel):
+    reason: str = Field(min_length=1)
+
+
+@router.post("/applications/{application_id}/extension")
+async def extend_application(
+    application_id: str, body: ExtensionIn, runtime: Runtime, actor: Actor = Depends(COMMISSIONING)
+) -> dict[str, Any]:
+    """Extend the evaluation once, to 15 working days, with a recorded reason."""
+    now = _now()
+    async with unit_of_work(runtime.db, runtime.source) as uow:
+        row = await _application(uow, application_id)
+        if row.status == "decided":
+            raise Conflict("application_id", "already_decided: the application was decided")
+        scheme = scheme_to_domain(await _scheme_row(uow, row.scheme_id))
+        with rules():
+            extended = d.extend_evaluation(
+                application_to_domain(row), scheme, reason=body.reason, by=actor.id, now=now
+            )
+        row.evaluation_working_days = extended.evaluation_working_days
+        row.extension_reason, row.extended_by, row.extended_at = body.reason, actor.id, now
+        row.due_on, row.due_at, row.reminder_at = (
+            extended.due_on,
+            extended.due_at,
+            extended.reminder_at,
+        )
+        uow.session.add(row)
+        _emit(
+            uow,
+            procurement_v1.ApplicationExtended(
+                application_id=row.id,
+                scheme_id=row.scheme_id,
+                provider_id=row.provider_id,
+                reason=body.reason,
+                extended_by=actor.id,
+                extended_at=now,
+                evaluation_due_on=row.due_on,
+                evaluation_due_at=row.due_at,
+            ),
+        )
+        uow.audit(actor, "application.extended", "application", row.id, reason=body.reason)
+    await signal(runtime, application_workflow_id(row.id), "extend", _app_clock(row))
+    return application_view(row, None)
+
+
+# ================================================================ memberships
+
+
+@router.get("/schemes/{scheme_id}/members")
+async def list_members(
+    scheme_id: str, runtime: Runtime, _: Actor = Depends(READERS)
+) -> dict[str, Any]:
+    """Every membership of the scheme with its status history."""
+    async with runtime.db.session() as session:
+        if await session.get(SchemeRow, scheme_id) is None:
+            raise NotFound("scheme", scheme_id)
+        rows = (
+            await session.exec(
+                select(MembershipRow)
+                .where(MembershipRow.scheme_id == scheme_id)
+                .order_by(col(MembershipRow.provider_id), col(MembershipRow.category_code))
+            )
+        ).all()
+        history = (
+            await session.exec(
+                select(MembershipHistoryRow)
+                .where(col(MembershipHistoryRow.membership_id).in_([r.id for r in rows]))
+                .order_by(col(MembershipHistoryRow.id))
+            )
+        ).all()
+    by_member: dict[int, list[dict[str, Any]]] = {}
+    for h in history:
+        by_member.setdefault(h.membership_id, []).append(
+            {"status": h.status, "reason": h.reason, "by": h.changed_by, "at": h.changed_at}
+        )
+    return {
+        "scheme_id": scheme_id,
+        "members": [
+            {
+                "provider_id": r.provider_id,
+                "category_code": r.category_code,
+                "lot_code": r.lot_code,
+                "quality_score": r.quality_score,
+                "status": r.status,
+                "status_reason": r.status_reason,
+                "admitted_on": r.admitted_on,
+                "application_id": r.application_id,
+                "history": by_member.get(r.id or 0, []),
+            }
+            for r in rows
+        ],
+    }
+
+
+class MembershipStatusIn(BaseModel):
+    action: Literal["suspend", "reinstate", "end"]
+    reason: str
+    category_code: str | None = None  # None: every category the provider holds
+
+
+@router.post("/schemes/{scheme_id}/members/{provider_id}/status")
+async def change_membership(
+    scheme_id: str,
+    provider_id: str,
+    body: MembershipStatusIn,
+    runtime: Runtime,
+    actor: Actor = Depends(COMMISSIONING),
+) -> dict[str, Any]:
+    """Suspend, reinstate or end a membership (e.g. after a quality recommendation)."""
+    today = london_date(_now())
+    async with unit_of_work(runtime.db, runtime.source) as uow:
+        rows = [
+            r
+            for r in (
+                await uow.session.exec(
+                    select(MembershipRow).where(
+                        MembershipRow.scheme_id == scheme_id,
+                        MembershipRow.provider_id == provider_id,
+                    )
+                )
+            ).all()
+            if body.category_code in (None, r.category_code)
+        ]
+        if not rows:
+            raise NotFound("membership", f"{scheme_id}/{provider_id}")
+        change = {
+            "suspend": d.suspend_membership,
+            "reinstate": d.reinstate_membership,
+            "end": d.end_membership,
+        }[body.action]
+        for row in rows:
+            with rules():
+                changed = change(membership_to_domain(row), body.reason, actor.id, today)
+            record_membership_change(uow, row, changed)
+    return {
+        "provider_id": provider_id,
+        "changed": [r.category_code for r in rows],
+        "status": rows[0].status,
+    }
+
+
+# =============================================================== competitions
+
+
+class FilterIn(BaseModel):
+    need_type: NeedType
+    attendance: Attendance
+    min_age: int | None = Field(default=None, ge=0, le=25)
+    max_age: int | None = Field(default=None, ge=0, le=25)
+    max_distance_km: float | None = None
+    origin_postcode_district: str | None = None
+    origin_easting: float | None = None
+    origin_northing: float | None = None
+
+    def to_domain(self) -> d.FilterCriteria:
+        origin = None
+        if self.origin_easting is not None and self.origin_northing is not None:
+            origin = d.GridPoint(self.origin_easting, self.origin_northing)
+        elif self.origin_postcode_district:
+            origin = geography.district_centroid(self.origin_postcode_district)
+            if origin is None:
+                raise DomainError("filter.origin_postcode_district", "unknown postcode district")
+        return d.FilterCriteria(
+            self.need_type,
+            self.attendance,
+            self.min_age,
+            self.max_age,
+            origin,
+            self.max_distance_km,
+        )
+
+
+class QualityQuestionIn(BaseModel):
+    question_id: str = Field(min_length=1, max_length=50)
+    text: str = Field(min_length=1)
+    max_score: int
+    weight: int
+
+
+class CompetitionIn(BaseModel):
+    scheme_id: str
+    category_code: str
+    kind: d.CompetitionKind
+    title: str = Field(min_length=1, max_length=300)
+    filter: FilterIn
+    quality_weight: int
+    price_weight: int
+    quality_questions: list[QualityQuestionIn] = []
+    places: int = 1
+    term_start: date | None = None
+    term_end: date | None = None
+    need_ref: str | None = None
+    deadline_at: AwareDatetime
+    urgent_reason: str | None = None
+
+    def to_domain(self, competition_id: str, actor: Actor) -> d.CompetitionSpec:
+        return d.CompetitionSpec(
+            competition_id=competition_id,
+            scheme_id=self.scheme_id,
+            category_code=self.category_code,
+            kind=self.kind,
+            title=self.title,
+            filter=self.filter.to_domain(),
+            quality_weight=self.quality_weight,
+            price_weight=self.price_weight,
+            quality_questions=tuple(
+                d.QualityQuestion(q.question_id, q.text, q.max_score, q.weight)
+                for q in self.quality_questions
+            ),
+            places=self.places,
+            term_start=self.term_start,
+            term_end=self.term_end,
+            need_ref=self.need_ref,
+            opened_by=actor.id,
+        )
+
+
+@router.post("/competitions", status_code=status.HTTP_201_CREATED)
+async def open_competition(
+    body: CompetitionIn, runtime: Runtime, actor: Actor = Depends(COMMISSIONING)
+) -> dict[str, Any]:
+    """Open a call-off inviting all eligible members of the first tier that has any.
+
+    With nobody eligible, the alert (procurement.competition.no_eligible_members) and
+    the screening evidence are recorded, and the answer is a 422 saying why.
+    """
+    now = _now()
+    spec = body.to_domain(str(uuid.uuid4()), actor)
+    async with unit_of_work(runtime.db, runtime.source) as uow:
+        scheme = scheme_to_domain(await _scheme_row(uow, body.scheme_id))
+        with rules():
+            c = await open_call_off(
+                uow,
+                scheme,
+                spec,
+                deadline_at=body.deadline_at,
+                urgent_reason=body.urgent_reason,
+                actor=actor,
+                now=now,
+            )
+    if c.status is d.CompetitionStatus.NO_ELIGIBLE_MEMBERS:
+        reasons = [f"{s.provider_id}: {'; '.join(s.reasons)}" for s in c.screenings]
+        raise DomainError(
+            "category_code",
+            "no_eligible_members: "
+            + ("; ".join(reasons) or "the category has no members")
+            + f" (recorded as competition {c.competition_id})",
+        )
+    await start_competition_workflow(runtime, c.competition_id, c.deadline_at)
+    return await _competition_view(runtime, c.competition_id, actor)
+
+
+async def _competition_view(
+    runtime: ServiceRuntime, competition_id: str, actor: Actor
+) -> dict[str, Any]:
+    async with runtime.db.session() as session:
+        row = await session.get(CompetitionRow, competition_id)
+        if row is None:
+            raise NotFound("competition", competition_id)
+        invitations = (
+            await session.exec(
+                select(InvitationRow)
+                .where(InvitationRow.competition_id == competition_id)
+                .order_by(col(InvitationRow.id))
+            )
+        ).all()
+        evaluation = (
+            await session.exec(
+                select(EvaluationRow)
+                .where(EvaluationRow.competition_id == competition_id)
+                .order_by(col(EvaluationRow.round).desc())
+            )
+        ).first()
+        award = await session.get(AwardRow, competition_id)
+        bids = (
+            await session.exec(
+                select(BidRow)
+                .where(BidRow.competition_id == competition_id)
+                .order_by(col(BidRow.submitted_at))
+            )
+        ).all()
+    if actor.role == Role.PROVIDER.value:
+        return _provider_view(row, invitations, evaluation, award, actor)
+    return {
+        "competition_id": row.id,
+        "scheme_id": row.scheme_id,
+        "category_code": row.category_code,
+        "kind": row.kind,
+        "title": row.title,
+        "status": row.status,
+        "round": row.round,
+        "current_lot": row.current_lot,
+        "need_ref": row.need_ref,
+        "opened_at": row.opened_at,
+        "deadline_at": row.deadline_at,
+        "closed_at": row.closed_at,
+        "urgent_reason": row.urgent_reason,
+        "spec": row.spec,
+        "invitations": [
+            {
+                "provider_id": i.provider_id,
+                "lot_code": i.lot_code,
+                "round": i.round,
+                "reason": i.reason,
+                "invited_at": i.invited_at,
+            }
+            for i in invitations
+        ],
+        "screenings": row.screenings,
+        "tier_steps": row.tier_steps,
+        "outcomes": row.outcomes,
+        # Sealed until the deadline: who bid and when, never prices.
+        "bids": [
+            {
+                "bid_id": b.id,
+                "provider_id": b.provider_id,
+                "round": b.round,
+                "version": b.version,
+                "superseded": b.superseded,
+                "submitted_at": b.submitted_at,
+            }
+            for b in bids
+        ],
+        "evaluation": None if evaluation is None else _evaluation_view(evaluation),
+        "award": None if award is None else award.terms,
+    }
+
+
+def _evaluation_view(e: EvaluationRow) -> dict[str, Any]:
+    return {
+        "round": e.round,
+        "quality_weight": e.quality_weight,
+        "price_weight": e.price_weight,
+        "lowest_price": e.lowest_price,
+        "ranking": e.ranking,
+        "non_compliant": e.non_compliant,
+        "tie_break_rule": e.tie_break_rule,
+        "quality_basis": e.quality_basis,
+        "evaluated_at": e.evaluated_at,
+    }
+
+
+def _provider_view(
+    row: CompetitionRow,
+    invitations: Any,
+    evaluation: EvaluationRow | None,
+    award: AwardRow | None,
+    actor: Actor,
+) -> dict[str, Any]:
+    """A bidder sees its own invitation and, after award, its own scores and the winner's."""
+    mine = [i for i in invitations if i.provider_id == actor.provider_id]
+    if not mine:
+        raise NotFound("competition", row.id)  # others' call-offs are not disclosed
+    view: dict[str, Any] = {
+        "competition_id": row.id,
+        "title": row.title,
+        "status": row.status,
+        "round": row.round,
+        "deadline_at": row.deadline_at,
+        "spec": row.spec,
+        "invited_at": mine[-1].invited_at,
+        "feedback": None,
+    }
+    if award is not None and evaluation is not None:
+        result = evaluation_to_domain(evaluation)
+        feedback = [f for f in _feedback(result, award) if f["provider_id"] == actor.provider_id]
+        view["feedback"] = feedback[0] if feedback else {"outcome": "awarded to you"}
+    return view
+
+
+def _feedback(result: d.EvaluationResult, award: AwardRow) -> list[dict[str, Any]]:
+    winner = result.winner
+    if winner is None:
+        return []
+    out = []
+    for s in result.ranking[1:]:
+        out.append(
+            {
+                "provider_id": s.provider_id,
+                "outcome": "unsuccessful",
+                "own_rank": s.rank,
+                "own_price_score": str(s.price_score),
+                "own_quality_score": str(s.quality_score),
+                "own_total": str(s.total),
+                "winner_price_score": str(winner.price_score),
+                "winner_quality_score": str(winner.quality_score),
+                "winner_total": str(winner.total),
+            }
+        )
+    for n in result.non_compliant:
+        out.append(
+            {
+                "provider_id": n.provider_id,
+                "outcome": "non_compliant",
+                "reason": n.reason,
+                "winner_total": str(winner.total),
+            }
+        )
+    return out
+
+
+@router.get("/competitions/{competition_id}")
+async def get_competition(
+    competition_id: str, runtime: Runtime, actor: Actor = Depends(CALL_OFF_READERS)
+) -> dict[str, Any]:
+    """The call-off with its invitation list (evidence) and, once evaluated, its ranking;
+    an invited provider sees its own invitation and, after award, its feedback."""
+    return await _competition_view(runtime, competition_id, actor)
+
+
+class SupportItemIn(BaseModel):
+    description: str
+    amount: Decimal
+    basis: d.ChargeBasis
+
+
+class BidIn(BaseModel):
+    fee_basis: d.FeeBasis
+    core_fee: Decimal
+    weeks_per_year: int
+    start_date: date
+    answers: dict[str, str] = {}
+    additional_support: list[SupportItemIn] = []
+
+
+async def _competition_row(uow: UnitOfWork, competition_id: str) -> CompetitionRow:
+    await lock(uow, CompetitionRow, competition_id)
+    row = await uow.session.get(CompetitionRow, competition_id)
+    if row is None:
+        raise NotFound("competition", competition_id)
+    return row
+
+
+@router.post("/competitions/{competition_id}/bids", status_code=status.HTTP_201_CREATED)
+async def submit_bid(
+    competition_id: str, body: BidIn, runtime: Runtime, actor: Actor = Depends(PROVIDER)
+) -> dict[str, Any]:
+    """A sealed bid from an invited, active member before the deadline; a resubmission
+    replaces the provider's live bid (the earlier one is kept, superseded)."""
+    provider_id = _own_provider(actor)
+    now = _now()
+    async with unit_of_work(runtime.db, runtime.source) as uow:
+        row = await _competition_row(uow, competition_id)
+        c = competition_to_domain(row, await load_invitations(uow, competition_id))
+        scheme = scheme_to_domain(await _scheme_row(uow, row.scheme_id))
+        membership = await _membership(uow, row, provider_id)
+        live = (
+            await uow.session.exec(
+                select(BidRow).where(
+                    BidRow.competition_id == competition_id,
+                    BidRow.provider_id == provider_id,
+                    BidRow.round == row.round,
+                    col(BidRow.superseded).is_(False),
+                )
+            )
+        ).all()
+        offer = d.BidOffer(
+            provider_id=provider_id,
+            fee_basis=body.fee_basis,
+            core_fee=body.core_fee,
+            weeks_per_year=body.weeks_per_year,
+            start_date=body.start_date,
+            answers=body.answers,
+            additional_support=tuple(
+                d.SupportItem(i.description, i.amount, i.basis) for i in body.additional_support
+            ),
+        )
+        with rules():
+            receipt = d.submit_bid(
+                c,
+                offer,
+                bid_id=str(uuid.uuid4()),
+                membership=membership,
+                live_bids=[bid_to_domain(b) for b in live],
+                now=now,
+            )
+            await _require_bidder_compliant(uow, scheme, provider_id, now)
+        for old in live:
+            old.superseded = True
+            uow.session.add(old)
+        uow.session.add(bid_row(receipt.bid))
+        b = receipt.bid
+        _emit(
+            uow,
+            procurement_v1.BidReceived(
+                competition_id=competition_id,
+                scheme_id=row.scheme_id,
+                bid_id=b.bid_id,
+                provider_id=provider_id,
+                round=b.round,
+                version=b.version,
+                replaces_bid_id=b.replaces_bid_id,
+                submitted_at=now,
+            ),
+        )
+        uow.audit(
+            actor, "bid.received", "competition", competition_id, bid_id=b.bid_id, version=b.version
+        )
+    return {
+        "bid_id": b.bid_id,
+        "version": b.version,
+        "replaces_bid_id": b.replaces_bid_id,
+        "submitted_at": now,
+        "deadline_at": row.deadline_at,
+    }
+
+
+async def _membership(
+    uow: UnitOfWork, row: CompetitionRow, provider_id: str
+) -> d.Membership | None:
+    rows = (
+        await uow.session.exec(
+            select(MembershipRow).where(
+                MembershipRow.scheme_id == row.scheme_id,
+                MembershipRow.provider_id == provider_id,
+                MembershipRow.category_code == row.category_code,
+                MembershipRow.status != d.MembershipStatus.ENDED.value,
+            )
+        )
+    ).all()
+    return membership_to_domain(rows[0]) if rows else None
+
+
+async def _require_bidder_compliant(
+    uow: UnitOfWork, scheme: d.Scheme, provider_id: str, now: datetime
+) -> None:
+    """A provider inactive in the register, or with a document missing or expired,
+    cannot bid; the refusal names the document."""
+    providers, documents = await load_providers(uow, [provider_id])
+    provider = providers.get(provider_id) or d.ProviderSnapshot(provider_id, active=False)
+    d.require_admissible(scheme, provider, documents.get(provider_id, ()), london_date(now))
+
+
+class AwardIn(BaseModel):
+    decision: Literal["approve", "no_suitable_bid"]
+    reason: str = ""
+    deadline_at: AwareDatetime | None = None  # of the next tier's round, if reopened
+
+
+@router.post("/competitions/{competition_id}/award")
+async def award_competition(
+    competition_id: str, body: AwardIn, runtime: Runtime, actor: Actor = Depends(COMMISSIONING)
+) -> dict[str, Any]:
+    """Approve the top-ranked bid, or declare no suitable bid (reopen the next tier
+    where the scheme is tiered, else escalate)."""
+    now = _now()
+    async with unit_of_work(runtime.db, runtime.source) as uow:
+        row = await _competition_row(uow, competition_id)
+        c = competition_to_domain(row, await load_invitations(uow, competition_id))
+        scheme = scheme_to_domain(await _scheme_row(uow, row.scheme_id))
+        with rules():
+            if body.decision == "approve":
+                outcome = await _approve(uow, row, c, scheme, actor, now)
+            else:
+                outcome = await _no_suitable_bid(uow, row, c, scheme, body, actor, now)
+    await signal(runtime, competition_workflow_id(competition_id), "award_decided", outcome)
+    return await _competition_view(runtime, competition_id, actor)
+
+
+async def _approve(
+    uow: UnitOfWork,
+    row: CompetitionRow,
+    c: d.Competition,
+    scheme: d.Scheme,
+    actor: Actor,
+    now: datetime,
+) -> AwardSignal:
+    evaluation = (
+        await uow.session.exec(
+            select(EvaluationRow).where(
+                EvaluationRow.competition_id == row.id, EvaluationRow.round == row.round
+            )
+        )
+    ).first()
+    if evaluation is None:
+        raise d.DomainError("status", d.Rule.INVALID_TRANSITION, f"competition is {row.status}")
+    result = evaluation_to_domain(evaluation)
+    winner = result.winner
+    bids = []
+    member = None
+    if winner is not None:
+        bid = await uow.session.get(BidRow, winner.bid_id)
+        bids = [bid_to_domain(bid)] if bid else []
+        member = await _membership(uow, row, winner.provider_id)
+    c, award = d.approve_award(
+        c, scheme, result, bids, approved_by=actor.id, winner_membership=member, now=now
+    )
+    payload = _awarded_payload(award)
+    apply_competition(row, c)
+    uow.session.add(row)
+    uow.session.add(
+        AwardRow(
+            competition_id=row.id,
+            bid_id=award.bid_id,
+            provider_id=award.provider_id,
+            round=award.round,
+            approved_by=actor.id,
+            approved_at=now,
+            contract_value=str(award.contract_value),
+            terms=payload.model_dump(mode="json"),
+        )
+    )
+    uow.session.add(notice_row(d.award_notice(award, scheme, c)))
+    _emit(uow, payload)
+    uow.audit(
+        actor,
+        "competition.awarded",
+        "competition",
+        row.id,
+        bid_id=award.bid_id,
+        provider_id=award.provider_id,
+        value=str(award.contract_value),
+    )
+    return AwardSignal(outcome="awarded")
+
+
+def _awarded_payload(a: d.Award) -> procurement_v1.CompetitionAwarded:
+    return procurement_v1.CompetitionAwarded(
+        competition_id=a.competition_id,
+        scheme_id=a.scheme_id,
+        round=a.round,
+        kind=a.kind.value,
+        category_code=a.category_code,
+        lot_code=a.lot_code,
+        bid_id=a.bid_id,
+        provider_id=a.provider_id,
+        places=a.places,
+        need_ref=a.need_ref,
+        fee_basis=a.fee_basis.value,
+        core_fee=a.core_fee,
+        weekly_core_fee=a.weekly_core_fee,
+        weeks_per_year=a.weeks_per_year,
+        additional_support=[
+            procurement_v1.SupportItemInfo(
+                description=i.description, amount=i.amount, basis=i.basis.value
+            )
+            for i in a.additional_support
+        ],
+        start_date=a.start_date,
+        end_date=a.end_date,
+        annual_value=_money(a.annual_value),
+        contract_value=_money(a.contract_value),
+        price_score=a.price_score,
+        quality_score=a.quality_score,
+        total_score=a.total_score,
+        approved_by=a.approved_by,
+        approved_at=a.approved_at,
+        standstill_ends_at=a.standstill_ends_at,
+        notice_due_on=a.notice_due_on,
+    )
+
+
+def _money(x: Decimal) -> Decimal:
+    return x.quantize(Decimal("0.01"))
+
+
+async def _no_suitable_bid(
+    uow: UnitOfWork,
+    row: CompetitionRow,
+    c: d.Competition,
+    scheme: d.Scheme,
+    body: AwardIn,
+    actor: Actor,
+    now: datetime,
+) -> AwardSignal:
+    c, outcome = d.declare_no_suitable_bid(
+        c, scheme, reason=body.reason, declared_by=actor.id, now=now
+    )
+    _emit(
+        uow,
+        procurement_v1.CompetitionNoSuitableBid(
+            competition_id=row.id,
+            scheme_id=row.scheme_id,
+            round=outcome.round,
+            lot_code=outcome.lot_code,
+            reason=outcome.reason,
+            next_action=outcome.next_action.value,
+            next_lot_code=outcome.next_lot_code,
+            declared_by=actor.id,
+            declared_at=now,
+        ),
+    )
+    row.outcomes = [
+        *row.outcomes,
+        {
+            "round": outcome.round,
+            "lot_code": outcome.lot_code,
+            "reason": outcome.reason,
+            "next_action": outcome.next_action.value,
+            "declared_by": actor.id,
+            "declared_at": now.isoformat(),
+        },
+    ]
+    uow.audit(actor, "competition.no_suitable_bid", "competition", row.id, reason=body.reason)
+    if outcome.next_action is d.NextAction.ESCALATE:
+        apply_competition(row, c)
+        uow.session.add(row)
+        return AwardSignal(outcome="escalated")
+    return await _reopen(uow, row, c, scheme, body, now)
+
+
+async def _reopen(
+    uow: UnitOfWork,
+    row: CompetitionRow,
+    c: d.Competition,
+    scheme: d.Scheme,
+    body: AwardIn,
+    now: datetime,
+) -> AwardSignal:
+    deadline = body.deadline_at or now + timedelta(
+        days=d.tender_floor_days(scheme, c.urgent_reason)
+    )
+    memberships = await load_memberships(uow, scheme.scheme_id)
+    providers, documents = await load_providers(uow, [m.provider_id for m in memberships])
+    before = len(c.invitations)
+    c = d.reopen_next_tier(
+        c,
+        scheme,
+        reason=body.reason,
+        deadline_at=deadline,
+        memberships=memberships,
+        providers=providers,
+        documents=documents,
+        now=now,
+        urgent_reason=c.urgent_reason,
+    )
+    apply_competition(row, c)
+    uow.session.add(row)
+    new = c.invitations[before:]
+    if c.status is d.CompetitionStatus.NO_ELIGIBLE_MEMBERS:
+        emit_no_eligible(uow, c, now)
+        return AwardSignal(outcome="escalated")
+    _emit(
+        uow,
+        procurement_v1.CompetitionReopened(
+            competition_id=row.id,
+            scheme_id=row.scheme_id,
+            round=c.round,
+            lot_code=c.current_lot,
+            reason=body.reason,
+            deadline_at=deadline,
+            invited_count=len(new),
+            reopened_at=now,
+        ),
+    )
+    emit_invitations(uow, c, new)
+    return AwardSignal(outcome="reopened", deadline_at=deadline)
+
+
+# ==================================================================== notices
+
+
+@router.get("/notices")
+async def list_notices(runtime: Runtime, _: Actor = Depends(READERS)) -> dict[str, Any]:
+    """Award notices to publish: DPS call-offs grouped by calendar quarter (reg 50),
+    and those the regime wants one by one."""
+    async with runtime.db.session() as session:
+        rows = (await session.exec(select(NoticeRow).order_by(col(NoticeRow.awarded_on)))).all()
+    notices = [notice_to_domain(r) for r in rows]
+    grouped = d.group_notices_by_quarter(notices)
+    return {
+        "quarters": [
+            {
+                "quarter": str(q),
+                "start": q.start,
+                "end": q.end,
+                "due_on": q.grouped_notice_due,
+                "notices": [_notice_view(n) for n in items],
+            }
+            for q, items in grouped.items()
+        ],
+        "individual": [_notice_view(n) for n in notices if not n.grouped],
+    }
+
+
+def _notice_view(n: d.AwardNotice) -> dict[str, Any]:
+    return {
+        "competition_id": n.competition_id,
+        "scheme_id": n.scheme_id,
+        "scheme_reference": n.scheme_reference,
+        "regime": n.regime.value,
+        "description": n.description,
+        "provider_id": n.provider_id,
+        "value": str(n.value),
+        "awarded_on": n.awarded_on,
+        "contract_start": n.contract_start,
+        "contract_end": n.contract_end,
+        "quarter": str(n.quarter),
+        "due_on": n.due_on,
+    }

@@ -18,4 +18,6 @@ definition = ServiceDefinition(
     subscriptions=handlers.subscriptions,
     workflows=workflows.WORKFLOWS,
     activities=activities.activities,
+    # A crash between a commit and its workflow start loses nothing: start what is missing.
+    on_start=[workflows.start_missing_workflows],
 )

@@ -728,7 +728,6 @@ class Application:
     answers: Mapping[str, str]
     submitted_at: datetime
     evaluation_working_days: int  # 10, or 15 once extended
-    base_evaluation_working_days: int = 10
     extension_reason: str | None = None
     extended_by: str | None = None
     extended_at: datetime | None = None
@@ -821,7 +820,6 @@ def submit_application(
         answers=dict(answers),
         submitted_at=now,
         evaluation_working_days=days,
-        base_evaluation_working_days=days,
     )
 
 
@@ -1178,6 +1176,7 @@ class Screening:
     lot_code: str | None
     eligible: bool
     reasons: tuple[str, ...] = ()
+    round: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -1255,6 +1254,7 @@ def screen_member(
     provider: ProviderSnapshot | None,
     documents: Iterable[ComplianceDocument],
     today: date,
+    round: int = 1,
 ) -> Screening:
     """Check one member against the call-off; every failed check gives a reason."""
     reasons: list[str] = []
@@ -1269,7 +1269,9 @@ def screen_member(
         reasons.extend(_filter_reasons(spec.filter, provider))
     problems = document_problems(scheme.required_documents, documents, today)
     reasons.extend(p.message for p in problems)
-    return Screening(membership.provider_id, membership.lot_code, not reasons, tuple(reasons))
+    return Screening(
+        membership.provider_id, membership.lot_code, not reasons, tuple(reasons), round
+    )
 
 
 def _filter_reasons(f: FilterCriteria, provider: ProviderSnapshot) -> list[str]:
@@ -1327,7 +1329,13 @@ def plan_invitations(
     ]
     screenings = tuple(
         screen_member(
-            scheme, spec, m, providers.get(m.provider_id), documents.get(m.provider_id, ()), today
+            scheme,
+            spec,
+            m,
+            providers.get(m.provider_id),
+            documents.get(m.provider_id, ()),
+            today,
+            round,
         )
         for m in sorted(in_category, key=lambda m: m.provider_id)
     )
@@ -1530,7 +1538,7 @@ def invite_late_joiner(
         return no(f"fewer than {scheme.late_joiner_days} days left to bid")
     if not _lot_at_or_above(scheme, membership.lot_code, c.current_lot):
         return no(f"lot {membership.lot_code} is below the tier consulted ({c.current_lot})")
-    screening = screen_member(scheme, c.spec, membership, provider, documents, _today(now))
+    screening = screen_member(scheme, c.spec, membership, provider, documents, _today(now), c.round)
     if not screening.eligible:
         return no("; ".join(screening.reasons))
     invitation = Invitation(
@@ -2071,13 +2079,14 @@ def approve_award(
     bids: Sequence[Bid],
     *,
     approved_by: str,
+    winner_membership: Membership | None,
     now: datetime,
-    winner_membership: Membership | None = None,
 ) -> tuple[Competition, Award]:
     """Commissioner approves the top-ranked bid (reg 34: award on the stated criteria).
 
     Refused when the evaluation is of another round, no compliant bid exists, or the
-    winner's membership is no longer active. Standstill applies when the regime makes
+    winner is no longer an active member of the category (pass its current membership,
+    or None if it has none). Standstill applies when the regime makes
     it mandatory or the scheme opted into a voluntary one.
     """
     c = competition
@@ -2095,14 +2104,16 @@ def approve_award(
     bid = next((b for b in bids if b.bid_id == winner.bid_id), None)
     _require(bid is not None, "bids", Rule.UNKNOWN, f"winning bid {winner.bid_id} not supplied")
     assert bid is not None
-    if winner_membership is not None:
-        _require(
-            winner_membership.status is MembershipStatus.ACTIVE
-            and winner_membership.provider_id == bid.provider_id,
-            "winner_membership",
-            Rule.MEMBER_NOT_ACTIVE,
-            f"winner's membership is {winner_membership.status}",
-        )
+    m = winner_membership
+    _require(
+        m is not None
+        and m.status is MembershipStatus.ACTIVE
+        and m.provider_id == bid.provider_id
+        and m.category_code == c.spec.category_code,
+        "winner_membership",
+        Rule.MEMBER_NOT_ACTIVE,
+        f"winner's membership is {m.status if m else 'missing'}",
+    )
     today = _today(now)
     regime = scheme.regime_rules
     standstill = None

@@ -2,27 +2,60 @@
 
 from __future__ import annotations
 
+import math
 import uuid
-from datetime import date
+from dataclasses import replace
+from datetime import UTC, date, datetime
+from enum import StrEnum
 from typing import Any
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, HTTPException, Query, status
 from pydantic import BaseModel, Field
-from sqlmodel import select
+from sqlalchemy import and_, func
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.provider_registry import domain
-from services.provider_registry.models import ProviderRow
+from services.provider_registry import domain, postcodes
+from services.provider_registry.models import (
+    InspectionRow,
+    ProviderRow,
+    RecommendationRow,
+    StatusChangeRow,
+    apply_provider,
+    apply_recommendation,
+    inspection_from_json,
+    inspection_to_json,
+    new_row,
+    recommendation_to_domain,
+    status_change_row,
+    to_domain,
+)
 from shared.auth import ANY_ROLE, require
 from shared.contracts import providers_v1
 from shared.contracts.common import Attendance, NeedType, Role
-from shared.contracts.providers_v1 import DocumentKind, GenderIntake, ProviderType
-from shared.errors import Conflict, NotFound, RulesBroken
+from shared.contracts.providers_v1 import (
+    DocumentKind,
+    GenderIntake,
+    OfstedJudgement,
+    ProviderStatus,
+    ProviderType,
+    ReportCardArea,
+    ReportCardGrade,
+)
+from shared.errors import Conflict, DomainError, NotFound, RulesBroken
 from shared.runtime import ServiceRuntime, runtime_of
-from shared.unit_of_work import Actor, unit_of_work
+from shared.unit_of_work import Actor, UnitOfWork, unit_of_work
 
 router = APIRouter(tags=["providers"])
 
 WRITERS = (Role.COMMISSIONER, Role.ADMIN)
+EDITORS = (*WRITERS, Role.PROVIDER)
+# What a provider may change about itself; everything else is the council's record.
+PROVIDER_EDITABLE = frozenset({"contacts", "capacity", "places_in_use", "documents"})
+MAX_PAGE = 200
+
+
+# --- request and response bodies --------------------------------------------------------
 
 
 class ContactIn(BaseModel):
@@ -36,6 +69,14 @@ class DocumentIn(BaseModel):
     kind: DocumentKind
     expires_on: date
     reference: str | None = Field(default=None, max_length=200)
+
+
+def _contacts(items: list[ContactIn]) -> tuple[domain.Contact, ...]:
+    return tuple(domain.Contact(**c.model_dump()) for c in items)
+
+
+def _documents(items: list[DocumentIn]) -> tuple[domain.ComplianceDocument, ...]:
+    return tuple(domain.ComplianceDocument(**d.model_dump()) for d in items)
 
 
 class ProviderIn(BaseModel):
@@ -68,55 +109,180 @@ class ProviderIn(BaseModel):
             **fields,
             attendance=frozenset(self.attendance),
             need_types=frozenset(self.need_types),
-            contacts=tuple(domain.Contact(**c.model_dump()) for c in self.contacts),
-            documents=tuple(domain.ComplianceDocument(**d.model_dump()) for d in self.documents),
+            contacts=_contacts(self.contacts),
+            documents=_documents(self.documents),
         )
 
 
-def draft_to_json(draft: domain.ProviderDraft) -> dict[str, Any]:
-    model = ProviderIn(
-        **{
-            **{f: getattr(draft, f) for f in ProviderIn.model_fields if hasattr(draft, f)},
-            "attendance": sorted(draft.attendance),
-            "need_types": sorted(draft.need_types),
-            "contacts": [ContactIn(**vars_of(c)) for c in draft.contacts],
-            "documents": [DocumentIn(**vars_of(d)) for d in draft.documents],
-        }
+class ProviderPatch(BaseModel):
+    """Fields to change; those left out keep their value."""
+
+    name: str | None = None
+    proprietor: str | None = None
+    provider_type: ProviderType | None = None
+    address: str | None = None
+    postcode: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    age_low: int | None = None
+    age_high: int | None = None
+    gender_intake: GenderIntake | None = None
+    attendance: list[Attendance] | None = None
+    capacity: int | None = None
+    places_in_use: int | None = None
+    need_types: list[NeedType] | None = None
+    contacts: list[ContactIn] | None = None
+    documents: list[DocumentIn] | None = None
+    section_41_approved: bool | None = None
+    local_authority_code: str | None = None
+    local_authority_name: str | None = None
+
+
+# Fields that may be cleared with an explicit null; every other one needs a value.
+NULLABLE = frozenset({"latitude", "longitude", "local_authority_code", "local_authority_name"})
+
+
+class InspectionIn(BaseModel):
+    inspected_on: date
+    overall: OfstedJudgement | None = None
+    report_card: dict[ReportCardArea, ReportCardGrade] = Field(default_factory=dict)
+    safeguarding_met: bool | None = None
+    standards_met: bool | None = None
+
+    def to_domain(self) -> domain.Inspection:
+        return domain.Inspection(**self.model_dump())
+
+
+class StatusIn(BaseModel):
+    status: ProviderStatus
+    reason: str = Field(max_length=2000)
+
+
+class Decision(StrEnum):
+    ACCEPT = "accept"
+    REJECT = "reject"
+
+
+class DecisionIn(BaseModel):
+    decision: Decision
+    reason: str = Field(max_length=2000)
+
+
+class ProviderHit(BaseModel):
+    provider: providers_v1.ProviderSnapshot
+    distance_km: float | None = None
+
+
+class ProviderPage(BaseModel):
+    total: int
+    limit: int
+    offset: int
+    items: list[ProviderHit]
+
+
+class StatusChangeOut(BaseModel):
+    previous_status: ProviderStatus
+    status: ProviderStatus
+    changed_by: str
+    changed_at: datetime
+    reason: str
+    recommendation_id: str | None = None
+
+
+class InspectionOut(BaseModel):
+    inspection: providers_v1.InspectionSummary
+    declined: bool
+    is_latest: bool
+    recorded_by: str
+    recorded_at: datetime
+
+
+class RecommendationOut(BaseModel):
+    recommendation_id: str
+    provider_id: str
+    reasons: list[str]
+    alert_ids: list[str]
+    evidence_refs: list[str]
+    recommended_at: datetime
+    status: str
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    decision_reason: str | None = None
+
+
+# --- helpers ----------------------------------------------------------------------------
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _snapshot(provider: domain.Provider) -> providers_v1.ProviderSnapshot:
+    return domain.provider_snapshot(provider, date.today())
+
+
+async def _load(session: AsyncSession, provider_id: str) -> ProviderRow:
+    row = await session.get(ProviderRow, provider_id)
+    if row is None:
+        raise NotFound("provider", provider_id)
+    return row
+
+
+def _ensure_may_edit(actor: Actor, provider_id: str, fields: set[str]) -> None:
+    """Providers edit only their own contacts, places and documents (403 otherwise)."""
+    if actor.role != Role.PROVIDER.value:
+        return
+    if actor.provider_id != provider_id:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "a provider may edit only its own record")
+    others = sorted(fields - PROVIDER_EDITABLE)
+    if others:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            f"a provider may change only {', '.join(sorted(PROVIDER_EDITABLE))}; "
+            f"not {', '.join(others)}",
+        )
+
+
+def _patched_draft(draft: domain.ProviderDraft, patch: ProviderPatch) -> domain.ProviderDraft:
+    given = patch.model_dump(exclude_unset=True)
+    nulls = [name for name, value in given.items() if value is None and name not in NULLABLE]
+    if nulls:
+        raise RulesBroken(DomainError(name, "must not be null") for name in nulls)
+    changes: dict[str, Any] = {
+        name: value
+        for name, value in given.items()
+        if name not in {"contacts", "documents", "attendance", "need_types"}
+    }
+    if patch.contacts is not None:
+        changes["contacts"] = _contacts(patch.contacts)
+    if patch.documents is not None:
+        changes["documents"] = _documents(patch.documents)
+    if patch.attendance is not None:
+        changes["attendance"] = frozenset(patch.attendance)
+    if patch.need_types is not None:
+        changes["need_types"] = frozenset(patch.need_types)
+    return replace(draft, **changes)
+
+
+def _emit_status(
+    uow: UnitOfWork, actor: Actor, provider: domain.Provider, change: domain.StatusChange
+) -> None:
+    uow.session.add(status_change_row(change))
+    event = domain.status_changed_event(provider, change)
+    uow.emit(providers_v1.TOPIC, providers_v1.PROVIDER_STATUS_CHANGED, provider.provider_id, event)
+    uow.audit(
+        actor,
+        "provider.status_changed",
+        "provider",
+        provider.provider_id,
+        previous=change.previous_status.value,
+        status=change.status.value,
+        reason=change.reason,
+        recommendation_id=change.recommendation_id,
     )
-    return model.model_dump(mode="json")
 
 
-def vars_of(obj: object) -> dict[str, Any]:
-    return {name: getattr(obj, name) for name in obj.__slots__}  # type: ignore[attr-defined]
-
-
-def to_domain(row: ProviderRow) -> domain.Provider:
-    return domain.Provider(
-        provider_id=row.id,
-        details=ProviderIn.model_validate(row.details).to_draft(),
-        status=providers_v1.ProviderStatus(row.status),
-    )
-
-
-def to_row(provider: domain.Provider) -> ProviderRow:
-    details = provider.details
-    return ProviderRow(
-        id=provider.provider_id,
-        urn=details.urn,
-        name=details.name,
-        status=provider.status.value,
-        postcode=details.postcode,
-        postcode_district=domain.postcode_district(details.postcode) or "",
-        latitude=details.latitude,
-        longitude=details.longitude,
-        age_low=details.age_low,
-        age_high=details.age_high,
-        capacity=details.capacity,
-        places_in_use=details.places_in_use,
-        need_types=sorted(details.need_types),
-        attendance=sorted(details.attendance),
-        details=draft_to_json(details),
-    )
+# --- providers --------------------------------------------------------------------------
 
 
 @router.post("/providers", status_code=status.HTTP_201_CREATED)
@@ -126,19 +292,15 @@ async def register_provider(
     runtime: ServiceRuntime = Depends(runtime_of),
 ) -> providers_v1.ProviderSnapshot:
     """Put a provider on the register (status `registered`) and announce it."""
-    try:
-        provider = domain.register_provider(str(uuid.uuid4()), body.to_draft())
-    except domain.ProviderInvalid as exc:
-        raise RulesBroken(exc.errors)
-    today = date.today()
+    provider = domain.register_provider(str(uuid.uuid4()), body.to_draft())
     async with unit_of_work(runtime.db, runtime.source) as uow:
         duplicate = await uow.session.exec(
             select(ProviderRow.id).where(ProviderRow.urn == provider.details.urn)
         )
         if duplicate.first():
             raise Conflict("urn", f"a provider with URN {provider.details.urn} is registered")
-        uow.session.add(to_row(provider))
-        event = domain.registered_event(provider, today, by=actor.id)
+        uow.session.add(new_row(provider))
+        event = domain.registered_event(provider, date.today(), by=actor.id)
         uow.emit(providers_v1.TOPIC, providers_v1.PROVIDER_REGISTERED, provider.provider_id, event)
         uow.audit(
             actor, "provider.registered", "provider", provider.provider_id, urn=provider.details.urn
@@ -153,7 +315,338 @@ async def get_provider(
     runtime: ServiceRuntime = Depends(runtime_of),
 ) -> providers_v1.ProviderSnapshot:
     async with runtime.db.session() as session:
-        row = await session.get(ProviderRow, provider_id)
-    if row is None:
-        raise NotFound("provider", provider_id)
-    return domain.provider_snapshot(to_domain(row), date.today())
+        row = await _load(session, provider_id)
+    return _snapshot(to_domain(row))
+
+
+@router.patch("/providers/{provider_id}")
+async def update_provider(
+    provider_id: str,
+    patch: ProviderPatch,
+    actor: Actor = Depends(require(*EDITORS)),
+    runtime: ServiceRuntime = Depends(runtime_of),
+) -> providers_v1.ProviderSnapshot:
+    """Change details; a provider may change only its own contacts, places and documents."""
+    _ensure_may_edit(actor, provider_id, set(patch.model_fields_set))
+    async with unit_of_work(runtime.db, runtime.source) as uow:
+        row = await _load(uow.session, provider_id)
+        provider = to_domain(row)
+        updated, changed = domain.update_details(provider, _patched_draft(provider.details, patch))
+        if not changed:
+            return _snapshot(provider)  # nothing changed: no event
+        apply_provider(row, updated)
+        row.version += 1
+        uow.session.add(row)
+        event = domain.updated_event(updated, changed, date.today(), by=actor.id)
+        uow.emit(providers_v1.TOPIC, providers_v1.PROVIDER_UPDATED, provider_id, event)
+        uow.audit(actor, "provider.updated", "provider", provider_id, changed_fields=changed)
+    return event.provider
+
+
+@router.post("/providers/{provider_id}/inspections", status_code=status.HTTP_201_CREATED)
+async def record_inspection(
+    provider_id: str,
+    body: InspectionIn,
+    actor: Actor = Depends(require(*WRITERS)),
+    runtime: ServiceRuntime = Depends(runtime_of),
+) -> providers_v1.ProviderInspectionRecorded:
+    """Add an inspection to the history; it becomes the latest unless it is older."""
+    async with unit_of_work(runtime.db, runtime.source) as uow:
+        row = await _load(uow.session, provider_id)
+        provider, outcome = domain.record_inspection(to_domain(row), body.to_domain(), date.today())
+        uow.session.add(
+            InspectionRow(
+                provider_id=provider_id,
+                inspected_on=outcome.new.inspected_on,
+                inspection=inspection_to_json(outcome.new),
+                declined=outcome.declined,
+                is_latest=outcome.is_latest,
+                recorded_by=actor.id,
+            )
+        )
+        apply_provider(row, provider)
+        row.version += 1
+        uow.session.add(row)
+        event = domain.inspection_recorded_event(provider, outcome)
+        uow.emit(providers_v1.TOPIC, providers_v1.PROVIDER_INSPECTION_RECORDED, provider_id, event)
+        uow.audit(
+            actor,
+            "provider.inspection_recorded",
+            "provider",
+            provider_id,
+            inspected_on=outcome.new.inspected_on.isoformat(),
+            declined=outcome.declined,
+        )
+    return event
+
+
+@router.get("/providers/{provider_id}/inspections")
+async def list_inspections(
+    provider_id: str,
+    _actor: Actor = Depends(require(*ANY_ROLE)),
+    runtime: ServiceRuntime = Depends(runtime_of),
+) -> list[InspectionOut]:
+    """The inspection history, newest inspection first."""
+    async with runtime.db.session() as session:
+        await _load(session, provider_id)
+        rows = await session.exec(
+            select(InspectionRow)
+            .where(InspectionRow.provider_id == provider_id)
+            .order_by(col(InspectionRow.inspected_on).desc(), col(InspectionRow.id).desc())
+        )
+        return [
+            InspectionOut(
+                inspection=domain.inspection_summary(inspection_from_json(r.inspection)),
+                declined=r.declined,
+                is_latest=r.is_latest,
+                recorded_by=r.recorded_by,
+                recorded_at=r.recorded_at,
+            )
+            for r in rows.all()
+        ]
+
+
+@router.post("/providers/{provider_id}/status")
+async def change_status(
+    provider_id: str,
+    body: StatusIn,
+    actor: Actor = Depends(require(*WRITERS)),
+    runtime: ServiceRuntime = Depends(runtime_of),
+) -> providers_v1.ProviderStatusChanged:
+    """Move the provider on `registered -> active -> suspended -> removed` (409 if not allowed)."""
+    async with unit_of_work(runtime.db, runtime.source) as uow:
+        row = await _load(uow.session, provider_id)
+        provider, change = domain.change_status(
+            to_domain(row), body.status, by=actor.id, at=_now(), reason=body.reason
+        )
+        apply_provider(row, provider)
+        row.version += 1
+        uow.session.add(row)
+        _emit_status(uow, actor, provider, change)
+    return domain.status_changed_event(provider, change)
+
+
+@router.get("/providers/{provider_id}/status-changes")
+async def list_status_changes(
+    provider_id: str,
+    _actor: Actor = Depends(require(*ANY_ROLE)),
+    runtime: ServiceRuntime = Depends(runtime_of),
+) -> list[StatusChangeOut]:
+    """Who changed the provider's status, when and why, oldest first."""
+    async with runtime.db.session() as session:
+        await _load(session, provider_id)
+        rows = await session.exec(
+            select(StatusChangeRow)
+            .where(StatusChangeRow.provider_id == provider_id)
+            .order_by(col(StatusChangeRow.id))
+        )
+        return [StatusChangeOut.model_validate(r, from_attributes=True) for r in rows.all()]
+
+
+# --- search -----------------------------------------------------------------------------
+
+
+def _search_of(
+    need: list[NeedType],
+    age: int | None,
+    attendance: Attendance | None,
+    statuses: list[ProviderStatus],
+    min_ofsted: OfstedJudgement | None,
+    near: str | None,
+    within_km: float | None,
+) -> domain.ProviderSearch:
+    point = None
+    if near is not None:
+        point = postcodes.locate(near)
+        if point is None:
+            raise DomainError("near", "must be a known UK postcode or postcode district")
+    search = domain.ProviderSearch(
+        need_types=frozenset(need),
+        age=age,
+        attendance=attendance,
+        statuses=frozenset(statuses),
+        minimum_judgement=min_ofsted,
+        near=point,
+        within_km=within_km,
+    )
+    errors = domain.validate_search(search)
+    if errors:
+        raise RulesBroken(errors)
+    return search
+
+
+def _filtered(query: Any, search: domain.ProviderSearch) -> Any:
+    """Every non-distance criterion as SQL, so only candidates leave the database."""
+    conditions = [col(ProviderRow.need_codes).contains(f",{n.value},") for n in search.need_types]
+    if search.age is not None:
+        conditions += [
+            col(ProviderRow.age_low) <= search.age,
+            col(ProviderRow.age_high) >= search.age,
+        ]
+    if search.attendance is not None:
+        conditions.append(col(ProviderRow.attendance_codes).contains(f",{search.attendance},"))
+    if search.statuses:
+        conditions.append(col(ProviderRow.status).in_([s.value for s in search.statuses]))
+    if search.minimum_judgement is not None:
+        rank = domain.judgement_rank(search.minimum_judgement)
+        conditions.append(col(ProviderRow.judgement_rank) <= rank)
+    if search.near is not None and search.within_km is not None:
+        conditions.append(_bounding_box(search.near, search.within_km))
+    return query.where(and_(*conditions)) if conditions else query
+
+
+def _bounding_box(point: domain.Point, km: float) -> Any:
+    """A lat/lon box a little larger than the circle: cheap to test in SQL, exact
+    distance is checked in Python afterwards."""
+    lat_delta = km / 110.574 * 1.01
+    lon_delta = km / (111.320 * max(0.1, math.cos(math.radians(point.latitude)))) * 1.01
+    return and_(
+        col(ProviderRow.latitude).between(point.latitude - lat_delta, point.latitude + lat_delta),
+        col(ProviderRow.longitude).between(
+            point.longitude - lon_delta, point.longitude + lon_delta
+        ),
+    )
+
+
+async def _page_by_name(
+    session: AsyncSession, search: domain.ProviderSearch, limit: int, offset: int
+) -> tuple[int, list[tuple[ProviderRow, float | None]]]:
+    total_query = _filtered(select(func.count()).select_from(ProviderRow), search)
+    total = int((await session.exec(total_query)).one())
+    rows = await session.exec(
+        _filtered(select(ProviderRow), search)
+        .order_by(col(ProviderRow.name), col(ProviderRow.id))
+        .limit(limit)
+        .offset(offset)
+    )
+    return total, [(row, None) for row in rows.all()]
+
+
+async def _page_by_distance(
+    session: AsyncSession, search: domain.ProviderSearch, limit: int, offset: int
+) -> tuple[int, list[tuple[ProviderRow, float | None]]]:
+    assert search.near is not None
+    candidates = await session.exec(
+        _filtered(
+            select(ProviderRow.id, ProviderRow.name, ProviderRow.latitude, ProviderRow.longitude),
+            search,
+        ).where(col(ProviderRow.latitude).is_not(None), col(ProviderRow.longitude).is_not(None))
+    )
+    ranked = []
+    for provider_id, name, latitude, longitude in candidates.all():
+        distance = domain.distance_km(search.near, domain.Point(latitude, longitude))
+        if search.within_km is None or distance <= search.within_km:
+            ranked.append((distance, name, provider_id))
+    ranked.sort()
+    page = ranked[offset : offset + limit]
+    rows = await session.exec(
+        select(ProviderRow).where(col(ProviderRow.id).in_([pid for _, _, pid in page]))
+    )
+    by_id = {row.id: row for row in rows.all()}
+    return len(ranked), [(by_id[pid], distance) for distance, _, pid in page]
+
+
+@router.get("/providers")
+async def search_providers(
+    need: list[NeedType] = Query(default=[], description="every one must be met"),
+    age: int | None = None,
+    attendance: Attendance | None = None,
+    status_: list[ProviderStatus] = Query(default=[], alias="status"),
+    min_ofsted: OfstedJudgement | None = Query(default=None, description="at least this good"),
+    near: str | None = Query(default=None, description="postcode or district, e.g. ME14 1XX"),
+    within_km: float | None = None,
+    limit: int = Query(default=50, ge=1, le=MAX_PAGE),
+    offset: int = Query(default=0, ge=0),
+    _actor: Actor = Depends(require(*ANY_ROLE)),
+    runtime: ServiceRuntime = Depends(runtime_of),
+) -> ProviderPage:
+    """Search the register; with `near`, nearest first (distance from the district centroid)."""
+    search = _search_of(need, age, attendance, status_, min_ofsted, near, within_km)
+    async with runtime.db.session() as session:
+        if search.near is None:
+            total, page = await _page_by_name(session, search, limit, offset)
+        else:
+            total, page = await _page_by_distance(session, search, limit, offset)
+    items = [
+        ProviderHit(
+            provider=_snapshot(to_domain(row)),
+            distance_km=None if distance is None else round(distance, 3),
+        )
+        for row, distance in page
+    ]
+    return ProviderPage(total=total, limit=limit, offset=offset, items=items)
+
+
+# --- suspension recommendations ---------------------------------------------------------
+
+
+def _recommendation_out(row: RecommendationRow) -> RecommendationOut:
+    return RecommendationOut(
+        recommendation_id=row.id,
+        provider_id=row.provider_id,
+        reasons=row.reasons,
+        alert_ids=row.alert_ids,
+        evidence_refs=row.evidence_refs,
+        recommended_at=row.recommended_at,
+        status=row.status,
+        decided_by=row.decided_by,
+        decided_at=row.decided_at,
+        decision_reason=row.decision_reason,
+    )
+
+
+@router.get("/recommendations")
+async def list_recommendations(
+    status_: domain.RecommendationStatus | None = Query(default=None, alias="status"),
+    provider_id: str | None = None,
+    _actor: Actor = Depends(require(*WRITERS)),
+    runtime: ServiceRuntime = Depends(runtime_of),
+) -> list[RecommendationOut]:
+    """Suspension recommendations from monitoring, oldest first."""
+    query = select(RecommendationRow).order_by(
+        col(RecommendationRow.recommended_at), col(RecommendationRow.id)
+    )
+    if status_ is not None:
+        query = query.where(RecommendationRow.status == status_.value)
+    if provider_id is not None:
+        query = query.where(RecommendationRow.provider_id == provider_id)
+    async with runtime.db.session() as session:
+        return [_recommendation_out(row) for row in (await session.exec(query)).all()]
+
+
+@router.post("/recommendations/{recommendation_id}/decision")
+async def decide_recommendation(
+    recommendation_id: str,
+    body: DecisionIn,
+    actor: Actor = Depends(require(*WRITERS)),
+    runtime: ServiceRuntime = Depends(runtime_of),
+) -> RecommendationOut:
+    """Accept (the provider is suspended) or reject (nothing happens) a recommendation."""
+    async with unit_of_work(runtime.db, runtime.source) as uow:
+        row = await uow.session.get(RecommendationRow, recommendation_id)
+        if row is None:
+            raise NotFound("recommendation", recommendation_id)
+        recommendation = recommendation_to_domain(row)
+        if body.decision is Decision.ACCEPT:
+            provider_row = await _load(uow.session, row.provider_id)
+            decided, provider, change = domain.accept_recommendation(
+                recommendation, to_domain(provider_row), by=actor.id, at=_now(), reason=body.reason
+            )
+            apply_provider(provider_row, provider)
+            provider_row.version += 1
+            uow.session.add(provider_row)
+            _emit_status(uow, actor, provider, change)
+        else:
+            decided = domain.reject_recommendation(
+                recommendation, by=actor.id, at=_now(), reason=body.reason
+            )
+        uow.session.add(apply_recommendation(row, decided))
+        uow.audit(
+            actor,
+            f"recommendation.{decided.status.value}",
+            "recommendation",
+            recommendation_id,
+            provider_id=row.provider_id,
+            reason=body.reason,
+        )
+    return _recommendation_out(row)
