@@ -81,19 +81,23 @@ async def status(
 async def consumer_lag(runtime: ServiceRuntime) -> list[TopicLag]:
     """Lag = end offsets minus the group's committed offsets (Tansu has no admin call)."""
     topics = sorted({c.topic for c in runtime.consumers})
-    if not topics or not runtime.watch_broker:
+    if not runtime.watch_broker:
         return [TopicLag(topic=t, lag=None) for t in topics]
+    return [await _lag_of_group(runtime, topic) for topic in topics]
+
+
+async def _lag_of_group(runtime: ServiceRuntime, topic: str) -> TopicLag:
     client = AIOKafkaConsumer(
         bootstrap_servers=runtime.settings.kafka_bootstrap,
-        group_id=runtime.settings.group_id,
+        group_id=runtime.settings.group_for(topic),
         enable_auto_commit=False,
         request_timeout_ms=5000,
     )
     try:
         await client.start()
-        return [await _topic_lag(client, topic) for topic in topics]
+        return await _topic_lag(client, topic)
     except Exception:
-        return [TopicLag(topic=t, lag=None) for t in topics]
+        return TopicLag(topic=topic, lag=None)
     finally:
         await client.stop()
 

@@ -8,6 +8,7 @@ Works the same against Apache Kafka and the embedded Tansu broker (see DESIGN.md
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import timedelta
@@ -74,7 +75,7 @@ def subscribe(broker: KafkaBroker, consumer: EventConsumer, settings: ServiceSet
         batch=True,
         max_records=settings.consumer_batch_size,
         batch_timeout_ms=50,
-        group_id=settings.group_id,
+        group_id=settings.group_for(consumer.topic),
         auto_offset_reset="earliest",
         session_timeout_ms=settings.consumer_session_timeout_ms,
         heartbeat_interval_ms=max(300, settings.consumer_session_timeout_ms // 4),
@@ -103,7 +104,12 @@ def subscribe(broker: KafkaBroker, consumer: EventConsumer, settings: ServiceSet
 
 
 async def commit(message: KafkaMessage, records: Iterable[ConsumerRecord[Any, Any]]) -> None:
-    """Commit exactly the processed offsets; a lost commit only means a harmless redelivery."""
+    """Commit exactly the processed offsets.
+
+    A commit refused mid-rebalance is not retried in place: the records are rewound, so
+    they come again (to us or to the partition's new owner), are recognised by the inbox
+    and committed then. Otherwise a quiet partition would show lag forever.
+    """
     kafka_consumer = message.consumer
     try:
         if isinstance(kafka_consumer, AIOKafkaConsumer):
@@ -111,7 +117,9 @@ async def commit(message: KafkaMessage, records: Iterable[ConsumerRecord[Any, An
         else:  # FastStream's test broker
             await message.ack()
     except (CommitFailedError, KafkaError) as exc:
-        log.warning("consumer.commit_failed", error=repr(exc))
+        log.warning("consumer.commit_failed", error=repr(exc), action="rewind")
+        with contextlib.suppress(Exception):  # partitions may have moved to another member
+            await message.nack()
 
 
 async def ensure_topics(bootstrap: str, topics: Iterable[str], replication: int = 1) -> None:

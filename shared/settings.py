@@ -88,8 +88,18 @@ class ServiceSettings(CommonSettings):
 
     @property
     def group_id(self) -> str:
-        """One consumer group per service, so each scales on its own."""
+        """The service's consumer group prefix, so each service scales on its own."""
         return self.consumer_group or f"dps.{self.service}"
+
+    def group_for(self, topic: str) -> str:
+        """One group per service and topic.
+
+        Tansu (the embedded broker) mishandles a group whose several members all leave
+        at once: the next process's member loops in JoinGroup and never starts (seen in
+        most restarts with three topics in one group, never with a group per topic).
+        Kafka treats topics independently anyway, so nothing is lost by splitting.
+        """
+        return f"{self.group_id}.{topic}"
 
     def effective_database_url(self) -> str:
         if self.database_url:

@@ -1,12 +1,335 @@
-"""Temporal activities of the monitoring service: the I/O its workflows need."""
+"""I/O of monitoring beyond Kafka: the escalation activity, the sweep that gives every
+critical alert its escalation workflow, and outbound delivery (SMTP email, webhook).
+
+Delivery and the sweep are background loops started by `start_background` (an on_start
+hook), so neither ever runs inside the transaction that raises an alert: the alert
+commits first, a `Delivery` row and the alert row itself are the durable to-do list,
+and a crash at any point only delays the work.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import smtplib
 from collections.abc import Callable, Sequence
+from datetime import timedelta
+from email.message import EmailMessage
 from typing import Any
 
-from shared.runtime import ServiceRuntime
+import httpx
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy import update
+from sqlmodel import col, select
+from temporalio import activity
+from temporalio.client import WorkflowHandle
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from services.monitoring import domain
+from services.monitoring.handlers import alert_of, alert_payload, copy_alert
+from services.monitoring.models import AlertRow, Delivery
+from services.monitoring.workflows import (
+    AlertEscalationWorkflow,
+    EscalationInput,
+    escalation_workflow_id,
+)
+from shared.contracts import quality_v1
+from shared.infra_models import utcnow
+from shared.logging import get_logger
+from shared.runtime import ProcessRole, ServiceRuntime
+from shared.unit_of_work import unit_of_work
+
+log = get_logger(__name__)
 
 
-def activities(_runtime: ServiceRuntime) -> Sequence[Callable[..., Any]]:
-    return []
+class MonitoringSettings(BaseSettings):
+    """Outbound delivery and escalation settings (DPS_SMTP_HOST, DPS_WEBHOOK_URL, ...)."""
+
+    model_config = SettingsConfigDict(env_prefix="DPS_", env_file=".env", extra="ignore")
+
+    smtp_host: str = ""  # empty: email is not sent (deliveries are marked skipped)
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_from: str = "dps-monitoring@localhost"
+    smtp_to: str = ""  # comma-separated monitoring officers' inbox(es)
+    smtp_timeout_s: float = Field(default=10.0, gt=0)
+    webhook_url: str = ""  # empty: no webhook
+    webhook_timeout_s: float = Field(default=5.0, gt=0)
+    delivery_poll_s: float = Field(default=0.5, gt=0)
+    delivery_max_attempts: int = Field(default=8, ge=1, le=50)
+    delivery_backoff_s: float = Field(default=1.0, gt=0)
+    escalation_sweep_s: float = Field(default=1.0, gt=0)
+    escalated_to: str = "head-of-commissioning"
+
+    @property
+    def recipients(self) -> list[str]:
+        return [address.strip() for address in self.smtp_to.split(",") if address.strip()]
+
+
+# ------------------------------------------------------------------ escalation
+
+
+def escalate_activity(runtime: ServiceRuntime) -> Callable[..., Any]:
+    @activity.defn(name="escalate_alert")
+    async def escalate_alert(params: EscalationInput) -> bool:
+        """Escalate the alert if it is still open (unacknowledged) at its deadline."""
+        settings = MonitoringSettings()
+        async with unit_of_work(runtime.db, runtime.source) as uow:
+            row = await uow.session.get(AlertRow, params.alert_id)
+            if row is None:
+                return False
+            alert, now = alert_of(row), utcnow()
+            if not domain.needs_escalation(alert, now, params.deadline):
+                return False
+            escalated = alert.escalate(now, escalated_to=settings.escalated_to)
+            uow.session.add(copy_alert(escalated, row))
+            uow.session.add(Delivery(alert_id=row.alert_id, channel="email", purpose="escalated"))
+            uow.emit(
+                quality_v1.TOPIC,
+                "quality.alert.escalated",
+                row.alert_id,
+                quality_v1.AlertEscalated(
+                    alert_id=row.alert_id,
+                    severity=escalated.severity,
+                    raised_at=escalated.raised_at,
+                    deadline=params.deadline,
+                    escalated_at=now,
+                    escalated_to=settings.escalated_to,
+                    provider_id=escalated.provider_id,
+                    placement_id=escalated.placement_id,
+                ),
+            )
+        return True
+
+    return escalate_alert
+
+
+async def start_missing_workflows(runtime: ServiceRuntime, limit: int = 100) -> int:
+    """Start the escalation workflow of every open critical alert that lacks one.
+
+    Idempotent by workflow id, so a crash between starting and marking only repeats a
+    start that Temporal refuses as already started.
+    """
+    client = runtime.temporal
+    if client is None:
+        return 0
+    async with runtime.db.session() as session:
+        rows = (
+            await session.exec(
+                select(AlertRow)
+                .where(
+                    AlertRow.severity == domain.Severity.CRITICAL.value,
+                    AlertRow.status == domain.AlertStatus.OPEN.value,
+                    col(AlertRow.workflow_started_at).is_(None),
+                )
+                .limit(limit)
+            )
+        ).all()
+    for row in rows:
+        deadline = row.escalation_deadline or utcnow()
+        try:
+            await client.start_workflow(
+                AlertEscalationWorkflow.run,
+                EscalationInput(alert_id=row.alert_id, deadline=deadline),
+                id=escalation_workflow_id(row.alert_id),
+                task_queue=runtime.settings.task_queue,
+            )
+        except WorkflowAlreadyStartedError:
+            pass
+        async with runtime.db.transaction() as session:
+            await session.execute(
+                update(AlertRow)
+                .where(col(AlertRow.alert_id) == row.alert_id)
+                .values(workflow_started_at=utcnow())
+            )
+    return len(rows)
+
+
+async def signal_acknowledged(runtime: ServiceRuntime, alert_id: str) -> None:
+    """Tell the workflow early; best effort, since the activity re-checks the database."""
+    if runtime.temporal is None:
+        return
+    handle: WorkflowHandle[Any, Any] = runtime.temporal.get_workflow_handle(
+        escalation_workflow_id(alert_id)
+    )
+    try:
+        await handle.signal(AlertEscalationWorkflow.acknowledge)
+    except Exception as exc:  # not started yet, or already finished: both harmless
+        log.debug("escalation.signal_skipped", alert_id=alert_id, error=repr(exc))
+
+
+# -------------------------------------------------------------------- delivery
+
+
+def _email(settings: MonitoringSettings, row: AlertRow, purpose: str) -> EmailMessage:
+    message = EmailMessage()
+    prefix = "ESCALATED " if purpose == "escalated" else ""
+    message["Subject"] = f"[DPS {row.severity}] {prefix}{row.title}"
+    message["From"] = settings.smtp_from
+    message["To"] = ", ".join(settings.recipients)
+    # Only references, never incident summaries: email leaves the council's systems.
+    message.set_content(
+        "\n".join(
+            [
+                f"Alert {row.alert_id} ({row.severity}): {row.title}",
+                f"Target: {row.target} {row.target_id}",
+                f"Provider: {row.provider_id or '-'}",
+                f"Cause: {row.cause}",
+                f"Raised at: {row.raised_at.isoformat()}",
+                f"Status: {row.status}",
+                "Work it in the monitoring inbox: GET /alerts/" + row.alert_id,
+            ]
+        )
+    )
+    return message
+
+
+def _send_email(settings: MonitoringSettings, message: EmailMessage) -> None:
+    with smtplib.SMTP(
+        settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout_s
+    ) as smtp:
+        smtp.send_message(message)
+
+
+async def _deliver(settings: MonitoringSettings, delivery: Delivery, row: AlertRow) -> None:
+    """Send one delivery on its (configured) channel; raises if it did not go."""
+    if delivery.channel == "email":
+        await asyncio.to_thread(_send_email, settings, _email(settings, row, delivery.purpose))
+        return
+    body = alert_payload(alert_of(row)).model_dump(mode="json") | {
+        "purpose": delivery.purpose,
+        "status": row.status,
+    }
+    async with httpx.AsyncClient(timeout=settings.webhook_timeout_s) as client:
+        response = await client.post(settings.webhook_url, json=body)
+        response.raise_for_status()
+
+
+async def _claim(runtime: ServiceRuntime, delivery: Delivery, lease: timedelta) -> bool:
+    """Take a delivery for `lease` so another process does not send it at the same time."""
+    async with runtime.db.transaction() as session:
+        result = await session.execute(
+            update(Delivery)
+            .where(
+                col(Delivery.id) == delivery.id,
+                col(Delivery.status) == "pending",
+                col(Delivery.next_attempt_at) == delivery.next_attempt_at,
+            )
+            .values(next_attempt_at=utcnow() + lease)
+        )
+    return bool(getattr(result, "rowcount", 0))
+
+
+def _backoff(settings: MonitoringSettings, attempts: int) -> timedelta:
+    return timedelta(seconds=min(settings.delivery_backoff_s * 2 ** (attempts - 1), 300))
+
+
+def _configured(settings: MonitoringSettings, channel: str) -> bool:
+    if channel == "email":
+        return bool(settings.smtp_host and settings.recipients)
+    return bool(settings.webhook_url)
+
+
+async def deliver_due(
+    runtime: ServiceRuntime, settings: MonitoringSettings, limit: int = 200
+) -> int:
+    """Send every delivery that is due; returns how many were attempted."""
+    now = utcnow()
+    async with runtime.db.session() as session:
+        due = (
+            await session.exec(
+                select(Delivery)
+                .where(Delivery.status == "pending", col(Delivery.next_attempt_at) <= now)
+                .order_by(col(Delivery.id))
+                .limit(limit)
+            )
+        ).all()
+    unconfigured = [d.id for d in due if not _configured(settings, d.channel)]
+    if unconfigured:
+        # One write for all of them: on SQLite every extra write transaction queues
+        # behind the consumer's and the relay's.
+        async with runtime.db.transaction() as session:
+            await session.execute(
+                update(Delivery)
+                .where(col(Delivery.id).in_(unconfigured), col(Delivery.status) == "pending")
+                .values(status="skipped")
+            )
+    for delivery in due:
+        if _configured(settings, delivery.channel) and await _claim(
+            runtime, delivery, timedelta(seconds=60)
+        ):
+            await _attempt(runtime, settings, delivery)
+    return len(due)
+
+
+async def _attempt(
+    runtime: ServiceRuntime, settings: MonitoringSettings, delivery: Delivery
+) -> None:
+    async with runtime.db.session() as session:
+        row = await session.get(AlertRow, delivery.alert_id)
+    values: dict[str, Any]
+    try:
+        if row is not None:
+            await _deliver(settings, delivery, row)
+        values = {"status": "sent" if row is not None else "skipped", "sent_at": utcnow()}
+    except Exception as exc:
+        attempts = delivery.attempts + 1
+        failed = attempts >= settings.delivery_max_attempts
+        log.warning("delivery.failed", channel=delivery.channel, attempts=attempts, error=repr(exc))
+        values = {
+            "attempts": attempts,
+            "last_error": repr(exc)[:1000],
+            "status": "failed" if failed else "pending",
+            "next_attempt_at": utcnow() + _backoff(settings, attempts),
+        }
+    async with runtime.db.transaction() as session:
+        await session.execute(
+            update(Delivery).where(col(Delivery.id) == delivery.id).values(**values)
+        )
+
+
+# ---------------------------------------------------------------- background
+
+
+async def _every(seconds: float, name: str, step: Callable[[], Any]) -> None:
+    while True:
+        try:
+            await step()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # keep looping: the rows stay due and are retried
+            log.warning("monitoring.loop_failed", loop=name, error=repr(exc))
+        await asyncio.sleep(seconds)
+
+
+async def start_background(runtime: ServiceRuntime) -> None:
+    """on_start hook: run delivery and the escalation sweep beside the outbox relay."""
+    if ProcessRole.RELAY not in runtime.roles:
+        return
+    settings = MonitoringSettings()
+    runtime.spawn(
+        _every(settings.delivery_poll_s, "delivery", lambda: deliver_due(runtime, settings)),
+        "monitoring-delivery",
+    )
+    if runtime.temporal is not None:
+        runtime.spawn(
+            _every(
+                settings.escalation_sweep_s,
+                "escalation-sweep",
+                lambda: start_missing_workflows(runtime),
+            ),
+            "monitoring-escalation-sweep",
+        )
+
+
+def activities(runtime: ServiceRuntime) -> Sequence[Callable[..., Any]]:
+    return [escalate_activity(runtime)]
+
+
+__all__ = [
+    "MonitoringSettings",
+    "activities",
+    "deliver_due",
+    "signal_acknowledged",
+    "start_background",
+    "start_missing_workflows",
+]

@@ -18,4 +18,5 @@ definition = ServiceDefinition(
     subscriptions=handlers.subscriptions,
     workflows=workflows.WORKFLOWS,
     activities=activities.activities,
+    on_start=[activities.start_background],
 )

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
 
+from sqlalchemy import JSON, Column, Numeric, UniqueConstraint
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
@@ -26,4 +29,184 @@ class ProviderProfile(MonitoringModel, table=True):
     ofsted_judgement: str | None = Field(default=None, max_length=40)
     ofsted_inspected_on: datetime | None = None
     first_seen_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class RuleVersion(MonitoringModel, table=True):
+    """One version of an alert rule; the newest version of each rule id is in force.
+
+    Old versions are never changed: together they are the audit of every rule change.
+    """
+
+    __tablename__ = "alert_rule_version"
+
+    rule_id: str = Field(primary_key=True, max_length=64)
+    version: int = Field(primary_key=True)
+    title: str = Field(max_length=200)
+    watches: str = Field(max_length=50)
+    condition: str = Field(max_length=500)
+    severity: str = Field(max_length=20)
+    target: str = Field(max_length=20)
+    cause_template: str = Field(max_length=200)
+    enabled: bool = True
+    changed_by: str = Field(default="system", max_length=200)
+    changed_at: datetime | None = None
+    change_reason: str | None = Field(default=None, max_length=1000)
+
+
+class EvidenceRecord(MonitoringModel, table=True):
+    """Evidence learned from an event or entered through the API (domain Evidence as JSON)."""
+
+    __tablename__ = "evidence"
+
+    evidence_id: str = Field(primary_key=True, max_length=200)
+    kind: str = Field(max_length=50, index=True)
+    provider_id: str | None = Field(default=None, max_length=200, index=True)
+    placement_id: str | None = Field(default=None, max_length=200, index=True)
+    body: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    recorded_at: datetime = Field(default_factory=utcnow)
+
+
+class AlertRow(MonitoringModel, table=True):
+    """An alert and its handling. `open_key` equals `dedupe_key` while the alert is
+    unresolved and NULL once resolved: its unique index makes "one open alert per cause"
+    hold even when two consumers race (NULLs never clash)."""
+
+    __tablename__ = "alert"
+
+    alert_id: str = Field(primary_key=True, max_length=64)
+    dedupe_key: str = Field(max_length=400, index=True)
+    open_key: str | None = Field(default=None, max_length=400, unique=True)
+    rule_id: str = Field(max_length=64)
+    rule_version: int
+    title: str = Field(max_length=200)
+    severity: str = Field(max_length=20, index=True)
+    target: str = Field(max_length=20)
+    target_id: str = Field(max_length=200)
+    provider_id: str | None = Field(default=None, max_length=200, index=True)
+    placement_id: str | None = Field(default=None, max_length=200)
+    cause: str = Field(max_length=400)
+    evidence_kind: str = Field(max_length=50)
+    evidence_refs: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    raised_at: datetime
+    status: str = Field(max_length=20, index=True)
+    assigned_to: str | None = Field(default=None, max_length=200)
+    assigned_at: datetime | None = None
+    acknowledged_by: str | None = Field(default=None, max_length=200)
+    acknowledged_at: datetime | None = None
+    resolved_by: str | None = Field(default=None, max_length=200)
+    resolved_at: datetime | None = None
+    outcome: str | None = Field(default=None, max_length=2000)
+    escalated_at: datetime | None = None
+    escalated_to: str | None = Field(default=None, max_length=200)
+    escalation_deadline: datetime | None = None
+    # Set once the escalation workflow exists; the sweep starts it for rows lacking it.
+    workflow_started_at: datetime | None = None
+
+
+class Delivery(MonitoringModel, table=True):
+    """One outbound notice of an alert (email or webhook), sent by a background task
+    after the alert committed, retried with backoff, so sending never blocks raising."""
+
+    __tablename__ = "alert_delivery"
+    __table_args__ = (UniqueConstraint("alert_id", "channel", "purpose"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    alert_id: str = Field(max_length=64, index=True)
+    channel: str = Field(max_length=20)  # email | webhook
+    purpose: str = Field(default="raised", max_length=20)  # raised | escalated
+    status: str = Field(default="pending", max_length=20, index=True)  # pending|sent|failed|skipped
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow)
+    last_error: str | None = Field(default=None, max_length=1000)
+    sent_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Visit(MonitoringModel, table=True):
+    __tablename__ = "monitoring_visit"
+
+    visit_id: str = Field(primary_key=True, max_length=64)
+    provider_id: str = Field(max_length=200, index=True)
+    officer_id: str = Field(max_length=200)
+    visited_on: date
+    rating: int
+    findings: str = Field(default="", max_length=4000)
+    recorded_at: datetime = Field(default_factory=utcnow)
+
+
+class KpiReturnRow(MonitoringModel, table=True):
+    __tablename__ = "kpi_return"
+
+    return_id: str = Field(primary_key=True, max_length=64)
+    placement_id: str = Field(max_length=200, index=True)
+    provider_id: str = Field(max_length=200, index=True)
+    term: str = Field(max_length=20)
+    attendance_pct: float
+    exclusions: int
+    incidents: int
+    outcomes_progress: str = Field(max_length=20)
+    submitted_on: date
+    submitted_by: str = Field(max_length=200)
+    recorded_at: datetime = Field(default_factory=utcnow)
+
+
+class Incident(MonitoringModel, table=True):
+    """A safeguarding incident or complaint; the summary never leaves this database."""
+
+    __tablename__ = "incident"
+
+    incident_id: str = Field(primary_key=True, max_length=64)
+    provider_id: str = Field(max_length=200, index=True)
+    placement_id: str | None = Field(default=None, max_length=200)
+    category: str = Field(max_length=20)
+    severity: str = Field(max_length=20)
+    occurred_on: date
+    summary: str = Field(max_length=1000)
+    recorded_by: str = Field(max_length=200)
+    recorded_at: datetime = Field(default_factory=utcnow)
+
+
+class Recommendation(MonitoringModel, table=True):
+    __tablename__ = "suspension_recommendation"
+
+    recommendation_id: str = Field(primary_key=True, max_length=64)
+    provider_id: str = Field(max_length=200, index=True)
+    reasons: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    evidence_refs: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    alert_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    recommended_at: datetime
+    status: str = Field(default="open", max_length=20)
+    closed_at: datetime | None = None
+    decision: str | None = Field(default=None, max_length=200)
+
+
+class PlacementFact(MonitoringModel, table=True):
+    """A placement as learned from placements.v1 (for scorecards and the dashboard)."""
+
+    __tablename__ = "placement_fact"
+
+    placement_id: str = Field(primary_key=True, max_length=200)
+    provider_id: str = Field(max_length=200, index=True)
+    primary_need: str = Field(max_length=10)
+    starts_on: date
+    ends_on: date | None = None
+    weekly_fee: Decimal = Field(sa_column=Column(Numeric(14, 2), nullable=False))
+    on_contract: bool = True
+    review_due_on: date | None = None
+    review_completed_on: date | None = None
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class SpendLineRow(MonitoringModel, table=True):
+    """Latest committed-spend snapshot per placement and financial year."""
+
+    __tablename__ = "spend_line"
+
+    placement_id: str = Field(primary_key=True, max_length=200)
+    financial_year: int = Field(primary_key=True)
+    provider_id: str = Field(max_length=200)
+    primary_need: str = Field(max_length=10)
+    amount: Decimal = Field(sa_column=Column(Numeric(14, 2), nullable=False))
+    on_contract: bool
     updated_at: datetime = Field(default_factory=utcnow)

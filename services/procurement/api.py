@@ -21,9 +21,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from services.procurement import domain as d
-from services.procurement import geography
 from services.procurement.activities import ApplicationClock
 from services.procurement.handlers import (
+    district_centroid,
     emit_invitations,
     emit_no_eligible,
     invite_late_joiners,
@@ -750,7 +750,7 @@ class FilterIn(BaseModel):
         if self.origin_easting is not None and self.origin_northing is not None:
             origin = d.GridPoint(self.origin_easting, self.origin_northing)
         elif self.origin_postcode_district:
-            origin = geography.district_centroid(self.origin_postcode_district)
+            origin = district_centroid(self.origin_postcode_district)
             if origin is None:
                 raise DomainError("filter.origin_postcode_district", "unknown postcode district")
         return d.FilterCriteria(

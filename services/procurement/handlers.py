@@ -14,7 +14,6 @@ from datetime import UTC, date, datetime, timedelta
 from sqlmodel import col, select, update
 
 from services.procurement import domain as d
-from services.procurement import geography
 from services.procurement.models import (
     ApplicationRow,
     CompetitionRow,
@@ -32,6 +31,7 @@ from services.procurement.models import (
     provider_to_domain,
     scheme_to_domain,
 )
+from shared import geography
 from shared.contracts import placements_v1, procurement_v1, providers_v1
 from shared.contracts.providers_v1 import ProviderStatus
 from shared.envelope import Envelope
@@ -275,8 +275,14 @@ def _screening_json(c: d.Competition, m: d.Membership) -> dict[str, object]:
 def _grid(snapshot: providers_v1.ProviderSnapshot) -> d.GridPoint | None:
     loc = snapshot.location
     if loc.latitude is not None and loc.longitude is not None:
-        return geography.wgs84_to_grid(loc.latitude, loc.longitude)
-    return geography.district_centroid(loc.postcode_district)
+        return d.GridPoint(*geography.wgs84_to_bng(loc.latitude, loc.longitude))
+    return district_centroid(loc.postcode_district)
+
+
+def district_centroid(district: str) -> d.GridPoint | None:
+    """Grid position of a postcode district's centroid (None if unknown)."""
+    grid = geography.district_grid(district)
+    return d.GridPoint(*grid) if grid else None
 
 
 def _apply_snapshot(row: ProviderRow, s: providers_v1.ProviderSnapshot) -> None:
@@ -466,7 +472,7 @@ def need_spec(
     need: placements_v1.PlacementNeedRaised, scheme: d.Scheme, category: d.Category
 ) -> d.CompetitionSpec:
     age = need_age(need)
-    origin = geography.district_centroid(need.postcode_district)
+    origin = district_centroid(need.postcode_district)
     # Without a known district the distance cannot be measured; widen rather than guess.
     max_km = need.max_distance_km if origin is not None else None
     return d.CompetitionSpec(

@@ -15,7 +15,7 @@ from sqlalchemy import and_, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.provider_registry import domain, postcodes
+from services.provider_registry import domain
 from services.provider_registry.models import (
     InspectionRow,
     ProviderRow,
@@ -30,6 +30,7 @@ from services.provider_registry.models import (
     status_change_row,
     to_domain,
 )
+from shared import geography
 from shared.auth import ANY_ROLE, require
 from shared.contracts import providers_v1
 from shared.contracts.common import Attendance, NeedType, Role
@@ -457,7 +458,7 @@ def _search_of(
 ) -> domain.ProviderSearch:
     point = None
     if near is not None:
-        point = postcodes.locate(near)
+        point = geography.locate(near)
         if point is None:
             raise DomainError("near", "must be a known UK postcode or postcode district")
     search = domain.ProviderSearch(

@@ -23,7 +23,7 @@ from rich.console import Console
 from rich.progress import Progress
 from sqlmodel import col, select
 
-from services.provider_registry import domain, gias, postcodes
+from services.provider_registry import domain, gias
 from services.provider_registry.app import definition
 from services.provider_registry.models import (
     InspectionRow,
@@ -33,6 +33,7 @@ from services.provider_registry.models import (
     new_row,
     to_domain,
 )
+from shared import geography
 from shared.contracts import providers_v1
 from shared.db import Database, migrate
 from shared.settings import settings_for
@@ -79,7 +80,7 @@ def _sort_rows(
     first_line: dict[int, int] = {}
     for index, raw in enumerate(rows):
         line = index + FIRST_DATA_LINE
-        parsed = gias.parse_gias_row(raw, today, postcodes.locate)
+        parsed = gias.parse_gias_row(raw, today, geography.locate)
         if parsed.draft is None:
             reasons = tuple(f"{r.field}: {r.rule}" for r in parsed.reasons)
             summary.rejected.append(Rejection(line, parsed.urn, reasons))

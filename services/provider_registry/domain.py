@@ -40,6 +40,7 @@ from shared.contracts.providers_v1 import (
     ReportCardGrade,
 )
 from shared.errors import Conflict, DomainError, RulesBroken
+from shared.geography import Point, normalise_postcode, postcode_district
 
 # --- errors ---------------------------------------------------------------------------
 # DomainError (422, names field and rule) comes from shared.errors so that every
@@ -63,47 +64,10 @@ class IllegalTransition(Conflict):
 
 
 # --- postcodes and places -------------------------------------------------------------
-
-# Royal Mail outward-code shapes: A9, A99, AA9, AA99, A9A, AA9A; inward code 9AA.
-_OUTWARD = (
-    r"(?:[A-PR-UWYZ](?:[0-9][0-9]?|[A-HK-Y][0-9][0-9]?|[0-9][A-HJKPSTUW]"
-    r"|[A-HK-Y][0-9][ABEHMNPRV-Y]))"
-)
-_INWARD = r"(?:[0-9][ABD-HJLNP-UW-Z]{2})"
-_POSTCODE_RE = re.compile(rf"^(?P<outward>{_OUTWARD}|GIR)(?P<inward>{_INWARD})$")
-_DISTRICT_RE = re.compile(rf"^{_OUTWARD}$")
+# Point, normalise_postcode and postcode_district live in shared.geography (shared with
+# procurement); they are re-exported here for callers of this module.
 
 POSTCODE_RULE = "must be a UK postcode, e.g. ME14 1XX"
-
-
-def _compact(text: str) -> str:
-    return "".join(text.split()).upper()
-
-
-def normalise_postcode(raw: str) -> str | None:
-    """``"me141xx"`` -> ``"ME14 1XX"``; None when it is not a UK postcode."""
-    match = _POSTCODE_RE.match(_compact(raw))
-    if match is None:
-        return None
-    return f"{match['outward']} {match['inward']}"
-
-
-def postcode_district(postcode_or_district: str) -> str | None:
-    """Outward code (district) of a full postcode or of a district: ``"ME14"``."""
-    compact = _compact(postcode_or_district)
-    full = _POSTCODE_RE.match(compact)
-    if full is not None:
-        return full["outward"]
-    return compact if _DISTRICT_RE.match(compact) else None
-
-
-@dataclass(frozen=True, slots=True)
-class Point:
-    """A place as WGS84 latitude/longitude in decimal degrees."""
-
-    latitude: float
-    longitude: float
-
 
 EARTH_RADIUS_KM = 6371.0088  # IUGG mean radius
 

@@ -39,7 +39,7 @@ from services.provider_registry.domain import (
     validate_draft,
     validate_inspection,
 )
-from services.provider_registry.postcodes import bng_to_wgs84
+from shared.geography import bng_to_wgs84
 
 Locate = Callable[[str], Point | None]
 _T = TypeVar("_T")
@@ -408,7 +408,7 @@ def write_extract_csv(rows: Iterable[Mapping[str, str]]) -> str:
 # --- synthetic extracts -----------------------------------------------------------------
 
 # (district, centroid easting, northing, town, LA code, LA name); centroids from
-# data/postcode_districts.csv so that generated rows locate where they claim.
+# shared/data/postcode_districts.csv so that generated rows locate where they claim.
 _PLACES = (
     ("ME14", 577501, 156372, "Maidstone", "886", "Kent"),
     ("CT1", 615319, 157681, "Canterbury", "886", "Kent"),

@@ -3,7 +3,7 @@ consumer group, inbox, dead-lettering, commit-after-apply and broker loss."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -25,6 +25,18 @@ pytestmark = pytest.mark.integration
 async def count(runtime: ServiceRuntime, model: type) -> int:
     async with runtime.db.session() as session:
         return int((await session.exec(select(func.count()).select_from(model))).one())
+
+
+@pytest.fixture(scope="module")
+def kafka_bootstrap(logs_dir: Path) -> Iterator[str]:
+    """A broker of this module's own: the session's one carries other tests' events,
+    and these tests count effects exactly."""
+    port = processes.free_port()
+    broker = processes.tansu(port, logs_dir)
+    broker.start()
+    processes.wait_for_port(broker, port, timeout=20)
+    yield f"127.0.0.1:{port}"
+    broker.stop()
 
 
 @pytest.fixture
@@ -79,9 +91,10 @@ async def test_slice_over_real_broker(
                 return await session.get(ProviderProfile, provider_id) is not None
 
         await eventually(recorded)
-        await eventually(lambda: _dead_letters(monitoring, 1))
+        await eventually(lambda: _dead_letters(monitoring, 1))  # the poison, set aside
 
         # Deliver the very same event again (as a redelivery would): applied once.
+        duplicates_before = _duplicates()
         async with registry.db.session() as session:
             row = (await session.exec(select(OutboxMessage))).one()
         producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
@@ -95,12 +108,23 @@ async def test_slice_over_real_broker(
                 return await session.get(ProviderProfile, second) is not None
 
         await eventually(both)
+        await eventually(lambda: _redelivery_ignored(duplicates_before))
         assert await count(monitoring, ProviderProfile) == 2
         assert await count(monitoring, InboxEntry) == 2
         dlq = await _read_topic(kafka_bootstrap, "providers.v1.dlq")
         assert any(h.get("dlq_reason", b"").startswith(b"not JSON") for h in dlq)
     finally:
         await monitoring.stop()
+
+
+def _duplicates() -> float:
+    from shared.metrics import EVENTS_DUPLICATE
+
+    return float(EVENTS_DUPLICATE.labels("monitoring", "providers.v1")._value.get())
+
+
+async def _redelivery_ignored(before: float) -> bool:
+    return _duplicates() > before
 
 
 async def _dead_letters(runtime: ServiceRuntime, expected: int) -> bool:

@@ -157,56 +157,6 @@ def test_clean_draft_normalises_postcode_and_trims_text() -> None:
     assert cleaned.name == "Oakfield"
 
 
-# --- postcodes ----------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("raw", "normalised"),
-    [
-        ("me141xx", "ME14 1XX"),
-        (" sw1a 1aa ", "SW1A 1AA"),
-        ("EC1A1BB", "EC1A 1BB"),
-        ("W1A 0AX", "W1A 0AX"),
-        ("m1 1ae", "M1 1AE"),
-        ("B33 8TH", "B33 8TH"),
-        ("CR2 6XH", "CR2 6XH"),
-        ("DN55 1PT", "DN55 1PT"),
-        ("ze2 9aa", "ZE2 9AA"),
-        ("GIR 0AA", "GIR 0AA"),
-    ],
-)
-def test_postcodes_are_normalised(raw: str, normalised: str) -> None:
-    assert domain.normalise_postcode(raw) == normalised
-
-
-@pytest.mark.parametrize(
-    "raw", ["", "ME14", "Q1 1AA", "ME14 1CX", "ME14 1XXX", "12345", "ME14-1XX", "ME 14 1XX!"]
-)
-def test_malformed_postcodes_are_refused(raw: str) -> None:
-    assert domain.normalise_postcode(raw) is None
-
-
-@given(st.from_regex(domain._POSTCODE_RE, fullmatch=True))
-def test_normalising_is_stable_and_keeps_the_characters(compact: str) -> None:
-    normalised = domain.normalise_postcode(compact.lower())
-    assert normalised is not None
-    assert domain.normalise_postcode(normalised) == normalised
-    assert normalised.replace(" ", "") == compact
-    assert normalised.split(" ")[1] == compact[-3:]
-
-
-@pytest.mark.parametrize(
-    ("text", "district"),
-    [("ME14 1XX", "ME14"), ("me141xx", "ME14"), ("me14", "ME14"), ("EC1A 1BB", "EC1A")],
-)
-def test_postcode_district_is_the_outward_code(text: str, district: str) -> None:
-    assert domain.postcode_district(text) == district
-
-
-def test_postcode_district_of_nonsense_is_none() -> None:
-    assert domain.postcode_district("nonsense") is None
-
-
 # --- distance -----------------------------------------------------------------------
 
 

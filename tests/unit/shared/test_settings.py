@@ -11,7 +11,7 @@ from shared.settings import settings_for
 def test_defaults_give_each_service_its_own_database_port_and_group(tmp_path: Path) -> None:
     settings = settings_for("placements", data_dir=tmp_path)
     assert settings.effective_http_port() == 8003
-    assert settings.group_id == "dps.placements"
+    assert settings.group_for("ehc.plans.v1") == "dps.placements.ehc.plans.v1"
     assert settings.task_queue == "dps.placements"
     assert settings.effective_database_url().endswith("placements.db")
 

