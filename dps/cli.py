@@ -9,7 +9,7 @@ import time
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -223,9 +223,8 @@ def status() -> None:
     from dps.operate import Operator
 
     operator = Operator(common_settings())
-    table = Table(
-        "service", "health", "consumer lag", "outbox backlog", "dead letters", "workflows"
-    )
+    table = Table("service", "health", "lag", "outbox", "dead letters", "workflows")
+    table.caption = "lag: events not yet applied; dead letters: waiting of all"
     for name in SERVICES:
         health = operator.health(name)
         try:
@@ -233,19 +232,25 @@ def status() -> None:
         except Exception:
             table.add_row(name, health, "-", "-", "-", "-")
             continue
-        lag = ", ".join(
-            f"{t['topic']}={t['lag'] if t['lag'] is not None else '?'}"
-            for t in figures["consumer_lag"]
-        )
+        lag = _total_lag(figures["consumer_lag"])
         table.add_row(
             name,
             health,
-            lag or "-",
+            lag,
             str(figures["outbox_backlog"]),
-            f"{figures['dead_letters_not_retried']} waiting / {figures['dead_letters']}",
+            f"{figures['dead_letters_not_retried']} of {figures['dead_letters']}",
             str(figures["running_workflows"] if figures["running_workflows"] is not None else "-"),
         )
     Console().print(table)
+
+
+def _total_lag(per_topic: list[dict[str, Any]]) -> str:
+    """Messages not yet applied, summed over the topics the service consumes."""
+    if not per_topic:
+        return "-"
+    known = [t["lag"] for t in per_topic if t["lag"] is not None]
+    unknown = len(per_topic) - len(known)
+    return f"{sum(known)}" + (f" (+{unknown} topics unknown)" if unknown else "")
 
 
 @dlq_app.command("list")
