@@ -3,6 +3,7 @@ admin HTTP routes (so the same commands work against a cluster)."""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import httpx
@@ -19,7 +20,9 @@ class Operator:
         self.host = host
 
     def url(self, service: str, path: str) -> str:
-        return f"http://{self.host}:{SERVICE_PORTS[service]}{path}"
+        # DPS_URL_<SERVICE> points at a service elsewhere (another host or port).
+        base = os.environ.get(f"DPS_URL_{service.upper()}")
+        return f"{base or f'http://{self.host}:{SERVICE_PORTS[service]}'}{path}"
 
     def get(self, service: str, path: str, **params: Any) -> Any:
         response = httpx.get(

@@ -112,7 +112,16 @@ def tansu(port: int, log_dir: Path) -> Managed:
     )
 
 
-def temporal_server(port: int, ui_port: int, db_file: Path, log_dir: Path) -> Managed:
+def temporal_server(
+    port: int, ui_port: int, db_file: Path, log_dir: Path, *, time_skipping: bool = False
+) -> Managed:
+    # Per-workflow time skipping lets tests and demos move one workflow's clock on
+    # (temporalio.testing TimeSkipper); it changes nothing for workflows not skipped.
+    skipping = (
+        ["--dynamic-config-value", "frontend.WorkflowTimeSkippingEnabled=true"]
+        if time_skipping
+        else []
+    )
     return Managed(
         "temporal",
         [
@@ -135,14 +144,17 @@ def temporal_server(port: int, ui_port: int, db_file: Path, log_dir: Path) -> Ma
             "synchronous=off",
             "--log-level",
             "warn",
+            *skipping,
         ],
         log_dir / "temporal.log",
     )
 
 
-def temporal_ui(port: int, ui_port: int, db_file: Path, log_dir: Path) -> Managed:
+def temporal_ui(
+    port: int, ui_port: int, db_file: Path, log_dir: Path, *, time_skipping: bool = False
+) -> Managed:
     """The dev server with its web UI (what `dps up` starts for people to look at)."""
-    managed = temporal_server(port, ui_port, db_file, log_dir)
+    managed = temporal_server(port, ui_port, db_file, log_dir, time_skipping=time_skipping)
     managed.argv = [a for a in managed.argv if a != "--headless"]
     return managed
 

@@ -28,6 +28,8 @@ class StackPlan:
     temporal_ui_port: int = 8233
     service_ports: dict[str, int] = field(default_factory=lambda: dict(SERVICE_PORTS))
     headless_temporal: bool = False
+    time_skipping: bool = False  # let tests and demos fast-forward a workflow's clock
+    database_urls: dict[str, str] = field(default_factory=dict)  # default: SQLite files
     extra_env: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -48,6 +50,9 @@ class StackPlan:
             "DPS_KAFKA_BOOTSTRAP": self.kafka_bootstrap,
             "DPS_TEMPORAL_ADDRESS": self.temporal_address,
             "DPS_HTTP_PORT": str(self.service_ports[name]),
+            **(
+                {"DPS_DATABASE_URL": self.database_urls[name]} if name in self.database_urls else {}
+            ),
             **self.extra_env,
         }
 
@@ -95,6 +100,7 @@ class Stack:
                 plan.temporal_ui_port,
                 plan.data_dir / "temporal.db",
                 plan.log_dir,
+                time_skipping=plan.time_skipping,
             )
             self.temporal.start()
             processes.wait_for_port(self.temporal, plan.temporal_port, timeout=60)
@@ -103,6 +109,16 @@ class Stack:
         managed = processes.service(name, self.plan.service_env(name), self.plan.log_dir, roles)
         managed.start()
         self.services[name] = managed
+        return managed
+
+    def start_replica(self, name: str, port: int, roles: str = "consumer") -> Managed:
+        """A second process of a service in the same consumer groups (scale-out)."""
+        env = {**self.plan.service_env(name), "DPS_HTTP_PORT": str(port)}
+        managed = processes.service(name, env, self.plan.log_dir, roles)
+        managed.name = f"{name}#{port}"
+        managed.log_path = self.plan.log_dir / f"{name}-{port}.log"
+        managed.start()
+        processes.wait_for_ready(managed, f"http://127.0.0.1:{port}/readyz", 90)
         return managed
 
     def wait_ready(self, name: str, timeout: float = 90) -> None:

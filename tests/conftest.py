@@ -53,7 +53,7 @@ def temporal_address(logs_dir: Path, tmp_path_factory: pytest.TempPathFactory) -
     server.stop()
 
 
-def _postgres_database() -> Iterator[str]:
+def postgres_database() -> Iterator[str]:
     import psycopg
 
     assert POSTGRES_URL is not None
@@ -82,7 +82,7 @@ def database_url(db_kind: str, tmp_path: Path) -> Iterator[Callable[[str], str]]
 
     def make(name: str) -> str:
         if db_kind == "postgres":
-            generator = _postgres_database()
+            generator = postgres_database()
             cleanups.append(generator)
             return next(generator)
         return f"sqlite+aiosqlite:///{tmp_path / f'{name}.db'}"

@@ -1,5 +1,6 @@
 """I/O of monitoring beyond Kafka: the escalation activity, the sweep that gives every
-critical alert its escalation workflow, and outbound delivery (SMTP email, webhook).
+critical alert its escalation workflow, the termly "no KPI return" check and its
+workflow, and outbound delivery (SMTP email, webhook).
 
 Delivery and the sweep are background loops started by `start_background` (an on_start
 hook), so neither ever runs inside the transaction that raises an alert: the alert
@@ -12,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import smtplib
 from collections.abc import Callable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 
@@ -26,11 +27,21 @@ from temporalio.client import WorkflowHandle
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from services.monitoring import domain
-from services.monitoring.handlers import alert_of, alert_payload, copy_alert
-from services.monitoring.models import AlertRow, Delivery
+from services.monitoring.handlers import alert_of, alert_payload, assess, copy_alert
+from services.monitoring.models import (
+    AlertRow,
+    Delivery,
+    EvidenceRecord,
+    KpiReturnRow,
+    PlacementFact,
+)
 from services.monitoring.workflows import (
+    KPI_CHECK_WORKFLOW_ID,
     AlertEscalationWorkflow,
     EscalationInput,
+    KpiCheckInput,
+    KpiCheckPlan,
+    KpiReturnCheckWorkflow,
     escalation_workflow_id,
 )
 from shared.contracts import quality_v1
@@ -38,6 +49,7 @@ from shared.infra_models import utcnow
 from shared.logging import get_logger
 from shared.runtime import ProcessRole, ServiceRuntime
 from shared.unit_of_work import unit_of_work
+from shared.working_days import working_day_deadline
 
 log = get_logger(__name__)
 
@@ -59,6 +71,9 @@ class MonitoringSettings(BaseSettings):
     delivery_backoff_s: float = Field(default=1.0, gt=0)
     escalation_sweep_s: float = Field(default=1.0, gt=0)
     escalated_to: str = "head-of-commissioning"
+    # A term's KPI returns are due this many working days after the term's window ends.
+    kpi_return_working_days: int = Field(default=domain.KPI_RETURN_WORKING_DAYS, ge=1, le=60)
+    kpi_check_enabled: bool = True  # run the termly KpiReturnCheck workflow
 
     @property
     def recipients(self) -> list[str]:
@@ -78,11 +93,17 @@ def escalate_activity(runtime: ServiceRuntime) -> Callable[..., Any]:
             if row is None:
                 return False
             alert, now = alert_of(row), utcnow()
-            if not domain.needs_escalation(alert, now, params.deadline):
+            # The workflow calls this only once the deadline has passed on its clock
+            # (which tests and demos may fast-forward), so only the alert's state is
+            # checked again here: acknowledged or already escalated means no.
+            if not domain.needs_escalation(alert, params.deadline, params.deadline):
                 return False
             escalated = alert.escalate(now, escalated_to=settings.escalated_to)
             uow.session.add(copy_alert(escalated, row))
-            uow.session.add(Delivery(alert_id=row.alert_id, channel="email", purpose="escalated"))
+            for channel in ("email", "webhook"):
+                uow.session.add(
+                    Delivery(alert_id=row.alert_id, channel=channel, purpose="escalated")
+                )
             uow.emit(
                 quality_v1.TOPIC,
                 "quality.alert.escalated",
@@ -155,6 +176,107 @@ async def signal_acknowledged(runtime: ServiceRuntime, alert_id: str) -> None:
         await handle.signal(AlertEscalationWorkflow.acknowledge)
     except Exception as exc:  # not started yet, or already finished: both harmless
         log.debug("escalation.signal_skipped", alert_id=alert_id, error=repr(exc))
+
+
+# ------------------------------------------------------------- missing KPI returns
+
+
+def kpi_deadline(term: str, settings: MonitoringSettings | None = None) -> datetime:
+    settings = settings or MonitoringSettings()
+    return domain.kpi_return_deadline(term, working_day_deadline, settings.kpi_return_working_days)
+
+
+async def raise_missing_kpi_alerts(runtime: ServiceRuntime, term: str, chunk: int = 200) -> int:
+    """Raise "no KPI return" for every placement active in `term` that has no return.
+
+    Idempotent: the evidence id is "kpi-missing:<placement>:<term>" and evidence already
+    recorded is skipped, so a rerun (retry, restart, replay, a second process) raises
+    nothing twice, and an alert resolved by an officer is not raised again. A return that
+    arrives late is simply recorded; the officer resolves the alert.
+    """
+    first, last = domain.term_window(term)
+    async with runtime.db.session() as session:
+        facts = (
+            await session.exec(
+                select(PlacementFact).where(
+                    col(PlacementFact.starts_on) <= last,
+                    col(PlacementFact.ends_on).is_(None) | (col(PlacementFact.ends_on) >= first),
+                )
+            )
+        ).all()
+        returned = set(
+            (
+                await session.exec(
+                    select(KpiReturnRow.placement_id).where(KpiReturnRow.term == term)
+                )
+            ).all()
+        )
+    placements = [
+        domain.PlacementRecord(
+            placement_id=f.placement_id,
+            provider_id=f.provider_id,
+            primary_need=f.primary_need,
+            starts_on=f.starts_on,
+            ends_on=f.ends_on if f.ends_on is None or f.ends_on >= f.starts_on else f.starts_on,
+            weekly_fee=f.weekly_fee,
+            on_contract=f.on_contract,
+        )
+        for f in facts
+        if f.placement_id not in returned
+    ]
+    missing = domain.missing_kpi_returns(placements, (), term)
+    raised = 0
+    for start in range(0, len(missing), chunk):
+        batch = missing[start : start + chunk]
+        async with unit_of_work(runtime.db, runtime.source) as uow:
+            known = set(
+                (
+                    await uow.session.exec(
+                        select(EvidenceRecord.evidence_id).where(
+                            col(EvidenceRecord.evidence_id).in_([e.evidence_id for e in batch])
+                        )
+                    )
+                ).all()
+            )
+            for evidence in batch:
+                if evidence.evidence_id not in known:
+                    raised += len(await assess(uow, evidence))
+    log.info("kpi_check.done", term=term, missing=len(missing), alerts_raised=raised)
+    return raised
+
+
+def kpi_activities(runtime: ServiceRuntime) -> list[Callable[..., Any]]:
+    @activity.defn(name="plan_kpi_check")
+    async def plan_kpi_check(params: KpiCheckInput) -> KpiCheckPlan:
+        settings = MonitoringSettings()
+        term = params.term or domain.first_term_due_after(
+            utcnow(), working_day_deadline, settings.kpi_return_working_days
+        )
+        return KpiCheckPlan(
+            term=term, deadline=kpi_deadline(term, settings), next_term=domain.next_term(term)
+        )
+
+    @activity.defn(name="check_missing_kpi_returns")
+    async def check_missing_kpi_returns(term: str) -> int:
+        return await raise_missing_kpi_alerts(runtime, term)
+
+    return [plan_kpi_check, check_missing_kpi_returns]
+
+
+async def start_kpi_check(runtime: ServiceRuntime) -> bool:
+    """Start the one KpiReturnCheck workflow unless it runs already (fixed id)."""
+    if runtime.temporal is None:
+        return False
+    try:
+        await runtime.temporal.start_workflow(
+            KpiReturnCheckWorkflow.run,
+            KpiCheckInput(),
+            id=KPI_CHECK_WORKFLOW_ID,
+            task_queue=runtime.settings.task_queue,
+        )
+    except WorkflowAlreadyStartedError:
+        return False
+    return True
 
 
 # -------------------------------------------------------------------- delivery
@@ -310,6 +432,11 @@ async def start_background(runtime: ServiceRuntime) -> None:
         _every(settings.delivery_poll_s, "delivery", lambda: deliver_due(runtime, settings)),
         "monitoring-delivery",
     )
+    if runtime.temporal is not None and settings.kpi_check_enabled:
+        try:
+            await start_kpi_check(runtime)
+        except Exception as exc:  # Temporal hiccup: the next start tries again
+            log.warning("kpi_check.start_failed", error=repr(exc))
     if runtime.temporal is not None:
         runtime.spawn(
             _every(
@@ -322,14 +449,16 @@ async def start_background(runtime: ServiceRuntime) -> None:
 
 
 def activities(runtime: ServiceRuntime) -> Sequence[Callable[..., Any]]:
-    return [escalate_activity(runtime)]
+    return [escalate_activity(runtime), *kpi_activities(runtime)]
 
 
 __all__ = [
     "MonitoringSettings",
     "activities",
     "deliver_due",
+    "raise_missing_kpi_alerts",
     "signal_acknowledged",
     "start_background",
+    "start_kpi_check",
     "start_missing_workflows",
 ]

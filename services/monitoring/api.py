@@ -6,16 +6,20 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import col, select
 
 from services.monitoring import domain
-from services.monitoring.activities import signal_acknowledged
+from services.monitoring.activities import (
+    kpi_deadline,
+    raise_missing_kpi_alerts,
+    signal_acknowledged,
+)
 from services.monitoring.handlers import (
     alert_of,
     assess,
@@ -25,6 +29,7 @@ from services.monitoring.handlers import (
 )
 from services.monitoring.models import (
     AlertRow,
+    Budget,
     EvidenceRecord,
     Incident,
     KpiReturnRow,
@@ -112,6 +117,32 @@ class AssignIn(_Body):
 
 class ResolveIn(_Body):
     outcome: str = Field(min_length=1, max_length=domain.OUTCOME_MAX_LENGTH)
+
+
+class BudgetIn(_Body):
+    amount: Decimal = Field(
+        ge=0, le=Decimal("999999999999.99"), decimal_places=2, allow_inf_nan=False
+    )
+    reason: str | None = Field(default=None, min_length=1, max_length=1000)
+
+
+class BudgetOut(BaseModel):
+    financial_year: int
+    label: str
+    amount: Decimal
+    set_by: str
+    set_at: datetime
+    reason: str | None
+
+
+class KpiCheckIn(_Body):
+    term: str = Field(pattern=quality_v1.TERM_PATTERN, description='e.g. "2025-autumn"')
+
+
+class KpiCheckOut(BaseModel):
+    term: str
+    deadline: datetime
+    alerts_raised: int
 
 
 class Created(BaseModel):
@@ -247,6 +278,30 @@ async def record_kpi_return(
         )
         uow.audit(actor, "kpi_return.recorded", "kpi_return", return_id)
     return Created(id=return_id, alerts_raised=[a.alert_id for a in raised])
+
+
+@router.post("/kpi-returns/check")
+async def check_missing_kpi_returns(
+    body: KpiCheckIn,
+    actor: Actor = Depends(require(*OFFICERS)),
+    runtime: ServiceRuntime = Depends(runtime_of),
+) -> KpiCheckOut:
+    """Raise "no KPI return" now for a term whose return deadline has passed.
+
+    The KpiReturnCheck workflow does this by itself after every term's deadline; this
+    is for an officer who wants it re-run (idempotent: nothing is raised twice).
+    """
+    deadline = kpi_deadline(body.term)
+    if utcnow() < deadline:
+        raise Conflict(
+            "term",
+            f"KPI returns for {body.term} are due until {deadline.isoformat()}; "
+            "check after the deadline",
+        )
+    raised = await raise_missing_kpi_alerts(runtime, body.term)
+    async with unit_of_work(runtime.db, runtime.source) as uow:
+        uow.audit(actor, "kpi_check.run", "term", body.term, alerts_raised=raised)
+    return KpiCheckOut(term=body.term, deadline=deadline, alerts_raised=raised)
 
 
 @router.post("/incidents", status_code=status.HTTP_201_CREATED)
@@ -545,6 +600,61 @@ def _visit_of(visit: Visit) -> domain.MonitoringVisit:
     )
 
 
+def _budget_out(row: Budget) -> BudgetOut:
+    return BudgetOut(
+        financial_year=row.financial_year,
+        label=domain.financial_year_label(row.financial_year),
+        amount=Decimal(row.amount),
+        set_by=row.set_by,
+        set_at=row.set_at,
+        reason=row.reason,
+    )
+
+
+@router.put("/budgets/{financial_year}")
+async def set_budget(
+    body: BudgetIn,
+    financial_year: int = Path(
+        ge=2000, le=2100, description="2025 means 2025/26 (1 April 2025 to 31 March 2026)"
+    ),
+    actor: Actor = Depends(require(*RULE_EDITORS)),
+    runtime: ServiceRuntime = Depends(runtime_of),
+) -> BudgetOut:
+    """Set (or change) the placement budget of a financial year; audited before/after."""
+    async with unit_of_work(runtime.db, runtime.source) as uow:
+        row = await uow.session.get(Budget, financial_year)
+        before = None if row is None else str(row.amount)
+        if row is None:
+            row = Budget(financial_year=financial_year, amount=body.amount, set_by=actor.id)
+        row.amount, row.set_by, row.set_at, row.reason = (
+            body.amount,
+            actor.id,
+            utcnow(),
+            body.reason,
+        )
+        uow.session.add(row)
+        uow.audit(
+            actor,
+            "budget.set",
+            "budget",
+            str(financial_year),
+            before=before,
+            after=str(body.amount),
+            reason=body.reason,
+        )
+    return _budget_out(row)
+
+
+@router.get("/budgets")
+async def list_budgets(
+    _actor: Actor = Depends(require(*READERS)),
+    runtime: ServiceRuntime = Depends(runtime_of),
+) -> list[BudgetOut]:
+    async with runtime.db.session() as session:
+        rows = (await session.exec(select(Budget).order_by(col(Budget.financial_year)))).all()
+    return [_budget_out(row) for row in rows]
+
+
 @router.get("/dashboard")
 async def dashboard(
     financial_year: int | None = Query(default=None, ge=2000, le=2100),
@@ -564,10 +674,13 @@ async def dashboard(
                 select(PlacementFact).where(col(PlacementFact.review_due_on).is_not(None))
             )
         ).all()
+        budgets = (await session.exec(select(Budget))).all()
+    day = as_of or _today()
     with domain_rules():
         return domain.build_dashboard(
-            as_of=as_of or _today(),
+            as_of=day,
             financial_year=financial_year,
+            budgets={b.financial_year: Decimal(b.amount) for b in budgets},
             spend=[
                 domain.SpendLine(
                     placement_id=s.placement_id,
@@ -588,7 +701,8 @@ async def dashboard(
                     completed_on=r.review_completed_on,
                 )
                 for r in reviews
-                if r.review_due_on is not None
+                # A placement that has ended owes no further review.
+                if r.review_due_on is not None and (r.ends_on is None or r.ends_on >= day)
             ],
         )
 

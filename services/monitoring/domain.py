@@ -19,7 +19,7 @@ import string
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from enum import Enum, StrEnum
 from functools import cache, lru_cache
@@ -104,16 +104,20 @@ __all__ = [
     "financial_year_bounds",
     "financial_year_label",
     "financial_year_of",
+    "first_term_due_after",
+    "kpi_return_deadline",
     "latest_inspection",
     "lowest_report_card_grade",
     "missing_kpi_returns",
     "needs_escalation",
+    "next_term",
     "parse_condition",
     "raise_alert",
     "raise_alerts",
     "recommend_suspension",
     "render_cause",
     "revise_rule",
+    "term_of",
     "term_sort_key",
     "term_window",
     "with_outcome_streak",
@@ -213,6 +217,56 @@ def term_window(term: str) -> tuple[date, date]:
     starts = (date(year, 1, 1), date(year, 4, 1), date(year, 9, 1))[season]
     ends = (date(year, 3, 31), date(year, 8, 31), date(year, 12, 31))[season]
     return starts, ends
+
+
+def term_of(day: date) -> str:
+    """The term whose reporting window (see `term_window`) contains `day`."""
+    season = 0 if day.month <= 3 else 1 if day.month <= 8 else 2
+    return f"{day.year}-{_SEASONS[season]}"
+
+
+def next_term(term: str) -> str:
+    """The term after `term`: spring -> summer -> autumn -> next year's spring."""
+    year, season = term_sort_key(term)
+    if season == len(_SEASONS) - 1:
+        return f"{year + 1}-{_SEASONS[0]}"
+    return f"{year}-{_SEASONS[season + 1]}"
+
+
+KPI_RETURN_WORKING_DAYS = 10  # default: a term's return is due 10 working days after it
+
+
+def kpi_return_deadline(
+    term: str,
+    working_day_deadline: Callable[[datetime, int], datetime],
+    working_days: int = KPI_RETURN_WORKING_DAYS,
+) -> datetime:
+    """When a term's KPI returns are due: the end (London) of the N-th working day after
+    the last day of the term's window, in the `shared.working_days` convention. A
+    placement active in the term with no return by then raises "no KPI return".
+    """
+    if working_days < 1:
+        raise DomainError("working_days", "must be at least 1")
+    last = term_window(term)[1]
+    # Noon UTC is the same London calendar day in winter and summer time.
+    return working_day_deadline(datetime.combine(last, time(12), tzinfo=UTC), working_days)
+
+
+def first_term_due_after(
+    now: datetime,
+    working_day_deadline: Callable[[datetime, int], datetime],
+    working_days: int = KPI_RETURN_WORKING_DAYS,
+) -> str:
+    """The earliest term whose KPI return deadline is still ahead of `now` (strictly)."""
+    _require_aware("now", now)
+    term = next_term(term_of(now.date()))
+    # Walk back while the previous term's deadline is still in the future.
+    while True:
+        year, season = term_sort_key(term)
+        previous = f"{year - 1}-{_SEASONS[-1]}" if season == 0 else f"{year}-{_SEASONS[season - 1]}"
+        if kpi_return_deadline(previous, working_day_deadline, working_days) <= now:
+            return term
+        term = previous
 
 
 def financial_year_of(day: date) -> int:
@@ -566,6 +620,11 @@ class CompetitionWithoutSuitableBid(Evidence):
     placement_id: str | None = None
     closed_on: date
     bids_received: int = Field(ge=0)
+    round: int = Field(default=1, ge=1)
+    lot_code: str | None = None
+    # What procurement does next: "reopen_lower_tier" (a lower lot is consulted, the
+    # search goes on) or "escalate" (no tier left: the need is unmet on the DPS).
+    next_action: Literal["reopen_lower_tier", "escalate"] = "escalate"
 
 
 class MonitoringVisit(Evidence):
@@ -1163,6 +1222,21 @@ DEFAULT_RULES: tuple[AlertRule, ...] = (
         _PLACEMENT,
         "kpi-missing:{term}",
     ),
+    # Decision on procurement.competition.no_suitable_bid: a round that sends the
+    # search to a lower tier is routine (no alert); a competition that ends with no tier
+    # left ("escalate") leaves a child's placement need unmet on the DPS, which a
+    # monitoring officer must act on. The target is the placement need the competition
+    # was run for (procurement's `need_ref`); block-contract competitions have none and
+    # raise nothing here (procurement alerts commissioners on those itself).
+    _default_rule(
+        "competition-no-suitable-bid",
+        "Call-off competition ended with no suitable bid",
+        _K.COMPETITION_WITHOUT_SUITABLE_BID,
+        'next_action == "escalate"',
+        _S.WARNING,
+        _PLACEMENT,
+        "no-suitable-bid:{competition_id}",
+    ),
 )
 
 # Rules whose open alerts count as "an open safeguarding alert" for suspension.
@@ -1473,16 +1547,21 @@ def raise_alerts(
 
 
 def escalation_deadline(
-    alert: Alert, add_working_days: Callable[[date, int], date], working_days: int = 1
+    alert: Alert,
+    working_day_deadline: Callable[[datetime, int], datetime],
+    working_days: int = 1,
 ) -> datetime:
-    """When an unacknowledged alert escalates: same clock time, N working days later.
+    """When an unacknowledged critical alert escalates: "within N working days" of being
+    raised, in the project's London convention (`shared.working_days`): the raising day
+    never counts and the period ends at the *end* of the N-th working day after it in
+    Europe/London (an exclusive instant). So 1 working day means the end of the next
+    working day: raised Friday 15:00 -> escalates at Tuesday 00:00 London time.
 
-    Takes the working-day function as a parameter so this layer needs no calendar.
+    Takes the calendar function as a parameter so this layer needs no calendar.
     """
-    if working_days < 0:
-        raise DomainError("working_days", "must not be negative")
-    day = add_working_days(alert.raised_at.date(), working_days)
-    return datetime.combine(day, alert.raised_at.timetz())
+    if working_days < 1:
+        raise DomainError("working_days", "must be at least 1")
+    return working_day_deadline(alert.raised_at, working_days)
 
 
 def needs_escalation(alert: Alert, now: datetime, deadline: datetime) -> bool:

@@ -21,6 +21,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 from services.monitoring import domain
 from services.monitoring.models import (
     AlertRow,
+    CompetitionFact,
     Delivery,
     EvidenceRecord,
     MonitoringModel,
@@ -35,7 +36,7 @@ from shared.envelope import Envelope
 from shared.infra_models import utcnow
 from shared.runtime import ServiceRuntime, Subscriptions
 from shared.unit_of_work import UnitOfWork
-from shared.working_days import add_working_days
+from shared.working_days import working_day_deadline
 
 # Fixed namespace: alert ids are uuid5(cause, first evidence), so a redelivered or
 # replayed event recomputes the same id instead of inventing a second alert.
@@ -212,8 +213,9 @@ async def open_alert(uow: UnitOfWork, alert: domain.Alert) -> None:
     # (inbox) and an unresolved alert of the same cause was found by `assess` already.
     row = AlertRow(**alert_columns(alert))
     if alert.severity is domain.Severity.CRITICAL:
-        # Unacknowledged for 1 working day (England and Wales calendar) escalates.
-        row.escalation_deadline = domain.escalation_deadline(alert, add_working_days)
+        # Unacknowledged by the end of the next working day (London, England and Wales
+        # bank holidays) escalates: see domain.escalation_deadline.
+        row.escalation_deadline = domain.escalation_deadline(alert, working_day_deadline)
     uow.session.add(row)
     for channel in CHANNELS:
         uow.session.add(Delivery(alert_id=alert.alert_id, channel=channel))
@@ -604,17 +606,48 @@ async def on_application_overdue(
     )
 
 
+async def on_competition_opened(
+    uow: UnitOfWork, _envelope: Envelope, event: procurement_v1.CompetitionOpened
+) -> None:
+    fact = await find(uow, CompetitionFact, event.competition_id)
+    if fact is None:
+        fact = CompetitionFact(
+            competition_id=event.competition_id,
+            category_code=event.category_code,
+            kind=event.kind,
+            opened_at=event.opened_at,
+        )
+    fact.need_ref = event.need_ref
+    uow.session.add(fact)
+
+
+async def on_competition_closed(
+    uow: UnitOfWork, _envelope: Envelope, event: procurement_v1.CompetitionClosed
+) -> None:
+    fact = await find(uow, CompetitionFact, event.competition_id)
+    if fact is not None:
+        fact.bids_received = event.bids_received
+        uow.session.add(fact)
+
+
 async def on_no_suitable_bid(
     uow: UnitOfWork, envelope: Envelope, event: procurement_v1.CompetitionNoSuitableBid
 ) -> None:
-    # The event names neither the need nor the bid count: placement-targeted rules skip it.
+    # The placement need comes from competition.opened (same key, so it arrived first);
+    # a block competition has none and placement-targeted rules skip it.
+    fact = await find(uow, CompetitionFact, event.competition_id)
     await assess(
         uow,
         domain.CompetitionWithoutSuitableBid(
             evidence_id=envelope.id,
             competition_id=event.competition_id,
+            category_id=fact.category_code if fact else None,
+            placement_id=fact.need_ref if fact else None,
             closed_on=event.declared_at.date(),
-            bids_received=0,
+            bids_received=fact.bids_received if fact else 0,
+            round=event.round,
+            lot_code=event.lot_code,
+            next_action=event.next_action,
         ),
     )
 
@@ -641,6 +674,8 @@ def _all_subscriptions() -> Subscriptions:
         },
         procurement_v1.TOPIC: {
             procurement_v1.ApplicationOverdue.TYPE: on_application_overdue,
+            procurement_v1.CompetitionOpened.TYPE: on_competition_opened,
+            procurement_v1.CompetitionClosed.TYPE: on_competition_closed,
             procurement_v1.CompetitionNoSuitableBid.TYPE: on_no_suitable_bid,
         },
     }

@@ -210,3 +210,30 @@ class SpendLineRow(MonitoringModel, table=True):
     amount: Decimal = Field(sa_column=Column(Numeric(14, 2), nullable=False))
     on_contract: bool
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Budget(MonitoringModel, table=True):
+    """The council's NMISS placement budget for one financial year (2025 = 2025/26),
+    set by a commissioner; every change is audited (before and after)."""
+
+    __tablename__ = "budget"
+
+    financial_year: int = Field(primary_key=True)
+    amount: Decimal = Field(sa_column=Column(Numeric(14, 2), nullable=False))
+    set_by: str = Field(max_length=200)
+    set_at: datetime = Field(default_factory=utcnow)
+    reason: str | None = Field(default=None, max_length=1000)
+
+
+class CompetitionFact(MonitoringModel, table=True):
+    """A call-off competition as learned from procurement.v1 `competition.opened`: which
+    placement need it was run for, so "no suitable bid" can name its target."""
+
+    __tablename__ = "competition_fact"
+
+    competition_id: str = Field(primary_key=True, max_length=200)
+    need_ref: str | None = Field(default=None, max_length=200)
+    category_code: str = Field(max_length=100)
+    kind: str = Field(max_length=40)
+    opened_at: datetime
+    bids_received: int = 0  # in the latest closed round (competition.closed)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlmodel import select
@@ -76,6 +76,7 @@ class PlacementActivities:
             end_date=row.end_date,
             notice_period_weeks=row.notice_period_weeks,
             renewal_requested_for=row.renewal_requested_for,
+            renewal_overdue_sent_for=row.renewal_overdue_sent_for,
             review=None
             if review is None
             else ReviewInfo(
@@ -103,6 +104,8 @@ class PlacementActivities:
                 await handlers.record_placement(uow, placement, started)
             elif step.kind == "renewal":
                 await _renewal_step(uow, placement)
+            elif step.kind == "renewal_overdue":
+                await _renewal_overdue_step(uow, placement, request.today)
             elif step.kind == "end" and placement.status in (
                 PlacementStatus.ACTIVE,
                 PlacementStatus.ENDING,
@@ -163,6 +166,29 @@ async def _renewal_step(uow: UnitOfWork, placement: domain.Placement) -> None:
     uow.emit(TOPIC, "placement.renewal.decision_requested", placement.placement_id, payload)
 
 
+async def _renewal_overdue_step(uow: UnitOfWork, placement: domain.Placement, today: date) -> None:
+    row = await uow.session.get(PlacementRow, placement.placement_id)
+    if (
+        row is None
+        or placement.status != PlacementStatus.ACTIVE
+        or row.renewal_requested_for != placement.term_end
+        or row.renewal_overdue_sent_for == placement.term_end
+    ):
+        return  # decided meanwhile, or already escalated
+    row.renewal_overdue_sent_for = placement.term_end
+    uow.session.add(row)
+    deadline = domain.renewal_notice_deadline(placement.term_end, placement.notice_period_weeks)
+    payload = placements_v1.PlacementRenewalDecisionOverdue(
+        placement_id=placement.placement_id,
+        child_ref=placement.child_ref,
+        provider_id=placement.provider_id,
+        term_end=placement.term_end,
+        notice_deadline=deadline,
+        days_overdue=max(1, (today - deadline).days),
+    )
+    uow.emit(TOPIC, "placement.renewal.decision_overdue", placement.placement_id, payload)
+
+
 class BlockActivities:
     """Activities of the block contract renewal workflow."""
 
@@ -182,6 +208,7 @@ class BlockActivities:
             term_end=block.term_end,
             decision_by=domain.block_renewal_decision_date(block),
             renewal_requested_for=row.renewal_requested_for,
+            renewal_decided_for=row.renewal_decided_for,
         )
 
     @activity.defn(name="placements.request_block_renewal")
@@ -264,7 +291,8 @@ async def start_block_renewals(runtime: ServiceRuntime, block_ids: Iterable[str]
                 BlockRenewalInput(block_contract_id=block_id),
                 id=block_workflow_id(block_id),
                 task_queue=runtime.settings.task_queue,
-                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                # A renewed block asks again for its new term: a closed run may be followed.
+                id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
             )
         except WorkflowAlreadyStartedError:
             pass
@@ -276,6 +304,26 @@ async def start_block_renewals(runtime: ServiceRuntime, block_ids: Iterable[str]
             if row is not None:
                 row.workflow_started = True
                 session.add(row)
+
+
+async def poke_blocks(runtime: ServiceRuntime, block_ids: Iterable[str]) -> None:
+    """Tell running block renewal workflows their block changed, then (re)start any that
+    finished (a renewed block asks again before its new term end)."""
+    if runtime.temporal is None:
+        return
+    ids = list(block_ids)
+    for block_id in ids:
+        try:
+            handle = runtime.temporal.get_workflow_handle(block_workflow_id(block_id))
+            await handle.signal(BlockContractRenewalWorkflow.refresh)
+        except RPCError as exc:
+            log.info("block_renewal.poke_skipped", block_contract_id=block_id, error=repr(exc))
+    await start_block_renewals(runtime, ids)
+
+
+def poke_blocks_after_commit(runtime: ServiceRuntime, uow: UnitOfWork, ids: list[str]) -> None:
+    if ids and runtime.temporal is not None:
+        uow.after_commit(lambda: poke_blocks(runtime, ids))
 
 
 def start_block_after_commit(runtime: ServiceRuntime, uow: UnitOfWork, ids: list[str]) -> None:

@@ -7,11 +7,11 @@ uplifts on them (token claim ``provider_id``); monitoring officers read.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Depends, Query, Response, status
 from pydantic import BaseModel, Field
 from sqlalchemy import func
 from sqlmodel import col, select
@@ -19,6 +19,7 @@ from sqlmodel import col, select
 from services.placements import activities, domain, handlers
 from services.placements.models import (
     BlockContractRow,
+    ChildPlanRow,
     FeeChangeRow,
     NeedRow,
     PlacementRow,
@@ -30,6 +31,9 @@ from services.placements.models import (
     VariationRow,
     load_block,
     load_placement,
+    need_from_row,
+    need_into_row,
+    plan_from_row,
     save_block,
     uplift_from_row,
     uplift_into_row,
@@ -37,8 +41,13 @@ from services.placements.models import (
 from shared.auth import require
 from shared.contracts import placements_v1
 from shared.contracts.common import Attendance, NeedType, Role
-from shared.contracts.placements_v1 import PlacementStatus, ReviewOutcome, UpliftDecision
-from shared.errors import Conflict, NotFound
+from shared.contracts.placements_v1 import (
+    PlacementSource,
+    PlacementStatus,
+    ReviewOutcome,
+    UpliftDecision,
+)
+from shared.errors import Conflict, DomainError, NotFound, RulesBroken
 from shared.infra_models import OutboxMessage
 from shared.runtime import ServiceRuntime, runtime_of
 from shared.unit_of_work import Actor, unit_of_work
@@ -88,6 +97,33 @@ class EndIn(BaseModel):
     by: str = Field(default="council", pattern="^(council|provider)$")
     notice_given_on: date | None = None  # default: today
     terminate: bool = False  # end at once instead of running the notice period
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+class BlockOfferDecisionIn(BaseModel):
+    """Accept the offered block place (a placement is made in it) or decline it (the place
+    is freed and the need goes to procurement for a call-off)."""
+
+    decision: Literal["accepted", "declined"]
+    reason: str = Field(min_length=1, max_length=1000)
+    start_date: date | None = None  # accepted: default the need's required start (or today)
+
+
+class RenewalDecisionIn(BaseModel):
+    """Renew the term (new term end, optionally a new weekly core fee from the new term)
+    or decline (the placement ends at its term end)."""
+
+    decision: Literal["renew", "decline"]
+    new_term_end: date | None = None
+    weekly_core_fee: Decimal | None = None
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+class BlockRenewalDecisionIn(BaseModel):
+    """Renew the block (new term end), re-procure it, or let it end at term end."""
+
+    decision: Literal["renew", "reprocure", "end"]
+    new_term_end: date | None = None
     reason: str = Field(min_length=1, max_length=1000)
 
 
@@ -181,6 +217,107 @@ async def get_need(
         view = _need_view(row)
         view["placement_ids"] = list(placed.all())
     return view
+
+
+@router.post("/needs/{need_id}/block-offer/decision")
+async def decide_block_offer(
+    need_id: str,
+    body: BlockOfferDecisionIn,
+    actor: Actor = Depends(require(*WRITERS)),
+    runtime: ServiceRuntime = Depends(runtime_of),
+) -> dict[str, Any]:
+    at = datetime.now(UTC)
+    async with unit_of_work(runtime.db, runtime.source) as uow:
+        row = await uow.session.get(NeedRow, need_id)
+        if row is None:
+            raise NotFound("need", need_id)
+        need = need_from_row(row)
+        if need.status != domain.NeedStatus.BLOCK_PLACE_OFFERED or not need.block_contract_id:
+            raise Conflict("status", f"no_block_offer: need is {need.status.value}")
+        block = await load_block(uow.session, need.block_contract_id)
+        if block is None:
+            raise NotFound("block contract", need.block_contract_id)
+        number = domain.place_held_by(block, need_id) or 0
+        placement_id: str | None = None
+        if body.decision == "accepted":
+            placement_id = handlers.derived_id("placement", f"block-offer:{need_id}")
+            plan = plan_from_row(await uow.session.get(ChildPlanRow, need.child_ref))
+            placed, created, block_after = domain.accept_block_offer(
+                need,
+                block,
+                placement_id,
+                _today(),
+                actor.id,
+                at,
+                next_review_due=plan.next_review_due if plan else None,
+                start_date=body.start_date,
+            )
+            uow.session.add(need_into_row(placed, row))
+            await save_block(uow.session, block_after, actor.id)
+            uow.emit(
+                TOPIC,
+                "placement.contract.created",
+                placement_id,
+                domain.contract_created_event(created),
+            )
+            await handlers.record_placement(uow, None, created)
+            if created.start_date <= _today():
+                started = domain.start_placement(
+                    created, created.start_date, handlers.SERVICE_ACTOR.id, at
+                )
+                await handlers.record_placement(uow, created, started)
+            uow.emit(
+                TOPIC,
+                "block_contract.place_filled",
+                block.block_contract_id,
+                domain.block_place_event(block_after, number, placement_id, filled=True),
+            )
+            activities.start_after_commit(runtime, uow, [placement_id])
+        else:
+            referred, freed, number = domain.decline_block_offer(need, block, body.reason)
+            uow.session.add(need_into_row(referred, row))
+            await save_block(uow.session, freed, actor.id)
+            uow.emit(
+                TOPIC,
+                "block_contract.place_freed",
+                block.block_contract_id,
+                domain.block_place_event(freed, number, need_id, filled=False),
+            )
+            uow.emit(TOPIC, "placement.need.raised", need_id, domain.need_raised_event(referred))
+        uow.emit(
+            TOPIC,
+            "placement.need.block_offer_decided",
+            need_id,
+            placements_v1.PlacementNeedBlockOfferDecided(
+                need_id=need_id,
+                child_ref=need.child_ref,
+                block_contract_id=block.block_contract_id,
+                place_number=number,
+                provider_id=block.provider_id,
+                decision=body.decision,
+                placement_id=placement_id,
+                decided_by=actor.id,
+                reason=body.reason,
+            ),
+        )
+        uow.audit(
+            actor,
+            f"need.block_offer_{body.decision}",
+            "need",
+            need_id,
+            reason=body.reason,
+            block_contract_id=block.block_contract_id,
+            placement_id=placement_id,
+        )
+    return {
+        "need_id": need_id,
+        "decision": body.decision,
+        "need_status": domain.NeedStatus.PLACED.value
+        if placement_id
+        else domain.NeedStatus.WITH_PROCUREMENT.value,
+        "placement_id": placement_id,
+        "block_contract_id": block.block_contract_id,
+    }
 
 
 # --- placements -----------------------------------------------------------------------------
@@ -506,6 +643,247 @@ async def end_placement(
     return {"placement_id": placement_id, "status": after.status, "end_date": after.end_date}
 
 
+@router.post("/placements/{placement_id}/renewal")
+async def decide_renewal(
+    placement_id: str,
+    body: RenewalDecisionIn,
+    actor: Actor = Depends(require(*WRITERS)),
+    runtime: ServiceRuntime = Depends(runtime_of),
+) -> dict[str, Any]:
+    at = datetime.now(UTC)
+    async with unit_of_work(runtime.db, runtime.source) as uow:
+        before = await _placement_or_404(uow.session, placement_id)
+        if body.decision == "renew":
+            if body.new_term_end is None:
+                raise DomainError("new_term_end", "required_to_renew")
+            after = domain.renew_placement(before, body.new_term_end, actor.id, at, body.reason)
+            if body.weekly_core_fee is not None:
+                after = domain.vary_placement(
+                    after,
+                    before.term_end + timedelta(days=1),
+                    actor.id,
+                    at,
+                    f"renewal fee: {body.reason}",
+                    weekly_core_fee=body.weekly_core_fee,
+                    ref=f"renewal:{body.new_term_end.isoformat()}",
+                )
+        else:
+            if body.new_term_end is not None or body.weekly_core_fee is not None:
+                raise DomainError("new_term_end", "not_allowed_when_declining")
+            after = domain.decline_renewal(
+                before, _today(), actor.id, at, f"renewal declined: {body.reason}"
+            )
+        await handlers.record_placement(uow, before, after)
+        uow.emit(
+            TOPIC,
+            "placement.renewal.decided",
+            placement_id,
+            placements_v1.PlacementRenewalDecided(
+                placement_id=placement_id,
+                child_ref=before.child_ref,
+                provider_id=before.provider_id,
+                decision=body.decision,
+                previous_term_end=before.term_end,
+                new_term_end=body.new_term_end,
+                weekly_core_fee=body.weekly_core_fee,
+                decided_by=actor.id,
+                reason=body.reason,
+            ),
+        )
+        if body.weekly_core_fee is not None:
+            uow.emit(
+                TOPIC,
+                "placement.contract.varied",
+                placement_id,
+                placements_v1.PlacementContractVaried(
+                    placement_id=placement_id,
+                    provider_id=after.provider_id,
+                    fee=domain.fee_terms(after, before.term_end + timedelta(days=1)),
+                    reason=f"renewal fee: {body.reason}",
+                    varied_by=actor.id,
+                ),
+            )
+        uow.audit(actor, f"renewal.{body.decision}", "placement", placement_id, reason=body.reason)
+        activities.poke_after_commit(runtime, uow, [placement_id])
+    return {
+        "placement_id": placement_id,
+        "decision": body.decision,
+        "status": after.status,
+        "term_end": after.term_end,
+        "end_date": after.end_date,
+        "fee": _fee_terms_view(after),
+    }
+
+
+# --- import of existing placements ------------------------------------------------------------
+
+
+class PlacementImportItem(BaseModel):
+    """One placement the council already holds (often a spot purchase made before the DPS).
+
+    ``end_date`` set: the placement ran (or runs) until that day; a past one is imported as
+    ended. ``end_date`` null: open-ended, in force until ``term_end`` (default: the end of
+    its current three-year term, counted from the start date)."""
+
+    child_ref: str = Field(min_length=1, max_length=64)
+    provider_id: str = Field(min_length=1, max_length=64)
+    primary_need: NeedType
+    attendance: Attendance
+    start_date: date
+    end_date: date | None = None
+    term_end: date | None = None
+    weekly_core_fee: Decimal
+    weeks_per_year: int
+    notice_period_weeks: int = handlers.DEFAULT_NOTICE_PERIOD_WEEKS
+    source: PlacementSource = PlacementSource.SPOT
+    next_review_due: date | None = None  # required for a placement still in force
+    scheme_ref: str | None = Field(default=None, max_length=64)
+    competition_ref: str | None = Field(default=None, max_length=64)
+    block_contract_id: str | None = Field(default=None, max_length=64)
+
+
+class PlacementImportIn(BaseModel):
+    """A batch of existing placements, recorded all or nothing. ``import_key`` names the
+    batch: sending the same key again returns the first answer and writes nothing."""
+
+    import_key: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._:/-]+$")
+    placements: list[PlacementImportItem] = Field(min_length=1, max_length=1000)
+
+
+def _import_term_end(item: PlacementImportItem, today: date) -> date:
+    if item.end_date is not None:
+        return item.end_date
+    if item.term_end is not None:
+        return item.term_end
+    years = handlers.DEFAULT_TERM_YEARS
+    term_end = domain.add_years(item.start_date, years) - timedelta(days=1)
+    while term_end < today:  # an open spot placement rolls on term by term
+        term_end = domain.add_years(term_end + timedelta(days=1), years) - timedelta(days=1)
+    return term_end
+
+
+def _imported_placement(
+    item: PlacementImportItem, placement_id: str, actor: Actor, at: datetime, today: date
+) -> list[domain.Placement]:
+    """The placement's states from creation to now, through the domain's own rules."""
+    if item.end_date is not None and item.term_end is not None and item.term_end != item.end_date:
+        raise domain.DomainError(
+            "term_end", "differs_from_end_date", "give end_date or term_end, not both"
+        )
+    still_open = item.end_date is None or item.end_date >= today
+    if still_open and item.next_review_due is None:
+        raise domain.DomainError(
+            "next_review_due", "required_for_open_placement", "a placement in force needs one"
+        )
+    term_end = _import_term_end(item, today)
+    # A closed placement owes no review: its plan date is put past its last day.
+    next_review = item.next_review_due or (term_end + timedelta(days=1))
+    award = domain.Award(
+        child_ref=item.child_ref,
+        provider_id=item.provider_id,
+        source=item.source,
+        primary_need=item.primary_need,
+        attendance=item.attendance,
+        awarded_on=item.start_date,
+        start_date=item.start_date,
+        term_end=term_end,
+        weekly_core_fee=item.weekly_core_fee,
+        weeks_per_year=item.weeks_per_year,
+        notice_period_weeks=item.notice_period_weeks,
+        next_review_due=next_review,
+        scheme_ref=item.scheme_ref,
+        competition_ref=item.competition_ref,
+        block_contract_id=item.block_contract_id,
+    )
+    states = [domain.create_placement(award, placement_id, actor.id, at)]
+    if item.start_date <= today:
+        states.append(domain.start_placement(states[-1], item.start_date, actor.id, at))
+        if term_end < today:
+            states.append(domain.complete_end(states[-1], today, actor.id, at))
+    return states
+
+
+@router.post("/placements/import", status_code=status.HTTP_201_CREATED)
+async def import_placements(
+    body: PlacementImportIn,
+    response: Response,
+    actor: Actor = Depends(require(*WRITERS)),
+    runtime: ServiceRuntime = Depends(runtime_of),
+) -> dict[str, Any]:
+    """Record placements made outside this system (spot purchases, earlier awards, block
+    places) with the same rules, history, spend ledger and events as any other; each item
+    is checked and a 422 names ``placements[i].field``; nothing is written on any error."""
+    today = _today()
+    at = datetime.now(UTC)
+    ids = [
+        handlers.derived_id("placement", f"import:{body.import_key}:{i}")
+        for i in range(len(body.placements))
+    ]
+    built: list[list[domain.Placement]] = []
+    broken: list[DomainError] = []
+    for i, item in enumerate(body.placements):
+        try:
+            built.append(_imported_placement(item, ids[i], actor, at, today))
+        except DomainError as exc:
+            broken.append(DomainError(f"placements[{i}].{exc.field}", exc.rule))
+    if broken:
+        raise RulesBroken(broken)
+    async with unit_of_work(runtime.db, runtime.source) as uow:
+        held = set(
+            (
+                await uow.session.exec(
+                    select(PlacementRow.placement_id).where(col(PlacementRow.placement_id).in_(ids))
+                )
+            ).all()
+        )
+        if held:
+            if held != set(ids):
+                raise Conflict("import_key", "used_for_a_different_batch")
+            response.status_code = status.HTTP_200_OK
+            rows = (
+                await uow.session.exec(
+                    select(PlacementRow).where(col(PlacementRow.placement_id).in_(ids))
+                )
+            ).all()
+            by_id = {r.placement_id: r.status for r in rows}
+            return _import_result(body.import_key, [(i, by_id[i]) for i in ids], replayed=True)
+        for states in built:
+            created = states[0]
+            pid = created.placement_id
+            uow.emit(
+                TOPIC, "placement.contract.created", pid, domain.contract_created_event(created)
+            )
+            before: domain.Placement | None = None
+            for state in states:
+                await handlers.record_placement(uow, before, state)
+                before = state
+            uow.audit(actor, "placement.imported", "placement", pid, import_key=body.import_key)
+        open_ids = [
+            s[-1].placement_id
+            for s in built
+            if s[-1].status not in (PlacementStatus.ENDED, PlacementStatus.TERMINATED)
+        ]
+        activities.start_after_commit(runtime, uow, open_ids)
+    return _import_result(
+        body.import_key, [(s[-1].placement_id, s[-1].status.value) for s in built], replayed=False
+    )
+
+
+def _import_result(
+    import_key: str, placed: list[tuple[str, str]], *, replayed: bool
+) -> dict[str, Any]:
+    counts: dict[str, int] = {}
+    for _, state in placed:
+        counts[state] = counts.get(state, 0) + 1
+    return {
+        "import_key": import_key,
+        "replayed": replayed,
+        "imported": len(placed),
+        "by_status": dict(sorted(counts.items())),
+        "placement_ids": [pid for pid, _ in placed],
+    }
+
+
 # --- block contracts ------------------------------------------------------------------------
 
 
@@ -577,9 +955,74 @@ async def get_block_contract(
 ) -> dict[str, Any]:
     async with runtime.db.session() as session:
         block = await load_block(session, block_contract_id)
-    if block is None:
+        row = await session.get(BlockContractRow, block_contract_id)
+    if block is None or row is None:
         raise NotFound("block contract", block_contract_id)
-    return _block_view(block)
+    view = _block_view(block)
+    view["renewal"] = {
+        "requested_for": row.renewal_requested_for,
+        "decision": row.renewal_decision,
+        "decided_for": row.renewal_decided_for,
+        "decided_by": row.renewal_decided_by,
+        "decided_at": row.renewal_decided_at,
+    }
+    return view
+
+
+@router.post("/block-contracts/{block_contract_id}/renewal")
+async def decide_block_renewal(
+    block_contract_id: str,
+    body: BlockRenewalDecisionIn,
+    actor: Actor = Depends(require(*WRITERS)),
+    runtime: ServiceRuntime = Depends(runtime_of),
+) -> dict[str, Any]:
+    at = datetime.now(UTC)
+    async with unit_of_work(runtime.db, runtime.source) as uow:
+        block = await load_block(uow.session, block_contract_id)
+        row = await uow.session.get(BlockContractRow, block_contract_id)
+        if block is None or row is None:
+            raise NotFound("block contract", block_contract_id)
+        if row.renewal_decided_for == block.term_end:
+            raise Conflict("block_contract_id", f"renewal_already_decided: {row.renewal_decision}")
+        if body.decision == "renew":
+            if body.new_term_end is None:
+                raise DomainError("new_term_end", "required_to_renew")
+            after = domain.renew_block(block, body.new_term_end)
+        else:
+            if body.new_term_end is not None:
+                raise DomainError("new_term_end", "only_when_renewing")
+            after = block
+        row.renewal_decision = body.decision
+        row.renewal_decided_for = block.term_end
+        row.renewal_decided_by = actor.id
+        row.renewal_decided_at = at
+        uow.session.add(row)
+        await save_block(uow.session, after, actor.id)
+        uow.emit(
+            TOPIC,
+            "block_contract.renewal_decided",
+            block_contract_id,
+            placements_v1.BlockContractRenewalDecided(
+                block_contract_id=block_contract_id,
+                provider_id=block.provider_id,
+                decision=body.decision,
+                previous_term_end=block.term_end,
+                new_term_end=body.new_term_end,
+                decided_by=actor.id,
+                reason=body.reason,
+            ),
+        )
+        uow.audit(
+            actor,
+            f"block_contract.renewal_{body.decision}",
+            "block_contract",
+            block_contract_id,
+            reason=body.reason,
+        )
+        activities.poke_blocks_after_commit(runtime, uow, [block_contract_id])
+    view = _block_view(after)
+    view["renewal_decision"] = body.decision
+    return view
 
 
 # --- spend ------------------------------------------------------------------------------------

@@ -661,6 +661,81 @@ def withdraw_need(need: PlacementNeed, reason: str) -> PlacementNeed:
     return replace(need, status=NeedStatus.WITHDRAWN, status_reason=reason)
 
 
+def block_place_weeks_per_year(attendance: Attendance) -> int:
+    """Weeks a year a block place is used: 52 for 52-week residential, else 38."""
+    return 52 if attendance == Attendance.RESIDENTIAL_52 else 38
+
+
+def _require_offer_of(need: PlacementNeed, block: BlockContract) -> int:
+    _require(
+        need.status == NeedStatus.BLOCK_PLACE_OFFERED,
+        "status",
+        "no_block_offer",
+        f"need is {need.status.value}, not offered a block place",
+    )
+    _require(
+        need.block_contract_id == block.block_contract_id,
+        "block_contract_id",
+        "offer_of_other_block",
+        "the offer was of another block contract",
+    )
+    number = place_held_by(block, need.need_id)
+    _require(number is not None, "place_number", "offered_place_lost", "offered place not held")
+    assert number is not None
+    return number
+
+
+def accept_block_offer(
+    need: PlacementNeed,
+    block: BlockContract,
+    placement_id: str,
+    decided_on: date,
+    by: str,
+    at: datetime,
+    next_review_due: date | None = None,
+    start_date: date | None = None,
+) -> tuple[PlacementNeed, Placement, BlockContract]:
+    """The offered block place is accepted: an on-contract IPA (source block contract) at
+    the block's fee and terms, starting on the required start (never before the decision),
+    running to the block's term end; the place passes from the need to the placement."""
+    _require_offer_of(need, block)
+    start = start_date or max(need.required_start, decided_on)
+    _require(
+        start >= decided_on, "start_date", "start_before_award", "start is before the decision"
+    )
+    award = Award(
+        child_ref=need.child_ref,
+        provider_id=block.provider_id,
+        source=PlacementSource.BLOCK_CONTRACT,
+        primary_need=need.primary_need,
+        attendance=need.attendance,
+        awarded_on=decided_on,
+        start_date=start,
+        term_end=block.term_end,
+        weekly_core_fee=block.weekly_fee_per_place,
+        weeks_per_year=block_place_weeks_per_year(need.attendance),
+        notice_period_weeks=block.notice_period_weeks,
+        next_review_due=next_review_due or need.next_review_due,
+        need_id=need.need_id,
+        block_contract_id=block.block_contract_id,
+    )
+    placement = create_placement(award, placement_id, by, at)
+    placed = replace(need, status=NeedStatus.PLACED, status_reason=f"block place accepted by {by}")
+    return placed, placement, transfer_place(block, need.need_id, placement_id)
+
+
+def decline_block_offer(
+    need: PlacementNeed, block: BlockContract, reason: str
+) -> tuple[PlacementNeed, BlockContract, int]:
+    """The offered block place is declined: the place is freed and the need goes to a
+    call-off (returns the need, the block and the freed place number)."""
+    _require_text(reason, "reason")
+    number = _require_offer_of(need, block)
+    freed, _ = free_place(block, number)
+    referred = refer_to_procurement(need, f"block place declined: {reason}")
+    return referred, freed, number
+
+
 # ==========================================================================================
 # Money validation
 # ==========================================================================================
@@ -1432,6 +1507,11 @@ def renewal_decision_date(
     return add_weeks(term_end, -(notice_period_weeks + lead_weeks))
 
 
+def renewal_notice_deadline(term_end: date, notice_period_weeks: int) -> date:
+    """Last day notice can be given to end at term end; no decision by then is overdue."""
+    return add_weeks(term_end, -notice_period_weeks)
+
+
 def renew_placement(
     placement: Placement, new_term_end: date, by: str, at: datetime, reason: str
 ) -> Placement:
@@ -1588,6 +1668,17 @@ def transfer_place(block: BlockContract, from_ref: str, to_ref: str) -> BlockCon
     occupants = list(block.occupants)
     occupants[number - 1] = to_ref
     return replace(block, occupants=tuple(occupants))
+
+
+def renew_block(block: BlockContract, new_term_end: date) -> BlockContract:
+    """Extend a block contract's term (its places and their occupants carry on)."""
+    _require(
+        new_term_end > block.term_end,
+        "new_term_end",
+        "not_after_term_end",
+        "the new term end must be after the current one",
+    )
+    return replace(block, term_end=new_term_end)
 
 
 def utilisation_percent(block: BlockContract) -> Decimal:

@@ -4,12 +4,12 @@ every change to a placement is saved with the events it causes in one unit of wo
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from services.placements import domain
 from services.placements.models import (
@@ -29,6 +29,7 @@ from services.placements.models import (
     save_placement,
     write_spend,
 )
+from shared.consumer import batch_handler
 from shared.contracts import ehc_plans_v1, placements_v1, procurement_v1, providers_v1
 from shared.contracts.common import Attendance, NeedType
 from shared.contracts.placements_v1 import PlacementSource, PlacementStatus
@@ -175,8 +176,9 @@ async def _apply_plan(
     # Rows added earlier in this batch are found through the session's cache, so the
     # lookup need not flush the batch's pending inserts before every event (autoflush).
     pending: dict[str, ChildPlanRow] = uow.session.info.setdefault("child_plans", {})
+    absent: set[str] = uow.session.info.setdefault("absent_child_plans", set())
     row = pending.get(payload.child_ref)
-    if row is None:
+    if row is None and payload.child_ref not in absent:
         with uow.session.no_autoflush:
             row = await uow.session.get(ChildPlanRow, payload.child_ref)
     previous = row.next_review_due if row is not None else None
@@ -187,6 +189,23 @@ async def _apply_plan(
     pending[payload.child_ref] = row
     uow.session.add(row)
     return PlanApplied(change, previous)
+
+
+async def _preload_plans(uow: UnitOfWork, child_refs: set[str]) -> None:
+    """Read a run's child plans with one query, so that a council's bulk load of EHC
+    plans costs one round trip per batch instead of one per event."""
+    pending: dict[str, ChildPlanRow] = uow.session.info.setdefault("child_plans", {})
+    absent: set[str] = uow.session.info.setdefault("absent_child_plans", set())
+    wanted = child_refs - pending.keys()
+    if not wanted:
+        return
+    with uow.session.no_autoflush:
+        rows = await uow.session.exec(
+            select(ChildPlanRow).where(col(ChildPlanRow.child_ref).in_(wanted))
+        )
+        found = {row.child_ref: row for row in rows.all()}
+    pending.update(found)
+    absent.update(wanted - found.keys())
 
 
 async def _realign_reviews(
@@ -250,9 +269,18 @@ def make_ehc_handlers(runtime: ServiceRuntime) -> dict[str, Callable[..., object
         await _apply_plan(uow, envelope, payload)
         await raise_placement_need(uow, envelope, payload)
 
+    @batch_handler
+    async def on_issued_or_amended_run(
+        uow: UnitOfWork, events: Sequence[tuple[Envelope, object]]
+    ) -> None:
+        await _preload_plans(uow, {p.child_ref for _, p in events})  # type: ignore[attr-defined]
+        for envelope, payload in events:
+            uow.correlation_id = envelope.correlationid or envelope.id
+            await on_issued_or_amended(uow, envelope, payload)
+
     return {
-        "ehc.plan.issued": on_issued_or_amended,
-        "ehc.plan.amended": on_issued_or_amended,
+        "ehc.plan.issued": on_issued_or_amended_run,
+        "ehc.plan.amended": on_issued_or_amended_run,
         "ehc.plan.reviewed": on_reviewed,
         "ehc.plan.ceased": on_ceased,
         "ehc.placement.requested": on_requested,

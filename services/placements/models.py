@@ -146,6 +146,8 @@ class PlacementRow(PlacementsModel, table=True):
     end_date: date | None = None
     # The term end a renewal decision was requested for (the workflow asks once per term).
     renewal_requested_for: date | None = None
+    # The term end a renewal-decision-overdue escalation was raised for (once per term).
+    renewal_overdue_sent_for: date | None = None
     # Set once PlacementLifecycleWorkflow has been started for it (the sweep looks).
     workflow_started: bool = Field(default=False, index=True)
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(AwareDateTime()))
@@ -258,6 +260,11 @@ class BlockContractRow(PlacementsModel, table=True):
     renewal_requested_for: date | None = None
     # Set once BlockContractRenewalWorkflow has been started for it (the sweep looks).
     workflow_started: bool = Field(default=False, index=True)
+    # The latest renewal decision (renew / reprocure / end), for which term end, who, when.
+    renewal_decision: str | None = Field(default=None, max_length=20)
+    renewal_decided_for: date | None = None
+    renewal_decided_by: str | None = Field(default=None, max_length=200)
+    renewal_decided_at: datetime | None = Field(default=None, sa_column=Column(AwareDateTime()))
 
 
 class BlockPlaceRow(PlacementsModel, table=True):
@@ -650,6 +657,9 @@ async def save_block(session: AsyncSession, block: domain.BlockContract, created
                 created_by=created_by,
             )
         )
+    else:
+        row.term_end = block.term_end  # a renewal extends the term
+        session.add(row)
     await session.exec(
         delete(BlockPlaceRow).where(col(BlockPlaceRow.block_contract_id) == block.block_contract_id)
     )

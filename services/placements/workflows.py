@@ -7,6 +7,16 @@ take the step. Steps are idempotent in the database, so a retried activity or a 
 workflow never emits twice. It continues as new at the end of each review cycle.
 
 No I/O and no clock here: time is ``workflow.now()``.
+
+Versioning: changes that alter the commands a running workflow issues are guarded with
+``workflow.patched(<id>)`` so histories recorded by older code still replay (see
+``tests/integration/placements/histories``). Patches in force:
+
+- ``renewal-decision-overdue``: once a renewal decision was asked for, the workflow no
+  longer only sleeps to the term end: when no decision is recorded by the notice deadline
+  it raises ``placement.renewal.decision_overdue`` (step ``renewal_overdue``).
+- ``block-renewal-decided-early``: a block contract whose renewal was already decided for
+  its term end (``POST /block-contracts/{id}/renewal``) is not asked about again.
 """
 
 from __future__ import annotations
@@ -21,7 +31,9 @@ from temporalio.common import RetryPolicy
 with workflow.unsafe.imports_passed_through():
     from services.placements import domain
 
-StepKind = Literal["start", "reminder", "overdue", "renewal", "end"]
+StepKind = Literal["start", "reminder", "overdue", "renewal", "renewal_overdue", "end"]
+RENEWAL_OVERDUE_PATCH = "renewal-decision-overdue"
+BLOCK_DECIDED_PATCH = "block-renewal-decided-early"
 CLOSED = ("ended", "terminated")
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
@@ -45,7 +57,13 @@ class Snapshot(BaseModel):
     end_date: date | None = None
     notice_period_weeks: int
     renewal_requested_for: date | None = None
+    renewal_overdue_sent_for: date | None = None
     review: ReviewInfo | None = None  # earliest open review
+
+    @property
+    def awaiting_renewal_decision(self) -> bool:
+        """A renewal decision was asked for this term and none is recorded yet."""
+        return self.status == "active" and self.renewal_requested_for == self.term_end
 
 
 class Step(BaseModel):
@@ -85,8 +103,12 @@ def _review_steps(review: ReviewInfo) -> list[Step]:
     return steps
 
 
-def next_step(snap: Snapshot) -> Step | None:
-    """The earliest dated thing to do for this placement (None: wait for a change)."""
+def next_step(snap: Snapshot, renewal_overdue: bool = False) -> Step | None:
+    """The earliest dated thing to do for this placement (None: wait for a change).
+
+    ``renewal_overdue``: escalate a renewal decision still missing at the notice deadline
+    (patch ``renewal-decision-overdue``; older runs only waited for the term end).
+    """
     if snap.status in CLOSED:
         return None
     if snap.status == "pending":
@@ -97,6 +119,13 @@ def next_step(snap: Snapshot) -> Step | None:
     if snap.status == "active" and snap.renewal_requested_for != snap.term_end:
         decide_by = domain.renewal_decision_date(snap.term_end, snap.notice_period_weeks)
         steps.append(Step(kind="renewal", on=decide_by))
+    if (
+        renewal_overdue
+        and snap.awaiting_renewal_decision
+        and snap.renewal_overdue_sent_for != snap.term_end
+    ):
+        deadline = domain.renewal_notice_deadline(snap.term_end, snap.notice_period_weeks)
+        steps.append(Step(kind="renewal_overdue", on=deadline + timedelta(days=1)))
     # Reminders missed (e.g. a late-scheduled review) are not sent after their review is due.
     due = snap.review.due_on if snap.review else None
     steps = [s for s in steps if not (s.kind == "reminder" and due is not None and s.on > due)]
@@ -137,7 +166,7 @@ class PlacementLifecycleWorkflow:
                     )
                 )
             review_id = current
-            step = next_step(snap)
+            step = next_step(snap, renewal_overdue=self._escalates_renewal(snap))
             today = workflow.now().date()
             if step is not None and step.on <= today:
                 await workflow.execute_activity(
@@ -151,6 +180,12 @@ class PlacementLifecycleWorkflow:
         workflow.continue_as_new(
             LifecycleInput(placement_id=args.placement_id, cycle=args.cycle, review_id=review_id)
         )
+
+    @staticmethod
+    def _escalates_renewal(snap: Snapshot) -> bool:
+        # Asked only once a renewal decision is awaited: runs recorded before the patch
+        # replay down the old path (sleep to term end), new runs take the new one.
+        return snap.awaiting_renewal_decision and workflow.patched(RENEWAL_OVERDUE_PATCH)
 
     async def _snapshot(self, placement_id: str) -> Snapshot | None:
         result: Snapshot | None = await workflow.execute_activity(
@@ -176,6 +211,7 @@ class BlockSnapshot(BaseModel):
     term_end: date
     decision_by: date
     renewal_requested_for: date | None = None
+    renewal_decided_for: date | None = None
 
 
 class BlockRenewalInput(BaseModel):
@@ -208,6 +244,8 @@ class BlockContractRenewalWorkflow:
                 return "missing"
             if snap.renewal_requested_for == snap.term_end:
                 return "requested"
+            if snap.renewal_decided_for == snap.term_end and workflow.patched(BLOCK_DECIDED_PATCH):
+                return "decided"
             if workflow.now().date() >= snap.decision_by:
                 await workflow.execute_activity(
                     "placements.request_block_renewal",

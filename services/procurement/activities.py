@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel
@@ -46,11 +45,21 @@ REMIND_ACTIVITY = "procurement.remind_evaluators"
 OVERDUE_ACTIVITY = "procurement.mark_application_overdue"
 CLOSE_ACTIVITY = "procurement.close_and_evaluate"
 CLOCK = Actor(id="dps/procurement/workflow", role="service")
-QUALITY_BASIS = (
-    "Quality: each question scored from the evaluators' moderated admission quality score "
-    "of the bidder's membership (score/100 x question maximum); bids of providers not "
-    "active in the register, with suspended membership or with missing/expired "
-    "documents at the deadline are set aside as non-compliant."
+SET_ASIDE_BASIS = (
+    "Bids of providers not active in the register, with a membership not active or with "
+    "missing/expired documents at the deadline are set aside as non-compliant."
+)
+EVALUATOR_QUALITY_BASIS = (
+    "Quality: each compliant bid is scored per quality question (0 to the question's "
+    "maximum) by evaluators (commissioners or admins, each recorded by id); a question's "
+    "score is the mean of the evaluators' latest scores (2 d.p.), weighted by question "
+    "and scaled to the quality weight. Price: lowest compliant first-year cost per place "
+    "/ this bid's x the price weight. " + SET_ASIDE_BASIS
+)
+PRICE_ONLY_BASIS = (
+    "No quality questions (quality weight 0): price only, evaluated automatically at the "
+    "deadline; lowest compliant first-year cost per place / this bid's x the price "
+    "weight. " + SET_ASIDE_BASIS
 )
 
 
@@ -117,6 +126,17 @@ async def remind_evaluators(db: Database, source: str, check: ClockCheck) -> Clo
         if not decided and due and (row.reminded_at is None or row.reminded_at < row.reminder_at):
             row.reminded_at = check.now
             uow.session.add(row)
+            reminder = procurement_v1.ApplicationReminderDue(
+                application_id=row.id,
+                scheme_id=row.scheme_id,
+                provider_id=row.provider_id,
+                evaluation_due_on=row.due_on,
+                evaluation_due_at=row.due_at,
+                reminder_at=row.reminder_at,
+                extended=row.extension_reason is not None,
+                detected_at=check.now,
+            )
+            uow.emit(procurement_v1.TOPIC, reminder.TYPE, reminder.subject(), reminder)
             uow.audit(
                 CLOCK,
                 "application.reminder_sent",
@@ -178,8 +198,32 @@ async def close_and_evaluate(
         return _state(row)
 
 
-async def evaluate_row(uow: UnitOfWork, row: CompetitionRow, now: datetime) -> d.EvaluationResult:
-    """Close and evaluate one open competition inside ``uow`` (also used by the bench)."""
+async def live_bids(uow: UnitOfWork, row: CompetitionRow) -> list[d.Bid]:
+    """The live (not superseded) bids of the competition's current round."""
+    bid_rows = (
+        await uow.session.exec(
+            select(BidRow)
+            .where(
+                BidRow.competition_id == row.id,
+                BidRow.round == row.round,
+                col(BidRow.superseded).is_(False),
+            )
+            .order_by(col(BidRow.submitted_at), col(BidRow.id))
+        )
+    ).all()
+    return [bid_to_domain(b) for b in bid_rows]
+
+
+async def evaluate_row(
+    uow: UnitOfWork, row: CompetitionRow, now: datetime
+) -> d.EvaluationResult | None:
+    """Close one open competition at its deadline inside ``uow`` (also used by the bench).
+
+    Bids are checked for compliance at the deadline (set-aside bids are recorded with
+    the reason). With quality questions and a compliant bid, the call-off then waits in
+    ``evaluation`` for the evaluators' scores (None is returned); otherwise it is
+    evaluated at once (price only, or nothing to score) and the result returned.
+    """
     invitations = (
         await uow.session.exec(
             select(InvitationRow)
@@ -191,29 +235,62 @@ async def evaluate_row(uow: UnitOfWork, row: CompetitionRow, now: datetime) -> d
     assert scheme_row is not None
     scheme = scheme_to_domain(scheme_row)
     c = d.close_competition(competition_to_domain(row, list(invitations)), now)
-    bid_rows = (
-        await uow.session.exec(
-            select(BidRow).where(
-                BidRow.competition_id == row.id,
-                BidRow.round == row.round,
-                col(BidRow.superseded).is_(False),
-            )
+    bids = await live_bids(uow, row)
+    compliance = await assess_bids(uow, scheme, c, bids, london_date(now))
+    by_id = {b.bid_id: b for b in bids}
+    set_aside = {k: a.reason or "" for k, a in compliance.items() if not a.compliant}
+    row.set_aside = [
+        *(s for s in row.set_aside or [] if s["round"] != row.round),
+        *(
+            {"bid_id": k, "provider_id": by_id[k].provider_id, "reason": r, "round": c.round}
+            for k, r in sorted(set_aside.items(), key=lambda kv: by_id[kv[0]].provider_id)
+        ),
+    ]
+    waits = d.needs_evaluator_scores(c, len(bids) - len(set_aside))
+    _emit_closed(uow, c, len(bids), now, awaiting_scores=waits)
+    if waits:
+        c = d.start_evaluation(c)
+        apply_competition(row, c)
+        uow.session.add(row)
+        uow.audit(
+            CLOCK,
+            "competition.evaluation_started",
+            "competition",
+            c.competition_id,
+            round=c.round,
+            to_score=len(bids) - len(set_aside),
+            set_aside=len(set_aside),
         )
-    ).all()
-    bids = [bid_to_domain(b) for b in bid_rows]
-    assessments = await assess_bids(uow, scheme, c, bids, london_date(now))
+        return None
+    return finish_evaluation(uow, row, c, bids, set_aside, (), CLOCK, now)
+
+
+def finish_evaluation(
+    uow: UnitOfWork,
+    row: CompetitionRow,
+    c: d.Competition,
+    bids: Sequence[d.Bid],
+    set_aside: dict[str, str],
+    entries: Sequence[d.EvaluatorScores],
+    actor: Actor,
+    now: datetime,
+) -> d.EvaluationResult:
+    """Rank the bids on price and the evaluators' moderated quality scores, record the
+    explainable result and emit ``procurement.competition.evaluated``."""
+    assessments = d.evaluator_assessments(c, bids, set_aside, entries)
     c, result = d.evaluate_competition(c, bids, assessments)
+    basis = EVALUATOR_QUALITY_BASIS if c.spec.quality_questions else PRICE_ONLY_BASIS
     apply_competition(row, c)
     uow.session.add(row)
-    uow.session.add(evaluation_row(result, QUALITY_BASIS, now))
-    _emit_closed_and_evaluated(uow, c, result, len(bids), now)
+    uow.session.add(evaluation_row(result, basis, now))
+    _emit_evaluated(uow, c, result, actor, now)
     return result
 
 
 async def assess_bids(
     uow: UnitOfWork, scheme: d.Scheme, c: d.Competition, bids: Sequence[d.Bid], today: Any
 ) -> dict[str, d.BidAssessment]:
-    """Evaluator scores per bid (see QUALITY_BASIS), or why a bid is set aside."""
+    """Compliance of each bid at the deadline: compliant, or why it is set aside."""
     ids = [b.provider_id for b in bids]
     members = {
         m.provider_id: membership_to_domain(m)
@@ -262,16 +339,11 @@ def _assess(
         return d.BidAssessment(
             bid.bid_id, compliant=False, reason="; ".join(p.message for p in problems)
         )
-    share = (member.quality_score or Decimal(0)) / 100
-    scores = {
-        q.question_id: (share * q.max_score).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-        for q in c.spec.quality_questions
-    }
-    return d.BidAssessment(bid.bid_id, scores=scores)
+    return d.BidAssessment(bid.bid_id)
 
 
-def _emit_closed_and_evaluated(
-    uow: UnitOfWork, c: d.Competition, r: d.EvaluationResult, bids: int, now: datetime
+def _emit_closed(
+    uow: UnitOfWork, c: d.Competition, bids: int, now: datetime, *, awaiting_scores: bool
 ) -> None:
     closed = procurement_v1.CompetitionClosed(
         competition_id=c.competition_id,
@@ -279,7 +351,14 @@ def _emit_closed_and_evaluated(
         round=c.round,
         closed_at=now,
         bids_received=bids,
+        awaiting_evaluator_scores=awaiting_scores,
     )
+    uow.emit(procurement_v1.TOPIC, closed.TYPE, closed.subject(), closed)
+
+
+def _emit_evaluated(
+    uow: UnitOfWork, c: d.Competition, r: d.EvaluationResult, actor: Actor, now: datetime
+) -> None:
     evaluated = procurement_v1.CompetitionEvaluated(
         competition_id=c.competition_id,
         scheme_id=c.scheme_id,
@@ -303,11 +382,11 @@ def _emit_closed_and_evaluated(
         ],
         tie_break_rule=r.tie_break_rule,
         evaluated_at=now,
+        evaluated_by=actor.id,
     )
-    for payload in (closed, evaluated):
-        uow.emit(procurement_v1.TOPIC, payload.TYPE, payload.subject(), payload)
+    uow.emit(procurement_v1.TOPIC, evaluated.TYPE, evaluated.subject(), evaluated)
     uow.audit(
-        CLOCK,
+        actor,
         "competition.evaluated",
         "competition",
         c.competition_id,

@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from services.procurement import domain as d
-from services.procurement.activities import ApplicationClock
+from services.procurement.activities import ApplicationClock, finish_evaluation, live_bids
 from services.procurement.handlers import (
     district_centroid,
     emit_invitations,
@@ -41,6 +41,7 @@ from services.procurement.models import (
     CompetitionRow,
     DecisionRow,
     EvaluationRow,
+    EvaluatorScoreRow,
     InvitationRow,
     MembershipHistoryRow,
     MembershipRow,
@@ -56,6 +57,7 @@ from services.procurement.models import (
     decision_row,
     documents_to_domain,
     evaluation_to_domain,
+    evaluator_scores_to_domain,
     membership_row,
     membership_to_domain,
     notice_row,
@@ -63,6 +65,7 @@ from services.procurement.models import (
     provider_to_domain,
     scheme_row,
     scheme_to_domain,
+    set_aside_of,
 )
 from services.procurement.workflows import (
     AwardSignal,
@@ -872,6 +875,13 @@ async def _competition_view(
                 .order_by(col(BidRow.submitted_at))
             )
         ).all()
+        scores = (
+            await session.exec(
+                select(EvaluatorScoreRow)
+                .where(EvaluatorScoreRow.competition_id == competition_id)
+                .order_by(col(EvaluatorScoreRow.id))
+            )
+        ).all()
     if actor.role == Role.PROVIDER.value:
         return _provider_view(row, invitations, evaluation, award, actor)
     return {
@@ -902,7 +912,8 @@ async def _competition_view(
         "screenings": row.screenings,
         "tier_steps": row.tier_steps,
         "outcomes": row.outcomes,
-        # Sealed until the deadline: who bid and when, never prices.
+        # Sealed until its round's deadline: who bid and when; the offer (prices and
+        # answers to the quality questions, which evaluators score) once closed.
         "bids": [
             {
                 "bid_id": b.id,
@@ -911,12 +922,29 @@ async def _competition_view(
                 "version": b.version,
                 "superseded": b.superseded,
                 "submitted_at": b.submitted_at,
+                "offer": b.offer if _unsealed(row, b) else None,
             }
             for b in bids
+        ],
+        "set_aside": row.set_aside or [],
+        "evaluator_scores": [
+            {
+                "bid_id": s.bid_id,
+                "round": s.round,
+                "evaluator": s.evaluator,
+                "scores": s.scores,
+                "comment": s.comment,
+                "scored_at": s.scored_at,
+            }
+            for s in scores
         ],
         "evaluation": None if evaluation is None else _evaluation_view(evaluation),
         "award": None if award is None else award.terms,
     }
+
+
+def _unsealed(row: CompetitionRow, bid: BidRow) -> bool:
+    return bid.round < row.round or row.status != d.CompetitionStatus.OPEN.value
 
 
 def _evaluation_view(e: EvaluationRow) -> dict[str, Any]:
@@ -957,7 +985,12 @@ def _provider_view(
     if award is not None and evaluation is not None:
         result = evaluation_to_domain(evaluation)
         feedback = [f for f in _feedback(result, award) if f["provider_id"] == actor.provider_id]
-        view["feedback"] = feedback[0] if feedback else {"outcome": "awarded to you"}
+        if award.provider_id == actor.provider_id:
+            view["feedback"] = {"outcome": "awarded to you"}
+        elif feedback:
+            view["feedback"] = feedback[0]
+        else:
+            view["feedback"] = {"outcome": "no bid received from you"}
     return view
 
 
@@ -986,6 +1019,8 @@ def _feedback(result: d.EvaluationResult, award: AwardRow) -> list[dict[str, Any
                 "provider_id": n.provider_id,
                 "outcome": "non_compliant",
                 "reason": n.reason,
+                "winner_price_score": str(winner.price_score),
+                "winner_quality_score": str(winner.quality_score),
                 "winner_total": str(winner.total),
             }
         )
@@ -1122,6 +1157,124 @@ async def _require_bidder_compliant(
     providers, documents = await load_providers(uow, [provider_id])
     provider = providers.get(provider_id) or d.ProviderSnapshot(provider_id, active=False)
     d.require_admissible(scheme, provider, documents.get(provider_id, ()), london_date(now))
+
+
+# ========================================================== evaluator scoring
+
+
+class ScoresIn(BaseModel):
+    """One evaluator's quality scores for one bid: question id -> score (0..max, 2 d.p.)."""
+
+    scores: dict[str, Decimal]
+    comment: str | None = Field(default=None, max_length=2000)
+
+
+async def _score_rows(uow: UnitOfWork, row: CompetitionRow) -> list[EvaluatorScoreRow]:
+    return list(
+        (
+            await uow.session.exec(
+                select(EvaluatorScoreRow)
+                .where(
+                    EvaluatorScoreRow.competition_id == row.id,
+                    EvaluatorScoreRow.round == row.round,
+                )
+                .order_by(col(EvaluatorScoreRow.id))
+            )
+        ).all()
+    )
+
+
+@router.post(
+    "/competitions/{competition_id}/bids/{bid_id}/scores", status_code=status.HTTP_201_CREATED
+)
+async def score_bid(
+    competition_id: str,
+    bid_id: str,
+    body: ScoresIn,
+    runtime: Runtime,
+    actor: Actor = Depends(COMMISSIONING),
+) -> dict[str, Any]:
+    """An evaluator (commissioner or admin, recorded by id) scores one compliant bid on
+    every quality question while the call-off is in ``evaluation``; scoring the same bid
+    again replaces that evaluator's earlier scores. Several evaluators' scores are
+    moderated by their mean when the evaluation is ranked."""
+    now = _now()
+    async with unit_of_work(runtime.db, runtime.source) as uow:
+        row = await _competition_row(uow, competition_id)
+        bid = await uow.session.get(BidRow, bid_id)
+        if bid is None or bid.competition_id != competition_id:
+            raise NotFound("bid", bid_id)
+        c = competition_to_domain(row, await load_invitations(uow, competition_id))
+        live = None if bid.superseded else bid_to_domain(bid)
+        with rules():
+            entry = d.record_evaluator_scores(
+                c,
+                live,
+                set_aside=set_aside_of(row),
+                evaluator=actor.id,
+                scores=body.scores,
+                comment=body.comment,
+                now=now,
+            )
+        existing = (
+            await uow.session.exec(
+                select(EvaluatorScoreRow).where(
+                    EvaluatorScoreRow.bid_id == bid_id, EvaluatorScoreRow.evaluator == actor.id
+                )
+            )
+        ).first()
+        target = existing or EvaluatorScoreRow(
+            competition_id=competition_id, bid_id=bid_id, round=row.round, evaluator=actor.id
+        )
+        target.scores = {k: str(v) for k, v in entry.scores.items()}
+        target.comment = entry.comment
+        target.scored_at = now
+        uow.session.add(target)
+        uow.audit(
+            actor,
+            "bid.scored",
+            "competition",
+            competition_id,
+            bid_id=bid_id,
+            scores=target.scores,
+            replaced=existing is not None,
+        )
+        await uow.session.flush()
+        scored = {s.bid_id for s in await _score_rows(uow, row)}
+        bids = await live_bids(uow, row)
+        aside = set_aside_of(row)
+        unscored = [b.bid_id for b in bids if b.bid_id not in aside and b.bid_id not in scored]
+    return {
+        "competition_id": competition_id,
+        "bid_id": bid_id,
+        "evaluator": actor.id,
+        "scores": target.scores,
+        "comment": entry.comment,
+        "scored_at": now,
+        "replaced": existing is not None,
+        "unscored_bids": unscored,
+    }
+
+
+@router.post("/competitions/{competition_id}/evaluation")
+async def evaluate_competition(
+    competition_id: str, runtime: Runtime, actor: Actor = Depends(COMMISSIONING)
+) -> dict[str, Any]:
+    """Rank a call-off in ``evaluation`` on price (relative to the lowest compliant bid)
+    and the evaluators' moderated quality scores, with the tie-break stated up front.
+    Refused (422 ``assessment_missing``, naming the bids) while a compliant bid is
+    unscored; the commissioner then approves the award or declares no suitable bid."""
+    now = _now()
+    async with unit_of_work(runtime.db, runtime.source) as uow:
+        row = await _competition_row(uow, competition_id)
+        c = competition_to_domain(row, await load_invitations(uow, competition_id))
+        if c.status is not d.CompetitionStatus.EVALUATION:
+            raise Conflict("status", f"{d.Rule.INVALID_TRANSITION}: competition is {c.status}")
+        bids = await live_bids(uow, row)
+        entries = [evaluator_scores_to_domain(s) for s in await _score_rows(uow, row)]
+        with rules():
+            finish_evaluation(uow, row, c, bids, set_aside_of(row), entries, actor, now)
+    return await _competition_view(runtime, competition_id, actor)
 
 
 class AwardIn(BaseModel):

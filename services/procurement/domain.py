@@ -68,6 +68,7 @@ class Rule(StrEnum):
     MEMBER_NOT_ACTIVE = "member_not_active"
     BID_MALFORMED = "bid_malformed"
     NO_COMPLIANT_BID = "no_compliant_bid"
+    BID_SET_ASIDE = "bid_set_aside"
     NO_LOWER_TIER = "no_lower_tier"
 
 
@@ -1100,13 +1101,17 @@ class CompetitionKind(StrEnum):
 
 
 class CompetitionStatus(StrEnum):
-    """open -> closed -> evaluated -> awarded | no_suitable_bid (-> open, next tier).
+    """open -> closed -> [evaluation ->] evaluated -> awarded | no_suitable_bid (-> open,
+    next tier).
 
+    ``evaluation``: closed at the deadline, waiting for the evaluators' quality scores
+    (only when the call-off has quality questions and at least one compliant bid).
     ``no_eligible_members`` records that nobody could be invited (an alert).
     """
 
     OPEN = "open"
     CLOSED = "closed"
+    EVALUATION = "evaluation"
     EVALUATED = "evaluated"
     AWARDED = "awarded"
     NO_SUITABLE_BID = "no_suitable_bid"
@@ -1984,10 +1989,137 @@ def evaluate_competition(
     bids: Sequence[Bid],
     assessments: Mapping[str, BidAssessment],
 ) -> tuple[Competition, EvaluationResult]:
-    """Score a closed call-off; the competition becomes ``evaluated``."""
-    _require_status(competition, CompetitionStatus.CLOSED)
+    """Score a closed call-off (or one in evaluation); it becomes ``evaluated``."""
+    _require_status(competition, CompetitionStatus.CLOSED, CompetitionStatus.EVALUATION)
     result = score_bids(competition, bids, assessments)
     return replace(competition, status=CompetitionStatus.EVALUATED), result
+
+
+# ----------------------------------------------------------- evaluator scoring
+
+
+def needs_evaluator_scores(competition: Competition, compliant_bids: int) -> bool:
+    """Whether a closed call-off waits for evaluators: it has quality questions and at
+    least one compliant bid. Otherwise (price only, or nothing to score) it is
+    evaluated automatically at the deadline."""
+    return bool(competition.spec.quality_questions) and compliant_bids > 0
+
+
+def start_evaluation(competition: Competition) -> Competition:
+    """A closed call-off waits in ``evaluation`` for the evaluators' quality scores."""
+    _require_status(competition, CompetitionStatus.CLOSED)
+    return replace(competition, status=CompetitionStatus.EVALUATION)
+
+
+@dataclass(frozen=True, slots=True)
+class EvaluatorScores:
+    """One evaluator's quality scores for one bid, per quality question."""
+
+    bid_id: str
+    evaluator: str
+    scores: Mapping[str, Decimal]
+    scored_at: datetime
+    comment: str | None = None
+
+
+def record_evaluator_scores(
+    competition: Competition,
+    bid: Bid | None,
+    *,
+    set_aside: Mapping[str, str],
+    evaluator: str,
+    scores: Mapping[str, Decimal],
+    comment: str | None = None,
+    now: datetime,
+) -> EvaluatorScores:
+    """Record an evaluator's scores for a live, compliant bid of the current round.
+
+    Refused when the call-off is not in evaluation, the bid is unknown, superseded, of
+    another round or set aside as non-compliant (``set_aside``: bid id -> reason), or
+    when a question is unscored, unknown, out of 0..max_score or finer than 2 d.p. An
+    evaluator who scores the same bid again replaces their earlier scores.
+    """
+    c = competition
+    _require_status(c, CompetitionStatus.EVALUATION)
+    evaluator = _require_text(evaluator, "evaluator")
+    _require(
+        bid is not None and bid.competition_id == c.competition_id and bid.round == c.round,
+        "bid_id",
+        Rule.UNKNOWN,
+        "not a live bid of this round",
+    )
+    assert bid is not None
+    reason = set_aside.get(bid.bid_id)
+    _require(reason is None, "bid_id", Rule.BID_SET_ASIDE, f"bid set aside: {reason}")
+    known = {q.question_id for q in c.spec.quality_questions}
+    unknown = sorted(set(scores) - known)
+    _require(
+        not unknown, f"scores.{unknown[0] if unknown else ''}", Rule.UNKNOWN, "no such question"
+    )
+    clean: dict[str, Decimal] = {}
+    for q in c.spec.quality_questions:
+        f = f"scores.{q.question_id}"
+        value = scores.get(q.question_id)
+        _require(value is not None, f, Rule.ASSESSMENT_MISSING, "score needed")
+        assert value is not None
+        v = Decimal(value)
+        _require(v.is_finite() and 0 <= v <= q.max_score, f, Rule.OUT_OF_RANGE, f"0..{q.max_score}")
+        _require(v == _round2(v), f, Rule.OUT_OF_RANGE, "at most 2 decimal places")
+        clean[q.question_id] = v
+    return EvaluatorScores(bid.bid_id, evaluator, clean, now, (comment or "").strip() or None)
+
+
+def moderated_scores(
+    questions: Sequence[QualityQuestion], entries: Iterable[EvaluatorScores]
+) -> dict[str, dict[str, Decimal]]:
+    """Per bid, per question: the mean of each evaluator's latest scores, to 2 d.p."""
+    latest: dict[tuple[str, str], EvaluatorScores] = {}
+    for e in entries:
+        key = (e.bid_id, e.evaluator)
+        if key not in latest or e.scored_at >= latest[key].scored_at:
+            latest[key] = e
+    per_bid: dict[str, list[EvaluatorScores]] = {}
+    for (bid_id, _), e in sorted(latest.items()):
+        per_bid.setdefault(bid_id, []).append(e)
+    return {
+        bid_id: {
+            q.question_id: _round2(
+                sum((Decimal(e.scores[q.question_id]) for e in es), Decimal(0)) / len(es)
+            )
+            for q in questions
+        }
+        for bid_id, es in per_bid.items()
+    }
+
+
+def evaluator_assessments(
+    competition: Competition,
+    bids: Sequence[Bid],
+    set_aside: Mapping[str, str],
+    entries: Iterable[EvaluatorScores],
+) -> dict[str, BidAssessment]:
+    """Assessments from the evaluators' moderated scores; set-aside bids keep their reason.
+
+    Refused (``assessment_missing``, naming the bids) while a compliant bid is unscored.
+    """
+    c = competition
+    moderated = moderated_scores(c.spec.quality_questions, entries)
+    out: dict[str, BidAssessment] = {}
+    unscored: list[str] = []
+    for b in bids:
+        if b.bid_id in set_aside:
+            out[b.bid_id] = BidAssessment(b.bid_id, compliant=False, reason=set_aside[b.bid_id])
+        elif c.spec.quality_questions and b.bid_id not in moderated:
+            unscored.append(f"{b.bid_id} ({b.provider_id})")
+        else:
+            out[b.bid_id] = BidAssessment(b.bid_id, scores=moderated.get(b.bid_id, {}))
+    _require(
+        not unscored,
+        "scores",
+        Rule.ASSESSMENT_MISSING,
+        "no evaluator has scored bid(s) " + ", ".join(unscored),
+    )
+    return out
 
 
 # ------------------------------------------------------------- award and notices

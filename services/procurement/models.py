@@ -429,7 +429,7 @@ class CompetitionRow(ProcurementModel, table=True):
 
     __tablename__ = "competition"
 
-    id: str = Field(primary_key=True, max_length=36)
+    id: str = Field(primary_key=True, max_length=64)
     scheme_id: str = Field(max_length=36, index=True, foreign_key="scheme.id")
     category_code: str = Field(max_length=50)
     kind: str = Field(max_length=20)
@@ -446,6 +446,8 @@ class CompetitionRow(ProcurementModel, table=True):
     screenings: list[dict[str, Any]] = _json()
     tier_steps: list[dict[str, Any]] = _json()
     outcomes: list[dict[str, Any]] = _json()  # "no suitable bid" declarations
+    # Bids set aside as non-compliant at the deadline: [{bid_id, provider_id, reason, round}]
+    set_aside: list[dict[str, Any]] | None = _json(nullable=True)
 
 
 class InvitationRow(ProcurementModel, table=True):
@@ -455,7 +457,7 @@ class InvitationRow(ProcurementModel, table=True):
     __table_args__ = (UniqueConstraint("competition_id", "provider_id", "round"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    competition_id: str = Field(max_length=36, index=True, foreign_key="competition.id")
+    competition_id: str = Field(max_length=64, index=True, foreign_key="competition.id")
     provider_id: str = Field(max_length=36, index=True)
     lot_code: str | None = Field(default=None, max_length=50)
     round: int
@@ -590,7 +592,7 @@ class BidRow(ProcurementModel, table=True):
     __table_args__ = (Index("ix_bid_live", "competition_id", "round", "superseded"),)
 
     id: str = Field(primary_key=True, max_length=36)
-    competition_id: str = Field(max_length=36, foreign_key="competition.id")
+    competition_id: str = Field(max_length=64, foreign_key="competition.id")
     provider_id: str = Field(max_length=36, index=True)
     round: int
     version: int = 1
@@ -650,6 +652,41 @@ def bid_to_domain(row: BidRow) -> d.Bid:
     )
 
 
+# -------------------------------------------------------------- evaluator scores
+
+
+class EvaluatorScoreRow(ProcurementModel, table=True):
+    """One evaluator's quality scores for one bid (re-scoring replaces them in place;
+    the audit log keeps every submission)."""
+
+    __tablename__ = "evaluator_score"
+    __table_args__ = (UniqueConstraint("bid_id", "evaluator"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    competition_id: str = Field(max_length=64, index=True, foreign_key="competition.id")
+    bid_id: str = Field(max_length=36, foreign_key="bid.id")
+    round: int
+    evaluator: str = Field(max_length=200)
+    scores: dict[str, str] = _json()
+    comment: str | None = Field(default=None, max_length=2000)
+    scored_at: datetime = _aware()
+
+
+def evaluator_scores_to_domain(row: EvaluatorScoreRow) -> d.EvaluatorScores:
+    return d.EvaluatorScores(
+        bid_id=row.bid_id,
+        evaluator=row.evaluator,
+        scores={k: Decimal(v) for k, v in row.scores.items()},
+        scored_at=row.scored_at,
+        comment=row.comment,
+    )
+
+
+def set_aside_of(row: CompetitionRow) -> dict[str, str]:
+    """Bid id -> reason, for the bids of the current round set aside at the deadline."""
+    return {s["bid_id"]: s["reason"] for s in row.set_aside or [] if s["round"] == row.round}
+
+
 # -------------------------------------------------------- evaluations and awards
 
 
@@ -660,7 +697,7 @@ class EvaluationRow(ProcurementModel, table=True):
     __table_args__ = (UniqueConstraint("competition_id", "round"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    competition_id: str = Field(max_length=36, index=True, foreign_key="competition.id")
+    competition_id: str = Field(max_length=64, index=True, foreign_key="competition.id")
     round: int
     quality_weight: int
     price_weight: int
@@ -731,7 +768,7 @@ class AwardRow(ProcurementModel, table=True):
 
     __tablename__ = "award"
 
-    competition_id: str = Field(primary_key=True, max_length=36, foreign_key="competition.id")
+    competition_id: str = Field(primary_key=True, max_length=64, foreign_key="competition.id")
     bid_id: str = Field(max_length=36)
     provider_id: str = Field(max_length=36, index=True)
     round: int
@@ -746,7 +783,7 @@ class NoticeRow(ProcurementModel, table=True):
 
     __tablename__ = "award_notice"
 
-    competition_id: str = Field(primary_key=True, max_length=36, foreign_key="competition.id")
+    competition_id: str = Field(primary_key=True, max_length=64, foreign_key="competition.id")
     scheme_id: str = Field(max_length=36, index=True)
     scheme_reference: str = Field(max_length=100)
     regime: str = Field(max_length=40)

@@ -132,8 +132,10 @@ class ApplicationEvaluationWorkflow:
 
 @workflow.defn(name=COMPETITION_WORKFLOW)
 class CompetitionWorkflow:
-    """Open -> timer to the tender deadline -> close and evaluate (activity) -> wait for
-    the commissioner's award (or "no suitable bid", which may reopen a lower tier)."""
+    """Open -> timer to the tender deadline -> close (activity: evaluated at once when
+    price only, else ``evaluation`` until the evaluators' scores are ranked over HTTP)
+    -> wait for the commissioner's award (or "no suitable bid", which may reopen a lower
+    tier)."""
 
     def __init__(self) -> None:
         self._award: AwardSignal | None = None
@@ -264,6 +266,7 @@ async def start_missing_workflows(runtime: ServiceRuntime) -> None:
         running = [
             d.CompetitionStatus.OPEN.value,
             d.CompetitionStatus.CLOSED.value,
+            d.CompetitionStatus.EVALUATION.value,
             d.CompetitionStatus.EVALUATED.value,
         ]
         comps = (

@@ -283,6 +283,48 @@ class PlacementRenewalDecisionRequested(_Outbound):
     decision_by: date
 
 
+class PlacementRenewalDecisionOverdue(_Outbound):
+    """``placement.renewal.decision_overdue``: no renewal decision by the notice deadline."""
+
+    placement_id: str
+    child_ref: str
+    provider_id: str
+    term_end: date
+    notice_deadline: date = Field(description="Last day notice could be given for term end.")
+    days_overdue: int = Field(ge=1)
+
+
+class PlacementRenewalDecided(_Outbound):
+    """``placement.renewal.decided``: the council renewed the term or declined to renew
+    (the placement then ends at term end)."""
+
+    placement_id: str
+    child_ref: str
+    provider_id: str
+    decision: str = Field(description="renew or decline")
+    previous_term_end: date
+    new_term_end: date | None = None
+    weekly_core_fee: Money | None = None
+    decided_by: str
+    reason: str
+
+
+class PlacementNeedBlockOfferDecided(_Outbound):
+    """``placement.need.block_offer_decided``: an offered block place was accepted (a
+    placement was made in it) or declined (the place is freed and the need goes to
+    procurement)."""
+
+    need_id: str
+    child_ref: str
+    block_contract_id: str
+    place_number: int = Field(ge=1)
+    provider_id: str
+    decision: str = Field(description="accepted or declined")
+    placement_id: str | None = None
+    decided_by: str
+    reason: str
+
+
 # --- block contracts ----------------------------------------------------------------------
 
 
@@ -328,6 +370,18 @@ class BlockContractRenewalRequested(_Outbound):
     utilisation_percent: Annotated[Decimal, Field(ge=0, le=100, decimal_places=2)]
 
 
+class BlockContractRenewalDecided(_Outbound):
+    """``block_contract.renewal_decided``: renew (new term end), re-procure or let it end."""
+
+    block_contract_id: str
+    provider_id: str
+    decision: str = Field(description="renew, reprocure or end")
+    previous_term_end: date
+    new_term_end: date | None = None
+    decided_by: str
+    reason: str
+
+
 # --- spend --------------------------------------------------------------------------------
 
 
@@ -363,10 +417,14 @@ EVENT_TYPES: dict[str, type[BaseModel]] = {
     "placement.review.overdue": PlacementReviewOverdue,
     "placement.review.completed": PlacementReviewCompleted,
     "placement.renewal.decision_requested": PlacementRenewalDecisionRequested,
+    "placement.renewal.decision_overdue": PlacementRenewalDecisionOverdue,
+    "placement.renewal.decided": PlacementRenewalDecided,
+    "placement.need.block_offer_decided": PlacementNeedBlockOfferDecided,
     "block_contract.created": BlockContractCreated,
     "block_contract.place_filled": BlockContractPlaceFilled,
     "block_contract.place_freed": BlockContractPlaceFreed,
     "block_contract.renewal_requested": BlockContractRenewalRequested,
+    "block_contract.renewal_decided": BlockContractRenewalDecided,
     "placement.spend.committed": PlacementSpendCommitted,
 }
 

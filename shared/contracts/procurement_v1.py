@@ -226,6 +226,17 @@ class ApplicationDecided(_ApplicationEvent):
     decided_late: bool = False
 
 
+class ApplicationReminderDue(_ApplicationEvent):
+    """Day 7 of 10 (day 12 of 15 when extended): remind the evaluators to decide."""
+
+    TYPE: ClassVar[str] = "procurement.application.reminder_due"
+    evaluation_due_on: date
+    evaluation_due_at: AwareDatetime
+    reminder_at: AwareDatetime
+    extended: bool = False
+    detected_at: AwareDatetime
+
+
 class ApplicationOverdue(_ApplicationEvent):
     """Not decided by the end of its evaluation period: escalate."""
 
@@ -334,6 +345,8 @@ class CompetitionClosed(_CompetitionEvent):
     round: int = Field(ge=1)
     closed_at: AwareDatetime
     bids_received: int = Field(ge=0)
+    # True: the call-off waits in ``evaluation`` for evaluators' quality scores.
+    awaiting_evaluator_scores: bool = False
 
 
 class CompetitionEvaluated(_CompetitionEvent):
@@ -345,6 +358,8 @@ class CompetitionEvaluated(_CompetitionEvent):
     non_compliant: list[SetAsideBid] = []
     tie_break_rule: str
     evaluated_at: AwareDatetime
+    # Who ranked it: the commissioner who closed the evaluation, or the workflow.
+    evaluated_by: str | None = None
 
 
 class CompetitionAwarded(_CompetitionEvent):
@@ -423,6 +438,7 @@ EVENT_MODELS: tuple[type[ProcurementEvent], ...] = (
     ApplicationExtended,
     ApplicationDecided,
     ApplicationOverdue,
+    ApplicationReminderDue,
     MembershipAdmitted,
     MembershipSuspended,
     MembershipReinstated,

@@ -12,7 +12,7 @@ import pytest
 from dps import processes
 from dps.stack import Stack, StackPlan
 from shared.settings import SERVICES
-from tests.conftest import POSTGRES_URL, TEST_SECRET
+from tests.conftest import POSTGRES_URL, TEST_SECRET, postgres_database
 
 
 class RunningStack:
@@ -35,9 +35,7 @@ class RunningStack:
         self.stack.wait_ready(service)
 
 
-@pytest.fixture(scope="module")
-def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    data_dir: Path = tmp_path_factory.mktemp("stack")
+def start_stack(data_dir: Path, database_urls: dict[str, str]) -> Stack:
     plan = StackPlan(
         data_dir=data_dir,
         kafka_port=processes.free_port(),
@@ -45,19 +43,45 @@ def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningS
         temporal_ui_port=processes.free_port(),
         service_ports={name: processes.free_port() for name in SERVICES},
         headless_temporal=True,
+        time_skipping=True,
         extra_env={
             "DPS_JWT_SECRET": TEST_SECRET,
             "DPS_CONSUMER_SESSION_TIMEOUT_MS": "2000",
             "DPS_BROKER_WATCH_INTERVAL_S": "1",
         },
+        database_urls=database_urls,
     )
     stack = Stack(plan)
     try:
         stack.start()
+    except Exception:
+        stack.stop()
+        raise
+    return stack
+
+
+@pytest.fixture(scope="module")
+def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    """Every service on its own SQLite file (the embedded default)."""
+    stack = start_stack(tmp_path_factory.mktemp("stack"), {})
+    try:
         yield RunningStack(stack)
     finally:
         stack.stop()
 
 
-def postgres_available() -> bool:
-    return POSTGRES_URL is not None
+@pytest.fixture(scope="module")
+def postgres_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    """Every service on its own PostgreSQL database, as in production."""
+    if POSTGRES_URL is None:
+        pytest.skip("DPS_TEST_POSTGRES_URL is not set: no PostgreSQL server to run on")
+    databases = {name: postgres_database() for name in SERVICES}
+    urls = {name: next(generator) for name, generator in databases.items()}
+    stack = start_stack(tmp_path_factory.mktemp("pg-stack"), urls)
+    try:
+        yield RunningStack(stack)
+    finally:
+        stack.stop()
+        for generator in databases.values():
+            for _ in generator:  # drops the database
+                pass

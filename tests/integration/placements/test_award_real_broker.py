@@ -156,7 +156,8 @@ async def test_sweep_starts_workflows_for_placements_that_lack_one(
     placement = domain.create_placement(award, placement_id, "test", datetime.now(UTC))
     async with unit_of_work(placements.db, placements.source) as uow:
         await handlers.record_placement(uow, None, placement)
-    assert await sweep_once(placements) >= 1
+    # The runtime's own background sweep may get there first; either way it is started.
+    await sweep_once(placements)
     assert placements.temporal is not None
     handle = placements.temporal.get_workflow_handle(workflow_id(placement_id))
     description = await handle.describe()

@@ -6,19 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from sqlmodel import select
 from temporalio.client import WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
-from temporalio.testing._timeskipping import TimeSkippingConfig
 from temporalio.worker import Replayer, Worker
 
-from dps import processes
 from services.placements import domain, handlers
 from services.placements.activities import BlockActivities, PlacementActivities, workflow_id
 from services.placements.models import PlacementRow, ReviewRow, load_placement, save_block
@@ -30,80 +26,19 @@ from services.placements.workflows import (
     PlacementLifecycleWorkflow,
 )
 from shared.contracts.common import Attendance, NeedType
-from shared.contracts.placements_v1 import PlacementSource, ReviewOutcome
-from shared.infra_models import OutboxMessage
+from shared.contracts.placements_v1 import ReviewOutcome
 from shared.runtime import ServiceRuntime
 from shared.temporal import pydantic_data_converter
 from shared.unit_of_work import unit_of_work
-from tests.harness import eventually, make_runtime
+from tests.harness import eventually
+from tests.integration.placements.conftest import (
+    HISTORIES,
+    QUEUE,
+    event_types,
+    make_active_placement,
+)
 
 pytestmark = pytest.mark.integration
-
-HISTORIES = Path(__file__).parent / "histories"
-QUEUE = "dps.placements.test"
-
-
-@pytest.fixture
-async def env() -> AsyncIterator[WorkflowEnvironment]:
-    environment = await WorkflowEnvironment.start_time_skipping_v2(
-        ts_config=TimeSkippingConfig(enabled=False),
-        dev_server_existing_path=str(processes.temporal_binary()),
-        dev_server_extra_args=[
-            "--headless",
-            "--dynamic-config-value",
-            "frontend.WorkflowTimeSkippingEnabled=true",
-        ],
-        data_converter=pydantic_data_converter,
-    )
-    yield environment
-    await environment.shutdown()
-
-
-@pytest.fixture
-async def runtime(
-    database_url: Callable[[str], str], tmp_path: Path
-) -> AsyncIterator[ServiceRuntime]:
-    rt = make_runtime("placements", database_url("placements"), tmp_path)
-    rt.migrate()
-    yield rt
-    await rt.db.dispose()
-
-
-async def make_active_placement(rt: ServiceRuntime, today: date) -> str:
-    placement_id = str(uuid.uuid4())
-    award = domain.Award(
-        child_ref="KCC-EHC-000900",
-        provider_id="p-1",
-        source=PlacementSource.DPS_AWARD,
-        primary_need=NeedType.ASD,
-        attendance=Attendance.DAY,
-        awarded_on=today - timedelta(days=40),
-        start_date=today - timedelta(days=30),
-        term_end=today + timedelta(days=400),
-        weekly_core_fee=Decimal("1500.00"),
-        weeks_per_year=38,
-        notice_period_weeks=12,
-        next_review_due=today + timedelta(days=50),
-        scheme_ref="s-1",
-        competition_ref=f"c-{placement_id[:8]}",
-    )
-    at = datetime.now(UTC)
-    created = domain.create_placement(award, placement_id, "test", at)
-    started = domain.start_placement(created, created.start_date, "test", at)
-    async with unit_of_work(rt.db, rt.source) as uow:
-        await handlers.record_placement(uow, None, created)
-        await handlers.record_placement(uow, created, started)
-    return placement_id
-
-
-async def event_types(rt: ServiceRuntime, placement_id: str) -> list[str]:
-    async with rt.db.session() as session:
-        rows = await session.exec(
-            select(OutboxMessage.event_type)
-            .where(OutboxMessage.key == placement_id)
-            .order_by(OutboxMessage.seq)  # type: ignore[arg-type]
-        )
-        return list(rows.all())
 
 
 async def record_outcome(rt: ServiceRuntime, placement_id: str, review_id: str) -> None:

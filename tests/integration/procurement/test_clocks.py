@@ -62,6 +62,8 @@ async def test_ten_working_day_clock_reminds_on_day_7_and_escalates(
     await skip_to(time_skipping, handle, row.reminder_at + timedelta(hours=1))
     await eventually(lambda: _reminded(proc, application_id))
     assert await proc.events("procurement.application.overdue") == []
+    [reminder] = await proc.events("procurement.application.reminder_due")
+    assert reminder["evaluation_due_on"] == row.due_on.isoformat()
 
     await skip_to(time_skipping, handle, row.due_at + timedelta(hours=1))
     await eventually(lambda: _has(proc, "procurement.application.overdue"))
@@ -133,10 +135,38 @@ async def test_tender_deadline_closes_and_evaluates_then_award_completes(
     await skip_to(time_skipping, handle, deadline - timedelta(hours=1))
     assert await _status(proc, competition_id) == "open"
     await skip_to(time_skipping, handle, deadline + timedelta(minutes=1))
-    await eventually(lambda: _status_is(proc, competition_id, "evaluated"))
-    ranking = (await proc.get(f"/competitions/{competition_id}")).json()["evaluation"]["ranking"]
+    # Quality questions: closed at the deadline, then waits for the evaluators' scores.
+    await eventually(lambda: _status_is(proc, competition_id, "evaluation"))
+    # Days pass while evaluators work; the workflow's daily re-check keeps waiting.
+    await skip_to(time_skipping, handle, deadline + timedelta(days=3))
+    assert await _status(proc, competition_id) == "evaluation"
+    r = await proc.score_and_evaluate(competition_id, {"p-1": 9, "p-2": 4})
+    assert r.status_code == 200, r.text
+    ranking = r.json()["evaluation"]["ranking"]
     assert [x["provider_id"] for x in ranking] == ["p-1", "p-2"]
 
+    assert (await proc.award(competition_id)).status_code == 200
+    assert await handle.result() == "awarded"
+    await replay(handle)
+
+
+async def test_price_only_call_off_is_evaluated_by_the_deadline_timer(
+    proc: Driver, time_skipping: WorkflowEnvironment
+) -> None:
+    scheme_id = await proc.scheme()
+    await proc.admit(scheme_id, "p-1")
+    await proc.admit(scheme_id, "p-2")
+    r = await proc.open(scheme_id, quality_weight=0, price_weight=100, quality_questions=[])
+    assert r.status_code == 201, r.text
+    competition_id = r.json()["competition_id"]
+    for provider_id, fee in (("p-1", "1700.00"), ("p-2", "1600.00")):
+        assert (await proc.bid(competition_id, provider_id, fee=fee, answers={})).status_code == 201
+    handle = time_skipping.client.get_workflow_handle(f"competition-{competition_id}")
+    deadline = datetime.fromisoformat(r.json()["deadline_at"])
+    await skip_to(time_skipping, handle, deadline + timedelta(minutes=1))
+    await eventually(lambda: _status_is(proc, competition_id, "evaluated"))
+    ranking = (await proc.get(f"/competitions/{competition_id}")).json()["evaluation"]["ranking"]
+    assert [x["provider_id"] for x in ranking] == ["p-2", "p-1"]
     assert (await proc.award(competition_id)).status_code == 200
     assert await handle.result() == "awarded"
     await replay(handle)

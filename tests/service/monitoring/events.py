@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from shared.contracts import placements_v1, providers_v1
+from shared.contracts import placements_v1, procurement_v1, providers_v1
 from shared.envelope import Envelope, new_event
 
 
@@ -163,3 +163,54 @@ def review_overdue(placement_id: str, provider_id: str) -> Envelope:
         }
     )
     return envelope(placements_v1.TOPIC, "placement.review.overdue", placement_id, payload)
+
+
+def competition_opened(competition_id: str, need_ref: str | None = "need-1") -> Envelope:
+    payload = procurement_v1.CompetitionOpened.model_validate(
+        {
+            "competition_id": competition_id,
+            "scheme_id": "s-1",
+            "category_code": "NMISS-DAY",
+            "kind": "individual" if need_ref else "block",
+            "title": "ASD day place",
+            "places": 1,
+            "need_ref": need_ref,
+            "filter": {"need_type": "ASD", "attendance": "day"},
+            "quality_weight": 60,
+            "price_weight": 40,
+            "opened_at": "2026-01-05T09:00:00Z",
+            "deadline_at": "2026-01-16T12:00:00Z",
+            "invited_count": 5,
+        }
+    )
+    return envelope(procurement_v1.TOPIC, payload.TYPE, competition_id, payload)
+
+
+def competition_closed(competition_id: str, bids: int) -> Envelope:
+    payload = procurement_v1.CompetitionClosed.model_validate(
+        {
+            "competition_id": competition_id,
+            "scheme_id": "s-1",
+            "round": 1,
+            "closed_at": "2026-01-16T12:00:00Z",
+            "bids_received": bids,
+        }
+    )
+    return envelope(procurement_v1.TOPIC, payload.TYPE, competition_id, payload)
+
+
+def no_suitable_bid(competition_id: str, next_action: str = "escalate") -> Envelope:
+    payload = procurement_v1.CompetitionNoSuitableBid.model_validate(
+        {
+            "competition_id": competition_id,
+            "scheme_id": "s-1",
+            "round": 1,
+            "lot_code": "L2",
+            "reason": "no bid met the quality threshold",
+            "next_action": next_action,
+            "next_lot_code": "L1" if next_action == "reopen_lower_tier" else None,
+            "declared_by": "commissioner-1",
+            "declared_at": "2026-01-19T10:00:00Z",
+        }
+    )
+    return envelope(procurement_v1.TOPIC, payload.TYPE, competition_id, payload)

@@ -95,7 +95,7 @@ async def test_default_rules_are_seeded(monitoring: Monitoring, tokens) -> None:
         rules = (await client.get("/rules")).json()
     ids = {r["rule_id"] for r in rules}
     assert {"ofsted-inadequate", "safeguarding-incident", "kpi-attendance-below-80"} <= ids
-    assert len(rules) == 10 and all(r["version"] == 1 for r in rules)
+    assert len(rules) == 11 and all(r["version"] == 1 for r in rules)
 
 
 async def test_rule_change_is_versioned_and_audited(monitoring: Monitoring, tokens) -> None:
@@ -135,7 +135,7 @@ async def test_bad_rule_condition_is_refused_naming_condition(
         response = await client.patch("/rules/kpi-attendance-below-80", json=body)
     assert response.status_code == 422, response.text
     assert response.json()["detail"][0]["field"] == "condition"
-    assert await monitoring.count(RuleVersion) == 10
+    assert await monitoring.count(RuleVersion) == 11
     assert await monitoring.count(AuditEntry) == 0
 
 

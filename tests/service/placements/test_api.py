@@ -43,6 +43,9 @@ ROUTES = [
     ("post", "/block-contracts"),
     ("get", "/block-contracts/x"),
     ("get", "/spend?financial_year=2025"),
+    ("post", "/needs/x/block-offer/decision"),
+    ("post", "/placements/x/renewal"),
+    ("post", "/block-contracts/x/renewal"),
 ]
 
 
@@ -65,6 +68,9 @@ FORBIDDEN = [
     (Role.PROVIDER, "get", "/spend?financial_year=2025"),
     (Role.PROVIDER, "get", "/block-contracts/x"),
     (Role.COUNCIL_SYSTEM, "get", "/placements"),
+    (Role.PROVIDER, "post", "/needs/x/block-offer/decision"),
+    (Role.MONITORING_OFFICER, "post", "/placements/x/renewal"),
+    (Role.PROVIDER, "post", "/block-contracts/x/renewal"),
 ]
 
 

@@ -259,6 +259,45 @@ class Driver:
         )
         return state.status
 
+    async def score(
+        self,
+        competition_id: str,
+        bid_id: str,
+        scores: dict[str, Any],
+        role: Role = Role.COMMISSIONER,
+        evaluator: str | None = None,
+        comment: str | None = None,
+    ) -> httpx.Response:
+        """An evaluator posts quality scores for one bid (``evaluator`` names the token)."""
+        tok = issue_token(TEST_SECRET, role, subject=evaluator) if evaluator else token(role)
+        async with client_for(self.runtime, tok) as c:
+            return await c.post(
+                f"/competitions/{competition_id}/bids/{bid_id}/scores",
+                json={"scores": scores, "comment": comment},
+            )
+
+    async def evaluate(self, competition_id: str, role: Role = Role.COMMISSIONER) -> httpx.Response:
+        async with self.client(role) as c:
+            return await c.post(f"/competitions/{competition_id}/evaluation")
+
+    async def live_bid(self, competition_id: str, provider_id: str) -> str:
+        body = (await self.get(f"/competitions/{competition_id}")).json()
+        return str(
+            next(
+                b["bid_id"]
+                for b in body["bids"]
+                if b["provider_id"] == provider_id and not b["superseded"]
+            )
+        )
+
+    async def score_and_evaluate(self, competition_id: str, fit: dict[str, Any]) -> httpx.Response:
+        """Score every listed provider's live bid on question ``fit`` and rank them."""
+        for provider_id, value in fit.items():
+            bid_id = await self.live_bid(competition_id, provider_id)
+            r = await self.score(competition_id, bid_id, {"fit": value})
+            assert r.status_code == 201, r.text
+        return await self.evaluate(competition_id)
+
     async def award(self, competition_id: str, **body: Any) -> httpx.Response:
         async with self.client() as c:
             return await c.post(

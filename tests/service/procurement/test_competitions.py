@@ -201,8 +201,12 @@ async def test_deadline_evaluation_award_and_notice(proc: Driver) -> None:
     assert (await proc.bid(competition_id, "p-2", fee="1500.00")).status_code == 201
     early = await proc.award(competition_id)
     assert early.status_code == 409  # not evaluated yet
-    assert await proc.close(competition_id) == "evaluated"
-    assert await proc.close(competition_id) == "evaluated"  # idempotent
+    assert await proc.close(competition_id) == "evaluation"
+    assert await proc.close(competition_id) == "evaluation"  # idempotent
+    assert (await proc.award(competition_id)).status_code == 409  # not ranked yet
+    # Evaluators score quality; admission scores (90 and 50) play no part.
+    r = await proc.score_and_evaluate(competition_id, {"p-1": "9", "p-2": "5"})
+    assert r.status_code == 200, r.text
     body = (await proc.get(f"/competitions/{competition_id}")).json()
     ranking = body["evaluation"]["ranking"]
     assert [r["provider_id"] for r in ranking] == ["p-1", "p-2"]
@@ -217,11 +221,17 @@ async def test_deadline_evaluation_award_and_notice(proc: Driver) -> None:
     assert (await proc.award(competition_id)).status_code == 409
     loser = (await proc.get(f"/competitions/{competition_id}", Role.PROVIDER, "p-2")).json()
     assert loser["feedback"]["own_rank"] == 2 and loser["feedback"]["winner_total"]
+    assert loser["feedback"]["own_quality_score"] == "30.00"  # 5/10 x 60
+    assert loser["feedback"]["winner_quality_score"] == "54.00"  # 9/10 x 60
+    winner = (await proc.get(f"/competitions/{competition_id}", Role.PROVIDER, "p-1")).json()
+    assert winner["feedback"] == {"outcome": "awarded to you"}
     notices = (await proc.get("/notices", Role.MONITORING_OFFICER)).json()
     assert len(notices["quarters"]) == 1
     notice = notices["quarters"][0]["notices"][0]
     assert notice["provider_id"] == "p-1" and notice["competition_id"] == competition_id
     types = [e["type"] for e in await proc.events() if e["subject"] == competition_id]
+    closed = (await proc.events("procurement.competition.closed"))[0]
+    assert closed["awaiting_evaluator_scores"] is True
     assert types[-3:] == [
         "procurement.competition.closed",
         "procurement.competition.evaluated",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given
@@ -21,6 +21,7 @@ from services.monitoring.domain import (
     raise_alert,
     raise_alerts,
 )
+from shared.working_days import LONDON, working_day_deadline
 
 from .factories import NOW, alert, incident, kpi_return
 
@@ -205,16 +206,50 @@ def test_escalation_is_exactly_at_or_after_the_deadline(offset_minutes: int) -> 
     assert needs_escalation(alert(), now, DEADLINE) is (offset_minutes >= 0)
 
 
-def test_escalation_deadline_uses_the_supplied_working_day_function() -> None:
-    calls: list[tuple[date, int]] = []
+def test_escalation_deadline_uses_the_supplied_calendar() -> None:
+    calls: list[tuple[datetime, int]] = []
 
-    def add_working_days(start: date, n: int) -> date:
+    def deadline_of(start: datetime, n: int) -> datetime:
         calls.append((start, n))
-        return date(2026, 1, 14)
+        return datetime(2026, 1, 15, tzinfo=LONDON)
 
-    deadline = escalation_deadline(alert(), add_working_days, working_days=2)
-    assert calls == [(date(2026, 1, 12), 2)]
-    assert deadline == datetime(2026, 1, 14, 9, 30, tzinfo=UTC)
+    deadline = escalation_deadline(alert(), deadline_of, working_days=2)
+    assert calls == [(alert().raised_at, 2)]
+    assert deadline == datetime(2026, 1, 15, tzinfo=LONDON)
+
+
+@pytest.mark.parametrize(
+    ("raised_at", "expected"),
+    [
+        # Monday morning: end of Tuesday, London time.
+        (datetime(2026, 1, 12, 9, 30, tzinfo=UTC), datetime(2026, 1, 14, tzinfo=LONDON)),
+        # Friday afternoon: the weekend does not count; end of Monday.
+        (datetime(2026, 1, 16, 15, 0, tzinfo=UTC), datetime(2026, 1, 20, tzinfo=LONDON)),
+        # Saturday: day 1 is Monday, whatever the raising day.
+        (datetime(2026, 1, 17, 11, 0, tzinfo=UTC), datetime(2026, 1, 20, tzinfo=LONDON)),
+        # 23:30 UTC on Monday 1 June 2026 is already Tuesday in London (BST): end of Wed.
+        (datetime(2026, 6, 1, 23, 30, tzinfo=UTC), datetime(2026, 6, 4, tzinfo=LONDON)),
+        # Thursday before Easter 2026: Good Friday and Easter Monday are bank holidays.
+        (datetime(2026, 4, 2, 10, 0, tzinfo=UTC), datetime(2026, 4, 8, tzinfo=LONDON)),
+        # Christmas Eve 2026 (Thursday): 25 Dec and the 28 Dec substitute day are off.
+        (datetime(2026, 12, 24, 10, 0, tzinfo=UTC), datetime(2026, 12, 30, tzinfo=LONDON)),
+    ],
+)
+def test_one_working_day_is_the_end_of_the_next_london_working_day(
+    raised_at: datetime, expected: datetime
+) -> None:
+    raised = alert().model_copy(update={"raised_at": raised_at})
+    deadline = escalation_deadline(raised, working_day_deadline)
+    assert deadline == expected
+    assert deadline == working_day_deadline(raised_at, 1)
+    # Exclusive instant: still on time a moment before, escalates from the instant on.
+    assert not needs_escalation(raised, deadline - timedelta(microseconds=1), deadline)
+    assert needs_escalation(raised, deadline, deadline)
+
+
+def test_escalation_needs_at_least_one_working_day() -> None:
+    with pytest.raises(DomainError, match="working_days"):
+        escalation_deadline(alert(), working_day_deadline, working_days=0)
 
 
 def test_escalation_needs_aware_times() -> None:

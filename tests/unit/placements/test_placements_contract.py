@@ -39,9 +39,18 @@ def test_every_change_the_brief_lists_has_a_type() -> None:
         ),
         *(f"placement.review.{c}" for c in ("scheduled", "due", "overdue", "completed")),
         "placement.renewal.decision_requested",
+        "placement.renewal.decision_overdue",
+        "placement.renewal.decided",
+        "placement.need.block_offer_decided",
         *(
             f"block_contract.{c}"
-            for c in ("created", "place_filled", "place_freed", "renewal_requested")
+            for c in (
+                "created",
+                "place_filled",
+                "place_freed",
+                "renewal_requested",
+                "renewal_decided",
+            )
         ),
         "placement.spend.committed",
     }
