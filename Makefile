@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml constraints.txt
 	@touch $@
 
 up: $(STAMP)
-	$(BIN)/dps up
+	$(BIN)/dps up $(if $(DEMO),--demo)
 
 test: $(STAMP)
 	$(BIN)/pytest

@@ -266,3 +266,15 @@ def import_command(
     text = file.read_text(encoding="utf-8-sig")
     summary = asyncio.run(_run_import(file.name, text, console))
     print_summary(summary, console)
+
+
+@providers_app.command("example-extract")
+def example_extract_command(
+    out: Annotated[Path, typer.Argument(dir_okay=False, help="CSV file to write")],
+    rows: Annotated[int, typer.Option(min=1, max=100_000)] = 300,
+    seed: Annotated[int, typer.Option()] = 1,
+    bad_every: Annotated[int | None, typer.Option(min=2, help="make every Nth row bad")] = None,
+) -> None:
+    """Write a synthetic extract in the GIAS shape, to try `dps providers import` with."""
+    out.write_text(gias.write_extract_csv(gias.generate_extract(rows, seed, bad_every)))
+    typer.echo(f"wrote {rows} rows to {out}")
