@@ -20,12 +20,13 @@ from typing import Any
 import structlog
 from aiokafka import ConsumerRecord, TopicPartition
 from pydantic import BaseModel, ValidationError
+from sqlalchemy import insert
 from sqlmodel import col, select
 
 from shared.contracts import dlq_topic, payload_model
 from shared.db import Database
 from shared.envelope import Envelope, UndecodableEvent, decode_envelope, describe_validation_error
-from shared.infra_models import DeadLetter, InboxEntry, OutboxMessage
+from shared.infra_models import DeadLetter, InboxEntry, OutboxMessage, utcnow
 from shared.logging import get_logger
 from shared.metrics import EVENTS_CONSUMED, EVENTS_DEAD_LETTERED, EVENTS_DUPLICATE, HANDLER_SECONDS
 from shared.outbox_signal import wake_relay
@@ -138,10 +139,20 @@ class EventConsumer:
                 else:
                     for item in run:
                         await self._apply_event(uow, handler, item)
-            session.add_all(
-                InboxEntry(event_id=i.envelope.id, topic=self.topic, event_type=i.envelope.type)
-                for i in fresh
-            )
+            if fresh:  # one multi-row INSERT; ORM objects cost more than the SQL here
+                applied_at = utcnow()
+                await session.execute(
+                    insert(InboxEntry),
+                    [
+                        {
+                            "event_id": i.envelope.id,
+                            "topic": self.topic,
+                            "event_type": i.envelope.type,
+                            "applied_at": applied_at,
+                        }
+                        for i in fresh
+                    ],
+                )
             for bad in poison:
                 self._dead_letter(uow, bad)
         if uow.emitted or poison:

@@ -19,7 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.db import Database
 from shared.envelope import Envelope, new_event
-from shared.infra_models import AuditEntry, OutboxMessage
+from shared.infra_models import AuditEntry, OutboxMessage, utcnow
 from shared.logging import get_logger
 from shared.outbox_signal import wake_relay
 
@@ -109,6 +109,7 @@ async def _logged(action: Callable[[], Awaitable[None]]) -> None:
 
 def outbox_row(topic: str, envelope: Envelope) -> OutboxMessage:
     return OutboxMessage(
+        created_at=utcnow(),  # given, not defaulted: SQLModel's factories are slow
         event_id=envelope.id,
         topic=topic,
         event_type=envelope.type,

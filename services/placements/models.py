@@ -330,7 +330,11 @@ def plan_from_row(row: ChildPlanRow | None) -> domain.ChildPlan | None:
 
 
 def plan_into_row(plan: domain.ChildPlan, row: ChildPlanRow | None) -> ChildPlanRow:
-    row = row or ChildPlanRow(child_ref=plan.child_ref)
+    # Every default_factory field given explicitly: SQLModel otherwise inspects each
+    # factory's signature on every construction (about 0.15 ms a row on the ingest path).
+    row = row or ChildPlanRow(
+        child_ref=plan.child_ref, secondary_needs=[], field_times={}, updated_at=utcnow()
+    )
     row.la_code = plan.la_code
     row.date_of_birth = plan.date_of_birth
     row.year_group = plan.year_group
