@@ -8,12 +8,11 @@ pseudonymous reference only: no table has a name column.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Numeric, String, TypeDecorator
-from sqlalchemy.engine import Dialect
+from sqlalchemy import JSON, Column, Numeric, String
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel, col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -26,33 +25,11 @@ from shared.contracts.placements_v1 import (
     ReviewOutcome,
     UpliftDecision,
 )
-from shared.infra_models import utcnow
+from shared.infra_models import AwareDateTime, utcnow
 
 
 class PlacementsModel(SQLModel, registry=registry()):
     """Base of placements tables: a registry of their own, apart from other services."""
-
-
-class AwareDateTime(TypeDecorator[datetime]):
-    """A timestamp that always comes back timezone-aware (UTC).
-
-    SQLite drops the zone on the way in; the domain refuses naive times, so restore it.
-    """
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to a timezone-aware column")
-        return value.astimezone(UTC)
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _money(nullable: bool = False) -> Any:

@@ -9,41 +9,21 @@ in JSON so money and scores round-trip to the penny on SQLite and PostgreSQL ali
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, TypeDecorator, UniqueConstraint
-from sqlalchemy.engine import Dialect
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
 from services.procurement import domain as d
 from shared.contracts.common import Attendance, NeedType
-from shared.infra_models import utcnow
+from shared.infra_models import AwareDateTime, utcnow
 
 
 class ProcurementModel(SQLModel, registry=registry()):
     """Base of procurement tables: a registry of their own, apart from other services."""
-
-
-class AwareDateTime(TypeDecorator[datetime]):
-    """A timestamp that always comes back timezone-aware (UTC); SQLite drops the zone."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to a timezone-aware column")
-        return value.astimezone(UTC)
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _aware(nullable: bool = False, index: bool = False) -> Any:
