@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -55,6 +56,8 @@ async def test_inadequate_inspection_to_open_critical_alert_and_email(
 
             await eventually(alerted)
             await eventually(lambda: _emailed(inbox))
+            # The mail server has it; the delivery row is marked sent just after.
+            await eventually(lambda: _delivery_sent(runtime))
             async with runtime.db.session() as session:
                 [alert] = (
                     await session.exec(select(AlertRow).where(AlertRow.provider_id == "p-int-1"))
@@ -98,3 +101,9 @@ async def _raised_on_bus(bootstrap: str, alert_id: str) -> dict[str, object]:
         raise AssertionError(f"quality.alert.raised for {alert_id} not on the bus")
     finally:
         await consumer.stop()
+
+
+async def _delivery_sent(runtime: Any) -> bool:
+    async with runtime.db.session() as session:
+        rows = (await session.exec(select(Delivery).where(Delivery.channel == "email"))).all()
+    return bool(rows) and all(r.status == "sent" for r in rows)
