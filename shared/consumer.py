@@ -178,7 +178,7 @@ class EventConsumer:
             event_id=envelope.id, event_type=envelope.type, correlation_id=uow.correlation_id
         ):
             await handler(uow, envelope, item.payload)
-            log.debug("event.applied", topic=self.topic, subject=envelope.subject)
+            log.info("event.applied", topic=self.topic, subject=envelope.subject)
 
     async def _already_applied(self, uow: UnitOfWork, event_ids: list[str]) -> set[str]:
         if not event_ids:

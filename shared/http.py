@@ -18,10 +18,13 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.routing import Match
 
 from shared.errors import Conflict, DomainError, NotFound, RulesBroken
+from shared.logging import get_logger
 from shared.metrics import HTTP_REQUESTS, HTTP_SECONDS
 from shared.unit_of_work import current_correlation_id
 
 CORRELATION_HEADER = "X-Correlation-ID"
+QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})  # probes: every few seconds
+log = get_logger(__name__)
 ReadinessCheck = Callable[[], Awaitable[None]]
 
 
@@ -117,6 +120,13 @@ def _add_metrics_middleware(app: FastAPI, service: str) -> None:
         try:
             with structlog.contextvars.bound_contextvars(correlation_id=correlation_id):
                 response = await call_next(request)
+                if request.url.path not in QUIET_PATHS:
+                    log.info(
+                        "http.request",
+                        method=request.method,
+                        path=request.url.path,
+                        status=response.status_code,
+                    )
         finally:
             current_correlation_id.reset(token)
         response.headers[CORRELATION_HEADER] = correlation_id
