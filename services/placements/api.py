@@ -379,42 +379,20 @@ async def get_placement(
         _may_read(actor, row.provider_id)
         view = _placement_summary(row, await _names(session, {row.provider_id}))
         view["fee"] = _fee_terms_view(placement)
-        view["fee_history"] = [
-            r.model_dump(exclude={"id"})
-            for r in (
-                await session.exec(
-                    select(FeeChangeRow)
-                    .where(FeeChangeRow.placement_id == placement_id)
-                    .order_by(col(FeeChangeRow.seq))
-                )
-            ).all()
-        ]
-        view["status_history"] = [
-            r.model_dump(exclude={"id", "placement_id"})
-            for r in (
-                await session.exec(
-                    select(StatusChangeRow)
-                    .where(StatusChangeRow.placement_id == placement_id)
-                    .order_by(col(StatusChangeRow.seq))
-                )
-            ).all()
-        ]
-        view["reviews"] = [
-            r.model_dump(exclude={"placement_id"})
-            for r in (
-                await session.exec(
-                    select(ReviewRow)
-                    .where(ReviewRow.placement_id == placement_id)
-                    .order_by(col(ReviewRow.due_on))
-                )
-            ).all()
-        ]
-        view["uplifts"] = [
-            r.model_dump()
-            for r in (
-                await session.exec(select(UpliftRow).where(UpliftRow.placement_id == placement_id))
-            ).all()
-        ]
+        view["fee_history"] = await _history(
+            session, FeeChangeRow, placement_id, FeeChangeRow.seq, exclude={"id"}
+        )
+        view["status_history"] = await _history(
+            session,
+            StatusChangeRow,
+            placement_id,
+            StatusChangeRow.seq,
+            exclude={"id", "placement_id"},
+        )
+        view["reviews"] = await _history(
+            session, ReviewRow, placement_id, ReviewRow.due_on, exclude={"placement_id"}
+        )
+        view["uplifts"] = await _history(session, UpliftRow, placement_id, None, exclude=set())
         view["events"] = [
             {"type": e.event_type, "event_id": e.event_id, "at": e.created_at}
             for e in (
@@ -426,6 +404,16 @@ async def get_placement(
             ).all()
         ]
     return view
+
+
+async def _history(
+    session: Any, model: Any, placement_id: str, order: Any, *, exclude: set[str]
+) -> list[dict[str, Any]]:
+    """A placement's rows of one child table, as JSON-ready dicts, in `order`."""
+    query = select(model).where(model.placement_id == placement_id)
+    if order is not None:
+        query = query.order_by(col(order))
+    return [r.model_dump(exclude=exclude) for r in (await session.exec(query)).all()]
 
 
 async def _placement_or_404(session: Any, placement_id: str) -> domain.Placement:
