@@ -20,6 +20,7 @@ import argparse
 import asyncio
 import json
 import statistics
+import subprocess
 import tempfile
 import time
 from collections.abc import Callable
@@ -28,12 +29,11 @@ from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from bench import service_process
 from dps import processes
-from dps.services import definition_of
 from shared.contracts import providers_v1
 from shared.envelope import Envelope, new_event
 from shared.logging import configure_logging
-from shared.runtime import ALL_ROLES, ServiceRuntime
 from shared.settings import settings_for
 
 ROUNDTRIP_TOPIC = "bench.roundtrip"
@@ -117,23 +117,29 @@ async def collect(
     return latencies
 
 
-async def ready_consumer(bootstrap: str, topic: str) -> AIOKafkaConsumer:
+async def ready_consumer(bootstrap: str, topic: str, fetch_wait_ms: int) -> AIOKafkaConsumer:
     consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None
+        topic,
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        group_id=None,
+        fetch_max_wait_ms=fetch_wait_ms,
     )
     await consumer.start()
     await consumer.getmany(timeout_ms=500)  # join and fetch metadata before the clock runs
     return consumer
 
 
-async def raw_round_trip(bootstrap: str, size: int, rate: float, count: int) -> list[float]:
-    consumer = await ready_consumer(bootstrap, ROUNDTRIP_TOPIC)
+async def raw_round_trip(
+    bootstrap: str, size: int, rate: float, count: int, fetch_wait_ms: int
+) -> list[float]:
+    consumer = await ready_consumer(bootstrap, ROUNDTRIP_TOPIC, fetch_wait_ms)
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=0)
     await producer.start()
     sent_at: dict[str, float] = {}
     messages = []
     for index in range(count):
-        ident = f"rt-{index}"
+        ident = f"rt-{fetch_wait_ms}-{index}"
         body = json.dumps({"id": ident}).encode()
         messages.append((ident, ident.encode(), body + b" " * max(0, size - len(body))))
     try:
@@ -156,12 +162,12 @@ def alert_evidence(value: bytes) -> list[str]:
 
 
 async def event_to_alert(
-    runtime: ServiceRuntime, bootstrap: str, rate: float, count: int
+    bootstrap: str, rate: float, first: int, count: int, fetch_wait_ms: int
 ) -> list[float]:
-    consumer = await ready_consumer(bootstrap, "quality.v1")
+    consumer = await ready_consumer(bootstrap, "quality.v1", fetch_wait_ms)
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=0)
     await producer.start()
-    events = [inspection_event(index) for index in range(count)]
+    events = [inspection_event(index) for index in range(first, first + count)]
     messages = [(e.id, e.key, e.to_bytes()) for e in events]
     sent_at: dict[str, float] = {}
     try:
@@ -174,42 +180,52 @@ async def event_to_alert(
         await consumer.stop()
 
 
+def monitoring_env(work: Path, bootstrap: str) -> dict[str, str]:
+    return {
+        "DPS_DATABASE_URL": f"sqlite+aiosqlite:///{work / 'monitoring.db'}",
+        "DPS_DATA_DIR": str(work),
+        "DPS_KAFKA_BOOTSTRAP": bootstrap,
+        "DPS_JWT_SECRET": "bench-secret-0123456789abcdef0123456789",
+        "DPS_CONSUMER_SESSION_TIMEOUT_MS": "2000",
+        "DPS_LOG_LEVEL": "WARNING",
+    }
+
+
 async def main(rate: float, seconds: float) -> None:
     configure_logging("bench", "WARNING", as_json=False)
     count = int(rate * seconds)
+    wait = settings_for("monitoring").consumer_fetch_max_wait_ms
     with tempfile.TemporaryDirectory(prefix="dps-bench-") as tmp:
         work = Path(tmp)
         port = processes.free_port()
         broker = processes.tansu(port, work)
         broker.start()
         bootstrap = f"127.0.0.1:{port}"
-        runtime: ServiceRuntime | None = None
+        monitoring: subprocess.Popen[bytes] | None = None
         try:
             processes.wait_for_port(broker, port, timeout=20)
-            settings = settings_for(
-                "monitoring",
-                database_url=f"sqlite+aiosqlite:///{work / 'monitoring.db'}",
-                data_dir=work,
-                kafka_bootstrap=bootstrap,
-                jwt_secret="bench-secret-0123456789abcdef0123456789",
-                consumer_session_timeout_ms=2000,
-                outbox_poll_interval_s=0.05,
-                log_level="WARNING",
+            # Monitoring runs in its own process, as deployed: the measuring producer and
+            # collector below must not share its event loop.
+            monitoring = service_process.spawn(
+                "monitoring", monitoring_env(work, bootstrap), log=work / "monitoring.log"
             )
-            runtime = ServiceRuntime(
-                definition_of("monitoring"), settings, ALL_ROLES, use_temporal=False
-            )
-            await runtime.start()
-            await asyncio.sleep(3)  # let the consumer group settle before measuring
+            # Warm up until alerts flow (group joined, topics created, caches filled).
+            warmed = await event_to_alert(bootstrap, rate, 10**6, int(rate * 2), wait)
             size = len(inspection_event(0).to_bytes())
             print(f"rate {rate:.0f}/s for {seconds:.0f} s ({count} events, {size} bytes each)")
-            raw = await raw_round_trip(bootstrap, size, rate, count)
-            print(summary("raw broker round trip", raw, count))
-            alerts = await event_to_alert(runtime, bootstrap, rate, count)
+            print(f"warm-up: {len(warmed)} alerts seen")
+            raw = await raw_round_trip(bootstrap, size, rate, count, wait)
+            print(summary(f"raw round trip, {wait} ms wait", raw, count))
+            alerts = await event_to_alert(bootstrap, rate, 0, count, wait)
             print(summary("event -> quality.alert.raised", alerts, count))
+            ratio = percentile(alerts, 0.5) / percentile(raw, 0.5) if alerts and raw else 0
+            print(f"{'event to alert / raw (p50)':<28} {ratio:.1f}x (two hops: in and out)")
+            default = await raw_round_trip(bootstrap, size, rate, count, 500)
+            print(summary("raw round trip, 500 ms wait", default, count))
         finally:
-            if runtime is not None:
-                await runtime.stop()
+            if monitoring is not None:
+                monitoring.terminate()
+                monitoring.wait(timeout=30)
             broker.stop()
 
 

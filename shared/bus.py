@@ -32,7 +32,8 @@ from shared.settings import ServiceSettings
 log = get_logger(__name__)
 
 PARTITIONS = 4  # what Tansu auto-creates; the upper bound on consumers per group
-PRUNE_EVERY_S = 3600.0  # published outbox rows past retention are deleted hourly
+PRUNE_EVERY_S = 3600.0
+BATCH_POLL_MS = 5  # published outbox rows past retention are deleted hourly
 
 
 def make_broker(settings: ServiceSettings) -> KafkaBroker:
@@ -74,7 +75,10 @@ def subscribe(broker: KafkaBroker, consumer: EventConsumer, settings: ServiceSet
         consumer.topic,
         batch=True,
         max_records=settings.consumer_batch_size,
-        batch_timeout_ms=50,
+        # FastStream sleeps as long again after an empty poll, so an idle subscriber
+        # sees a new record up to twice this late: keep it short (docs/performance.md).
+        batch_timeout_ms=BATCH_POLL_MS,
+        fetch_max_wait_ms=settings.consumer_fetch_max_wait_ms,
         group_id=settings.group_for(consumer.topic),
         auto_offset_reset="earliest",
         session_timeout_ms=settings.consumer_session_timeout_ms,

@@ -39,7 +39,8 @@ BatchHandler = Callable[[UnitOfWork, Sequence[tuple[Envelope, Any]]], Awaitable[
 
 
 def batch_handler(handler: BatchHandler) -> Handler:
-    """Mark a handler that takes a run of consecutive events of its type at once.
+    """Mark a handler that takes a run of consecutive events at once (the events of
+    every type it is registered for, in the batch's order).
 
     A hot path (e.g. a council's bulk load of EHC plans) then reads and writes its rows
     with one query per run instead of one per event. It must give the same result as
@@ -132,7 +133,7 @@ class EventConsumer:
         async with self.db.transaction() as session:
             uow = UnitOfWork(session=session, source=f"dps/{self.service}")
             fresh = await self._fresh(uow, decoded)
-            for run in _runs_of_one_type(fresh):
+            for run in self._runs_of_one_handler(fresh):
                 handler = self.handlers[run[0].envelope.type]
                 if getattr(handler, "handles_batch", False):
                     await handler(uow, [(item.envelope, item.payload) for item in run])  # type: ignore[call-arg, arg-type]
@@ -158,6 +159,17 @@ class EventConsumer:
         if uow.emitted or poison:
             wake_relay()
         self._count(fresh, poison)
+
+    def _runs_of_one_handler(self, items: Sequence[Decoded]) -> list[list[Decoded]]:
+        """Split into runs of consecutive events for one handler, keeping the order."""
+        runs: list[list[Decoded]] = []
+        for item in items:
+            handler = self.handlers[item.envelope.type]
+            if runs and self.handlers[runs[-1][0].envelope.type] is handler:
+                runs[-1].append(item)
+            else:
+                runs.append([item])
+        return runs
 
     async def _fresh(self, uow: UnitOfWork, decoded: Sequence[Decoded]) -> list[Decoded]:
         """The events not applied before (inbox), each once even if repeated in the batch."""
@@ -267,17 +279,6 @@ class EventConsumer:
             EVENTS_CONSUMED.labels(self.service, self.topic, item.envelope.type).inc()
         for bad in poison:
             EVENTS_DEAD_LETTERED.labels(self.service, self.topic, bad.kind).inc()
-
-
-def _runs_of_one_type(items: Sequence[Decoded]) -> list[list[Decoded]]:
-    """Split into runs of consecutive events of one type, keeping the batch's order."""
-    runs: list[list[Decoded]] = []
-    for item in items:
-        if runs and runs[-1][0].envelope.type == item.envelope.type:
-            runs[-1].append(item)
-        else:
-            runs.append([item])
-    return runs
 
 
 def next_offsets(records: Sequence[ConsumerRecord[Any, Any]]) -> dict[TopicPartition, int]:

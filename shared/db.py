@@ -5,14 +5,15 @@ SQLite (one file per service) is the embedded default; PostgreSQL is chosen by U
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event, text
+from sqlalchemy import Table, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -82,6 +83,21 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+async def upsert(
+    session: AsyncSession, table: Table, rows: Sequence[dict[str, Any]], key: str
+) -> None:
+    """Insert rows, or update those whose `key` exists, in one statement (SQLite or
+    PostgreSQL). A hot path writes a batch's rows this way instead of through the ORM."""
+    if not rows:
+        return
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(table)
+    updates = {name: statement.excluded[name] for name in rows[0] if name != key}
+    await session.execute(
+        statement.on_conflict_do_update(index_elements=[key], set_=updates), list(rows)
+    )
 
 
 def migrate(url: str, migrations_dir: Path, revision: str = "head") -> None:

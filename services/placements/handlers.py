@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlmodel import col, select
+from sqlmodel import select
 
 from services.placements import domain
 from services.placements.models import (
@@ -20,13 +20,14 @@ from services.placements.models import (
     blocks_for,
     load_block,
     load_placement,
+    load_plans,
     need_from_row,
     need_into_row,
     new_need_row,
     plan_from_row,
-    plan_into_row,
     save_block,
     save_placement,
+    save_plans,
     write_spend,
 )
 from shared.consumer import batch_handler
@@ -170,42 +171,31 @@ class PlanApplied:
         return self.change.plan
 
 
-async def _apply_plan(
-    uow: UnitOfWork, envelope: Envelope, payload: ehc_plans_v1.InboundEvent
-) -> PlanApplied:
-    # Rows added earlier in this batch are found through the session's cache, so the
-    # lookup need not flush the batch's pending inserts before every event (autoflush).
-    pending: dict[str, ChildPlanRow] = uow.session.info.setdefault("child_plans", {})
-    absent: set[str] = uow.session.info.setdefault("absent_child_plans", set())
-    row = pending.get(payload.child_ref)
-    if row is None and payload.child_ref not in absent:
-        with uow.session.no_autoflush:
-            row = await uow.session.get(ChildPlanRow, payload.child_ref)
-    previous = row.next_review_due if row is not None else None
-    change = domain.apply_plan_event(plan_from_row(row), payload, envelope.time)
-    if change.stale:
-        log.info("ehc.stale_fields_ignored", child_ref=payload.child_ref, fields=change.stale)
-    row = plan_into_row(change.plan, row)
-    pending[payload.child_ref] = row
-    uow.session.add(row)
-    return PlanApplied(change, previous)
+@dataclass
+class PlanBook:
+    """The child plans one run of EHC events reads and writes: read with one query
+    before the run, changed in memory event by event, written with one upsert after it."""
 
+    held: dict[str, domain.ChildPlan | None]
+    changed: set[str]
 
-async def _preload_plans(uow: UnitOfWork, child_refs: set[str]) -> None:
-    """Read a run's child plans with one query, so that a council's bulk load of EHC
-    plans costs one round trip per batch instead of one per event."""
-    pending: dict[str, ChildPlanRow] = uow.session.info.setdefault("child_plans", {})
-    absent: set[str] = uow.session.info.setdefault("absent_child_plans", set())
-    wanted = child_refs - pending.keys()
-    if not wanted:
-        return
-    with uow.session.no_autoflush:
-        rows = await uow.session.exec(
-            select(ChildPlanRow).where(col(ChildPlanRow.child_ref).in_(wanted))
-        )
-        found = {row.child_ref: row for row in rows.all()}
-    pending.update(found)
-    absent.update(wanted - found.keys())
+    @classmethod
+    async def open(cls, uow: UnitOfWork, child_refs: set[str]) -> PlanBook:
+        found = await load_plans(uow.session, child_refs)
+        return cls({ref: found.get(ref) for ref in child_refs}, set())
+
+    def apply(self, envelope: Envelope, payload: ehc_plans_v1.InboundEvent) -> PlanApplied:
+        before = self.held[payload.child_ref]
+        change = domain.apply_plan_event(before, payload, envelope.time)
+        if change.stale:
+            log.info("ehc.stale_fields_ignored", child_ref=payload.child_ref, fields=change.stale)
+        self.held[payload.child_ref] = change.plan
+        self.changed.add(payload.child_ref)
+        return PlanApplied(change, before.next_review_due if before else None)
+
+    async def save(self, uow: UnitOfWork) -> None:
+        await save_plans(uow.session, (p for r, p in self.held.items() if r in self.changed and p))
+        self.changed.clear()
 
 
 async def _realign_reviews(
@@ -223,33 +213,25 @@ async def _realign_reviews(
 def make_ehc_handlers(runtime: ServiceRuntime) -> dict[str, Callable[..., object]]:
     from services.placements.activities import poke_after_commit
 
-    async def on_issued_or_amended(uow: UnitOfWork, envelope: Envelope, payload: object) -> None:
-        assert isinstance(payload, ehc_plans_v1.EhcPlanIssued | ehc_plans_v1.EhcPlanAmended)
-        change = await _apply_plan(uow, envelope, payload)
+    async def on_issued_or_amended(uow: UnitOfWork, change: PlanApplied, child_ref: str) -> None:
         # A child with no review date before has no placement reviews to realign (most
         # issued events are such: skipping the lookup keeps ingest fast).
-        if (
-            change.previous_review is not None
-            and change.next_review_moved
-            and change.plan.next_review_due is not None
-        ):
-            moved = await _realign_reviews(
-                uow, payload.child_ref, change.plan.next_review_due, None
-            )
-            poke_after_commit(runtime, uow, moved)
+        due = change.plan.next_review_due
+        if change.previous_review is not None and change.next_review_moved and due is not None:
+            poke_after_commit(runtime, uow, await _realign_reviews(uow, child_ref, due, None))
 
-    async def on_reviewed(uow: UnitOfWork, envelope: Envelope, payload: object) -> None:
-        assert isinstance(payload, ehc_plans_v1.EhcPlanReviewed)
-        change = await _apply_plan(uow, envelope, payload)
+    async def on_reviewed(
+        uow: UnitOfWork, change: PlanApplied, payload: ehc_plans_v1.EhcPlanReviewed
+    ) -> None:
         if change.previous_review is not None and change.next_review_moved:
             moved = await _realign_reviews(
                 uow, payload.child_ref, payload.next_review_due, payload.reviewed_on
             )
             poke_after_commit(runtime, uow, moved)
 
-    async def on_ceased(uow: UnitOfWork, envelope: Envelope, payload: object) -> None:
-        assert isinstance(payload, ehc_plans_v1.EhcPlanCeased)
-        change = await _apply_plan(uow, envelope, payload)
+    async def on_ceased(
+        uow: UnitOfWork, change: PlanApplied, payload: ehc_plans_v1.EhcPlanCeased
+    ) -> None:
         if not change.ceased:
             return  # already ceased, or an older cease arriving late
         await _withdraw_needs(uow, payload.child_ref, payload.ceased_on)
@@ -264,27 +246,31 @@ def make_ehc_handlers(runtime: ServiceRuntime) -> dict[str, Callable[..., object
             uow.audit(SERVICE_ACTOR, "placement.ended_for_cease", "placement", after.placement_id)
         poke_after_commit(runtime, uow, [p.placement_id for p in ended])
 
-    async def on_requested(uow: UnitOfWork, envelope: Envelope, payload: object) -> None:
-        assert isinstance(payload, ehc_plans_v1.PlacementRequested)
-        await _apply_plan(uow, envelope, payload)
-        await raise_placement_need(uow, envelope, payload)
+    async def on_event(
+        uow: UnitOfWork, book: PlanBook, envelope: Envelope, payload: object
+    ) -> None:
+        assert isinstance(payload, ehc_plans_v1.InboundEvent)
+        change = book.apply(envelope, payload)
+        if isinstance(payload, ehc_plans_v1.EhcPlanIssued | ehc_plans_v1.EhcPlanAmended):
+            await on_issued_or_amended(uow, change, payload.child_ref)
+        elif isinstance(payload, ehc_plans_v1.EhcPlanReviewed):
+            await on_reviewed(uow, change, payload)
+        elif isinstance(payload, ehc_plans_v1.EhcPlanCeased):
+            await on_ceased(uow, change, payload)
+        else:
+            await raise_placement_need(uow, envelope, payload)
 
     @batch_handler
-    async def on_issued_or_amended_run(
-        uow: UnitOfWork, events: Sequence[tuple[Envelope, object]]
-    ) -> None:
-        await _preload_plans(uow, {p.child_ref for _, p in events})  # type: ignore[attr-defined]
+    async def on_ehc_events(uow: UnitOfWork, events: Sequence[tuple[Envelope, object]]) -> None:
+        """Every EHC event of a batch, in order, with one read and one write of the
+        children's plans (a council's bulk load is the service's hottest path)."""
+        book = await PlanBook.open(uow, {p.child_ref for _, p in events})  # type: ignore[attr-defined]
         for envelope, payload in events:
             uow.correlation_id = envelope.correlationid or envelope.id
-            await on_issued_or_amended(uow, envelope, payload)
+            await on_event(uow, book, envelope, payload)
+        await book.save(uow)
 
-    return {
-        "ehc.plan.issued": on_issued_or_amended_run,
-        "ehc.plan.amended": on_issued_or_amended_run,
-        "ehc.plan.reviewed": on_reviewed,
-        "ehc.plan.ceased": on_ceased,
-        "ehc.placement.requested": on_requested,
-    }
+    return {event_type: on_ehc_events for event_type in ehc_plans_v1.EVENT_TYPES}
 
 
 async def _withdraw_needs(uow: UnitOfWork, child_ref: str, ceased_on: date) -> None:

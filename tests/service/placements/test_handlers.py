@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from aiokafka import ConsumerRecord
 from sqlmodel import select
 
 from services.placements.models import (
@@ -16,6 +17,7 @@ from services.placements.models import (
     SpendLedgerRow,
 )
 from shared.contracts.common import Role
+from shared.envelope import Envelope
 from shared.infra_models import InboxEntry
 from tests.harness import client_for, eventually
 from tests.service.placements import builders
@@ -262,3 +264,65 @@ async def test_block_award_creates_a_block_contract_once(placements: Placements,
     async with client_for(placements.runtime, tokens[Role.COMMISSIONER]) as client:
         view = (await client.get(f"/block-contracts/{created[0].key}")).json()
     assert view["places"] == 3 and view["primary_need"] == "SEMH"
+
+
+async def test_a_mixed_batch_of_ehc_events_applies_in_order_with_one_plan_write(
+    placements: Placements,
+) -> None:
+    """Issued, amended, reviewed and requested for one child, and a second child, in one
+    batch: the plan book reads once and writes once, and the result is the ordered one."""
+    child, other = "KCC-EHC-000901", "KCC-EHC-000902"
+    now = datetime.now(UTC)
+    today = now.date()
+    request_only = {"required_start", "max_distance_km", "urgent"}
+    issued = {k: v for k, v in builders.requested_data(child).items() if k not in request_only}
+    batch = [
+        builders.envelope("ehc.plan.issued", child, issued, time=now - timedelta(minutes=3)),
+        builders.envelope(
+            "ehc.plan.amended",
+            child,
+            {"child_ref": child, "postcode_district": "ME15"},
+            time=now - timedelta(minutes=2),
+        ),
+        builders.envelope(
+            "ehc.plan.reviewed",
+            child,
+            {
+                "child_ref": child,
+                "reviewed_on": today.isoformat(),
+                "next_review_due": (today + timedelta(days=365)).isoformat(),
+            },
+            time=now - timedelta(minutes=1),
+        ),
+        builders.placement_requested(other),
+    ]
+    consumer = next(c for c in placements.runtime.consumers if c.topic == "ehc.plans.v1")
+    await consumer.process([record(i, env) for i, env in enumerate(batch)])
+
+    async with placements.runtime.db.session() as session:
+        plan = await session.get(ChildPlanRow, child)
+        second = await session.get(ChildPlanRow, other)
+    assert plan is not None and second is not None
+    assert plan.postcode_district == "ME15"
+    assert plan.last_reviewed_on == today
+    assert plan.next_review_due == today + timedelta(days=365)
+    assert plan.primary_need == "ASD"
+    assert await placements.count(InboxEntry) == 4
+    assert len(await placements.events("placement.need.raised")) == 1
+
+
+def record(offset: int, env: Envelope) -> ConsumerRecord[bytes, bytes]:
+    value = env.to_bytes()
+    return ConsumerRecord(
+        topic="ehc.plans.v1",
+        partition=0,
+        offset=offset,
+        timestamp=0,
+        timestamp_type=0,
+        key=env.subject.encode(),
+        value=value,
+        checksum=None,
+        serialized_key_size=len(env.subject),
+        serialized_value_size=len(value),
+        headers=[],
+    )
