@@ -1,8 +1,13 @@
 """EHC ingest benchmark: EHC events per second applied by a placements runtime (database
-write, inbox entry and any outbox rows, one transaction per batch) next to a raw aiokafka
-consume of the same messages on the same broker in the same run.
+write, inbox entry and any outbox rows, one transaction per batch) with SQLite and with
+PostgreSQL, next to three baselines on the same broker in the same run: a raw aiokafka
+consume of the same messages, a bare FastStream consume-and-republish handler (one message
+at a time, as FastStream's own benchmarks run it) and the same handler taking batches.
 
-    python -m bench.ehc_ingest [--events 20000] [--type issued|requested] [--database-url URL]
+    python -m bench.ehc_ingest [--events 20000] [--type issued|requested]
+                               [--databases sqlite,postgres]
+
+PostgreSQL is used when a server answers (see bench/databases.py); otherwise its row says so.
 
 Prints figures; it is not a test and asserts nothing.
 """
@@ -18,8 +23,11 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker, KafkaMessage
 from sqlmodel import func, select
 
+from bench.databases import fresh_database
 from dps import processes
 from services.placements.app import definition
 from shared.envelope import Envelope
@@ -145,37 +153,115 @@ async def applied_span(runtime: ServiceRuntime) -> float:
     return float((last - first).total_seconds()) if first and last else 0.0
 
 
-async def main(count: int, kind: str, database_url: str | None) -> None:
+class Clock:
+    """Counts handled messages and stamps the first and the last."""
+
+    def __init__(self, expected: int) -> None:
+        self.expected = expected
+        self.seen = 0
+        self.first = 0.0
+        self.last = 0.0
+        self.done = asyncio.Event()
+
+    def tick(self, n: int = 1) -> None:
+        now = time.perf_counter()
+        self.first = self.first or now
+        self.seen += n
+        if self.seen >= self.expected:
+            self.last = now
+            self.done.set()
+
+
+async def faststream_republish(bootstrap: str, count: int, batch: bool) -> float:
+    """Seconds for a bare FastStream handler to consume and republish every message."""
+    broker = KafkaBroker(bootstrap, acks="all", logger=None)
+    clock = Clock(count)
+    group = f"bench-bare-{uuid.uuid4().hex[:6]}"
+    out = broker.publisher(f"{TOPIC}.republished")
+    if batch:
+
+        @broker.subscriber(
+            TOPIC,
+            batch=True,
+            max_records=500,
+            batch_timeout_ms=5,
+            group_id=group,
+            auto_offset_reset="earliest",
+            ack_policy=AckPolicy.MANUAL,
+        )
+        async def republish_batch(bodies: list[dict[str, object]], message: KafkaMessage) -> None:
+            for body in bodies:
+                await out.publish(body, no_confirm=True)
+            await message.ack()
+            clock.tick(len(bodies))
+
+    else:
+
+        @broker.subscriber(TOPIC, group_id=group, auto_offset_reset="earliest")
+        @broker.publisher(f"{TOPIC}.republished")
+        async def republish(body: dict[str, object]) -> dict[str, object]:
+            clock.tick()
+            return body
+
+    await broker.start()
+    try:
+        await asyncio.wait_for(clock.done.wait(), timeout=600)
+    finally:
+        await broker.stop()
+    return max(clock.last - clock.first, 1e-3)
+
+
+async def main(count: int, kind: str, databases: list[str]) -> None:
     work = Path(tempfile.mkdtemp(prefix="dps-bench-"))
     port = processes.free_port()
     broker = processes.tansu(port, work)
     broker.start()
+    rates: dict[str, float] = {}
     try:
         processes.wait_for_port(broker, port, timeout=20)
         bootstrap = f"127.0.0.1:{port}"
-        url = database_url or f"sqlite+aiosqlite:///{work / 'placements.db'}"
         produced = await produce(bootstrap, count, kind)
-        raw = await raw_consume(bootstrap, count)
-        ingested = await runtime_consume(bootstrap, url, work, count)
+        rates["produce (acks=all)"] = count / produced
+        rates["raw aiokafka consume"] = count / await raw_consume(bootstrap, count)
+        rates["bare FastStream republish, per message"] = count / await faststream_republish(
+            bootstrap, count, batch=False
+        )
+        rates["bare FastStream republish, batches"] = count / await faststream_republish(
+            bootstrap, count, batch=True
+        )
+        for database in databases:
+            try:
+                with fresh_database(database, work, "placements") as url:
+                    seconds = await runtime_consume(bootstrap, url, work, count)
+            except RuntimeError as exc:
+                print(f"{database}: skipped ({exc})")
+                continue
+            rates[f"placements ingest, {database}"] = count / seconds
     finally:
         broker.stop()
-    raw_rate, ingest_rate = count / raw, count / ingested
-    print(f"events: {count} ehc.{'plan.issued' if kind == 'issued' else 'placement.requested'}")
-    print(f"database: {url.split('://')[0]}")
-    print(f"produce (acks=all):            {count / produced:10.0f} events/s")
-    print(f"raw aiokafka consume:          {raw_rate:10.0f} events/s ({raw:.2f} s)")
-    print(f"placements ingest (db+inbox):  {ingest_rate:10.0f} events/s ({ingested:.2f} s)")
-    print(f"ingest / raw:                  {ingest_rate / raw_rate:10.3f}")
+    report(count, kind, rates)
+
+
+def report(count: int, kind: str, rates: dict[str, float]) -> None:
+    name = "ehc.plan.issued" if kind == "issued" else "ehc.placement.requested"
+    bare = rates["bare FastStream republish, per message"]
+    raw = rates["raw aiokafka consume"]
+    print(f"{count} {name} events on one broker; ratios against two baselines of this run")
+    print(f"{'':42} {'events/s':>10} {'/ bare FS':>10} {'/ raw':>8}")
+    for label, rate in rates.items():
+        print(f"{label:42} {rate:10.0f} {rate / bare:10.2f} {rate / raw:8.3f}")
+    print("targets: placements with SQLite >= 5,000/s and >= bare FastStream (ratio >= 1);")
+    print("         with PostgreSQL >= 3,000/s")
 
 
 def cli() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--type", choices=("issued", "requested"), default="issued")
-    parser.add_argument("--database-url", default=None)
+    parser.add_argument("--databases", default="sqlite,postgres")
     args = parser.parse_args()
     configure_logging("bench", "WARNING", False)  # per-event debug lines would dominate
-    asyncio.run(main(args.events, args.type, args.database_url))
+    asyncio.run(main(args.events, args.type, args.databases.split(",")))
 
 
 if __name__ == "__main__":
