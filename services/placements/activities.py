@@ -87,6 +87,12 @@ class PlacementActivities:
             ),
         )
 
+    @activity.defn(name="placements.advance")
+    async def advance(self, request: StepRequest) -> Snapshot | None:
+        """Take a step and return the placement as it then is: one call per wake-up."""
+        await self.take_step(request)
+        return await self.snapshot(request.placement_id)
+
     @activity.defn(name="placements.take_step")
     async def take_step(self, request: StepRequest) -> None:
         async with unit_of_work(self.db, self.source) as uow:
@@ -233,7 +239,13 @@ class BlockActivities:
 def activities(runtime: ServiceRuntime) -> Sequence[Callable[..., Any]]:
     bound = PlacementActivities(runtime.db, runtime.source)
     blocks = BlockActivities(runtime.db, runtime.source)
-    return [bound.snapshot, bound.take_step, blocks.block_snapshot, blocks.request_block_renewal]
+    return [
+        bound.snapshot,
+        bound.advance,
+        bound.take_step,  # histories recorded before the local-steps patch
+        blocks.block_snapshot,
+        blocks.request_block_renewal,
+    ]
 
 
 # ==========================================================================================

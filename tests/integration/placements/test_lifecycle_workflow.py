@@ -62,7 +62,7 @@ async def test_a_year_of_reviews_passes_in_seconds_and_replays(
         env.client,
         task_queue=QUEUE,
         workflows=WORKFLOWS,
-        activities=[acts.snapshot, acts.take_step],
+        activities=[acts.snapshot, acts.advance, acts.take_step],
     ):
         handle = await env.client.start_workflow(
             PlacementLifecycleWorkflow.run,
@@ -131,7 +131,7 @@ async def test_moved_review_date_reschedules_reminders(
         env.client,
         task_queue=QUEUE,
         workflows=WORKFLOWS,
-        activities=[acts.snapshot, acts.take_step],
+        activities=[acts.snapshot, acts.advance, acts.take_step],
     ):
         handle = await env.client.start_workflow(
             PlacementLifecycleWorkflow.run,

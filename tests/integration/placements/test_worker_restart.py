@@ -26,7 +26,7 @@ def new_worker(env: WorkflowEnvironment, runtime: ServiceRuntime) -> Worker:
         env.client,
         task_queue=QUEUE,
         workflows=WORKFLOWS,
-        activities=[acts.snapshot, acts.take_step],
+        activities=[acts.snapshot, acts.advance, acts.take_step],
     )
 
 

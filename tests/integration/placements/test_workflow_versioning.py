@@ -45,6 +45,7 @@ pytestmark = pytest.mark.integration
 
 PRE_PATCH = HISTORIES / "lifecycle_renewal_wait_v1.json"
 POST_PATCH = HISTORIES / "lifecycle_renewal_overdue_v2.json"
+LOCAL_STEPS = HISTORIES / "lifecycle_local_steps_v3.json"  # patch local-steps
 
 
 async def run_past_notice_deadline(
@@ -59,7 +60,7 @@ async def run_past_notice_deadline(
         env.client,
         task_queue=QUEUE,
         workflows=WORKFLOWS,
-        activities=[acts.snapshot, acts.take_step],
+        activities=[acts.snapshot, acts.advance, acts.take_step],
     ):
         handle = await env.client.start_workflow(
             PlacementLifecycleWorkflow.run,
@@ -84,11 +85,11 @@ async def test_renewal_overdue_is_raised_and_both_histories_replay(
     placement_id, history = await run_past_notice_deadline(env, runtime)
     assert "placement.renewal.decision_overdue" in await event_types(runtime, placement_id)
     assert any(e.HasField("marker_recorded_event_attributes") for e in history.events)
-    if not POST_PATCH.exists():
-        POST_PATCH.write_text(history.to_json())
+    if not LOCAL_STEPS.exists():
+        LOCAL_STEPS.write_text(history.to_json())
     replayer = Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter)
     await replayer.replay_workflow(history)
-    for path in (PRE_PATCH, POST_PATCH):
+    for path in (PRE_PATCH, POST_PATCH, LOCAL_STEPS):
         stored = WorkflowHistory.from_json(f"replay-{path.stem}", path.read_text())
         await replayer.replay_workflow(stored)
 
