@@ -30,7 +30,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check shared dps services tests $(wildcard bench)
-	$(BIN)/mypy shared dps services
+	$(BIN)/mypy shared dps services bench
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -33,7 +33,7 @@ from shared.runtime import ProcessRole, ServiceRuntime
 from shared.settings import settings_for
 from shared.unit_of_work import Actor
 
-SEARCH = {"need": "ASD", "near": "ME14 1XX", "within_km": 40, "limit": 50}
+SEARCH: dict[str, str | int] = {"need": "ASD", "near": "ME14 1XX", "within_km": 40, "limit": 50}
 
 
 def _runtime(data_dir: Path) -> ServiceRuntime:
