@@ -61,7 +61,11 @@ class OutboxMessage(InfraModel, table=True):
     """An event written in the same transaction as the change that caused it."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_unpublished", "published_at", "seq"),)
+    __table_args__ = (
+        Index("ix_outbox_unpublished", "published_at", "seq"),
+        # A placement's (or any subject's) recent events, in order, for its API view.
+        Index("ix_outbox_key", "key", "seq"),
+    )
 
     # BIGINT in PostgreSQL; INTEGER in SQLite so that it is the auto-incrementing rowid.
     seq: int | None = Field(

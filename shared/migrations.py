@@ -100,3 +100,16 @@ def drop_infra_tables_v1() -> None:
 
     for table in ("audit_log", "dead_letter", "inbox", "outbox"):
         op.drop_table(table)
+
+
+def create_outbox_key_index_v2() -> None:
+    """Outbox rows by key (subject) in order: the API's event history of one subject."""
+    from alembic import op
+
+    op.create_index("ix_outbox_key", "outbox", ["key", "seq"])
+
+
+def drop_outbox_key_index_v2() -> None:
+    from alembic import op
+
+    op.drop_index("ix_outbox_key", table_name="outbox")

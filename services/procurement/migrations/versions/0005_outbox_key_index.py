@@ -1,0 +1,23 @@
+"""outbox rows by key, for a subject's event history
+
+Revision ID: 0005
+Revises: 0004
+Create Date: 2026-11-26 05:10:00
+"""
+
+from collections.abc import Sequence
+
+from shared.migrations import create_outbox_key_index_v2, drop_outbox_key_index_v2
+
+revision: str = "0005"
+down_revision: str | None = "0004"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    create_outbox_key_index_v2()
+
+
+def downgrade() -> None:
+    drop_outbox_key_index_v2()
