@@ -145,7 +145,7 @@ async def test_temporal_restart_keeps_waiting_timers(running_stack: RunningStack
     server.kill()
     server.start()
     processes.wait_for_port(server, running_stack.plan.temporal_port, timeout=60)
-    client = await Client.connect(running_stack.plan.temporal_address)
+    client = await connect_when_healthy(running_stack.plan.temporal_address)
     handle = client.get_workflow_handle(f"alert-escalation-{alert['alert_id']}")
     await TimeSkipper(client).fast_forward(handle, timedelta(days=5))
     escalated = wait_for(
@@ -153,6 +153,16 @@ async def test_temporal_restart_keeps_waiting_timers(running_stack: RunningStack
         within=90,
     )
     assert escalated["status"] == "open"
+
+
+async def connect_when_healthy(address: str) -> Client:
+    """The port opens before the frontend is healthy ("Frontend is not healthy yet")."""
+    for _ in range(120):
+        try:
+            return await Client.connect(address)
+        except RuntimeError:
+            await asyncio.sleep(0.5)
+    raise AssertionError(f"Temporal at {address} never became healthy")
 
 
 async def eventually_started(handle: Any) -> None:
