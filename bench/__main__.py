@@ -16,6 +16,9 @@ BENCHMARKS = {
     "event_to_alert": "inspection event to quality alert latency at a steady rate",
     "ehc_ingest": "EHC plan events ingested per second by placements",
     "procurement": "evaluation of 200 bids; competitions closed per second by the worker",
+    "api_reads": "commonest reads over HTTP at fixed concurrency, each vs /healthz",
+    "workflows": "placement lifecycle workflows completed per second by one worker vs a no-op",
+    "national_replay": "640k EHC plans + a year of updates into one placements process",
 }
 
 

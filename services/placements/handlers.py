@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from services.placements import domain
 from services.placements.models import (
@@ -145,6 +145,21 @@ async def open_placements_of(uow: UnitOfWork, child_ref: str) -> list[domain.Pla
     return [p for p in loaded if p is not None]
 
 
+async def children_with_open_placements(uow: UnitOfWork, child_refs: set[str]) -> set[str]:
+    """Which of these children have a placement not yet closed, with one query."""
+    if not child_refs:
+        return set()
+    rows = await uow.session.exec(
+        select(PlacementRow.child_ref).where(
+            col(PlacementRow.child_ref).in_(child_refs),
+            col(PlacementRow.status).not_in(
+                [PlacementStatus.ENDED.value, PlacementStatus.TERMINATED.value]
+            ),
+        )
+    )
+    return set(rows.all())
+
+
 # ==========================================================================================
 # ehc.plans.v1
 # ==========================================================================================
@@ -174,15 +189,20 @@ class PlanApplied:
 @dataclass
 class PlanBook:
     """The child plans one run of EHC events reads and writes: read with one query
-    before the run, changed in memory event by event, written with one upsert after it."""
+    before the run, changed in memory event by event, written with one upsert after it.
+    It also knows which of the run's children have an open placement (one query), so
+    that the reviews of placements are looked up only for them: most children with a
+    plan have no placement commissioned here (EHC events create no placement)."""
 
     held: dict[str, domain.ChildPlan | None]
     changed: set[str]
+    placed: set[str]
 
     @classmethod
     async def open(cls, uow: UnitOfWork, child_refs: set[str]) -> PlanBook:
         found = await load_plans(uow.session, child_refs)
-        return cls({ref: found.get(ref) for ref in child_refs}, set())
+        placed = await children_with_open_placements(uow, child_refs)
+        return cls({ref: found.get(ref) for ref in child_refs}, set(), placed)
 
     def apply(self, envelope: Envelope, payload: ehc_plans_v1.InboundEvent) -> PlanApplied:
         before = self.held[payload.child_ref]
@@ -230,12 +250,12 @@ def make_ehc_handlers(runtime: ServiceRuntime) -> dict[str, Callable[..., object
             poke_after_commit(runtime, uow, moved)
 
     async def on_ceased(
-        uow: UnitOfWork, change: PlanApplied, payload: ehc_plans_v1.EhcPlanCeased
+        uow: UnitOfWork, change: PlanApplied, payload: ehc_plans_v1.EhcPlanCeased, placed: bool
     ) -> None:
         if not change.ceased:
             return  # already ceased, or an older cease arriving late
         await _withdraw_needs(uow, payload.child_ref, payload.ceased_on)
-        placements = await open_placements_of(uow, payload.child_ref)
+        placements = await open_placements_of(uow, payload.child_ref) if placed else []
         by_id = {p.placement_id: p for p in placements}
         at = datetime.now(UTC)
         ended = domain.end_placements_for_ceased_plan(
@@ -251,12 +271,15 @@ def make_ehc_handlers(runtime: ServiceRuntime) -> dict[str, Callable[..., object
     ) -> None:
         assert isinstance(payload, ehc_plans_v1.InboundEvent)
         change = book.apply(envelope, payload)
+        placed = payload.child_ref in book.placed  # else no placement reviews to move
         if isinstance(payload, ehc_plans_v1.EhcPlanIssued | ehc_plans_v1.EhcPlanAmended):
-            await on_issued_or_amended(uow, change, payload.child_ref)
+            if placed:
+                await on_issued_or_amended(uow, change, payload.child_ref)
         elif isinstance(payload, ehc_plans_v1.EhcPlanReviewed):
-            await on_reviewed(uow, change, payload)
+            if placed:
+                await on_reviewed(uow, change, payload)
         elif isinstance(payload, ehc_plans_v1.EhcPlanCeased):
-            await on_ceased(uow, change, payload)
+            await on_ceased(uow, change, payload, placed)
         else:
             await raise_placement_need(uow, envelope, payload)
 
