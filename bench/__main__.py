@@ -19,6 +19,7 @@ BENCHMARKS = {
     "api_reads": "commonest reads over HTTP at fixed concurrency, each vs /healthz",
     "workflows": "placement lifecycle workflows completed per second by one worker vs a no-op",
     "national_replay": "640k EHC plans + a year of updates into one placements process",
+    "scale_out": "EHC ingest with one and with two placements consumer processes in a group",
 }
 
 

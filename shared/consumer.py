@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -275,10 +276,11 @@ class EventConsumer:
         )
 
     def _count(self, decoded: Sequence[Decoded], poison: Sequence[Poison]) -> None:
-        for item in decoded:
-            EVENTS_CONSUMED.labels(self.service, self.topic, item.envelope.type).inc()
-        for bad in poison:
-            EVENTS_DEAD_LETTERED.labels(self.service, self.topic, bad.kind).inc()
+        # One increment per label set and batch: a labelled counter costs microseconds.
+        for event_type, n in Counter(item.envelope.type for item in decoded).items():
+            EVENTS_CONSUMED.labels(self.service, self.topic, event_type).inc(n)
+        for kind, n in Counter(bad.kind for bad in poison).items():
+            EVENTS_DEAD_LETTERED.labels(self.service, self.topic, kind).inc(n)
 
 
 def next_offsets(records: Sequence[ConsumerRecord[Any, Any]]) -> dict[TopicPartition, int]:

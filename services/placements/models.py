@@ -324,9 +324,15 @@ def plan_columns(plan: domain.ChildPlan, updated_at: datetime) -> dict[str, Any]
         "next_review_due": plan.next_review_due,
         "last_reviewed_on": plan.last_reviewed_on,
         "ceased_on": plan.ceased_on,
-        "field_times": {k: v.isoformat() for k, v in plan.field_times.items()},
+        "field_times": _iso_times(plan.field_times),
         "updated_at": updated_at,
     }
+
+
+def _iso_times(times: Mapping[str, datetime]) -> dict[str, str]:
+    # Most fields of a plan were set by the same event: format each distinct time once.
+    formatted: dict[datetime, str] = {}
+    return {k: formatted.get(v) or formatted.setdefault(v, v.isoformat()) for k, v in times.items()}
 
 
 # Child plans are read and written with Core statements, not ORM rows: a council's bulk
