@@ -96,6 +96,7 @@ __all__ = [
     "UpliftRequested",
     "VisitRating",
     "YearSpend",
+    "YearTotal",
     "build_dashboard",
     "build_scorecard",
     "current_rules",
@@ -121,6 +122,7 @@ __all__ = [
     "term_sort_key",
     "term_window",
     "with_outcome_streak",
+    "year_totals",
 ]
 
 
@@ -1834,14 +1836,33 @@ class Dashboard(_Record):
     overdue_review_placements: tuple[str, ...]
 
 
-def _spend_by_year(lines: list[SpendLine], budgets: Mapping[int, Decimal]) -> tuple[YearSpend, ...]:
+class YearTotal(_Record):
+    """Spend of one financial year, on or off contract (summed by the database)."""
+
+    financial_year: int
+    on_contract: bool
+    amount: Decimal
+
+
+def year_totals(lines: Iterable[SpendLine]) -> list[YearTotal]:
+    sums: dict[tuple[int, bool], Decimal] = defaultdict(Decimal)
+    for line in lines:
+        sums[(line.financial_year, line.on_contract)] += line.amount
+    return [
+        YearTotal(financial_year=year, on_contract=on, amount=amount)
+        for (year, on), amount in sums.items()
+    ]
+
+
+def _spend_by_year(
+    totals: Iterable[YearTotal], budgets: Mapping[int, Decimal]
+) -> tuple[YearSpend, ...]:
     spend: dict[int, Decimal] = defaultdict(Decimal)
     on_contract: dict[int, Decimal] = defaultdict(Decimal)
-    for line in lines:
-        year = line.financial_year
-        spend[year] += line.amount
-        if line.on_contract:
-            on_contract[year] += line.amount
+    for total in totals:
+        spend[total.financial_year] += total.amount
+        if total.on_contract:
+            on_contract[total.financial_year] += total.amount
     rows = []
     for year in sorted(set(spend) | set(budgets)):
         budget = budgets.get(year)
@@ -1889,17 +1910,20 @@ def build_dashboard(
     alerts: Iterable[Alert] = (),
     reviews: Iterable[ReviewDue] = (),
     financial_year: int | None = None,
+    totals: Iterable[YearTotal] | None = None,
 ) -> Dashboard:
     """Aggregate the council-wide dashboard.
 
     `budgets` maps financial year (2025 = 2025/26) to budget. Spend is shown for every
     year with spend or a budget; on-contract share and cost per placement by need are
     for `financial_year` (default: the one containing `as_of`). A review is overdue when
-    not completed and `as_of` is after its due date.
+    not completed and `as_of` is after its due date. `totals` (spend per year, on and
+    off contract) may come summed from the database; then `spend` need only hold the
+    selected year's lines.
     """
     year = financial_year if financial_year is not None else financial_year_of(as_of)
     lines = list(spend)
-    rows = _spend_by_year(lines, budgets or {})
+    rows = _spend_by_year(year_totals(lines) if totals is None else totals, budgets or {})
     selected = next((row for row in rows if row.financial_year == year), None)
     share = None
     if selected is not None and selected.spend > 0:

@@ -19,6 +19,7 @@ from services.monitoring.domain import (
     financial_year_bounds,
     financial_year_label,
     financial_year_of,
+    year_totals,
 )
 from shared.contracts.common import NeedType
 
@@ -188,3 +189,22 @@ def test_reviews_overdue_counts_incomplete_reviews_past_due(
     ]
     expected = sum(1 for offset, done in reviews if offset < 0 and not done)
     assert build_dashboard(as_of=AS_OF, reviews=records).reviews_overdue == expected
+
+
+def test_year_totals_from_the_database_give_the_same_dashboard() -> None:
+    """The API sums years in SQL and reads only the selected year's lines."""
+    lines = [
+        spend("1000.50", 2024, placement="A"),
+        spend("250.25", 2024, placement="B", on_contract=False),
+        spend("3000", 2025, placement="A", need="SEMH"),
+        spend("125.75", 2025, placement="C", on_contract=False),
+    ]
+    whole = build_dashboard(as_of=AS_OF, spend=lines, budgets={2025: Decimal("5000")})
+    summed = build_dashboard(
+        as_of=AS_OF,
+        spend=[line for line in lines if line.financial_year == 2025],
+        totals=year_totals(lines),
+        budgets={2025: Decimal("5000")},
+    )
+    assert summed == whole
+    assert [row.spend for row in summed.spend_by_year] == [Decimal("1250.75"), Decimal("3125.75")]
