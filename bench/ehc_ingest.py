@@ -30,13 +30,14 @@ from sqlmodel import func, select
 from bench.databases import fresh_database
 from dps import processes
 from services.placements.app import definition
+from shared.contracts import ehc_plans_v1
 from shared.envelope import Envelope
 from shared.infra_models import InboxEntry
 from shared.logging import configure_logging
 from shared.runtime import ProcessRole, ServiceRuntime
 from shared.settings import settings_for
 
-TOPIC = "ehc.plans.v1"
+TOPIC = ehc_plans_v1.TOPIC
 
 
 def ehc_event(index: int, kind: str) -> Envelope:

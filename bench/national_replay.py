@@ -35,7 +35,6 @@ import json
 import os
 import random
 import shutil
-import signal
 import sqlite3
 import sys
 import tempfile
@@ -43,16 +42,18 @@ import time
 from array import array
 from bisect import bisect
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Coroutine, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from itertools import accumulate
 from pathlib import Path
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.partitioner import DefaultPartitioner
 from aiokafka.structs import RecordMetadata
 
+from bench.ehc_ingest import raw_consume
 from dps import processes
 from shared.bus import ensure_topics
 from shared.contracts import ehc_plans_v1
@@ -318,27 +319,6 @@ async def _send_all(
     return ends
 
 
-async def raw_consume(bootstrap: str, count: int) -> float:
-    """Seconds for a plain aiokafka consumer to read every message (no decoding)."""
-    consumer = AIOKafkaConsumer(
-        TOPIC,
-        bootstrap_servers=bootstrap,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-        group_id=None,  # no group: nothing to join, the clock covers fetching only
-    )
-    await consumer.start()
-    seen = 0
-    started = time.perf_counter()
-    try:
-        while seen < count:
-            batches = await consumer.getmany(timeout_ms=1000, max_records=5000)
-            seen += sum(len(records) for records in batches.values())
-    finally:
-        await consumer.stop()
-    return time.perf_counter() - started
-
-
 class CommitWatch:
     """Committed offsets of the service's consumer group, read from outside the group."""
 
@@ -483,25 +463,11 @@ def serve_consumer() -> None:
     profiler.write_html(str(Path(profile).with_suffix(".html")))
 
 
-async def _serve() -> None:
-    from services.placements.app import definition
-    from shared.logging import configure_logging
-    from shared.runtime import ProcessRole, ServiceRuntime
-    from shared.settings import settings_for
+def _serve() -> Coroutine[Any, Any, None]:
+    from bench.service_process import run
+    from shared.runtime import ProcessRole
 
-    settings = settings_for("placements")
-    configure_logging(definition.name, settings.log_level, settings.log_json)
-    roles = frozenset({ProcessRole.CONSUMER})
-    runtime = ServiceRuntime(definition, settings, roles, use_temporal=False)
-    stopping = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stopping.set)
-    await runtime.start()
-    try:
-        await stopping.wait()
-    finally:
-        await runtime.stop()
+    return run("placements", frozenset({ProcessRole.CONSUMER}))
 
 
 # ==========================================================================================

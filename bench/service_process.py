@@ -25,7 +25,9 @@ from shared.settings import settings_for
 
 
 async def run(name: str, roles: frozenset[ProcessRole]) -> None:
+    """Serve `roles` of service `name` until SIGTERM or SIGINT."""
     settings = settings_for(name)
+    configure_logging(name, settings.log_level, settings.log_json)
     runtime = ServiceRuntime(definition_of(name), settings, roles, use_temporal=False)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -65,8 +67,6 @@ def cli() -> None:
     parser.add_argument("--roles", default="consumer,relay")
     args = parser.parse_args()
     roles = frozenset(ProcessRole(r) for r in args.roles.split(","))
-    settings = settings_for(args.name)
-    configure_logging(args.name, settings.log_level, settings.log_json)
     asyncio.run(run(args.name, roles))
 
 

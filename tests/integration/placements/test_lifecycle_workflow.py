@@ -16,7 +16,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer, Worker
 
 from services.placements import domain, handlers
-from services.placements.activities import BlockActivities, PlacementActivities, workflow_id
+from services.placements.activities import BlockActivities, activities, workflow_id
 from services.placements.models import PlacementRow, ReviewRow, load_placement, save_block
 from services.placements.workflows import (
     WORKFLOWS,
@@ -57,12 +57,11 @@ async def test_a_year_of_reviews_passes_in_seconds_and_replays(
 ) -> None:
     today = datetime.now(UTC).date()
     placement_id = await make_active_placement(runtime, today)
-    acts = PlacementActivities(runtime.db, runtime.source)
     async with Worker(
         env.client,
         task_queue=QUEUE,
         workflows=WORKFLOWS,
-        activities=[acts.snapshot, acts.advance, acts.take_step],
+        activities=activities(runtime),
     ):
         handle = await env.client.start_workflow(
             PlacementLifecycleWorkflow.run,
@@ -126,12 +125,11 @@ async def test_moved_review_date_reschedules_reminders(
 ) -> None:
     today = datetime.now(UTC).date()
     placement_id = await make_active_placement(runtime, today)
-    acts = PlacementActivities(runtime.db, runtime.source)
     async with Worker(
         env.client,
         task_queue=QUEUE,
         workflows=WORKFLOWS,
-        activities=[acts.snapshot, acts.advance, acts.take_step],
+        activities=activities(runtime),
     ):
         handle = await env.client.start_workflow(
             PlacementLifecycleWorkflow.run,

@@ -10,7 +10,7 @@ from temporalio.client import WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from services.placements.activities import PlacementActivities, workflow_id
+from services.placements.activities import activities, workflow_id
 from services.placements.workflows import WORKFLOWS, LifecycleInput, PlacementLifecycleWorkflow
 from shared.runtime import ServiceRuntime
 from tests.harness import eventually
@@ -21,12 +21,11 @@ pytestmark = pytest.mark.integration
 
 
 def new_worker(env: WorkflowEnvironment, runtime: ServiceRuntime) -> Worker:
-    acts = PlacementActivities(runtime.db, runtime.source)
     return Worker(
         env.client,
         task_queue=QUEUE,
         workflows=WORKFLOWS,
-        activities=[acts.snapshot, acts.advance, acts.take_step],
+        activities=activities(runtime),
     )
 
 

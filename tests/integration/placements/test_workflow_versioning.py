@@ -20,7 +20,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer, Worker
 
 from services.placements import domain
-from services.placements.activities import BlockActivities, PlacementActivities, workflow_id
+from services.placements.activities import BlockActivities, activities, workflow_id
 from services.placements.models import BlockContractRow, save_block
 from services.placements.workflows import (
     WORKFLOWS,
@@ -55,12 +55,11 @@ async def run_past_notice_deadline(
     the notice deadline is day 116; time passes to day 130 with no decision."""
     today = datetime.now(UTC).date()
     placement_id = await make_active_placement(runtime, today, term_days=200)
-    acts = PlacementActivities(runtime.db, runtime.source)
     async with Worker(
         env.client,
         task_queue=QUEUE,
         workflows=WORKFLOWS,
-        activities=[acts.snapshot, acts.advance, acts.take_step],
+        activities=activities(runtime),
     ):
         handle = await env.client.start_workflow(
             PlacementLifecycleWorkflow.run,
