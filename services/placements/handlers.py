@@ -132,14 +132,14 @@ async def free_block_place(uow: UnitOfWork, placement: domain.Placement) -> None
     uow.emit(TOPIC, "block_contract.place_freed", freed.block_contract_id, event_payload)
 
 
+_NOT_CLOSED = col(PlacementRow.status).not_in(
+    [PlacementStatus.ENDED.value, PlacementStatus.TERMINATED.value]
+)
+
+
 async def open_placements_of(uow: UnitOfWork, child_ref: str) -> list[domain.Placement]:
     rows = await uow.session.exec(
-        select(PlacementRow.placement_id).where(
-            PlacementRow.child_ref == child_ref,
-            PlacementRow.status.not_in(  # type: ignore[attr-defined]
-                [PlacementStatus.ENDED.value, PlacementStatus.TERMINATED.value]
-            ),
-        )
+        select(PlacementRow.placement_id).where(PlacementRow.child_ref == child_ref, _NOT_CLOSED)
     )
     loaded = [await load_placement(uow.session, pid) for pid in rows.all()]
     return [p for p in loaded if p is not None]
@@ -151,10 +151,7 @@ async def children_with_open_placements(uow: UnitOfWork, child_refs: set[str]) -
         return set()
     rows = await uow.session.exec(
         select(PlacementRow.child_ref).where(
-            col(PlacementRow.child_ref).in_(child_refs),
-            col(PlacementRow.status).not_in(
-                [PlacementStatus.ENDED.value, PlacementStatus.TERMINATED.value]
-            ),
+            col(PlacementRow.child_ref).in_(child_refs), _NOT_CLOSED
         )
     )
     return set(rows.all())
