@@ -39,6 +39,14 @@ from pydantic import (
 )
 
 from shared.contracts.common import NeedType
+from shared.contracts.inspections import (
+    FAILING_GRADES,
+    InspectionFramework,
+    is_failing,
+    read_inspection,
+    weakest_report_card_grade,
+)
+from shared.contracts.providers_v1 import InspectionSummary, ReportCardGrade
 from shared.contracts.quality_v1 import (
     TERM_PATTERN,
     AlertTarget,
@@ -106,6 +114,7 @@ __all__ = [
     "financial_year_label",
     "financial_year_of",
     "first_term_due_after",
+    "inspection_evidence",
     "kpi_return_deadline",
     "latest_inspection",
     "lowest_report_card_grade",
@@ -389,14 +398,6 @@ def _fact_types_of(model: type[Evidence]) -> dict[str, FactType]:
     return found
 
 
-class InspectionFramework(StrEnum):
-    """Which Ofsted scheme a judgement belongs to."""
-
-    FOUR_POINT = "four_point"  # outstanding .. inadequate (to 2025)
-    REPORT_CARD = "report_card"  # five grades per area (from November 2025)
-    INDEPENDENT_SCHOOL_STANDARDS = "independent_school_standards"  # met / not met
-
-
 class Judgement(StrEnum):
     """Every Ofsted grade of every framework, best first within each framework."""
 
@@ -430,28 +431,31 @@ FRAMEWORK_JUDGEMENTS: dict[InspectionFramework, tuple[Judgement, ...]] = {
     InspectionFramework.INDEPENDENT_SCHOOL_STANDARDS: (Judgement.MET, Judgement.NOT_MET),
 }
 
-# The grade in each framework that means "failing": used by the suspension rule.
-FAILING_JUDGEMENTS = frozenset(
-    {Judgement.INADEQUATE, Judgement.URGENT_IMPROVEMENT, Judgement.NOT_MET}
-)
+# The grade in each framework that means "failing" (shared.contracts.inspections).
+FAILING_JUDGEMENTS = frozenset(Judgement(grade) for grade in FAILING_GRADES)
 
 
 def lowest_report_card_grade(area_grades: Mapping[str, Judgement]) -> Judgement:
     """Headline of a report card: its lowest area grade (report cards have no overall)."""
-    order = FRAMEWORK_JUDGEMENTS[InspectionFramework.REPORT_CARD]
     if not area_grades:
         raise DomainError("area_grades", "a report card needs at least one area grade")
-    for grade in area_grades.values():
-        if grade not in order:
-            raise DomainError("area_grades", f"{grade} is not a report card grade")
-    return max(area_grades.values(), key=order.index)
+    try:
+        grades = [ReportCardGrade(grade) for grade in area_grades.values()]
+    except ValueError:
+        wrong = next(g for g in area_grades.values() if g not in set(ReportCardGrade))
+        raise DomainError("area_grades", f"{wrong} is not a report card grade") from None
+    return Judgement(weakest_report_card_grade(grades))
 
 
 class OfstedInspection(Evidence):
     """An Ofsted inspection outcome for a provider, in any of the three frameworks.
 
-    For report cards `judgement` holds the lowest area grade, so one rule
-    (`judgement in (...)`) covers every framework.
+    `judgement` is the headline grade in its own `framework` (for report cards the
+    lowest area grade, so one rule `judgement in (...)` covers every framework); None
+    when the inspection graded nothing but safeguarding. `safeguarding_met` and
+    `standards_met` (Independent School Standards) are read whatever the headline, and
+    `equivalent_judgement` is the register's four-point reading. Build it from an
+    inspection with `inspection_evidence`, the shared reading (never by hand).
     """
 
     kind: Literal["ofsted_inspection"] = "ofsted_inspection"
@@ -460,14 +464,29 @@ class OfstedInspection(Evidence):
     provider_id: _Id
     inspected_on: date
     published_on: date | None = None
-    framework: InspectionFramework
-    judgement: Judgement
+    framework: InspectionFramework | None = None
+    judgement: Judgement | None = None
     area_grades: dict[str, Judgement] = Field(default_factory=dict)
+    safeguarding_met: bool | None = None
+    standards_met: bool | None = None
+    equivalent_judgement: Judgement | None = None
 
     @model_validator(mode="after")
     def _judgement_fits_framework(self) -> Self:
-        if self.judgement not in FRAMEWORK_JUDGEMENTS[self.framework]:
+        if (self.framework is None) != (self.judgement is None):
+            raise DomainError("judgement", "a judgement and its framework come together")
+        if self.judgement is None and self.safeguarding_met is None:
+            raise DomainError("judgement", "an inspection must record a judgement or safeguarding")
+        if (
+            self.framework is not None
+            and self.judgement not in FRAMEWORK_JUDGEMENTS[self.framework]
+        ):
             raise DomainError("judgement", f"{self.judgement} is not a {self.framework} grade")
+        if self.framework is InspectionFramework.INDEPENDENT_SCHOOL_STANDARDS and (
+            self.standards_met is not None
+            and self.standards_met != (self.judgement is Judgement.MET)
+        ):
+            raise DomainError("standards_met", "must agree with the standards judgement")
         if self.area_grades:
             if self.framework is not InspectionFramework.REPORT_CARD:
                 raise DomainError("area_grades", "only report cards have area grades")
@@ -476,6 +495,33 @@ class OfstedInspection(Evidence):
         if self.published_on is not None and self.published_on < self.inspected_on:
             raise DomainError("published_on", "must not be before inspected_on")
         return self
+
+    @property
+    def failing(self) -> bool:
+        """Worst grade of its framework, or safeguarding not met (the shared rule)."""
+        return is_failing(self.judgement, self.safeguarding_met)
+
+
+def inspection_evidence(
+    evidence_id: str, provider_id: str, summary: InspectionSummary
+) -> OfstedInspection | None:
+    """The register's inspection as evidence, read by the shared `read_inspection` (so
+    monitoring and the register agree); None when it records nothing at all."""
+    reading = read_inspection(summary)
+    if not reading.records_anything:
+        return None
+    equivalent = reading.equivalent
+    return OfstedInspection(
+        evidence_id=evidence_id,
+        provider_id=provider_id,
+        inspected_on=summary.inspected_on,
+        framework=reading.framework,
+        judgement=Judgement(reading.grade) if reading.grade is not None else None,
+        area_grades={area.value: Judgement(grade) for area, grade in summary.report_card.items()},
+        safeguarding_met=reading.safeguarding_met,
+        standards_met=reading.standards_met,
+        equivalent_judgement=Judgement(equivalent) if equivalent is not None else None,
+    )
 
 
 class ProviderStatusChanged(Evidence):
@@ -1030,6 +1076,8 @@ class AlertRule(_Record):
     changed_by: str = Field(default="system", min_length=1)
     changed_at: datetime | None = None
     change_reason: str | None = None
+    # The law, guidance or notice the rule carries out (None: a local practice rule).
+    source: str | None = Field(default=None, max_length=1000)
 
     @model_validator(mode="after")
     def _fits_what_it_watches(self) -> Self:
@@ -1112,6 +1160,7 @@ def _default_rule(
     severity: Severity,
     target: AlertTarget,
     cause: str,
+    source: str | None = None,
 ) -> AlertRule:
     return AlertRule(
         rule_id=rule_id,
@@ -1121,11 +1170,28 @@ def _default_rule(
         severity=severity,
         target=target,
         cause_template=cause,
+        source=source,
     )
 
 
 _K = EvidenceKind
 _S = Severity
+
+SOURCE_OFSTED = (
+    "Ofsted, School inspection handbook (four-point judgements, to 2025) and report card "
+    "grades (renewed education inspection framework, November 2025)."
+)
+SOURCE_SAFEGUARDING = (
+    "Ofsted, School inspection handbook (September 2023/2024): ineffective safeguarding "
+    "makes leadership and management, and overall effectiveness, inadequate; Ofsted "
+    "renewed education inspection framework (November 2025): safeguarding met / not met, "
+    "not met places the school in a category of concern."
+)
+SOURCE_STANDARDS = (
+    "Education (Independent School Standards) Regulations 2014 (SI 2014/3283), enforced "
+    "under the Education and Skills Act 2008 ss.114-116; Ofsted, Non-association "
+    "independent school inspection handbook (standards met / not met)."
+)
 _PROVIDER, _PLACEMENT = AlertTarget.PROVIDER, AlertTarget.PLACEMENT
 
 DEFAULT_RULES: tuple[AlertRule, ...] = (
@@ -1139,6 +1205,7 @@ DEFAULT_RULES: tuple[AlertRule, ...] = (
         _S.WARNING,
         _PROVIDER,
         "inspection:{inspected_on}",
+        SOURCE_OFSTED,
     ),
     _default_rule(
         "ofsted-inadequate",
@@ -1148,6 +1215,31 @@ DEFAULT_RULES: tuple[AlertRule, ...] = (
         _S.CRITICAL,
         _PROVIDER,
         "inspection:{inspected_on}",
+        SOURCE_OFSTED,
+    ),
+    # Safeguarding not met is critical whatever the other grades, and (being failing and
+    # a safeguarding rule) brings a suspension recommendation with it.
+    _default_rule(
+        "inspection-safeguarding-not-met",
+        "Inspection: safeguarding not met",
+        _K.OFSTED_INSPECTION,
+        "safeguarding_met == False",
+        _S.CRITICAL,
+        _PROVIDER,
+        "inspection:{inspected_on}",
+        SOURCE_SAFEGUARDING,
+    ),
+    # Independent School Standards not met: at least a warning whatever the other grades
+    # (critical as well when the standards are the inspection's only judgement).
+    _default_rule(
+        "independent-school-standards-not-met",
+        "Inspection: Independent School Standards not met",
+        _K.OFSTED_INSPECTION,
+        "standards_met == False",
+        _S.WARNING,
+        _PROVIDER,
+        "inspection:{inspected_on}",
+        SOURCE_STANDARDS,
     ),
     # Every safeguarding incident is its own cause, whatever its severity.
     _default_rule(
@@ -1242,7 +1334,9 @@ DEFAULT_RULES: tuple[AlertRule, ...] = (
 )
 
 # Rules whose open alerts count as "an open safeguarding alert" for suspension.
-SAFEGUARDING_RULE_IDS: frozenset[str] = frozenset({"safeguarding-incident"})
+SAFEGUARDING_RULE_IDS: frozenset[str] = frozenset(
+    {"safeguarding-incident", "inspection-safeguarding-not-met"}
+)
 
 
 # ------------------------------------------------------------------ KPI return history
@@ -1620,6 +1714,16 @@ def latest_inspection(
     return max(own, key=lambda i: (i.inspected_on, i.published_on or i.inspected_on), default=None)
 
 
+def _failing_reason(inspection: OfstedInspection) -> str:
+    inspected = f"(inspected {inspection.inspected_on.isoformat()})"
+    if inspection.judgement in FAILING_JUDGEMENTS:
+        reason = f"Latest Ofsted judgement is {inspection.judgement} {inspected}"
+        if inspection.safeguarding_met is False:
+            reason += "; safeguarding not met"
+        return reason
+    return f"Latest inspection found safeguarding not met {inspected}"
+
+
 def recommend_suspension(
     provider_id: str,
     *,
@@ -1632,9 +1736,11 @@ def recommend_suspension(
 ) -> SuspensionRecommendation | None:
     """Recommend suspension when BOTH hold for the provider:
 
-    1. its latest Ofsted outcome is failing (inadequate, report-card urgent improvement,
-       or Independent School Standards not met), and
-    2. it has at least one unresolved alert from a safeguarding rule.
+    1. its latest inspection is failing (inadequate, report-card urgent improvement,
+       Independent School Standards not met, or safeguarding not met: the shared
+       `shared.contracts.inspections.is_failing`), and
+    2. it has at least one unresolved alert from a safeguarding rule (an inspection with
+       safeguarding not met raises one itself, so it is recommended on its own).
 
     One recommendation per provider while it is open; None otherwise.
     """
@@ -1642,7 +1748,7 @@ def recommend_suspension(
     if any(r.provider_id == provider_id and r.status is SuspensionStatus.OPEN for r in existing):
         return None
     inspection = latest_inspection(provider_id, inspections)
-    if inspection is None or inspection.judgement not in FAILING_JUDGEMENTS:
+    if inspection is None or not inspection.failing:
         return None
     safeguarding = sorted(
         (
@@ -1657,8 +1763,7 @@ def recommend_suspension(
     if not safeguarding:
         return None
     reasons = [
-        f"Latest Ofsted judgement is {inspection.judgement} "
-        f"(inspected {inspection.inspected_on.isoformat()})",
+        _failing_reason(inspection),
         *(
             f"Unresolved safeguarding alert {a.alert_id} raised {a.raised_at.date().isoformat()}"
             for a in safeguarding

@@ -32,6 +32,7 @@ from services.monitoring.models import (
     SpendLineRow,
 )
 from shared.contracts import placements_v1, procurement_v1, providers_v1, quality_v1
+from shared.contracts.inspections import read_inspection
 from shared.envelope import Envelope
 from shared.infra_models import utcnow
 from shared.runtime import ServiceRuntime, Subscriptions
@@ -300,7 +301,7 @@ async def _upsert_profile(uow: UnitOfWork, snapshot: providers_v1.ProviderSnapsh
     profile.name = snapshot.name
     profile.status = snapshot.status.value
     if snapshot.latest_inspection is not None:
-        judgement = snapshot.latest_inspection.equivalent_judgement
+        judgement = read_inspection(snapshot.latest_inspection).equivalent
         profile.ofsted_judgement = judgement.value if judgement else None
     profile.updated_at = utcnow()
     uow.session.add(profile)
@@ -328,51 +329,16 @@ async def _known_profile(uow: UnitOfWork, provider_id: str, urn: int, name: str)
     return profile
 
 
-def inspection_evidence(
-    evidence_id: str, provider_id: str, summary: providers_v1.InspectionSummary
-) -> domain.OfstedInspection | None:
-    """Map the register's inspection to one judgement in its own framework (None: ungraded)."""
-    base = {
-        "evidence_id": evidence_id,
-        "provider_id": provider_id,
-        "inspected_on": summary.inspected_on,
-    }
-    if summary.report_card:
-        grades = {
-            area.value: domain.Judgement(grade.value) for area, grade in summary.report_card.items()
-        }
-        return domain.OfstedInspection(
-            **base,
-            framework=domain.InspectionFramework.REPORT_CARD,
-            judgement=domain.lowest_report_card_grade(grades),
-            area_grades=grades,
-        )
-    if summary.overall is not None:
-        return domain.OfstedInspection(
-            **base,
-            framework=domain.InspectionFramework.FOUR_POINT,
-            judgement=domain.Judgement(summary.overall.value),
-        )
-    if summary.standards_met is not None:
-        judgement = domain.Judgement.MET if summary.standards_met else domain.Judgement.NOT_MET
-        return domain.OfstedInspection(
-            **base,
-            framework=domain.InspectionFramework.INDEPENDENT_SCHOOL_STANDARDS,
-            judgement=judgement,
-        )
-    return None
-
-
 async def on_inspection_recorded(
     uow: UnitOfWork, envelope: Envelope, event: providers_v1.ProviderInspectionRecorded
 ) -> None:
     profile = await _known_profile(uow, event.provider_id, event.urn, event.name)
     if event.is_latest:
-        judgement = event.new.equivalent_judgement or event.new.overall
+        judgement = read_inspection(event.new).equivalent
         profile.ofsted_judgement = judgement.value if judgement else profile.ofsted_judgement
         profile.ofsted_inspected_on = datetime.combine(event.new.inspected_on, time(0), tzinfo=UTC)
     uow.session.add(profile)
-    evidence = inspection_evidence(envelope.id, event.provider_id, event.new)
+    evidence = domain.inspection_evidence(envelope.id, event.provider_id, event.new)
     if evidence is not None:
         # A back-filled older inspection is history, not news: keep it, raise nothing.
         await assess(uow, evidence, alerting=event.is_latest)

@@ -52,6 +52,7 @@ class RuleVersion(MonitoringModel, table=True):
     changed_by: str = Field(default="system", max_length=200)
     changed_at: datetime | None = None
     change_reason: str | None = Field(default=None, max_length=1000)
+    source: str | None = Field(default=None, max_length=1000)  # law or guidance it applies
 
 
 class EvidenceRecord(MonitoringModel, table=True):

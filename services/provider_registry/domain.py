@@ -21,6 +21,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from shared.contracts.common import Attendance, NeedType
+from shared.contracts.inspections import REPORT_CARD_RANK, judgement_rank, read_inspection
 from shared.contracts.providers_v1 import (
     DocumentKind,
     DocumentSummary,
@@ -257,23 +258,8 @@ def clean_draft(draft: ProviderDraft) -> ProviderDraft:
 
 # --- inspections ----------------------------------------------------------------------
 
-JUDGEMENT_RANK: Mapping[OfstedJudgement, int] = {
-    OfstedJudgement.OUTSTANDING: 1,
-    OfstedJudgement.GOOD: 2,
-    OfstedJudgement.REQUIRES_IMPROVEMENT: 3,
-    OfstedJudgement.INADEQUATE: 4,
-}
-REPORT_CARD_RANK: Mapping[ReportCardGrade, int] = {
-    grade: rank for rank, grade in enumerate(ReportCardGrade, start=1)
-}
-# A report card's weakest area, read on the four-point scale.
-_REPORT_CARD_EQUIVALENT: Mapping[ReportCardGrade, OfstedJudgement] = {
-    ReportCardGrade.EXCEPTIONAL: OfstedJudgement.OUTSTANDING,
-    ReportCardGrade.STRONG_STANDARD: OfstedJudgement.GOOD,
-    ReportCardGrade.EXPECTED_STANDARD: OfstedJudgement.GOOD,
-    ReportCardGrade.NEEDS_ATTENTION: OfstedJudgement.REQUIRES_IMPROVEMENT,
-    ReportCardGrade.URGENT_IMPROVEMENT: OfstedJudgement.INADEQUATE,
-}
+# Ranks, the report-card equivalence and the safeguarding/standards rules live in
+# shared.contracts.inspections: the one reading of an inspection, monitoring's too.
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -288,31 +274,14 @@ class Inspection:
     standards_met: bool | None = None
 
 
-def judgement_rank(judgement: OfstedJudgement) -> int:
-    """Ofsted's grade number: 1 outstanding ... 4 inadequate (lower is better)."""
-    return JUDGEMENT_RANK[judgement]
-
-
-def _worse(a: OfstedJudgement, b: OfstedJudgement) -> OfstedJudgement:
-    return a if judgement_rank(a) >= judgement_rank(b) else b
-
-
 def equivalent_judgement(inspection: Inspection) -> OfstedJudgement | None:
     """The inspection read on the four-point scale, or None when it grades nothing.
 
-    A report card counts as its weakest area. Safeguarding not met counts as
-    inadequate; Independent School Standards not met caps at requires improvement.
+    Delegates to :func:`shared.contracts.inspections.read_inspection`: a report card
+    counts as its weakest area, safeguarding not met as inadequate, Independent School
+    Standards not met caps at requires improvement (sources there).
     """
-    judgement = inspection.overall
-    if judgement is None and inspection.report_card:
-        weakest = max(inspection.report_card.values(), key=REPORT_CARD_RANK.__getitem__)
-        judgement = _REPORT_CARD_EQUIVALENT[weakest]
-    if inspection.standards_met is False:
-        cap = OfstedJudgement.REQUIRES_IMPROVEMENT
-        judgement = cap if judgement is None else _worse(judgement, cap)
-    if inspection.safeguarding_met is False:
-        judgement = OfstedJudgement.INADEQUATE
-    return judgement
+    return read_inspection(inspection).equivalent
 
 
 def meets_minimum(inspection: Inspection | None, minimum: OfstedJudgement) -> bool:

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
+from services.monitoring import domain
 from services.monitoring.models import AlertRow, KpiReturnRow, RuleVersion, Visit
 from shared.auth import issue_token
 from shared.contracts import placements_v1, providers_v1
@@ -95,7 +96,10 @@ async def test_default_rules_are_seeded(monitoring: Monitoring, tokens) -> None:
         rules = (await client.get("/rules")).json()
     ids = {r["rule_id"] for r in rules}
     assert {"ofsted-inadequate", "safeguarding-incident", "kpi-attendance-below-80"} <= ids
-    assert len(rules) == 11 and all(r["version"] == 1 for r in rules)
+    assert len(rules) == 13 and all(r["version"] == 1 for r in rules)
+    # The seeded rules are the shipped ones, source included (migration 0100_safety).
+    shipped = {r.rule_id: r.model_dump(mode="json") for r in domain.DEFAULT_RULES}
+    assert {r["rule_id"]: r for r in rules} == shipped
 
 
 async def test_rule_change_is_versioned_and_audited(monitoring: Monitoring, tokens) -> None:
@@ -135,7 +139,7 @@ async def test_bad_rule_condition_is_refused_naming_condition(
         response = await client.patch("/rules/kpi-attendance-below-80", json=body)
     assert response.status_code == 422, response.text
     assert response.json()["detail"][0]["field"] == "condition"
-    assert await monitoring.count(RuleVersion) == 11
+    assert await monitoring.count(RuleVersion) == len(domain.DEFAULT_RULES)
     assert await monitoring.count(AuditEntry) == 0
 
 
