@@ -308,9 +308,17 @@ async def _upsert_profile(uow: UnitOfWork, snapshot: providers_v1.ProviderSnapsh
 
 
 async def on_provider_registered(
-    uow: UnitOfWork, _envelope: Envelope, event: providers_v1.ProviderRegistered
+    uow: UnitOfWork, envelope: Envelope, event: providers_v1.ProviderRegistered
 ) -> None:
     await _upsert_profile(uow, event.provider)
+    # A provider registered with its inspection (e.g. from a GIAS extract) gets no
+    # separate inspection event: assess it here, or a failing one would never alert.
+    latest = event.provider.latest_inspection
+    if latest is None:
+        return
+    evidence = domain.inspection_evidence(envelope.id, event.provider.provider_id, latest)
+    if evidence is not None:
+        await assess(uow, evidence)
 
 
 async def on_provider_updated(

@@ -74,3 +74,17 @@ async def test_standards_not_met_beside_a_good_grade_is_a_warning(monitoring: Mo
     [alert] = await monitoring.alerts()
     assert (alert.rule_id, alert.severity) == ("independent-school-standards-not-met", "warning")
     assert await monitoring.outbox("quality.provider.suspension_recommended") == []
+
+
+async def test_a_provider_registered_with_failed_standards_alerts(monitoring: Monitoring) -> None:
+    snapshot = events.snapshot("p-3") | {
+        "latest_inspection": {"inspected_on": "2025-06-01", "standards_met": False}
+    }
+    payload = providers_v1.ProviderRegistered.model_validate(
+        {"provider": snapshot, "registered_by": "gias import"}
+    )
+    event = events.envelope(providers_v1.TOPIC, providers_v1.PROVIDER_REGISTERED, "p-3", payload)
+    await monitoring.feed(providers_v1.TOPIC, event)
+
+    alerts = {(a.rule_id, a.severity) for a in await monitoring.alerts()}
+    assert ("independent-school-standards-not-met", "warning") in alerts
