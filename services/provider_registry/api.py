@@ -16,6 +16,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.provider_registry import domain
+from services.provider_registry.commands import record_status_change
 from services.provider_registry.models import (
     InspectionRow,
     ProviderRow,
@@ -27,7 +28,6 @@ from services.provider_registry.models import (
     inspection_to_json,
     new_row,
     recommendation_to_domain,
-    status_change_row,
     to_domain,
 )
 from shared import geography
@@ -268,19 +268,7 @@ def _patched_draft(draft: domain.ProviderDraft, patch: ProviderPatch) -> domain.
 def _emit_status(
     uow: UnitOfWork, actor: Actor, provider: domain.Provider, change: domain.StatusChange
 ) -> None:
-    uow.session.add(status_change_row(change))
-    event = domain.status_changed_event(provider, change)
-    uow.emit(providers_v1.TOPIC, providers_v1.PROVIDER_STATUS_CHANGED, provider.provider_id, event)
-    uow.audit(
-        actor,
-        "provider.status_changed",
-        "provider",
-        provider.provider_id,
-        previous=change.previous_status.value,
-        status=change.status.value,
-        reason=change.reason,
-        recommendation_id=change.recommendation_id,
-    )
+    record_status_change(uow, actor, provider, change)
 
 
 # --- providers --------------------------------------------------------------------------

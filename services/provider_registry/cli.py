@@ -25,6 +25,7 @@ from sqlmodel import col, select
 
 from services.provider_registry import domain, gias
 from services.provider_registry.app import definition
+from services.provider_registry.commands import record_status_change
 from services.provider_registry.models import (
     InspectionRow,
     ProviderRow,
@@ -36,6 +37,7 @@ from services.provider_registry.models import (
 from shared import geography
 from shared.contracts import providers_v1
 from shared.db import Database, migrate
+from shared.infra_models import utcnow
 from shared.settings import settings_for
 from shared.unit_of_work import Actor, UnitOfWork, unit_of_work
 
@@ -63,6 +65,17 @@ class ImportSummary:
     updated: int = 0
     unchanged: int = 0
     rejected: list[Rejection] = field(default_factory=list)
+    closed: int = 0  # known providers whose establishment closed: removed
+    suspended: int = 0  # known providers whose establishment is proposed to close
+
+
+@dataclass(frozen=True)
+class _Closing:
+    """A closed establishment's row: it closes the provider known by its URN, if any."""
+
+    line: int
+    urn: int
+    rejection: Rejection  # reported when the register does not know the URN
 
 
 @dataclass(frozen=True)
@@ -70,20 +83,27 @@ class _Accepted:
     line: int
     draft: domain.ProviderDraft
     inspection: domain.Inspection | None
+    closure: domain.EstablishmentClosure | None = None
 
 
 def _sort_rows(
     rows: Sequence[dict[str, str]], today: date, summary: ImportSummary
-) -> list[_Accepted]:
-    """Parse every row; rejections (and URNs repeated in the file) go to the summary."""
+) -> tuple[list[_Accepted], list[_Closing]]:
+    """Parse every row; rejections (and URNs repeated in the file) go to the summary,
+    closed establishments with a readable URN to the closings."""
     accepted: list[_Accepted] = []
+    closing: list[_Closing] = []
     first_line: dict[int, int] = {}
     for index, raw in enumerate(rows):
         line = index + FIRST_DATA_LINE
         parsed = gias.parse_gias_row(raw, today, geography.locate)
         if parsed.draft is None:
             reasons = tuple(f"{r.field}: {r.rule}" for r in parsed.reasons)
-            summary.rejected.append(Rejection(line, parsed.urn, reasons))
+            rejection = Rejection(line, parsed.urn, reasons)
+            if parsed.closure is domain.EstablishmentClosure.CLOSED and parsed.urn.isdigit():
+                closing.append(_Closing(line, int(parsed.urn), rejection))
+            else:
+                summary.rejected.append(rejection)
             continue
         urn = parsed.draft.urn
         if urn in first_line:
@@ -91,8 +111,8 @@ def _sort_rows(
             summary.rejected.append(Rejection(line, parsed.urn, (reason,)))
             continue
         first_line[urn] = line
-        accepted.append(_Accepted(line, parsed.draft, parsed.inspection))
-    return accepted
+        accepted.append(_Accepted(line, parsed.draft, parsed.inspection, parsed.closure))
+    return accepted, closing
 
 
 def _record_inspection(
@@ -198,11 +218,49 @@ async def _write_batch(
             else:
                 changed, history = _update(uow, actor, row, item, today)
                 histories.append(history)
-                summary.updated += changed
-                summary.unchanged += not changed
+                if item.closure is not None and _close(uow, actor, row, item.closure):
+                    summary.suspended += 1
+                else:
+                    summary.updated += changed
+                    summary.unchanged += not changed
         # Providers first: the session does not order inserts by the foreign key.
         await uow.session.flush()
         uow.session.add_all([history for history in histories if history is not None])
+
+
+def _close(
+    uow: UnitOfWork, actor: Actor, row: ProviderRow, closure: domain.EstablishmentClosure
+) -> bool:
+    """Close or flag a known provider by the register's normal status changes (each one
+    kept, audited and published as provider.status_changed); False when nothing moved."""
+    provider, changes = domain.close_establishment(
+        to_domain(row), closure, by=actor.id, at=utcnow()
+    )
+    if not changes:
+        return False
+    apply_provider(row, provider)
+    row.version += 1
+    uow.session.add(row)
+    for change in changes:
+        record_status_change(uow, actor, provider, change)
+    return True
+
+
+async def _write_closings(
+    db: Database, actor: Actor, closing: list[_Closing], summary: ImportSummary
+) -> None:
+    async with unit_of_work(db, "dps/provider_registry") as uow:
+        urns = [item.urn for item in closing]
+        found = await uow.session.exec(select(ProviderRow).where(col(ProviderRow.urn).in_(urns)))
+        by_urn = {row.urn: row for row in found.all()}
+        for item in closing:
+            row = by_urn.get(item.urn)
+            if row is None:
+                summary.rejected.append(item.rejection)  # never registered: nothing to close
+            elif _close(uow, actor, row, domain.EstablishmentClosure.CLOSED):
+                summary.closed += 1
+            else:
+                summary.unchanged += 1  # already removed
 
 
 async def import_extract(
@@ -217,12 +275,15 @@ async def import_extract(
     today = today or date.today()
     summary = ImportSummary()
     rows = gias.read_extract_csv(text)
-    accepted = _sort_rows(rows, today, summary)
-    progress(len(rows) - len(accepted))
+    accepted, closing = _sort_rows(rows, today, summary)
+    progress(len(rows) - len(accepted) - len(closing))
     for start in range(0, len(accepted), BATCH_SIZE):
         batch = accepted[start : start + BATCH_SIZE]
         await _write_batch(db, actor, batch, today, summary)
         progress(len(batch))
+    for start in range(0, len(closing), BATCH_SIZE):
+        await _write_closings(db, actor, closing[start : start + BATCH_SIZE], summary)
+        progress(len(closing[start : start + BATCH_SIZE]))
     summary.rejected.sort(key=lambda rejection: rejection.line)
     return summary
 
@@ -247,7 +308,8 @@ async def _run_import(name: str, text: str, console: Console) -> ImportSummary:
 def print_summary(summary: ImportSummary, console: Console) -> None:
     console.print(
         f"created {summary.created}, updated {summary.updated}, "
-        f"unchanged {summary.unchanged}, rejected {len(summary.rejected)}"
+        f"unchanged {summary.unchanged}, rejected {len(summary.rejected)}; "
+        f"closed {summary.closed}, suspended as proposed to close {summary.suspended}"
     )
     for rejection in summary.rejected:
         console.print(

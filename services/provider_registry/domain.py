@@ -426,6 +426,63 @@ def change_status(
     return replace(provider, status=status), change
 
 
+# --- establishments closing (GIAS) --------------------------------------------------
+
+
+class EstablishmentClosure(StrEnum):
+    """What the DfE register (GIAS ``EstablishmentStatus``) says about a school closing."""
+
+    CLOSED = "closed"  # "Closed": no longer a school
+    PROPOSED_TO_CLOSE = "proposed_to_close"  # "Open, but proposed to close"
+
+
+# Where a provider whose establishment is closing ends up. A closed establishment is no
+# longer a registered school (Education and Skills Act 2008 Part 4, the register of
+# independent educational institutions; DfE GIAS status "Closed"): it leaves the
+# register for good (a school that reopens gets a new URN). One proposed to close may still
+# teach its pupils but must not take new placements: suspended (no new call-offs) until
+# a commissioner decides, and reversible if the proposal is withdrawn.
+CLOSURE_STATUS: Mapping[EstablishmentClosure, ProviderStatus] = {
+    EstablishmentClosure.CLOSED: ProviderStatus.REMOVED,
+    EstablishmentClosure.PROPOSED_TO_CLOSE: ProviderStatus.SUSPENDED,
+}
+CLOSURE_REASON: Mapping[EstablishmentClosure, str] = {
+    EstablishmentClosure.CLOSED: "GIAS: establishment closed",
+    EstablishmentClosure.PROPOSED_TO_CLOSE: "GIAS: establishment open, but proposed to close",
+}
+
+
+def status_path(current: ProviderStatus, target: ProviderStatus) -> list[ProviderStatus]:
+    """Shortest run of allowed moves from ``current`` to ``target`` that never makes the
+    provider active on the way ([] when already there or there is no such way)."""
+    paths: dict[ProviderStatus, list[ProviderStatus]] = {current: []}
+    queue = [current]
+    while queue:
+        status = queue.pop(0)
+        if status is target:
+            return paths[status]
+        for following in sorted(ALLOWED_TRANSITIONS[status]):
+            if following not in paths and following is not ProviderStatus.ACTIVE:
+                paths[following] = [*paths[status], following]
+                queue.append(following)
+    return []
+
+
+def close_establishment(
+    provider: Provider, closure: EstablishmentClosure, *, by: str, at: datetime
+) -> tuple[Provider, list[StatusChange]]:
+    """Move the provider to where its closing establishment belongs, through the normal
+    status changes (each one audited and published). A provider only ``registered`` is
+    not moved on a proposal to close (it is not active, so never invited)."""
+    changes = []
+    for status in status_path(provider.status, CLOSURE_STATUS[closure]):
+        provider, change = change_status(
+            provider, status, by=by, at=at, reason=CLOSURE_REASON[closure]
+        )
+        changes.append(change)
+    return provider, changes
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class InspectionRecorded:
     """Outcome of recording an inspection against the provider's latest one."""

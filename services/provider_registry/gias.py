@@ -28,6 +28,7 @@ from services.provider_registry.domain import (
     Attendance,
     Contact,
     DomainError,
+    EstablishmentClosure,
     GenderIntake,
     Inspection,
     NeedType,
@@ -84,6 +85,12 @@ NMISS_TYPES: Mapping[str, ProviderType] = {
     "non-maintained special school": ProviderType.NON_MAINTAINED_SPECIAL_SCHOOL,
 }
 OPEN_STATUSES = frozenset({"open", "open, but proposed to close"})
+# EstablishmentStatus (name) of a school that is closing: the register closes or flags
+# the provider it knows by that URN (domain.CLOSURE_STATUS says how).
+CLOSING_STATUSES: Mapping[str, EstablishmentClosure] = {
+    "closed": EstablishmentClosure.CLOSED,
+    "open, but proposed to close": EstablishmentClosure.PROPOSED_TO_CLOSE,
+}
 GENDERS: Mapping[str, GenderIntake] = {
     "mixed": GenderIntake.MIXED,
     "boys": GenderIntake.BOYS,
@@ -169,6 +176,9 @@ class GiasRow:
     inspection: Inspection | None
     reasons: tuple[DomainError, ...]  # field = GIAS column; empty when accepted
     warnings: tuple[str, ...] = ()
+    # The school is closing. A closed row is rejected (a closed school is never
+    # registered), yet it closes the provider the register knows by ``urn``.
+    closure: EstablishmentClosure | None = None
 
     @property
     def accepted(self) -> bool:
@@ -223,6 +233,10 @@ def _check_open(reader: _Reader) -> None:
     status = reader.row.get("EstablishmentStatus (name)")
     if status and status.lower() not in OPEN_STATUSES:
         reader.reject("EstablishmentStatus (name)", f"must be open, not {status!r}")
+
+
+def _closure(row: _Row) -> EstablishmentClosure | None:
+    return CLOSING_STATUSES.get(row.get("EstablishmentStatus (name)").lower())
 
 
 def _need_types(reader: _Reader) -> frozenset[NeedType]:
@@ -351,7 +365,9 @@ def parse_gias_row(
             reader.reject(column, error.rule)
     if reader.reasons:
         return _rejected(row, reader)
-    return GiasRow(row.get("URN"), clean_draft(draft), inspection, (), tuple(reader.warnings))
+    return GiasRow(
+        row.get("URN"), clean_draft(draft), inspection, (), tuple(reader.warnings), _closure(row)
+    )
 
 
 def _drop_bad_contacts(draft: ProviderDraft, reader: _Reader) -> ProviderDraft:
@@ -364,7 +380,8 @@ def _drop_bad_contacts(draft: ProviderDraft, reader: _Reader) -> ProviderDraft:
 
 
 def _rejected(row: _Row, reader: _Reader) -> GiasRow:
-    return GiasRow(row.get("URN"), None, None, tuple(reader.reasons), tuple(reader.warnings))
+    reasons, warnings = tuple(reader.reasons), tuple(reader.warnings)
+    return GiasRow(row.get("URN"), None, None, reasons, warnings, _closure(row))
 
 
 def _la_code(row: _Row) -> str | None:

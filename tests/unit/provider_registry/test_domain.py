@@ -686,3 +686,35 @@ def test_payloads_ignore_fields_added_later() -> None:
     data = {**snapshot.model_dump(mode="json"), "a_future_field": 1}
     assert providers_v1.ProviderSnapshot.model_validate(data) == snapshot
     assert providers_v1.TOPIC == "providers.v1"
+
+
+# --- establishments closing (GIAS) ----------------------------------------------------
+
+CLOSED, PROPOSED = domain.EstablishmentClosure.CLOSED, domain.EstablishmentClosure.PROPOSED_TO_CLOSE
+
+
+@pytest.mark.parametrize(
+    ("status", "closure", "moves"),
+    [
+        (S.ACTIVE, CLOSED, [S.SUSPENDED, S.REMOVED]),
+        (S.REGISTERED, CLOSED, [S.REMOVED]),
+        (S.SUSPENDED, CLOSED, [S.REMOVED]),
+        (S.REMOVED, CLOSED, []),
+        (S.ACTIVE, PROPOSED, [S.SUSPENDED]),
+        (S.REGISTERED, PROPOSED, []),  # never made active on the way; not invited anyway
+        (S.SUSPENDED, PROPOSED, []),
+        (S.REMOVED, PROPOSED, []),
+    ],
+)
+def test_a_closing_establishment_leaves_new_call_offs_by_normal_status_changes(
+    status: ProviderStatus, closure: domain.EstablishmentClosure, moves: list[ProviderStatus]
+) -> None:
+    provider, changes = domain.close_establishment(
+        a_provider(status=status), closure, by="cli:import", at=NOW
+    )
+    assert [change.status for change in changes] == moves
+    assert provider.status is (moves[-1] if moves else status)
+    assert all(change.reason == domain.CLOSURE_REASON[closure] for change in changes)
+    assert all(change.changed_by == "cli:import" for change in changes)
+    if moves:
+        assert provider.status is not S.ACTIVE

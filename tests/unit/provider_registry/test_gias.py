@@ -375,3 +375,25 @@ def test_csv_writer_keeps_extra_columns() -> None:
     (row,) = gias.read_extract_csv(text)
     assert row["Notes"] == "hello, world"
     assert row["EstablishmentName"] == ""
+
+
+# --- closing establishments (issue 12) ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "accepted", "closure"),
+    [
+        ("Open", True, None),
+        ("Open, but proposed to close", True, gias.EstablishmentClosure.PROPOSED_TO_CLOSE),
+        ("Closed", False, gias.EstablishmentClosure.CLOSED),
+        ("closed", False, gias.EstablishmentClosure.CLOSED),
+        ("Proposed to open", False, None),
+    ],
+)
+def test_establishment_status_says_whether_the_school_is_closing(
+    status: str, accepted: bool, closure: gias.EstablishmentClosure | None
+) -> None:
+    result = parsed(**{"EstablishmentStatus (name)": status})
+    assert (result.accepted, result.closure, result.urn) == (accepted, closure, "118946")
+    if not accepted:  # a closed school is never registered, but its URN still closes it
+        assert [reason.field for reason in result.reasons] == ["EstablishmentStatus (name)"]
