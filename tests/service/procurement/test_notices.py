@@ -116,7 +116,9 @@ async def test_notice_is_tracked_recorded_sent_then_published_and_filtered(proc:
         assert r.status_code == 200 and r.json()["publication_ref"] == "FTS-2026-0001"
         r = await c.post(f"/notices/{n['notice_id']}/publication", json={"status": "sent"})
         assert r.status_code == 409
-        assert (await c.post("/notices/nope/publication", json={"status": "sent"})).status_code == 404
+        assert (
+            await c.post("/notices/nope/publication", json={"status": "sent"})
+        ).status_code == 404
     sent, published = await proc.events("procurement.notice.published")
     assert (sent["status"], published["status"]) == ("sent", "published")
 

@@ -13,12 +13,14 @@ from services.procurement.domain import (
     LIGHT_TOUCH_THRESHOLDS,
     BidAssessment,
     ChargeBasis,
+    Competition,
     CompetitionKind,
     DomainError,
     NoticeKind,
     NoticeStatus,
     Rule,
     SupportItem,
+    TrackedNotice,
     award_notice,
     contract_value,
     light_touch_threshold,
@@ -153,30 +155,30 @@ def test_award_notice_states_the_whole_term_value_and_end() -> None:
 # -------------------------------------------------------------- notice tracking
 
 
-def tracked() -> object:
+def tracked() -> TrackedNotice:
     c, award = approve(scheme=scheme(group_notices_quarterly=False))
     return track_award_notice(award_notice(award, scheme(), c), scheme())
 
 
 def test_award_notice_is_tracked_from_award_with_its_due_date_and_rule() -> None:
     n = tracked()
-    assert n.kind is NoticeKind.AWARD and n.status is NoticeStatus.DUE  # type: ignore[attr-defined]
-    assert n.due_on == date(2026, 4, 19)  # type: ignore[attr-defined]
-    assert "reg 75" in n.rule  # type: ignore[attr-defined]
+    assert n.kind is NoticeKind.AWARD and n.status is NoticeStatus.DUE
+    assert n.due_on == date(2026, 4, 19)
+    assert "reg 75" in n.rule
 
 
 def test_notice_is_overdue_after_its_due_day_once() -> None:
     n = tracked()
     on_due_day = datetime(2026, 4, 19, 23, 0, tzinfo=LONDON)
-    assert mark_notice_overdue(n, on_due_day) is None  # type: ignore[arg-type]
-    overdue = mark_notice_overdue(n, on_due_day + timedelta(hours=2))  # type: ignore[arg-type]
+    assert mark_notice_overdue(n, on_due_day) is None
+    overdue = mark_notice_overdue(n, on_due_day + timedelta(hours=2))
     assert overdue is not None and overdue.overdue_at is not None
     assert mark_notice_overdue(overdue, on_due_day + timedelta(days=3)) is None
 
 
 def test_sent_or_published_notice_is_never_overdue() -> None:
     n = tracked()
-    sent = record_notice(n, NoticeStatus.SENT, by="c1", at=AWARD_AT, publication_ref="FTS-1")  # type: ignore[arg-type]
+    sent = record_notice(n, NoticeStatus.SENT, by="c1", at=AWARD_AT, publication_ref="FTS-1")
     assert (sent.sent_by, sent.sent_at, sent.publication_ref) == ("c1", AWARD_AT, "FTS-1")
     assert mark_notice_overdue(sent, AWARD_AT + timedelta(days=90)) is None
     later = AWARD_AT + timedelta(days=60)
@@ -190,7 +192,7 @@ def test_sent_or_published_notice_is_never_overdue() -> None:
 
 def test_late_publication_is_recorded_as_late() -> None:
     n = tracked()
-    late = record_notice(  # type: ignore[arg-type]
+    late = record_notice(
         n, NoticeStatus.PUBLISHED, by="c1", at=datetime(2026, 4, 20, 9, tzinfo=LONDON)
     )
     assert notice_late(late)
@@ -200,7 +202,7 @@ def test_late_publication_is_recorded_as_late() -> None:
 
 
 def test_unsuccessful_bidder_gets_scores_relative_advantages_and_winner_name() -> None:
-    c, result, bids = evaluated()
+    c, result, _ = evaluated()
     _, award = approve()
     (fb,) = losing_bidder_feedback(
         result, award, winner_name="School P1", questions=c.spec.quality_questions
@@ -234,7 +236,7 @@ def test_non_compliant_bidder_is_told_the_winner_only_under_standstill() -> None
 # ------------------------------------------------------------- contractable weeks
 
 
-def opened(**spec_overrides: object) -> object:
+def opened(**spec_overrides: object) -> Competition:
     return open_competition(
         scheme(),
         spec(**spec_overrides),
@@ -250,7 +252,7 @@ def opened(**spec_overrides: object) -> object:
 def test_bid_with_weeks_placements_cannot_contract_is_refused(weeks: int) -> None:
     with pytest.raises(DomainError) as e:
         submit_bid(
-            opened(),  # type: ignore[arg-type]
+            opened(),
             offer("P1", weeks=weeks),
             bid_id="b",
             membership=member("P1", "lot2"),
@@ -262,7 +264,7 @@ def test_bid_with_weeks_placements_cannot_contract_is_refused(weeks: int) -> Non
 @pytest.mark.parametrize("weeks", procurement_v1.CONTRACTABLE_WEEKS_PER_YEAR)
 def test_contractable_weeks_are_accepted(weeks: int) -> None:
     receipt = submit_bid(
-        opened(),  # type: ignore[arg-type]
+        opened(),
         offer("P1", weeks=weeks),
         bid_id="b",
         membership=member("P1", "lot2"),
@@ -294,10 +296,18 @@ def test_residential_call_off_takes_only_its_own_weeks() -> None:
     c = replace(c, spec=replace(c.spec, filter=residential))  # type: ignore[type-var]
     with pytest.raises(DomainError) as e:
         submit_bid(
-            c,  # type: ignore[arg-type]
+            c,
             offer("P1", weeks=38),
             bid_id="b",
             membership=member("P1", "lot2"),
             now=NOW,
         )
     assert (e.value.field, e.value.rule) == ("weeks_per_year", Rule.WEEKS_NOT_CONTRACTABLE)
+
+
+def test_procurement_and_placements_agree_on_weeks_and_term() -> None:
+    from services.placements import domain as placements
+    from services.placements import handlers as placements_handlers
+
+    assert placements.WEEKS_PER_YEAR_OPTIONS == procurement_v1.CONTRACTABLE_WEEKS_PER_YEAR
+    assert placements_handlers.DEFAULT_TERM_YEARS == procurement_v1.DEFAULT_INDIVIDUAL_TERM_YEARS
