@@ -2317,9 +2317,9 @@ def standstill_decision(
         return StandstillDecision(
             True, "the scheme applies a voluntary standstill to every call-off"
         )
-    threshold = light_touch_threshold(awarded_on)
     if not (kind is CompetitionKind.BLOCK and scheme.standstill_blocks_above_threshold):
         return StandstillDecision(False, f"{kind} call-off: {regime.standstill_source}")
+    threshold = light_touch_threshold(awarded_on)
     if value < threshold.value:
         return StandstillDecision(False, f"block below the £{threshold.value} threshold")
     return StandstillDecision(
