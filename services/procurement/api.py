@@ -1004,12 +1004,13 @@ def _provider_view(
     }
     if award is not None and evaluation is not None:
         questions = competition_to_domain(row, []).spec.quality_questions
-        feedback = d.losing_bidder_feedback(
-            evaluation_to_domain(evaluation),
-            award_to_domain(award),
-            winner_name=winner_name,
-            questions=questions,
-        )
+        with rules():  # the domain checks the award is the evaluation's winner
+            feedback = d.losing_bidder_feedback(
+                evaluation_to_domain(evaluation),
+                award_to_domain(award),
+                winner_name=winner_name,
+                questions=questions,
+            )
         own = [f for f in feedback if f.provider_id == actor.provider_id]
         if award.provider_id == actor.provider_id:
             view["feedback"] = {"outcome": "awarded to you"}
