@@ -24,6 +24,7 @@ from typing import Any
 
 from shared import errors
 from shared.contracts import placements_v1 as events
+from shared.contracts import procurement_v1
 from shared.contracts.common import Attendance, NeedType
 from shared.contracts.ehc_plans_v1 import (
     EhcPlanAmended,
@@ -47,7 +48,8 @@ MAX_WEEKLY_CORE_FEE = Decimal("20000.00")  # above this a weekly core fee is a k
 MAX_WEEKLY_SUPPORT_ITEM = Decimal("10000.00")  # per support item, per week
 MAX_NOTICE_PERIOD_WEEKS = 52
 MAX_BLOCK_PLACES = 500
-WEEKS_PER_YEAR_OPTIONS = (38, 52)
+# 38 or 52 weeks a year: the shared contract constant procurement refuses other bids by.
+WEEKS_PER_YEAR_OPTIONS = procurement_v1.CONTRACTABLE_WEEKS_PER_YEAR
 UPLIFT_CAP_PERCENT = Decimal("3")  # above the cap an uplift request needs a reason
 MAX_UPLIFT_PERCENT = Decimal("50")  # above this a request is refused as absurd
 RENEWAL_LEAD_WEEKS = 4  # ask for a renewal decision this long before notice must be given
@@ -890,12 +892,12 @@ def _validate_award(award: Award) -> None:
         "weeks_per_year_invalid",
         "weeks per year must be 38 or 52",
     )
-    required_weeks = {Attendance.RESIDENTIAL_38: 38, Attendance.RESIDENTIAL_52: 52}
+    required_weeks = procurement_v1.WEEKS_PER_YEAR_FOR_ATTENDANCE
     _require(
-        required_weeks.get(award.attendance, award.weeks_per_year) == award.weeks_per_year,
+        required_weeks.get(award.attendance.value, award.weeks_per_year) == award.weeks_per_year,
         "weeks_per_year",
         "weeks_per_year_mismatch_attendance",
-        f"{award.attendance.value} placements are {required_weeks.get(award.attendance)} weeks",
+        f"{award.attendance.value} placements are {required_weeks.get(award.attendance.value)} weeks",
     )
     _require(
         0 <= award.notice_period_weeks <= MAX_NOTICE_PERIOD_WEEKS,

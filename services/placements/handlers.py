@@ -44,7 +44,9 @@ log = get_logger(__name__)
 TOPIC = placements_v1.TOPIC
 # Awards do not carry a notice period or always a term end; these are the scheme's terms.
 DEFAULT_NOTICE_PERIOD_WEEKS = 12
-DEFAULT_TERM_YEARS = 3
+# The term of an individual placement agreement without a stated end: the same term
+# procurement values the award over (shared contract constant).
+DEFAULT_TERM_YEARS = procurement_v1.DEFAULT_INDIVIDUAL_TERM_YEARS
 SERVICE_ACTOR = Actor(id="dps/placements", role="service")
 _NAMESPACE = uuid.UUID("6f1c2a55-1d0b-4c8e-9a57-2f7f0b9e3c11")
 
@@ -506,6 +508,12 @@ def make_procurement_handlers(runtime: ServiceRuntime) -> dict[str, Callable[...
 
     async def on_awarded(uow: UnitOfWork, envelope: Envelope, payload: object) -> None:
         assert isinstance(payload, procurement_v1.CompetitionAwarded)
+        if payload.contract_awaits_standstill and not isinstance(
+            payload, procurement_v1.CompetitionStandstillEnded
+        ):
+            # Awarded, in standstill: no contract exists until standstill ends (PCR 2015
+            # regs 86-87); procurement.competition.standstill_ended makes it.
+            return
         if payload.kind == "block":
             block = await create_block_from_award(uow, payload)
             if block is not None:
@@ -515,7 +523,10 @@ def make_procurement_handlers(runtime: ServiceRuntime) -> dict[str, Callable[...
         if created is not None:
             start_after_commit(runtime, uow, [created.placement_id])
 
-    return {"procurement.competition.awarded": on_awarded}
+    return {
+        procurement_v1.CompetitionAwarded.TYPE: on_awarded,
+        procurement_v1.CompetitionStandstillEnded.TYPE: on_awarded,
+    }
 
 
 # ==========================================================================================

@@ -9,7 +9,7 @@ rule is a 422 naming the field and the rule, a clash with the current state a 40
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -45,12 +45,12 @@ from services.procurement.models import (
     InvitationRow,
     MembershipHistoryRow,
     MembershipRow,
-    NoticeRow,
     ProviderRow,
     SchemeRow,
     application_row,
     application_to_domain,
     apply_competition,
+    award_to_domain,
     bid_row,
     bid_to_domain,
     competition_to_domain,
@@ -61,12 +61,13 @@ from services.procurement.models import (
     membership_row,
     membership_to_domain,
     notice_row,
-    notice_to_domain,
     provider_to_domain,
     scheme_row,
     scheme_to_domain,
     set_aside_of,
+    tracked_notice_row,
 )
+from services.procurement.notice_workflows import start_notice_clock, start_standstill_clock
 from services.procurement.workflows import (
     AwardSignal,
     application_workflow_id,
@@ -158,6 +159,7 @@ class SchemeIn(BaseModel):
     urgent_min_tender_days: int = 3
     late_joiner_min_days: int | None = None
     voluntary_standstill: bool = False
+    standstill_blocks_above_threshold: bool = True
     group_notices_quarterly: bool = True
     open: bool = True  # open for requests to participate at once
 
@@ -190,6 +192,7 @@ class SchemeIn(BaseModel):
             urgent_min_tender_days=self.urgent_min_tender_days,
             late_joiner_min_days=self.late_joiner_min_days,
             voluntary_standstill=self.voluntary_standstill,
+            standstill_blocks_above_threshold=self.standstill_blocks_above_threshold,
             group_notices_quarterly=self.group_notices_quarterly,
         )
 
@@ -212,6 +215,8 @@ def scheme_view(row: SchemeRow) -> dict[str, Any]:
         "pass_mark": row.pass_mark,
         "required_documents": row.required_documents,
         "min_tender_days": row.min_tender_days,
+        "voluntary_standstill": row.voluntary_standstill,
+        "standstill_blocks_above_threshold": row.standstill_blocks_above_threshold,
         "regime_rules": _regime_view(d.REGIMES[d.RegimeCode(row.regime)]),
     }
 
@@ -882,8 +887,10 @@ async def _competition_view(
                 .order_by(col(EvaluatorScoreRow.id))
             )
         ).all()
+        winner = await session.get(ProviderRow, award.provider_id) if award else None
     if actor.role == Role.PROVIDER.value:
-        return _provider_view(row, invitations, evaluation, award, actor)
+        winner_name = winner.name if winner and winner.name else None
+        return _provider_view(row, invitations, evaluation, award, actor, winner_name)
     return {
         "competition_id": row.id,
         "scheme_id": row.scheme_id,
@@ -940,7 +947,17 @@ async def _competition_view(
         ],
         "evaluation": None if evaluation is None else _evaluation_view(evaluation),
         "award": None if award is None else award.terms,
+        "award_status": _award_status(award),
     }
+
+
+def _award_status(award: AwardRow | None) -> str | None:
+    """ "awarded, in standstill" until the contract is concluded when standstill ends."""
+    if award is None:
+        return None
+    if award.contract_awaits_standstill and award.standstill_ended_at is None:
+        return "in_standstill"
+    return "contract_concluded"
 
 
 def _unsealed(row: CompetitionRow, bid: BidRow) -> bool:
@@ -967,8 +984,11 @@ def _provider_view(
     evaluation: EvaluationRow | None,
     award: AwardRow | None,
     actor: Actor,
+    winner_name: str | None,
 ) -> dict[str, Any]:
-    """A bidder sees its own invitation and, after award, its own scores and the winner's."""
+    """A bidder sees its own invitation and, after award, the information reg 55/86
+    gives it: its scores, the winner's, the winning bid's relative advantages and, where
+    the rules require, the winner's name (built by the domain's losing_bidder_feedback)."""
     mine = [i for i in invitations if i.provider_id == actor.provider_id]
     if not mine:
         raise NotFound("competition", row.id)  # others' call-offs are not disclosed
@@ -983,48 +1003,43 @@ def _provider_view(
         "feedback": None,
     }
     if award is not None and evaluation is not None:
-        result = evaluation_to_domain(evaluation)
-        feedback = [f for f in _feedback(result, award) if f["provider_id"] == actor.provider_id]
+        questions = competition_to_domain(row, []).spec.quality_questions
+        with rules():  # the domain checks the award is the evaluation's winner
+            feedback = d.losing_bidder_feedback(
+                evaluation_to_domain(evaluation),
+                award_to_domain(award),
+                winner_name=winner_name,
+                questions=questions,
+            )
+        own = [f for f in feedback if f.provider_id == actor.provider_id]
         if award.provider_id == actor.provider_id:
             view["feedback"] = {"outcome": "awarded to you"}
-        elif feedback:
-            view["feedback"] = feedback[0]
+        elif own:
+            view["feedback"] = _feedback_view(own[0])
         else:
             view["feedback"] = {"outcome": "no bid received from you"}
     return view
 
 
-def _feedback(result: d.EvaluationResult, award: AwardRow) -> list[dict[str, Any]]:
-    winner = result.winner
-    if winner is None:
-        return []
-    out = []
-    for s in result.ranking[1:]:
-        out.append(
-            {
-                "provider_id": s.provider_id,
-                "outcome": "unsuccessful",
-                "own_rank": s.rank,
-                "own_price_score": str(s.price_score),
-                "own_quality_score": str(s.quality_score),
-                "own_total": str(s.total),
-                "winner_price_score": str(winner.price_score),
-                "winner_quality_score": str(winner.quality_score),
-                "winner_total": str(winner.total),
-            }
-        )
-    for n in result.non_compliant:
-        out.append(
-            {
-                "provider_id": n.provider_id,
-                "outcome": "non_compliant",
-                "reason": n.reason,
-                "winner_price_score": str(winner.price_score),
-                "winner_quality_score": str(winner.quality_score),
-                "winner_total": str(winner.total),
-            }
-        )
-    return out
+def _feedback_view(f: d.BidderFeedback) -> dict[str, Any]:
+    def text(x: Decimal | None) -> str | None:
+        return None if x is None else str(x)
+
+    return {
+        "provider_id": f.provider_id,
+        "outcome": f.outcome.value,
+        "reason": f.reason,
+        "own_rank": f.own_rank,
+        "own_price_score": text(f.own_price_score),
+        "own_quality_score": text(f.own_quality_score),
+        "own_total": text(f.own_total),
+        "winner_name": f.winner_name,
+        "winner_price_score": text(f.winner_price_score),
+        "winner_quality_score": text(f.winner_quality_score),
+        "winner_total": text(f.winner_total),
+        "relative_advantages": list(f.relative_advantages),
+        "standstill_ends_at": f.standstill_ends_at,
+    }
 
 
 @router.get("/competitions/{competition_id}")
@@ -1283,6 +1298,10 @@ class AwardIn(BaseModel):
     deadline_at: AwareDatetime | None = None  # of the next tier's round, if reopened
 
 
+# A workflow start to run once the unit of work has committed.
+AfterCommit = Callable[[ServiceRuntime], Awaitable[None]]
+
+
 @router.post("/competitions/{competition_id}/award")
 async def award_competition(
     competition_id: str, body: AwardIn, runtime: Runtime, actor: Actor = Depends(COMMISSIONING)
@@ -1290,16 +1309,19 @@ async def award_competition(
     """Approve the top-ranked bid, or declare no suitable bid (reopen the next tier
     where the scheme is tiered, else escalate)."""
     now = _now()
+    after_commit: list[AfterCommit] = []
     async with unit_of_work(runtime.db, runtime.source) as uow:
         row = await _competition_row(uow, competition_id)
         c = competition_to_domain(row, await load_invitations(uow, competition_id))
         scheme = scheme_to_domain(await _scheme_row(uow, row.scheme_id))
         with rules():
             if body.decision == "approve":
-                outcome = await _approve(uow, row, c, scheme, actor, now)
+                outcome = await _approve(uow, row, c, scheme, actor, now, after_commit)
             else:
                 outcome = await _no_suitable_bid(uow, row, c, scheme, body, actor, now)
     await signal(runtime, competition_workflow_id(competition_id), "award_decided", outcome)
+    for start in after_commit:  # the standstill and notice clocks
+        await start(runtime)
     return await _competition_view(runtime, competition_id, actor)
 
 
@@ -1310,6 +1332,7 @@ async def _approve(
     scheme: d.Scheme,
     actor: Actor,
     now: datetime,
+    after_commit: list[AfterCommit],
 ) -> AwardSignal:
     evaluation = (
         await uow.session.exec(
@@ -1344,9 +1367,14 @@ async def _approve(
             approved_at=now,
             contract_value=str(award.contract_value),
             terms=payload.model_dump(mode="json"),
+            contract_awaits_standstill=award.contract_awaits_standstill,
+            standstill_ends_at=award.standstill_ends_at,
         )
     )
-    uow.session.add(notice_row(d.award_notice(award, scheme, c)))
+    notice = d.award_notice(award, scheme, c)
+    tracked = d.track_award_notice(notice, scheme)
+    uow.session.add(notice_row(notice))
+    uow.session.add(tracked_notice_row(tracked))
     _emit(uow, payload)
     uow.audit(
         actor,
@@ -1356,7 +1384,12 @@ async def _approve(
         bid_id=award.bid_id,
         provider_id=award.provider_id,
         value=str(award.contract_value),
+        standstill=award.standstill_reason,
     )
+    after_commit.append(lambda rt: start_notice_clock(rt, tracked))
+    if award.standstill_ends_at is not None:
+        ends_at = award.standstill_ends_at
+        after_commit.append(lambda rt: start_standstill_clock(rt, award.competition_id, ends_at))
     return AwardSignal(outcome="awarded")
 
 
@@ -1393,6 +1426,7 @@ def _awarded_payload(a: d.Award) -> procurement_v1.CompetitionAwarded:
         approved_at=a.approved_at,
         standstill_ends_at=a.standstill_ends_at,
         notice_due_on=a.notice_due_on,
+        contract_awaits_standstill=a.contract_awaits_standstill,
     )
 
 
@@ -1491,46 +1525,3 @@ async def _reopen(
     )
     emit_invitations(uow, c, new)
     return AwardSignal(outcome="reopened", deadline_at=deadline)
-
-
-# ==================================================================== notices
-
-
-@router.get("/notices")
-async def list_notices(runtime: Runtime, _: Actor = Depends(READERS)) -> dict[str, Any]:
-    """Award notices to publish: DPS call-offs grouped by calendar quarter (reg 50),
-    and those the regime wants one by one."""
-    async with runtime.db.session() as session:
-        rows = (await session.exec(select(NoticeRow).order_by(col(NoticeRow.awarded_on)))).all()
-    notices = [notice_to_domain(r) for r in rows]
-    grouped = d.group_notices_by_quarter(notices)
-    return {
-        "quarters": [
-            {
-                "quarter": str(q),
-                "start": q.start,
-                "end": q.end,
-                "due_on": q.grouped_notice_due,
-                "notices": [_notice_view(n) for n in items],
-            }
-            for q, items in grouped.items()
-        ],
-        "individual": [_notice_view(n) for n in notices if not n.grouped],
-    }
-
-
-def _notice_view(n: d.AwardNotice) -> dict[str, Any]:
-    return {
-        "competition_id": n.competition_id,
-        "scheme_id": n.scheme_id,
-        "scheme_reference": n.scheme_reference,
-        "regime": n.regime.value,
-        "description": n.description,
-        "provider_id": n.provider_id,
-        "value": str(n.value),
-        "awarded_on": n.awarded_on,
-        "contract_start": n.contract_start,
-        "contract_end": n.contract_end,
-        "quarter": str(n.quarter),
-        "due_on": n.due_on,
-    }

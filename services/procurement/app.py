@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
-from services.procurement import activities, api, handlers, workflows
+from services.procurement import (
+    activities,
+    api,
+    handlers,
+    notice_activities,
+    notice_workflows,
+    notices_api,
+    workflows,
+)
 from shared.contracts import procurement_v1
-from shared.runtime import ServiceDefinition
+from shared.runtime import ServiceDefinition, ServiceRuntime
+
+
+def _activities(runtime: ServiceRuntime) -> Sequence[Callable[..., Any]]:
+    return [*activities.activities(runtime), *notice_activities.notice_activities(runtime)]
+
 
 definition = ServiceDefinition(
     name="procurement",
@@ -14,10 +29,10 @@ definition = ServiceDefinition(
     description="The Dynamic Purchasing System and its call-off competitions.",
     migrations_dir=Path(__file__).parent / "migrations",
     publishes=[procurement_v1.TOPIC],
-    routers=[api.router],
+    routers=[api.router, notices_api.router],
     subscriptions=handlers.subscriptions,
-    workflows=workflows.WORKFLOWS,
-    activities=activities.activities,
+    workflows=[*workflows.WORKFLOWS, *notice_workflows.NOTICE_WORKFLOWS],
+    activities=_activities,
     # A crash between a commit and its workflow start loses nothing: start what is missing.
-    on_start=[workflows.start_missing_workflows],
+    on_start=[workflows.start_missing_workflows, notice_workflows.start_missing_clocks],
 )

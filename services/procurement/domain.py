@@ -23,6 +23,11 @@ from enum import StrEnum
 from types import MappingProxyType
 
 from shared.contracts.common import Attendance, NeedType
+from shared.contracts.procurement_v1 import (
+    CONTRACTABLE_WEEKS_PER_YEAR,
+    DEFAULT_INDIVIDUAL_TERM_YEARS,
+    WEEKS_PER_YEAR_FOR_ATTENDANCE,
+)
 from shared.working_days import (
     LONDON,
     add_working_days,
@@ -70,6 +75,7 @@ class Rule(StrEnum):
     NO_COMPLIANT_BID = "no_compliant_bid"
     BID_SET_ASIDE = "bid_set_aside"
     NO_LOWER_TIER = "no_lower_tier"
+    WEEKS_NOT_CONTRACTABLE = "weeks_not_contractable"
 
 
 class DomainError(Exception):
@@ -308,6 +314,9 @@ class Scheme:
     urgent_min_tender_days: int = 3  # floor for urgent placements where the regime allows
     late_joiner_min_days: int | None = None  # None: half the min tender period, rounded up
     voluntary_standstill: bool = False
+    # Standstill for block call-offs valued at or above the light-touch threshold (on by
+    # default; see standstill_decision). voluntary_standstill covers every call-off.
+    standstill_blocks_above_threshold: bool = True
     group_notices_quarterly: bool = True
     status: SchemeStatus = SchemeStatus.DRAFT
     status_reason: str | None = None
@@ -1755,6 +1764,7 @@ def _validate_offer(c: Competition, offer: BidOffer, today: date) -> None:
 
     malformed(_is_money(offer.core_fee) and offer.core_fee > 0, "core_fee", "pounds and pence > 0")
     malformed(1 <= offer.weeks_per_year <= 52, "weeks_per_year", "between 1 and 52")
+    _require_contractable_weeks(c, offer.weeks_per_year)
     malformed(offer.start_date >= today, "start_date", "start date is in the past")
     for i, item in enumerate(offer.additional_support):
         f = f"additional_support.{i}"
@@ -1765,6 +1775,25 @@ def _validate_offer(c: Competition, offer: BidOffer, today: date) -> None:
         malformed(qid in expected, f"answers.{qid}", "no such quality question")
     for qid in sorted(expected):
         malformed(bool((offer.answers.get(qid) or "").strip()), f"answers.{qid}", "answer needed")
+
+
+def _require_contractable_weeks(c: Competition, weeks: int) -> None:
+    """Only weeks placements can contract (38 or 52, and residential's own), so that an
+    award is never refused by placements after it was made (shared contract constants)."""
+    allowed = " or ".join(str(w) for w in CONTRACTABLE_WEEKS_PER_YEAR)
+    _require(
+        weeks in CONTRACTABLE_WEEKS_PER_YEAR,
+        "weeks_per_year",
+        Rule.WEEKS_NOT_CONTRACTABLE,
+        f"weeks per year must be {allowed}: placement contracts run 38 or 52 weeks a year",
+    )
+    required = WEEKS_PER_YEAR_FOR_ATTENDANCE.get(c.spec.filter.attendance.value)
+    _require(
+        required is None or weeks == required,
+        "weeks_per_year",
+        Rule.WEEKS_NOT_CONTRACTABLE,
+        f"{c.spec.filter.attendance.value} places are {required} weeks a year",
+    )
 
 
 def submit_bid(
@@ -2167,8 +2196,8 @@ class Award:
     additional_support: tuple[SupportItem, ...]
     start_date: date
     end_date: date | None
-    annual_value: Decimal  # first-year cost per place x places
-    contract_value: Decimal  # block: over the term; individual: first year
+    annual_value: Decimal  # first-year cost per place x places (the evaluated price)
+    contract_value: Decimal  # estimated value over the whole term (see contract_value)
     price_score: Decimal
     quality_score: Decimal
     total_score: Decimal
@@ -2176,10 +2205,126 @@ class Award:
     approved_at: datetime
     standstill_ends_at: datetime | None
     notice_due_on: date
+    standstill_reason: str = ""
+    # "Awarded, in standstill": no contract exists until standstill ends.
+    contract_awaits_standstill: bool = False
 
     @property
     def awarded_on(self) -> date:
         return london_date(self.approved_at)
+
+
+# ----------------------------------------------------------------- value and term
+
+
+def add_years(d: date, years: int) -> date:
+    """The same day ``years`` later (29 February becomes 28 February)."""
+    try:
+        return d.replace(year=d.year + years)
+    except ValueError:
+        return d.replace(year=d.year + years, day=28)
+
+
+def contract_term(spec: CompetitionSpec, start_date: date) -> tuple[date, date]:
+    """First and last day of the contract: a block's stated term; an individual placement
+    runs DEFAULT_INDIVIDUAL_TERM_YEARS from its start (the term placements contracts)."""
+    if spec.kind is CompetitionKind.BLOCK and spec.term_start and spec.term_end:
+        return spec.term_start, spec.term_end
+    end = add_years(start_date, DEFAULT_INDIVIDUAL_TERM_YEARS) - timedelta(days=1)
+    return start_date, end
+
+
+def term_years(first_day: date, last_day: date) -> Decimal:
+    """Length of a term in years: whole anniversaries plus the remaining days / 365."""
+    after = last_day + timedelta(days=1)
+    whole = 0
+    while add_years(first_day, whole + 1) <= after:
+        whole += 1
+    rest = (after - add_years(first_day, whole)).days
+    return Decimal(whole) + Decimal(rest) / Decimal(365)
+
+
+def contract_value(offer: BidOffer, places: int, first_day: date, last_day: date) -> Decimal:
+    """Estimated value over the whole term (reg 6: the total amount payable): recurring
+    fees and support (weekly x weeks, annual) x years, plus one-off support once, x places.
+    """
+    one_off = sum(
+        (i.amount for i in offer.additional_support if i.basis is ChargeBasis.ONE_OFF), Decimal(0)
+    )
+    recurring = offer.annual_cost - one_off
+    return _round2((recurring * term_years(first_day, last_day) + one_off) * places)
+
+
+# -------------------------------------------------------------------- standstill
+
+
+@dataclass(frozen=True, slots=True)
+class Threshold:
+    """A procurement threshold value in force from ``effective_from`` (until the next)."""
+
+    effective_from: date
+    value: Decimal
+    source: str
+
+
+# Light-touch regime threshold (PCR 2015 reg 5(1)(d): social and other specific services,
+# Schedule 3, which includes education services). Values include VAT from 2022.
+LIGHT_TOUCH_THRESHOLDS: tuple[Threshold, ...] = (
+    Threshold(date(2018, 1, 1), Decimal("615278"), "PPN 04/17: thresholds from 1 January 2018"),
+    Threshold(date(2020, 1, 1), Decimal("663540"), "PPN 06/19: thresholds from 1 January 2020"),
+    Threshold(
+        date(2022, 1, 1),
+        Decimal("663540"),
+        "PPN 10/21 and SI 2021/1357: thresholds from 1 January 2022, inclusive of VAT",
+    ),
+    Threshold(
+        date(2024, 1, 1),
+        Decimal("663540"),
+        "PPN 11/23 and SI 2023/1279: thresholds from 1 January 2024 (light touch unchanged)",
+    ),
+)
+
+
+def light_touch_threshold(
+    on: date, table: Sequence[Threshold] = LIGHT_TOUCH_THRESHOLDS
+) -> Threshold:
+    """The light-touch threshold in force on ``on``."""
+    known = [t for t in table if t.effective_from <= on]
+    _require(bool(known), "awarded_on", Rule.OUT_OF_RANGE, f"no threshold known on {on}")
+    return max(known, key=lambda t: t.effective_from)
+
+
+@dataclass(frozen=True, slots=True)
+class StandstillDecision:
+    """Whether a standstill period applies to an award, and why (the rule and its source)."""
+
+    applies: bool
+    reason: str
+
+
+def standstill_decision(
+    scheme: Scheme, kind: CompetitionKind, value: Decimal, awarded_on: date
+) -> StandstillDecision:
+    """Standstill applies when the regime makes it mandatory, the scheme opted into a
+    voluntary standstill for every call-off, or (unless the scheme turned it off) for a
+    block contract whose estimated value is at or above the light-touch threshold in force
+    on the award date (reg 5: "equal to or greater than"; regs 86-87, 99: a standstill
+    protects a contract that is at risk of ineffectiveness)."""
+    regime = scheme.regime_rules
+    if regime.standstill_mandatory:
+        return StandstillDecision(True, regime.standstill_source)
+    if scheme.voluntary_standstill:
+        return StandstillDecision(
+            True, "the scheme applies a voluntary standstill to every call-off"
+        )
+    if not (kind is CompetitionKind.BLOCK and scheme.standstill_blocks_above_threshold):
+        return StandstillDecision(False, f"{kind} call-off: {regime.standstill_source}")
+    threshold = light_touch_threshold(awarded_on)
+    if value < threshold.value:
+        return StandstillDecision(False, f"block below the £{threshold.value} threshold")
+    return StandstillDecision(
+        True, f"block at or above the light-touch threshold £{threshold.value} ({threshold.source})"
+    )
 
 
 def standstill_end(sent_on: date, days: int) -> datetime:
@@ -2197,11 +2342,31 @@ def award_notice_due(scheme: Scheme, awarded_on: date) -> date:
     return awarded_on + timedelta(days=regime.award_notice_days)
 
 
-def _contract_value(spec: CompetitionSpec, annual_value: Decimal) -> Decimal:
-    if spec.kind is CompetitionKind.BLOCK and spec.term_start and spec.term_end:
-        days = (spec.term_end - spec.term_start).days + 1
-        return _round2(annual_value * days / 365)
-    return _round2(annual_value)
+def _winner_of(
+    c: Competition, result: EvaluationResult, bids: Sequence[Bid], m: Membership | None
+) -> tuple[BidScore, Bid]:
+    _require(
+        result.competition_id == c.competition_id and result.round == c.round,
+        "result",
+        Rule.MISMATCH,
+        "evaluation is not of this round",
+    )
+    winner = result.winner
+    _require(winner is not None, "result", Rule.NO_COMPLIANT_BID, "no compliant bid to award")
+    assert winner is not None
+    bid = next((b for b in bids if b.bid_id == winner.bid_id), None)
+    _require(bid is not None, "bids", Rule.UNKNOWN, f"winning bid {winner.bid_id} not supplied")
+    assert bid is not None
+    _require(
+        m is not None
+        and m.status is MembershipStatus.ACTIVE
+        and m.provider_id == bid.provider_id
+        and m.category_code == c.spec.category_code,
+        "winner_membership",
+        Rule.MEMBER_NOT_ACTIVE,
+        f"winner's membership is {m.status if m else 'missing'}",
+    )
+    return winner, bid
 
 
 def approve_award(
@@ -2218,41 +2383,18 @@ def approve_award(
 
     Refused when the evaluation is of another round, no compliant bid exists, or the
     winner is no longer an active member of the category (pass its current membership,
-    or None if it has none). Standstill applies when the regime makes
-    it mandatory or the scheme opted into a voluntary one.
+    or None if it has none). Where :func:`standstill_decision` applies a standstill the
+    award is "awarded, in standstill": the contract is made when standstill ends.
     """
     c = competition
     _require_status(c, CompetitionStatus.EVALUATED)
     approved_by = _require_text(approved_by, "approved_by")
-    _require(
-        result.competition_id == c.competition_id and result.round == c.round,
-        "result",
-        Rule.MISMATCH,
-        "evaluation is not of this round",
-    )
-    winner = result.winner
-    _require(winner is not None, "result", Rule.NO_COMPLIANT_BID, "no compliant bid to award")
-    assert winner is not None
-    bid = next((b for b in bids if b.bid_id == winner.bid_id), None)
-    _require(bid is not None, "bids", Rule.UNKNOWN, f"winning bid {winner.bid_id} not supplied")
-    assert bid is not None
-    m = winner_membership
-    _require(
-        m is not None
-        and m.status is MembershipStatus.ACTIVE
-        and m.provider_id == bid.provider_id
-        and m.category_code == c.spec.category_code,
-        "winner_membership",
-        Rule.MEMBER_NOT_ACTIVE,
-        f"winner's membership is {m.status if m else 'missing'}",
-    )
+    winner, bid = _winner_of(c, result, bids, winner_membership)
     today = _today(now)
-    regime = scheme.regime_rules
-    standstill = None
-    if regime.standstill_mandatory or scheme.voluntary_standstill:
-        standstill = standstill_end(today, regime.standstill_days)
     offer = bid.offer
-    annual_value = offer.annual_cost * c.spec.places
+    first_day, last_day = contract_term(c.spec, offer.start_date)
+    value = contract_value(offer, c.spec.places, first_day, last_day)
+    standstill = standstill_decision(scheme, c.spec.kind, value, today)
     award = Award(
         competition_id=c.competition_id,
         scheme_id=c.scheme_id,
@@ -2271,17 +2413,28 @@ def approve_award(
         additional_support=offer.additional_support,
         start_date=offer.start_date,
         end_date=c.spec.term_end if c.spec.kind is CompetitionKind.BLOCK else None,
-        annual_value=annual_value,
-        contract_value=_contract_value(c.spec, annual_value),
+        annual_value=offer.annual_cost * c.spec.places,
+        contract_value=value,
         price_score=winner.price_score,
         quality_score=winner.quality_score,
         total_score=winner.total,
         approved_by=approved_by,
         approved_at=now,
-        standstill_ends_at=standstill,
+        standstill_ends_at=(
+            standstill_end(today, scheme.regime_rules.standstill_days)
+            if standstill.applies
+            else None
+        ),
         notice_due_on=award_notice_due(scheme, today),
+        standstill_reason=standstill.reason,
+        contract_awaits_standstill=standstill.applies,
     )
     return replace(c, status=CompetitionStatus.AWARDED), award
+
+
+def standstill_over(award: Award, now: datetime) -> bool:
+    """True once the contract may be concluded: no standstill, or it has ended."""
+    return award.standstill_ends_at is None or now >= award.standstill_ends_at
 
 
 def declare_no_suitable_bid(
@@ -2344,7 +2497,12 @@ class Quarter:
 
 @dataclass(frozen=True, slots=True)
 class AwardNotice:
-    """What is published about an award: what, who, value, dates."""
+    """What is published about an award: what, who, value, dates.
+
+    Built only from non-identifying fields (kind, places, category, lot, scheme): never
+    the call-off's free-text title or its need, so no child reference, date of birth or
+    primary need of a child can reach a published notice (UK GDPR art. 9).
+    """
 
     competition_id: str
     scheme_id: str
@@ -2361,22 +2519,30 @@ class AwardNotice:
     due_on: date
 
 
+def _published_description(award: Award, scheme: Scheme) -> str:
+    lot = f", lot {award.lot_code}" if award.lot_code else ""
+    return (
+        f"{award.kind} call-off under {scheme.reference}: {award.places} place(s), "
+        f"category {award.category_code}{lot}"
+    )
+
+
 def award_notice(award: Award, scheme: Scheme, competition: Competition) -> AwardNotice:
-    """The award notice record for an approved award."""
+    """The award notice record for an approved award; its value is the estimated value
+    over the whole contract term (reg 50 and Schedule: value of the contract awarded)."""
     grouped = scheme.group_notices_quarterly and scheme.regime_rules.award_notice_quarterly_grouping
-    spec = competition.spec
-    what = f"{spec.kind} call-off: {spec.title} ({spec.places} place(s), category {spec.category_code})"
+    _, last_day = contract_term(competition.spec, award.start_date)
     return AwardNotice(
         competition_id=award.competition_id,
         scheme_id=scheme.scheme_id,
         scheme_reference=scheme.reference,
         regime=scheme.regime,
-        description=what,
+        description=_published_description(award, scheme),
         provider_id=award.provider_id,
         value=award.contract_value,
         awarded_on=award.awarded_on,
         contract_start=award.start_date,
-        contract_end=award.end_date,
+        contract_end=last_day,
         quarter=Quarter.of(award.awarded_on),
         grouped=grouped,
         due_on=award.notice_due_on,
@@ -2397,6 +2563,114 @@ def group_notices_by_quarter(
     }
 
 
+# ------------------------------------------------------------------ notice tracking
+
+
+class NoticeKind(StrEnum):
+    """Which notice: today the award notice (reg 50); other notices (e.g. a change of
+    the DPS period, reg 34(27)-(28)) join as further kinds of the same record."""
+
+    AWARD = "award"
+
+
+class NoticeStatus(StrEnum):
+    """due -> sent (to Find a Tender) -> published; due -> published directly."""
+
+    DUE = "due"
+    SENT = "sent"
+    PUBLISHED = "published"
+
+
+@dataclass(frozen=True, slots=True)
+class TrackedNotice:
+    """A notice the council must publish: when it is due and what happened to it."""
+
+    notice_id: str
+    kind: NoticeKind
+    scheme_id: str
+    competition_id: str | None
+    due_on: date
+    rule: str  # the rule that set the due date, with its source
+    status: NoticeStatus = NoticeStatus.DUE
+    sent_by: str | None = None
+    sent_at: datetime | None = None
+    published_by: str | None = None
+    published_at: datetime | None = None
+    publication_ref: str | None = None
+    overdue_at: datetime | None = None
+
+    @property
+    def due_at(self) -> datetime:
+        """The end of the due day (Europe/London): overdue from then if not sent."""
+        return end_of_day(self.due_on)
+
+
+def award_notice_id(competition_id: str) -> str:
+    return f"award-{competition_id}"
+
+
+def track_award_notice(notice: AwardNotice, scheme: Scheme) -> TrackedNotice:
+    """The tracking record of an award notice: due by the regime's rule (reg 50)."""
+    return TrackedNotice(
+        notice_id=award_notice_id(notice.competition_id),
+        kind=NoticeKind.AWARD,
+        scheme_id=notice.scheme_id,
+        competition_id=notice.competition_id,
+        due_on=notice.due_on,
+        rule=scheme.regime_rules.award_notice_source,
+    )
+
+
+def notice_overdue(n: TrackedNotice, now: datetime) -> bool:
+    """Not yet sent or published after the end of its due day."""
+    return n.status is NoticeStatus.DUE and now > n.due_at
+
+
+def mark_notice_overdue(n: TrackedNotice, now: datetime) -> TrackedNotice | None:
+    """The notice marked overdue (once), or None when it is not (or already) overdue."""
+    if n.overdue_at is not None or not notice_overdue(n, now):
+        return None
+    return replace(n, overdue_at=now)
+
+
+def record_notice(
+    n: TrackedNotice,
+    status: NoticeStatus,
+    *,
+    by: str,
+    at: datetime,
+    publication_ref: str | None = None,
+) -> TrackedNotice:
+    """Record that the notice was sent for publication or published (who and when)."""
+    by = _require_text(by, "by")
+    _require(status is not NoticeStatus.DUE, "status", Rule.INVALID_TRANSITION, "sent or published")
+    order = (NoticeStatus.DUE, NoticeStatus.SENT, NoticeStatus.PUBLISHED)
+    _require(
+        order.index(status) > order.index(n.status),
+        "status",
+        Rule.INVALID_TRANSITION,
+        f"notice is already {n.status}",
+    )
+    if status is NoticeStatus.SENT:
+        return replace(n, status=status, sent_by=by, sent_at=at, publication_ref=publication_ref)
+    return replace(
+        n,
+        status=status,
+        published_by=by,
+        published_at=at,
+        publication_ref=publication_ref or n.publication_ref,
+    )
+
+
+def notice_late(n: TrackedNotice) -> bool:
+    """Sent or published after its due day."""
+    first = n.sent_at or n.published_at
+    return first is not None and london_date(first) > n.due_on
+
+
+# ------------------------------------------------------------------ tenderers
+
+
 class FeedbackOutcome(StrEnum):
     """What a losing bidder is told about its bid."""
 
@@ -2406,9 +2680,11 @@ class FeedbackOutcome(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class BidderFeedback:
-    """What a losing bidder is told: its own scores and the winner's (reg 55/86 spirit).
+    """What an unsuccessful bidder is told (PCR 2015 reg 55(2), reg 86(2)): its own
+    scores, the winner's scores, the relative advantages of the winning bid and, where
+    the rules require it, the winner's name.
 
-    The winner's price is not disclosed (commercial confidentiality), only its scores.
+    The winner's price is not disclosed (commercial interests, reg 55(3)), only its scores.
     """
 
     provider_id: str
@@ -2423,9 +2699,43 @@ class BidderFeedback:
     winner_price_score: Decimal
     winner_quality_score: Decimal
     winner_total: Decimal
+    winner_name: str | None = None
+    relative_advantages: tuple[str, ...] = ()
+    standstill_ends_at: datetime | None = None
 
 
-def losing_bidder_feedback(result: EvaluationResult, award: Award) -> tuple[BidderFeedback, ...]:
+def winner_named_to(own: BidScore | None, award: Award) -> bool:
+    """The winner's name goes to every bidder with an admissible (ranked) tender (reg
+    55(2)(c)), and to every bidder when the award is under standstill (reg 86(2))."""
+    return own is not None or award.contract_awaits_standstill
+
+
+def relative_advantages(
+    winner: BidScore, own: BidScore, questions: Sequence[QualityQuestion] = ()
+) -> tuple[str, ...]:
+    """Where the winning bid scored higher than this one, criterion by criterion."""
+    texts = {q.question_id: q.text for q in questions}
+    out = []
+    if winner.price_score > own.price_score:
+        out.append(f"price: the winning bid scored {winner.price_score}, yours {own.price_score}")
+    for qid, w in sorted(winner.question_scores.items()):
+        mine = own.question_scores.get(qid, Decimal(0))
+        if w > mine:
+            out.append(f"{texts.get(qid, qid)}: the winning bid scored {w}, yours {mine}")
+    if not out:
+        out.append(
+            f"equal or lower on each criterion; ranked ahead by the tie-break ({TIE_BREAK_RULE})"
+        )
+    return tuple(out)
+
+
+def losing_bidder_feedback(
+    result: EvaluationResult,
+    award: Award,
+    *,
+    winner_name: str | None = None,
+    questions: Sequence[QualityQuestion] = (),
+) -> tuple[BidderFeedback, ...]:
     """Feedback for every bidder other than the winner, ranked bidders first."""
     winner = result.winner
     _require(
@@ -2436,9 +2746,30 @@ def losing_bidder_feedback(result: EvaluationResult, award: Award) -> tuple[Bidd
     )
     assert winner is not None
     of = len(result.ranking)
+
+    def feedback(
+        provider_id: str, bid_id: str, outcome: FeedbackOutcome, reason: str, own: BidScore | None
+    ) -> BidderFeedback:
+        return BidderFeedback(
+            provider_id=provider_id,
+            bid_id=bid_id,
+            outcome=outcome,
+            reason=reason,
+            own_rank=own.rank if own else None,
+            own_price_score=own.price_score if own else None,
+            own_quality_score=own.quality_score if own else None,
+            own_total=own.total if own else None,
+            winner_provider_id=winner.provider_id,
+            winner_price_score=winner.price_score,
+            winner_quality_score=winner.quality_score,
+            winner_total=winner.total,
+            winner_name=winner_name if winner_named_to(own, award) else None,
+            relative_advantages=relative_advantages(winner, own, questions) if own else (),
+            standstill_ends_at=award.standstill_ends_at,
+        )
+
     ranked = [
-        _feedback(
-            winner,
+        feedback(
             s.provider_id,
             s.bid_id,
             FeedbackOutcome.UNSUCCESSFUL,
@@ -2448,31 +2779,7 @@ def losing_bidder_feedback(result: EvaluationResult, award: Award) -> tuple[Bidd
         for s in result.ranking[1:]
     ]
     set_aside = [
-        _feedback(winner, n.provider_id, n.bid_id, FeedbackOutcome.NON_COMPLIANT, n.reason, None)
+        feedback(n.provider_id, n.bid_id, FeedbackOutcome.NON_COMPLIANT, n.reason, None)
         for n in result.non_compliant
     ]
     return tuple(ranked + set_aside)
-
-
-def _feedback(
-    winner: BidScore,
-    provider_id: str,
-    bid_id: str,
-    outcome: FeedbackOutcome,
-    reason: str,
-    own: BidScore | None,
-) -> BidderFeedback:
-    return BidderFeedback(
-        provider_id=provider_id,
-        bid_id=bid_id,
-        outcome=outcome,
-        reason=reason,
-        own_rank=own.rank if own else None,
-        own_price_score=own.price_score if own else None,
-        own_quality_score=own.quality_score if own else None,
-        own_total=own.total if own else None,
-        winner_provider_id=winner.provider_id,
-        winner_price_score=winner.price_score,
-        winner_quality_score=winner.quality_score,
-        winner_total=winner.total,
-    )

@@ -18,6 +18,7 @@ from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
 from services.procurement import domain as d
+from shared.contracts import procurement_v1
 from shared.contracts.common import Attendance, NeedType
 from shared.infra_models import AwareDateTime, utcnow
 
@@ -61,6 +62,7 @@ class SchemeRow(ProcurementModel, table=True):
     late_joiner_min_days: int | None = None
     voluntary_standstill: bool = False
     group_notices_quarterly: bool = True
+    standstill_blocks_above_threshold: bool = True
     categories: list[dict[str, Any]] = _json()
     lots: list[dict[str, Any]] = _json()
     questions: list[dict[str, Any]] = _json()
@@ -114,6 +116,7 @@ def scheme_to_domain(row: SchemeRow) -> d.Scheme:
         urgent_min_tender_days=row.urgent_min_tender_days,
         late_joiner_min_days=row.late_joiner_min_days,
         voluntary_standstill=row.voluntary_standstill,
+        standstill_blocks_above_threshold=row.standstill_blocks_above_threshold,
         group_notices_quarterly=row.group_notices_quarterly,
         status=d.SchemeStatus(row.status),
         status_reason=row.status_reason,
@@ -137,6 +140,7 @@ def scheme_row(s: d.Scheme, created_by: str) -> SchemeRow:
         urgent_min_tender_days=s.urgent_min_tender_days,
         late_joiner_min_days=s.late_joiner_min_days,
         voluntary_standstill=s.voluntary_standstill,
+        standstill_blocks_above_threshold=s.standstill_blocks_above_threshold,
         group_notices_quarterly=s.group_notices_quarterly,
         categories=[
             {
@@ -756,6 +760,47 @@ class AwardRow(ProcurementModel, table=True):
     approved_at: datetime = _aware()
     contract_value: str = Field(max_length=30)
     terms: dict[str, Any] = _json()  # the procurement.competition.awarded payload
+    # "Awarded, in standstill" until standstill_ended_at is set (then the contract exists).
+    contract_awaits_standstill: bool = False
+    standstill_ends_at: datetime | None = _aware(nullable=True)
+    standstill_ended_at: datetime | None = _aware(nullable=True)
+
+
+def award_to_domain(row: AwardRow) -> d.Award:
+    """The approved award as the domain knows it, from its stored event payload."""
+    t = procurement_v1.CompetitionAwarded.model_validate(row.terms)
+    return d.Award(
+        competition_id=t.competition_id,
+        scheme_id=t.scheme_id,
+        round=t.round,
+        kind=d.CompetitionKind(t.kind),
+        category_code=t.category_code,
+        lot_code=t.lot_code,
+        bid_id=t.bid_id,
+        provider_id=t.provider_id,
+        places=t.places,
+        need_ref=t.need_ref,
+        fee_basis=d.FeeBasis(t.fee_basis),
+        core_fee=t.core_fee,
+        weekly_core_fee=t.weekly_core_fee,
+        weeks_per_year=t.weeks_per_year,
+        additional_support=tuple(
+            d.SupportItem(i.description, i.amount, d.ChargeBasis(i.basis))
+            for i in t.additional_support
+        ),
+        start_date=t.start_date,
+        end_date=t.end_date,
+        annual_value=t.annual_value,
+        contract_value=t.contract_value,
+        price_score=t.price_score,
+        quality_score=t.quality_score,
+        total_score=t.total_score,
+        approved_by=t.approved_by,
+        approved_at=t.approved_at,
+        standstill_ends_at=t.standstill_ends_at,
+        notice_due_on=t.notice_due_on,
+        contract_awaits_standstill=row.contract_awaits_standstill,
+    )
 
 
 class NoticeRow(ProcurementModel, table=True):
@@ -776,6 +821,67 @@ class NoticeRow(ProcurementModel, table=True):
     quarter: str = Field(max_length=10, index=True)
     grouped: bool = True
     due_on: date
+
+
+class TrackedNoticeRow(ProcurementModel, table=True):
+    """Every notice the council must publish, of any kind: due, sent, published, overdue."""
+
+    __tablename__ = "notice"
+
+    notice_id: str = Field(primary_key=True, max_length=100)
+    kind: str = Field(max_length=40, index=True)
+    scheme_id: str = Field(max_length=36, index=True)
+    competition_id: str | None = Field(default=None, max_length=64, index=True)
+    due_on: date = Field(index=True)
+    rule: str = Field(max_length=1000)
+    status: str = Field(max_length=20, index=True)
+    sent_by: str | None = Field(default=None, max_length=200)
+    sent_at: datetime | None = _aware(nullable=True)
+    published_by: str | None = Field(default=None, max_length=200)
+    published_at: datetime | None = _aware(nullable=True)
+    publication_ref: str | None = Field(default=None, max_length=200)
+    overdue_at: datetime | None = _aware(nullable=True)
+
+
+def tracked_notice_row(n: d.TrackedNotice, row: TrackedNoticeRow | None = None) -> TrackedNoticeRow:
+    """A new row for ``n``, or ``row`` brought up to date with it."""
+    values: dict[str, Any] = {
+        "kind": n.kind.value,
+        "scheme_id": n.scheme_id,
+        "competition_id": n.competition_id,
+        "due_on": n.due_on,
+        "rule": n.rule,
+        "status": n.status.value,
+        "sent_by": n.sent_by,
+        "sent_at": n.sent_at,
+        "published_by": n.published_by,
+        "published_at": n.published_at,
+        "publication_ref": n.publication_ref,
+        "overdue_at": n.overdue_at,
+    }
+    if row is None:
+        return TrackedNoticeRow(notice_id=n.notice_id, **values)
+    for name, value in values.items():
+        setattr(row, name, value)
+    return row
+
+
+def tracked_notice_to_domain(row: TrackedNoticeRow) -> d.TrackedNotice:
+    return d.TrackedNotice(
+        notice_id=row.notice_id,
+        kind=d.NoticeKind(row.kind),
+        scheme_id=row.scheme_id,
+        competition_id=row.competition_id,
+        due_on=row.due_on,
+        rule=row.rule,
+        status=d.NoticeStatus(row.status),
+        sent_by=row.sent_by,
+        sent_at=row.sent_at,
+        published_by=row.published_by,
+        published_at=row.published_at,
+        publication_ref=row.publication_ref,
+        overdue_at=row.overdue_at,
+    )
 
 
 def notice_row(n: d.AwardNotice) -> NoticeRow:

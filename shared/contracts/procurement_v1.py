@@ -34,6 +34,18 @@ InvitationReason = Literal["initial", "next_tier", "late_joiner"]
 FeeBasis = Literal["weekly", "annual"]
 ChargeBasis = Literal["weekly", "annual", "one_off"]
 NextAction = Literal["reopen_lower_tier", "escalate"]
+NoticeKind = Literal["award"]
+
+# Weeks a year a placement contract can run, and so the only weeks a bid may offer:
+# 38 (term-time: the 38-week school year) or 52 (all year). Placements' individual
+# placement agreements are priced weekly over one of these; procurement refuses any
+# other at bid time so that an award never reaches placements uncontractable.
+CONTRACTABLE_WEEKS_PER_YEAR: tuple[int, ...] = (38, 52)
+# Residential attendance fixes the weeks: a 38-week or a 52-week residential place.
+WEEKS_PER_YEAR_FOR_ATTENDANCE: dict[str, int] = {"residential_38": 38, "residential_52": 52}
+# An individual placement agreement without a stated end runs this many years from its
+# start: placements makes the contract for this term and procurement values it over it.
+DEFAULT_INDIVIDUAL_TERM_YEARS = 3
 
 
 class ProcurementEvent(BaseModel):
@@ -390,6 +402,17 @@ class CompetitionAwarded(_CompetitionEvent):
     approved_at: AwareDatetime
     standstill_ends_at: AwareDatetime | None = None
     notice_due_on: date
+    # True: standstill applies, no contract exists yet; the contract is made from
+    # ``procurement.competition.standstill_ended`` (absent in older events: False).
+    contract_awaits_standstill: bool = False
+
+
+class CompetitionStandstillEnded(CompetitionAwarded):
+    """Standstill ended without challenge: the contract is concluded on these terms
+    (the award's terms, repeated so that a consumer needs no earlier event)."""
+
+    TYPE: ClassVar[str] = "procurement.competition.standstill_ended"
+    standstill_ended_at: AwareDatetime
 
 
 class CompetitionNoSuitableBid(_CompetitionEvent):
@@ -428,6 +451,39 @@ class CompetitionNoEligibleMembers(_CompetitionEvent):
     detected_at: AwareDatetime
 
 
+# ------------------------------------------------------------------ notices
+
+
+class NoticeOverdue(ProcurementEvent):
+    """Alert: a notice the law requires was not published by its due date."""
+
+    TYPE: ClassVar[str] = "procurement.notice.overdue"
+    SUBJECT_FIELD: ClassVar[str] = "notice_id"
+    notice_id: str
+    kind: NoticeKind
+    scheme_id: str
+    competition_id: str | None = None
+    due_on: date
+    rule: str
+    detected_at: AwareDatetime
+
+
+class NoticePublished(ProcurementEvent):
+    """A notice was sent for publication or published (who, when, where)."""
+
+    TYPE: ClassVar[str] = "procurement.notice.published"
+    SUBJECT_FIELD: ClassVar[str] = "notice_id"
+    notice_id: str
+    kind: NoticeKind
+    scheme_id: str
+    competition_id: str | None = None
+    status: Literal["sent", "published"]
+    by: str
+    at: AwareDatetime
+    publication_ref: str | None = None
+    late: bool = False
+
+
 EVENT_MODELS: tuple[type[ProcurementEvent], ...] = (
     SchemeCreated,
     SchemeOpened,
@@ -449,9 +505,12 @@ EVENT_MODELS: tuple[type[ProcurementEvent], ...] = (
     CompetitionClosed,
     CompetitionEvaluated,
     CompetitionAwarded,
+    CompetitionStandstillEnded,
     CompetitionNoSuitableBid,
     CompetitionReopened,
     CompetitionNoEligibleMembers,
+    NoticeOverdue,
+    NoticePublished,
 )
 
 EVENT_TYPES: dict[str, type[BaseModel]] = {model.TYPE: model for model in EVENT_MODELS}

@@ -114,7 +114,7 @@ def test_award_carries_the_winning_commercial_terms() -> None:
     assert award.additional_support[0].amount == Decimal("300.00")
     assert award.start_date == date(2026, 4, 20)
     assert award.annual_value == Decimal("68400.00")  # (1500 + 300) x 38
-    assert award.contract_value == award.annual_value
+    assert award.contract_value == Decimal("205200.00")  # x 3 years: the whole term
     assert award.lot_code == "lot2" and award.places == 1 and award.end_date is None
     assert award.approved_by == "head-of-commissioning"
     assert award.awarded_on == date(2026, 3, 20)
@@ -148,8 +148,8 @@ def test_block_award_value_over_the_term() -> None:
     assert award.places == 10
     assert award.annual_value == Decimal("684000.00")
     assert award.end_date == date(2029, 8, 31)
-    # 1 Sep 2026 - 31 Aug 2029 is 1,096 days (one leap day).
-    assert award.contract_value == (Decimal("684000.00") * 1096 / 365).quantize(Decimal("0.01"))
+    # 1 Sep 2026 - 31 Aug 2029 is three whole years (fees x weeks x years).
+    assert award.contract_value == Decimal("684000.00") * 3
 
 
 def test_award_refused_when_the_winner_is_no_longer_an_active_member() -> None:

@@ -1,0 +1,184 @@
+"""HTTP routes of the notices the council must publish: award notices grouped by quarter
+(reg 50), every notice's tracking (due, sent, published, overdue) with filters, and the
+route a commissioner calls to record that a notice was sent or published (who, when).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, Field
+from sqlmodel import col, select
+
+from services.procurement import domain as d
+from services.procurement.api import COMMISSIONING, READERS, Runtime, _now, rules
+from services.procurement.models import (
+    NoticeRow,
+    TrackedNoticeRow,
+    notice_to_domain,
+    tracked_notice_row,
+    tracked_notice_to_domain,
+)
+from services.procurement.notice_activities import lock_notice
+from shared.contracts import procurement_v1
+from shared.errors import NotFound
+from shared.unit_of_work import Actor, unit_of_work
+
+router = APIRouter(tags=["procurement"])
+
+
+@router.get("/notices")
+async def list_notices(
+    runtime: Runtime, scheme_id: str | None = None, _: Actor = Depends(READERS)
+) -> dict[str, Any]:
+    """Award notices to publish: DPS call-offs grouped by calendar quarter (reg 50),
+    and those the regime wants one by one; each with its tracking."""
+    async with runtime.db.session() as session:
+        query = select(NoticeRow).order_by(col(NoticeRow.awarded_on))
+        if scheme_id is not None:
+            query = query.where(NoticeRow.scheme_id == scheme_id)
+        rows = (await session.exec(query)).all()
+        tracked = {
+            t.competition_id: tracked_notice_to_domain(t)
+            for t in (
+                await session.exec(
+                    select(TrackedNoticeRow).where(
+                        TrackedNoticeRow.kind == d.NoticeKind.AWARD.value
+                    )
+                )
+            ).all()
+        }
+    notices = [notice_to_domain(r) for r in rows]
+
+    def view(n: d.AwardNotice) -> dict[str, Any]:
+        t = tracked.get(n.competition_id)
+        return _notice_view(n) | {"tracking": None if t is None else _tracking_view(t)}
+
+    return {
+        "quarters": [
+            {
+                "quarter": str(q),
+                "start": q.start,
+                "end": q.end,
+                "due_on": q.grouped_notice_due,
+                "notices": [view(n) for n in items],
+            }
+            for q, items in d.group_notices_by_quarter(notices).items()
+        ],
+        "individual": [view(n) for n in notices if not n.grouped],
+    }
+
+
+def _notice_view(n: d.AwardNotice) -> dict[str, Any]:
+    return {
+        "competition_id": n.competition_id,
+        "scheme_id": n.scheme_id,
+        "scheme_reference": n.scheme_reference,
+        "regime": n.regime.value,
+        "description": n.description,
+        "provider_id": n.provider_id,
+        "value": str(n.value),
+        "awarded_on": n.awarded_on,
+        "contract_start": n.contract_start,
+        "contract_end": n.contract_end,
+        "quarter": str(n.quarter),
+        "due_on": n.due_on,
+    }
+
+
+def _tracking_view(n: d.TrackedNotice) -> dict[str, Any]:
+    return {
+        "notice_id": n.notice_id,
+        "kind": n.kind.value,
+        "scheme_id": n.scheme_id,
+        "competition_id": n.competition_id,
+        "due_on": n.due_on,
+        "rule": n.rule,
+        "status": n.status.value,
+        "overdue": n.overdue_at is not None and n.status is d.NoticeStatus.DUE,
+        "overdue_at": n.overdue_at,
+        "sent_by": n.sent_by,
+        "sent_at": n.sent_at,
+        "published_by": n.published_by,
+        "published_at": n.published_at,
+        "publication_ref": n.publication_ref,
+        "late": d.notice_late(n),
+    }
+
+
+@router.get("/notices/tracking")
+async def list_tracked_notices(
+    runtime: Runtime,
+    kind: d.NoticeKind | None = None,
+    status: d.NoticeStatus | None = None,
+    scheme_id: str | None = None,
+    competition_id: str | None = None,
+    overdue: bool | None = None,
+    due_before: date | None = None,
+    _: Actor = Depends(READERS),
+) -> dict[str, Any]:
+    """Every notice with its tracking, soonest due first; filters combine (AND).
+    ``overdue=true``: still not sent or published after its due day (alert raised)."""
+    query = select(TrackedNoticeRow).order_by(
+        col(TrackedNoticeRow.due_on), col(TrackedNoticeRow.notice_id)
+    )
+    if kind is not None:
+        query = query.where(TrackedNoticeRow.kind == kind.value)
+    if status is not None:
+        query = query.where(TrackedNoticeRow.status == status.value)
+    if scheme_id is not None:
+        query = query.where(TrackedNoticeRow.scheme_id == scheme_id)
+    if competition_id is not None:
+        query = query.where(TrackedNoticeRow.competition_id == competition_id)
+    if due_before is not None:
+        query = query.where(col(TrackedNoticeRow.due_on) < due_before)
+    async with runtime.db.session() as session:
+        rows = (await session.exec(query)).all()
+    views = [_tracking_view(tracked_notice_to_domain(r)) for r in rows]
+    if overdue is not None:
+        views = [v for v in views if v["overdue"] is overdue]
+    return {"notices": views}
+
+
+class PublicationIn(BaseModel):
+    status: Literal["sent", "published"]
+    publication_ref: str | None = Field(default=None, max_length=200)
+
+
+@router.post("/notices/{notice_id}/publication")
+async def record_publication(
+    notice_id: str, body: PublicationIn, runtime: Runtime, actor: Actor = Depends(COMMISSIONING)
+) -> dict[str, Any]:
+    """Record that a notice was sent for publication (e.g. to Find a Tender) or
+    published, by whom and when; emits ``procurement.notice.published``."""
+    now = _now()
+    async with unit_of_work(runtime.db, runtime.source) as uow:
+        await lock_notice(uow, notice_id)
+        row = await uow.session.get(TrackedNoticeRow, notice_id)
+        if row is None:
+            raise NotFound("notice", notice_id)
+        with rules():
+            n = d.record_notice(
+                tracked_notice_to_domain(row),
+                d.NoticeStatus(body.status),
+                by=actor.id,
+                at=now,
+                publication_ref=body.publication_ref,
+            )
+        uow.session.add(tracked_notice_row(n, row))
+        event = procurement_v1.NoticePublished(
+            notice_id=n.notice_id,
+            kind=n.kind.value,
+            scheme_id=n.scheme_id,
+            competition_id=n.competition_id,
+            status=body.status,
+            by=actor.id,
+            at=now,
+            publication_ref=n.publication_ref,
+            late=d.notice_late(n),
+        )
+        uow.emit(procurement_v1.TOPIC, event.TYPE, event.subject(), event)
+        uow.audit(actor, f"notice.{body.status}", "notice", notice_id, ref=n.publication_ref)
+    return _tracking_view(n)
