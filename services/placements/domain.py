@@ -14,6 +14,8 @@ event payload builders.
 from __future__ import annotations
 
 import calendar
+import hashlib
+import hmac
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -594,6 +596,46 @@ def search_origin(postcode_district: str | None) -> events.SearchOrigin | None:
         return None
     easting, northing = geography.grid_cell_centre(*grid, SEARCH_CELL_M)
     return events.SearchOrigin(easting=easting, northing=northing, cell_m=SEARCH_CELL_M)
+
+
+# --- retention (UK GDPR Art. 5(1)(e); DPA 2018 Sch 1 para 6, 39-40) -------------------------
+
+PSEUDONYM_PREFIX = "PSN-"
+# What is dropped from a closed need, an ended placement's events and a ceased plan; the
+# child reference itself is replaced by its pseudonym (docs/data-inventory.md).
+DROPPED_CHILD_FIELDS = ("date_of_birth", "postcode_district", "search_origin")
+
+
+def pseudonym(child_ref: str, key: bytes) -> str:
+    """The keyed hash (HMAC-SHA256) that replaces a child reference after retention.
+
+    Stable (the same child keeps one pseudonym, so counts and histories still add up) and
+    one-way without the key: only the council, holding key and reference, can find a
+    child's old records by computing it. A pseudonym maps to itself.
+    """
+    if child_ref.startswith(PSEUDONYM_PREFIX):
+        return child_ref
+    digest = hmac.new(key, child_ref.encode(), hashlib.sha256).hexdigest()
+    return f"{PSEUDONYM_PREFIX}{digest[:32]}"
+
+
+def retention_cutoff(now: datetime, retention_days: int) -> datetime:
+    """Child data of what closed before this instant is pseudonymised."""
+    _require_aware(now, "now")
+    _require(retention_days >= 1, "retention_days", "out_of_range", "at least 1 day")
+    return now - timedelta(days=retention_days)
+
+
+def pseudonymised_event_data(data: Mapping[str, Any], key: bytes) -> dict[str, Any]:
+    """An outbound event's ``data`` as kept after retention: the child reference
+    pseudonymised, the dropped child fields emptied, everything else as it was."""
+    kept = dict(data)
+    if isinstance(kept.get("child_ref"), str):
+        kept["child_ref"] = pseudonym(kept["child_ref"], key)
+    for name in DROPPED_CHILD_FIELDS:
+        if name in kept:
+            kept[name] = None
+    return kept
 
 
 def raise_need(request: PlacementRequested, need_id: str, raised_at: datetime) -> PlacementNeed:
