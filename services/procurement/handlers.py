@@ -534,6 +534,27 @@ def _no_scheme_alert(uow: UnitOfWork, need: placements_v1.PlacementNeedRaised, w
     uow.audit(NEEDS, "competition.no_eligible_members", "need", need.need_id, reason=why)
 
 
+def check_phase_transfer(
+    uow: UnitOfWork, c: d.Competition, scheme: d.Scheme, statutory: date, now: datetime
+) -> None:
+    """Alert when the call-off cannot be decided by the phase-transfer deadline."""
+    check = d.check_call_off_timetable(scheme, c.deadline_at, statutory)
+    if not check.at_risk:
+        return
+    event = procurement_v1.CompetitionDeadlineAtRisk(
+        competition_id=c.competition_id,
+        scheme_id=c.scheme_id,
+        need_ref=c.spec.need_ref,
+        statutory_deadline=statutory,
+        expected_completion=check.expected_completion,
+        tender_deadline_at=c.deadline_at,
+        reason=check.reason,
+        detected_at=now,
+    )
+    uow.emit(procurement_v1.TOPIC, event.TYPE, c.competition_id, event)
+    uow.audit(NEEDS, "competition.deadline_at_risk", "competition", c.competition_id)
+
+
 def make_need_handler(runtime: ServiceRuntime) -> Callable[..., Awaitable[None]]:
     async def on_need_raised(
         uow: UnitOfWork, _envelope: Envelope, need: placements_v1.PlacementNeedRaised
@@ -563,6 +584,8 @@ def make_need_handler(runtime: ServiceRuntime) -> Callable[..., Awaitable[None]]
         except d.DomainError as exc:  # e.g. the term ends within the tender period
             _no_scheme_alert(uow, need, f"{exc.field}: {exc.message} [{exc.rule}]")
             return
+        if c.status is d.CompetitionStatus.OPEN and need.phase_transfer_deadline is not None:
+            check_phase_transfer(uow, c, scheme, need.phase_transfer_deadline, now)
         if c.status is d.CompetitionStatus.OPEN:
             from services.procurement.workflows import start_competition_workflow
 

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from services.procurement.models import CompetitionRow, ProcurementModel
 from shared.contracts.ehc_plans_v1 import age_on
+from shared.envelope import decode_envelope
 from shared.infra_models import infra_registry
 from shared.runtime import ServiceRuntime
 from tests.harness import eventually, make_runtime
@@ -94,3 +95,34 @@ async def test_a_need_reaches_procurement_without_the_childs_identity(
     raised = await placements.events("placement.need.raised")
     sent = raised[0].payload.decode()
     assert need_id in sent and all(v not in sent for v in (CHILD, BORN, DISTRICT))
+
+
+async def test_a_phase_transfer_call_off_that_cannot_finish_in_time_raises_the_alert(
+    both: tuple[Placements, Driver],
+) -> None:
+    placements, proc = both
+    scheme_id = await proc.scheme()
+    await proc.admit(scheme_id, "p-near")
+    today = datetime.now(UTC).date()
+    soon = today + timedelta(days=12)  # too soon for a 10-day call-off and evaluation
+    named_by = min(date(soon.year, 2, 15), soon)  # reg 18, or the start if earlier
+    late = await placements.request_need(
+        "KCC-EHC-000801", phase_transfer=True, required_start=soon.isoformat()
+    )
+    far = date(today.year + 2, 9, 1)  # named by 15 February: time enough
+    easy = await placements.request_need(
+        "KCC-EHC-000802", phase_transfer=True, required_start=far.isoformat()
+    )
+
+    async def both_opened() -> bool:
+        async with proc.runtime.db.session() as session:
+            found = [await session.get(CompetitionRow, f"need-{n}") for n in (late, easy)]
+            return all(found)
+
+    await eventually(both_opened)
+    raised = await placements.events("placement.need.raised")
+    deadlines = sorted(decode_envelope(r.payload).data["phase_transfer_deadline"] for r in raised)
+    assert deadlines == sorted([named_by.isoformat(), date(far.year, 2, 15).isoformat()])
+    [alert] = await proc.events("procurement.competition.deadline_at_risk")
+    assert alert["need_ref"] == late and alert["statutory_deadline"] == named_by.isoformat()
+    assert alert["expected_completion"] > alert["statutory_deadline"]
