@@ -509,9 +509,9 @@ class PlacementNeed:
 
 
 def year_group_on(date_of_birth: date, on: date) -> int:
-    """National curriculum year (R=0) of a child on a date: a year group is set by the
-    age on the 31 August before the school year (Education Act 1996 s.4(1), s.8;
-    reception is the year a child is 4 on that 31 August)."""
+    """National curriculum year (R=0) of a child on a date: the age on the 31 August
+    before the school year, less 4 (reception is the September after the 4th birthday;
+    the convention of the DfE school census)."""
     school_year = on.year if on.month >= 9 else on.year - 1
     return age_on(date_of_birth, date(school_year, 8, 31)) - 4
 
@@ -598,7 +598,7 @@ def search_origin(postcode_district: str | None) -> events.SearchOrigin | None:
     return events.SearchOrigin(easting=easting, northing=northing, cell_m=SEARCH_CELL_M)
 
 
-# --- retention (UK GDPR Art. 5(1)(e); DPA 2018 Sch 1 para 6, 39-40) -------------------------
+# --- retention (UK GDPR Art. 5(1)(e); DPA 2018 Sch 1 para 39: retention and erasure) ------
 
 PSEUDONYM_PREFIX = "PSN-"
 # What is dropped from a closed need, an ended placement's events and a ceased plan; the
