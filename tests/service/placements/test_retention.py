@@ -119,3 +119,18 @@ async def test_dead_letters_lose_personal_fields_after_their_period(
     async with client_for(placements.runtime, tokens[Role.ADMIN]) as client:
         retried = await client.post(f"/admin/dead-letters/{dead.id}/retry")
     assert retried.status_code == 422
+
+
+async def test_the_council_still_finds_a_childs_pseudonymised_records(
+    placements: Placements, tokens
+) -> None:
+    placement_id = await _age(placements, OLD_CHILD, days=400)
+    key = placements.runtime.settings.pseudonym_key()
+    db = placements.runtime.db
+    await pseudonymise_expired(db, "dps/placements", key, 365, datetime.now(UTC))
+    async with client_for(placements.runtime, tokens[Role.COMMISSIONER]) as client:
+        found = (await client.get("/placements", params={"child_ref": OLD_CHILD})).json()
+        needs = (await client.get("/needs", params={"child_ref": OLD_CHILD})).json()
+    assert [p["placement_id"] for p in found["items"]] == [placement_id]
+    assert found["items"][0]["child_ref"] == domain.pseudonym(OLD_CHILD, key)
+    assert len(needs["items"]) == 1
