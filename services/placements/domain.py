@@ -584,7 +584,8 @@ def phase_transfer_deadline(required_start: date, year_group_at_start: int | Non
 
 # Distances for screening are measured from the child's district centroid snapped to the
 # centre of its 5 km National Grid cell: procurement learns roughly where (a 25 km2 cell,
-# shared by many districts' children), never the district. Error bound: a distance from
+# the same for every child whose district centroid lies in it), never the district. A
+# distance from
 # the cell centre differs from one from the centroid by at most 5000*sqrt(2)/2 m = 3.54 km.
 SEARCH_CELL_M = 5000
 
