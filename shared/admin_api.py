@@ -53,6 +53,7 @@ class DeadLetterView(BaseModel):
     reason: str
     dead_lettered_at: datetime
     retried_at: datetime | None
+    payload_redacted_at: datetime | None = None
     payload_preview: str
 
 
@@ -165,6 +166,8 @@ async def retry_dead_letter(
             raise NotFound("dead letter", dead_letter_id)
         if row.retried_at is not None:
             raise DomainError("dead_letter", "was already retried")
+        if row.payload_redacted_at is not None:
+            raise DomainError("dead_letter", "payload was redacted after its retention period")
         row.retried_at = utcnow()
         uow.session.add(row)
         uow.session.add(

@@ -21,7 +21,7 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
 from faststream.message import StreamMessage
 
-from shared.consumer import EventConsumer, next_offsets
+from shared.consumer import EventConsumer, next_offsets, redact_dead_letters
 from shared.db import Database
 from shared.infra_models import utcnow
 from shared.logging import get_logger
@@ -187,6 +187,14 @@ class BrokerWatch:
                 pruned = await prune(self.db, retention)
                 if pruned:
                     log.info("outbox.pruned", rows=pruned)
+                await self.redact_dead_letters()
+
+    async def redact_dead_letters(self) -> None:
+        """Dead letters past their retention lose their personal fields (shared.consumer)."""
+        retention = timedelta(days=self.settings.dead_letter_retention_days)
+        redacted = await redact_dead_letters(self.db, retention, utcnow())
+        if redacted:
+            log.info("dead_letters.redacted", rows=redacted)
 
     async def recover(self) -> int:
         self.losses += 1

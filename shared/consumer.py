@@ -12,10 +12,12 @@ survive a broker that loses its data.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
@@ -24,7 +26,8 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import insert
 from sqlmodel import col, select
 
-from shared.contracts import dlq_topic, payload_model
+from shared.contracts import TOPIC_MODULES, TOPICS, dlq_topic, payload_model, topic_personal_fields
+from shared.contracts.common import REDACTED, redact
 from shared.db import Database
 from shared.envelope import Envelope, UndecodableEvent, decode_envelope, describe_validation_error
 from shared.infra_models import DeadLetter, InboxEntry, OutboxMessage, utcnow
@@ -290,3 +293,76 @@ def next_offsets(records: Sequence[ConsumerRecord[Any, Any]]) -> dict[TopicParti
         tp = TopicPartition(record.topic, record.partition)
         offsets[tp] = max(offsets.get(tp, 0), record.offset + 1)
     return offsets
+
+
+# -- retention of dead letters (UK GDPR Art. 5(1)(c), (e)) -----------------------------
+# A dead letter keeps its payload for ``dead_letter_retention_days`` so it can be retried
+# once its fault is fixed; after that the fields the topic's contracts mark personal are
+# redacted (so is a subject or key equal to one of them, e.g. a child reference), a payload
+# that is not JSON is dropped, and the dead letter can no longer be retried.
+
+
+def _personal_names(topic: str) -> frozenset[str]:
+    base = topic.removesuffix(".dlq")
+    if base in TOPIC_MODULES:
+        return topic_personal_fields(base)
+    return frozenset().union(*(topic_personal_fields(t) for t in TOPICS))
+
+
+def _personal_values(data: Any, names: frozenset[str]) -> set[str]:
+    found: set[str] = set()
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if key in names and isinstance(value, str):
+                found.add(value)
+            found |= _personal_values(value, names)
+    elif isinstance(data, list):
+        for item in data:
+            found |= _personal_values(item, names)
+    return found
+
+
+def redact_message(topic: str, raw: bytes, key: str | None = None) -> tuple[bytes, str | None]:
+    """A stored message and its key with every personal field of ``topic`` redacted."""
+    try:
+        document = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        document = None
+    if not isinstance(document, dict):
+        return b"", REDACTED if key else key  # cannot tell what is in it: keep none of it
+    names = _personal_names(topic)
+    found = _personal_values(document, names)
+    redacted = redact(document, names)
+    if redacted.get("subject") in found:
+        redacted["subject"] = REDACTED
+    return json.dumps(redacted).encode(), REDACTED if key in found else key
+
+
+async def redact_dead_letters(db: Database, retention: timedelta, now: datetime) -> int:
+    """Redact dead letters (and their ``<topic>.dlq`` outbox rows) older than
+    ``retention``; returns how many dead letters were redacted."""
+    cutoff = now - retention
+    async with db.transaction() as session:
+        dead = (
+            await session.exec(
+                select(DeadLetter)
+                .where(col(DeadLetter.payload_redacted_at).is_(None))
+                .where(col(DeadLetter.dead_lettered_at) < cutoff)
+            )
+        ).all()
+        for row in dead:
+            row.payload, row.key = redact_message(row.topic, row.payload, row.key)
+            row.payload_redacted_at = now
+            session.add(row)
+        copies = (
+            await session.exec(
+                select(OutboxMessage)
+                .where(col(OutboxMessage.event_type) == "dps.dead_letter")
+                .where(col(OutboxMessage.created_at) < cutoff)
+            )
+        ).all()
+        for copy in copies:
+            payload, key = redact_message(copy.topic, copy.payload, copy.key)
+            copy.payload, copy.key = payload, key or ""
+            session.add(copy)
+    return len(dead)

@@ -256,3 +256,16 @@ def district_grid(district: str) -> tuple[float, float] | None:
     """
     centroid = district_table().get(district.strip().upper().replace(" ", ""))
     return (float(centroid.easting), float(centroid.northing)) if centroid else None
+
+
+def grid_cell_centre(easting: float, northing: float, cell_m: int) -> tuple[int, int]:
+    """Centre of the ``cell_m`` x ``cell_m`` National Grid cell holding a point.
+
+    Any point of the cell lies within ``cell_m * sqrt(2) / 2`` metres of the centre, so a
+    distance measured from the centre is off by at most that much (triangle inequality).
+    """
+    half = cell_m // 2
+    return (
+        int(easting // cell_m) * cell_m + half,
+        int(northing // cell_m) * cell_m + half,
+    )

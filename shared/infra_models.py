@@ -112,6 +112,9 @@ class DeadLetter(InfraModel, table=True):
     payload: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     dead_lettered_at: datetime = Field(default_factory=utcnow)
     retried_at: datetime | None = None
+    # Set when the payload was redacted after its retention period (shared.consumer
+    # .redact_dead_letters): a redacted dead letter can no longer be retried.
+    payload_redacted_at: datetime | None = None
 
 
 class AuditEntry(InfraModel, table=True):

@@ -113,3 +113,19 @@ def drop_outbox_key_index_v2() -> None:
     from alembic import op
 
     op.drop_index("ix_outbox_key", table_name="outbox")
+
+
+def add_dead_letter_redacted_v3() -> None:
+    """When a dead letter's payload was redacted (after its retention period)."""
+    import sqlalchemy as sa
+    from alembic import op
+
+    with op.batch_alter_table("dead_letter") as batch:
+        batch.add_column(sa.Column("payload_redacted_at", sa.DateTime(timezone=True)))
+
+
+def drop_dead_letter_redacted_v3() -> None:
+    from alembic import op
+
+    with op.batch_alter_table("dead_letter") as batch:
+        batch.drop_column("payload_redacted_at")

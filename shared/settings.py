@@ -82,10 +82,32 @@ class ServiceSettings(CommonSettings):
     outbox_batch_size: int = Field(default=500, ge=1, le=10_000)
     outbox_poll_interval_s: float = Field(default=0.5, gt=0, le=60)
     outbox_retention_days: int = Field(default=30, ge=1, le=3650)
+    # Dead letters keep their payload this long (to be retried), then the fields the
+    # contracts mark personal are redacted (UK GDPR Art. 5(1)(e), storage limitation).
+    dead_letter_retention_days: int = Field(default=30, ge=1, le=3650)
+    # Placements: a closed need's, an ended placement's and a ceased plan's child data is
+    # pseudonymised this long after (docs/law/children-data.md for the default).
+    child_data_retention_days: int = Field(default=365, ge=1, le=3650)
+    child_pseudonym_key: str = Field(
+        default="", description="HMAC key of child pseudonyms; generated if empty"
+    )
     # Apache Kafka in production: 3 replicas; Tansu and a single-node Kafka: 1.
     kafka_replication_factor: int = Field(default=1, ge=1, le=5)
     consumer_group: str = Field(default="", description="overrides dps.<service>")
     broker_watch_interval_s: float = Field(default=2.0, gt=0, le=300)
+
+    def pseudonym_key(self) -> bytes:
+        """The key child references are pseudonymised with: DPS_CHILD_PSEUDONYM_KEY, else
+        one kept in the data dir. Keep it secret and stable: the same child must get the
+        same pseudonym, and only the key's holder can link a pseudonym to a reference."""
+        if self.child_pseudonym_key:
+            return self.child_pseudonym_key.encode()
+        path = self.data_dir / "child-pseudonym-key"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip().encode()
 
     @property
     def task_queue(self) -> str:

@@ -178,6 +178,13 @@ def _may_read(actor: Actor, provider_id: str) -> None:
 # --- needs --------------------------------------------------------------------------------
 
 
+def _as_held(runtime: ServiceRuntime, child_ref: str) -> list[str]:
+    """A child reference as rows may hold it: itself, or its pseudonym once the rows'
+    retention period ran out (so the council still finds a child's old records, e.g. for
+    a subject access request: UK GDPR Art. 15)."""
+    return [child_ref, domain.pseudonym(child_ref, runtime.settings.pseudonym_key())]
+
+
 @router.get("/needs")
 async def list_needs(
     status_: str | None = Query(default=None, alias="status"),
@@ -191,7 +198,7 @@ async def list_needs(
     if status_:
         query = query.where(NeedRow.status == status_)
     if child_ref:
-        query = query.where(NeedRow.child_ref == child_ref)
+        query = query.where(col(NeedRow.child_ref).in_(_as_held(runtime, child_ref)))
     async with runtime.db.session() as session:
         total = (await session.exec(select(func.count()).select_from(query.subquery()))).one()
         rows = await session.exec(
@@ -340,7 +347,7 @@ async def list_placements(
     if provider_id:
         query = query.where(PlacementRow.provider_id == provider_id)
     if child_ref:
-        query = query.where(PlacementRow.child_ref == child_ref)
+        query = query.where(col(PlacementRow.child_ref).in_(_as_held(runtime, child_ref)))
     if status_:
         query = query.where(PlacementRow.status == status_.value)
     if review_due_before:

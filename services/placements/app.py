@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from services.placements import activities, api, handlers, workflows
+from services.placements import activities, api, handlers, retention, workflows
 from shared.contracts import placements_v1
 from shared.runtime import ServiceDefinition
 
@@ -19,5 +19,6 @@ definition = ServiceDefinition(
     workflows=workflows.WORKFLOWS,
     activities=activities.activities,
     # Workflows for placements whose start after commit failed (Temporal down, crash).
-    on_start=[activities.lifecycle_sweep],
+    # Children's data past its retention period is pseudonymised (retention.py).
+    on_start=[activities.lifecycle_sweep, retention.retention_sweep],
 )

@@ -13,6 +13,9 @@ event payload builders.
 
 from __future__ import annotations
 
+import calendar
+import hashlib
+import hmac
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -22,7 +25,7 @@ from enum import StrEnum
 from fractions import Fraction
 from typing import Any
 
-from shared import errors
+from shared import errors, geography
 from shared.contracts import placements_v1 as events
 from shared.contracts import procurement_v1
 from shared.contracts.common import Attendance, NeedType
@@ -103,6 +106,12 @@ def add_years(d: date, years: int) -> date:
         return d.replace(year=d.year + years)
     except ValueError:
         return d.replace(year=d.year + years, day=28)
+
+
+def add_months(d: date, months: int) -> date:
+    """Same day ``months`` later (or earlier); a day past the month's end becomes its last."""
+    year, month0 = divmod(d.year * 12 + d.month - 1 + months, 12)
+    return date(year, month0 + 1, min(d.day, calendar.monthrange(year, month0 + 1)[1]))
 
 
 # ==========================================================================================
@@ -468,7 +477,7 @@ class PlacementNeed:
     date_of_birth: date | None
     year_group: int | None
     attendance: Attendance
-    postcode_district: str
+    postcode_district: str | None
     required_start: date
     max_distance_km: float | None
     urgent: bool
@@ -478,6 +487,7 @@ class PlacementNeed:
     status_reason: str | None = None
     block_contract_id: str | None = None
     place_number: int | None = None
+    phase_transfer_deadline: date | None = None
 
     @property
     def age_at_start(self) -> int | None:
@@ -486,10 +496,164 @@ class PlacementNeed:
             None if self.date_of_birth is None else age_on(self.date_of_birth, self.required_start)
         )
 
+    @property
+    def is_closed(self) -> bool:
+        """Placed or withdrawn: nothing more will be bought for it."""
+        return self.status in (NeedStatus.PLACED, NeedStatus.WITHDRAWN)
+
+    @property
+    def year_group_at_start(self) -> int | None:
+        """National curriculum year at the required start: from the date of birth when
+        known, else the year group the council sent (taken as the year at the start)."""
+        if self.date_of_birth is None:
+            return self.year_group
+        return year_group_on(self.date_of_birth, self.required_start)
+
+
+def year_group_on(date_of_birth: date, on: date) -> int:
+    """National curriculum year (R=0) of a child on a date: the age on the 31 August
+    before the school year, less 4 (reception is the September after the 4th birthday;
+    the convention of the DfE school census)."""
+    school_year = on.year if on.month >= 9 else on.year - 1
+    return age_on(date_of_birth, date(school_year, 8, 31)) - 4
+
+
+# --- phase transfers (SEND Regulations 2014 reg 18) ---------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PhaseTransferDeadline:
+    """The day by which the EHC plan must name the next school, for one kind of transfer."""
+
+    kind: str
+    month: int | None  # a fixed day in the calendar year of the transfer ...
+    day: int | None
+    months_before: int | None  # ... or this many months before the transfer
+    source: str
+
+
+POST_16_YEAR_GROUP = 12  # year 12: the first year after secondary school
+PHASE_TRANSFER_DEADLINES: Mapping[str, PhaseTransferDeadline] = {
+    "school": PhaseTransferDeadline(
+        "school",
+        2,
+        15,
+        None,
+        "SEND Regulations 2014 reg 18(1) (as amended): 15 February in the calendar year of "
+        "the transfer (early years to school, infant to junior, primary to middle or "
+        "secondary, middle to secondary; reg 2(1) 'transfer between phases of education')",
+    ),
+    "post16": PhaseTransferDeadline(
+        "post16",
+        3,
+        31,
+        None,
+        "SEND Regulations 2014 reg 18(1) (as amended): 31 March in the calendar year of "
+        "the transfer from secondary school to a post-16 institution",
+    ),
+    "between_post16": PhaseTransferDeadline(
+        "between_post16",
+        None,
+        None,
+        5,
+        "SEND Regulations 2014 reg 18 (as amended): at least five months before a young "
+        "person moves from one post-16 institution to another",
+    ),
+}
+
+
+def phase_transfer_kind(year_group_at_start: int | None) -> str:
+    """Which reg 18 deadline applies: by the year group the child starts in (year 12 is
+    the move to post-16; later years move between post-16 institutions). Without a year
+    group the earliest deadline (15 February) applies: the safe side for the child."""
+    if year_group_at_start is None or year_group_at_start < POST_16_YEAR_GROUP:
+        return "school"
+    return "post16" if year_group_at_start == POST_16_YEAR_GROUP else "between_post16"
+
+
+def phase_transfer_deadline(required_start: date, year_group_at_start: int | None) -> date:
+    """The day the school must be named by for a phase transfer starting on
+    ``required_start``. A transfer starting before the statutory day of its own calendar
+    year (e.g. in January) must be named before it starts: the start then is the deadline."""
+    rule = PHASE_TRANSFER_DEADLINES[phase_transfer_kind(year_group_at_start)]
+    if rule.months_before is not None:
+        return add_months(required_start, -rule.months_before)
+    assert rule.month is not None and rule.day is not None
+    return min(date(required_start.year, rule.month, rule.day), required_start)
+
+
+# --- search origin (UK GDPR Art. 5(1)(c): procurement gets no postcode district) -----------
+
+# Distances for screening are measured from the child's district centroid snapped to the
+# centre of its 5 km National Grid cell: procurement learns roughly where (a 25 km2 cell,
+# the same for every child whose district centroid lies in it), never the district. A
+# distance from
+# the cell centre differs from one from the centroid by at most 5000*sqrt(2)/2 m = 3.54 km.
+SEARCH_CELL_M = 5000
+
+
+def search_origin(postcode_district: str | None) -> events.SearchOrigin | None:
+    """The coarse grid cell to measure distances from; None for an unknown district."""
+    grid = geography.district_grid(postcode_district) if postcode_district else None
+    if grid is None:
+        return None
+    easting, northing = geography.grid_cell_centre(*grid, SEARCH_CELL_M)
+    return events.SearchOrigin(easting=easting, northing=northing, cell_m=SEARCH_CELL_M)
+
+
+# --- retention (UK GDPR Art. 5(1)(e); DPA 2018 Sch 1 para 39: retention and erasure) ------
+
+PSEUDONYM_PREFIX = "PSN-"
+# What is dropped from a closed need, an ended placement's events and a ceased plan; the
+# child reference itself is replaced by its pseudonym (docs/data-inventory.md).
+DROPPED_CHILD_FIELDS = ("date_of_birth", "postcode_district", "search_origin")
+
+
+def pseudonym(child_ref: str, key: bytes) -> str:
+    """The keyed hash (HMAC-SHA256) that replaces a child reference after retention.
+
+    Stable (the same child keeps one pseudonym, so counts and histories still add up) and
+    one-way without the key: only the council, holding key and reference, can find a
+    child's old records by computing it. A pseudonym maps to itself.
+    """
+    if child_ref.startswith(PSEUDONYM_PREFIX):
+        return child_ref
+    digest = hmac.new(key, child_ref.encode(), hashlib.sha256).hexdigest()
+    return f"{PSEUDONYM_PREFIX}{digest[:32]}"
+
+
+def retention_cutoff(now: datetime, retention_days: int) -> datetime:
+    """Child data of what closed before this instant is pseudonymised."""
+    _require_aware(now, "now")
+    _require(retention_days >= 1, "retention_days", "out_of_range", "at least 1 day")
+    return now - timedelta(days=retention_days)
+
+
+def pseudonymised_event_data(data: Mapping[str, Any], key: bytes) -> dict[str, Any]:
+    """An outbound event's ``data`` as kept after retention: the child reference
+    pseudonymised, the dropped child fields emptied, everything else as it was."""
+    kept = dict(data)
+    if isinstance(kept.get("child_ref"), str):
+        kept["child_ref"] = pseudonym(kept["child_ref"], key)
+    for name in DROPPED_CHILD_FIELDS:
+        if name in kept:
+            kept[name] = None
+    return kept
+
 
 def raise_need(request: PlacementRequested, need_id: str, raised_at: datetime) -> PlacementNeed:
     """A placement need from ``ehc.placement.requested`` (ids are passed in to stay pure)."""
     _require_aware(raised_at, "raised_at")
+    need = _need_from_request(request, need_id, raised_at)
+    if not request.phase_transfer:
+        return need
+    deadline = phase_transfer_deadline(need.required_start, need.year_group_at_start)
+    return replace(need, phase_transfer_deadline=deadline)
+
+
+def _need_from_request(
+    request: PlacementRequested, need_id: str, raised_at: datetime
+) -> PlacementNeed:
     return PlacementNeed(
         need_id=need_id,
         child_ref=request.child_ref,
@@ -1911,21 +2075,25 @@ def block_place_event(
 
 
 def need_raised_event(need: PlacementNeed) -> events.PlacementNeedRaised:
-    """``placement.need.raised`` for procurement to open a call-off."""
+    """``placement.need.raised`` for procurement to open a call-off.
+
+    Only what a call-off needs (UK GDPR Art. 5(1)(c), data minimisation): age and year
+    group at the start, a coarse search origin; never the child reference, the date of
+    birth or the postcode district (docs/law/children-data.md).
+    """
     return events.PlacementNeedRaised(
         need_id=need.need_id,
-        child_ref=need.child_ref,
         la_code=need.la_code,
         primary_need=need.primary_need,
         secondary_needs=need.secondary_needs,
-        date_of_birth=need.date_of_birth,
-        year_group=need.year_group,
+        year_group=need.year_group_at_start,
         age_at_start=need.age_at_start,
         attendance=need.attendance,
-        postcode_district=need.postcode_district,
+        search_origin=search_origin(need.postcode_district),
         required_start=need.required_start,
         max_distance_km=need.max_distance_km,
         urgent=need.urgent,
+        phase_transfer_deadline=need.phase_transfer_deadline,
     )
 
 

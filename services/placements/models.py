@@ -65,6 +65,8 @@ class ChildPlanRow(PlacementsModel, table=True):
     ceased_on: date | None = None
     field_times: dict[str, str] = _json(dict)
     updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(AwareDateTime()))
+    # Set when the plan's child data was pseudonymised (ceased plans, after retention).
+    pseudonymised_at: datetime | None = Field(default=None, sa_column=Column(AwareDateTime()))
 
 
 # --- needs ------------------------------------------------------------------------------
@@ -84,7 +86,8 @@ class NeedRow(PlacementsModel, table=True):
     date_of_birth: date | None = None
     year_group: int | None = None
     attendance: str = Field(max_length=20)
-    postcode_district: str = Field(max_length=4)
+    # None once pseudonymised (services/placements/retention.py).
+    postcode_district: str | None = Field(default=None, max_length=4)
     required_start: date
     max_distance_km: float | None = None
     urgent: bool = False
@@ -94,6 +97,10 @@ class NeedRow(PlacementsModel, table=True):
     status_reason: str | None = Field(default=None, max_length=500)
     block_contract_id: str | None = Field(default=None, max_length=36)
     place_number: int | None = None
+    phase_transfer_deadline: date | None = None
+    # When the need was placed or withdrawn: the retention clock of its child data.
+    closed_at: datetime | None = Field(default=None, sa_column=Column(AwareDateTime()))
+    pseudonymised_at: datetime | None = Field(default=None, sa_column=Column(AwareDateTime()))
 
 
 # --- placements (IPA) ---------------------------------------------------------------------
@@ -130,6 +137,8 @@ class PlacementRow(PlacementsModel, table=True):
     # Set once PlacementLifecycleWorkflow has been started for it (the sweep looks).
     workflow_started: bool = Field(default=False, index=True)
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(AwareDateTime()))
+    # Set when child_ref was replaced by its pseudonym (ended placements, after retention).
+    pseudonymised_at: datetime | None = Field(default=None, sa_column=Column(AwareDateTime()))
 
 
 class FeeChangeRow(PlacementsModel, table=True):
@@ -375,6 +384,7 @@ def need_from_row(row: NeedRow) -> domain.PlacementNeed:
         status_reason=row.status_reason,
         block_contract_id=row.block_contract_id,
         place_number=row.place_number,
+        phase_transfer_deadline=row.phase_transfer_deadline,
     )
 
 
@@ -383,6 +393,8 @@ def need_into_row(need: domain.PlacementNeed, row: NeedRow) -> NeedRow:
     row.status_reason = need.status_reason
     row.block_contract_id = need.block_contract_id
     row.place_number = need.place_number
+    if need.is_closed and row.closed_at is None:
+        row.closed_at = utcnow()
     return row
 
 
@@ -407,6 +419,8 @@ def new_need_row(need: domain.PlacementNeed, source_event_id: str) -> NeedRow:
         status_reason=need.status_reason,
         block_contract_id=need.block_contract_id,
         place_number=need.place_number,
+        phase_transfer_deadline=need.phase_transfer_deadline,
+        closed_at=utcnow() if need.is_closed else None,
     )
 
 

@@ -442,11 +442,23 @@ async def on_document_expiring(
 
 
 def need_age(need: placements_v1.PlacementNeedRaised) -> int | None:
-    if need.age_at_start is not None:
-        return need.age_at_start
-    if need.date_of_birth is not None:
-        return d.age_on(need.date_of_birth, need.required_start)
-    return None
+    """Age at the required start, as placements sends it. An older event's date of birth
+    is ignored (UK GDPR Art. 5(1)(c): procurement holds no child's date of birth)."""
+    return need.age_at_start
+
+
+def need_origin(need: placements_v1.PlacementNeedRaised) -> d.GridPoint | None:
+    """Where distances are measured from: the coarse grid cell placements sends. An older
+    event's postcode district is ignored (procurement holds no child's district); its
+    need is then screened without a distance, as one with an unknown district was."""
+    origin = need.search_origin
+    return None if origin is None else d.GridPoint(float(origin.easting), float(origin.northing))
+
+
+def need_title(need: placements_v1.PlacementNeedRaised) -> str:
+    """A call-off's published title: never a child reference, date of birth or need
+    (UK GDPR Art. 9; the need id is placements' own opaque id, not the child's)."""
+    return f"Individual placement: {need.attendance.value}, need {need.need_id}"
 
 
 async def scheme_for_need(
@@ -472,15 +484,15 @@ def need_spec(
     need: placements_v1.PlacementNeedRaised, scheme: d.Scheme, category: d.Category
 ) -> d.CompetitionSpec:
     age = need_age(need)
-    origin = district_centroid(need.postcode_district)
-    # Without a known district the distance cannot be measured; widen rather than guess.
+    origin = need_origin(need)
+    # Without a known origin the distance cannot be measured; widen rather than guess.
     max_km = need.max_distance_km if origin is not None else None
     return d.CompetitionSpec(
         competition_id=f"need-{need.need_id}",
         scheme_id=scheme.scheme_id,
         category_code=category.code,
         kind=d.CompetitionKind.INDIVIDUAL,
-        title=f"Individual placement {need.child_ref}: {need.primary_need}, {need.attendance}",
+        title=need_title(need),
         filter=d.FilterCriteria(
             need_type=need.primary_need,
             attendance=need.attendance,
@@ -522,6 +534,27 @@ def _no_scheme_alert(uow: UnitOfWork, need: placements_v1.PlacementNeedRaised, w
     uow.audit(NEEDS, "competition.no_eligible_members", "need", need.need_id, reason=why)
 
 
+def check_phase_transfer(
+    uow: UnitOfWork, c: d.Competition, scheme: d.Scheme, statutory: date, now: datetime
+) -> None:
+    """Alert when the call-off cannot be decided by the phase-transfer deadline."""
+    check = d.check_call_off_timetable(scheme, c.deadline_at, statutory)
+    if not check.at_risk:
+        return
+    event = procurement_v1.CompetitionDeadlineAtRisk(
+        competition_id=c.competition_id,
+        scheme_id=c.scheme_id,
+        need_ref=c.spec.need_ref,
+        statutory_deadline=statutory,
+        expected_completion=check.expected_completion,
+        tender_deadline_at=c.deadline_at,
+        reason=check.reason,
+        detected_at=now,
+    )
+    uow.emit(procurement_v1.TOPIC, event.TYPE, c.competition_id, event)
+    uow.audit(NEEDS, "competition.deadline_at_risk", "competition", c.competition_id)
+
+
 def make_need_handler(runtime: ServiceRuntime) -> Callable[..., Awaitable[None]]:
     async def on_need_raised(
         uow: UnitOfWork, _envelope: Envelope, need: placements_v1.PlacementNeedRaised
@@ -551,6 +584,8 @@ def make_need_handler(runtime: ServiceRuntime) -> Callable[..., Awaitable[None]]
         except d.DomainError as exc:  # e.g. the term ends within the tender period
             _no_scheme_alert(uow, need, f"{exc.field}: {exc.message} [{exc.rule}]")
             return
+        if c.status is d.CompetitionStatus.OPEN and need.phase_transfer_deadline is not None:
+            check_phase_transfer(uow, c, scheme, need.phase_transfer_deadline, now)
         if c.status is d.CompetitionStatus.OPEN:
             from services.procurement.workflows import start_competition_workflow
 

@@ -37,3 +37,16 @@ def payload_model(topic: str, event_type: str) -> type[BaseModel] | None:
     """The pydantic model of `event_type` on `topic`, or None if the topic lacks it."""
     models: dict[str, type[BaseModel]] = topic_module(topic).EVENT_TYPES
     return models.get(event_type)
+
+
+@cache
+def topic_personal_fields(topic: str) -> frozenset[str]:
+    """Every field name any event type of ``topic`` marks personal.
+
+    Redaction of a stored message goes by the whole topic's names, not its own type's:
+    a dead letter may be of an unknown type or fail its own model.
+    """
+    from shared.contracts.common import personal_fields
+
+    models: dict[str, type[BaseModel]] = topic_module(topic).EVENT_TYPES
+    return frozenset().union(*(personal_fields(m) for m in models.values()))

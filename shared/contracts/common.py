@@ -5,7 +5,11 @@ Codes follow the DfE SEN2 return so councils can exchange data without re-keying
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel
 
 
 class NeedType(StrEnum):
@@ -41,3 +45,38 @@ class Role(StrEnum):
     PROVIDER = "provider"
     COUNCIL_SYSTEM = "council_system"
     ADMIN = "admin"
+
+
+# --- personal data ------------------------------------------------------------------------
+# A field that says something about a child (UK GDPR Art. 4(1); health needs are special
+# category, Art. 9) is marked ``Field(json_schema_extra=PERSONAL)``. The mark shows in the
+# published JSON Schema ("personal": true) and is what redaction (dead letters, kept
+# outbox rows) goes by: see ``personal_fields`` and ``redact``.
+PERSONAL: dict[str, Any] = {"personal": True}
+REDACTED = "[redacted]"
+
+
+def personal_fields(model: type[BaseModel]) -> frozenset[str]:
+    """Names of the fields a contract model marks personal."""
+    return frozenset(
+        name
+        for name, info in model.model_fields.items()
+        if isinstance(info.json_schema_extra, dict) and info.json_schema_extra.get("personal")
+    )
+
+
+def redact(data: Any, names: frozenset[str], replacement: Any = REDACTED) -> Any:
+    """A copy of JSON-like ``data`` with the value of every key in ``names`` (at any
+    depth) replaced; absent or null values stay as they are."""
+    if isinstance(data, Mapping):
+        return {
+            key: (
+                replacement
+                if key in names and value is not None
+                else redact(value, names, replacement)
+            )
+            for key, value in data.items()
+        }
+    if isinstance(data, list):
+        return [redact(item, names, replacement) for item in data]
+    return data

@@ -29,7 +29,7 @@ from pydantic import (
     model_validator,
 )
 
-from shared.contracts.common import Attendance, NeedType
+from shared.contracts.common import PERSONAL, Attendance, NeedType
 
 TOPIC = "ehc.plans.v1"
 
@@ -43,6 +43,7 @@ ChildRef = Annotated[
     Field(
         description="Council-issued pseudonymous child reference: 3-40 characters A-Z, 0-9, '-'.",
         examples=["KCC-EHC-000123"],
+        json_schema_extra=PERSONAL,
     ),
 ]
 
@@ -66,6 +67,7 @@ PostcodeDistrict = Annotated[
     Field(
         description="Postcode district (outward code only, never a full postcode), e.g. ME14.",
         examples=["ME14", "SW1A", "B1"],
+        json_schema_extra=PERSONAL,
     ),
 ]
 
@@ -91,6 +93,7 @@ YearGroup = Annotated[
         le=14,
         description="National curriculum year: N1=-2, N2=-1, R=0, then 1..14 (SEN2 codes "
         "'N1', 'N2', 'R', '1'..'14' are accepted).",
+        json_schema_extra=PERSONAL,
     ),
 ]
 
@@ -146,10 +149,10 @@ class _ChildProfile(_ChildEvent):
     """The child's details commissioning needs (shared by issued and placement requested)."""
 
     la_code: LaCode
-    date_of_birth: date | None = None
-    year_group: YearGroup | None = None
-    primary_need: NeedCode
-    secondary_needs: tuple[NeedCode, ...] = ()
+    date_of_birth: date | None = Field(default=None, json_schema_extra=PERSONAL)
+    year_group: YearGroup | None = Field(default=None, json_schema_extra=PERSONAL)
+    primary_need: NeedCode = Field(json_schema_extra=PERSONAL)
+    secondary_needs: tuple[NeedCode, ...] = Field(default=(), json_schema_extra=PERSONAL)
     ehc_plan: EhcPlanDates
 
     _secondary = field_validator("secondary_needs")(_dedupe_secondary)
@@ -167,19 +170,19 @@ class EhcPlanIssued(_ChildProfile):
     """``ehc.plan.issued``: a final EHC plan was issued (or re-issued) for a child."""
 
     attendance: Attendance | None = None
-    postcode_district: PostcodeDistrict | None = None
+    postcode_district: PostcodeDistrict | None = Field(default=None, json_schema_extra=PERSONAL)
 
 
 class EhcPlanAmended(_ChildEvent):
     """``ehc.plan.amended``: an EHC plan was amended; carries only the fields that changed."""
 
     la_code: LaCode | None = None
-    date_of_birth: date | None = None
-    year_group: YearGroup | None = None
-    primary_need: NeedCode | None = None
-    secondary_needs: tuple[NeedCode, ...] | None = None
+    date_of_birth: date | None = Field(default=None, json_schema_extra=PERSONAL)
+    year_group: YearGroup | None = Field(default=None, json_schema_extra=PERSONAL)
+    primary_need: NeedCode | None = Field(default=None, json_schema_extra=PERSONAL)
+    secondary_needs: tuple[NeedCode, ...] | None = Field(default=None, json_schema_extra=PERSONAL)
     attendance: Attendance | None = None
-    postcode_district: PostcodeDistrict | None = None
+    postcode_district: PostcodeDistrict | None = Field(default=None, json_schema_extra=PERSONAL)
     ehc_plan: EhcPlanDates | None = None
 
     _secondary = field_validator("secondary_needs")(_dedupe_secondary)
@@ -214,6 +217,13 @@ class PlacementRequested(_ChildProfile):
         default=None, gt=0, le=1000, description="Furthest acceptable distance; none = any."
     )
     urgent: bool = False
+    phase_transfer: bool = Field(
+        default=False,
+        description="The placement is for a transfer between phases of education (SEND "
+        "Regulations 2014 reg 18(2), e.g. primary to secondary, or secondary to post-16) "
+        "starting at required_start; placements then computes the day the school must be "
+        "named by (reg 18(1)).",
+    )
 
     @model_validator(mode="after")
     def _age_at_start(self) -> PlacementRequested:

@@ -22,7 +22,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.contracts.common import Attendance, NeedType
+from shared.contracts.common import PERSONAL, Attendance, NeedType
 
 TOPIC = "placements.v1"
 
@@ -87,32 +87,78 @@ class FeeTerms(_Outbound):
 # --- placement needs -------------------------------------------------------------------
 
 
+class SearchOrigin(_Outbound):
+    """A British National Grid cell centre (metres) to measure distances from.
+
+    The centroid of the child's postcode district, snapped to the centre of its
+    ``cell_m`` x ``cell_m`` grid cell: no district or postcode leaves placements, and a
+    distance from it differs from one measured from the district centroid by at most
+    ``cell_m * sqrt(2) / 2`` (3.54 km for 5 km cells).
+    """
+
+    easting: int = Field(ge=0, le=800_000)
+    northing: int = Field(ge=0, le=1_400_000)
+    cell_m: int = Field(default=5000, ge=1)
+
+
 class PlacementNeedRaised(_Outbound):
     """``placement.need.raised``: procurement should open a call-off for this need.
 
     Published only when no block contract place was offered (see ``need.offered_block_place``).
     """
 
-    need_id: str
-    child_ref: str
+    need_id: str = Field(description="Placements' own opaque id of the need (not the child's).")
+    child_ref: str | None = Field(
+        default=None,
+        description="No longer sent: procurement needs no child reference (UK GDPR Art. "
+        "5(1)(c)). Events published before carry it; consumers ignore it.",
+        json_schema_extra=PERSONAL,
+    )
     la_code: str
-    primary_need: NeedType
-    secondary_needs: tuple[NeedType, ...] = ()
-    date_of_birth: date | None = None
-    year_group: int | None = None
-    age_at_start: int | None = Field(default=None, description="Age in years on required_start.")
+    primary_need: NeedType = Field(json_schema_extra=PERSONAL)
+    secondary_needs: tuple[NeedType, ...] = Field(default=(), json_schema_extra=PERSONAL)
+    date_of_birth: date | None = Field(
+        default=None,
+        description="No longer sent: age_at_start / year_group say what procurement needs. "
+        "Events published before carry it; consumers ignore it.",
+        json_schema_extra=PERSONAL,
+    )
+    year_group: int | None = Field(
+        default=None,
+        description="National curriculum year at required_start (R=0).",
+        json_schema_extra=PERSONAL,
+    )
+    age_at_start: int | None = Field(
+        default=None, description="Age in years on required_start.", json_schema_extra=PERSONAL
+    )
     attendance: Attendance
-    postcode_district: str
+    postcode_district: str | None = Field(
+        default=None,
+        description="No longer sent: search_origin replaces it. Events published before "
+        "carry it; consumers ignore it.",
+        json_schema_extra=PERSONAL,
+    )
+    search_origin: SearchOrigin | None = Field(
+        default=None,
+        description="Where distances are measured from: a coarse grid cell, not the "
+        "child's district; none when the district is unknown.",
+        json_schema_extra=PERSONAL,
+    )
     required_start: date
     max_distance_km: float | None = None
     urgent: bool = False
+    phase_transfer_deadline: date | None = Field(
+        default=None,
+        description="For a phase transfer, the day by which the school must be named "
+        "(SEND Regulations 2014 reg 18: 15 February, or 31 March for post-16).",
+    )
 
 
 class PlacementNeedOfferedBlockPlace(_Outbound):
     """``placement.need.offered_block_place``: a free block contract place was offered."""
 
     need_id: str
-    child_ref: str
+    child_ref: str = Field(json_schema_extra=PERSONAL)
     block_contract_id: str
     place_number: int = Field(ge=1)
     provider_id: str
@@ -127,14 +173,14 @@ class PlacementContractCreated(_Outbound):
 
     placement_id: str
     need_id: str | None = None
-    child_ref: str
+    child_ref: str = Field(json_schema_extra=PERSONAL)
     provider_id: str
     source: PlacementSource
     on_contract: bool
     scheme_ref: str | None = None
     competition_ref: str | None = None
     block_contract_id: str | None = None
-    primary_need: NeedType
+    primary_need: NeedType = Field(json_schema_extra=PERSONAL)
     attendance: Attendance
     awarded_on: date
     start_date: date
@@ -149,7 +195,7 @@ class PlacementContractStarted(_Outbound):
     """``placement.contract.started``: the child started; the placement is active."""
 
     placement_id: str
-    child_ref: str
+    child_ref: str = Field(json_schema_extra=PERSONAL)
     provider_id: str
     started_on: date
 
@@ -195,7 +241,7 @@ class PlacementContractEnding(_Outbound):
     """``placement.contract.ending``: notice was given (or renewal declined); end date set."""
 
     placement_id: str
-    child_ref: str
+    child_ref: str = Field(json_schema_extra=PERSONAL)
     provider_id: str
     notice_given_on: date
     end_date: date
@@ -207,7 +253,7 @@ class PlacementContractEnded(_Outbound):
     """``placement.contract.ended``: the placement reached its end date."""
 
     placement_id: str
-    child_ref: str
+    child_ref: str = Field(json_schema_extra=PERSONAL)
     provider_id: str
     ended_on: date
     reason: str
@@ -217,7 +263,7 @@ class PlacementContractTerminated(_Outbound):
     """``placement.contract.terminated``: ended at once (before start, or without notice)."""
 
     placement_id: str
-    child_ref: str
+    child_ref: str = Field(json_schema_extra=PERSONAL)
     provider_id: str
     terminated_on: date
     reason: str
@@ -232,7 +278,7 @@ class PlacementReviewScheduled(_Outbound):
 
     placement_id: str
     review_id: str
-    child_ref: str
+    child_ref: str = Field(json_schema_extra=PERSONAL)
     provider_id: str
     due_on: date
     reminders_on: tuple[date, ...] = ()
@@ -243,7 +289,7 @@ class PlacementReviewDue(_Outbound):
 
     placement_id: str
     review_id: str
-    child_ref: str
+    child_ref: str = Field(json_schema_extra=PERSONAL)
     due_on: date
     weeks_before: int
 
@@ -253,7 +299,7 @@ class PlacementReviewOverdue(_Outbound):
 
     placement_id: str
     review_id: str
-    child_ref: str
+    child_ref: str = Field(json_schema_extra=PERSONAL)
     provider_id: str
     due_on: date
     days_overdue: int = Field(ge=1)
@@ -264,7 +310,7 @@ class PlacementReviewCompleted(_Outbound):
 
     placement_id: str
     review_id: str
-    child_ref: str
+    child_ref: str = Field(json_schema_extra=PERSONAL)
     provider_id: str
     due_on: date
     completed_on: date
@@ -276,7 +322,7 @@ class PlacementRenewalDecisionRequested(_Outbound):
     """``placement.renewal.decision_requested``: decide whether to renew before notice runs out."""
 
     placement_id: str
-    child_ref: str
+    child_ref: str = Field(json_schema_extra=PERSONAL)
     provider_id: str
     term_end: date
     notice_period_weeks: int
@@ -287,7 +333,7 @@ class PlacementRenewalDecisionOverdue(_Outbound):
     """``placement.renewal.decision_overdue``: no renewal decision by the notice deadline."""
 
     placement_id: str
-    child_ref: str
+    child_ref: str = Field(json_schema_extra=PERSONAL)
     provider_id: str
     term_end: date
     notice_deadline: date = Field(description="Last day notice could be given for term end.")
@@ -299,7 +345,7 @@ class PlacementRenewalDecided(_Outbound):
     (the placement then ends at term end)."""
 
     placement_id: str
-    child_ref: str
+    child_ref: str = Field(json_schema_extra=PERSONAL)
     provider_id: str
     decision: str = Field(description="renew or decline")
     previous_term_end: date
@@ -315,7 +361,7 @@ class PlacementNeedBlockOfferDecided(_Outbound):
     procurement)."""
 
     need_id: str
-    child_ref: str
+    child_ref: str = Field(json_schema_extra=PERSONAL)
     block_contract_id: str
     place_number: int = Field(ge=1)
     provider_id: str

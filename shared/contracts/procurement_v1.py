@@ -484,6 +484,21 @@ class NoticePublished(ProcurementEvent):
     late: bool = False
 
 
+class CompetitionDeadlineAtRisk(_CompetitionEvent):
+    """Alert: a call-off for a phase transfer cannot be decided by the day the school must
+    be named (SEND Regulations 2014 reg 18); the commissioner must act (e.g. a direct
+    award where the regime allows, or name a school outside the DPS)."""
+
+    TYPE: ClassVar[str] = "procurement.competition.deadline_at_risk"
+    need_ref: str | None = None
+    statutory_deadline: date
+    expected_completion: date
+    tender_deadline_at: AwareDatetime
+    reason: str
+    source: str = "SEND Regulations 2014 reg 18"
+    detected_at: AwareDatetime
+
+
 EVENT_MODELS: tuple[type[ProcurementEvent], ...] = (
     SchemeCreated,
     SchemeOpened,
@@ -511,6 +526,7 @@ EVENT_MODELS: tuple[type[ProcurementEvent], ...] = (
     CompetitionNoEligibleMembers,
     NoticeOverdue,
     NoticePublished,
+    CompetitionDeadlineAtRisk,
 )
 
 EVENT_TYPES: dict[str, type[BaseModel]] = {model.TYPE: model for model in EVENT_MODELS}

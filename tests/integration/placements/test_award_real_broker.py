@@ -14,7 +14,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from sqlmodel import select
 
 from services.placements.activities import workflow_id
-from services.placements.models import PlacementRow, ReviewRow
+from services.placements.models import NeedRow, PlacementRow, ReviewRow
 from shared.contracts.common import Role
 from shared.envelope import Envelope
 from shared.runtime import ServiceRuntime
@@ -73,11 +73,26 @@ async def test_request_to_active_contract_over_real_broker(
     placements: ServiceRuntime, kafka_bootstrap: str, tokens
 ) -> None:
     child = f"KCC-EHC-{datetime.now(UTC).strftime('%H%M%S%f')[:10]}"
-    await publish(kafka_bootstrap, "ehc.plans.v1", builders.placement_requested(child))
+    request = builders.placement_requested(child)
+    await publish(kafka_bootstrap, "ehc.plans.v1", request)
+
+    # placement.need.raised carries no child reference (UK GDPR Art. 5(1)(c)): the need
+    # is found by the request that raised it.
+    async def need_held() -> bool:
+        async with placements.db.session() as session:
+            rows = await session.exec(select(NeedRow).where(NeedRow.source_event_id == request.id))
+            return rows.first() is not None
+
+    await eventually(need_held)
+    async with placements.db.session() as session:
+        need_row = (
+            await session.exec(select(NeedRow).where(NeedRow.source_event_id == request.id))
+        ).one()
     raised = await first_event(
-        kafka_bootstrap, "placements.v1", "placement.need.raised", "child_ref", child
+        kafka_bootstrap, "placements.v1", "placement.need.raised", "need_id", need_row.need_id
     )
     need_id = raised["data"]["need_id"]
+    assert raised["data"].get("child_ref") is None
 
     # Procurement ran its call-off; we publish its award ourselves.
     award = builders.awarded(need_id, start_date=datetime.now(UTC).date())

@@ -13,12 +13,13 @@ from tests.service.procurement.conftest import GLASGOW, TIERED, TODAY, Driver
 def need(**overrides: object) -> placements_v1.PlacementNeedRaised:
     body: dict[str, object] = {
         "need_id": f"n-{uuid.uuid4().hex[:8]}",
-        "child_ref": "KCC-EHC-000123",
         "la_code": "886",
         "primary_need": "ASD",
-        "date_of_birth": (TODAY - timedelta(days=365 * 10 + 40)).isoformat(),
+        # What placements sends: the age at the start and a coarse origin (not the
+        # child's reference, date of birth or district).
+        "age_at_start": 10,
         "attendance": "day",
-        "postcode_district": "ME14",
+        "search_origin": {"easting": 577500, "northing": 157500, "cell_m": 5000},  # ME14
         "required_start": (TODAY + timedelta(days=60)).isoformat(),
         "max_distance_km": 50,
     }

@@ -21,11 +21,13 @@ def test_need_carries_what_procurement_needs() -> None:
     need = _need()
     event = d.need_raised_event(need)
     assert event.need_id == "need-1"
-    assert event.child_ref == "KCC-EHC-000123"
+    # Not the child reference, date of birth or district (UK GDPR Art. 5(1)(c)).
+    assert (event.child_ref, event.date_of_birth, event.postcode_district) == (None, None, None)
     assert event.primary_need is NeedType.ASD
     assert event.secondary_needs == (NeedType.SLCN,)
     assert event.age_at_start == 11  # born 1 May 2014, starts 20 April 2026
-    assert event.postcode_district == "ME14"
+    assert event.year_group == 7
+    assert event.search_origin is not None and event.search_origin.cell_m == 5000
     assert event.required_start == date(2026, 4, 20)
     assert event.max_distance_km == 50
     assert need.status is d.NeedStatus.OPEN
