@@ -45,6 +45,7 @@ from shared.contracts.placements_v1 import (
 
 MAX_WEEKLY_CORE_FEE = Decimal("20000.00")  # above this a weekly core fee is a keying error
 MAX_WEEKLY_SUPPORT_ITEM = Decimal("10000.00")  # per support item, per week
+MAX_ONE_OFF_CHARGE = Decimal("100000.00")  # per one-off charge (e.g. equipment, adaptation)
 MAX_NOTICE_PERIOD_WEEKS = 52
 MAX_BLOCK_PLACES = 500
 WEEKS_PER_YEAR_OPTIONS = (38, 52)
@@ -142,6 +143,45 @@ class SupportItem:
 
 
 @dataclass(frozen=True, slots=True)
+class OneOffCharge:
+    """A support charge paid once (procurement's ``one_off`` basis), never weekly.
+
+    It falls due on the effective date of the fee-history entry that carries it (the
+    placement's start for an award) and is committed to that date's financial year.
+    """
+
+    description: str
+    amount: Decimal
+
+
+class ChargeBasis(StrEnum):
+    """How the winning bid priced a support item (procurement.v1 ``ChargeBasis``)."""
+
+    WEEKLY = "weekly"
+    ANNUAL = "annual"  # charged every year: spread over the weeks of the year
+    ONE_OFF = "one_off"  # charged once: a OneOffCharge, not a weekly item
+
+
+def split_support(
+    items: Iterable[tuple[str, Decimal, str]], weeks_per_year: int
+) -> tuple[tuple[SupportItem, ...], tuple[OneOffCharge, ...]]:
+    """Priced support items of a bid (description, amount, basis) as weekly items and
+    one-off charges: weekly as quoted, annual spread over the weeks of a year (to the
+    penny, half-up), one-off kept whole and charged once."""
+    weekly: list[SupportItem] = []
+    once: list[OneOffCharge] = []
+    for description, amount, basis in items:
+        if ChargeBasis(basis) is ChargeBasis.ONE_OFF:
+            once.append(OneOffCharge(description, amount))
+        elif ChargeBasis(basis) is ChargeBasis.ANNUAL:
+            per_week = (amount / weeks_per_year).quantize(PENNY, rounding=ROUND_HALF_UP)
+            weekly.append(SupportItem(description, per_week))
+        else:
+            weekly.append(SupportItem(description, amount))
+    return tuple(weekly), tuple(once)
+
+
+@dataclass(frozen=True, slots=True)
 class WeeklyFee:
     """The weekly fee in force: core fee plus itemised additional support."""
 
@@ -185,6 +225,7 @@ class FeeChange:
     support: tuple[SupportItem, ...] | None = None
     uplift_percent: Decimal | None = None
     ref: str | None = None  # uplift id or variation reference
+    one_off: tuple[OneOffCharge, ...] = ()  # charged once, on effective_from
 
 
 def _apply_change(fee: WeeklyFee, change: FeeChange) -> WeeklyFee:
@@ -292,12 +333,30 @@ def round_preserving_total(exact: Mapping[int, Fraction]) -> dict[int, Decimal]:
     return {fy: _from_pennies(floors[fy]) for fy in years}
 
 
+def one_off_cost_by_financial_year(
+    history: Sequence[FeeChange], first_day: date, last_day: date
+) -> dict[int, Fraction]:
+    """One-off charges falling due in [first_day, last_day], each once, in the financial
+    year of its entry's effective date (never spread over weeks or repeated yearly)."""
+    exact: dict[int, Fraction] = {}
+    for change in history:
+        if change.one_off and first_day <= change.effective_from <= last_day:
+            fy = financial_year_of(change.effective_from)
+            total = sum((Fraction(c.amount) for c in change.one_off), Fraction(0))
+            exact[fy] = exact.get(fy, Fraction(0)) + total
+    return exact
+
+
 def apportion_by_financial_year(
     history: Sequence[FeeChange], first_day: date, last_day: date, weeks_per_year: int
 ) -> dict[int, Decimal]:
-    """Committed cost of [first_day, last_day] (inclusive) per financial year, in pounds."""
+    """Committed cost of [first_day, last_day] (inclusive) per financial year, in pounds:
+    the weekly fee apportioned over the days, plus one-off charges once each."""
     periods = fee_periods(history, first_day, last_day)
-    return round_preserving_total(exact_cost_by_financial_year(periods, weeks_per_year))
+    exact = exact_cost_by_financial_year(periods, weeks_per_year)
+    for fy, amount in one_off_cost_by_financial_year(history, first_day, last_day).items():
+        exact[fy] = exact.get(fy, Fraction(0)) + amount
+    return round_preserving_total(exact)
 
 
 # ==========================================================================================
@@ -754,6 +813,12 @@ def _check_support(items: Sequence[SupportItem], field: str = "additional_suppor
         _check_money(item.weekly_amount, f"{field}[{index}].weekly_amount", MAX_WEEKLY_SUPPORT_ITEM)
 
 
+def _check_one_off(items: Sequence[OneOffCharge], field: str = "one_off_charges") -> None:
+    for index, item in enumerate(items):
+        _require_text(item.description, f"{field}[{index}].description")
+        _check_money(item.amount, f"{field}[{index}].amount", MAX_ONE_OFF_CHARGE)
+
+
 # ==========================================================================================
 # Individual placement agreements (IPA)
 # ==========================================================================================
@@ -816,6 +881,7 @@ class Award:
     scheme_ref: str | None = None
     competition_ref: str | None = None
     block_contract_id: str | None = None
+    one_off_charges: tuple[OneOffCharge, ...] = ()  # charged once, on the start date
 
 
 @dataclass(frozen=True, slots=True)
@@ -905,6 +971,7 @@ def _validate_award(award: Award) -> None:
     )
     _check_money(award.weekly_core_fee, "weekly_core_fee", MAX_WEEKLY_CORE_FEE)
     _check_support(award.additional_support)
+    _check_one_off(award.one_off_charges)
     _validate_source(award)
 
 
@@ -961,6 +1028,7 @@ def create_placement(award: Award, placement_id: str, by: str, at: datetime) -> 
         reason="award",
         core=award.weekly_core_fee,
         support=award.additional_support,
+        one_off=award.one_off_charges,
     )
     placement = Placement(
         placement_id=placement_id,
@@ -1836,6 +1904,12 @@ def fee_terms(placement: Placement, on: date) -> events.FeeTerms:
         ),
         weekly_total=fee.total,
         annual_cost=fee.annual_cost(placement.weeks_per_year),
+        one_off_charges=tuple(
+            events.OneOffCharge(description=c.description, amount=c.amount)
+            for change in placement.fee_history
+            if change.effective_from == on
+            for c in change.one_off
+        ),
     )
 
 

@@ -7,7 +7,6 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
 
 from sqlmodel import col, select
 
@@ -364,12 +363,12 @@ async def _offer_block_place(
 # ==========================================================================================
 
 
-def _weekly(amount: Decimal, basis: str, weeks: int) -> Decimal:
-    # Annual and one-off support are spread over the weeks of a year: the IPA itemises
-    # support per week, and a one-off charge is paid within the first year.
-    if basis == "weekly":
-        return amount
-    return (amount / weeks).quantize(domain.PENNY, rounding=ROUND_HALF_UP)
+def award_support(
+    award: procurement_v1.CompetitionAwarded,
+) -> tuple[tuple[domain.SupportItem, ...], tuple[domain.OneOffCharge, ...]]:
+    """Every priced support item of the winning bid: weekly items and one-off charges."""
+    items = ((s.description, s.amount, s.basis) for s in award.additional_support)
+    return domain.split_support(items, award.weeks_per_year)
 
 
 def award_to_domain(
@@ -378,10 +377,7 @@ def award_to_domain(
     term_end = award.end_date or (
         domain.add_years(award.start_date, DEFAULT_TERM_YEARS) - timedelta(days=1)
     )
-    support = tuple(
-        domain.SupportItem(s.description, _weekly(s.amount, s.basis, award.weeks_per_year))
-        for s in award.additional_support
-    )
+    support, one_off = award_support(award)
     return domain.Award(
         child_ref=need.child_ref,
         provider_id=award.provider_id,
@@ -399,6 +395,7 @@ def award_to_domain(
         need_id=need.need_id,
         scheme_ref=award.scheme_id,
         competition_ref=award.competition_id,
+        one_off_charges=one_off,
     )
 
 

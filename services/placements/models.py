@@ -149,6 +149,8 @@ class FeeChangeRow(PlacementsModel, table=True):
     support: list[dict[str, str]] | None = Field(default=None, sa_column=Column(JSON))
     uplift_percent: Decimal | None = Field(default=None, sa_column=Column(Numeric(7, 4)))
     ref: str | None = Field(default=None, max_length=64)
+    # One-off charges (paid once on effective_from): [{"description", "amount"}].
+    one_off: list[dict[str, str]] | None = Field(default=None, sa_column=Column(JSON))
 
 
 class StatusChangeRow(PlacementsModel, table=True):
@@ -179,6 +181,9 @@ class ReviewRow(PlacementsModel, table=True):
     recorded_by: str | None = Field(default=None, max_length=200)
     reminders_sent: list[int] = _json(list)
     overdue_sent: bool = False
+    # Latest lawful due date (12 months from the review actually held, CFA 2014 s.44);
+    # a due date after it is the council's choice, kept but flagged.
+    statutory_latest: date | None = None
 
 
 class UpliftRow(PlacementsModel, table=True):
@@ -244,6 +249,10 @@ class BlockContractRow(PlacementsModel, table=True):
     renewal_decided_for: date | None = None
     renewal_decided_by: str | None = Field(default=None, max_length=200)
     renewal_decided_at: datetime | None = Field(default=None, sa_column=Column(AwareDateTime()))
+    # Every priced item of the winning bid, per place: weekly support and one-off charges.
+    support: list[dict[str, str]] | None = Field(default=None, sa_column=Column(JSON))
+    one_off: list[dict[str, str]] | None = Field(default=None, sa_column=Column(JSON))
+    weeks_per_year: int | None = None  # None on older rows: from the attendance
 
 
 class BlockPlaceRow(PlacementsModel, table=True):
@@ -272,6 +281,10 @@ class SpendLedgerRow(PlacementsModel, table=True):
     on_contract: bool
     amount: Decimal = _money()
     updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(AwareDateTime()))
+    # "placement", or "block_unfilled_places" (placement_id holds the block contract id).
+    line: str = Field(default="placement", max_length=30)
+    # Part of ``amount`` that corrects closed financial years (back-dated changes).
+    adjustment: Decimal | None = _money(nullable=True)
 
 
 class ProviderNameRow(PlacementsModel, table=True):
@@ -422,6 +435,14 @@ def _support_in(items: list[dict[str, str]] | None) -> tuple[domain.SupportItem,
     return tuple(domain.SupportItem(i["description"], Decimal(i["weekly_amount"])) for i in items)
 
 
+def one_off_out(items: tuple[domain.OneOffCharge, ...]) -> list[dict[str, str]] | None:
+    return [{"description": c.description, "amount": str(c.amount)} for c in items] or None
+
+
+def one_off_in(items: list[dict[str, str]] | None) -> tuple[domain.OneOffCharge, ...]:
+    return tuple(domain.OneOffCharge(i["description"], Decimal(i["amount"])) for i in items or ())
+
+
 def _fee_change(row: FeeChangeRow) -> domain.FeeChange:
     return domain.FeeChange(
         effective_from=row.effective_from,
@@ -433,6 +454,7 @@ def _fee_change(row: FeeChangeRow) -> domain.FeeChange:
         support=_support_in(row.support),
         uplift_percent=None if row.uplift_percent is None else Decimal(row.uplift_percent),
         ref=row.ref,
+        one_off=one_off_in(row.one_off),
     )
 
 
@@ -561,6 +583,7 @@ def _fee_row(placement_id: str, seq: int, fee: domain.FeeChange) -> FeeChangeRow
         support=_support_out(fee.support),
         uplift_percent=fee.uplift_percent,
         ref=fee.ref,
+        one_off=one_off_out(fee.one_off),
     )
 
 

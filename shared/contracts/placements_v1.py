@@ -74,6 +74,13 @@ class SupportItem(_Outbound):
     weekly_amount: Money
 
 
+class OneOffCharge(_Outbound):
+    """A support charge paid once (not weekly), due on the terms' effective date."""
+
+    description: str = Field(min_length=1, max_length=200)
+    amount: Money
+
+
 class FeeTerms(_Outbound):
     """Weekly fee terms in force from a date."""
 
@@ -82,6 +89,9 @@ class FeeTerms(_Outbound):
     additional_support: tuple[SupportItem, ...] = ()
     weekly_total: Money = Field(description="Core fee plus all support, per week.")
     annual_cost: Money = Field(description="weekly_total x weeks_per_year.")
+    one_off_charges: tuple[OneOffCharge, ...] = Field(
+        default=(), description="Charged once on effective_from; not in weekly_total."
+    )
 
 
 # --- placement needs -------------------------------------------------------------------
