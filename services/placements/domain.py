@@ -582,6 +582,20 @@ class BlockContract:
     notice_period_weeks: int
     occupants: tuple[str | None, ...]
     competition_ref: str | None = None
+    # Every priced item of the winning bid, per place (kept from the award, never dropped).
+    support: tuple[SupportItem, ...] = ()
+    one_off_charges: tuple[OneOffCharge, ...] = ()  # per place, charged once at term start
+    weeks_per_year: int | None = None  # None (older blocks): from the attendance
+
+    @property
+    def place_weeks(self) -> int:
+        """Weeks a year each place is paid for: the award's, else by attendance (38/52)."""
+        return self.weeks_per_year or block_place_weeks_per_year(self.attendance)
+
+    @property
+    def place_fee(self) -> WeeklyFee:
+        """Weekly fee of one place: core plus its weekly support items."""
+        return WeeklyFee(core=self.weekly_fee_per_place, support=self.support)
 
     @property
     def places(self) -> int:
@@ -772,7 +786,8 @@ def accept_block_offer(
         start_date=start,
         term_end=block.term_end,
         weekly_core_fee=block.weekly_fee_per_place,
-        weeks_per_year=block_place_weeks_per_year(need.attendance),
+        additional_support=block.support,
+        weeks_per_year=block.place_weeks,
         notice_period_weeks=block.notice_period_weeks,
         next_review_due=next_review_due or need.next_review_due,
         need_id=need.need_id,
@@ -1651,8 +1666,16 @@ def new_block_contract(
     weekly_fee_per_place: Decimal,
     notice_period_weeks: int,
     competition_ref: str | None = None,
+    *,
+    support: tuple[SupportItem, ...] = (),
+    one_off_charges: tuple[OneOffCharge, ...] = (),
+    weeks_per_year: int | None = None,
 ) -> BlockContract:
-    """A block contract with all places free, after validating it."""
+    """A block contract with all places free, after validating it.
+
+    ``support`` and ``one_off_charges`` are the winning bid's priced items per place;
+    ``weeks_per_year`` the weeks each place is paid for (38 or 52, as for an IPA).
+    """
     _require_text(provider_id, "provider_id")
     _require(
         1 <= places <= MAX_BLOCK_PLACES,
@@ -1673,6 +1696,10 @@ def new_block_contract(
         f"notice period must be 0 to {MAX_NOTICE_PERIOD_WEEKS} weeks",
     )
     _check_money(weekly_fee_per_place, "weekly_fee_per_place", MAX_WEEKLY_CORE_FEE)
+    _check_support(support)
+    _check_one_off(one_off_charges)
+    if weeks_per_year is not None:
+        _check_place_weeks(attendance, weeks_per_year)
     return BlockContract(
         block_contract_id=block_contract_id,
         provider_id=provider_id,
@@ -1684,6 +1711,25 @@ def new_block_contract(
         notice_period_weeks=notice_period_weeks,
         occupants=(None,) * places,
         competition_ref=competition_ref,
+        support=support,
+        one_off_charges=one_off_charges,
+        weeks_per_year=weeks_per_year,
+    )
+
+
+def _check_place_weeks(attendance: Attendance, weeks_per_year: int) -> None:
+    _require(
+        weeks_per_year in WEEKS_PER_YEAR_OPTIONS,
+        "weeks_per_year",
+        "weeks_per_year_invalid",
+        "weeks per year must be 38 or 52",
+    )
+    fixed = {Attendance.RESIDENTIAL_38: 38, Attendance.RESIDENTIAL_52: 52}.get(attendance)
+    _require(
+        fixed in (None, weeks_per_year),
+        "weeks_per_year",
+        "weeks_per_year_mismatch_attendance",
+        f"{attendance.value} places are {fixed} weeks",
     )
 
 
@@ -1761,20 +1807,38 @@ def block_renewal_decision_date(block: BlockContract, lead_weeks: int = RENEWAL_
 
 
 def block_cost_by_financial_year(block: BlockContract) -> dict[int, Decimal]:
-    """Whole-block commitment (all places, filled or not, 52 weeks) per financial year.
+    """Whole-block commitment per financial year: every place, filled or not, at the place
+    fee (core + weekly support) for the place's weeks a year (38 for day places, not 52),
+    plus each place's one-off charges once at term start.
 
-    Kept apart from placement spend: block places also appear as placements, so adding
-    both would count filled places twice.
+    Filled places also appear as placements: the ledger posts only the unfilled part
+    (``block_unfilled_spend``) so that no place is counted twice.
     """
+    places = block.places
     fee = FeeChange(
         effective_from=block.term_start,
         kind=FeeChangeKind.AWARD,
         by="block_contract",
         at=datetime.min,
         reason="block contract",
-        core=block.weekly_fee_per_place * block.places,
+        core=block.weekly_fee_per_place * places,
+        support=tuple(SupportItem(s.description, s.weekly_amount * places) for s in block.support),
+        one_off=tuple(OneOffCharge(c.description, c.amount * places) for c in block.one_off_charges),
     )
-    return apportion_by_financial_year((fee,), block.term_start, block.term_end, 52)
+    return apportion_by_financial_year((fee,), block.term_start, block.term_end, block.place_weeks)
+
+
+def block_unfilled_spend(
+    block: BlockContract, placements_spend: Mapping[int, Decimal]
+) -> dict[int, Decimal]:
+    """The block's commitment not already counted by the placements in its places, per
+    financial year: block cost - their committed spend, never below 0 (a placement varied
+    above the block fee is its own cost). Block cost = placements + this line."""
+    cost = block_cost_by_financial_year(block)
+    return {
+        fy: max(Decimal("0.00"), cost.get(fy, Decimal(0)) - placements_spend.get(fy, Decimal(0)))
+        for fy in sorted(set(cost) | set(placements_spend))
+    }
 
 
 # ==========================================================================================
@@ -2001,16 +2065,70 @@ def need_raised_event(need: PlacementNeed) -> events.PlacementNeedRaised:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class LedgerPosting:
+    """What each financial year's ledger line holds after a change.
+
+    ``adjustment`` is the part of the current year's line that corrects closed years.
+    """
+
+    amounts: dict[int, Decimal]
+    current_year: int | None
+    adjustment: Decimal
+
+
+def post_to_ledger(
+    computed: Mapping[int, Decimal], held: Mapping[int, Decimal], today: date | None
+) -> LedgerPosting:
+    """Post a recomputed commitment without rewriting a closed financial year.
+
+    A year is closed once the current financial year (1 April - 31 March, as councils keep
+    accounts: Local Government Act 2003 s.21 and the CIPFA Code) is later. A closed year
+    that holds a posted line keeps it; the difference between what it would now cost and
+    what it holds (a back-dated variation or uplift, an early end) is posted as an
+    adjustment in the current year's line. Recomputed from scratch each time, so it is
+    idempotent, and a credit larger than the current year's line (which is never below 0)
+    is carried forward to the next year's posting. A closed year never posted before (an
+    imported history) is written once. Without ``today`` nothing is frozen.
+    """
+    years = sorted(set(computed) | set(held))
+    zero = Decimal("0.00")
+    if today is None:
+        return LedgerPosting({fy: computed.get(fy, zero) for fy in years}, None, zero)
+    current = financial_year_of(today)
+    amounts: dict[int, Decimal] = {}
+    correction = zero
+    for fy in years:
+        if fy < current and fy in held:
+            amounts[fy] = held[fy]
+            correction += computed.get(fy, zero) - held[fy]
+        else:
+            amounts[fy] = computed.get(fy, zero)
+    if correction == 0:
+        return LedgerPosting(amounts, current, zero)
+    own = computed.get(current, zero)
+    amounts[current] = max(zero, own + correction)
+    return LedgerPosting(dict(sorted(amounts.items())), current, amounts[current] - own)
+
+
+def _held(previous: Iterable[int] | Mapping[int, Decimal]) -> dict[int, Decimal]:
+    if isinstance(previous, Mapping):
+        return dict(previous)
+    return dict.fromkeys(previous, Decimal("0.00"))
+
+
 def spend_committed_events(
-    placement: Placement, previously_committed_years: Iterable[int] = ()
+    placement: Placement,
+    previously_committed_years: Iterable[int] | Mapping[int, Decimal] = (),
+    today: date | None = None,
 ) -> list[events.PlacementSpendCommitted]:
     """``placement.spend.committed`` snapshots, one per financial year.
 
-    Years committed before but no longer covered (e.g. after notice) get amount 0.
+    Years committed before but no longer covered (e.g. after notice) get amount 0. Given
+    ``today`` and the amounts held, closed years are not rewritten (``post_to_ledger``).
     """
-    amounts = committed_spend_by_financial_year(placement)
-    for fy in previously_committed_years:
-        amounts.setdefault(fy, Decimal("0.00"))
+    held = _held(previously_committed_years)
+    posting = post_to_ledger(committed_spend_by_financial_year(placement), held, today)
     return [
         events.PlacementSpendCommitted(
             placement_id=placement.placement_id,
@@ -2020,6 +2138,37 @@ def spend_committed_events(
             on_contract=placement.on_contract,
             financial_year=fy,
             amount=amount,
+            adjustment=_adjustment_of(posting, fy),
         )
-        for fy, amount in sorted(amounts.items())
+        for fy, amount in sorted(posting.amounts.items())
+    ]
+
+
+def _adjustment_of(posting: LedgerPosting, fy: int) -> Decimal | None:
+    return posting.adjustment if fy == posting.current_year and posting.adjustment else None
+
+
+def block_spend_events(
+    block: BlockContract,
+    placements_spend: Mapping[int, Decimal],
+    held: Mapping[int, Decimal],
+    today: date | None,
+) -> list[events.PlacementSpendCommitted]:
+    """Ledger lines (``line = block_unfilled_places``, keyed by the block id) carrying the
+    block's cost that its placements do not already count, so spend includes empty places."""
+    unfilled = block_unfilled_spend(block, placements_spend)
+    posting = post_to_ledger(unfilled, held, today)
+    return [
+        events.PlacementSpendCommitted(
+            placement_id=block.block_contract_id,
+            provider_id=block.provider_id,
+            primary_need=block.primary_need,
+            source=PlacementSource.BLOCK_CONTRACT,
+            on_contract=True,
+            financial_year=fy,
+            amount=amount,
+            line="block_unfilled_places",
+            adjustment=_adjustment_of(posting, fy),
+        )
+        for fy, amount in sorted(posting.amounts.items())
     ]

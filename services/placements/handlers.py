@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from sqlmodel import col, select
 
@@ -27,6 +28,7 @@ from services.placements.models import (
     save_block,
     save_placement,
     save_plans,
+    write_block_spend,
     write_spend,
 )
 from shared.consumer import batch_handler
@@ -111,10 +113,20 @@ async def record_placement(
         uow.emit(
             TOPIC, "placement.review.scheduled", pid, domain.review_scheduled_event(after, review)
         )
-    for snapshot in await write_spend(uow.session, after):
+    for snapshot in await write_spend(uow.session, after, today()):
         uow.emit(TOPIC, "placement.spend.committed", pid, snapshot)
     if after.status in (PlacementStatus.ENDED, PlacementStatus.TERMINATED):
         await free_block_place(uow, after)
+    if after.block_contract_id is not None:
+        block = await load_block(uow.session, after.block_contract_id)
+        if block is not None:
+            await record_block_spend(uow, block)
+
+
+async def record_block_spend(uow: UnitOfWork, block: domain.BlockContract) -> None:
+    """Post the block's unfilled places to the spend ledger and publish what changed."""
+    for snapshot in await write_block_spend(uow.session, block, today()):
+        uow.emit(TOPIC, "placement.spend.committed", block.block_contract_id, snapshot)
 
 
 async def free_block_place(uow: UnitOfWork, placement: domain.Placement) -> None:
@@ -457,10 +469,18 @@ async def create_block_from_award(
         award.weekly_core_fee,
         DEFAULT_NOTICE_PERIOD_WEEKS,
         award.competition_id,
+        **block_terms(award),
     )
     await save_block(uow.session, block, award.approved_by)
     uow.emit(TOPIC, "block_contract.created", block_id, block_created_event(block))
+    await record_block_spend(uow, block)
     return block
+
+
+def block_terms(award: procurement_v1.CompetitionAwarded) -> dict[str, Any]:
+    """Every priced item of the winning bid and its weeks, for ``new_block_contract``."""
+    support, one_off = award_support(award)
+    return {"support": support, "one_off_charges": one_off, "weeks_per_year": award.weeks_per_year}
 
 
 async def _category_of(
@@ -495,6 +515,15 @@ def block_created_event(block: domain.BlockContract) -> placements_v1.BlockContr
         term_end=block.term_end,
         weekly_fee_per_place=block.weekly_fee_per_place,
         competition_ref=block.competition_ref,
+        additional_support=tuple(
+            placements_v1.SupportItem(description=i.description, weekly_amount=i.weekly_amount)
+            for i in block.support
+        ),
+        one_off_charges=tuple(
+            placements_v1.OneOffCharge(description=c.description, amount=c.amount)
+            for c in block.one_off_charges
+        ),
+        weeks_per_year=block.place_weeks,
     )
 
 

@@ -668,6 +668,9 @@ async def load_block(session: AsyncSession, block_contract_id: str) -> domain.Bl
         notice_period_weeks=row.notice_period_weeks,
         occupants=tuple(p.occupant_ref for p in places.all()),
         competition_ref=row.competition_ref,
+        support=_support_in(row.support) or (),
+        one_off_charges=one_off_in(row.one_off),
+        weeks_per_year=row.weeks_per_year,
     )
 
 
@@ -686,6 +689,9 @@ async def save_block(session: AsyncSession, block: domain.BlockContract, created
                 notice_period_weeks=block.notice_period_weeks,
                 competition_ref=block.competition_ref,
                 created_by=created_by,
+                support=_support_out(block.support),
+                one_off=one_off_out(block.one_off_charges),
+                weeks_per_year=block.weeks_per_year,
             )
         )
     else:
@@ -717,16 +723,21 @@ async def blocks_for(
     return [b for b in blocks if b is not None]
 
 
-async def write_spend(
-    session: AsyncSession, placement: domain.Placement
+async def _held_lines(session: AsyncSession, ledger_id: str) -> dict[int, SpendLedgerRow]:
+    held = await session.exec(select(SpendLedgerRow).where(SpendLedgerRow.placement_id == ledger_id))
+    return {r.financial_year: r for r in held.all()}
+
+
+def _amounts(rows: Mapping[int, SpendLedgerRow]) -> dict[int, Decimal]:
+    return {fy: Decimal(r.amount).quantize(domain.PENNY) for fy, r in rows.items()}
+
+
+def _post(
+    session: AsyncSession,
+    rows: Mapping[int, SpendLedgerRow],
+    snapshots: list[domain.events.PlacementSpendCommitted],
 ) -> list[domain.events.PlacementSpendCommitted]:
-    """Replace the ledger rows of a placement; returns the snapshot events to publish."""
-    held = await session.exec(
-        select(SpendLedgerRow).where(SpendLedgerRow.placement_id == placement.placement_id)
-    )
-    rows = {r.financial_year: r for r in held.all()}
-    before = {fy: Decimal(r.amount).quantize(domain.PENNY) for fy, r in rows.items()}
-    snapshots = domain.spend_committed_events(placement, rows)
+    before = _amounts(rows)
     for snap in snapshots:
         row = rows.get(snap.financial_year) or SpendLedgerRow(
             placement_id=snap.placement_id,
@@ -736,9 +747,44 @@ async def write_spend(
             source=snap.source.value,
             on_contract=snap.on_contract,
             amount=snap.amount,
+            line=snap.line,
         )
         row.amount = snap.amount
+        row.adjustment = snap.adjustment
         row.updated_at = utcnow()
         session.add(row)
     # Only years whose committed amount changed are worth a snapshot event.
     return [s for s in snapshots if before.get(s.financial_year) != s.amount]
+
+
+async def write_spend(
+    session: AsyncSession, placement: domain.Placement, today: date | None = None
+) -> list[domain.events.PlacementSpendCommitted]:
+    """Replace the ledger rows of a placement; returns the snapshot events to publish.
+
+    With ``today``, closed financial years keep their lines (``domain.post_to_ledger``).
+    """
+    rows = await _held_lines(session, placement.placement_id)
+    snapshots = domain.spend_committed_events(placement, _amounts(rows), today)
+    return _post(session, rows, snapshots)
+
+
+async def write_block_spend(
+    session: AsyncSession, block: domain.BlockContract, today: date | None = None
+) -> list[domain.events.PlacementSpendCommitted]:
+    """Post the block's unfilled-places line: its cost minus what its placements' ledger
+    lines already count, per financial year; returns the snapshot events to publish."""
+    ids = select(PlacementRow.placement_id).where(
+        PlacementRow.block_contract_id == block.block_contract_id
+    )
+    lines = await session.exec(
+        select(SpendLedgerRow).where(col(SpendLedgerRow.placement_id).in_(ids))
+    )
+    counted: dict[int, Decimal] = {}
+    for line in lines.all():
+        counted[line.financial_year] = counted.get(line.financial_year, Decimal(0)) + Decimal(
+            line.amount
+        )
+    rows = await _held_lines(session, block.block_contract_id)
+    snapshots = domain.block_spend_events(block, counted, _amounts(rows), today)
+    return _post(session, rows, snapshots)

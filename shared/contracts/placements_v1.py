@@ -18,7 +18,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -350,6 +350,13 @@ class BlockContractCreated(_Outbound):
     term_end: date
     weekly_fee_per_place: Money
     competition_ref: str | None = None
+    additional_support: tuple[SupportItem, ...] = Field(
+        default=(), description="Weekly support per place, from the winning bid."
+    )
+    one_off_charges: tuple[OneOffCharge, ...] = Field(
+        default=(), description="Charged once per place at term start."
+    )
+    weeks_per_year: int | None = Field(default=None, description="Weeks each place is paid for.")
 
 
 class _BlockPlaceChange(_Outbound):
@@ -409,6 +416,16 @@ class PlacementSpendCommitted(_Outbound):
     on_contract: bool
     financial_year: int = Field(description="Start year: 2025 = 1 April 2025 to 31 March 2026.")
     amount: Money
+    line: Literal["placement", "block_unfilled_places"] = Field(
+        default="placement",
+        description="block_unfilled_places: placement_id is a block contract id and amount "
+        "is the block's cost not counted by the placements in its places.",
+    )
+    adjustment: Decimal | None = Field(
+        default=None,
+        description="Part of amount (may be negative) correcting closed financial years "
+        "after a back-dated change: a closed year's line is never rewritten.",
+    )
 
 
 EVENT_TYPES: dict[str, type[BaseModel]] = {

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from sqlmodel import select
 
 from services.placements.models import SpendLedgerRow
+from shared.contracts.common import Role
+from tests.harness import client_for, eventually
+from tests.service.placements import builders
 from tests.service.placements.conftest import Placements
 
 ONE_OFF = {"description": "hoist", "amount": "5000.00", "basis": "one_off"}
@@ -53,3 +57,55 @@ async def test_one_off_support_in_an_award_reaches_the_ledger_once(
         {"description": "hoist", "amount": "5000.00"}
     ]
     assert fees[b.placement_id]["weekly_total"] == "1700.00"
+
+
+async def _spend_total(placements: Placements, client: Any, fy: int) -> Decimal:
+    response = await client.get("/spend", params={"financial_year": fy})
+    assert response.status_code == 200, response.text
+    return Decimal(response.json()["total"])
+
+
+async def test_block_award_keeps_its_items_and_its_cost_reaches_spend_filled_or_not(
+    placements: Placements, tokens: dict[Role, str]
+) -> None:
+    env = builders.awarded(
+        None,
+        kind="block",
+        places=2,
+        category_code="SEMH-day",
+        additional_support=[WEEKLY, ONE_OFF],
+    )
+    await placements.publish("procurement.v1", env)
+
+    async def created() -> bool:
+        return len(await placements.events("block_contract.created")) == 1
+
+    await eventually(created)
+    [made] = await placements.events("block_contract.created")
+    block = _data(made.payload)
+    assert block["weeks_per_year"] == 38
+    assert block["additional_support"] == [{"description": "1:1 TA", "weekly_amount": "200.00"}]
+    assert block["one_off_charges"] == [{"description": "hoist", "amount": "5000.00"}]
+    empty = await _ledger(placements, made.key)
+    start = date.fromisoformat(env.data["start_date"])
+    first_fy = start.year if start.month >= 4 else start.year - 1
+    # Nobody placed yet: the whole block (2 x (1500 + 200) x 38 a year) is committed.
+    assert sum(empty.values()) > Decimal(2 * 1700 * 38 * 2)
+    async with client_for(placements.runtime, tokens[Role.COMMISSIONER]) as client:
+        before = await _spend_total(placements, client, first_fy)
+        assert before == empty[first_fy]
+        need_id = await placements.request_need(
+            "KCC-EHC-000303", primary_need="SEMH", secondary_needs=[]
+        )
+        accepted = await client.post(
+            f"/needs/{need_id}/block-offer/decision", json={"decision": "accepted", "reason": "ok"}
+        )
+        assert accepted.status_code == 200, accepted.text
+        after = await _spend_total(placements, client, first_fy)
+        spend = (await client.get("/spend", params={"financial_year": first_fy})).json()
+    # Filling a place moves cost from the block's unfilled line to the placement: the
+    # council's commitment (spend against budget) is the block's cost either way.
+    assert after == before
+    assert spend["by_need_type"]["SEMH"]["placements"] == 1
+    filled = await _ledger(placements, made.key)
+    assert filled[first_fy] < empty[first_fy]
