@@ -472,6 +472,11 @@ async def request_uplift(
     async with unit_of_work(runtime.db, runtime.source) as uow:
         placement = await _placement_or_404(uow.session, placement_id)
         _may_read(actor, placement.provider_id)
+        pending = await uow.session.exec(
+            select(UpliftRow).where(
+                UpliftRow.placement_id == placement_id, col(UpliftRow.decision).is_(None)
+            )
+        )
         uplift = domain.request_uplift(
             placement,
             str(uuid.uuid4()),
@@ -480,6 +485,7 @@ async def request_uplift(
             actor.id,
             datetime.now(UTC),
             body.reason,
+            others=[uplift_from_row(r) for r in pending.all()],
         )
         uow.session.add(uplift_into_row(uplift))
         uow.emit(
@@ -495,6 +501,7 @@ async def request_uplift(
                 above_cap=uplift.above_cap,
                 effective_from=uplift.effective_from,
                 reason=uplift.reason,
+                cumulative_percent=uplift.cumulative_percent,
             ),
         )
         uow.audit(actor, "uplift.requested", "placement", placement_id, uplift=uplift.uplift_id)

@@ -17,7 +17,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, ROUND_UP, Decimal
 from enum import StrEnum
 from fractions import Fraction
 from typing import Any
@@ -49,7 +49,11 @@ MAX_ONE_OFF_CHARGE = Decimal("100000.00")  # per one-off charge (e.g. equipment,
 MAX_NOTICE_PERIOD_WEEKS = 52
 MAX_BLOCK_PLACES = 500
 WEEKS_PER_YEAR_OPTIONS = (38, 52)
-UPLIFT_CAP_PERCENT = Decimal("3")  # above the cap an uplift request needs a reason
+# Above the cap an uplift needs a reason. The cap is cumulative: all uplifts effective
+# within any 12 months, compounded, count against it however they are split (issue 12;
+# the council's fee-uplift policy, a contract term: not a statutory figure).
+UPLIFT_CAP_PERCENT = Decimal("3")
+UPLIFT_CAP_WINDOW_YEARS = 1  # the cap applies to any 12 months
 MAX_UPLIFT_PERCENT = Decimal("50")  # above this a request is refused as absurd
 RENEWAL_LEAD_WEEKS = 4  # ask for a renewal decision this long before notice must be given
 REVIEW_REMINDER_WEEKS = (6, 2)  # reminders this many weeks before a review is due
@@ -1340,10 +1344,55 @@ class UpliftRequest:
     decided_at: datetime | None = None
     decision_reason: str | None = None
 
+    # Compounded uplift over the worst 12 months containing this one (with earlier
+    # approved and pending uplifts); None on rows recorded before the rule.
+    cumulative_percent: Decimal | None = None
+
     @property
     def above_cap(self) -> bool:
-        """Requested more than the configured cap (so a reason was required)."""
-        return self.requested_percent > self.cap_percent
+        """More than the cap, alone or with the other uplifts of any 12 months containing it
+        (so a reason was required)."""
+        cumulative = self.cumulative_percent or self.requested_percent
+        return max(cumulative, self.requested_percent) > self.cap_percent
+
+
+def uplifts_counted(
+    placement: Placement, others: Sequence[UpliftRequest] = ()
+) -> list[tuple[date, Decimal]]:
+    """(effective date, percent) of the uplifts that count against the cap: approved ones
+    (from the fee history) and requests still pending; rejected ones do not count."""
+    approved = [
+        (c.effective_from, c.uplift_percent)
+        for c in placement.fee_history
+        if c.kind is FeeChangeKind.UPLIFT and c.uplift_percent is not None
+    ]
+    pending = [
+        (u.effective_from, u.requested_percent)
+        for u in others
+        if u.decision is None and u.placement_id == placement.placement_id
+    ]
+    return approved + pending
+
+
+def cumulative_uplift_percent(
+    uplifts: Sequence[tuple[date, Decimal]], effective_from: date, percent: Decimal
+) -> Decimal:
+    """The largest compounded uplift over any 12-month window that contains a new uplift of
+    ``percent`` effective ``effective_from``, with ``uplifts`` (unrounded).
+
+    A window is [start, start + 12 months); the worst window containing the new uplift
+    starts at an uplift within the 12 months before it, or at the new uplift itself.
+    """
+    starts = {e for e, _ in uplifts if e <= effective_from < add_years(e, UPLIFT_CAP_WINDOW_YEARS)}
+    worst = percent
+    for start in starts | {effective_from}:
+        end = add_years(start, UPLIFT_CAP_WINDOW_YEARS)
+        factor = (100 + percent) / 100
+        for e, p in uplifts:
+            if start <= e < end:
+                factor *= (100 + p) / 100
+        worst = max(worst, (factor - 1) * 100)
+    return worst
 
 
 def _check_percent(value: Decimal, field: str) -> None:
@@ -1369,18 +1418,27 @@ def request_uplift(
     requested_at: datetime,
     reason: str | None = None,
     cap_percent: Decimal = UPLIFT_CAP_PERCENT,
+    others: Sequence[UpliftRequest] = (),
 ) -> UpliftRequest:
-    """A fee uplift request; above the cap it must give a reason."""
+    """A fee uplift request; above the cap it must give a reason.
+
+    The cap is cumulative: with the approved uplifts and the pending requests (``others``)
+    of any 12 months containing this one, compounded, more than the cap needs a reason,
+    however the increase is split.
+    """
     _require_not_closed(placement)
     _require_text(requested_by, "requested_by")
     _require_aware(requested_at, "requested_at")
     _check_percent(requested_percent, "requested_percent")
     _require_in_term(placement, effective_from)
+    counted = uplifts_counted(placement, others)
+    cumulative = cumulative_uplift_percent(counted, effective_from, requested_percent)
     _require(
-        requested_percent <= cap_percent or bool(reason and reason.strip()),
+        cumulative <= cap_percent or bool(reason and reason.strip()),
         "reason",
         "reason_required_above_cap",
-        f"an uplift above {cap_percent}% needs a reason",
+        f"uplifts within 12 months come to {cumulative.quantize(PENNY)}% compounded: "
+        f"above {cap_percent}% they need a reason",
     )
     return UpliftRequest(
         uplift_id=uplift_id,
@@ -1391,6 +1449,8 @@ def request_uplift(
         requested_by=requested_by,
         requested_at=requested_at,
         reason=reason,
+        # Rounded up, so a sliver above the cap still reads as above it.
+        cumulative_percent=cumulative.quantize(Decimal("0.0001"), rounding=ROUND_UP),
     )
 
 
@@ -1823,7 +1883,9 @@ def block_cost_by_financial_year(block: BlockContract) -> dict[int, Decimal]:
         reason="block contract",
         core=block.weekly_fee_per_place * places,
         support=tuple(SupportItem(s.description, s.weekly_amount * places) for s in block.support),
-        one_off=tuple(OneOffCharge(c.description, c.amount * places) for c in block.one_off_charges),
+        one_off=tuple(
+            OneOffCharge(c.description, c.amount * places) for c in block.one_off_charges
+        ),
     )
     return apportion_by_financial_year((fee,), block.term_start, block.term_end, block.place_weeks)
 

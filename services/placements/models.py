@@ -724,7 +724,9 @@ async def blocks_for(
 
 
 async def _held_lines(session: AsyncSession, ledger_id: str) -> dict[int, SpendLedgerRow]:
-    held = await session.exec(select(SpendLedgerRow).where(SpendLedgerRow.placement_id == ledger_id))
+    held = await session.exec(
+        select(SpendLedgerRow).where(SpendLedgerRow.placement_id == ledger_id)
+    )
     return {r.financial_year: r for r in held.all()}
 
 

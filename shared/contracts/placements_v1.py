@@ -185,6 +185,11 @@ class PlacementContractUpliftRequested(_Outbound):
     above_cap: bool
     effective_from: date
     reason: str | None = None
+    cumulative_percent: Decimal | None = Field(
+        default=None,
+        description="Compounded with the other approved or pending uplifts of the worst "
+        "12 months containing this one; above cap_percent a reason is required.",
+    )
 
 
 class PlacementContractUpliftDecided(_Outbound):

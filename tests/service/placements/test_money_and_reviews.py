@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -109,3 +109,75 @@ async def test_block_award_keeps_its_items_and_its_cost_reaches_spend_filled_or_
     assert spend["by_need_type"]["SEMH"]["placements"] == 1
     filled = await _ledger(placements, made.key)
     assert filled[first_fy] < empty[first_fy]
+
+
+async def test_uplift_cap_is_cumulative_over_http(
+    placements: Placements, tokens: dict[Role, str]
+) -> None:
+    row = await placements.active_placement("KCC-EHC-000304")
+    today = datetime.now(UTC).date()
+    path = f"/placements/{row.placement_id}/uplifts"
+    async with client_for(placements.runtime, tokens[Role.PROVIDER]) as client:
+        first = await client.post(
+            path,
+            json={
+                "requested_percent": "2",
+                "effective_from": (today + timedelta(days=40)).isoformat(),
+            },
+        )
+        assert first.status_code == 201, first.text
+        assert first.json()["above_cap"] is False
+        # Still pending, a second 2% within 12 months comes to 4.04%: a reason is required.
+        second_on = (today + timedelta(days=100)).isoformat()
+        refused = await client.post(
+            path, json={"requested_percent": "2", "effective_from": second_on}
+        )
+        assert refused.status_code == 422, refused.text
+        [error] = refused.json()["detail"]
+        assert (error["field"], error["rule"]) == ("reason", "reason_required_above_cap")
+        given = await client.post(
+            path, json={"requested_percent": "2", "effective_from": second_on, "reason": "pay"}
+        )
+        assert given.status_code == 201 and given.json()["above_cap"] is True
+    [_, event] = await placements.events("placement.contract.uplift_requested")
+    assert _data(event.payload)["cumulative_percent"] == "4.0400"
+
+
+async def test_back_dated_variation_posts_an_adjustment_not_a_closed_year_rewrite(
+    placements: Placements, tokens: dict[Role, str]
+) -> None:
+    today = datetime.now(UTC).date()
+    current = today.year if today.month >= 4 else today.year - 1
+    closed_start = date(current - 1, 6, 1)  # in the last, closed, financial year
+    need_id = await placements.request_need("KCC-EHC-000305")
+    env = await placements.award(
+        need_id,
+        start_date=closed_start,
+        approved_at=datetime(current - 1, 5, 1, tzinfo=UTC),
+        end_date=date(current + 2, 5, 31).isoformat(),
+    )
+    row = await placements.placement_for(env.data["competition_id"])
+    before = await _ledger(placements, row.placement_id)
+    async with client_for(placements.runtime, tokens[Role.COMMISSIONER]) as client:
+        varied = await client.post(
+            f"/placements/{row.placement_id}/variations",
+            json={
+                "effective_from": date(current - 1, 9, 1).isoformat(),
+                "weekly_core_fee": "1600.00",
+                "reason": "agreed increase, back-dated",
+            },
+        )
+        assert varied.status_code == 201, varied.text
+    after = await _ledger(placements, row.placement_id)
+    assert after[current - 1] == before[current - 1]  # the closed year stands
+    assert after[current] > before[current]  # its correction is posted this year
+    async with placements.runtime.db.session() as session:
+        line = await session.get(SpendLedgerRow, (row.placement_id, current))
+    assert line is not None and line.adjustment is not None and line.adjustment > 0
+    assert after[current] - before[current] > line.adjustment  # this year's own rise too
+    snapshots = [
+        _data(e.payload)
+        for e in await placements.events("placement.spend.committed")
+        if e.key == row.placement_id and _data(e.payload)["financial_year"] == current
+    ]
+    assert snapshots[-1]["adjustment"] == str(line.adjustment)
