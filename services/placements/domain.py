@@ -58,6 +58,11 @@ MAX_UPLIFT_PERCENT = Decimal("50")  # above this a request is refused as absurd
 RENEWAL_LEAD_WEEKS = 4  # ask for a renewal decision this long before notice must be given
 REVIEW_REMINDER_WEEKS = (6, 2)  # reminders this many weeks before a review is due
 REVIEW_WINDOW_WEEKS = 6  # an outcome may be recorded from this long before the due date
+# Children and Families Act 2014 s.44(1): the plan is reviewed "in the period of 12 months
+# starting with the date on which the plan was first made" and then "in each subsequent
+# period of 12 months starting with the date on which the plan was last reviewed". A period
+# "starting with" a day includes that day, so it ends the day before the anniversary.
+STATUTORY_REVIEW_PERIOD_YEARS = 1
 PENNY = Decimal("0.01")
 
 
@@ -106,6 +111,13 @@ def add_years(d: date, years: int) -> date:
         return d.replace(year=d.year + years)
     except ValueError:
         return d.replace(year=d.year + years, day=28)
+
+
+def statutory_review_latest(last_held_or_made: date) -> date:
+    """Last day the next EHC plan review may lawfully be held: the end of the period of 12
+    months starting with the day the plan was last reviewed (or first made), i.e. the day
+    before its anniversary (CFA 2014 s.44(1))."""
+    return add_years(last_held_or_made, STATUTORY_REVIEW_PERIOD_YEARS) - timedelta(days=1)
 
 
 # ==========================================================================================
@@ -408,6 +420,20 @@ class ChildPlan:
     def is_ceased(self) -> bool:
         """The council no longer maintains the plan."""
         return self.ceased_on is not None
+
+    @property
+    def review_statutory_latest(self) -> date | None:
+        """Latest lawful date of the next review: 12 months from the review last held, or
+        from the plan's issue when none is known (CFA 2014 s.44(1))."""
+        held = self.last_reviewed_on or self.issued_on
+        return None if held is None else statutory_review_latest(held)
+
+    @property
+    def next_review_beyond_limit(self) -> bool:
+        """The council's ``next_review_due`` is later than the law allows: accepted as the
+        council's date, but flagged for monitoring."""
+        latest = self.review_statutory_latest
+        return bool(latest and self.next_review_due and self.next_review_due > latest)
 
 
 @dataclass(frozen=True, slots=True)
@@ -872,11 +898,19 @@ class Review:
     completed_on: date | None = None
     outcome: ReviewOutcome | None = None
     recorded_by: str | None = None
+    # Latest lawful due date (12 months from the review last held); None when not known.
+    statutory_latest: date | None = None
 
     @property
     def is_open(self) -> bool:
         """No outcome recorded yet."""
         return self.outcome is None
+
+    @property
+    def beyond_statutory_limit(self) -> bool:
+        """Due later than 12 months after the last review held: the council's date stands,
+        flagged for monitoring (CFA 2014 s.44)."""
+        return self.statutory_latest is not None and self.due_on > self.statutory_latest
 
 
 @dataclass(frozen=True, slots=True)
@@ -1026,11 +1060,17 @@ def _review_id(placement_id: str, reviews: Sequence[Review]) -> str:
     return f"{placement_id}-R{len(reviews) + 1}"
 
 
-def _with_review(placement: Placement, due_on: date) -> Placement:
+def _with_review(
+    placement: Placement, due_on: date, statutory_latest: date | None = None
+) -> Placement:
     last_day = placement.last_day
     if last_day is None or due_on > last_day:
         return placement
-    review = Review(review_id=_review_id(placement.placement_id, placement.reviews), due_on=due_on)
+    review = Review(
+        review_id=_review_id(placement.placement_id, placement.reviews),
+        due_on=due_on,
+        statutory_latest=statutory_latest,
+    )
     return replace(placement, reviews=(*placement.reviews, review))
 
 
@@ -1573,6 +1613,10 @@ def record_review_outcome(
     Refused for an unknown or already completed review, or one more than 6 weeks before
     its due date. ``continue``/``vary`` schedule the next annual review (a ``vary`` outcome
     is followed by ``vary_placement``); ``end`` gives notice on the completion date.
+
+    The next review is due within 12 months of the review actually held (``completed_on``),
+    not of the previous due date (CFA 2014 s.44(1)(b)): a late review does not buy a
+    longer gap, an early one brings the next forward.
     """
     _require_text(by, "by")
     _require_aware(at)
@@ -1599,12 +1643,16 @@ def record_review_outcome(
             return give_notice(updated, completed_on, by, at, "annual review outcome: end")
         return updated
     if not any(r.is_open and r.due_on > review.due_on for r in updated.reviews):
-        updated = _with_review(updated, add_years(review.due_on, 1))
+        latest = statutory_review_latest(completed_on)
+        updated = _with_review(updated, latest, latest)
     return updated
 
 
 def align_reviews_to_plan(
-    placement: Placement, next_review_due: date, reviewed_on: date | None = None
+    placement: Placement,
+    next_review_due: date,
+    reviewed_on: date | None = None,
+    statutory_latest: date | None = None,
 ) -> Placement:
     """Move placement reviews when the EHC plan's next review date moves.
 
@@ -1612,9 +1660,15 @@ def align_reviews_to_plan(
     plan review fell in (or that is overdue) stays open for the commissioner's outcome; any
     other open review moves to ``next_review_due`` (keeping its id), and the review after is
     scheduled there if none is. From an amendment (no ``reviewed_on``) the open review moves.
+
+    The council's date is accepted even when later than the law allows; the review then
+    carries ``statutory_latest`` (12 months from ``reviewed_on``, or as given) and is
+    flagged ``beyond_statutory_limit``.
     """
     if placement.status in _CLOSED:
         return placement
+    if statutory_latest is None and reviewed_on is not None:
+        statutory_latest = statutory_review_latest(reviewed_on)
     awaiting = {
         r.review_id
         for r in open_reviews(placement)
@@ -1625,17 +1679,20 @@ def align_reviews_to_plan(
     fits = last_day is not None and next_review_due <= last_day
     kept: list[Review] = [r for r in placement.reviews if not r.is_open or r.review_id in awaiting]
     if movable and fits:
-        kept.append(replace(movable[0], due_on=next_review_due))
+        kept.append(replace(movable[0], due_on=next_review_due, statutory_latest=statutory_latest))
     updated = replace(placement, reviews=tuple(kept))
     if fits and not any(r.is_open and r.due_on == next_review_due for r in updated.reviews):
-        updated = _with_review(updated, next_review_due)
+        updated = _with_review(updated, next_review_due, statutory_latest)
     return updated
 
 
 def review_changes(before: Placement, after: Placement) -> tuple[Review, ...]:
-    """Open reviews in ``after`` that are new or moved: publish placement.review.scheduled."""
-    old = {r.review_id: r.due_on for r in before.reviews}
-    return tuple(r for r in open_reviews(after) if old.get(r.review_id) != r.due_on)
+    """Open reviews in ``after`` that are new, moved or newly flagged: publish
+    placement.review.scheduled."""
+    old = {r.review_id: (r.due_on, r.statutory_latest) for r in before.reviews}
+    return tuple(
+        r for r in open_reviews(after) if old.get(r.review_id) != (r.due_on, r.statutory_latest)
+    )
 
 
 # ==========================================================================================
@@ -1681,9 +1738,10 @@ def renew_placement(
         term_end=new_term_end,
     )
     if not open_reviews(renewed):
-        completed = [r.due_on for r in renewed.reviews]
-        if completed:
-            renewed = _with_review(renewed, add_years(max(completed), 1))
+        held = [r.completed_on or r.due_on for r in renewed.reviews]
+        if held:  # within 12 months of the last review held (CFA 2014 s.44)
+            latest = statutory_review_latest(max(held))
+            renewed = _with_review(renewed, latest, latest)
     return renewed
 
 
@@ -2073,6 +2131,8 @@ def review_scheduled_event(placement: Placement, review: Review) -> events.Place
         provider_id=placement.provider_id,
         due_on=review.due_on,
         reminders_on=review_reminder_dates(review.due_on),
+        statutory_latest=review.statutory_latest,
+        beyond_statutory_limit=review.beyond_statutory_limit,
     )
 
 

@@ -227,11 +227,17 @@ class PlanBook:
 
 
 async def _realign_reviews(
-    uow: UnitOfWork, child_ref: str, next_review_due: date, reviewed_on: date | None
+    uow: UnitOfWork,
+    child_ref: str,
+    next_review_due: date,
+    reviewed_on: date | None,
+    statutory_latest: date | None = None,
 ) -> list[str]:
     moved: list[str] = []
     for placement in await open_placements_of(uow, child_ref):
-        after = domain.align_reviews_to_plan(placement, next_review_due, reviewed_on)
+        after = domain.align_reviews_to_plan(
+            placement, next_review_due, reviewed_on, statutory_latest
+        )
         if after != placement:
             await record_placement(uow, placement, after)
             moved.append(placement.placement_id)
@@ -246,7 +252,9 @@ def make_ehc_handlers(runtime: ServiceRuntime) -> dict[str, Callable[..., object
         # issued events are such: skipping the lookup keeps ingest fast).
         due = change.plan.next_review_due
         if change.previous_review is not None and change.next_review_moved and due is not None:
-            poke_after_commit(runtime, uow, await _realign_reviews(uow, child_ref, due, None))
+            latest = change.plan.review_statutory_latest  # flags a date beyond s.44's
+            moved = await _realign_reviews(uow, child_ref, due, None, latest)
+            poke_after_commit(runtime, uow, moved)
 
     async def on_reviewed(
         uow: UnitOfWork, change: PlanApplied, payload: ehc_plans_v1.EhcPlanReviewed

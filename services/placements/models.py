@@ -465,6 +465,7 @@ def _review(row: ReviewRow) -> domain.Review:
         completed_on=row.completed_on,
         outcome=ReviewOutcome(row.outcome) if row.outcome else None,
         recorded_by=row.recorded_by,
+        statutory_latest=row.statutory_latest,
     )
 
 
@@ -608,6 +609,7 @@ async def _sync_reviews(session: AsyncSession, placement: domain.Placement) -> N
         row.completed_on = review.completed_on
         row.outcome = review.outcome.value if review.outcome else None
         row.recorded_by = review.recorded_by
+        row.statutory_latest = review.statutory_latest
         session.add(row)
 
 

@@ -251,6 +251,15 @@ class PlacementReviewScheduled(_Outbound):
     provider_id: str
     due_on: date
     reminders_on: tuple[date, ...] = ()
+    statutory_latest: date | None = Field(
+        default=None,
+        description="Latest lawful due date: 12 months from the review last held "
+        "(Children and Families Act 2014 s.44).",
+    )
+    beyond_statutory_limit: bool = Field(
+        default=False,
+        description="The council's due date is later than statutory_latest: kept, flagged.",
+    )
 
 
 class PlacementReviewDue(_Outbound):

@@ -7,9 +7,10 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlmodel import select
+from sqlmodel import col, select
 
-from services.placements.models import SpendLedgerRow
+from services.placements import domain
+from services.placements.models import ReviewRow, SpendLedgerRow
 from shared.contracts.common import Role
 from tests.harness import client_for, eventually
 from tests.service.placements import builders
@@ -181,3 +182,70 @@ async def test_back_dated_variation_posts_an_adjustment_not_a_closed_year_rewrit
         if e.key == row.placement_id and _data(e.payload)["financial_year"] == current
     ]
     assert snapshots[-1]["adjustment"] == str(line.adjustment)
+
+
+async def test_review_held_early_schedules_the_next_within_12_months_of_it(
+    placements: Placements, tokens: dict[Role, str]
+) -> None:
+    row = await placements.active_placement("KCC-EHC-000306", review_in_days=20)
+    today = datetime.now(UTC).date()
+    async with placements.runtime.db.session() as session:
+        [review] = (
+            await session.exec(select(ReviewRow).where(ReviewRow.placement_id == row.placement_id))
+        ).all()
+    async with client_for(placements.runtime, tokens[Role.COMMISSIONER]) as client:
+        done = await client.post(
+            f"/placements/{row.placement_id}/reviews/{review.review_id}/outcome",
+            json={"outcome": "continue", "completed_on": today.isoformat()},
+        )
+        assert done.status_code == 200, done.text
+    async with placements.runtime.db.session() as session:
+        open_ = (
+            await session.exec(
+                select(ReviewRow).where(
+                    ReviewRow.placement_id == row.placement_id, col(ReviewRow.outcome).is_(None)
+                )
+            )
+        ).all()
+    latest = domain.add_years(today, 1) - timedelta(days=1)
+    assert [(r.due_on, r.statutory_latest) for r in open_] == [(latest, latest)]
+    scheduled = [_data(e.payload) for e in await placements.events("placement.review.scheduled")]
+    assert scheduled[-1]["due_on"] == latest.isoformat()
+    assert scheduled[-1]["beyond_statutory_limit"] is False
+
+
+async def test_council_review_date_beyond_12_months_is_accepted_and_flagged(
+    placements: Placements,
+) -> None:
+    row = await placements.active_placement("KCC-EHC-000307", review_in_days=200)
+    today = datetime.now(UTC).date()
+    late = today + timedelta(days=420)
+    await placements.publish(
+        "ehc.plans.v1",
+        builders.envelope(
+            "ehc.plan.reviewed",
+            row.child_ref,
+            {
+                "child_ref": row.child_ref,
+                "reviewed_on": today.isoformat(),
+                "next_review_due": late.isoformat(),
+            },
+        ),
+    )
+
+    async def moved() -> bool:
+        async with placements.runtime.db.session() as session:
+            reviews = await session.exec(
+                select(ReviewRow).where(ReviewRow.placement_id == row.placement_id)
+            )
+            return [r.due_on for r in reviews.all() if r.outcome is None] == [late]
+
+    await eventually(moved)
+    async with placements.runtime.db.session() as session:
+        [review] = (
+            await session.exec(select(ReviewRow).where(ReviewRow.placement_id == row.placement_id))
+        ).all()
+    assert review.statutory_latest == domain.add_years(today, 1) - timedelta(days=1)
+    flagged = _data((await placements.events("placement.review.scheduled"))[-1].payload)
+    assert flagged["due_on"] == late.isoformat() and flagged["beyond_statutory_limit"] is True
+    assert flagged["statutory_latest"] == review.statutory_latest.isoformat()
