@@ -845,10 +845,10 @@ def decline_block_offer(
 # ==========================================================================================
 
 
-def _check_money(value: Decimal, field: str, limit: Decimal) -> None:
+def _check_money(value: Decimal, field: str, limit: Decimal, per: str = " a week") -> None:
     _require(value.is_finite(), field, "not_a_number", f"{field} must be a number")
     _require(value >= 0, field, "negative_amount", f"{field} must not be negative")
-    _require(value <= limit, field, "above_limit", f"{field} above the £{limit} a week limit")
+    _require(value <= limit, field, "above_limit", f"{field} above the £{limit}{per} limit")
     _require(value == value.quantize(PENNY), field, "not_whole_pence", f"{field} must be in pence")
 
 
@@ -861,7 +861,7 @@ def _check_support(items: Sequence[SupportItem], field: str = "additional_suppor
 def _check_one_off(items: Sequence[OneOffCharge], field: str = "one_off_charges") -> None:
     for index, item in enumerate(items):
         _require_text(item.description, f"{field}[{index}].description")
-        _check_money(item.amount, f"{field}[{index}].amount", MAX_ONE_OFF_CHARGE)
+        _check_money(item.amount, f"{field}[{index}].amount", MAX_ONE_OFF_CHARGE, per="")
 
 
 # ==========================================================================================
