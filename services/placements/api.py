@@ -137,6 +137,7 @@ class BlockContractIn(BaseModel):
     weekly_fee_per_place: Decimal
     notice_period_weeks: int = 12
     competition_ref: str | None = Field(default=None, max_length=64)
+    weeks_per_year: int | None = None  # weeks each place is paid for; default by attendance
 
 
 # --- views --------------------------------------------------------------------------------
@@ -478,6 +479,11 @@ async def request_uplift(
     async with unit_of_work(runtime.db, runtime.source) as uow:
         placement = await _placement_or_404(uow.session, placement_id)
         _may_read(actor, placement.provider_id)
+        pending = await uow.session.exec(
+            select(UpliftRow).where(
+                UpliftRow.placement_id == placement_id, col(UpliftRow.decision).is_(None)
+            )
+        )
         uplift = domain.request_uplift(
             placement,
             str(uuid.uuid4()),
@@ -486,6 +492,7 @@ async def request_uplift(
             actor.id,
             datetime.now(UTC),
             body.reason,
+            others=[uplift_from_row(r) for r in pending.all()],
         )
         uow.session.add(uplift_into_row(uplift))
         uow.emit(
@@ -501,6 +508,7 @@ async def request_uplift(
                 above_cap=uplift.above_cap,
                 effective_from=uplift.effective_from,
                 reason=uplift.reason,
+                cumulative_percent=uplift.cumulative_percent,
             ),
         )
         uow.audit(actor, "uplift.requested", "placement", placement_id, uplift=uplift.uplift_id)
@@ -891,6 +899,13 @@ def _block_view(block: domain.BlockContract) -> dict[str, Any]:
         "term_start": block.term_start,
         "term_end": block.term_end,
         "weekly_fee_per_place": block.weekly_fee_per_place,
+        "weeks_per_year": block.place_weeks,
+        "additional_support": [
+            {"description": i.description, "weekly_amount": i.weekly_amount} for i in block.support
+        ],
+        "one_off_charges": [
+            {"description": c.description, "amount": c.amount} for c in block.one_off_charges
+        ],
         "notice_period_weeks": block.notice_period_weeks,
         "competition_ref": block.competition_ref,
         "places": block.places,
@@ -920,6 +935,7 @@ async def create_block_contract(
         body.weekly_fee_per_place,
         body.notice_period_weeks,
         body.competition_ref,
+        weeks_per_year=body.weeks_per_year,
     )
     async with unit_of_work(runtime.db, runtime.source) as uow:
         if body.competition_ref:
@@ -937,6 +953,7 @@ async def create_block_contract(
             block.block_contract_id,
             handlers.block_created_event(block),
         )
+        await handlers.record_block_spend(uow, block)
         uow.audit(actor, "block_contract.created", "block_contract", block.block_contract_id)
         activities.start_block_after_commit(runtime, uow, [block.block_contract_id])
     return _block_view(block)
@@ -993,6 +1010,7 @@ async def decide_block_renewal(
         row.renewal_decided_at = at
         uow.session.add(row)
         await save_block(uow.session, after, actor.id)
+        await handlers.record_block_spend(uow, after)  # a renewal commits the new term
         uow.emit(
             TOPIC,
             "block_contract.renewal_decided",
@@ -1041,14 +1059,18 @@ async def spend(
     by_need: dict[str, Decimal] = {}
     by_provider: dict[str, Decimal] = {}
     counted: dict[str, set[str]] = {}
-    on = off = Decimal("0.00")
+    on = off = unfilled = Decimal("0.00")
     for row in rows:
         amount = Decimal(row.amount).quantize(domain.PENNY)
         if amount == 0:
             continue  # a withdrawn commitment
         by_need[row.primary_need] = by_need.get(row.primary_need, Decimal("0.00")) + amount
         by_provider[row.provider_id] = by_provider.get(row.provider_id, Decimal("0.00")) + amount
-        counted.setdefault(row.primary_need, set()).add(row.placement_id)
+        placements = counted.setdefault(row.primary_need, set())
+        if row.line == "placement":  # a block's unfilled places are spend, not a placement
+            placements.add(row.placement_id)
+        else:
+            unfilled += amount
         if row.on_contract:
             on += amount
         else:
@@ -1062,11 +1084,14 @@ async def spend(
         "on_contract": on,
         "off_contract": off,
         "on_contract_share_percent": share,
+        "unfilled_block_places": unfilled,
         "by_need_type": {
             need: {
                 "amount": amount,
                 "placements": len(counted[need]),
-                "average": (amount / len(counted[need])).quantize(domain.PENNY),
+                "average": (amount / len(counted[need])).quantize(domain.PENNY)
+                if counted[need]
+                else None,
             }
             for need, amount in sorted(by_need.items())
         },

@@ -20,7 +20,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, ROUND_UP, Decimal
 from enum import StrEnum
 from fractions import Fraction
 from typing import Any
@@ -49,15 +49,25 @@ from shared.contracts.placements_v1 import (
 
 MAX_WEEKLY_CORE_FEE = Decimal("20000.00")  # above this a weekly core fee is a keying error
 MAX_WEEKLY_SUPPORT_ITEM = Decimal("10000.00")  # per support item, per week
+MAX_ONE_OFF_CHARGE = Decimal("100000.00")  # per one-off charge (e.g. equipment, adaptation)
 MAX_NOTICE_PERIOD_WEEKS = 52
 MAX_BLOCK_PLACES = 500
 # 38 or 52 weeks a year: the shared contract constant procurement refuses other bids by.
 WEEKS_PER_YEAR_OPTIONS = procurement_v1.CONTRACTABLE_WEEKS_PER_YEAR
-UPLIFT_CAP_PERCENT = Decimal("3")  # above the cap an uplift request needs a reason
+# Above the cap an uplift needs a reason. The cap is cumulative: all uplifts effective
+# within any 12 months, compounded, count against it however they are split (issue 12;
+# the council's fee-uplift policy, a contract term: not a statutory figure).
+UPLIFT_CAP_PERCENT = Decimal("3")
+UPLIFT_CAP_WINDOW_YEARS = 1  # the cap applies to any 12 months
 MAX_UPLIFT_PERCENT = Decimal("50")  # above this a request is refused as absurd
 RENEWAL_LEAD_WEEKS = 4  # ask for a renewal decision this long before notice must be given
 REVIEW_REMINDER_WEEKS = (6, 2)  # reminders this many weeks before a review is due
 REVIEW_WINDOW_WEEKS = 6  # an outcome may be recorded from this long before the due date
+# Children and Families Act 2014 s.44(1): the plan is reviewed "in the period of 12 months
+# starting with the date on which the plan was first made" and then "in each subsequent
+# period of 12 months starting with the date on which the plan was last reviewed". A period
+# "starting with" a day includes that day, so it ends the day before the anniversary.
+STATUTORY_REVIEW_PERIOD_YEARS = 1
 PENNY = Decimal("0.01")
 
 
@@ -114,6 +124,13 @@ def add_months(d: date, months: int) -> date:
     return date(year, month0 + 1, min(d.day, calendar.monthrange(year, month0 + 1)[1]))
 
 
+def statutory_review_latest(last_held_or_made: date) -> date:
+    """Last day the next EHC plan review may lawfully be held: the end of the period of 12
+    months starting with the day the plan was last reviewed (or first made), i.e. the day
+    before its anniversary (CFA 2014 s.44(1))."""
+    return add_years(last_held_or_made, STATUTORY_REVIEW_PERIOD_YEARS) - timedelta(days=1)
+
+
 # ==========================================================================================
 # Financial years and fee maths
 # ==========================================================================================
@@ -150,6 +167,45 @@ class SupportItem:
 
     description: str
     weekly_amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class OneOffCharge:
+    """A support charge paid once (procurement's ``one_off`` basis), never weekly.
+
+    It falls due on the effective date of the fee-history entry that carries it (the
+    placement's start for an award) and is committed to that date's financial year.
+    """
+
+    description: str
+    amount: Decimal
+
+
+class ChargeBasis(StrEnum):
+    """How the winning bid priced a support item (procurement.v1 ``ChargeBasis``)."""
+
+    WEEKLY = "weekly"
+    ANNUAL = "annual"  # charged every year: spread over the weeks of the year
+    ONE_OFF = "one_off"  # charged once: a OneOffCharge, not a weekly item
+
+
+def split_support(
+    items: Iterable[tuple[str, Decimal, str]], weeks_per_year: int
+) -> tuple[tuple[SupportItem, ...], tuple[OneOffCharge, ...]]:
+    """Priced support items of a bid (description, amount, basis) as weekly items and
+    one-off charges: weekly as quoted, annual spread over the weeks of a year (to the
+    penny, half-up), one-off kept whole and charged once."""
+    weekly: list[SupportItem] = []
+    once: list[OneOffCharge] = []
+    for description, amount, basis in items:
+        if ChargeBasis(basis) is ChargeBasis.ONE_OFF:
+            once.append(OneOffCharge(description, amount))
+        elif ChargeBasis(basis) is ChargeBasis.ANNUAL:
+            per_week = (amount / weeks_per_year).quantize(PENNY, rounding=ROUND_HALF_UP)
+            weekly.append(SupportItem(description, per_week))
+        else:
+            weekly.append(SupportItem(description, amount))
+    return tuple(weekly), tuple(once)
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,6 +252,7 @@ class FeeChange:
     support: tuple[SupportItem, ...] | None = None
     uplift_percent: Decimal | None = None
     ref: str | None = None  # uplift id or variation reference
+    one_off: tuple[OneOffCharge, ...] = ()  # charged once, on effective_from
 
 
 def _apply_change(fee: WeeklyFee, change: FeeChange) -> WeeklyFee:
@@ -303,12 +360,30 @@ def round_preserving_total(exact: Mapping[int, Fraction]) -> dict[int, Decimal]:
     return {fy: _from_pennies(floors[fy]) for fy in years}
 
 
+def one_off_cost_by_financial_year(
+    history: Sequence[FeeChange], first_day: date, last_day: date
+) -> dict[int, Fraction]:
+    """One-off charges falling due in [first_day, last_day], each once, in the financial
+    year of its entry's effective date (never spread over weeks or repeated yearly)."""
+    exact: dict[int, Fraction] = {}
+    for change in history:
+        if change.one_off and first_day <= change.effective_from <= last_day:
+            fy = financial_year_of(change.effective_from)
+            total = sum((Fraction(c.amount) for c in change.one_off), Fraction(0))
+            exact[fy] = exact.get(fy, Fraction(0)) + total
+    return exact
+
+
 def apportion_by_financial_year(
     history: Sequence[FeeChange], first_day: date, last_day: date, weeks_per_year: int
 ) -> dict[int, Decimal]:
-    """Committed cost of [first_day, last_day] (inclusive) per financial year, in pounds."""
+    """Committed cost of [first_day, last_day] (inclusive) per financial year, in pounds:
+    the weekly fee apportioned over the days, plus one-off charges once each."""
     periods = fee_periods(history, first_day, last_day)
-    return round_preserving_total(exact_cost_by_financial_year(periods, weeks_per_year))
+    exact = exact_cost_by_financial_year(periods, weeks_per_year)
+    for fy, amount in one_off_cost_by_financial_year(history, first_day, last_day).items():
+        exact[fy] = exact.get(fy, Fraction(0)) + amount
+    return round_preserving_total(exact)
 
 
 # ==========================================================================================
@@ -356,6 +431,20 @@ class ChildPlan:
     def is_ceased(self) -> bool:
         """The council no longer maintains the plan."""
         return self.ceased_on is not None
+
+    @property
+    def review_statutory_latest(self) -> date | None:
+        """Latest lawful date of the next review: 12 months from the review last held, or
+        from the plan's issue when none is known (CFA 2014 s.44(1))."""
+        held = self.last_reviewed_on or self.issued_on
+        return None if held is None else statutory_review_latest(held)
+
+    @property
+    def next_review_beyond_limit(self) -> bool:
+        """The council's ``next_review_due`` is later than the law allows: accepted as the
+        council's date, but flagged for monitoring."""
+        latest = self.review_statutory_latest
+        return bool(latest and self.next_review_due and self.next_review_due > latest)
 
 
 @dataclass(frozen=True, slots=True)
@@ -689,6 +778,20 @@ class BlockContract:
     notice_period_weeks: int
     occupants: tuple[str | None, ...]
     competition_ref: str | None = None
+    # Every priced item of the winning bid, per place (kept from the award, never dropped).
+    support: tuple[SupportItem, ...] = ()
+    one_off_charges: tuple[OneOffCharge, ...] = ()  # per place, charged once at term start
+    weeks_per_year: int | None = None  # None (older blocks): from the attendance
+
+    @property
+    def place_weeks(self) -> int:
+        """Weeks a year each place is paid for: the award's, else by attendance (38/52)."""
+        return self.weeks_per_year or block_place_weeks_per_year(self.attendance)
+
+    @property
+    def place_fee(self) -> WeeklyFee:
+        """Weekly fee of one place: core plus its weekly support items."""
+        return WeeklyFee(core=self.weekly_fee_per_place, support=self.support)
 
     @property
     def places(self) -> int:
@@ -879,7 +982,8 @@ def accept_block_offer(
         start_date=start,
         term_end=block.term_end,
         weekly_core_fee=block.weekly_fee_per_place,
-        weeks_per_year=block_place_weeks_per_year(need.attendance),
+        additional_support=block.support,
+        weeks_per_year=block.place_weeks,
         notice_period_weeks=block.notice_period_weeks,
         next_review_due=next_review_due or need.next_review_due,
         need_id=need.need_id,
@@ -907,10 +1011,10 @@ def decline_block_offer(
 # ==========================================================================================
 
 
-def _check_money(value: Decimal, field: str, limit: Decimal) -> None:
+def _check_money(value: Decimal, field: str, limit: Decimal, per: str = " a week") -> None:
     _require(value.is_finite(), field, "not_a_number", f"{field} must be a number")
     _require(value >= 0, field, "negative_amount", f"{field} must not be negative")
-    _require(value <= limit, field, "above_limit", f"{field} above the £{limit} a week limit")
+    _require(value <= limit, field, "above_limit", f"{field} above the £{limit}{per} limit")
     _require(value == value.quantize(PENNY), field, "not_whole_pence", f"{field} must be in pence")
 
 
@@ -918,6 +1022,12 @@ def _check_support(items: Sequence[SupportItem], field: str = "additional_suppor
     for index, item in enumerate(items):
         _require_text(item.description, f"{field}[{index}].description")
         _check_money(item.weekly_amount, f"{field}[{index}].weekly_amount", MAX_WEEKLY_SUPPORT_ITEM)
+
+
+def _check_one_off(items: Sequence[OneOffCharge], field: str = "one_off_charges") -> None:
+    for index, item in enumerate(items):
+        _require_text(item.description, f"{field}[{index}].description")
+        _check_money(item.amount, f"{field}[{index}].amount", MAX_ONE_OFF_CHARGE, per="")
 
 
 # ==========================================================================================
@@ -954,11 +1064,19 @@ class Review:
     completed_on: date | None = None
     outcome: ReviewOutcome | None = None
     recorded_by: str | None = None
+    # Latest lawful due date (12 months from the review last held); None when not known.
+    statutory_latest: date | None = None
 
     @property
     def is_open(self) -> bool:
         """No outcome recorded yet."""
         return self.outcome is None
+
+    @property
+    def beyond_statutory_limit(self) -> bool:
+        """Due later than 12 months after the last review held: the council's date stands,
+        flagged for monitoring (CFA 2014 s.44)."""
+        return self.statutory_latest is not None and self.due_on > self.statutory_latest
 
 
 @dataclass(frozen=True, slots=True)
@@ -982,6 +1100,7 @@ class Award:
     scheme_ref: str | None = None
     competition_ref: str | None = None
     block_contract_id: str | None = None
+    one_off_charges: tuple[OneOffCharge, ...] = ()  # charged once, on the start date
 
 
 @dataclass(frozen=True, slots=True)
@@ -1071,6 +1190,7 @@ def _validate_award(award: Award) -> None:
     )
     _check_money(award.weekly_core_fee, "weekly_core_fee", MAX_WEEKLY_CORE_FEE)
     _check_support(award.additional_support)
+    _check_one_off(award.one_off_charges)
     _validate_source(award)
 
 
@@ -1106,11 +1226,17 @@ def _review_id(placement_id: str, reviews: Sequence[Review]) -> str:
     return f"{placement_id}-R{len(reviews) + 1}"
 
 
-def _with_review(placement: Placement, due_on: date) -> Placement:
+def _with_review(
+    placement: Placement, due_on: date, statutory_latest: date | None = None
+) -> Placement:
     last_day = placement.last_day
     if last_day is None or due_on > last_day:
         return placement
-    review = Review(review_id=_review_id(placement.placement_id, placement.reviews), due_on=due_on)
+    review = Review(
+        review_id=_review_id(placement.placement_id, placement.reviews),
+        due_on=due_on,
+        statutory_latest=statutory_latest,
+    )
     return replace(placement, reviews=(*placement.reviews, review))
 
 
@@ -1127,6 +1253,7 @@ def create_placement(award: Award, placement_id: str, by: str, at: datetime) -> 
         reason="award",
         core=award.weekly_core_fee,
         support=award.additional_support,
+        one_off=award.one_off_charges,
     )
     placement = Placement(
         placement_id=placement_id,
@@ -1423,10 +1550,55 @@ class UpliftRequest:
     decided_at: datetime | None = None
     decision_reason: str | None = None
 
+    # Compounded uplift over the worst 12 months containing this one (with earlier
+    # approved and pending uplifts); None on rows recorded before the rule.
+    cumulative_percent: Decimal | None = None
+
     @property
     def above_cap(self) -> bool:
-        """Requested more than the configured cap (so a reason was required)."""
-        return self.requested_percent > self.cap_percent
+        """More than the cap, alone or with the other uplifts of any 12 months containing it
+        (so a reason was required)."""
+        cumulative = self.cumulative_percent or self.requested_percent
+        return max(cumulative, self.requested_percent) > self.cap_percent
+
+
+def uplifts_counted(
+    placement: Placement, others: Sequence[UpliftRequest] = ()
+) -> list[tuple[date, Decimal]]:
+    """(effective date, percent) of the uplifts that count against the cap: approved ones
+    (from the fee history) and requests still pending; rejected ones do not count."""
+    approved = [
+        (c.effective_from, c.uplift_percent)
+        for c in placement.fee_history
+        if c.kind is FeeChangeKind.UPLIFT and c.uplift_percent is not None
+    ]
+    pending = [
+        (u.effective_from, u.requested_percent)
+        for u in others
+        if u.decision is None and u.placement_id == placement.placement_id
+    ]
+    return approved + pending
+
+
+def cumulative_uplift_percent(
+    uplifts: Sequence[tuple[date, Decimal]], effective_from: date, percent: Decimal
+) -> Decimal:
+    """The largest compounded uplift over any 12-month window that contains a new uplift of
+    ``percent`` effective ``effective_from``, with ``uplifts`` (unrounded).
+
+    A window is [start, start + 12 months); the worst window containing the new uplift
+    starts at an uplift within the 12 months before it, or at the new uplift itself.
+    """
+    starts = {e for e, _ in uplifts if e <= effective_from < add_years(e, UPLIFT_CAP_WINDOW_YEARS)}
+    worst = percent
+    for start in starts | {effective_from}:
+        end = add_years(start, UPLIFT_CAP_WINDOW_YEARS)
+        factor = (100 + percent) / 100
+        for e, p in uplifts:
+            if start <= e < end:
+                factor *= (100 + p) / 100
+        worst = max(worst, (factor - 1) * 100)
+    return worst
 
 
 def _check_percent(value: Decimal, field: str) -> None:
@@ -1452,18 +1624,27 @@ def request_uplift(
     requested_at: datetime,
     reason: str | None = None,
     cap_percent: Decimal = UPLIFT_CAP_PERCENT,
+    others: Sequence[UpliftRequest] = (),
 ) -> UpliftRequest:
-    """A fee uplift request; above the cap it must give a reason."""
+    """A fee uplift request; above the cap it must give a reason.
+
+    The cap is cumulative: with the approved uplifts and the pending requests (``others``)
+    of any 12 months containing this one, compounded, more than the cap needs a reason,
+    however the increase is split.
+    """
     _require_not_closed(placement)
     _require_text(requested_by, "requested_by")
     _require_aware(requested_at, "requested_at")
     _check_percent(requested_percent, "requested_percent")
     _require_in_term(placement, effective_from)
+    counted = uplifts_counted(placement, others)
+    cumulative = cumulative_uplift_percent(counted, effective_from, requested_percent)
     _require(
-        requested_percent <= cap_percent or bool(reason and reason.strip()),
+        cumulative <= cap_percent or bool(reason and reason.strip()),
         "reason",
         "reason_required_above_cap",
-        f"an uplift above {cap_percent}% needs a reason",
+        f"uplifts within 12 months come to {cumulative.quantize(PENNY)}% compounded: "
+        f"above {cap_percent}% they need a reason",
     )
     return UpliftRequest(
         uplift_id=uplift_id,
@@ -1474,6 +1655,8 @@ def request_uplift(
         requested_by=requested_by,
         requested_at=requested_at,
         reason=reason,
+        # Rounded up, so a sliver above the cap still reads as above it.
+        cumulative_percent=cumulative.quantize(Decimal("0.0001"), rounding=ROUND_UP),
     )
 
 
@@ -1596,6 +1779,10 @@ def record_review_outcome(
     Refused for an unknown or already completed review, or one more than 6 weeks before
     its due date. ``continue``/``vary`` schedule the next annual review (a ``vary`` outcome
     is followed by ``vary_placement``); ``end`` gives notice on the completion date.
+
+    The next review is due within 12 months of the review actually held (``completed_on``),
+    not of the previous due date (CFA 2014 s.44(1)(b)): a late review does not buy a
+    longer gap, an early one brings the next forward.
     """
     _require_text(by, "by")
     _require_aware(at)
@@ -1622,12 +1809,16 @@ def record_review_outcome(
             return give_notice(updated, completed_on, by, at, "annual review outcome: end")
         return updated
     if not any(r.is_open and r.due_on > review.due_on for r in updated.reviews):
-        updated = _with_review(updated, add_years(review.due_on, 1))
+        latest = statutory_review_latest(completed_on)
+        updated = _with_review(updated, latest, latest)
     return updated
 
 
 def align_reviews_to_plan(
-    placement: Placement, next_review_due: date, reviewed_on: date | None = None
+    placement: Placement,
+    next_review_due: date,
+    reviewed_on: date | None = None,
+    statutory_latest: date | None = None,
 ) -> Placement:
     """Move placement reviews when the EHC plan's next review date moves.
 
@@ -1635,9 +1826,15 @@ def align_reviews_to_plan(
     plan review fell in (or that is overdue) stays open for the commissioner's outcome; any
     other open review moves to ``next_review_due`` (keeping its id), and the review after is
     scheduled there if none is. From an amendment (no ``reviewed_on``) the open review moves.
+
+    The council's date is accepted even when later than the law allows; the review then
+    carries ``statutory_latest`` (12 months from ``reviewed_on``, or as given) and is
+    flagged ``beyond_statutory_limit``.
     """
     if placement.status in _CLOSED:
         return placement
+    if statutory_latest is None and reviewed_on is not None:
+        statutory_latest = statutory_review_latest(reviewed_on)
     awaiting = {
         r.review_id
         for r in open_reviews(placement)
@@ -1648,17 +1845,20 @@ def align_reviews_to_plan(
     fits = last_day is not None and next_review_due <= last_day
     kept: list[Review] = [r for r in placement.reviews if not r.is_open or r.review_id in awaiting]
     if movable and fits:
-        kept.append(replace(movable[0], due_on=next_review_due))
+        kept.append(replace(movable[0], due_on=next_review_due, statutory_latest=statutory_latest))
     updated = replace(placement, reviews=tuple(kept))
     if fits and not any(r.is_open and r.due_on == next_review_due for r in updated.reviews):
-        updated = _with_review(updated, next_review_due)
+        updated = _with_review(updated, next_review_due, statutory_latest)
     return updated
 
 
 def review_changes(before: Placement, after: Placement) -> tuple[Review, ...]:
-    """Open reviews in ``after`` that are new or moved: publish placement.review.scheduled."""
-    old = {r.review_id: r.due_on for r in before.reviews}
-    return tuple(r for r in open_reviews(after) if old.get(r.review_id) != r.due_on)
+    """Open reviews in ``after`` that are new, moved or newly flagged: publish
+    placement.review.scheduled."""
+    old = {r.review_id: (r.due_on, r.statutory_latest) for r in before.reviews}
+    return tuple(
+        r for r in open_reviews(after) if old.get(r.review_id) != (r.due_on, r.statutory_latest)
+    )
 
 
 # ==========================================================================================
@@ -1704,9 +1904,10 @@ def renew_placement(
         term_end=new_term_end,
     )
     if not open_reviews(renewed):
-        completed = [r.due_on for r in renewed.reviews]
-        if completed:
-            renewed = _with_review(renewed, add_years(max(completed), 1))
+        held = [r.completed_on or r.due_on for r in renewed.reviews]
+        if held:  # within 12 months of the last review held (CFA 2014 s.44)
+            latest = statutory_review_latest(max(held))
+            renewed = _with_review(renewed, latest, latest)
     return renewed
 
 
@@ -1749,8 +1950,16 @@ def new_block_contract(
     weekly_fee_per_place: Decimal,
     notice_period_weeks: int,
     competition_ref: str | None = None,
+    *,
+    support: tuple[SupportItem, ...] = (),
+    one_off_charges: tuple[OneOffCharge, ...] = (),
+    weeks_per_year: int | None = None,
 ) -> BlockContract:
-    """A block contract with all places free, after validating it."""
+    """A block contract with all places free, after validating it.
+
+    ``support`` and ``one_off_charges`` are the winning bid's priced items per place;
+    ``weeks_per_year`` the weeks each place is paid for (38 or 52, as for an IPA).
+    """
     _require_text(provider_id, "provider_id")
     _require(
         1 <= places <= MAX_BLOCK_PLACES,
@@ -1771,6 +1980,10 @@ def new_block_contract(
         f"notice period must be 0 to {MAX_NOTICE_PERIOD_WEEKS} weeks",
     )
     _check_money(weekly_fee_per_place, "weekly_fee_per_place", MAX_WEEKLY_CORE_FEE)
+    _check_support(support)
+    _check_one_off(one_off_charges)
+    if weeks_per_year is not None:
+        _check_place_weeks(attendance, weeks_per_year)
     return BlockContract(
         block_contract_id=block_contract_id,
         provider_id=provider_id,
@@ -1782,6 +1995,25 @@ def new_block_contract(
         notice_period_weeks=notice_period_weeks,
         occupants=(None,) * places,
         competition_ref=competition_ref,
+        support=support,
+        one_off_charges=one_off_charges,
+        weeks_per_year=weeks_per_year,
+    )
+
+
+def _check_place_weeks(attendance: Attendance, weeks_per_year: int) -> None:
+    _require(
+        weeks_per_year in WEEKS_PER_YEAR_OPTIONS,
+        "weeks_per_year",
+        "weeks_per_year_invalid",
+        "weeks per year must be 38 or 52",
+    )
+    fixed = {Attendance.RESIDENTIAL_38: 38, Attendance.RESIDENTIAL_52: 52}.get(attendance)
+    _require(
+        fixed in (None, weeks_per_year),
+        "weeks_per_year",
+        "weeks_per_year_mismatch_attendance",
+        f"{attendance.value} places are {fixed} weeks",
     )
 
 
@@ -1859,20 +2091,40 @@ def block_renewal_decision_date(block: BlockContract, lead_weeks: int = RENEWAL_
 
 
 def block_cost_by_financial_year(block: BlockContract) -> dict[int, Decimal]:
-    """Whole-block commitment (all places, filled or not, 52 weeks) per financial year.
+    """Whole-block commitment per financial year: every place, filled or not, at the place
+    fee (core + weekly support) for the place's weeks a year (38 for day places, not 52),
+    plus each place's one-off charges once at term start.
 
-    Kept apart from placement spend: block places also appear as placements, so adding
-    both would count filled places twice.
+    Filled places also appear as placements: the ledger posts only the unfilled part
+    (``block_unfilled_spend``) so that no place is counted twice.
     """
+    places = block.places
     fee = FeeChange(
         effective_from=block.term_start,
         kind=FeeChangeKind.AWARD,
         by="block_contract",
         at=datetime.min,
         reason="block contract",
-        core=block.weekly_fee_per_place * block.places,
+        core=block.weekly_fee_per_place * places,
+        support=tuple(SupportItem(s.description, s.weekly_amount * places) for s in block.support),
+        one_off=tuple(
+            OneOffCharge(c.description, c.amount * places) for c in block.one_off_charges
+        ),
     )
-    return apportion_by_financial_year((fee,), block.term_start, block.term_end, 52)
+    return apportion_by_financial_year((fee,), block.term_start, block.term_end, block.place_weeks)
+
+
+def block_unfilled_spend(
+    block: BlockContract, placements_spend: Mapping[int, Decimal]
+) -> dict[int, Decimal]:
+    """The block's commitment not already counted by the placements in its places, per
+    financial year: block cost - their committed spend, never below 0 (a placement varied
+    above the block fee is its own cost). Block cost = placements + this line."""
+    cost = block_cost_by_financial_year(block)
+    return {
+        fy: max(Decimal("0.00"), cost.get(fy, Decimal(0)) - placements_spend.get(fy, Decimal(0)))
+        for fy in sorted(set(cost) | set(placements_spend))
+    }
 
 
 # ==========================================================================================
@@ -2002,6 +2254,12 @@ def fee_terms(placement: Placement, on: date) -> events.FeeTerms:
         ),
         weekly_total=fee.total,
         annual_cost=fee.annual_cost(placement.weeks_per_year),
+        one_off_charges=tuple(
+            events.OneOffCharge(description=c.description, amount=c.amount)
+            for change in placement.fee_history
+            if change.effective_from == on
+            for c in change.one_off
+        ),
     )
 
 
@@ -2039,6 +2297,8 @@ def review_scheduled_event(placement: Placement, review: Review) -> events.Place
         provider_id=placement.provider_id,
         due_on=review.due_on,
         reminders_on=review_reminder_dates(review.due_on),
+        statutory_latest=review.statutory_latest,
+        beyond_statutory_limit=review.beyond_statutory_limit,
     )
 
 
@@ -2097,16 +2357,70 @@ def need_raised_event(need: PlacementNeed) -> events.PlacementNeedRaised:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class LedgerPosting:
+    """What each financial year's ledger line holds after a change.
+
+    ``adjustment`` is the part of the current year's line that corrects closed years.
+    """
+
+    amounts: dict[int, Decimal]
+    current_year: int | None
+    adjustment: Decimal
+
+
+def post_to_ledger(
+    computed: Mapping[int, Decimal], held: Mapping[int, Decimal], today: date | None
+) -> LedgerPosting:
+    """Post a recomputed commitment without rewriting a closed financial year.
+
+    A year is closed once the current financial year (1 April - 31 March, as councils keep
+    accounts: Local Government Act 2003 s.21 and the CIPFA Code) is later. A closed year
+    that holds a posted line keeps it; the difference between what it would now cost and
+    what it holds (a back-dated variation or uplift, an early end) is posted as an
+    adjustment in the current year's line. Recomputed from scratch each time, so it is
+    idempotent, and a credit larger than the current year's line (which is never below 0)
+    is carried forward to the next year's posting. A closed year never posted before (an
+    imported history) is written once. Without ``today`` nothing is frozen.
+    """
+    years = sorted(set(computed) | set(held))
+    zero = Decimal("0.00")
+    if today is None:
+        return LedgerPosting({fy: computed.get(fy, zero) for fy in years}, None, zero)
+    current = financial_year_of(today)
+    amounts: dict[int, Decimal] = {}
+    correction = zero
+    for fy in years:
+        if fy < current and fy in held:
+            amounts[fy] = held[fy]
+            correction += computed.get(fy, zero) - held[fy]
+        else:
+            amounts[fy] = computed.get(fy, zero)
+    if correction == 0:
+        return LedgerPosting(amounts, current, zero)
+    own = computed.get(current, zero)
+    amounts[current] = max(zero, own + correction)
+    return LedgerPosting(dict(sorted(amounts.items())), current, amounts[current] - own)
+
+
+def _held(previous: Iterable[int] | Mapping[int, Decimal]) -> dict[int, Decimal]:
+    if isinstance(previous, Mapping):
+        return dict(previous)
+    return dict.fromkeys(previous, Decimal("0.00"))
+
+
 def spend_committed_events(
-    placement: Placement, previously_committed_years: Iterable[int] = ()
+    placement: Placement,
+    previously_committed_years: Iterable[int] | Mapping[int, Decimal] = (),
+    today: date | None = None,
 ) -> list[events.PlacementSpendCommitted]:
     """``placement.spend.committed`` snapshots, one per financial year.
 
-    Years committed before but no longer covered (e.g. after notice) get amount 0.
+    Years committed before but no longer covered (e.g. after notice) get amount 0. Given
+    ``today`` and the amounts held, closed years are not rewritten (``post_to_ledger``).
     """
-    amounts = committed_spend_by_financial_year(placement)
-    for fy in previously_committed_years:
-        amounts.setdefault(fy, Decimal("0.00"))
+    held = _held(previously_committed_years)
+    posting = post_to_ledger(committed_spend_by_financial_year(placement), held, today)
     return [
         events.PlacementSpendCommitted(
             placement_id=placement.placement_id,
@@ -2116,6 +2430,37 @@ def spend_committed_events(
             on_contract=placement.on_contract,
             financial_year=fy,
             amount=amount,
+            adjustment=_adjustment_of(posting, fy),
         )
-        for fy, amount in sorted(amounts.items())
+        for fy, amount in sorted(posting.amounts.items())
+    ]
+
+
+def _adjustment_of(posting: LedgerPosting, fy: int) -> Decimal | None:
+    return posting.adjustment if fy == posting.current_year and posting.adjustment else None
+
+
+def block_spend_events(
+    block: BlockContract,
+    placements_spend: Mapping[int, Decimal],
+    held: Mapping[int, Decimal],
+    today: date | None,
+) -> list[events.PlacementSpendCommitted]:
+    """Ledger lines (``line = block_unfilled_places``, keyed by the block id) carrying the
+    block's cost that its placements do not already count, so spend includes empty places."""
+    unfilled = block_unfilled_spend(block, placements_spend)
+    posting = post_to_ledger(unfilled, held, today)
+    return [
+        events.PlacementSpendCommitted(
+            placement_id=block.block_contract_id,
+            provider_id=block.provider_id,
+            primary_need=block.primary_need,
+            source=PlacementSource.BLOCK_CONTRACT,
+            on_contract=True,
+            financial_year=fy,
+            amount=amount,
+            line="block_unfilled_places",
+            adjustment=_adjustment_of(posting, fy),
+        )
+        for fy, amount in sorted(posting.amounts.items())
     ]

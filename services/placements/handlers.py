@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from sqlmodel import col, select
 
@@ -28,6 +28,7 @@ from services.placements.models import (
     save_block,
     save_placement,
     save_plans,
+    write_block_spend,
     write_spend,
 )
 from shared.consumer import batch_handler
@@ -114,10 +115,20 @@ async def record_placement(
         uow.emit(
             TOPIC, "placement.review.scheduled", pid, domain.review_scheduled_event(after, review)
         )
-    for snapshot in await write_spend(uow.session, after):
+    for snapshot in await write_spend(uow.session, after, today()):
         uow.emit(TOPIC, "placement.spend.committed", pid, snapshot)
     if after.status in (PlacementStatus.ENDED, PlacementStatus.TERMINATED):
         await free_block_place(uow, after)
+    if after.block_contract_id is not None:
+        block = await load_block(uow.session, after.block_contract_id)
+        if block is not None:
+            await record_block_spend(uow, block)
+
+
+async def record_block_spend(uow: UnitOfWork, block: domain.BlockContract) -> None:
+    """Post the block's unfilled places to the spend ledger and publish what changed."""
+    for snapshot in await write_block_spend(uow.session, block, today()):
+        uow.emit(TOPIC, "placement.spend.committed", block.block_contract_id, snapshot)
 
 
 async def free_block_place(uow: UnitOfWork, placement: domain.Placement) -> None:
@@ -218,11 +229,17 @@ class PlanBook:
 
 
 async def _realign_reviews(
-    uow: UnitOfWork, child_ref: str, next_review_due: date, reviewed_on: date | None
+    uow: UnitOfWork,
+    child_ref: str,
+    next_review_due: date,
+    reviewed_on: date | None,
+    statutory_latest: date | None = None,
 ) -> list[str]:
     moved: list[str] = []
     for placement in await open_placements_of(uow, child_ref):
-        after = domain.align_reviews_to_plan(placement, next_review_due, reviewed_on)
+        after = domain.align_reviews_to_plan(
+            placement, next_review_due, reviewed_on, statutory_latest
+        )
         if after != placement:
             await record_placement(uow, placement, after)
             moved.append(placement.placement_id)
@@ -237,7 +254,9 @@ def make_ehc_handlers(runtime: ServiceRuntime) -> dict[str, Callable[..., object
         # issued events are such: skipping the lookup keeps ingest fast).
         due = change.plan.next_review_due
         if change.previous_review is not None and change.next_review_moved and due is not None:
-            poke_after_commit(runtime, uow, await _realign_reviews(uow, child_ref, due, None))
+            latest = change.plan.review_statutory_latest  # flags a date beyond s.44's
+            moved = await _realign_reviews(uow, child_ref, due, None, latest)
+            poke_after_commit(runtime, uow, moved)
 
     async def on_reviewed(
         uow: UnitOfWork, change: PlanApplied, payload: ehc_plans_v1.EhcPlanReviewed
@@ -366,12 +385,12 @@ async def _offer_block_place(
 # ==========================================================================================
 
 
-def _weekly(amount: Decimal, basis: str, weeks: int) -> Decimal:
-    # Annual and one-off support are spread over the weeks of a year: the IPA itemises
-    # support per week, and a one-off charge is paid within the first year.
-    if basis == "weekly":
-        return amount
-    return (amount / weeks).quantize(domain.PENNY, rounding=ROUND_HALF_UP)
+def award_support(
+    award: procurement_v1.CompetitionAwarded,
+) -> tuple[tuple[domain.SupportItem, ...], tuple[domain.OneOffCharge, ...]]:
+    """Every priced support item of the winning bid: weekly items and one-off charges."""
+    items = ((s.description, s.amount, s.basis) for s in award.additional_support)
+    return domain.split_support(items, award.weeks_per_year)
 
 
 def award_to_domain(
@@ -380,10 +399,7 @@ def award_to_domain(
     term_end = award.end_date or (
         domain.add_years(award.start_date, DEFAULT_TERM_YEARS) - timedelta(days=1)
     )
-    support = tuple(
-        domain.SupportItem(s.description, _weekly(s.amount, s.basis, award.weeks_per_year))
-        for s in award.additional_support
-    )
+    support, one_off = award_support(award)
     return domain.Award(
         child_ref=need.child_ref,
         provider_id=award.provider_id,
@@ -401,6 +417,7 @@ def award_to_domain(
         need_id=need.need_id,
         scheme_ref=award.scheme_id,
         competition_ref=award.competition_id,
+        one_off_charges=one_off,
     )
 
 
@@ -462,10 +479,18 @@ async def create_block_from_award(
         award.weekly_core_fee,
         DEFAULT_NOTICE_PERIOD_WEEKS,
         award.competition_id,
+        **block_terms(award),
     )
     await save_block(uow.session, block, award.approved_by)
     uow.emit(TOPIC, "block_contract.created", block_id, block_created_event(block))
+    await record_block_spend(uow, block)
     return block
+
+
+def block_terms(award: procurement_v1.CompetitionAwarded) -> dict[str, Any]:
+    """Every priced item of the winning bid and its weeks, for ``new_block_contract``."""
+    support, one_off = award_support(award)
+    return {"support": support, "one_off_charges": one_off, "weeks_per_year": award.weeks_per_year}
 
 
 async def _category_of(
@@ -500,6 +525,15 @@ def block_created_event(block: domain.BlockContract) -> placements_v1.BlockContr
         term_end=block.term_end,
         weekly_fee_per_place=block.weekly_fee_per_place,
         competition_ref=block.competition_ref,
+        additional_support=tuple(
+            placements_v1.SupportItem(description=i.description, weekly_amount=i.weekly_amount)
+            for i in block.support
+        ),
+        one_off_charges=tuple(
+            placements_v1.OneOffCharge(description=c.description, amount=c.amount)
+            for c in block.one_off_charges
+        ),
+        weeks_per_year=block.place_weeks,
     )
 
 

@@ -158,6 +158,8 @@ class FeeChangeRow(PlacementsModel, table=True):
     support: list[dict[str, str]] | None = Field(default=None, sa_column=Column(JSON))
     uplift_percent: Decimal | None = Field(default=None, sa_column=Column(Numeric(7, 4)))
     ref: str | None = Field(default=None, max_length=64)
+    # One-off charges (paid once on effective_from): [{"description", "amount"}].
+    one_off: list[dict[str, str]] | None = Field(default=None, sa_column=Column(JSON))
 
 
 class StatusChangeRow(PlacementsModel, table=True):
@@ -188,6 +190,9 @@ class ReviewRow(PlacementsModel, table=True):
     recorded_by: str | None = Field(default=None, max_length=200)
     reminders_sent: list[int] = _json(list)
     overdue_sent: bool = False
+    # Latest lawful due date (12 months from the review actually held, CFA 2014 s.44);
+    # a due date after it is the council's choice, kept but flagged.
+    statutory_latest: date | None = None
 
 
 class UpliftRow(PlacementsModel, table=True):
@@ -253,6 +258,10 @@ class BlockContractRow(PlacementsModel, table=True):
     renewal_decided_for: date | None = None
     renewal_decided_by: str | None = Field(default=None, max_length=200)
     renewal_decided_at: datetime | None = Field(default=None, sa_column=Column(AwareDateTime()))
+    # Every priced item of the winning bid, per place: weekly support and one-off charges.
+    support: list[dict[str, str]] | None = Field(default=None, sa_column=Column(JSON))
+    one_off: list[dict[str, str]] | None = Field(default=None, sa_column=Column(JSON))
+    weeks_per_year: int | None = None  # None on older rows: from the attendance
 
 
 class BlockPlaceRow(PlacementsModel, table=True):
@@ -281,6 +290,10 @@ class SpendLedgerRow(PlacementsModel, table=True):
     on_contract: bool
     amount: Decimal = _money()
     updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(AwareDateTime()))
+    # "placement", or "block_unfilled_places" (placement_id holds the block contract id).
+    line: str = Field(default="placement", max_length=30)
+    # Part of ``amount`` that corrects closed financial years (back-dated changes).
+    adjustment: Decimal | None = _money(nullable=True)
 
 
 class ProviderNameRow(PlacementsModel, table=True):
@@ -436,6 +449,14 @@ def _support_in(items: list[dict[str, str]] | None) -> tuple[domain.SupportItem,
     return tuple(domain.SupportItem(i["description"], Decimal(i["weekly_amount"])) for i in items)
 
 
+def one_off_out(items: tuple[domain.OneOffCharge, ...]) -> list[dict[str, str]] | None:
+    return [{"description": c.description, "amount": str(c.amount)} for c in items] or None
+
+
+def one_off_in(items: list[dict[str, str]] | None) -> tuple[domain.OneOffCharge, ...]:
+    return tuple(domain.OneOffCharge(i["description"], Decimal(i["amount"])) for i in items or ())
+
+
 def _fee_change(row: FeeChangeRow) -> domain.FeeChange:
     return domain.FeeChange(
         effective_from=row.effective_from,
@@ -447,6 +468,7 @@ def _fee_change(row: FeeChangeRow) -> domain.FeeChange:
         support=_support_in(row.support),
         uplift_percent=None if row.uplift_percent is None else Decimal(row.uplift_percent),
         ref=row.ref,
+        one_off=one_off_in(row.one_off),
     )
 
 
@@ -457,6 +479,7 @@ def _review(row: ReviewRow) -> domain.Review:
         completed_on=row.completed_on,
         outcome=ReviewOutcome(row.outcome) if row.outcome else None,
         recorded_by=row.recorded_by,
+        statutory_latest=row.statutory_latest,
     )
 
 
@@ -575,6 +598,7 @@ def _fee_row(placement_id: str, seq: int, fee: domain.FeeChange) -> FeeChangeRow
         support=_support_out(fee.support),
         uplift_percent=fee.uplift_percent,
         ref=fee.ref,
+        one_off=one_off_out(fee.one_off),
     )
 
 
@@ -599,6 +623,7 @@ async def _sync_reviews(session: AsyncSession, placement: domain.Placement) -> N
         row.completed_on = review.completed_on
         row.outcome = review.outcome.value if review.outcome else None
         row.recorded_by = review.recorded_by
+        row.statutory_latest = review.statutory_latest
         session.add(row)
 
 
@@ -659,6 +684,9 @@ async def load_block(session: AsyncSession, block_contract_id: str) -> domain.Bl
         notice_period_weeks=row.notice_period_weeks,
         occupants=tuple(p.occupant_ref for p in places.all()),
         competition_ref=row.competition_ref,
+        support=_support_in(row.support) or (),
+        one_off_charges=one_off_in(row.one_off),
+        weeks_per_year=row.weeks_per_year,
     )
 
 
@@ -677,6 +705,9 @@ async def save_block(session: AsyncSession, block: domain.BlockContract, created
                 notice_period_weeks=block.notice_period_weeks,
                 competition_ref=block.competition_ref,
                 created_by=created_by,
+                support=_support_out(block.support),
+                one_off=one_off_out(block.one_off_charges),
+                weeks_per_year=block.weeks_per_year,
             )
         )
     else:
@@ -708,16 +739,23 @@ async def blocks_for(
     return [b for b in blocks if b is not None]
 
 
-async def write_spend(
-    session: AsyncSession, placement: domain.Placement
-) -> list[domain.events.PlacementSpendCommitted]:
-    """Replace the ledger rows of a placement; returns the snapshot events to publish."""
+async def _held_lines(session: AsyncSession, ledger_id: str) -> dict[int, SpendLedgerRow]:
     held = await session.exec(
-        select(SpendLedgerRow).where(SpendLedgerRow.placement_id == placement.placement_id)
+        select(SpendLedgerRow).where(SpendLedgerRow.placement_id == ledger_id)
     )
-    rows = {r.financial_year: r for r in held.all()}
-    before = {fy: Decimal(r.amount).quantize(domain.PENNY) for fy, r in rows.items()}
-    snapshots = domain.spend_committed_events(placement, rows)
+    return {r.financial_year: r for r in held.all()}
+
+
+def _amounts(rows: Mapping[int, SpendLedgerRow]) -> dict[int, Decimal]:
+    return {fy: Decimal(r.amount).quantize(domain.PENNY) for fy, r in rows.items()}
+
+
+def _post(
+    session: AsyncSession,
+    rows: Mapping[int, SpendLedgerRow],
+    snapshots: list[domain.events.PlacementSpendCommitted],
+) -> list[domain.events.PlacementSpendCommitted]:
+    before = _amounts(rows)
     for snap in snapshots:
         row = rows.get(snap.financial_year) or SpendLedgerRow(
             placement_id=snap.placement_id,
@@ -727,9 +765,44 @@ async def write_spend(
             source=snap.source.value,
             on_contract=snap.on_contract,
             amount=snap.amount,
+            line=snap.line,
         )
         row.amount = snap.amount
+        row.adjustment = snap.adjustment
         row.updated_at = utcnow()
         session.add(row)
     # Only years whose committed amount changed are worth a snapshot event.
     return [s for s in snapshots if before.get(s.financial_year) != s.amount]
+
+
+async def write_spend(
+    session: AsyncSession, placement: domain.Placement, today: date | None = None
+) -> list[domain.events.PlacementSpendCommitted]:
+    """Replace the ledger rows of a placement; returns the snapshot events to publish.
+
+    With ``today``, closed financial years keep their lines (``domain.post_to_ledger``).
+    """
+    rows = await _held_lines(session, placement.placement_id)
+    snapshots = domain.spend_committed_events(placement, _amounts(rows), today)
+    return _post(session, rows, snapshots)
+
+
+async def write_block_spend(
+    session: AsyncSession, block: domain.BlockContract, today: date | None = None
+) -> list[domain.events.PlacementSpendCommitted]:
+    """Post the block's unfilled-places line: its cost minus what its placements' ledger
+    lines already count, per financial year; returns the snapshot events to publish."""
+    ids = select(PlacementRow.placement_id).where(
+        PlacementRow.block_contract_id == block.block_contract_id
+    )
+    lines = await session.exec(
+        select(SpendLedgerRow).where(col(SpendLedgerRow.placement_id).in_(ids))
+    )
+    counted: dict[int, Decimal] = {}
+    for line in lines.all():
+        counted[line.financial_year] = counted.get(line.financial_year, Decimal(0)) + Decimal(
+            line.amount
+        )
+    rows = await _held_lines(session, block.block_contract_id)
+    snapshots = domain.block_spend_events(block, counted, _amounts(rows), today)
+    return _post(session, rows, snapshots)

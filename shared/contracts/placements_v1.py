@@ -18,7 +18,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -74,6 +74,13 @@ class SupportItem(_Outbound):
     weekly_amount: Money
 
 
+class OneOffCharge(_Outbound):
+    """A support charge paid once (not weekly), due on the terms' effective date."""
+
+    description: str = Field(min_length=1, max_length=200)
+    amount: Money
+
+
 class FeeTerms(_Outbound):
     """Weekly fee terms in force from a date."""
 
@@ -82,6 +89,9 @@ class FeeTerms(_Outbound):
     additional_support: tuple[SupportItem, ...] = ()
     weekly_total: Money = Field(description="Core fee plus all support, per week.")
     annual_cost: Money = Field(description="weekly_total x weeks_per_year.")
+    one_off_charges: tuple[OneOffCharge, ...] = Field(
+        default=(), description="Charged once on effective_from; not in weekly_total."
+    )
 
 
 # --- placement needs -------------------------------------------------------------------
@@ -221,6 +231,11 @@ class PlacementContractUpliftRequested(_Outbound):
     above_cap: bool
     effective_from: date
     reason: str | None = None
+    cumulative_percent: Decimal | None = Field(
+        default=None,
+        description="Compounded with the other approved or pending uplifts of the worst "
+        "12 months containing this one; above cap_percent a reason is required.",
+    )
 
 
 class PlacementContractUpliftDecided(_Outbound):
@@ -282,6 +297,15 @@ class PlacementReviewScheduled(_Outbound):
     provider_id: str
     due_on: date
     reminders_on: tuple[date, ...] = ()
+    statutory_latest: date | None = Field(
+        default=None,
+        description="Latest lawful due date: 12 months from the review last held "
+        "(Children and Families Act 2014 s.44).",
+    )
+    beyond_statutory_limit: bool = Field(
+        default=False,
+        description="The council's due date is later than statutory_latest: kept, flagged.",
+    )
 
 
 class PlacementReviewDue(_Outbound):
@@ -386,6 +410,13 @@ class BlockContractCreated(_Outbound):
     term_end: date
     weekly_fee_per_place: Money
     competition_ref: str | None = None
+    additional_support: tuple[SupportItem, ...] = Field(
+        default=(), description="Weekly support per place, from the winning bid."
+    )
+    one_off_charges: tuple[OneOffCharge, ...] = Field(
+        default=(), description="Charged once per place at term start."
+    )
+    weeks_per_year: int | None = Field(default=None, description="Weeks each place is paid for.")
 
 
 class _BlockPlaceChange(_Outbound):
@@ -445,6 +476,16 @@ class PlacementSpendCommitted(_Outbound):
     on_contract: bool
     financial_year: int = Field(description="Start year: 2025 = 1 April 2025 to 31 March 2026.")
     amount: Money
+    line: Literal["placement", "block_unfilled_places"] = Field(
+        default="placement",
+        description="block_unfilled_places: placement_id is a block contract id and amount "
+        "is the block's cost not counted by the placements in its places.",
+    )
+    adjustment: Decimal | None = Field(
+        default=None,
+        description="Part of amount (may be negative) correcting closed financial years "
+        "after a back-dated change: a closed year's line is never rewritten.",
+    )
 
 
 EVENT_TYPES: dict[str, type[BaseModel]] = {

@@ -232,8 +232,12 @@ async def test_uplift_request_and_decision(placements: Placements, tokens) -> No
         await _post(placements, commissioner, "/uplifts/nope/decision", {"decision": "approved"})
     ).status_code == 404
 
+    # 1% on top of the approved 4% within 12 months is above the cumulative cap: a reason.
     second = await _post(
-        placements, provider, path, {"requested_percent": "1", "effective_from": effective}
+        placements,
+        provider,
+        path,
+        {"requested_percent": "1", "effective_from": effective, "reason": "second step"},
     )
     no_reason = await _post(
         placements,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
@@ -148,4 +149,7 @@ def test_block_cost_counts_every_place() -> None:
         term_end=date(2027, 3, 31),
         weekly_fee_per_place=Decimal("1000.00"),
     )
-    assert d.block_cost_by_financial_year(blk) == {2026: Decimal("104000.00")}
+    # Day places are paid for 38 weeks a year (issue 12), 52-week residential for 52.
+    assert d.block_cost_by_financial_year(blk) == {2026: Decimal("76000.00")}
+    residential = replace(blk, attendance=Attendance.RESIDENTIAL_52)
+    assert d.block_cost_by_financial_year(residential) == {2026: Decimal("104000.00")}

@@ -49,8 +49,9 @@ def test_continue_outcome_schedules_the_next_annual_review() -> None:
     after = d.record_review_outcome(p, "pl-1-R1", ReviewOutcome.CONTINUE, DUE, OFFICER, AT)
     assert after.reviews[0].outcome is ReviewOutcome.CONTINUE
     assert after.reviews[0].recorded_by == OFFICER
+    # Within the 12 months starting with the day the review was held (CFA 2014 s.44).
     assert [(r.review_id, r.due_on) for r in d.open_reviews(after)] == [
-        ("pl-1-R2", date(2027, 11, 2))
+        ("pl-1-R2", date(2027, 11, 1))
     ]
     assert d.review_changes(p, after) == (after.reviews[1],)
 
