@@ -748,9 +748,7 @@ def suspend_scheme(s: Scheme, reason: str) -> Scheme:
     return _transition(s, {SchemeStatus.OPEN}, SchemeStatus.SUSPENDED, reason)
 
 
-def close_scheme(
-    s: Scheme, reason: str, *, by: str = "", now: datetime | None = None
-) -> Scheme:
+def close_scheme(s: Scheme, reason: str, *, by: str = "", now: datetime | None = None) -> Scheme:
     """Close the scheme for good (from any status but closed). Closing an open or
     suspended scheme before its period ends records the notice reg 34(27)(b) requires."""
     reason = _require_text(reason, "reason")
@@ -1014,6 +1012,100 @@ def end_membership(m: Membership, reason: str, by: str, today: date) -> Membersh
     return _membership_transition(m, allowed, MembershipStatus.ENDED, reason, by, today)
 
 
+# ------------------------------------------------ renewed self-declarations
+
+SELF_DECLARATION_WORKING_DAYS = 5
+SELF_DECLARATION_SOURCE = (
+    "PCR 2015 reg 34(25): the authority may at any time during the DPS require an admitted "
+    "participant to submit a renewed and updated self-declaration within 5 working days "
+    "from the date on which the request is transmitted"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SelfDeclarationRequest:
+    """A commissioner's request to a member for a renewed self-declaration."""
+
+    request_id: str
+    scheme_id: str
+    provider_id: str
+    requested_by: str
+    requested_at: datetime
+    reason: str = ""
+    answered_by: str | None = None
+    answered_at: datetime | None = None
+    declaration: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def due_on(self) -> date:
+        """Last working day to answer: 5 working days after the day it was sent."""
+        return add_working_days(london_date(self.requested_at), SELF_DECLARATION_WORKING_DAYS)
+
+    @property
+    def due_at(self) -> datetime:
+        return end_of_day(self.due_on)
+
+    @property
+    def answered(self) -> bool:
+        return self.answered_at is not None
+
+    @property
+    def answered_late(self) -> bool:
+        return self.answered_at is not None and self.answered_at >= self.due_at
+
+
+def request_self_declaration(
+    scheme: Scheme,
+    memberships: Iterable[Membership],
+    *,
+    request_id: str,
+    provider_id: str,
+    by: str,
+    reason: str = "",
+    now: datetime,
+) -> SelfDeclarationRequest:
+    """Ask a member (active or suspended) of the scheme for a renewed self-declaration."""
+    _require_text(request_id, "request_id")
+    by = _require_text(by, "by")
+    _require(scheme.status is not SchemeStatus.CLOSED, "scheme_id", Rule.SCHEME_NOT_OPEN, "closed")
+    member = any(
+        m.provider_id == provider_id
+        and m.scheme_id == scheme.scheme_id
+        and m.status is not MembershipStatus.ENDED
+        for m in memberships
+    )
+    _require(member, "provider_id", Rule.MEMBER_NOT_ACTIVE, "not a member of the scheme")
+    return SelfDeclarationRequest(
+        request_id, scheme.scheme_id, provider_id, by, now, (reason or "").strip()
+    )
+
+
+def answer_self_declaration(
+    request: SelfDeclarationRequest,
+    *,
+    provider_id: str,
+    declaration: Mapping[str, str],
+    now: datetime,
+) -> SelfDeclarationRequest:
+    """The member's renewed declaration (once); a late answer is kept and shown late."""
+    _require(provider_id == request.provider_id, "provider_id", Rule.MISMATCH, "not your request")
+    _require(
+        not request.answered,
+        "request_id",
+        Rule.DECLARATION_ALREADY_ANSWERED,
+        "the declaration was already given",
+    )
+    _require(bool(declaration), "declaration", Rule.REQUIRED, "the declaration is empty")
+    for key, value in declaration.items():
+        _require_text(value, f"declaration.{key}")
+    return replace(request, answered_by=provider_id, answered_at=now, declaration=dict(declaration))
+
+
+def self_declaration_overdue(request: SelfDeclarationRequest, now: datetime) -> bool:
+    """Unanswered once its fifth working day has ended (escalate)."""
+    return not request.answered and now >= request.due_at
+
+
 # ----------------------------------------------------------------- applications
 
 # The evaluator is reminded on the working day this many days before the last one:
@@ -1179,6 +1271,30 @@ def submit_application(
         answers=dict(answers),
         submitted_at=now,
         evaluation_working_days=days,
+    )
+
+
+# Register statuses from which a provider may submit a request to participate. A
+# provider registered but not yet active (e.g. documents still missing) may apply: its
+# documents and register status are selection criteria, judged when the application is
+# decided within the 10-working-day clock (PCR 2015 reg 34(2)(b), (15)-(16)).
+MAY_APPLY_REGISTER_STATUSES = frozenset({"registered", "active"})
+
+
+def require_may_apply(register_status: str | None) -> None:
+    """Refuse a request to participate only from a provider unknown to, suspended on or
+    removed from the register; missing documents never stop an application."""
+    _require(
+        register_status is not None,
+        "provider_id",
+        Rule.UNKNOWN,
+        "not (yet) in the register",
+    )
+    _require(
+        register_status in MAY_APPLY_REGISTER_STATUSES,
+        "provider_id",
+        Rule.PROVIDER_NOT_ACTIVE,
+        f"the provider is {register_status} on the register",
     )
 
 
@@ -2577,8 +2693,7 @@ def evaluator_assessments(
 def _below_minimums(questions: Sequence[QualityQuestion], scores: Mapping[str, Decimal]) -> str:
     """Why the moderated scores miss the published per-question minimums ("" if none)."""
     misses = [
-        f"{q.question_id} scored {scores[q.question_id]}, below the published minimum "
-        f"{q.min_score}"
+        f"{q.question_id} scored {scores[q.question_id]}, below the published minimum {q.min_score}"
         for q in questions
         if q.min_score is not None and scores.get(q.question_id, Decimal(0)) < q.min_score
     ]

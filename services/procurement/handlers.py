@@ -22,6 +22,7 @@ from services.procurement.models import (
     MembershipRow,
     ProviderRow,
     SchemeRow,
+    SelfDeclarationRow,
     apply_membership,
     competition_row,
     competition_to_domain,
@@ -45,10 +46,8 @@ log = get_logger(__name__)
 
 REGISTER = Actor(id="dps/procurement/providers.v1", role="service")
 NEEDS = Actor(id="dps/procurement/placements.v1", role="service")
-# Individual call-offs opened from a need are scored 60/40 on one quality question; the
-# quality score is the evaluators' admission score (see activities.close_and_evaluate).
-AUTO_QUALITY_WEIGHT, AUTO_PRICE_WEIGHT = 60, 40
-AUTO_QUESTION = d.QualityQuestion("fit", "How the offer meets the child's needs", 100, 1)
+# Individual call-offs opened from a need apply the scheme's published award criteria
+# (reg 34(23)-(24), reg 76(4)); their age/distance screening only where the scheme may.
 
 # ------------------------------------------------------------------ shared loads
 
@@ -73,7 +72,9 @@ async def load_providers(
 
 
 async def lock(
-    uow: UnitOfWork, model: type[CompetitionRow] | type[ApplicationRow], row_id: str
+    uow: UnitOfWork,
+    model: type[CompetitionRow] | type[ApplicationRow] | type[SelfDeclarationRow],
+    row_id: str,
 ) -> None:
     """Take the row's write lock before reading it, so the deadline activity, a bid and
     an award (or a decision and the clock) never interleave. A no-op UPDATE does this on
@@ -481,17 +482,20 @@ def need_spec(
         category_code=category.code,
         kind=d.CompetitionKind.INDIVIDUAL,
         title=f"Individual placement {need.child_ref}: {need.primary_need}, {need.attendance}",
-        filter=d.FilterCriteria(
-            need_type=need.primary_need,
-            attendance=need.attendance,
-            min_age=age,
-            max_age=age,
-            origin=origin if max_km is not None else None,
-            max_distance_km=max_km,
+        filter=d.permitted_filter(
+            scheme,
+            d.FilterCriteria(
+                need_type=need.primary_need,
+                attendance=need.attendance,
+                min_age=age,
+                max_age=age,
+                origin=origin if max_km is not None else None,
+                max_distance_km=max_km,
+            ),
         ),
-        quality_weight=AUTO_QUALITY_WEIGHT,
-        price_weight=AUTO_PRICE_WEIGHT,
-        quality_questions=(AUTO_QUESTION,),
+        quality_weight=scheme.award_criteria.quality_weight,
+        price_weight=scheme.award_criteria.price_weight,
+        quality_questions=scheme.award_criteria.quality_questions,
         need_ref=need.need_id,
         opened_by=NEEDS.id,
     )
