@@ -24,7 +24,6 @@ from services.procurement.domain import (
     regime_for,
     suspend_scheme,
 )
-
 from shared.working_days import LONDON
 
 from .builders import TODAY, scheme
