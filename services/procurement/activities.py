@@ -36,6 +36,7 @@ from services.procurement.models import (
     provider_to_domain,
     scheme_to_domain,
     self_declaration_to_domain,
+    set_aside_of,
 )
 from shared.contracts import procurement_v1
 from shared.db import Database
@@ -204,7 +205,7 @@ async def mark_declaration_overdue(db: Database, source: str, check: Declaration
             raise LookupError(f"self-declaration request {check.request_id} not found")
         request = self_declaration_to_domain(row)
         if not d.self_declaration_overdue(request, check.now):
-            return request.answered
+            return request.answered or row.overdue_at is not None
         if row.overdue_at is None:
             row.overdue_at = check.now
             uow.session.add(row)
@@ -289,6 +290,8 @@ async def evaluate_row(
     compliance = await assess_bids(uow, scheme, c, bids, london_date(now))
     by_id = {b.bid_id: b for b in bids}
     set_aside = {k: a.reason or "" for k, a in compliance.items() if not a.compliant}
+    # Bids set aside earlier in the round (a member suspended meanwhile) stay set aside.
+    set_aside.update({k: r for k, r in set_aside_of(row).items() if k in by_id})
     row.set_aside = [
         *(s for s in row.set_aside or [] if s["round"] != row.round),
         *(

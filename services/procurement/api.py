@@ -38,6 +38,7 @@ from services.procurement.handlers import (
     lock,
     open_call_off,
     record_membership_change,
+    set_aside_open_bids,
 )
 from services.procurement.models import (
     ApplicationRow,
@@ -842,6 +843,7 @@ async def change_membership(
             with rules():
                 changed = change(membership_to_domain(row), body.reason, actor.id, today)
             record_membership_change(uow, row, changed)
+            await set_aside_open_bids(uow, changed)
     return {
         "provider_id": provider_id,
         "changed": [r.category_code for r in rows],

@@ -999,6 +999,30 @@ def suspend_membership(m: Membership, reason: str, by: str, today: date) -> Memb
     )
 
 
+# A member suspended (or ended) during a running call-off: its bids there are set aside
+# at once with the reason, and new bids are refused (submit_bid). A member reinstated
+# before the deadline may bid again (a new bid replaces the set-aside one). Choice made
+# for issue 12 under PCR 2015 reg 34(25)-(26) / reg 57-59 (exclusion grounds apply
+# throughout the DPS) and equal treatment (reg 18): no award to a member not in good
+# standing, recorded so the bidder is told why.
+SUSPENDED_BIDS_SOURCE = (
+    "PCR 2015 regs 18, 34(26) (reg 59(4)-(8) applies throughout the DPS): a suspended "
+    "member's running bids are set aside with the reason; it may bid again if reinstated"
+)
+
+
+def bids_set_aside_by(m: Membership, live_bids: Iterable[Bid]) -> tuple[NonCompliantBid, ...]:
+    """The member's live bids to set aside now that it is not active, each with why."""
+    if m.status is MembershipStatus.ACTIVE:
+        return ()
+    why = f"membership {m.status} on {m.status_changed_on}: {m.status_reason}"
+    return tuple(
+        NonCompliantBid(b.bid_id, b.provider_id, why)
+        for b in sorted(live_bids, key=lambda b: b.bid_id)
+        if b.provider_id == m.provider_id
+    )
+
+
 def reinstate_membership(m: Membership, reason: str, by: str, today: date) -> Membership:
     """Lift a suspension."""
     return _membership_transition(

@@ -16,6 +16,7 @@ from sqlmodel import col, select, update
 from services.procurement import domain as d
 from services.procurement.models import (
     ApplicationRow,
+    BidRow,
     CompetitionRow,
     InvitationRow,
     MembershipHistoryRow,
@@ -24,6 +25,7 @@ from services.procurement.models import (
     SchemeRow,
     SelfDeclarationRow,
     apply_membership,
+    bid_to_domain,
     competition_row,
     competition_to_domain,
     documents_to_domain,
@@ -341,6 +343,53 @@ async def follow_register_status(
             changed = d.reinstate_membership(m, why, REGISTER.id, today)
         if changed is not None:
             record_membership_change(uow, row, changed)
+            await set_aside_open_bids(uow, changed)
+
+
+async def set_aside_open_bids(uow: UnitOfWork, m: d.Membership) -> list[str]:
+    """A member no longer active: set aside its live bids in the open call-offs of its
+    category at once, with the reason (see d.SUSPENDED_BIDS_SOURCE); returns bid ids."""
+    if m.status is d.MembershipStatus.ACTIVE:
+        return []
+    rows = (
+        await uow.session.exec(
+            select(CompetitionRow).where(
+                CompetitionRow.scheme_id == m.scheme_id,
+                CompetitionRow.category_code == m.category_code,
+                CompetitionRow.status == d.CompetitionStatus.OPEN.value,
+            )
+        )
+    ).all()
+    done: list[str] = []
+    for row in rows:
+        bids = (
+            await uow.session.exec(
+                select(BidRow).where(
+                    BidRow.competition_id == row.id,
+                    BidRow.provider_id == m.provider_id,
+                    BidRow.round == row.round,
+                    col(BidRow.superseded).is_(False),
+                )
+            )
+        ).all()
+        aside = d.bids_set_aside_by(m, [bid_to_domain(b) for b in bids])
+        known = {s["bid_id"] for s in row.set_aside or []}
+        row.set_aside = [
+            *(row.set_aside or []),
+            *(
+                {
+                    "bid_id": n.bid_id,
+                    "provider_id": n.provider_id,
+                    "reason": n.reason,
+                    "round": row.round,
+                }
+                for n in aside
+                if n.bid_id not in known
+            ),
+        ]
+        uow.session.add(row)
+        done += [n.bid_id for n in aside]
+    return done
 
 
 def record_membership_change(uow: UnitOfWork, row: MembershipRow, m: d.Membership) -> None:
