@@ -1901,14 +1901,18 @@ def _validate_narrowing(scheme: Scheme, f: FilterCriteria) -> None:
         "filter.max_distance_km": f.max_distance_km,
         "filter.origin": f.origin,
     }
+    why = (
+        f"{scheme.regime} does not allow ad hoc filters"
+        if not scheme.regime_rules.may_screen
+        else "the scheme did not publish age/distance screening"
+    )
     for name, value in ad_hoc.items():
         _require(
             value is None,
             name,
             Rule.FILTER_NOT_PERMITTED,
-            "this scheme may not narrow a call-off by ad hoc filters: "
-            + (scheme.regime_rules.invitation_source or str(scheme.regime))
-            + ("" if scheme.narrowing_published else " (and the scheme did not publish them)"),
+            f"a call-off may not be narrowed by {name}: {why} "
+            f"({scheme.regime_rules.invitation_source})",
         )
 
 
