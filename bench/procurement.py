@@ -17,7 +17,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -72,6 +72,8 @@ def make_scheme() -> d.Scheme:
             d.Category("asd", "ASD day", frozenset({NeedType.ASD}), frozenset({Attendance.DAY})),
         ),
         selection_questions=(),
+        established_on=date(2024, 12, 2),  # a PCR 2015 DPS predates the 2023 Act's go-live
+        award_criteria=d.AwardCriteria(60, 40, (FIT,)),
     )
     return d.open_scheme(d.create_scheme(draft), TODAY)
 

@@ -26,6 +26,7 @@ from services.procurement.models import (
     MembershipRow,
     ProviderRow,
     SchemeRow,
+    SelfDeclarationRow,
     apply_competition,
     bid_to_domain,
     competition_to_domain,
@@ -34,6 +35,8 @@ from services.procurement.models import (
     membership_to_domain,
     provider_to_domain,
     scheme_to_domain,
+    self_declaration_to_domain,
+    set_aside_of,
 )
 from shared.contracts import procurement_v1
 from shared.db import Database
@@ -41,6 +44,7 @@ from shared.runtime import ServiceRuntime
 from shared.unit_of_work import Actor, UnitOfWork, unit_of_work
 from shared.working_days import london_date
 
+DECLARATION_OVERDUE_ACTIVITY = "procurement.mark_self_declaration_overdue"
 REMIND_ACTIVITY = "procurement.remind_evaluators"
 OVERDUE_ACTIVITY = "procurement.mark_application_overdue"
 CLOSE_ACTIVITY = "procurement.close_and_evaluate"
@@ -176,6 +180,53 @@ def _emit_overdue(uow: UnitOfWork, row: ApplicationRow, now: datetime) -> None:
     uow.audit(CLOCK, "application.overdue", "application", row.id, due_on=row.due_on.isoformat())
 
 
+# ------------------------------------------------------- self-declarations
+
+
+class DeclarationClock(BaseModel):
+    """What a renewed self-declaration's workflow waits for: its due instant."""
+
+    request_id: str
+    due_at: datetime
+
+
+class DeclarationCheck(BaseModel):
+    request_id: str
+    now: datetime
+
+
+async def mark_declaration_overdue(db: Database, source: str, check: DeclarationCheck) -> bool:
+    """Raise the alert for a renewed self-declaration still unanswered after its 5 working
+    days (reg 34(25)), once; True when it is answered or was marked overdue."""
+    async with unit_of_work(db, source) as uow:
+        await lock(uow, SelfDeclarationRow, check.request_id)
+        row = await uow.session.get(SelfDeclarationRow, check.request_id)
+        if row is None:
+            raise LookupError(f"self-declaration request {check.request_id} not found")
+        request = self_declaration_to_domain(row)
+        if not d.self_declaration_overdue(request, check.now):
+            return request.answered or row.overdue_at is not None
+        if row.overdue_at is None:
+            row.overdue_at = check.now
+            uow.session.add(row)
+            payload = procurement_v1.SelfDeclarationOverdue(
+                request_id=row.id,
+                scheme_id=row.scheme_id,
+                provider_id=row.provider_id,
+                due_on=row.due_on,
+                detected_at=check.now,
+            )
+            uow.emit(procurement_v1.TOPIC, payload.TYPE, payload.subject(), payload)
+            uow.audit(
+                CLOCK,
+                "self_declaration.overdue",
+                "self_declaration",
+                row.id,
+                due_on=str(row.due_on),
+            )
+        return True
+
+
 # ---------------------------------------------------------------- competitions
 
 
@@ -239,6 +290,8 @@ async def evaluate_row(
     compliance = await assess_bids(uow, scheme, c, bids, london_date(now))
     by_id = {b.bid_id: b for b in bids}
     set_aside = {k: a.reason or "" for k, a in compliance.items() if not a.compliant}
+    # Bids set aside earlier in the round (a member suspended meanwhile) stay set aside.
+    set_aside.update({k: r for k, r in set_aside_of(row).items() if k in by_id})
     row.set_aside = [
         *(s for s in row.set_aside or [] if s["round"] != row.round),
         *(
@@ -415,4 +468,8 @@ def activities(runtime: ServiceRuntime) -> Sequence[Callable[..., Any]]:
     async def close(check: CompetitionCheck) -> CompetitionState:
         return await close_and_evaluate(db, source, check)
 
-    return [remind, overdue, close]
+    @activity.defn(name=DECLARATION_OVERDUE_ACTIVITY)
+    async def declaration_overdue(check: DeclarationCheck) -> bool:
+        return await mark_declaration_overdue(db, source, check)
+
+    return [remind, overdue, close, declaration_overdue]

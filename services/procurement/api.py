@@ -21,7 +21,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from services.procurement import domain as d
-from services.procurement.activities import ApplicationClock, finish_evaluation, live_bids
+from services.procurement.activities import (
+    ApplicationClock,
+    DeclarationClock,
+    finish_evaluation,
+    live_bids,
+)
 from services.procurement.handlers import (
     district_centroid,
     emit_invitations,
@@ -33,6 +38,7 @@ from services.procurement.handlers import (
     lock,
     open_call_off,
     record_membership_change,
+    set_aside_open_bids,
 )
 from services.procurement.models import (
     ApplicationRow,
@@ -47,9 +53,12 @@ from services.procurement.models import (
     MembershipRow,
     ProviderRow,
     SchemeRow,
+    SelfDeclarationRow,
     application_row,
     application_to_domain,
     apply_competition,
+    apply_scheme,
+    award_criteria_json,
     award_to_domain,
     bid_row,
     bid_to_domain,
@@ -61,9 +70,12 @@ from services.procurement.models import (
     membership_row,
     membership_to_domain,
     notice_row,
+    period_notice_json,
     provider_to_domain,
     scheme_row,
     scheme_to_domain,
+    self_declaration_row,
+    self_declaration_to_domain,
     set_aside_of,
     tracked_notice_row,
 )
@@ -72,9 +84,11 @@ from services.procurement.workflows import (
     AwardSignal,
     application_workflow_id,
     competition_workflow_id,
+    declaration_workflow_id,
     signal,
     start_application_workflow,
     start_competition_workflow,
+    start_declaration_workflow,
 )
 from shared.auth import require
 from shared.contracts import procurement_v1
@@ -132,6 +146,46 @@ class LotIn(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     min_quality_score: Decimal = Field(ge=0, le=100)
     block_contracts_allowed: bool = False
+    min_question_score: Decimal | None = None  # e.g. Kent lot 2: >= 6 on each of Q11-16
+    min_score_questions: list[str] = []  # the questions it applies to; [] = every scored
+
+    def to_domain(self) -> d.Lot:
+        return d.Lot(
+            self.code,
+            self.name,
+            self.min_quality_score,
+            self.block_contracts_allowed,
+            self.min_question_score,
+            tuple(self.min_score_questions),
+        )
+
+
+class AwardQuestionIn(BaseModel):
+    question_id: str = Field(min_length=1, max_length=50)
+    text: str = Field(min_length=1)
+    max_score: int
+    weight: int
+    min_score: int | None = None
+
+    def to_domain(self) -> d.QualityQuestion:
+        return d.QualityQuestion(
+            self.question_id, self.text, self.max_score, self.weight, self.min_score
+        )
+
+
+class AwardCriteriaIn(BaseModel):
+    """The call-off award criteria the scheme publishes (reg 34(23)-(24), reg 76(4))."""
+
+    quality_weight: int
+    price_weight: int
+    quality_questions: list[AwardQuestionIn] = []
+
+    def to_domain(self) -> d.AwardCriteria:
+        return d.AwardCriteria(
+            self.quality_weight,
+            self.price_weight,
+            tuple(q.to_domain() for q in self.quality_questions),
+        )
 
 
 class QuestionIn(BaseModel):
@@ -162,8 +216,16 @@ class SchemeIn(BaseModel):
     standstill_blocks_above_threshold: bool = True
     group_notices_quarterly: bool = True
     open: bool = True  # open for requests to participate at once
+    # Issue 12: the call-off rules the scheme published, and its establishment.
+    narrowing_published: bool = False  # tiers/cascade and age/distance screening
+    award_criteria: AwardCriteriaIn | None = None  # None: d.DEFAULT_AWARD_CRITERIA
+    extension_ends: list[date] = []  # the optional extensions' term ends, in order
+    # When the DPS was established (imported schemes: the original date). Default: the
+    # term start if it has begun (an existing DPS being recorded), else today.
+    established_on: date | None = None
 
-    def to_domain(self, scheme_id: str) -> d.Scheme:
+    def to_domain(self, scheme_id: str, today: date) -> d.Scheme:
+        established = self.established_on or min(self.term_start, today)
         return d.Scheme(
             scheme_id=scheme_id,
             reference=self.reference,
@@ -181,10 +243,7 @@ class SchemeIn(BaseModel):
                 )
                 for q in self.selection_questions
             ),
-            lots=tuple(
-                d.Lot(lot.code, lot.name, lot.min_quality_score, lot.block_contracts_allowed)
-                for lot in self.lots
-            ),
+            lots=tuple(lot.to_domain() for lot in self.lots),
             pass_mark=self.pass_mark,
             required_documents=frozenset(self.required_documents),
             max_extension_end=self.max_extension_end,
@@ -194,6 +253,13 @@ class SchemeIn(BaseModel):
             voluntary_standstill=self.voluntary_standstill,
             standstill_blocks_above_threshold=self.standstill_blocks_above_threshold,
             group_notices_quarterly=self.group_notices_quarterly,
+            narrowing_published=self.narrowing_published,
+            established_on=established,
+            imported=established < today,
+            award_criteria=(
+                self.award_criteria.to_domain() if self.award_criteria else d.DEFAULT_AWARD_CRITERIA
+            ),
+            extension_ends=tuple(self.extension_ends),
         )
 
 
@@ -218,6 +284,33 @@ def scheme_view(row: SchemeRow) -> dict[str, Any]:
         "voluntary_standstill": row.voluntary_standstill,
         "standstill_blocks_above_threshold": row.standstill_blocks_above_threshold,
         "regime_rules": _regime_view(d.REGIMES[d.RegimeCode(row.regime)]),
+        **_call_off_rules_view(scheme_to_domain(row)),
+    }
+
+
+def _call_off_rules_view(s: d.Scheme) -> dict[str, Any]:
+    return {
+        "narrowing_published": s.narrowing_published,
+        "tiers_apply": s.may_tier,
+        "screening_applies": s.may_screen,
+        "established_on": s.established_on,
+        "imported": s.imported,
+        "last_usable_day": s.last_usable_day,
+        "award_criteria": award_criteria_json(s.award_criteria),
+        "award_criteria_source": d.AWARD_CRITERIA_SOURCE,
+        "extension_ends": list(s.extension_options),
+        "extensions": [
+            {
+                "previous_term_end": e.previous_term_end,
+                "term_end": e.term_end,
+                "decided_by": e.decided_by,
+                "decided_at": e.decided_at,
+                "reason": e.reason,
+            }
+            for e in s.extensions
+        ],
+        "period_notices": [period_notice_json(n) for n in s.period_notices],
+        "period_notice_source": d.PERIOD_NOTICE_SOURCE,
     }
 
 
@@ -232,6 +325,12 @@ def _regime_view(r: d.Regime) -> dict[str, Any]:
         "standstill_source": r.standstill_source,
         "award_notice_days": r.award_notice_days,
         "award_notice_source": r.award_notice_source,
+        "may_tier": r.may_tier,
+        "may_screen": r.may_screen,
+        "invitation_source": r.invitation_source,
+        "new_schemes_before": r.new_schemes_before,
+        "long_stop": r.long_stop,
+        "transition_source": r.transition_source,
     }
 
 
@@ -241,7 +340,7 @@ async def create_scheme(
 ) -> dict[str, Any]:
     now = _now()
     with rules():
-        scheme = d.create_scheme(body.to_domain(str(uuid.uuid4())))
+        scheme = d.create_scheme(body.to_domain(str(uuid.uuid4()), london_date(now)))
         opened = d.open_scheme(scheme, london_date(now)) if body.open else scheme
     try:
         async with unit_of_work(runtime.db, runtime.source) as uow:
@@ -305,6 +404,11 @@ def _emit_scheme_created(uow: UnitOfWork, s: d.Scheme, actor: Actor) -> None:
             required_documents=sorted(s.required_documents),
             min_tender_days=s.tender_days_floor,
             created_by=actor.id,
+            established_on=s.established_on,
+            imported=s.imported,
+            narrowing_published=s.narrowing_published,
+            award_quality_weight=s.award_criteria.quality_weight,
+            award_price_weight=s.award_criteria.price_weight,
         ),
     )
 
@@ -342,23 +446,28 @@ async def change_scheme_status(
         row = await _scheme_row(uow, scheme_id)
         before = scheme_to_domain(row)
         with rules():
-            after = _scheme_transition(before, body, london_date(now))
-        row.status, row.status_reason = after.status.value, after.status_reason
-        row.extension_exercised = after.extension_exercised
+            after = _scheme_transition(before, body, actor, now)
+        apply_scheme(row, after)
         uow.session.add(row)
         _emit(uow, _scheme_event(before, after, body, actor, now))
         uow.audit(actor, f"scheme.{body.action}", "scheme", scheme_id, reason=body.reason)
     return scheme_view(row)
 
 
-def _scheme_transition(s: d.Scheme, body: SchemeStatusIn, today: date) -> d.Scheme:
+def _scheme_transition(s: d.Scheme, body: SchemeStatusIn, actor: Actor, now: datetime) -> d.Scheme:
+    today = london_date(now)
     if body.action == "open":
         return d.open_scheme(s, today)
     if body.action == "suspend":
         return d.suspend_scheme(s, body.reason)
     if body.action == "close":
-        return d.close_scheme(s, body.reason)
-    return d.extend_scheme_term(s, today)
+        return d.close_scheme(s, body.reason, by=actor.id, now=now)
+    return d.extend_scheme_term(s, today, by=actor.id, reason=body.reason, now=now)
+
+
+def _latest_notice_form(before: d.Scheme, after: d.Scheme) -> str | None:
+    new = after.period_notices[len(before.period_notices) :]
+    return new[-1].form if new else None
 
 
 def _scheme_event(
@@ -378,14 +487,23 @@ def _scheme_event(
         )
     if body.action == "close":
         return procurement_v1.SchemeClosed(
-            scheme_id=sid, reason=body.reason, closed_at=now, closed_by=actor.id
+            scheme_id=sid,
+            reason=body.reason,
+            closed_at=now,
+            closed_by=actor.id,
+            previous_term_end=before.term_end_effective,
+            period_notice_form=_latest_notice_form(before, after),
         )
     return procurement_v1.SchemeExtended(
         scheme_id=sid,
-        previous_term_end=before.term_end,
+        previous_term_end=before.term_end_effective,
         term_end=after.term_end_effective,
         extended_at=now,
         extended_by=actor.id,
+        reason=body.reason,
+        extension_number=after.extensions_used,
+        extensions_allowed=len(after.extension_options),
+        period_notice_form=_latest_notice_form(before, after),
     )
 
 
@@ -450,12 +568,9 @@ async def submit_application(
         scheme = scheme_to_domain(await _scheme_row(uow, scheme_id))
         provider = await _provider(uow, provider_id)
         with rules():
-            d.require_admissible(
-                scheme,
-                provider_to_domain(provider),
-                documents_to_domain(provider),
-                london_date(now),
-            )
+            # Documents and register activity are selection criteria, decided within the
+            # clock; only a suspended or removed provider is refused here.
+            d.require_may_apply(provider.status)
             application = d.submit_application(
                 scheme,
                 application_id=str(uuid.uuid4()),
@@ -733,11 +848,147 @@ async def change_membership(
             with rules():
                 changed = change(membership_to_domain(row), body.reason, actor.id, today)
             record_membership_change(uow, row, changed)
+            await set_aside_open_bids(uow, changed)
     return {
         "provider_id": provider_id,
         "changed": [r.category_code for r in rows],
         "status": rows[0].status,
     }
+
+
+# ============================================== renewed self-declarations
+
+
+class DeclarationRequestIn(BaseModel):
+    reason: str = ""
+
+
+class DeclarationIn(BaseModel):
+    declaration: dict[str, str] = Field(min_length=1)
+
+
+def declaration_view(row: SelfDeclarationRow, now: datetime) -> dict[str, Any]:
+    r = self_declaration_to_domain(row)
+    return {
+        "request_id": row.id,
+        "scheme_id": row.scheme_id,
+        "provider_id": row.provider_id,
+        "requested_by": row.requested_by,
+        "requested_at": row.requested_at,
+        "reason": row.reason,
+        "due_on": row.due_on,
+        "due_at": row.due_at,
+        "status": row.status,
+        "answered_at": row.answered_at,
+        "answered_late": r.answered_late,
+        "declaration": row.declaration,
+        "overdue": d.self_declaration_overdue(r, now),
+        "overdue_alerted_at": row.overdue_at,
+        "source": d.SELF_DECLARATION_SOURCE,
+    }
+
+
+@router.post(
+    "/schemes/{scheme_id}/members/{provider_id}/self-declarations",
+    status_code=status.HTTP_201_CREATED,
+)
+async def request_self_declaration(
+    scheme_id: str,
+    provider_id: str,
+    body: DeclarationRequestIn,
+    runtime: Runtime,
+    actor: Actor = Depends(COMMISSIONING),
+) -> dict[str, Any]:
+    """Ask a member for a renewed self-declaration, due within 5 working days (reg 34(25))."""
+    now = _now()
+    async with unit_of_work(runtime.db, runtime.source) as uow:
+        scheme = scheme_to_domain(await _scheme_row(uow, scheme_id))
+        with rules():
+            request = d.request_self_declaration(
+                scheme,
+                await load_memberships(uow, scheme_id),
+                request_id=str(uuid.uuid4()),
+                provider_id=provider_id,
+                by=actor.id,
+                reason=body.reason,
+                now=now,
+            )
+        row = self_declaration_row(request)
+        uow.session.add(row)
+        _emit(
+            uow,
+            procurement_v1.SelfDeclarationRequested(
+                request_id=row.id,
+                scheme_id=scheme_id,
+                provider_id=provider_id,
+                requested_by=actor.id,
+                requested_at=now,
+                due_on=row.due_on,
+                due_at=row.due_at,
+                reason=row.reason,
+            ),
+        )
+        uow.audit(actor, "self_declaration.requested", "self_declaration", row.id)
+    await start_declaration_workflow(
+        runtime, DeclarationClock(request_id=row.id, due_at=row.due_at)
+    )
+    return declaration_view(row, now)
+
+
+async def _declaration(uow: UnitOfWork, request_id: str) -> SelfDeclarationRow:
+    await lock(uow, SelfDeclarationRow, request_id)
+    row = await uow.session.get(SelfDeclarationRow, request_id)
+    if row is None:
+        raise NotFound("self_declaration", request_id)
+    return row
+
+
+@router.post("/self-declarations/{request_id}/answer")
+async def answer_self_declaration(
+    request_id: str, body: DeclarationIn, runtime: Runtime, actor: Actor = Depends(PROVIDER)
+) -> dict[str, Any]:
+    """The member's renewed self-declaration (its own requests only)."""
+    provider_id = _own_provider(actor)
+    now = _now()
+    async with unit_of_work(runtime.db, runtime.source) as uow:
+        row = await _declaration(uow, request_id)
+        if row.provider_id != provider_id:
+            raise NotFound("self_declaration", request_id)  # others' are not disclosed
+        with rules():
+            answered = d.answer_self_declaration(
+                self_declaration_to_domain(row),
+                provider_id=provider_id,
+                declaration=body.declaration,
+                now=now,
+            )
+        row.status, row.answered_by, row.answered_at = "answered", provider_id, now
+        row.declaration = dict(answered.declaration)
+        uow.session.add(row)
+        _emit(
+            uow,
+            procurement_v1.SelfDeclarationAnswered(
+                request_id=row.id,
+                scheme_id=row.scheme_id,
+                provider_id=provider_id,
+                answered_at=now,
+                due_on=row.due_on,
+                answered_late=answered.answered_late,
+            ),
+        )
+        uow.audit(actor, "self_declaration.answered", "self_declaration", row.id)
+    await signal(runtime, declaration_workflow_id(row.id), "answer")
+    return declaration_view(row, now)
+
+
+@router.get("/self-declarations/{request_id}")
+async def get_self_declaration(
+    request_id: str, runtime: Runtime, actor: Actor = Depends(CALL_OFF_READERS)
+) -> dict[str, Any]:
+    async with runtime.db.session() as session:
+        row = await session.get(SelfDeclarationRow, request_id)
+    if row is None or (actor.role == Role.PROVIDER.value and row.provider_id != actor.provider_id):
+        raise NotFound("self_declaration", request_id)
+    return declaration_view(row, _now())
 
 
 # =============================================================== competitions
@@ -771,11 +1022,8 @@ class FilterIn(BaseModel):
         )
 
 
-class QualityQuestionIn(BaseModel):
-    question_id: str = Field(min_length=1, max_length=50)
-    text: str = Field(min_length=1)
-    max_score: int
-    weight: int
+class QualityQuestionIn(AwardQuestionIn):
+    pass
 
 
 class CompetitionIn(BaseModel):
@@ -784,9 +1032,10 @@ class CompetitionIn(BaseModel):
     kind: d.CompetitionKind
     title: str = Field(min_length=1, max_length=300)
     filter: FilterIn
-    quality_weight: int
-    price_weight: int
-    quality_questions: list[QualityQuestionIn] = []
+    # Omitted: the scheme's published award criteria (any other value is refused, 422).
+    quality_weight: int | None = None
+    price_weight: int | None = None
+    quality_questions: list[QualityQuestionIn] | None = None
     places: int = 1
     term_start: date | None = None
     term_end: date | None = None
@@ -794,7 +1043,14 @@ class CompetitionIn(BaseModel):
     deadline_at: AwareDatetime
     urgent_reason: str | None = None
 
-    def to_domain(self, competition_id: str, actor: Actor) -> d.CompetitionSpec:
+    def to_domain(
+        self, competition_id: str, actor: Actor, published: d.AwardCriteria
+    ) -> d.CompetitionSpec:
+        questions = (
+            published.quality_questions
+            if self.quality_questions is None
+            else tuple(q.to_domain() for q in self.quality_questions)
+        )
         return d.CompetitionSpec(
             competition_id=competition_id,
             scheme_id=self.scheme_id,
@@ -802,18 +1058,19 @@ class CompetitionIn(BaseModel):
             kind=self.kind,
             title=self.title,
             filter=self.filter.to_domain(),
-            quality_weight=self.quality_weight,
-            price_weight=self.price_weight,
-            quality_questions=tuple(
-                d.QualityQuestion(q.question_id, q.text, q.max_score, q.weight)
-                for q in self.quality_questions
-            ),
+            quality_weight=_or(self.quality_weight, published.quality_weight),
+            price_weight=_or(self.price_weight, published.price_weight),
+            quality_questions=questions,
             places=self.places,
             term_start=self.term_start,
             term_end=self.term_end,
             need_ref=self.need_ref,
             opened_by=actor.id,
         )
+
+
+def _or(given: int | None, published: int) -> int:
+    return published if given is None else given
 
 
 @router.post("/competitions", status_code=status.HTTP_201_CREATED)
@@ -826,9 +1083,9 @@ async def open_competition(
     the screening evidence are recorded, and the answer is a 422 saying why.
     """
     now = _now()
-    spec = body.to_domain(str(uuid.uuid4()), actor)
     async with unit_of_work(runtime.db, runtime.source) as uow:
         scheme = scheme_to_domain(await _scheme_row(uow, body.scheme_id))
+        spec = body.to_domain(str(uuid.uuid4()), actor, scheme.award_criteria)
         with rules():
             c = await open_call_off(
                 uow,
@@ -1109,6 +1366,7 @@ async def submit_bid(
             ),
         )
         with rules():
+            d.require_scheme_takes_bids(scheme, london_date(now))
             receipt = d.submit_bid(
                 c,
                 offer,

@@ -76,6 +76,12 @@ class Rule(StrEnum):
     BID_SET_ASIDE = "bid_set_aside"
     NO_LOWER_TIER = "no_lower_tier"
     WEEKS_NOT_CONTRACTABLE = "weeks_not_contractable"
+    FILTER_NOT_PERMITTED = "filter_not_permitted"
+    AWARD_CRITERIA_MISMATCH = "award_criteria_mismatch"
+    REGIME_CLOSED_TO_NEW_SCHEMES = "regime_closed_to_new_schemes"
+    LONG_STOP_PASSED = "long_stop_passed"
+    SCHEME_SUSPENDED = "scheme_suspended"
+    DECLARATION_ALREADY_ANSWERED = "declaration_already_answered"
 
 
 class DomainError(Exception):
@@ -146,6 +152,38 @@ class Regime:
     award_notice_days: int
     award_notice_quarterly_grouping: bool
     award_notice_source: str
+    # Who a call-off invites: may the list be tiered (cascade by lot) or screened by
+    # ad hoc per-call-off filters (age, distance)? Only where the scheme published it too.
+    may_tier: bool = False
+    may_screen: bool = False
+    invitation_source: str = ""
+    # Transition to the Procurement Act 2023: a scheme of this regime must have been
+    # established before ``new_schemes_before`` and cannot be used or extended after
+    # ``long_stop`` (its last day). None: no such limit.
+    new_schemes_before: date | None = None
+    long_stop: date | None = None
+    transition_source: str = ""
+
+
+# Procurement Act 2023 go-live, and the last day a PCR 2015 DPS may be used.
+PA2023_GO_LIVE = date(2025, 2, 24)
+PCR_DPS_LONG_STOP = date(2029, 2, 23)
+TRANSITION_SOURCE = (
+    "Procurement Act 2023 (Commencement No. 3 and Transitional and Saving Provisions) "
+    "Regulations 2024, as amended: procurements begun from 24 February 2025 run under the "
+    "Act, so no new PCR 2015 DPS may be established from then; reg 5(4): a PCR 2015 DPS "
+    "established before then may not be used after the end of 23 February 2029"
+)
+FULL_PCR_INVITATION_SOURCE = (
+    "PCR 2015 reg 34(21)-(22): every participant admitted to the relevant category is "
+    "invited; the list may be narrowed only by categories defined in advance "
+    "(reg 34(3)-(4)), never by tiers or ad hoc filters per call-off"
+)
+LIGHT_TOUCH_INVITATION_SOURCE = (
+    "PCR 2015 regs 74-76: the scheme's published rules decide (reg 76(1)-(2)); tiered "
+    "call-offs (higher lot first) and age/distance screening apply only where the scheme "
+    "published them"
+)
 
 
 REGIMES: Mapping[RegimeCode, Regime] = MappingProxyType(
@@ -172,6 +210,12 @@ REGIMES: Mapping[RegimeCode, Regime] = MappingProxyType(
                 "PCR 2015 reg 50: award notice within 30 days; DPS call-offs may be "
                 "grouped quarterly, sent within 30 days of the quarter's end"
             ),
+            may_tier=False,
+            may_screen=False,
+            invitation_source=FULL_PCR_INVITATION_SOURCE,
+            new_schemes_before=PA2023_GO_LIVE,
+            long_stop=PCR_DPS_LONG_STOP,
+            transition_source=TRANSITION_SOURCE,
         ),
         RegimeCode.PCR2015_LIGHT_TOUCH: Regime(
             code=RegimeCode.PCR2015_LIGHT_TOUCH,
@@ -194,6 +238,12 @@ REGIMES: Mapping[RegimeCode, Regime] = MappingProxyType(
                 "PCR 2015 reg 75: award notice within 30 days or grouped quarterly, "
                 "sent within 30 days of the quarter's end"
             ),
+            may_tier=True,
+            may_screen=True,
+            invitation_source=LIGHT_TOUCH_INVITATION_SOURCE,
+            new_schemes_before=PA2023_GO_LIVE,
+            long_stop=PCR_DPS_LONG_STOP,
+            transition_source=TRANSITION_SOURCE,
         ),
         # Placeholder so the code exists; schemes under it are refused until implemented.
         RegimeCode.PA2023_DYNAMIC_MARKET: Regime(
@@ -276,6 +326,26 @@ class Lot:
     name: str
     min_quality_score: Decimal
     block_contracts_allowed: bool = False
+    # Kent (Find a Tender 2022/S 000-001313): lot 2 also needs >= 6 on each of award
+    # questions 11-16, lot 1 >= 3 on each. None: no per-question minimum for this lot.
+    min_question_score: Decimal | None = None
+    min_score_questions: tuple[str, ...] = ()  # the questions it applies to; () = all scored
+
+    def question_shortfalls(
+        self, questions: Sequence[SelectionQuestion], scores: Mapping[str, Decimal]
+    ) -> list[str]:
+        """The lot's per-question minimums the scores miss, e.g. "Q11 scored 5 < 6"."""
+        if self.min_question_score is None:
+            return []
+        named = set(self.min_score_questions)
+        return [
+            f"{q.question_id} scored {scores.get(q.question_id, Decimal(0))} "
+            f"< {self.min_question_score}"
+            for q in questions
+            if q.kind is QuestionKind.SCORED
+            and (not named or q.question_id in named)
+            and scores.get(q.question_id, Decimal(0)) < self.min_question_score
+        ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,6 +361,71 @@ class SelectionQuestion:
 
 
 ALL_DOCUMENTS: frozenset[DocumentKind] = frozenset(DocumentKind)
+
+
+@dataclass(frozen=True, slots=True)
+class QualityQuestion:
+    """A call-off quality question, scored by evaluators out of ``max_score``; a bid
+    scoring below ``min_score`` (moderated) is not suitable."""
+
+    question_id: str
+    text: str
+    max_score: int
+    weight: int
+    min_score: int | None = None
+
+
+AWARD_CRITERIA_SOURCE = (
+    "PCR 2015 reg 34(23)-(24): call-offs are awarded on the criteria set out in the "
+    "notice for the DPS; reg 76(4): light-touch awards follow the published criteria"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class AwardCriteria:
+    """The call-off award criteria the scheme published; every call-off applies them."""
+
+    quality_weight: int
+    price_weight: int
+    quality_questions: tuple[QualityQuestion, ...] = ()
+
+
+# Used only when a scheme is created without stating its criteria; it is then stored
+# and shown with the scheme as its published criteria (never assumed per call-off).
+DEFAULT_AWARD_CRITERIA = AwardCriteria(
+    60, 40, (QualityQuestion("fit", "How the offer meets the child's needs", 100, 1),)
+)
+
+
+@dataclass(frozen=True, slots=True)
+class TermExtension:
+    """An optional extension of the DPS period the notice allowed, as decided."""
+
+    previous_term_end: date
+    term_end: date
+    decided_by: str
+    decided_at: datetime
+    reason: str
+
+
+PERIOD_NOTICE_SOURCE = (
+    "PCR 2015 reg 34(27): a change of the DPS period of validity is notified on the form "
+    "first used for the call for competition; a termination by a contract award notice"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodChangeNotice:
+    """A notice owed because the DPS period changed (pending until sent)."""
+
+    change: str  # "extended" | "terminated"
+    previous_end: date
+    new_end: date
+    form: str
+    decided_by: str
+    decided_at: datetime
+    reason: str
+    status: str = "pending"
 
 
 @dataclass(frozen=True, slots=True)
@@ -320,13 +455,58 @@ class Scheme:
     group_notices_quarterly: bool = True
     status: SchemeStatus = SchemeStatus.DRAFT
     status_reason: str | None = None
+    # The scheme published tiered call-offs and age/distance screening (where the
+    # regime allows them: Regime.may_tier / may_screen).
+    narrowing_published: bool = False
+    # When the DPS was established (its call for competition); for a scheme imported
+    # from before the Procurement Act 2023 went live, its original date.
+    established_on: date | None = None
+    imported: bool = False
+    award_criteria: AwardCriteria = DEFAULT_AWARD_CRITERIA
+    # The optional extension periods the notice allows, each the term end it moves to
+    # (Kent: three one-year extensions); max_extension_end alone means one.
+    extension_ends: tuple[date, ...] = ()
+    extensions: tuple[TermExtension, ...] = ()
+    period_notices: tuple[PeriodChangeNotice, ...] = ()
 
     @property
     def term_end_effective(self) -> date:
-        """Last day of the term, including the extension once exercised."""
+        """Last day of the term, including the extensions exercised."""
+        if self.extensions:
+            return self.extensions[-1].term_end
         if self.extension_exercised and self.max_extension_end is not None:
             return self.max_extension_end
         return self.term_end
+
+    @property
+    def extension_options(self) -> tuple[date, ...]:
+        """The term ends the notice's optional extensions lead to, in order."""
+        if self.extension_ends:
+            return self.extension_ends
+        return (self.max_extension_end,) if self.max_extension_end is not None else ()
+
+    @property
+    def extensions_used(self) -> int:
+        if self.extensions:
+            return len(self.extensions)
+        return 1 if self.extension_exercised and self.max_extension_end is not None else 0
+
+    @property
+    def last_usable_day(self) -> date:
+        """Last day the scheme may be used: its term, capped by the regime's long-stop."""
+        long_stop = self.regime_rules.long_stop
+        end = self.term_end_effective
+        return min(end, long_stop) if long_stop is not None else end
+
+    @property
+    def may_tier(self) -> bool:
+        """Tiered call-offs: the regime permits them and the scheme published them."""
+        return self.regime_rules.may_tier and self.narrowing_published
+
+    @property
+    def may_screen(self) -> bool:
+        """Ad hoc age/distance screening: the regime permits and the scheme published it."""
+        return self.regime_rules.may_screen and self.narrowing_published
 
     @property
     def regime_rules(self) -> Regime:
@@ -362,7 +542,7 @@ class Scheme:
         raise DomainError("lot_code", Rule.UNKNOWN, f"no lot {code!r} in scheme")
 
     def within_term(self, today: date) -> bool:
-        return self.term_start <= today <= self.term_end_effective
+        return self.term_start <= today <= self.last_usable_day
 
 
 # ----------------------------------------------------------------- scheme lifecycle
@@ -445,6 +625,94 @@ def _validate_scheme(s: Scheme) -> None:
             Rule.OUT_OF_RANGE,
             "between 0 and min_tender_days",
         )
+    _validate_lot_minimums(s)
+    _validate_extension_ends(s)
+    _validate_award_criteria(s.award_criteria)
+    _validate_establishment(s, regime)
+
+
+def _validate_lot_minimums(s: Scheme) -> None:
+    scored = {q.question_id: q for q in s.selection_questions if q.kind is QuestionKind.SCORED}
+    for lot in s.lots:
+        f = f"lots.{lot.code}"
+        for qid in lot.min_score_questions:
+            _require(qid in scored, f + ".min_score_questions", Rule.UNKNOWN, f"no scored {qid}")
+        if lot.min_question_score is None:
+            continue
+        named = [scored[q] for q in lot.min_score_questions] or list(scored.values())
+        _require(
+            all(0 <= lot.min_question_score <= q.max_score for q in named),
+            f + ".min_question_score",
+            Rule.OUT_OF_RANGE,
+            "must be within 0..max_score of each question it applies to",
+        )
+
+
+def _validate_extension_ends(s: Scheme) -> None:
+    ends = s.extension_options
+    previous = s.term_end
+    for end in ends:
+        _require(
+            end > previous,
+            "extension_ends" if s.extension_ends else "max_extension_end",
+            Rule.OUT_OF_RANGE,
+            "each extension must end after the term (or the previous extension) ends",
+        )
+        previous = end
+    if s.extension_ends and s.max_extension_end is not None:
+        _require(
+            s.max_extension_end == s.extension_ends[-1],
+            "max_extension_end",
+            Rule.MISMATCH,
+            "max_extension_end must be the last extension's end",
+        )
+
+
+def _validate_award_criteria(a: AwardCriteria) -> None:
+    f = "award_criteria."
+    for name, w in (("quality_weight", a.quality_weight), ("price_weight", a.price_weight)):
+        _require(0 <= w <= 100, f + name, Rule.OUT_OF_RANGE, "between 0 and 100")
+    _require(
+        a.quality_weight + a.price_weight == 100,
+        f + "price_weight",
+        Rule.WEIGHTS_MUST_SUM_TO_100,
+        "quality and price weights must sum to 100",
+    )
+    _validate_unique([q.question_id for q in a.quality_questions], f + "quality_questions")
+    for q in a.quality_questions:
+        qf = f"{f}quality_questions.{q.question_id}"
+        _require_text(q.text, qf + ".text")
+        _require(q.max_score > 0, qf + ".max_score", Rule.OUT_OF_RANGE, "> 0")
+        _require(q.weight > 0, qf + ".weight", Rule.OUT_OF_RANGE, "> 0")
+        if q.min_score is not None:
+            ok = 0 <= q.min_score <= q.max_score
+            _require(ok, qf + ".min_score", Rule.OUT_OF_RANGE, "within 0..max_score")
+    _require(
+        (a.quality_weight == 0) == (not a.quality_questions),
+        f + "quality_questions",
+        Rule.REQUIRED,
+        "a quality weight needs quality questions, and questions need a quality weight",
+    )
+
+
+def _validate_establishment(s: Scheme, regime: Regime) -> None:
+    cutoff = regime.new_schemes_before
+    if cutoff is None:
+        return
+    _require(
+        s.established_on is not None,
+        "established_on",
+        Rule.REQUIRED,
+        "the date the DPS was established is needed under this regime",
+    )
+    assert s.established_on is not None
+    _require(
+        s.established_on < cutoff,
+        "regime",
+        Rule.REGIME_CLOSED_TO_NEW_SCHEMES,
+        f"no new {regime.code} DPS from {cutoff.isoformat()}; an existing one may be "
+        f"imported with its original establishment date ({regime.transition_source})",
+    )
 
 
 def create_scheme(draft: Scheme) -> Scheme:
@@ -466,50 +734,138 @@ def _transition(
 
 
 def open_scheme(s: Scheme, today: date) -> Scheme:
-    """Open a draft scheme, or reopen a suspended one, while its term has not ended."""
+    """Open a draft scheme, or reopen a suspended one, while it may still be used."""
     _require(today <= s.term_end_effective, "term_end", Rule.TERM_ENDED, "term has ended")
+    _require_before_long_stop(s, today)
     return _transition(s, {SchemeStatus.DRAFT, SchemeStatus.SUSPENDED}, SchemeStatus.OPEN, None)
 
 
+# What a suspension stops. PCR 2015 reg 34(2)(b), (15)-(16): the DPS stays open to any
+# provider meeting the selection criteria throughout its period, so applications are
+# still received and decided. New call-offs are paused; running call-offs take no new
+# bids until the scheme is reopened (bids already received are kept and evaluated at the
+# deadline), so no call-off is let while the scheme is under review.
+SUSPENSION_SOURCE = (
+    "PCR 2015 reg 34(2)(b), (15)-(16): open to any provider throughout the period; a "
+    "suspension pauses call-offs (new ones and new bids) but not admission"
+)
+
+
 def suspend_scheme(s: Scheme, reason: str) -> Scheme:
-    """Pause new applications and call-offs; running call-offs carry on."""
+    """Pause call-offs (new ones, and new bids in running ones); applications go on."""
     reason = _require_text(reason, "reason")
     return _transition(s, {SchemeStatus.OPEN}, SchemeStatus.SUSPENDED, reason)
 
 
-def close_scheme(s: Scheme, reason: str) -> Scheme:
-    """Close the scheme for good (from any status but closed)."""
+def close_scheme(s: Scheme, reason: str, *, by: str = "", now: datetime | None = None) -> Scheme:
+    """Close the scheme for good (from any status but closed). Closing an open or
+    suspended scheme before its period ends records the notice reg 34(27)(b) requires."""
     reason = _require_text(reason, "reason")
     allowed = {SchemeStatus.DRAFT, SchemeStatus.OPEN, SchemeStatus.SUSPENDED}
-    return _transition(s, allowed, SchemeStatus.CLOSED, reason)
+    closed = _transition(s, allowed, SchemeStatus.CLOSED, reason)
+    if now is None or s.status is SchemeStatus.DRAFT or _today(now) > s.term_end_effective:
+        return closed
+    notice = PeriodChangeNotice(
+        change="terminated",
+        previous_end=s.term_end_effective,
+        new_end=_today(now),
+        form="contract award notice (reg 34(27)(b))",
+        decided_by=_require_text(by, "by"),
+        decided_at=now,
+        reason=reason,
+    )
+    return replace(closed, period_notices=(*s.period_notices, notice))
 
 
-def extend_scheme_term(s: Scheme, today: date) -> Scheme:
-    """Exercise the optional extension announced in the notice, before the term ends."""
+def extend_scheme_term(s: Scheme, today: date, *, by: str, reason: str, now: datetime) -> Scheme:
+    """Exercise the next optional extension the notice allows, before the term ends.
+
+    Refused beyond the extensions the notice allows, or past the regime's long-stop
+    (PCR 2015 DPS: 23 February 2029). Records who, when and why, and the notice of the
+    changed period (reg 34(27)(a)).
+    """
+    options, used = s.extension_options, s.extensions_used
     _require(
-        s.max_extension_end is not None and not s.extension_exercised,
+        used < len(options),
         "max_extension_end",
         Rule.EXTENSION_NOT_AVAILABLE,
-        "no unused extension",
+        f"no unused extension ({used} of {len(options)} the notice allows used)",
     )
     _require(s.status is not SchemeStatus.CLOSED, "status", Rule.INVALID_TRANSITION, "closed")
-    _require(today <= s.term_end, "term_end", Rule.TERM_ENDED, "term has already ended")
-    return replace(s, extension_exercised=True)
+    current_end = s.term_end_effective
+    _require(today <= current_end, "term_end", Rule.TERM_ENDED, "term has already ended")
+    new_end = options[used]
+    long_stop = s.regime_rules.long_stop
+    _require(
+        long_stop is None or new_end <= long_stop,
+        "max_extension_end",
+        Rule.LONG_STOP_PASSED,
+        f"cannot extend to {new_end.isoformat()}, past the long-stop "
+        f"{long_stop.isoformat() if long_stop else ''} ({s.regime_rules.transition_source})",
+    )
+    by, reason = _require_text(by, "by"), _require_text(reason, "reason")
+    extension = TermExtension(current_end, new_end, by, now, reason)
+    notice = PeriodChangeNotice(
+        change="extended",
+        previous_end=current_end,
+        new_end=new_end,
+        form="notice first used for the call for competition (reg 34(27)(a))",
+        decided_by=by,
+        decided_at=now,
+        reason=reason,
+    )
+    return replace(
+        s,
+        extension_exercised=True,
+        extensions=(*s.extensions, extension),
+        period_notices=(*s.period_notices, notice),
+    )
 
 
 def accepts_applications(s: Scheme, today: date) -> bool:
-    """Open schemes take requests to participate until the (extended) term ends."""
-    return s.status is SchemeStatus.OPEN and today <= s.term_end_effective
+    """Open or suspended schemes take requests to participate while they may be used."""
+    live = s.status in (SchemeStatus.OPEN, SchemeStatus.SUSPENDED)
+    return live and today <= s.last_usable_day
+
+
+def _require_before_long_stop(s: Scheme, today: date) -> None:
+    long_stop = s.regime_rules.long_stop
+    _require(
+        long_stop is None or today <= long_stop,
+        "scheme_id",
+        Rule.LONG_STOP_PASSED,
+        f"a {s.regime} DPS cannot be used after {long_stop} ({s.regime_rules.transition_source})",
+    )
 
 
 def _require_accepts_applications(s: Scheme, today: date) -> None:
     _require(today <= s.term_end_effective, "scheme_id", Rule.TERM_ENDED, "term has ended")
-    _require(s.status is SchemeStatus.OPEN, "scheme_id", Rule.SCHEME_NOT_OPEN, f"{s.status}")
+    _require_before_long_stop(s, today)
+    _require(
+        s.status in (SchemeStatus.OPEN, SchemeStatus.SUSPENDED),
+        "scheme_id",
+        Rule.SCHEME_NOT_OPEN,
+        f"{s.status}",
+    )
 
 
 def _require_accepts_call_offs(s: Scheme, today: date) -> None:
     _require_accepts_applications(s, today)
+    _require(s.status is SchemeStatus.OPEN, "scheme_id", Rule.SCHEME_NOT_OPEN, f"{s.status}")
     _require(today >= s.term_start, "scheme_id", Rule.TERM_NOT_STARTED, "term not started")
+
+
+def require_scheme_takes_bids(s: Scheme, today: date) -> None:
+    """A running call-off takes new bids only while its scheme is open and usable
+    (see SUSPENSION_SOURCE); bids already received are kept."""
+    _require_before_long_stop(s, today)
+    _require(
+        s.status is not SchemeStatus.SUSPENDED,
+        "scheme_id",
+        Rule.SCHEME_SUSPENDED,
+        f"the scheme is suspended ({s.status_reason}): no new bids until it is reopened; "
+        "bids already received are kept",
+    )
 
 
 # ------------------------------------------------------ providers and compliance
@@ -652,6 +1008,30 @@ def suspend_membership(m: Membership, reason: str, by: str, today: date) -> Memb
     )
 
 
+# A member suspended (or ended) during a running call-off: its bids there are set aside
+# at once with the reason, and new bids are refused (submit_bid). A member reinstated
+# before the deadline may bid again (a new bid replaces the set-aside one). Choice made
+# for issue 12 under PCR 2015 reg 34(25)-(26) / reg 57-59 (exclusion grounds apply
+# throughout the DPS) and equal treatment (reg 18): no award to a member not in good
+# standing, recorded so the bidder is told why.
+SUSPENDED_BIDS_SOURCE = (
+    "PCR 2015 regs 18, 34(26) (reg 59(4)-(8) applies throughout the DPS): a suspended "
+    "member's running bids are set aside with the reason; it may bid again if reinstated"
+)
+
+
+def bids_set_aside_by(m: Membership, live_bids: Iterable[Bid]) -> tuple[NonCompliantBid, ...]:
+    """The member's live bids to set aside now that it is not active, each with why."""
+    if m.status is MembershipStatus.ACTIVE:
+        return ()
+    why = f"membership {m.status} on {m.status_changed_on}: {m.status_reason}"
+    return tuple(
+        NonCompliantBid(b.bid_id, b.provider_id, why)
+        for b in sorted(live_bids, key=lambda b: b.bid_id)
+        if b.provider_id == m.provider_id
+    )
+
+
 def reinstate_membership(m: Membership, reason: str, by: str, today: date) -> Membership:
     """Lift a suspension."""
     return _membership_transition(
@@ -663,6 +1043,100 @@ def end_membership(m: Membership, reason: str, by: str, today: date) -> Membersh
     """End a membership for good; the provider may apply again later."""
     allowed = {MembershipStatus.ACTIVE, MembershipStatus.SUSPENDED}
     return _membership_transition(m, allowed, MembershipStatus.ENDED, reason, by, today)
+
+
+# ------------------------------------------------ renewed self-declarations
+
+SELF_DECLARATION_WORKING_DAYS = 5
+SELF_DECLARATION_SOURCE = (
+    "PCR 2015 reg 34(25): the authority may at any time during the DPS require an admitted "
+    "participant to submit a renewed and updated self-declaration within 5 working days "
+    "from the date on which the request is transmitted"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SelfDeclarationRequest:
+    """A commissioner's request to a member for a renewed self-declaration."""
+
+    request_id: str
+    scheme_id: str
+    provider_id: str
+    requested_by: str
+    requested_at: datetime
+    reason: str = ""
+    answered_by: str | None = None
+    answered_at: datetime | None = None
+    declaration: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def due_on(self) -> date:
+        """Last working day to answer: 5 working days after the day it was sent."""
+        return add_working_days(london_date(self.requested_at), SELF_DECLARATION_WORKING_DAYS)
+
+    @property
+    def due_at(self) -> datetime:
+        return end_of_day(self.due_on)
+
+    @property
+    def answered(self) -> bool:
+        return self.answered_at is not None
+
+    @property
+    def answered_late(self) -> bool:
+        return self.answered_at is not None and self.answered_at >= self.due_at
+
+
+def request_self_declaration(
+    scheme: Scheme,
+    memberships: Iterable[Membership],
+    *,
+    request_id: str,
+    provider_id: str,
+    by: str,
+    reason: str = "",
+    now: datetime,
+) -> SelfDeclarationRequest:
+    """Ask a member (active or suspended) of the scheme for a renewed self-declaration."""
+    _require_text(request_id, "request_id")
+    by = _require_text(by, "by")
+    _require(scheme.status is not SchemeStatus.CLOSED, "scheme_id", Rule.SCHEME_NOT_OPEN, "closed")
+    member = any(
+        m.provider_id == provider_id
+        and m.scheme_id == scheme.scheme_id
+        and m.status is not MembershipStatus.ENDED
+        for m in memberships
+    )
+    _require(member, "provider_id", Rule.MEMBER_NOT_ACTIVE, "not a member of the scheme")
+    return SelfDeclarationRequest(
+        request_id, scheme.scheme_id, provider_id, by, now, (reason or "").strip()
+    )
+
+
+def answer_self_declaration(
+    request: SelfDeclarationRequest,
+    *,
+    provider_id: str,
+    declaration: Mapping[str, str],
+    now: datetime,
+) -> SelfDeclarationRequest:
+    """The member's renewed declaration (once); a late answer is kept and shown late."""
+    _require(provider_id == request.provider_id, "provider_id", Rule.MISMATCH, "not your request")
+    _require(
+        not request.answered,
+        "request_id",
+        Rule.DECLARATION_ALREADY_ANSWERED,
+        "the declaration was already given",
+    )
+    _require(bool(declaration), "declaration", Rule.REQUIRED, "the declaration is empty")
+    for key, value in declaration.items():
+        _require_text(value, f"declaration.{key}")
+    return replace(request, answered_by=provider_id, answered_at=now, declaration=dict(declaration))
+
+
+def self_declaration_overdue(request: SelfDeclarationRequest, now: datetime) -> bool:
+    """Unanswered once its fifth working day has ended (escalate)."""
+    return not request.answered and now >= request.due_at
 
 
 # ----------------------------------------------------------------- applications
@@ -833,6 +1307,30 @@ def submit_application(
     )
 
 
+# Register statuses from which a provider may submit a request to participate. A
+# provider registered but not yet active (e.g. documents still missing) may apply: its
+# documents and register status are selection criteria, judged when the application is
+# decided within the 10-working-day clock (PCR 2015 reg 34(2)(b), (15)-(16)).
+MAY_APPLY_REGISTER_STATUSES = frozenset({"registered", "active"})
+
+
+def require_may_apply(register_status: str | None) -> None:
+    """Refuse a request to participate only from a provider unknown to, suspended on or
+    removed from the register; missing documents never stop an application."""
+    _require(
+        register_status is not None,
+        "provider_id",
+        Rule.UNKNOWN,
+        "not (yet) in the register",
+    )
+    _require(
+        register_status in MAY_APPLY_REGISTER_STATUSES,
+        "provider_id",
+        Rule.PROVIDER_NOT_ACTIVE,
+        f"the provider is {register_status} on the register",
+    )
+
+
 def _validate_answers(scheme: Scheme, answers: Mapping[str, str]) -> None:
     known = {q.question_id for q in scheme.selection_questions}
     for qid in answers:
@@ -939,14 +1437,32 @@ def _question_results(
     return results
 
 
-def lot_for_score(scheme: Scheme, quality_score: Decimal | None) -> Lot | None:
-    """Highest lot whose threshold the score meets (None if untiered or below all)."""
+def lot_for_score(
+    scheme: Scheme,
+    quality_score: Decimal | None,
+    question_scores: Mapping[str, Decimal] | None = None,
+) -> Lot | None:
+    """Highest lot whose threshold the score meets and whose per-question minimums the
+    scores meet (None if untiered or below all). A provider failing lot 2 may thus be
+    admitted to lot 1 (Kent, Find a Tender 2022/S 000-001313)."""
     if quality_score is None:
         return None
     for lot in scheme.lots_by_tier:
-        if quality_score >= lot.min_quality_score:
+        shortfalls = lot.question_shortfalls(scheme.selection_questions, question_scores or {})
+        if quality_score >= lot.min_quality_score and not shortfalls:
             return lot
     return None
+
+
+def _lot_miss(scheme: Scheme, quality_score: Decimal, scores: Mapping[str, Decimal]) -> str:
+    """Why no lot admits the provider: each lot's threshold or per-question minimum missed."""
+    misses = []
+    for lot in scheme.lots_by_tier:
+        why = lot.question_shortfalls(scheme.selection_questions, scores)
+        if quality_score < lot.min_quality_score:
+            why.insert(0, f"quality score {quality_score} < {lot.min_quality_score}")
+        misses.append(f"{lot.code}: {', '.join(why)}")
+    return "no lot's criteria met (" + "; ".join(misses) + ")"
 
 
 def _gate_results(
@@ -955,9 +1471,11 @@ def _gate_results(
     documents: Iterable[ComplianceDocument],
     today: date,
 ) -> list[CriterionResult]:
-    live = scheme.status is not SchemeStatus.CLOSED and today <= scheme.term_end_effective
+    live = scheme.status is not SchemeStatus.CLOSED and today <= scheme.last_usable_day
     results = [
-        CriterionResult("scheme", live, "" if live else "the scheme is closed or its term ended"),
+        CriterionResult(
+            "scheme", live, "" if live else "the scheme is closed, its term or long-stop passed"
+        ),
         CriterionResult(
             "register",
             provider.active,
@@ -973,7 +1491,9 @@ def _gate_results(
     return results
 
 
-def _score_results(scheme: Scheme, quality_score: Decimal | None) -> list[CriterionResult]:
+def _score_results(
+    scheme: Scheme, quality_score: Decimal | None, scores: Mapping[str, Decimal]
+) -> list[CriterionResult]:
     if quality_score is None:
         return []
     passed = quality_score >= scheme.pass_mark
@@ -986,11 +1506,14 @@ def _score_results(scheme: Scheme, quality_score: Decimal | None) -> list[Criter
         )
     ]
     if scheme.lots:
-        lowest = min(lot.min_quality_score for lot in scheme.lots)
-        in_lot = quality_score >= lowest
-        reason = "" if in_lot else f"quality score {quality_score} below the lowest lot ({lowest})"
+        in_lot = lot_for_score(scheme, quality_score, scores) is not None
+        reason = "" if in_lot else _lot_miss(scheme, quality_score, scores)
         results.append(CriterionResult("lot", in_lot, reason, quality_score))
     return results
+
+
+def _scored(assessments: Mapping[str, QuestionAssessment]) -> dict[str, Decimal]:
+    return {k: Decimal(a.score) for k, a in assessments.items() if a.score is not None}
 
 
 def _category_fit(category: Category, provider: ProviderSnapshot) -> str | None:
@@ -1049,9 +1572,9 @@ def decide_application(
     criteria = (
         _gate_results(scheme, provider, documents, today)
         + _question_results(questions, assessments)
-        + _score_results(scheme, quality_score)
+        + _score_results(scheme, quality_score, _scored(assessments))
     )
-    lot = lot_for_score(scheme, quality_score)
+    lot = lot_for_score(scheme, quality_score, _scored(assessments))
     all_passed = all(c.passed for c in criteria)
     admitted: list[str] = []
     refused: list[CategoryRefusal] = []
@@ -1150,16 +1673,6 @@ class FilterCriteria:
     max_age: int | None = None
     origin: GridPoint | None = None
     max_distance_km: float | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class QualityQuestion:
-    """A call-off quality question, scored by evaluators out of ``max_score``."""
-
-    question_id: str
-    text: str
-    max_score: int
-    weight: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -1279,7 +1792,7 @@ def screen_member(
             reasons.append(f"lot {membership.lot_code} does not take block contracts")
     if provider is None or not provider.active:
         reasons.append("provider is not active in the register")
-    else:
+    elif scheme.may_screen:
         reasons.extend(_filter_reasons(spec.filter, provider))
     problems = document_problems(scheme.required_documents, documents, today)
     reasons.extend(p.message for p in problems)
@@ -1316,8 +1829,9 @@ def _lots_below(scheme: Scheme, lot_code: str) -> list[Lot]:
 
 
 def _tiers(scheme: Scheme, below_lot: str | None) -> list[Lot | None]:
-    """Lots to consult in order; [None] for an untiered scheme."""
-    if not scheme.lots:
+    """Lots to consult in order; [None] for an untiered scheme, or one whose regime or
+    published rules do not allow tiered call-offs (every lot at once)."""
+    if not scheme.lots or not scheme.may_tier:
         return [None]
     lots = scheme.lots_by_tier if below_lot is None else _lots_below(scheme, below_lot)
     return list(lots)
@@ -1334,8 +1848,11 @@ def plan_invitations(
     round: int = 1,
     below_lot: str | None = None,
 ) -> InvitationPlan:
-    """All eligible members of the category in the highest tier that has any (reg 34:
-    every admitted member of the category is invited; tiers are consulted in order)."""
+    """All eligible members of the category, in the highest tier that has any where
+    tiers are allowed and published (light-touch, reg 76), else every lot at once
+    (full PCR, reg 34(21)-(22)); age/distance screening only where allowed and published.
+    Lots that cannot take a block contract are categories defined in advance
+    (reg 34(3)-(4)), so a block call-off never invites them."""
     in_category = [
         m
         for m in memberships
@@ -1363,12 +1880,84 @@ def plan_invitations(
         ):
             steps.append(TierStep(round, code, False, f"lot {code} does not take block contracts"))
             continue
-        invitees = tuple(s.provider_id for s in screenings if s.lot_code == code and s.eligible)
+        invitees = tuple(s.provider_id for s in screenings if _in_tier(scheme, s, lot, spec))
         if invitees:
             steps.append(TierStep(round, code, True, f"{len(invitees)} eligible member(s)"))
             return InvitationPlan(code, invitees, screenings, tuple(steps))
         steps.append(TierStep(round, code, False, f"no eligible members in {code or 'scheme'}"))
     return InvitationPlan(None, (), screenings, tuple(steps))
+
+
+def _in_tier(scheme: Scheme, s: Screening, lot: Lot | None, spec: CompetitionSpec) -> bool:
+    if not s.eligible:
+        return False
+    if lot is not None or not scheme.lots:
+        return s.lot_code == (lot.code if lot else None)
+    # Every lot at once: a block call-off still only goes to lots that take blocks.
+    return spec.kind is CompetitionKind.INDIVIDUAL or (
+        s.lot_code is not None and scheme.lot(s.lot_code).block_contracts_allowed
+    )
+
+
+def _validate_narrowing(scheme: Scheme, f: FilterCriteria) -> None:
+    """Age and distance filters are ad hoc narrowing: only where the regime permits them
+    and the scheme published them (never under full PCR 2015, reg 34(21)-(22))."""
+    if scheme.may_screen:
+        return
+    ad_hoc = {
+        "filter.min_age": f.min_age,
+        "filter.max_age": f.max_age,
+        "filter.max_distance_km": f.max_distance_km,
+        "filter.origin": f.origin,
+    }
+    why = (
+        f"{scheme.regime} does not allow ad hoc filters"
+        if not scheme.regime_rules.may_screen
+        else "the scheme did not publish age/distance screening"
+    )
+    for name, value in ad_hoc.items():
+        _require(
+            value is None,
+            name,
+            Rule.FILTER_NOT_PERMITTED,
+            f"a call-off may not be narrowed by {name}: {why} "
+            f"({scheme.regime_rules.invitation_source})",
+        )
+
+
+def permitted_filter(scheme: Scheme, f: FilterCriteria) -> FilterCriteria:
+    """The filter with the ad hoc parts the scheme may not use removed (automatic
+    call-offs: the need's age and distance are used only where screening is allowed)."""
+    if scheme.may_screen:
+        return f
+    return replace(f, min_age=None, max_age=None, origin=None, max_distance_km=None)
+
+
+def _validate_award_criteria_applied(scheme: Scheme, spec: CompetitionSpec) -> None:
+    """Every call-off applies the scheme's published award criteria (reg 34(23)-(24),
+    reg 76(4)): weights, questions and per-question minimums exactly as published."""
+    a = scheme.award_criteria
+    published = f"published: quality {a.quality_weight} / price {a.price_weight}"
+    for name, mine, theirs in (
+        ("quality_weight", spec.quality_weight, a.quality_weight),
+        ("price_weight", spec.price_weight, a.price_weight),
+    ):
+        _require(
+            mine == theirs,
+            name,
+            Rule.AWARD_CRITERIA_MISMATCH,
+            f"{name} {mine} differs from the scheme's award criteria ({published}); "
+            + AWARD_CRITERIA_SOURCE,
+        )
+    _require(
+        tuple(spec.quality_questions) == tuple(a.quality_questions),
+        "quality_questions",
+        Rule.AWARD_CRITERIA_MISMATCH,
+        "quality questions differ from the scheme's published award criteria ("
+        + ", ".join(q.question_id for q in a.quality_questions)
+        + "); "
+        + AWARD_CRITERIA_SOURCE,
+    )
 
 
 def _validate_spec(scheme: Scheme, spec: CompetitionSpec) -> None:
@@ -1389,7 +1978,9 @@ def _validate_spec(scheme: Scheme, spec: CompetitionSpec) -> None:
         f"{spec.filter.attendance} is not in category {category.code}",
     )
     _validate_filter(spec.filter)
+    _validate_narrowing(scheme, spec.filter)
     _validate_weights(spec)
+    _validate_award_criteria_applied(scheme, spec)
     if spec.kind is CompetitionKind.BLOCK:
         _require(spec.places >= 1, "places", Rule.OUT_OF_RANGE, "at least one place")
         _require(
@@ -1458,10 +2049,10 @@ def _validate_deadline(
         f"at least {floor} calendar days{shortening}; {regime.tender_period_source}",
     )
     _require(
-        london_date(deadline_at) <= scheme.term_end_effective,
+        london_date(deadline_at) <= scheme.last_usable_day,
         "deadline_at",
         Rule.DEADLINE_AFTER_TERM,
-        "call-offs must close within the scheme's term",
+        "call-offs must close within the scheme's term (and before any long-stop)",
     )
 
 
@@ -1565,8 +2156,10 @@ def invite_late_joiner(
 
 
 def _lot_at_or_above(scheme: Scheme, lot_code: str | None, current: str | None) -> bool:
-    if lot_code is None or current is None:
-        return lot_code == current
+    if current is None:  # untiered, or every lot at once (full PCR): any lot
+        return True
+    if lot_code is None:
+        return False
     return scheme.lot(lot_code).min_quality_score >= scheme.lot(current).min_quality_score
 
 
@@ -1627,6 +2220,7 @@ def reopen_next_tier(
         Rule.NO_LOWER_TIER,
         "no lower tier to consult; escalate",
     )
+    _require_accepts_call_offs(scheme, _today(now))
     urgent = urgent_reason.strip() if urgent_reason and urgent_reason.strip() else None
     _validate_deadline(scheme, deadline_at, urgent, now)
     new_round = c.round + 1
@@ -2140,6 +2734,8 @@ def evaluator_assessments(
             out[b.bid_id] = BidAssessment(b.bid_id, compliant=False, reason=set_aside[b.bid_id])
         elif c.spec.quality_questions and b.bid_id not in moderated:
             unscored.append(f"{b.bid_id} ({b.provider_id})")
+        elif below := _below_minimums(c.spec.quality_questions, moderated.get(b.bid_id, {})):
+            out[b.bid_id] = BidAssessment(b.bid_id, compliant=False, reason=below)
         else:
             out[b.bid_id] = BidAssessment(b.bid_id, scores=moderated.get(b.bid_id, {}))
     _require(
@@ -2149,6 +2745,16 @@ def evaluator_assessments(
         "no evaluator has scored bid(s) " + ", ".join(unscored),
     )
     return out
+
+
+def _below_minimums(questions: Sequence[QualityQuestion], scores: Mapping[str, Decimal]) -> str:
+    """Why the moderated scores miss the published per-question minimums ("" if none)."""
+    misses = [
+        f"{q.question_id} scored {scores[q.question_id]}, below the published minimum {q.min_score}"
+        for q in questions
+        if q.min_score is not None and scores.get(q.question_id, Decimal(0)) < q.min_score
+    ]
+    return "; ".join(misses) + (f" ({AWARD_CRITERIA_SOURCE})" if misses else "")
 
 
 # ------------------------------------------------------------- award and notices

@@ -16,13 +16,16 @@ from sqlmodel import col, select, update
 from services.procurement import domain as d
 from services.procurement.models import (
     ApplicationRow,
+    BidRow,
     CompetitionRow,
     InvitationRow,
     MembershipHistoryRow,
     MembershipRow,
     ProviderRow,
     SchemeRow,
+    SelfDeclarationRow,
     apply_membership,
+    bid_to_domain,
     competition_row,
     competition_to_domain,
     documents_to_domain,
@@ -45,10 +48,8 @@ log = get_logger(__name__)
 
 REGISTER = Actor(id="dps/procurement/providers.v1", role="service")
 NEEDS = Actor(id="dps/procurement/placements.v1", role="service")
-# Individual call-offs opened from a need are scored 60/40 on one quality question; the
-# quality score is the evaluators' admission score (see activities.close_and_evaluate).
-AUTO_QUALITY_WEIGHT, AUTO_PRICE_WEIGHT = 60, 40
-AUTO_QUESTION = d.QualityQuestion("fit", "How the offer meets the child's needs", 100, 1)
+# Individual call-offs opened from a need apply the scheme's published award criteria
+# (reg 34(23)-(24), reg 76(4)); their age/distance screening only where the scheme may.
 
 # ------------------------------------------------------------------ shared loads
 
@@ -73,7 +74,9 @@ async def load_providers(
 
 
 async def lock(
-    uow: UnitOfWork, model: type[CompetitionRow] | type[ApplicationRow], row_id: str
+    uow: UnitOfWork,
+    model: type[CompetitionRow] | type[ApplicationRow] | type[SelfDeclarationRow],
+    row_id: str,
 ) -> None:
     """Take the row's write lock before reading it, so the deadline activity, a bid and
     an award (or a decision and the clock) never interleave. A no-op UPDATE does this on
@@ -340,6 +343,53 @@ async def follow_register_status(
             changed = d.reinstate_membership(m, why, REGISTER.id, today)
         if changed is not None:
             record_membership_change(uow, row, changed)
+            await set_aside_open_bids(uow, changed)
+
+
+async def set_aside_open_bids(uow: UnitOfWork, m: d.Membership) -> list[str]:
+    """A member no longer active: set aside its live bids in the open call-offs of its
+    category at once, with the reason (see d.SUSPENDED_BIDS_SOURCE); returns bid ids."""
+    if m.status is d.MembershipStatus.ACTIVE:
+        return []
+    rows = (
+        await uow.session.exec(
+            select(CompetitionRow).where(
+                CompetitionRow.scheme_id == m.scheme_id,
+                CompetitionRow.category_code == m.category_code,
+                CompetitionRow.status == d.CompetitionStatus.OPEN.value,
+            )
+        )
+    ).all()
+    done: list[str] = []
+    for row in rows:
+        bids = (
+            await uow.session.exec(
+                select(BidRow).where(
+                    BidRow.competition_id == row.id,
+                    BidRow.provider_id == m.provider_id,
+                    BidRow.round == row.round,
+                    col(BidRow.superseded).is_(False),
+                )
+            )
+        ).all()
+        aside = d.bids_set_aside_by(m, [bid_to_domain(b) for b in bids])
+        known = {s["bid_id"] for s in row.set_aside or []}
+        row.set_aside = [
+            *(row.set_aside or []),
+            *(
+                {
+                    "bid_id": n.bid_id,
+                    "provider_id": n.provider_id,
+                    "reason": n.reason,
+                    "round": row.round,
+                }
+                for n in aside
+                if n.bid_id not in known
+            ),
+        ]
+        uow.session.add(row)
+        done += [n.bid_id for n in aside]
+    return done
 
 
 def record_membership_change(uow: UnitOfWork, row: MembershipRow, m: d.Membership) -> None:
@@ -493,17 +543,20 @@ def need_spec(
         category_code=category.code,
         kind=d.CompetitionKind.INDIVIDUAL,
         title=need_title(need),
-        filter=d.FilterCriteria(
-            need_type=need.primary_need,
-            attendance=need.attendance,
-            min_age=age,
-            max_age=age,
-            origin=origin if max_km is not None else None,
-            max_distance_km=max_km,
+        filter=d.permitted_filter(
+            scheme,
+            d.FilterCriteria(
+                need_type=need.primary_need,
+                attendance=need.attendance,
+                min_age=age,
+                max_age=age,
+                origin=origin if max_km is not None else None,
+                max_distance_km=max_km,
+            ),
         ),
-        quality_weight=AUTO_QUALITY_WEIGHT,
-        price_weight=AUTO_PRICE_WEIGHT,
-        quality_questions=(AUTO_QUESTION,),
+        quality_weight=scheme.award_criteria.quality_weight,
+        price_weight=scheme.award_criteria.price_weight,
+        quality_questions=scheme.award_criteria.quality_questions,
         need_ref=need.need_id,
         opened_by=NEEDS.id,
     )

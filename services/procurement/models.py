@@ -69,6 +69,89 @@ class SchemeRow(ProcurementModel, table=True):
     required_documents: list[str] = _json()
     created_by: str = Field(max_length=200)
     created_at: datetime = _aware()
+    # Issue 12: call-offs follow the regime (migration 0100_calloff).
+    narrowing_published: bool = False
+    established_on: date | None = None
+    imported: bool = False
+    award_criteria: dict[str, Any] | None = _json(nullable=True)  # None: the default
+    extension_ends: list[str] | None = _json(nullable=True)
+    extensions: list[dict[str, Any]] | None = _json(nullable=True)
+    period_notices: list[dict[str, Any]] | None = _json(nullable=True)
+
+
+def award_criteria_json(a: d.AwardCriteria) -> dict[str, Any]:
+    return {
+        "quality_weight": a.quality_weight,
+        "price_weight": a.price_weight,
+        "quality_questions": [asdict(q) for q in a.quality_questions],
+    }
+
+
+def award_criteria_to_domain(raw: dict[str, Any] | None) -> d.AwardCriteria:
+    if raw is None:
+        return d.DEFAULT_AWARD_CRITERIA
+    return d.AwardCriteria(
+        raw["quality_weight"],
+        raw["price_weight"],
+        tuple(d.QualityQuestion(**q) for q in raw["quality_questions"]),
+    )
+
+
+def _extension_json(e: d.TermExtension) -> dict[str, Any]:
+    return {
+        "previous_term_end": e.previous_term_end.isoformat(),
+        "term_end": e.term_end.isoformat(),
+        "decided_by": e.decided_by,
+        "decided_at": e.decided_at.isoformat(),
+        "reason": e.reason,
+    }
+
+
+def _extension(raw: dict[str, Any]) -> d.TermExtension:
+    return d.TermExtension(
+        previous_term_end=date.fromisoformat(raw["previous_term_end"]),
+        term_end=date.fromisoformat(raw["term_end"]),
+        decided_by=raw["decided_by"],
+        decided_at=datetime.fromisoformat(raw["decided_at"]),
+        reason=raw["reason"],
+    )
+
+
+def period_notice_json(n: d.PeriodChangeNotice) -> dict[str, Any]:
+    return {
+        "change": n.change,
+        "previous_end": n.previous_end.isoformat(),
+        "new_end": n.new_end.isoformat(),
+        "form": n.form,
+        "decided_by": n.decided_by,
+        "decided_at": n.decided_at.isoformat(),
+        "reason": n.reason,
+        "status": n.status,
+    }
+
+
+def _period_notice(raw: dict[str, Any]) -> d.PeriodChangeNotice:
+    return d.PeriodChangeNotice(
+        change=raw["change"],
+        previous_end=date.fromisoformat(raw["previous_end"]),
+        new_end=date.fromisoformat(raw["new_end"]),
+        form=raw["form"],
+        decided_by=raw["decided_by"],
+        decided_at=datetime.fromisoformat(raw["decided_at"]),
+        reason=raw["reason"],
+        status=raw.get("status", "pending"),
+    )
+
+
+def _lot_json(lot: d.Lot) -> dict[str, Any]:
+    return {
+        "code": lot.code,
+        "name": lot.name,
+        "min_quality_score": str(lot.min_quality_score),
+        "block_contracts_allowed": lot.block_contracts_allowed,
+        "min_question_score": _str_or_none(lot.min_question_score),
+        "min_score_questions": list(lot.min_score_questions),
+    }
 
 
 def scheme_to_domain(row: SchemeRow) -> d.Scheme:
@@ -105,6 +188,8 @@ def scheme_to_domain(row: SchemeRow) -> d.Scheme:
                 name=lot["name"],
                 min_quality_score=Decimal(lot["min_quality_score"]),
                 block_contracts_allowed=lot.get("block_contracts_allowed", False),
+                min_question_score=_dec_or_none(lot.get("min_question_score")),
+                min_score_questions=tuple(lot.get("min_score_questions", ())),
             )
             for lot in row.lots
         ),
@@ -120,6 +205,13 @@ def scheme_to_domain(row: SchemeRow) -> d.Scheme:
         group_notices_quarterly=row.group_notices_quarterly,
         status=d.SchemeStatus(row.status),
         status_reason=row.status_reason,
+        narrowing_published=bool(row.narrowing_published),
+        established_on=row.established_on,
+        imported=bool(row.imported),
+        award_criteria=award_criteria_to_domain(row.award_criteria),
+        extension_ends=tuple(date.fromisoformat(x) for x in row.extension_ends or ()),
+        extensions=tuple(_extension(e) for e in row.extensions or ()),
+        period_notices=tuple(_period_notice(n) for n in row.period_notices or ()),
     )
 
 
@@ -151,15 +243,7 @@ def scheme_row(s: d.Scheme, created_by: str) -> SchemeRow:
             }
             for c in s.categories
         ],
-        lots=[
-            {
-                "code": lot.code,
-                "name": lot.name,
-                "min_quality_score": str(lot.min_quality_score),
-                "block_contracts_allowed": lot.block_contracts_allowed,
-            }
-            for lot in s.lots
-        ],
+        lots=[_lot_json(lot) for lot in s.lots],
         questions=[
             {
                 "question_id": q.question_id,
@@ -174,6 +258,13 @@ def scheme_row(s: d.Scheme, created_by: str) -> SchemeRow:
         required_documents=sorted(s.required_documents),
         created_by=created_by,
         created_at=utcnow(),
+        narrowing_published=s.narrowing_published,
+        established_on=s.established_on,
+        imported=s.imported,
+        award_criteria=award_criteria_json(s.award_criteria),
+        extension_ends=[x.isoformat() for x in s.extension_ends],
+        extensions=[_extension_json(e) for e in s.extensions],
+        period_notices=[period_notice_json(n) for n in s.period_notices],
     )
 
 
@@ -182,6 +273,8 @@ def apply_scheme(row: SchemeRow, s: d.Scheme) -> None:
     row.status = s.status.value
     row.status_reason = s.status_reason
     row.extension_exercised = s.extension_exercised
+    row.extensions = [_extension_json(e) for e in s.extensions]
+    row.period_notices = [period_notice_json(n) for n in s.period_notices]
 
 
 # ---------------------------------------------------------------------- providers
@@ -403,6 +496,53 @@ def apply_membership(row: MembershipRow, m: d.Membership) -> None:
     row.status_reason = m.status_reason
     row.status_changed_by = m.status_changed_by
     row.status_changed_on = m.status_changed_on
+
+
+class SelfDeclarationRow(ProcurementModel, table=True):
+    """A request for a renewed self-declaration (reg 34(25)) and its answer."""
+
+    __tablename__ = "self_declaration_request"
+
+    id: str = Field(primary_key=True, max_length=36)
+    scheme_id: str = Field(max_length=36, index=True, foreign_key="scheme.id")
+    provider_id: str = Field(max_length=36, index=True)
+    requested_by: str = Field(max_length=200)
+    requested_at: datetime = _aware()
+    reason: str = Field(default="", max_length=1000)
+    due_on: date
+    due_at: datetime = _aware(index=True)
+    status: str = Field(default="requested", max_length=20, index=True)  # or answered
+    answered_by: str | None = Field(default=None, max_length=200)
+    answered_at: datetime | None = _aware(nullable=True)
+    declaration: dict[str, str] | None = _json(nullable=True)
+    overdue_at: datetime | None = _aware(nullable=True)
+
+
+def self_declaration_row(r: d.SelfDeclarationRequest) -> SelfDeclarationRow:
+    return SelfDeclarationRow(
+        id=r.request_id,
+        scheme_id=r.scheme_id,
+        provider_id=r.provider_id,
+        requested_by=r.requested_by,
+        requested_at=r.requested_at,
+        reason=r.reason,
+        due_on=r.due_on,
+        due_at=r.due_at,
+    )
+
+
+def self_declaration_to_domain(row: SelfDeclarationRow) -> d.SelfDeclarationRequest:
+    return d.SelfDeclarationRequest(
+        request_id=row.id,
+        scheme_id=row.scheme_id,
+        provider_id=row.provider_id,
+        requested_by=row.requested_by,
+        requested_at=row.requested_at,
+        reason=row.reason,
+        answered_by=row.answered_by,
+        answered_at=row.answered_at,
+        declaration=dict(row.declaration or {}),
+    )
 
 
 # ------------------------------------------------------------------- competitions

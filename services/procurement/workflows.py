@@ -26,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
     from services.procurement import domain as d
     from services.procurement.activities import (
         CLOSE_ACTIVITY,
+        DECLARATION_OVERDUE_ACTIVITY,
         OVERDUE_ACTIVITY,
         REMIND_ACTIVITY,
         ApplicationClock,
@@ -35,12 +36,15 @@ with workflow.unsafe.imports_passed_through():
         CompetitionCheck,
         CompetitionClock,
         CompetitionState,
+        DeclarationCheck,
+        DeclarationClock,
     )
-    from services.procurement.models import ApplicationRow, CompetitionRow
+    from services.procurement.models import ApplicationRow, CompetitionRow, SelfDeclarationRow
     from shared.logging import get_logger
     from shared.runtime import ServiceRuntime
 
 APPLICATION_WORKFLOW = "procurement.application_evaluation"
+DECLARATION_WORKFLOW = "procurement.self_declaration"
 COMPETITION_WORKFLOW = "procurement.competition"
 ACTIVITY_TIMEOUT = timedelta(minutes=2)
 # A lost award signal must not strand a call-off: re-read its state this often.
@@ -191,7 +195,45 @@ class CompetitionWorkflow:
         self._award = signal
 
 
-WORKFLOWS: list[type] = [ApplicationEvaluationWorkflow, CompetitionWorkflow]
+@workflow.defn(name=DECLARATION_WORKFLOW)
+class SelfDeclarationWorkflow:
+    """A renewed self-declaration (reg 34(25)): wait for the answer until the end of its
+    fifth working day, then raise the overdue alert (the activity re-reads the request,
+    so a lost answer signal changes nothing)."""
+
+    def __init__(self) -> None:
+        self._answered = False
+
+    @workflow.run
+    async def run(self, clock: DeclarationClock) -> str:
+        while True:
+            delay = clock.due_at - workflow.now()
+            if delay > timedelta(0):
+                try:
+                    await workflow.wait_condition(lambda: self._answered, timeout=delay)
+                    return "answered"
+                except TimeoutError:
+                    pass
+            done = await workflow.execute_activity(
+                DECLARATION_OVERDUE_ACTIVITY,
+                DeclarationCheck(request_id=clock.request_id, now=workflow.now()),
+                result_type=bool,
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+            )
+            if done:
+                return "answered" if self._answered else "overdue"
+            await asyncio.sleep(60)  # not yet due by the stored clock: look again
+
+    @workflow.signal
+    def answer(self) -> None:
+        self._answered = True
+
+
+WORKFLOWS: list[type] = [
+    ApplicationEvaluationWorkflow,
+    CompetitionWorkflow,
+    SelfDeclarationWorkflow,
+]
 
 
 # ------------------------------------------------- starting and signalling (client side)
@@ -205,6 +247,14 @@ def application_workflow_id(application_id: str) -> str:
 
 def competition_workflow_id(competition_id: str) -> str:
     return f"competition-{competition_id}"
+
+
+def declaration_workflow_id(request_id: str) -> str:
+    return f"self-declaration-{request_id}"
+
+
+async def start_declaration_workflow(runtime: ServiceRuntime, clock: DeclarationClock) -> None:
+    await _start(runtime, DECLARATION_WORKFLOW, clock, declaration_workflow_id(clock.request_id))
 
 
 async def _start(runtime: ServiceRuntime, workflow_name: str, arg: BaseModel, wf_id: str) -> None:
@@ -280,3 +330,21 @@ async def start_missing_workflows(runtime: ServiceRuntime) -> None:
     for c in comps:
         await start_competition_workflow(runtime, c.id, c.deadline_at)
     log.info("workflows.swept", applications=len(apps), competitions=len(comps))
+    await start_missing_declaration_workflows(runtime)
+
+
+async def start_missing_declaration_workflows(runtime: ServiceRuntime) -> None:
+    """on_start: restart the clock of every unanswered, not yet overdue declaration."""
+    async with runtime.db.session() as session:
+        waiting = (
+            await session.exec(
+                select(SelfDeclarationRow).where(
+                    SelfDeclarationRow.status == "requested",
+                    col(SelfDeclarationRow.overdue_at).is_(None),
+                )
+            )
+        ).all()
+    for r in waiting:
+        await start_declaration_workflow(
+            runtime, DeclarationClock(request_id=r.id, due_at=r.due_at)
+        )

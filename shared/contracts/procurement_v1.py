@@ -158,6 +158,12 @@ class SchemeCreated(_SchemeEvent):
     required_documents: list[DocumentKind] = []
     min_tender_days: int
     created_by: str | None = None
+    # Issue 12 (optional): transition data and the call-off rules the scheme published.
+    established_on: date | None = None
+    imported: bool | None = None
+    narrowing_published: bool | None = None
+    award_quality_weight: int | None = None
+    award_price_weight: int | None = None
 
 
 class SchemeOpened(_SchemeEvent):
@@ -184,6 +190,12 @@ class SchemeExtended(_SchemeEvent):
     term_end: date
     extended_at: AwareDatetime
     extended_by: str | None = None
+    # Issue 12 (optional): the decision and the notice of the changed period it requires
+    # (PCR 2015 reg 34(27)(a)); the scheme keeps the pending notice entry.
+    reason: str | None = None
+    extension_number: int | None = None
+    extensions_allowed: int | None = None
+    period_notice_form: str | None = None
 
 
 class SchemeClosed(_SchemeEvent):
@@ -191,6 +203,9 @@ class SchemeClosed(_SchemeEvent):
     reason: str
     closed_at: AwareDatetime
     closed_by: str | None = None
+    # Issue 12 (optional): closing before the period ends owes a notice (reg 34(27)(b)).
+    previous_term_end: date | None = None
+    period_notice_form: str | None = None
 
 
 # ------------------------------------------------------------ applications
@@ -499,6 +514,42 @@ class CompetitionDeadlineAtRisk(_CompetitionEvent):
     detected_at: AwareDatetime
 
 
+# ------------------------------------------------------ self-declarations
+
+
+class _SelfDeclarationEvent(ProcurementEvent):
+    SUBJECT_FIELD: ClassVar[str] = "request_id"
+    request_id: str
+    scheme_id: str
+    provider_id: str
+
+
+class SelfDeclarationRequested(_SelfDeclarationEvent):
+    """A member is asked for a renewed self-declaration within 5 working days (reg 34(25))."""
+
+    TYPE: ClassVar[str] = "procurement.self_declaration.requested"
+    requested_by: str
+    requested_at: AwareDatetime
+    due_on: date
+    due_at: AwareDatetime
+    reason: str = ""
+
+
+class SelfDeclarationAnswered(_SelfDeclarationEvent):
+    TYPE: ClassVar[str] = "procurement.self_declaration.answered"
+    answered_at: AwareDatetime
+    due_on: date
+    answered_late: bool = False
+
+
+class SelfDeclarationOverdue(_SelfDeclarationEvent):
+    """Alert: the renewed self-declaration was not given within 5 working days."""
+
+    TYPE: ClassVar[str] = "procurement.self_declaration.overdue"
+    due_on: date
+    detected_at: AwareDatetime
+
+
 EVENT_MODELS: tuple[type[ProcurementEvent], ...] = (
     SchemeCreated,
     SchemeOpened,
@@ -527,6 +578,9 @@ EVENT_MODELS: tuple[type[ProcurementEvent], ...] = (
     NoticeOverdue,
     NoticePublished,
     CompetitionDeadlineAtRisk,
+    SelfDeclarationRequested,
+    SelfDeclarationAnswered,
+    SelfDeclarationOverdue,
 )
 
 EVENT_TYPES: dict[str, type[BaseModel]] = {model.TYPE: model for model in EVENT_MODELS}

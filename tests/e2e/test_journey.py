@@ -55,6 +55,8 @@ def open_scheme(stack: RunningStack, commissioner: str) -> str:
                 "reference": f"E2E-{uuid.uuid4().hex[:6]}",
                 "title": "NMISS placements DPS",
                 "regime": "pcr2015_light_touch",
+                # a PCR 2015 DPS must predate the Procurement Act 2023 going live
+                "established_on": "2024-12-02",
                 "term_start": str(today - timedelta(days=30)),
                 "term_end": str(today + timedelta(days=3 * 365)),
                 "categories": [

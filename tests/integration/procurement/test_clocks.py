@@ -16,6 +16,7 @@ from temporalio.worker import Replayer
 
 from services.procurement.models import ApplicationRow, CompetitionRow
 from services.procurement.workflows import WORKFLOWS
+from shared.contracts.common import Role
 from tests.harness import eventually, make_runtime
 from tests.service.procurement.conftest import Driver
 
@@ -153,7 +154,8 @@ async def test_tender_deadline_closes_and_evaluates_then_award_completes(
 async def test_price_only_call_off_is_evaluated_by_the_deadline_timer(
     proc: Driver, time_skipping: WorkflowEnvironment
 ) -> None:
-    scheme_id = await proc.scheme()
+    price_only = {"quality_weight": 0, "price_weight": 100, "quality_questions": []}
+    scheme_id = await proc.scheme(award_criteria=price_only)  # the scheme published price only
     await proc.admit(scheme_id, "p-1")
     await proc.admit(scheme_id, "p-2")
     r = await proc.open(scheme_id, quality_weight=0, price_weight=100, quality_questions=[])
@@ -189,6 +191,40 @@ async def test_on_start_sweep_starts_a_workflow_lost_in_a_crash(
     assert await _running(handle)
     await proc.decide(application_id)
     assert await handle.result() == "decided"
+
+
+async def test_renewed_self_declaration_clock_alerts_after_five_working_days(
+    proc: Driver, time_skipping: WorkflowEnvironment
+) -> None:
+    scheme_id = await proc.scheme()
+    await proc.admit(scheme_id, "p-1")
+    await proc.admit(scheme_id, "p-2")
+    made = {}
+    async with proc.client() as c:
+        for pid in ("p-1", "p-2"):
+            r = await c.post(f"/schemes/{scheme_id}/members/{pid}/self-declarations", json={})
+            assert r.status_code == 201, r.text
+            made[pid] = r.json()
+    answered = time_skipping.client.get_workflow_handle(
+        f"self-declaration-{made['p-1']['request_id']}"
+    )
+    async with proc.client(Role.PROVIDER, "p-1") as c:
+        r = await c.post(
+            f"/self-declarations/{made['p-1']['request_id']}/answer",
+            json={"declaration": {"exclusion_grounds": "none apply"}},
+        )
+        assert r.status_code == 200, r.text
+    assert await answered.result() == "answered"
+    late = time_skipping.client.get_workflow_handle(f"self-declaration-{made['p-2']['request_id']}")
+    due_at = datetime.fromisoformat(made["p-2"]["due_at"])
+    await skip_to(time_skipping, late, due_at - timedelta(hours=1))
+    assert await proc.events("procurement.self_declaration.overdue") == []
+    # The workflow ends with the alert, so this fast-forward sees it terminate first.
+    await time_skipping.fast_forward(late, timedelta(hours=1, minutes=1))
+    assert await late.result() == "overdue"
+    [overdue] = await proc.events("procurement.self_declaration.overdue")
+    assert overdue["provider_id"] == "p-2" and overdue["due_on"] == made["p-2"]["due_on"]
+    await replay(late)
 
 
 async def replay(handle: WorkflowHandle) -> None:  # type: ignore[type-arg]

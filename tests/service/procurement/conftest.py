@@ -103,6 +103,17 @@ def scheme_body(**overrides: Any) -> dict[str, Any]:
             },
         ],
         "pass_mark": "30",
+        # An existing DPS imported from before the Procurement Act 2023 went live, with
+        # its published call-off rules: tiers and screening, and its award criteria.
+        "established_on": "2024-12-02",
+        "narrowing_published": True,
+        "award_criteria": {
+            "quality_weight": 60,
+            "price_weight": 40,
+            "quality_questions": [
+                {"question_id": "fit", "text": "Fit", "max_score": 10, "weight": 1}
+            ],
+        },
     }
     body.update(overrides)
     return body

@@ -101,8 +101,9 @@ async def test_bad_competitions_are_refused_and_nothing_is_written(proc: Driver)
             "required",
         ),
     ]
+    plain = {"filter": {"need_type": "ASD", "attendance": "day"}}  # full PCR: no ad hoc filter
     for overrides, field, rule in cases:
-        r = await proc.open(scheme_id, **overrides)
+        r = await proc.open(scheme_id, **{**plain, **overrides})
         assert r.status_code == 422, (overrides, r.text)
         assert fields(r) == {field} and rule in rules(r), r.text
     r = await proc.open(scheme_id, deadline_at="2030-01-01T00:00:00")  # naive: no zone

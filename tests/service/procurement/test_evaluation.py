@@ -176,7 +176,8 @@ async def test_a_superseded_or_set_aside_bid_cannot_be_scored(proc: Driver) -> N
 async def test_without_quality_questions_the_call_off_is_evaluated_on_price_at_the_deadline(
     proc: Driver,
 ) -> None:
-    scheme_id = await proc.scheme()
+    price_only = {"quality_weight": 0, "price_weight": 100, "quality_questions": []}
+    scheme_id = await proc.scheme(award_criteria=price_only)  # the scheme published price only
     await proc.admit(scheme_id, "p-1", score=95)
     await proc.admit(scheme_id, "p-2", score=35)
     competition_id = await opened(

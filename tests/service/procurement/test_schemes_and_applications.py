@@ -152,7 +152,12 @@ async def test_application_is_for_the_providers_own_record_only(proc: Driver) ->
     assert await proc.count(ApplicationRow) == 0
 
 
-async def test_expired_document_or_inactive_provider_cannot_apply(proc: Driver) -> None:
+async def test_registered_or_undocumented_provider_applies_and_is_judged_at_decision(
+    proc: Driver,
+) -> None:
+    """Changed by issue 12 (reg 34(2)(b), (15)-(16)): a provider registered but not yet
+    active, or with a document expired, may apply; its documents and register status are
+    selection criteria decided within the clock. Only a suspended provider is refused."""
     scheme_id = await proc.scheme()
     expired = (TODAY - timedelta(days=1)).isoformat()
     docs = [
@@ -162,12 +167,20 @@ async def test_expired_document_or_inactive_provider_cannot_apply(proc: Driver) 
     ]
     await proc.register("p-1", documents=docs, documents_valid=False)
     await proc.register("p-2", status="registered")
+    await proc.register("p-3", status="suspended")
     body = {"requested_categories": ["asd-day"], "answers": {"ofsted": "x", "quality": "y"}}
-    async with proc.client(Role.PROVIDER, "p-1") as c:
-        r = await c.post(f"/schemes/{scheme_id}/applications", json=body)
-    assert r.status_code == 422 and fields(r) == {"documents.insurance"}
-    assert "document_expired" in rules(r)
-    async with proc.client(Role.PROVIDER, "p-2") as c:
+    decided = {}
+    for pid in ("p-1", "p-2"):
+        async with proc.client(Role.PROVIDER, pid) as c:
+            r = await c.post(f"/schemes/{scheme_id}/applications", json=body)
+        assert r.status_code == 201, r.text
+        d = await proc.decide(r.json()["application_id"])
+        decided[pid] = {c["criterion"]: c for c in d.json()["decision"]["criteria"]}
+        assert d.json()["decision"]["outcome"] == "rejected"
+    assert not decided["p-1"]["document:insurance"]["passed"]
+    assert "expired" in decided["p-1"]["document:insurance"]["reason"]
+    assert not decided["p-2"]["register"]["passed"]
+    async with proc.client(Role.PROVIDER, "p-3") as c:
         r = await c.post(f"/schemes/{scheme_id}/applications", json=body)
     assert r.status_code == 422 and "provider_not_active" in rules(r)
 

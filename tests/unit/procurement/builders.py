@@ -10,6 +10,7 @@ from typing import Any
 
 from services.procurement.domain import (
     ALL_DOCUMENTS,
+    AwardCriteria,
     Bid,
     BidOffer,
     Category,
@@ -57,8 +58,15 @@ QUESTIONS = (
 )
 
 
+QUALITY = (
+    QualityQuestion("fit", "How will you meet the child's needs?", 10, 70),
+    QualityQuestion("transition", "Transition plan", 10, 30),
+)
+
+
 def scheme(**overrides: Any) -> Scheme:
-    """An open scheme with two lots and two categories (PCR 2015 light-touch)."""
+    """An open scheme with two lots and two categories (PCR 2015 light-touch), imported:
+    established before the Procurement Act 2023 went live, tiers and screening published."""
     fields: dict[str, Any] = {
         "scheme_id": "S1",
         "reference": "KCC-NMISS-DPS",
@@ -71,6 +79,10 @@ def scheme(**overrides: Any) -> Scheme:
         "lots": (LOT1, LOT2),
         "pass_mark": Decimal(30),
         "max_extension_end": date(2031, 2, 23),
+        "established_on": date(2024, 11, 1),
+        "imported": True,
+        "narrowing_published": True,
+        "award_criteria": AwardCriteria(60, 40, QUALITY),
     }
     fields.update(overrides)
     return open_scheme(create_scheme(Scheme(**fields)), TODAY)
@@ -135,12 +147,6 @@ def register(*pids: str, **overrides: Any) -> dict[str, ProviderSnapshot]:
 
 def docs_for(pids: Iterable[str]) -> dict[str, Sequence[ComplianceDocument]]:
     return {pid: documents() for pid in pids}
-
-
-QUALITY = (
-    QualityQuestion("fit", "How will you meet the child's needs?", 10, 70),
-    QualityQuestion("transition", "Transition plan", 10, 30),
-)
 
 
 def spec(**overrides: Any) -> CompetitionSpec:

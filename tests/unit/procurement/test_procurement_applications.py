@@ -85,11 +85,13 @@ def test_clock_skips_easter() -> None:
 
 
 def test_submission_refused_when_scheme_not_open() -> None:
-    from services.procurement.domain import suspend_scheme
+    """Closed schemes refuse requests to participate; a suspended one still takes them
+    (reg 34(2)(b), (15)-(16): the DPS is open throughout its period)."""
+    from services.procurement.domain import close_scheme
 
     with pytest.raises(DomainError) as e:
         submit_application(
-            suspend_scheme(scheme(), "audit"),
+            close_scheme(scheme(), "ended"),
             application_id="A1",
             provider_id="P1",
             requested_categories=["asd-day"],
@@ -97,6 +99,30 @@ def test_submission_refused_when_scheme_not_open() -> None:
             now=NOW,
         )
     assert e.value.rule is Rule.SCHEME_NOT_OPEN
+
+
+def test_a_suspended_scheme_still_receives_and_decides_applications() -> None:
+    from services.procurement.domain import suspend_scheme
+
+    s = suspend_scheme(scheme(), "audit of call-offs")
+    app = submit_application(
+        s,
+        application_id="A1",
+        provider_id="P1",
+        requested_categories=["asd-day"],
+        answers=ANSWERS,
+        now=NOW,
+    )
+    result = decide_application(
+        app,
+        s,
+        provider=provider(),
+        documents=documents(),
+        assessments=good_assessments(),
+        decided_by="officer",
+        now=NOW + timedelta(days=2),
+    )
+    assert [m.category_code for m in result.memberships] == ["asd-day"]
 
 
 def test_submission_refused_after_term_end() -> None:

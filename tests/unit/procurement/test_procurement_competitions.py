@@ -213,7 +213,10 @@ def test_pcr2015_never_shortens_below_ten_days() -> None:
     assert tender_floor_days(s, "child out of school") == 10
     with pytest.raises(DomainError) as e:
         open_call_off(
-            scheme=s, deadline_at=NOW + timedelta(days=5), urgent_reason="child out of school"
+            scheme=s,
+            spec=spec(filter=FilterCriteria(NeedType.ASD, Attendance.DAY)),
+            deadline_at=NOW + timedelta(days=5),
+            urgent_reason="child out of school",
         )
     assert "not allowed" in e.value.message
 

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from services.procurement.domain import (
     TIE_BREAK_RULE,
+    AwardCriteria,
     Bid,
     BidAssessment,
     ChargeBasis,
@@ -31,14 +32,24 @@ from services.procurement.domain import (
     score_bids,
 )
 
-from .builders import DEADLINE, NOW, bid, docs_for, member, register, scheme, spec
+from .builders import (
+    DEADLINE,
+    NOW,
+    QUALITY,
+    bid,
+    docs_for,
+    member,
+    register,
+    scheme,
+    spec,
+)
 
 
 def closed_call_off(
     quality_weight: int = 60, pids: tuple[str, ...] = ("P1", "P2", "P3")
 ) -> Competition:
     c = open_competition(
-        scheme(),
+        scheme(award_criteria=AwardCriteria(quality_weight, 100 - quality_weight, QUALITY)),
         spec(quality_weight=quality_weight, price_weight=100 - quality_weight),
         deadline_at=DEADLINE,
         memberships=[member(p) for p in pids],

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
@@ -24,6 +24,7 @@ from services.procurement.domain import (
     regime_for,
     suspend_scheme,
 )
+from shared.working_days import LONDON
 
 from .builders import TODAY, scheme
 
@@ -154,7 +155,8 @@ def test_draft_open_suspend_reopen_close() -> None:
     assert s.status is SchemeStatus.OPEN
     s = suspend_scheme(s, "review of selection criteria")
     assert (s.status, s.status_reason) == (SchemeStatus.SUSPENDED, "review of selection criteria")
-    assert not accepts_applications(s, TODAY)
+    # Changed by issue 12: a suspended DPS still takes applications (reg 34(2)(b)).
+    assert accepts_applications(s, TODAY)
     s = open_scheme(s, TODAY)
     assert s.status is SchemeStatus.OPEN and s.status_reason is None
     s = close_scheme(s, "replaced by a dynamic market")
@@ -191,22 +193,30 @@ def test_term_end_stops_applications() -> None:
     assert not accepts_applications(s, date(2029, 2, 24))
 
 
+def extend(s: Scheme, today: date) -> Scheme:
+    at = datetime(today.year, today.month, today.day, 12, tzinfo=LONDON)
+    return extend_scheme_term(s, today, by="commissioner-1", reason="demand", now=at)
+
+
 def test_extension_moves_the_term_end_once() -> None:
-    s = extend_scheme_term(scheme(), date(2029, 1, 1))
-    assert s.term_end_effective == date(2031, 2, 23)
-    assert accepts_applications(s, date(2030, 6, 1))
+    s = extend(scheme(term_end=date(2027, 8, 31), max_extension_end=date(2028, 8, 31)), TODAY)
+    assert s.term_end_effective == date(2028, 8, 31)
+    assert accepts_applications(s, date(2028, 6, 1))
     with pytest.raises(DomainError) as e:
-        extend_scheme_term(s, date(2029, 1, 2))
+        extend(s, date(2027, 1, 2))
     assert e.value.rule is Rule.EXTENSION_NOT_AVAILABLE
 
 
 def test_extension_must_be_exercised_before_the_term_ends() -> None:
     with pytest.raises(DomainError) as e:
-        extend_scheme_term(scheme(), date(2029, 3, 1))
+        extend(
+            scheme(term_end=date(2027, 8, 31), max_extension_end=date(2028, 8, 31)),
+            date(2027, 9, 1),
+        )
     assert e.value.rule is Rule.TERM_ENDED
 
 
 def test_no_extension_without_one_in_the_notice() -> None:
     with pytest.raises(DomainError) as e:
-        extend_scheme_term(scheme(max_extension_end=None), TODAY)
+        extend(scheme(max_extension_end=None), TODAY)
     assert e.value.rule is Rule.EXTENSION_NOT_AVAILABLE

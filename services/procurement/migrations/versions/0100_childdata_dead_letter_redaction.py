@@ -15,7 +15,7 @@ from alembic import op
 from shared.migrations import add_dead_letter_redacted_v3, drop_dead_letter_redacted_v3
 
 revision: str = "0100_childdata"
-down_revision: str | None = "0100_notices"
+down_revision: str | None = "0100_calloff"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
