@@ -720,6 +720,7 @@ async def _spend_lines(session: AsyncSession, year: int) -> list[domain.SpendLin
             col(t.financial_year),
             col(t.amount),
             col(t.on_contract),
+            col(t.line),
         ).where(col(t.financial_year) == year)
     )
     return [
@@ -730,8 +731,9 @@ async def _spend_lines(session: AsyncSession, year: int) -> list[domain.SpendLin
             financial_year=line_year,
             amount=Decimal(amount),
             on_contract=on_contract,
+            line=line,
         )
-        for placement_id, provider_id, need, line_year, amount, on_contract in rows
+        for placement_id, provider_id, need, line_year, amount, on_contract, line in rows
     ]
 
 

@@ -314,6 +314,10 @@ class EvidenceKind(StrEnum):
     KPI_RETURN = "kpi_return"
     KPI_RETURN_MISSING = "kpi_return_missing"
     INCIDENT = "incident"
+    REVIEW_SCHEDULED = "review_scheduled"
+    SELF_DECLARATION_OVERDUE = "self_declaration_overdue"
+    NOTICE_OVERDUE = "notice_overdue"
+    CALL_OFF_DEADLINE_AT_RISK = "call_off_deadline_at_risk"
 
 
 class FactType(StrEnum):
@@ -675,6 +679,64 @@ class CompetitionWithoutSuitableBid(Evidence):
     next_action: Literal["reopen_lower_tier", "escalate"] = "escalate"
 
 
+class ReviewScheduled(Evidence):
+    """A placement's next annual review was set; `beyond_statutory_limit` when the date the
+    council gave is later than 12 months after the review last held (CFA 2014 s.44)."""
+
+    kind: Literal["review_scheduled"] = "review_scheduled"
+    TARGETS = frozenset({AlertTarget.PLACEMENT})
+
+    provider_id: _Id
+    placement_id: _Id
+    due_on: date
+    statutory_latest: date | None = None
+    beyond_statutory_limit: bool = False
+
+
+class SelfDeclarationOverdue(Evidence):
+    """A member did not renew its self-declaration within 5 working days (reg 34(25))."""
+
+    kind: Literal["self_declaration_overdue"] = "self_declaration_overdue"
+    TARGETS = frozenset({AlertTarget.PROVIDER})
+
+    provider_id: _Id
+    request_id: _Id
+    scheme_id: str
+    due_on: date
+
+
+class NoticeOverdue(Evidence):
+    """A notice the regime requires (award, DPS period change) was not published when due."""
+
+    kind: Literal["notice_overdue"] = "notice_overdue"
+    TARGETS = frozenset({AlertTarget.SCHEME})
+
+    scheme_id: _Id
+    notice_id: _Id
+    notice_kind: str
+    competition_id: str | None = None
+    due_on: date
+    rule: str
+
+
+class CallOffDeadlineAtRisk(Evidence):
+    """A phase-transfer call-off cannot be decided by the day the school must be named
+    (SEND Regulations 2014 reg 18). `placement_id` is the need the call-off is for."""
+
+    kind: Literal["call_off_deadline_at_risk"] = "call_off_deadline_at_risk"
+    TARGETS = frozenset({AlertTarget.PLACEMENT})
+
+    placement_id: str | None = None
+    competition_id: _Id
+    statutory_deadline: date
+    expected_completion: date
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def days_late(self) -> int:
+        return (self.expected_completion - self.statutory_deadline).days
+
+
 class MonitoringVisit(Evidence):
     """A monitoring officer's visit: rating 1 (outstanding) to 4 (inadequate)."""
 
@@ -769,7 +831,11 @@ AnyEvidence = Annotated[
     | MonitoringVisit
     | KpiReturn
     | KpiReturnMissing
-    | IncidentReport,
+    | IncidentReport
+    | ReviewScheduled
+    | SelfDeclarationOverdue
+    | NoticeOverdue
+    | CallOffDeadlineAtRisk,
     Field(discriminator="kind"),
 ]
 """Discriminated union of every evidence record, e.g. for `TypeAdapter(AnyEvidence)`."""
@@ -1192,7 +1258,23 @@ SOURCE_STANDARDS = (
     "under the Education and Skills Act 2008 ss.114-116; Ofsted, Non-association "
     "independent school inspection handbook (standards met / not met)."
 )
-_PROVIDER, _PLACEMENT = AlertTarget.PROVIDER, AlertTarget.PLACEMENT
+SOURCE_REVIEW_PERIOD = (
+    "Children and Families Act 2014 s.44(1): the EHC plan is reviewed at least every 12 "
+    "months, counted from the review last held (or the plan first made)."
+)
+SOURCE_SELF_DECLARATION = (
+    "Public Contracts Regulations 2015 reg 34(25): a member may be asked at any time for a "
+    "renewed self-declaration, to be given within 5 working days."
+)
+SOURCE_NOTICES = (
+    "Public Contracts Regulations 2015 reg 50 (contract award notices within 30 days, or "
+    "grouped quarterly for DPS call-offs) and reg 34(27)-(28) (change of the DPS period)."
+)
+SOURCE_PHASE_TRANSFER = (
+    "SEND Regulations 2014 reg 18: on a phase transfer the school is named in the EHC plan "
+    "by 15 February (31 March for a transfer to post-16 education)."
+)
+_PROVIDER, _PLACEMENT, _SCHEME = AlertTarget.PROVIDER, AlertTarget.PLACEMENT, AlertTarget.SCHEME
 
 DEFAULT_RULES: tuple[AlertRule, ...] = (
     # Ofsted: the "requires improvement" and "inadequate" equivalents in every framework.
@@ -1332,6 +1414,53 @@ DEFAULT_RULES: tuple[AlertRule, ...] = (
         "no-suitable-bid:{competition_id}",
     ),
 )
+
+# Statutory clocks the procurement and placements services run: each breach reaches a
+# monitoring officer (issue 12: notices, reviews, self-declarations, phase transfers).
+STATUTORY_CLOCK_RULES: tuple[AlertRule, ...] = (
+    _default_rule(
+        "review-date-beyond-statutory-limit",
+        "Annual review set later than 12 months after the last review",
+        _K.REVIEW_SCHEDULED,
+        "beyond_statutory_limit",
+        _S.WARNING,
+        _PLACEMENT,
+        "review-limit:{due_on}",
+        SOURCE_REVIEW_PERIOD,
+    ),
+    _default_rule(
+        "self-declaration-overdue",
+        "Renewed self-declaration not given within 5 working days",
+        _K.SELF_DECLARATION_OVERDUE,
+        "True",
+        _S.WARNING,
+        _PROVIDER,
+        "self-declaration:{request_id}",
+        SOURCE_SELF_DECLARATION,
+    ),
+    _default_rule(
+        "notice-overdue",
+        "Statutory notice not published by its due date",
+        _K.NOTICE_OVERDUE,
+        "True",
+        _S.WARNING,
+        _SCHEME,
+        "notice:{notice_id}",
+        SOURCE_NOTICES,
+    ),
+    # A child may start the school year without a school named: critical.
+    _default_rule(
+        "phase-transfer-deadline-at-risk",
+        "Call-off cannot finish before the school must be named (phase transfer)",
+        _K.CALL_OFF_DEADLINE_AT_RISK,
+        "days_late > 0",
+        _S.CRITICAL,
+        _PLACEMENT,
+        "phase-transfer:{competition_id}",
+        SOURCE_PHASE_TRANSFER,
+    ),
+)
+DEFAULT_RULES = DEFAULT_RULES + STATUTORY_CLOCK_RULES
 
 # Rules whose open alerts count as "an open safeguarding alert" for suspension.
 SAFEGUARDING_RULE_IDS: frozenset[str] = frozenset(
@@ -1894,6 +2023,9 @@ class SpendLine(_Record):
     financial_year: int = Field(ge=2000, le=2100)  # 2025 = 2025/26
     amount: Decimal = Field(ge=0)
     on_contract: bool  # under a DPS award or block contract
+    # "block_unfilled_places": a block's empty places (placement_id is the block's id):
+    # spend, but not a placement, so it never counts in cost per placement.
+    line: Literal["placement", "block_unfilled_places"] = "placement"
 
 
 class ReviewDue(_Record):
@@ -1987,7 +2119,8 @@ def _spend_by_year(
 def _cost_by_need(lines: Iterable[SpendLine]) -> dict[NeedType, NeedCost]:
     """Cost per placement = the need's spend / distinct placements with spend that year.
 
-    A zero snapshot (commitment withdrawn) is not a placement.
+    A zero snapshot (commitment withdrawn) is not a placement, nor is a block's line for
+    its unfilled places (its cost is spend all the same).
     """
     spend: dict[NeedType, Decimal] = defaultdict(Decimal)
     placements: dict[NeedType, set[str]] = defaultdict(set)
@@ -1995,13 +2128,16 @@ def _cost_by_need(lines: Iterable[SpendLine]) -> dict[NeedType, NeedCost]:
         if line.amount == 0:
             continue
         spend[line.primary_need] += line.amount
-        placements[line.primary_need].add(line.placement_id)
+        if line.line == "placement":
+            placements[line.primary_need].add(line.placement_id)
     return {
         need: NeedCost(
             need=need,
             placements=len(placements[need]),
             spend=spend[need],
-            cost_per_placement=(spend[need] / len(placements[need])).quantize(Decimal("0.01")),
+            cost_per_placement=(spend[need] / max(len(placements[need]), 1)).quantize(
+                Decimal("0.01")
+            ),
         )
         for need in sorted(spend)
     }

@@ -507,10 +507,23 @@ async def on_contract_terminated(
 
 
 async def on_review_scheduled(
-    uow: UnitOfWork, _envelope: Envelope, event: placements_v1.PlacementReviewScheduled
+    uow: UnitOfWork, envelope: Envelope, event: placements_v1.PlacementReviewScheduled
 ) -> None:
     await _update_fact(
         uow, event.placement_id, review_due_on=event.due_on, review_completed_on=None
+    )
+    if not event.beyond_statutory_limit:
+        return  # the common case is no evidence: nothing for a rule to watch
+    await assess(
+        uow,
+        domain.ReviewScheduled(
+            evidence_id=envelope.id,
+            provider_id=event.provider_id,
+            placement_id=event.placement_id,
+            due_on=event.due_on,
+            statutory_latest=event.statutory_latest,
+            beyond_statutory_limit=event.beyond_statutory_limit,
+        ),
     )
 
 
@@ -557,6 +570,7 @@ async def on_spend_committed(
             primary_need=event.primary_need.value,
             amount=event.amount,
             on_contract=event.on_contract,
+            line=event.line,
         )
     row.amount, row.on_contract, row.updated_at = event.amount, event.on_contract, utcnow()
     uow.session.add(row)
@@ -626,6 +640,53 @@ async def on_no_suitable_bid(
     )
 
 
+async def on_self_declaration_overdue(
+    uow: UnitOfWork, envelope: Envelope, event: procurement_v1.SelfDeclarationOverdue
+) -> None:
+    await assess(
+        uow,
+        domain.SelfDeclarationOverdue(
+            evidence_id=envelope.id,
+            provider_id=event.provider_id,
+            request_id=event.request_id,
+            scheme_id=event.scheme_id,
+            due_on=event.due_on,
+        ),
+    )
+
+
+async def on_notice_overdue(
+    uow: UnitOfWork, envelope: Envelope, event: procurement_v1.NoticeOverdue
+) -> None:
+    await assess(
+        uow,
+        domain.NoticeOverdue(
+            evidence_id=envelope.id,
+            scheme_id=event.scheme_id,
+            notice_id=event.notice_id,
+            notice_kind=event.kind,
+            competition_id=event.competition_id,
+            due_on=event.due_on,
+            rule=event.rule,
+        ),
+    )
+
+
+async def on_deadline_at_risk(
+    uow: UnitOfWork, envelope: Envelope, event: procurement_v1.CompetitionDeadlineAtRisk
+) -> None:
+    await assess(
+        uow,
+        domain.CallOffDeadlineAtRisk(
+            evidence_id=envelope.id,
+            placement_id=event.need_ref,
+            competition_id=event.competition_id,
+            statutory_deadline=event.statutory_deadline,
+            expected_completion=event.expected_completion,
+        ),
+    )
+
+
 def _all_subscriptions() -> Subscriptions:
     return {
         providers_v1.TOPIC: {
@@ -651,6 +712,9 @@ def _all_subscriptions() -> Subscriptions:
             procurement_v1.CompetitionOpened.TYPE: on_competition_opened,
             procurement_v1.CompetitionClosed.TYPE: on_competition_closed,
             procurement_v1.CompetitionNoSuitableBid.TYPE: on_no_suitable_bid,
+            procurement_v1.SelfDeclarationOverdue.TYPE: on_self_declaration_overdue,
+            procurement_v1.NoticeOverdue.TYPE: on_notice_overdue,
+            procurement_v1.CompetitionDeadlineAtRisk.TYPE: on_deadline_at_risk,
         },
     }
 

@@ -210,6 +210,7 @@ class SpendLineRow(MonitoringModel, table=True):
     primary_need: str = Field(max_length=10)
     amount: Decimal = Field(sa_column=Column(Numeric(14, 2), nullable=False))
     on_contract: bool
+    line: str = Field(default="placement", max_length=30)  # or "block_unfilled_places"
     updated_at: datetime = Field(default_factory=utcnow)
 
 

@@ -33,10 +33,12 @@ class Severity(StrEnum):
 
 
 class AlertTarget(StrEnum):
-    """What an alert is about: a provider (school) or one child's placement."""
+    """What an alert is about: a provider (school), one child's placement, or a scheme's
+    statutory duty (a notice the council owes)."""
 
     PROVIDER = "provider"
     PLACEMENT = "placement"
+    SCHEME = "scheme"
 
 
 class IncidentCategory(StrEnum):

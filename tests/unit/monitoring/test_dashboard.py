@@ -208,3 +208,17 @@ def test_year_totals_from_the_database_give_the_same_dashboard() -> None:
     )
     assert summed == whole
     assert [row.spend for row in summed.spend_by_year] == [Decimal("1250.75"), Decimal("3125.75")]
+
+
+def test_a_blocks_unfilled_places_are_spend_but_not_placements() -> None:
+    filled = spend("2000.00", placement="PL1")
+    empty_places = spend("3000.00", placement="BLOCK-1").model_copy(
+        update={"line": "block_unfilled_places"}
+    )
+    dashboard = build_dashboard(as_of=date(2025, 6, 1), spend=[filled, empty_places])
+    cost = dashboard.cost_per_placement_by_need[NeedType.ASD]
+    assert (cost.placements, cost.spend, cost.cost_per_placement) == (
+        1,
+        Decimal("5000.00"),
+        Decimal("5000.00"),
+    )
