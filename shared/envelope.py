@@ -46,10 +46,18 @@ def dataschema_uri(topic: str, event_type: str) -> str:
     return f"{_schema_base}{topic}.json#{event_type}"
 
 
+def _envelope_schema(schema: dict[str, Any]) -> None:
+    # What a receiver requires (CloudEvents' required attributes plus the subject, which
+    # is the Kafka key), not what the producer-side defaults would let a model omit.
+    schema["required"] = [*REQUIRED_ATTRIBUTES, "subject"]
+    schema["properties"]["specversion"]["const"] = "1.0"
+    schema["properties"]["dataschema"]["anyOf"][0]["format"] = "uri"
+
+
 class Envelope(BaseModel):
     """A CloudEvents 1.0 event with our `correlationid` extension."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", json_schema_extra=_envelope_schema)
 
     specversion: str = "1.0"
     id: str = Field(default_factory=lambda: str(uuid.uuid4()), min_length=1, max_length=100)
