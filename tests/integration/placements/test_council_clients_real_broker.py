@@ -3,7 +3,7 @@
 the real embedded broker. Events go in, in binary and structured mode, and placements
 applies them; our published events come out and the SDK reads them.
 
-kafkajs (Node.js) is not covered here (see docs/integration.md).
+The same journey with kafkajs (Node.js): test_council_node_real_broker.py.
 """
 
 from __future__ import annotations
