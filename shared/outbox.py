@@ -32,14 +32,18 @@ Publisher = Callable[[str, bytes, bytes, dict[str, str], int | None], Awaitable[
 # Before the CloudEvents binding was followed, rows were stored with these headers and
 # no content type; published as they are, a binding receiver would read them as binary
 # mode and fail. They are sent with the structured mode's headers instead.
-_LEGACY_HEADERS = ("ce_type", "ce_id")
+_LEGACY_HEADERS = {"ce_type", "ce_id", "correlation_id"}
 
 
 def wire_headers(row: OutboxMessage) -> dict[str, str]:
-    """The Kafka headers a row is published with (CloudEvents structured mode)."""
+    """The Kafka headers a row is published with (CloudEvents structured mode).
+
+    Only rows of exactly the old shape are rewritten; a dead letter's or a retry's
+    headers are the original record's and go out as they came.
+    """
     headers = {k: str(v) for k, v in row.headers.items()}
-    if "ce_type" in headers and "ce_specversion" not in headers and "content-type" not in headers:
-        headers = {k: v for k, v in headers.items() if k not in _LEGACY_HEADERS}
+    if "ce_type" in headers and set(headers) <= _LEGACY_HEADERS:
+        headers = {k: v for k, v in headers.items() if k == "correlation_id"}
         headers["content-type"] = STRUCTURED_CONTENT_TYPE
     return headers
 

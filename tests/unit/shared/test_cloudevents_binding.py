@@ -143,3 +143,33 @@ def test_legacy_outbox_rows_are_published_with_structured_mode_headers() -> None
         headers={"ce_type": "ehc.plan.issued", "ce_id": event_id, "correlation_id": "c"},
     )
     assert wire_headers(row) == {"content-type": STRUCTURED_CONTENT_TYPE, "correlation_id": "c"}
+
+
+def test_dead_letter_rows_keep_the_original_records_headers() -> None:
+    headers = {"ce_type": "t", "ce_id": "1", "dlq_kind": "undecodable", "dlq_reason": "x"}
+    row = OutboxMessage(
+        event_id="dlq:1", topic="t.dlq", event_type="dps.dead_letter", key="", payload=b"{}"
+    )
+    row.headers = headers
+    assert wire_headers(row) == headers
+
+
+def test_the_schema_base_is_configured_and_must_be_absolute(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from shared.envelope import DEFAULT_SCHEMA_BASE, set_schema_base
+    from shared.settings import settings_for
+
+    monkeypatch.setenv("DPS_EVENT_SCHEMA_BASE", "https://council.example/dps/schemas")
+    settings = settings_for("placements")
+    assert settings.event_schema_base == "https://council.example/dps/schemas/"
+    set_schema_base(settings.event_schema_base)
+    try:
+        assert dataschema_uri("placements.v1", "x.y") == (
+            "https://council.example/dps/schemas/placements.v1.json#x.y"
+        )
+    finally:
+        set_schema_base(DEFAULT_SCHEMA_BASE)
+    monkeypatch.setenv("DPS_EVENT_SCHEMA_BASE", "schemas/")
+    with pytest.raises(ValueError, match="absolute"):
+        settings_for("placements")
