@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+import zlib
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,9 +25,10 @@ from sqlmodel import select
 
 from services.placements.models import NeedRow
 from shared.bus import PARTITIONS
+from shared.contracts.common import Role
 from shared.infra_models import DeadLetter
 from shared.runtime import ServiceRuntime
-from tests.harness import eventually, make_runtime
+from tests.harness import client_for, eventually, make_runtime
 from tests.service.placements.builders import requested_data
 
 pytestmark = pytest.mark.integration
@@ -69,11 +71,11 @@ def _council_event(child: str, **attributes: Any) -> CloudEvent:
     )
 
 
-def _produce(bootstrap: str, message: ce_kafka.KafkaMessage) -> int:
+def _produce(
+    bootstrap: str, message: ce_kafka.KafkaMessage, partitioner: str = "murmur2_random"
+) -> int:
     """Send as a council's librdkafka client would; return the partition it landed on."""
-    producer = Producer(
-        {"bootstrap.servers": bootstrap, "partitioner": "murmur2_random", "acks": "all"}
-    )
+    producer = Producer({"bootstrap.servers": bootstrap, "partitioner": partitioner, "acks": "all"})
     landed: list[int] = []
 
     def delivered(error: Any, record: Any) -> None:
@@ -188,3 +190,39 @@ async def test_a_council_reads_our_events_with_librdkafka_and_the_sdk(
         "https://send-dps.example/schemas/placements.v1.json#placement.need.raised"
     )
     assert event.get_extension("correlationid")
+
+
+async def test_a_retried_dead_letter_returns_to_the_partition_a_crc32_producer_chose(
+    placements: ServiceRuntime, kafka_bootstrap: str, tokens: dict[Role, str]
+) -> None:
+    all_partitions = list(range(PARTITIONS))
+    child = next(
+        c
+        for c in (_child() for _ in range(100))
+        if zlib.crc32(c.encode()) % PARTITIONS
+        != DefaultPartitioner()(c.encode(), all_partitions, all_partitions)
+    )
+    event = _council_event(child)
+    event.get_data()["date_of_birth"] = "2099-01-01"  # type: ignore[index]  # after issue
+    message = ce_kafka.to_binary_event(event, key_mapper=lambda e: e.get_subject())
+    landed = await asyncio.to_thread(_produce, kafka_bootstrap, message, "consistent_random")
+    assert landed == zlib.crc32(child.encode()) % PARTITIONS  # librdkafka's default
+
+    async def dead() -> list[DeadLetter]:
+        async with placements.db.session() as session:
+            rows = await session.exec(select(DeadLetter).where(DeadLetter.key == child))
+            return list(rows.all())
+
+    async def dead_lettered(n: int) -> bool:
+        return len(await dead()) == n
+
+    await eventually(lambda: dead_lettered(1), within=30)
+    [first] = await dead()
+    assert first.partition == landed
+    async with client_for(placements, tokens[Role.ADMIN]) as client:
+        retried = await client.post(f"/admin/dead-letters/{first.id}/retry")
+    assert retried.status_code == 200
+    await eventually(lambda: dead_lettered(2), within=30)  # still invalid: dead again
+    second = next(d for d in await dead() if d.id != first.id)
+    assert second.partition == landed
+    assert second.headers is not None and second.headers["ce_id"] == event.get_id()
