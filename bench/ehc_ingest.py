@@ -31,13 +31,14 @@ from bench.databases import fresh_database
 from dps import processes
 from services.placements.app import definition
 from shared.contracts import ehc_plans_v1
-from shared.envelope import Envelope
+from shared.envelope import STRUCTURED_CONTENT_TYPE, Envelope
 from shared.infra_models import InboxEntry
 from shared.logging import configure_logging
 from shared.runtime import ProcessRole, ServiceRuntime
 from shared.settings import settings_for
 
 TOPIC = ehc_plans_v1.TOPIC
+STRUCTURED = [("content-type", STRUCTURED_CONTENT_TYPE.encode())]  # CloudEvents structured mode
 
 
 def ehc_event(index: int, kind: str) -> Envelope:
@@ -76,7 +77,11 @@ async def produce(bootstrap: str, count: int, kind: str) -> float:
         pending = []
         for index in range(count):
             env = ehc_event(index, kind)
-            pending.append(await producer.send(TOPIC, env.to_bytes(), key=env.subject.encode()))
+            pending.append(
+                await producer.send(
+                    TOPIC, env.to_bytes(), key=env.subject.encode(), headers=STRUCTURED
+                )
+            )
             if len(pending) >= 2000:
                 await asyncio.gather(*pending)
                 pending.clear()

@@ -41,7 +41,7 @@ from aiokafka import AIOKafkaProducer
 from services.placements import domain as placement_rules
 from shared.auth import issue_token
 from shared.contracts.common import Role
-from shared.envelope import Envelope
+from shared.envelope import STRUCTURED_CONTENT_TYPE, Envelope
 from shared.geography import district_table
 from shared.settings import SERVICE_PORTS, CommonSettings
 
@@ -717,7 +717,12 @@ class Demo:
         producer = AIOKafkaProducer(bootstrap_servers=self.kafka, acks="all", linger_ms=20)
         await producer.start()
         try:
-            sent = [await producer.send("ehc.plans.v1", e.to_bytes(), key=e.key) for e in envelopes]
+            # As a council would: CloudEvents structured mode, keyed by the child reference.
+            headers = [("content-type", STRUCTURED_CONTENT_TYPE.encode())]
+            sent = [
+                await producer.send("ehc.plans.v1", e.to_bytes(), key=e.key, headers=headers)
+                for e in envelopes
+            ]
             await asyncio.gather(*sent)
         finally:
             await producer.stop()

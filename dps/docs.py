@@ -1,5 +1,5 @@
 """Writes the published interface documents into docs/: OpenAPI per service, AsyncAPI
-per service (FastStream generates it) and the JSON Schema of every event payload.
+per service (dps/asyncapi.py) and the JSON Schema of every event payload.
 
 `tests/unit/test_published_docs.py` fails when these files fall behind the code.
 """
@@ -10,13 +10,16 @@ import json
 from pathlib import Path
 from typing import Any
 
-from faststream.specification import AsyncAPI
+from pydantic.json_schema import models_json_schema
 
+from dps.asyncapi import asyncapi
 from dps.services import definition_of
 from shared.contracts import TOPICS, topic_module
-from shared.envelope import Envelope
+from shared.envelope import DEFAULT_SCHEMA_BASE, Envelope
 from shared.runtime import ServiceRuntime
 from shared.settings import SERVICES, settings_for
+
+JSON_SCHEMA = "https://json-schema.org/draft/2020-12/schema"
 
 
 def _runtime(service: str) -> ServiceRuntime:
@@ -30,17 +33,48 @@ def documents() -> dict[str, Any]:
     for service in SERVICES:
         runtime = _runtime(service)
         docs[f"api/{service}.openapi.json"] = runtime.build_app().openapi()
-        spec = AsyncAPI(runtime.broker, title=runtime.definition.title, version="1.0")
-        docs[f"api/{service}.asyncapi.json"] = json.loads(spec.to_specification().to_json())
-    docs["schemas/envelope.json"] = Envelope.model_json_schema()
+        docs[f"api/{service}.asyncapi.json"] = asyncapi(runtime)
+    docs["schemas/envelope.json"] = {
+        "$schema": JSON_SCHEMA,
+        "$id": f"{DEFAULT_SCHEMA_BASE}envelope.json",
+        **Envelope.model_json_schema(),
+    }
     for topic in TOPICS:
-        models = topic_module(topic).EVENT_TYPES
-        docs[f"schemas/{topic}.json"] = {
-            "title": f"Payloads (`data`) of topic {topic}",
-            "topic": topic,
-            "events": {name: model.model_json_schema() for name, model in models.items()},
-        }
+        docs[f"schemas/{topic}.json"] = topic_schema(topic)
     return docs
+
+
+def topic_schema(topic: str) -> dict[str, Any]:
+    """One JSON Schema (2020-12) document per topic for the events' `data`.
+
+    Its `$id` plus an event type as fragment is the events' `dataschema`
+    (`.../placements.v1.json#placement.contract.created`): each event type is a `$defs`
+    entry with that `$anchor`. Rules between fields that JSON Schema cannot state are in
+    the models' `x-rules` (shared/contracts/ehc_plans_v1.py).
+    """
+    models = topic_module(topic).EVENT_TYPES
+    keys, top = models_json_schema(
+        [(model, "validation") for model in models.values()], ref_template="#/$defs/{model}"
+    )
+    defs: dict[str, Any] = dict(top.get("$defs", {}))
+    for name, model in models.items():
+        defs[name] = {"$anchor": name, **keys[(model, "validation")]}
+    return {
+        "$schema": JSON_SCHEMA,
+        "$id": f"{DEFAULT_SCHEMA_BASE}{topic}.json",
+        "title": f"Payloads (`data`) of topic {topic}",
+        "description": "The `data` of an event of this topic; the event's `type` says which "
+        "of `events` (each also under `$defs`, anchored by the type).",
+        "topic": topic,
+        "anyOf": [{"$ref": f"#{name}"} for name in models],
+        # Each type's schema in full, for readers; `$defs` holds the same for resolvers.
+        "events": {name: _resolve(defs, keys[(m, "validation")]) for name, m in models.items()},
+        "$defs": defs,
+    }
+
+
+def _resolve(defs: dict[str, Any], ref: Any) -> Any:
+    return defs[str(ref["$ref"]).removeprefix("#/$defs/")]
 
 
 def render(document: Any) -> str:

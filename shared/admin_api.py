@@ -54,6 +54,7 @@ class DeadLetterView(BaseModel):
     dead_lettered_at: datetime
     retried_at: datetime | None
     payload_redacted_at: datetime | None = None
+    headers: dict[str, str] | None = None  # the record's Kafka headers (binary mode: ce_*)
     payload_preview: str
 
 
@@ -155,10 +156,14 @@ async def dead_letters(
 async def retry_dead_letter(
     dead_letter_id: int, actor: Actor = ADMIN, runtime: ServiceRuntime = Depends(runtime_of)
 ) -> DeadLetterView:
-    """Re-drive a dead letter: publish its original bytes to its original topic again.
+    """Re-drive a dead letter: publish its original bytes and headers to its original
+    topic and partition again.
 
     Consumers that applied it already ignore it (inbox); the one that failed tries anew,
-    e.g. after the bug or the bad data behind it was fixed.
+    e.g. after the bug or the bad data behind it was fixed. The partition is the one it
+    came from, not the one our partitioner would pick for its key: a producer with another
+    partitioner (librdkafka's CRC32) put the key's other events there, and their order
+    holds only within one partition.
     """
     async with unit_of_work(runtime.db, runtime.source) as uow:
         row = await uow.session.get(DeadLetter, dead_letter_id)
@@ -177,7 +182,8 @@ async def retry_dead_letter(
                 event_type=row.event_type or "unknown",
                 key=row.key or "",
                 payload=row.payload,
-                headers={"dlq_retry_of": str(row.id)},
+                headers={**(row.headers or {}), "dlq_retry_of": str(row.id)},
+                partition=row.partition,
             )
         )
         uow.audit(actor, "dead_letter.retried", "dead_letter", str(row.id), topic=row.topic)

@@ -51,9 +51,12 @@ def broker_publisher(broker: KafkaBroker) -> Publisher:
     """The outbox relay's publisher: returns a future per record so a batch is pipelined."""
 
     async def publish(
-        topic: str, key: bytes, value: bytes, headers: dict[str, str]
+        topic: str, key: bytes, value: bytes, headers: dict[str, str], partition: int | None
     ) -> Awaitable[Any]:
-        sent = await broker.publish(value, topic, key=key, headers=headers, no_confirm=True)
+        # A given partition (a retried dead letter's own) wins over the key's partition.
+        sent = await broker.publish(
+            value, topic, key=key, headers=headers, partition=partition, no_confirm=True
+        )
         if inspect.isawaitable(sent):
             return sent
         done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()

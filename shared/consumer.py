@@ -29,7 +29,13 @@ from sqlmodel import col, select
 from shared.contracts import TOPIC_MODULES, TOPICS, dlq_topic, payload_model, topic_personal_fields
 from shared.contracts.common import REDACTED, redact
 from shared.db import Database
-from shared.envelope import Envelope, UndecodableEvent, decode_envelope, describe_validation_error
+from shared.envelope import (
+    Envelope,
+    UndecodableEvent,
+    decode_record,
+    describe_validation_error,
+    text_headers,
+)
 from shared.infra_models import DeadLetter, InboxEntry, OutboxMessage, utcnow
 from shared.logging import get_logger
 from shared.metrics import EVENTS_CONSUMED, EVENTS_DEAD_LETTERED, EVENTS_DUPLICATE, HANDLER_SECONDS
@@ -96,7 +102,7 @@ class EventConsumer:
     def decode(self, record: ConsumerRecord[Any, Any]) -> Decoded | Poison | None:
         """Decode one record; None means a valid event this service does not handle."""
         try:
-            envelope = decode_envelope(record.value)
+            envelope = decode_record(record.value, record.headers)  # either CloudEvents mode
         except UndecodableEvent as exc:
             return Poison(record, "undecodable", str(exc))
         model = payload_model(self.topic, envelope.type)
@@ -241,6 +247,7 @@ class EventConsumer:
         record = bad.record
         key = record.key.decode(errors="replace") if isinstance(record.key, bytes) else None
         payload = record.value if isinstance(record.value, bytes) else b""
+        headers = text_headers(record.headers)  # a binary-mode event's attributes
         uow.session.add(
             DeadLetter(
                 topic=self.topic,
@@ -251,6 +258,7 @@ class EventConsumer:
                 event_type=bad.envelope.type if bad.envelope else None,
                 reason=bad.reason[:2000],
                 payload=payload,
+                headers=headers,
             )
         )
         uow.session.add(
@@ -261,6 +269,7 @@ class EventConsumer:
                 key=key or "",
                 payload=payload,
                 headers={
+                    **headers,
                     "dlq_kind": bad.kind,
                     "dlq_reason": bad.reason[:2000],
                     "dlq_topic": record.topic,

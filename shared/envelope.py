@@ -2,22 +2,62 @@
 
 `subject` is the aggregate id and also the Kafka key, so one aggregate's events keep
 their order on one partition.
+
+On Kafka we follow the CloudEvents 1.0 Kafka protocol binding
+(https://github.com/cloudevents/spec/blob/v1.0.2/cloudevents/bindings/kafka-protocol-binding.md):
+we publish in *structured* content mode (header `content-type:
+application/cloudevents+json`, the whole event in the value, no `ce_` headers) and read
+both modes (`decode_record`). docs/integration.md says the same for councils.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+STRUCTURED_CONTENT_TYPE = "application/cloudevents+json"
+CE_PREFIX = "ce_"
+# CloudEvents 1.0, "Required Attributes": a receiver must not invent them. An event
+# without an id in particular would get a new one on every delivery, so a redelivery
+# would be applied twice (issue 16).
+REQUIRED_ATTRIBUTES = ("id", "source", "specversion", "type")
+DEFAULT_SCHEMA_BASE = "https://send-dps.example/schemas/"
+_schema_base = DEFAULT_SCHEMA_BASE
+
+
+def set_schema_base(base: str) -> None:
+    """Where the published JSON Schemas (docs/schemas) are served; from the settings."""
+    global _schema_base
+    _schema_base = base if base.endswith("/") else base + "/"
+
+
+def schema_base() -> str:
+    return _schema_base
+
+
+def dataschema_uri(topic: str, event_type: str) -> str:
+    """The absolute URI of an event type's schema: `$id` of the topic's schema document
+    plus the event type as a plain-name fragment (`$anchor`) inside it."""
+    return f"{_schema_base}{topic}.json#{event_type}"
+
+
+def _envelope_schema(schema: dict[str, Any]) -> None:
+    # What a receiver requires (CloudEvents' required attributes plus the subject, which
+    # is the Kafka key), not what the producer-side defaults would let a model omit.
+    schema["required"] = [*REQUIRED_ATTRIBUTES, "subject"]
+    schema["properties"]["specversion"]["const"] = "1.0"
+    schema["properties"]["dataschema"]["anyOf"][0]["format"] = "uri"
+
 
 class Envelope(BaseModel):
     """A CloudEvents 1.0 event with our `correlationid` extension."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", json_schema_extra=_envelope_schema)
 
     specversion: str = "1.0"
     id: str = Field(default_factory=lambda: str(uuid.uuid4()), min_length=1, max_length=100)
@@ -32,6 +72,17 @@ class Envelope(BaseModel):
 
     def to_bytes(self) -> bytes:
         return self.model_dump_json(exclude_none=True).encode()
+
+    def kafka_headers(self) -> dict[str, str]:
+        """Headers of the structured content mode: the content type, no `ce_` header.
+
+        `correlation_id` is an application header (not a CloudEvents attribute; the event
+        carries it as `correlationid`) so operators can follow a journey in a topic.
+        """
+        return {
+            "content-type": STRUCTURED_CONTENT_TYPE,
+            "correlation_id": self.correlationid or self.id,
+        }
 
     @property
     def key(self) -> bytes:
@@ -58,14 +109,91 @@ def new_event(
         type=event_type,
         source=source,
         subject=subject,
-        dataschema=f"{topic}#{event_type}" if topic else None,
+        dataschema=dataschema_uri(topic, event_type) if topic else None,
         correlationid=correlation_id or event_id,
         data=data.model_dump(mode="json"),
     )
 
 
+Headers = Iterable[tuple[str, bytes | str | None]]
+
+
+def decode_record(value: bytes | None, headers: Headers = ()) -> Envelope:
+    """Read a Kafka record in either content mode of the CloudEvents Kafka binding.
+
+    - structured: `content-type` starts with `application/cloudevents`; the value is the
+      whole event (only the JSON format, `application/cloudevents+json`, is accepted);
+    - binary: otherwise, with `ce_` headers carrying the attributes (`content-type` is
+      `datacontenttype`) and only the data, JSON, in the value.
+
+    A record with neither (no `content-type`, no `ce_specversion`) whose value is a JSON
+    event is read as structured: that is what send-dps published before it set the
+    content type, and what a council's plain JSON producer sends.
+    """
+    fields = _header_fields(headers)
+    content_type = fields.get("content-type", "")
+    media_type = content_type.split(";")[0].strip().lower()
+    if media_type.startswith("application/cloudevents"):
+        if media_type != STRUCTURED_CONTENT_TYPE:
+            raise UndecodableEvent(
+                f"unsupported content-type {content_type!r}: structured mode takes "
+                f"{STRUCTURED_CONTENT_TYPE!r} (one event per record, no batches)"
+            )
+        return decode_envelope(value)
+    if CE_PREFIX + "specversion" in fields:
+        return _decode_binary(value, fields)
+    return decode_envelope(value)
+
+
+def text_headers(headers: Headers) -> dict[str, str]:
+    """A record's headers as text, kept with a dead letter so a retry sends them again."""
+    return {
+        name: raw.decode(errors="replace") if isinstance(raw, bytes) else str(raw)
+        for name, raw in headers or ()
+        if raw is not None
+    }
+
+
+def _header_fields(headers: Headers) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    for name, raw in headers or ():
+        if raw is None:
+            continue
+        try:
+            text = raw.decode() if isinstance(raw, bytes) else str(raw)
+        except UnicodeDecodeError as exc:
+            raise UndecodableEvent(f"header {name!r} is not UTF-8") from exc
+        fields[name.lower()] = text
+    return fields
+
+
+def _decode_binary(value: bytes | None, fields: dict[str, str]) -> Envelope:
+    document: dict[str, Any] = {
+        name.removeprefix(CE_PREFIX): text
+        for name, text in fields.items()
+        if name.startswith(CE_PREFIX)
+    }
+    content_type = fields.get("content-type")
+    if content_type:
+        document["datacontenttype"] = content_type
+        if not _is_json(content_type):
+            raise UndecodableEvent(f"binary mode data must be JSON, not {content_type!r}")
+    if value is None:
+        raise UndecodableEvent("empty message (tombstone)")
+    try:
+        document["data"] = json.loads(value)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise UndecodableEvent(f"binary mode data is not JSON: {exc}") from exc
+    return _validated(document)
+
+
+def _is_json(content_type: str) -> bool:
+    media_type = content_type.split(";")[0].strip().lower()
+    return media_type == "application/json" or media_type.endswith("+json")
+
+
 def decode_envelope(raw: bytes | None) -> Envelope:
-    """Parse Kafka bytes into an envelope or raise UndecodableEvent with the reason."""
+    """Parse a structured-mode value into an envelope or raise UndecodableEvent."""
     if raw is None:
         raise UndecodableEvent("empty message (tombstone)")
     try:
@@ -74,8 +202,19 @@ def decode_envelope(raw: bytes | None) -> Envelope:
         raise UndecodableEvent(f"not JSON: {exc}") from exc
     if not isinstance(document, dict):
         raise UndecodableEvent("not a JSON object")
+    return _validated(document)
+
+
+def _validated(document: dict[str, Any]) -> Envelope:
     if document.get("specversion") != "1.0":
         raise UndecodableEvent("specversion must be '1.0' (CloudEvents 1.0)")
+    missing = [name for name in REQUIRED_ATTRIBUTES if not document.get(name)]
+    if missing:
+        raise UndecodableEvent(
+            "bad envelope: missing required CloudEvents attribute(s): "
+            + ", ".join(missing)
+            + " (the id must come from the producer, so a redelivery is recognised)"
+        )
     try:
         return Envelope.model_validate(document)
     except ValidationError as exc:

@@ -83,6 +83,9 @@ class OutboxMessage(InfraModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, index=True)
     published_at: datetime | None = Field(default=None)
     attempts: int = 0
+    # Set only to send a record back to a given partition (a retried dead letter goes
+    # back to the partition it came from); None: the producer's partitioner picks by key.
+    partition: int | None = Field(default=None)
 
 
 class InboxEntry(InfraModel, table=True):
@@ -110,6 +113,9 @@ class DeadLetter(InfraModel, table=True):
     event_type: str | None = Field(default=None, max_length=200)
     reason: str = Field(max_length=2000)
     payload: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    # The record's Kafka headers: a binary-mode CloudEvent's attributes live there, so a
+    # retry must publish them again with the value.
+    headers: dict[str, str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     dead_lettered_at: datetime = Field(default_factory=utcnow)
     retried_at: datetime | None = None
     # Set when the payload was redacted after its retention period (shared.consumer

@@ -16,6 +16,7 @@ from sqlmodel import col, delete, select
 
 from shared import outbox_signal
 from shared.db import Database
+from shared.envelope import STRUCTURED_CONTENT_TYPE
 from shared.infra_models import OutboxMessage, utcnow
 from shared.logging import get_logger
 from shared.metrics import EVENTS_PUBLISHED, OUTBOX_BACKLOG
@@ -23,9 +24,28 @@ from shared.metrics import EVENTS_PUBLISHED, OUTBOX_BACKLOG
 log = get_logger(__name__)
 
 
-# Sends one record and returns an awaitable that resolves once the broker has it, so a
-# batch is pipelined rather than sent one round trip at a time.
-Publisher = Callable[[str, bytes, bytes, dict[str, str]], Awaitable[Awaitable[Any]]]
+# Sends one record (topic, key, value, headers, partition or None for the key's
+# partition) and returns an awaitable that resolves once the broker has it, so a batch is
+# pipelined rather than sent one round trip at a time.
+Publisher = Callable[[str, bytes, bytes, dict[str, str], int | None], Awaitable[Awaitable[Any]]]
+
+# Before the CloudEvents binding was followed, rows were stored with these headers and
+# no content type; published as they are, a binding receiver would read them as binary
+# mode and fail. They are sent with the structured mode's headers instead.
+_LEGACY_HEADERS = {"ce_type", "ce_id", "correlation_id"}
+
+
+def wire_headers(row: OutboxMessage) -> dict[str, str]:
+    """The Kafka headers a row is published with (CloudEvents structured mode).
+
+    Only rows of exactly the old shape are rewritten; a dead letter's or a retry's
+    headers are the original record's and go out as they came.
+    """
+    headers = {k: str(v) for k, v in row.headers.items()}
+    if "ce_type" in headers and set(headers) <= _LEGACY_HEADERS:
+        headers = {k: v for k, v in headers.items() if k == "correlation_id"}
+        headers["content-type"] = STRUCTURED_CONTENT_TYPE
+    return headers
 
 
 class OutboxRelay:
@@ -89,10 +109,7 @@ class OutboxRelay:
             return 0
         acks = [
             await self.publish(
-                row.topic,
-                row.key.encode(),
-                row.payload,
-                {k: str(v) for k, v in row.headers.items()},
+                row.topic, row.key.encode(), row.payload, wire_headers(row), row.partition
             )
             for row in rows
         ]

@@ -25,6 +25,7 @@ from shared.bus import BrokerWatch, broker_publisher, ensure_topics, make_broker
 from shared.consumer import EventConsumer, Handler
 from shared.contracts import dlq_topic, topic_module
 from shared.db import Database, migrate
+from shared.envelope import set_schema_base
 from shared.http import create_app
 from shared.logging import configure_logging, get_logger
 from shared.outbox import OutboxRelay
@@ -83,6 +84,7 @@ class ServiceRuntime:
     _tasks: list[asyncio.Task[None]] = field(init=False, default_factory=list)
 
     def __post_init__(self) -> None:
+        set_schema_base(self.settings.event_schema_base)
         self.db = Database(self.settings.effective_database_url())
         self.broker = self.shared_broker or make_broker(self.settings)
         if ProcessRole.CONSUMER in self.roles:

@@ -13,6 +13,8 @@ from typing import ClassVar
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.envelope import DEFAULT_SCHEMA_BASE
+
 SERVICE_PORTS: dict[str, int] = {
     "provider_registry": 8001,
     "procurement": 8002,
@@ -34,6 +36,18 @@ class CommonSettings(BaseSettings):
     jwt_secret: str = Field(default="", description="HS256 signing key; generated if empty")
     log_level: str = "INFO"
     log_json: bool = True
+    event_schema_base: str = Field(
+        default=DEFAULT_SCHEMA_BASE,
+        description="Absolute URL where docs/schemas is published; events' dataschema "
+        "attribute points into it (CloudEvents requires an absolute URI)",
+    )
+
+    @field_validator("event_schema_base")
+    @classmethod
+    def _absolute_schema_base(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("DPS_EVENT_SCHEMA_BASE must be an absolute http(s) URL")
+        return value if value.endswith("/") else value + "/"
 
     @field_validator("log_level")
     @classmethod

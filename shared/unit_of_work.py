@@ -115,11 +115,7 @@ def outbox_row(topic: str, envelope: Envelope) -> OutboxMessage:
         event_type=envelope.type,
         key=envelope.subject,
         payload=envelope.to_bytes(),
-        headers={
-            "ce_type": envelope.type,
-            "ce_id": envelope.id,
-            "correlation_id": envelope.correlationid or envelope.id,
-        },
+        headers=envelope.kafka_headers(),  # CloudEvents structured content mode
     )
 
 

@@ -69,7 +69,7 @@ class SchemeRow(ProcurementModel, table=True):
     required_documents: list[str] = _json()
     created_by: str = Field(max_length=200)
     created_at: datetime = _aware()
-    # Issue 12: call-offs follow the regime (migration 0100_calloff).
+    # Issue 12: call-offs follow the regime (migration 0007).
     narrowing_published: bool = False
     established_on: date | None = None
     imported: bool = False

@@ -25,6 +25,7 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationInfo,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -60,14 +61,24 @@ def _normalise_postcode_district(value: Any) -> Any:
     return value.strip().upper() if isinstance(value, str) else value
 
 
+_POSTCODE_DISTRICT = r"^[A-Z]{1,2}[0-9][A-Z0-9]?$"
+
 PostcodeDistrict = Annotated[
     str,
     BeforeValidator(_normalise_postcode_district),
-    StringConstraints(pattern=r"^[A-Z]{1,2}[0-9][A-Z0-9]?$"),
-    Field(
-        description="Postcode district (outward code only, never a full postcode), e.g. ME14.",
-        examples=["ME14", "SW1A", "B1"],
-        json_schema_extra=PERSONAL,
+    StringConstraints(pattern=_POSTCODE_DISTRICT),
+    Field(json_schema_extra=PERSONAL),
+    # Stated in the published schema too (the normalising validator hides it from
+    # pydantic's generator): a schema-valid event is never dead-lettered for it.
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": _POSTCODE_DISTRICT,
+            "description": "Postcode district (outward code only, never a full postcode), "
+            "e.g. ME14. Upper case.",
+            "examples": ["ME14", "SW1A", "B1"],
+            **PERSONAL,
+        }
     ),
 ]
 
@@ -88,12 +99,17 @@ def _parse_year_group(value: Any) -> Any:
 YearGroup = Annotated[
     int,
     BeforeValidator(_parse_year_group),
-    Field(
-        ge=-2,
-        le=14,
-        description="National curriculum year: N1=-2, N2=-1, R=0, then 1..14 (SEN2 codes "
-        "'N1', 'N2', 'R', '1'..'14' are accepted).",
-        json_schema_extra=PERSONAL,
+    Field(ge=-2, le=14, json_schema_extra=PERSONAL),
+    WithJsonSchema(
+        {
+            "description": "National curriculum year: N1=-2, N2=-1, R=0, then 1..14 (the SEN2 "
+            "codes 'N1', 'N2', 'R', '1'..'14' are accepted too).",
+            "anyOf": [
+                {"type": "integer", "minimum": -2, "maximum": 14},
+                {"enum": [*_YEAR_GROUP_CODES, *(str(n) for n in range(1, 15))]},
+            ],
+            **PERSONAL,
+        }
     ),
 ]
 
@@ -114,8 +130,46 @@ class _Inbound(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
 
+# Rules between fields that JSON Schema cannot state (it has no comparison of two
+# values) are published under the extension keyword `x-rules` of the model's schema, one
+# object per rule, so a council's system can check them before sending and no event that
+# satisfies the published schema is dead-lettered for a rule it does not state:
+#   {"rule": "before", "field": a, "other": b}  a < b when both are present;
+#   {"rule": "after", "field": a, "other": b}   a > b when both are present;
+#   {"rule": "age_between", "field": dob, "on": d, "minimum": m, "maximum": n}
+#       the age in whole years on date d is within m..n when both are present.
+# Paths are dotted from the model's root (`ehc_plan.issued_on`).
+def _rules(*rules: dict[str, Any], dob_or_year_group: bool = False) -> dict[str, Any]:
+    extra: dict[str, Any] = {"x-rules": list(rules)}
+    if dob_or_year_group:
+        extra["anyOf"] = [
+            {"required": ["date_of_birth"], "properties": {"date_of_birth": {"type": "string"}}},
+            {"required": ["year_group"], "properties": {"year_group": {"not": {"type": "null"}}}},
+        ]
+    return extra
+
+
+_DOB_BEFORE_ISSUE = {
+    "rule": "before",
+    "field": "date_of_birth",
+    "other": "ehc_plan.issued_on",
+    "message": "date_of_birth must be before ehc_plan.issued_on",
+}
+
+
 class EhcPlanDates(_Inbound):
     """Dates of the EHC plan itself."""
+
+    model_config = ConfigDict(
+        json_schema_extra=_rules(
+            {
+                "rule": "after",
+                "field": "next_review_due",
+                "other": "issued_on",
+                "message": "ehc_plan.next_review_due must be after ehc_plan.issued_on",
+            }
+        )
+    )
 
     issued_on: date
     next_review_due: date = Field(description="Date the next annual review is due.")
@@ -147,6 +201,9 @@ def age_on(date_of_birth: date, on: date) -> int:
 
 class _ChildProfile(_ChildEvent):
     """The child's details commissioning needs (shared by issued and placement requested)."""
+
+    # Date of birth or year group: commissioning needs an age; SEN2 records one or both.
+    model_config = ConfigDict(json_schema_extra=_rules(_DOB_BEFORE_ISSUE, dob_or_year_group=True))
 
     la_code: LaCode
     date_of_birth: date | None = Field(default=None, json_schema_extra=PERSONAL)
@@ -191,6 +248,17 @@ class EhcPlanAmended(_ChildEvent):
 class EhcPlanReviewed(_ChildEvent):
     """``ehc.plan.reviewed``: the annual review was held; the next review date moves."""
 
+    model_config = ConfigDict(
+        json_schema_extra=_rules(
+            {
+                "rule": "after",
+                "field": "next_review_due",
+                "other": "reviewed_on",
+                "message": "next_review_due must be after reviewed_on",
+            }
+        )
+    )
+
     reviewed_on: date
     next_review_due: date
 
@@ -209,6 +277,22 @@ class EhcPlanCeased(_ChildEvent):
 
 class PlacementRequested(_ChildProfile):
     """``ehc.placement.requested``: panel agreed an NMISS placement is sought for the child."""
+
+    model_config = ConfigDict(
+        json_schema_extra=_rules(
+            _DOB_BEFORE_ISSUE,
+            {
+                "rule": "age_between",
+                "field": "date_of_birth",
+                "on": "required_start",
+                "minimum": MIN_AGE_AT_START,
+                "maximum": MAX_AGE_AT_START,
+                "message": "date_of_birth gives an age at required_start outside "
+                f"{MIN_AGE_AT_START} to {MAX_AGE_AT_START}",
+            },
+            dob_or_year_group=True,
+        )
+    )
 
     attendance: Attendance
     postcode_district: PostcodeDistrict

@@ -109,7 +109,8 @@ async def test_need_raised_to_competition_awarded_over_the_real_broker(
     assert await time_skipping.fast_forward(handle, deadline - now + timedelta(minutes=1))
     # The need's call-off asks how the offer meets the child's needs: evaluators score it.
     await eventually(lambda: _status_is(runtime, competition_id, "evaluation"), within=30)
-    r = await proc.score_and_evaluate(competition_id, {"rb-1": 80, "rb-2": 55})
+    # Scored out of the scheme's published maximum for "fit" (10).
+    r = await proc.score_and_evaluate(competition_id, {"rb-1": 8, "rb-2": 6})
     assert r.status_code == 200, r.text
     r = await proc.award(competition_id)
     assert r.status_code == 200, r.text

@@ -1,4 +1,4 @@
-"""Migration 0100_childdata: call-offs titled with a child's reference and need before
+"""Migration 0008 (children's data): call-offs titled with a child's reference and need before
 are retitled, in the competition and its kept outbox rows (UK GDPR Art. 9)."""
 
 from __future__ import annotations

@@ -33,7 +33,11 @@ def test_correlation_id_is_carried_when_given() -> None:
         (b"{oops", "not JSON"),
         (b"[1, 2]", "not a JSON object"),
         (b'{"specversion": "0.3"}', "specversion must be '1.0'"),
-        (b'{"specversion": "1.0", "type": "t", "source": "s"}', "bad envelope: subject"),
+        (b'{"specversion": "1.0", "id": "1", "type": "t", "source": "s"}', "bad envelope: subject"),
+        (
+            b'{"specversion": "1.0", "type": "t", "source": "s", "subject": "x"}',
+            "missing required CloudEvents attribute\\(s\\): id",
+        ),
     ],
 )
 def test_undecodable_messages_say_why(raw: bytes | None, reason: str) -> None:

@@ -1,6 +1,6 @@
 """standstill on awards and schemes; notices tracked (due, sent, published, overdue)
 
-Revision ID: 0100_notices
+Revision ID: 0006
 Revises: 0005
 Create Date: 2026-12-04 20:40:00
 
@@ -15,7 +15,7 @@ import sqlmodel
 from alembic import op
 
 
-revision: str = "0100_notices"
+revision: str = "0006"
 down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

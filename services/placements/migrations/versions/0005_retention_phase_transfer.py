@@ -1,6 +1,6 @@
 """children's data: need retention clock, phase-transfer deadline, dead-letter redaction
 
-Revision ID: 0100_childdata
+Revision ID: 0005
 Revises: 0004
 Create Date: 2026-12-04 21:00:00
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 from shared.migrations import add_dead_letter_redacted_v3, drop_dead_letter_redacted_v3
 
-revision: str = "0100_childdata"
+revision: str = "0005"
 down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

@@ -5,7 +5,7 @@ rules that read an inspection's safeguarding and Independent School Standards ou
 whatever its other grades (issue 12 part 1; see docs/law/safety.md). The Ofsted rules
 shipped in 0002 get their source too (a new column on their rows, nothing else changed).
 
-Revision ID: 0100_safety
+Revision ID: 0005
 Revises: 0004
 Create Date: 2026-12-04 21:00:00
 """
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = "0100_safety"
+revision: str = "0005"
 down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

@@ -1,8 +1,8 @@
 """money and reviews: one-off charges, block priced items and weeks, ledger lines and
 adjustments, statutory review limit
 
-Revision ID: 0100_money
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-04 20:45:00
 """
 
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = "0100_money"
-down_revision: str | None = "0100_childdata"
+revision: str = "0006"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """dead letters record when their payload was redacted; call-off titles lose child refs
 
-Revision ID: 0100_childdata
-Revises: 0005
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-04 21:00:00
 """
 
@@ -14,8 +14,8 @@ from alembic import op
 
 from shared.migrations import add_dead_letter_redacted_v3, drop_dead_letter_redacted_v3
 
-revision: str = "0100_childdata"
-down_revision: str | None = "0100_calloff"
+revision: str = "0008"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

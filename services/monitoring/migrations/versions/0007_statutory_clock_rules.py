@@ -7,8 +7,8 @@ than 12 months after the last review (CFA 2014 s.44), and a phase-transfer call-
 cannot finish before the school must be named (SEND Regulations 2014 reg 18). Spend lines
 say whether they are a placement or a block's unfilled places (not counted as placements).
 
-Revision ID: 0100_clocks
-Revises: 0100_childdata
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-04 21:10:00
 """
 
@@ -17,8 +17,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0100_clocks"
-down_revision: str | None = "0100_childdata"
+revision: str = "0007"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

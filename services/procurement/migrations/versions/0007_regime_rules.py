@@ -1,8 +1,8 @@
 """call-offs follow the regime: published narrowing, establishment date, award criteria,
 recorded extensions and period-change notices on the scheme; self-declaration requests
 
-Revision ID: 0100_calloff
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-04 20:40:00
 """
 
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = "0100_calloff"
-down_revision: str | None = "0100_notices"
+revision: str = "0007"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

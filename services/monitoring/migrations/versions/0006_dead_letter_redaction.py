@@ -1,7 +1,7 @@
 """dead letters record when their payload was redacted
 
-Revision ID: 0100_childdata
-Revises: 0003
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-04 21:00:00
 """
 
@@ -9,8 +9,8 @@ from collections.abc import Sequence
 
 from shared.migrations import add_dead_letter_redacted_v3, drop_dead_letter_redacted_v3
 
-revision: str = "0100_childdata"
-down_revision: str | None = "0003"
+revision: str = "0006"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
