@@ -26,7 +26,14 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import insert
 from sqlmodel import col, select
 
-from shared.contracts import TOPIC_MODULES, TOPICS, dlq_topic, payload_model, topic_personal_fields
+from shared.contracts import (
+    TOPIC_MODULES,
+    TOPICS,
+    dlq_topic,
+    payload_model,
+    subject_is_personal,
+    topic_personal_fields,
+)
 from shared.contracts.common import REDACTED, redact
 from shared.db import Database
 from shared.envelope import (
@@ -200,7 +207,9 @@ class EventConsumer:
             event_id=envelope.id, event_type=envelope.type, correlation_id=uow.correlation_id
         ):
             await handler(uow, envelope, item.payload)
-            log.info("event.applied", topic=self.topic, subject=envelope.subject)
+            # The event id traces a child's event; the child reference stays out of logs.
+            subject = None if subject_is_personal(self.topic) else envelope.subject
+            log.info("event.applied", topic=self.topic, subject=subject)
 
     async def _already_applied(self, uow: UnitOfWork, event_ids: list[str]) -> set[str]:
         if not event_ids:
@@ -333,18 +342,37 @@ def _personal_values(data: Any, names: frozenset[str]) -> set[str]:
 
 def redact_message(topic: str, raw: bytes, key: str | None = None) -> tuple[bytes, str | None]:
     """A stored message and its key with every personal field of ``topic`` redacted."""
+    payload, key, _found = _redact(topic, raw, key)
+    return payload, key
+
+
+def _redact(topic: str, raw: bytes, key: str | None) -> tuple[bytes, str | None, set[str] | None]:
+    """Redacted payload and key, and the personal values found (None: unreadable)."""
     try:
         document = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError):
         document = None
     if not isinstance(document, dict):
-        return b"", REDACTED if key else key  # cannot tell what is in it: keep none of it
+        return b"", REDACTED if key else key, None  # cannot tell what is in it: keep none
     names = _personal_names(topic)
     found = _personal_values(document, names)
     redacted = redact(document, names)
     if redacted.get("subject") in found:
         redacted["subject"] = REDACTED
-    return json.dumps(redacted).encode(), REDACTED if key in found else key
+    return json.dumps(redacted).encode(), REDACTED if key in found else key, found
+
+
+def redact_headers(headers: dict[str, Any] | None, found: set[str] | None) -> dict[str, Any]:
+    """Kafka headers with personal values redacted: a binary-mode event carries its subject
+    (a child reference) in ``ce_subject``. Unreadable payload (``found`` None): every
+    CloudEvents attribute header goes, since what it named cannot be told."""
+    kept: dict[str, Any] = {}
+    for name, value in (headers or {}).items():
+        if (found is None and name.startswith("ce_")) or (found and value in found):
+            kept[name] = REDACTED
+        else:
+            kept[name] = value
+    return kept
 
 
 async def redact_dead_letters(db: Database, retention: timedelta, now: datetime) -> int:
@@ -360,7 +388,9 @@ async def redact_dead_letters(db: Database, retention: timedelta, now: datetime)
             )
         ).all()
         for row in dead:
-            row.payload, row.key = redact_message(row.topic, row.payload, row.key)
+            row.payload, row.key, found = _redact(row.topic, row.payload, row.key)
+            if row.headers:
+                row.headers = redact_headers(row.headers, found)
             row.payload_redacted_at = now
             session.add(row)
         copies = (
@@ -371,7 +401,8 @@ async def redact_dead_letters(db: Database, retention: timedelta, now: datetime)
             )
         ).all()
         for copy in copies:
-            payload, key = redact_message(copy.topic, copy.payload, copy.key)
+            payload, key, found = _redact(copy.topic, copy.payload, copy.key)
             copy.payload, copy.key = payload, key or ""
+            copy.headers = redact_headers(copy.headers, found)
             session.add(copy)
     return len(dead)

@@ -218,7 +218,7 @@ class PlanBook:
         before = self.held[payload.child_ref]
         change = domain.apply_plan_event(before, payload, envelope.time)
         if change.stale:
-            log.info("ehc.stale_fields_ignored", child_ref=payload.child_ref, fields=change.stale)
+            log.info("ehc.stale_fields_ignored", fields=change.stale)  # event id is bound
         self.held[payload.child_ref] = change.plan
         self.changed.add(payload.child_ref)
         return PlanApplied(change, before.next_review_due if before else None)

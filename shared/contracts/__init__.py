@@ -40,6 +40,15 @@ def payload_model(topic: str, event_type: str) -> type[BaseModel] | None:
 
 
 @cache
+def subject_is_personal(topic: str) -> bool:
+    """Whether ``topic`` is keyed by a person (the council's child reference): such a
+    subject is special-category data and never goes into logs (UK GDPR Art. 5(1)(c))."""
+    return topic in TOPIC_MODULES and bool(
+        getattr(topic_module(topic), "SUBJECT_IS_PERSONAL", False)
+    )
+
+
+@cache
 def topic_personal_fields(topic: str) -> frozenset[str]:
     """Every field name any event type of ``topic`` marks personal.
 

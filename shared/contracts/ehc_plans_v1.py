@@ -33,6 +33,8 @@ from pydantic import (
 from shared.contracts.common import PERSONAL, Attendance, NeedType
 
 TOPIC = "ehc.plans.v1"
+# Key and subject are the child reference: never logged (shared.contracts.subject_is_personal).
+SUBJECT_IS_PERSONAL = True
 
 # Children and young people can hold an EHC plan from early years up to age 25.
 MIN_AGE_AT_START = 2

@@ -326,3 +326,28 @@ def record(offset: int, env: Envelope) -> ConsumerRecord[bytes, bytes]:
         serialized_value_size=len(value),
         headers=[],
     )
+
+
+async def test_a_childs_reference_never_reaches_the_logs(placements: Placements) -> None:
+    from structlog.testing import capture_logs
+
+    now, child = datetime.now(UTC), "KCC-EHC-000777"
+    newer = builders.envelope(
+        "ehc.plan.amended", child, {"child_ref": child, "postcode_district": "ME15"}, time=now
+    )
+    older = builders.envelope(  # stale: its district is ignored, and that is logged
+        "ehc.plan.amended",
+        child,
+        {"child_ref": child, "postcode_district": "ME1"},
+        time=now - timedelta(hours=1),
+    )
+    with capture_logs() as logs:
+        await placements.publish("ehc.plans.v1", newer)
+        await placements.publish("ehc.plans.v1", older)
+
+        async def both() -> bool:
+            return await placements.count(InboxEntry) == 2
+
+        await eventually(both)
+    assert any(entry["event"] == "ehc.stale_fields_ignored" for entry in logs)
+    assert child not in repr(logs)

@@ -49,3 +49,20 @@ def test_what_cannot_be_read_is_dropped_and_other_keys_stay() -> None:
         json.dumps({"subject": "p-1", "data": {"provider_id": "p-1"}}).encode(),
         "p-1",
     )
+
+
+def test_headers_lose_the_personal_values_a_binary_mode_event_carries() -> None:
+    from shared.consumer import redact_headers
+
+    headers = {"ce_subject": "KCC-EHC-000123", "ce_type": "ehc.plan.issued", "x": "1"}
+    assert redact_headers(headers, {"KCC-EHC-000123"}) == {
+        "ce_subject": REDACTED,
+        "ce_type": "ehc.plan.issued",
+        "x": "1",
+    }
+    # Unreadable payload: what the ce_ attributes named cannot be told, so none is kept.
+    assert redact_headers(headers, None) == {
+        "ce_subject": REDACTED,
+        "ce_type": REDACTED,
+        "x": "1",
+    }
