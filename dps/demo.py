@@ -675,6 +675,9 @@ class Demo:
                 "regime": "pcr2015_light_touch",
                 "term_start": DPS_START.isoformat(),
                 "term_end": DPS_END.isoformat(),
+                "established_on": DPS_START.isoformat(),  # before the Procurement Act 2023
+                # As Kent's notice did: call-offs screen by age and distance (reg 76).
+                "narrowing_published": True,
                 "categories": categories,
             },
             expect=(201,),
