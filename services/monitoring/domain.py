@@ -1262,6 +1262,10 @@ SOURCE_REVIEW_PERIOD = (
     "Children and Families Act 2014 s.44(1): the EHC plan is reviewed at least every 12 "
     "months, counted from the review last held (or the plan first made)."
 )
+SOURCE_APPLICATION_CLOCK = (
+    "Public Contracts Regulations 2015 reg 34(15)-(16): a request to participate is "
+    "evaluated within 10 working days, extendable to 15 with a recorded reason."
+)
 SOURCE_SELF_DECLARATION = (
     "Public Contracts Regulations 2015 reg 34(25): a member may be asked at any time for a "
     "renewed self-declaration, to be given within 5 working days."
@@ -1418,6 +1422,16 @@ DEFAULT_RULES: tuple[AlertRule, ...] = (
 # Statutory clocks the procurement and placements services run: each breach reaches a
 # monitoring officer (issue 12: notices, reviews, self-declarations, phase transfers).
 STATUTORY_CLOCK_RULES: tuple[AlertRule, ...] = (
+    _default_rule(
+        "application-decision-overdue",
+        "DPS application not decided within its statutory period",
+        _K.APPLICATION_OVERDUE,
+        "days_overdue >= 0",
+        _S.WARNING,
+        _PROVIDER,
+        "application:{application_id}",
+        SOURCE_APPLICATION_CLOCK,
+    ),
     _default_rule(
         "review-date-beyond-statutory-limit",
         "Annual review set later than 12 months after the last review",

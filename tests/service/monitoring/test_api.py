@@ -96,7 +96,7 @@ async def test_default_rules_are_seeded(monitoring: Monitoring, tokens) -> None:
         rules = (await client.get("/rules")).json()
     ids = {r["rule_id"] for r in rules}
     assert {"ofsted-inadequate", "safeguarding-incident", "kpi-attendance-below-80"} <= ids
-    assert len(rules) == 17 and all(r["version"] == 1 for r in rules)
+    assert len(rules) == 18 and all(r["version"] == 1 for r in rules)
     # The seeded rules are the shipped ones, source included (migrations 0005 and 0007).
     shipped = {r.rule_id: r.model_dump(mode="json") for r in domain.DEFAULT_RULES}
     assert {r["rule_id"]: r for r in rules} == shipped

@@ -39,6 +39,19 @@ CASES = [
     (
         procurement_v1.TOPIC,
         lambda: _procurement(
+            procurement_v1.ApplicationOverdue,
+            application_id="a-1",
+            scheme_id="s-1",
+            provider_id="p-1",
+            evaluation_due_on=date(2026, 1, 30),
+            detected_at=NOW,
+            extended=False,
+        ),
+        ("application-decision-overdue", "warning", "provider", "p-1"),
+    ),
+    (
+        procurement_v1.TOPIC,
+        lambda: _procurement(
             procurement_v1.NoticeOverdue,
             notice_id="n-1",
             kind="award",

@@ -1,7 +1,7 @@
 """statutory clocks: alert rules for notices, self-declarations, review dates, phase transfers
 
 Adds the default rules that turn procurement's and placements' statutory-clock events into
-alerts (issue 12): a notice not published when due (PCR 2015 reg 50, 34(27)-(28)), a renewed
+alerts (issue 12): a DPS application not decided in time (reg 34(15)-(16)), a notice not published when due (PCR 2015 reg 50, 34(27)-(28)), a renewed
 self-declaration not given within 5 working days (reg 34(25)), a council's review date more
 than 12 months after the last review (CFA 2014 s.44), and a phase-transfer call-off that
 cannot finish before the school must be named (SEND Regulations 2014 reg 18). Spend lines
@@ -23,7 +23,20 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 # Frozen copy of the rules this revision adds (domain.STATUTORY_CLOCK_RULES as shipped).
-NEW_DEFAULT_RULES: list[dict[str, object]] = [{'rule_id': 'review-date-beyond-statutory-limit',
+NEW_DEFAULT_RULES: list[dict[str, object]] = [{'rule_id': 'application-decision-overdue',
+  'version': 1,
+  'title': 'DPS application not decided within its statutory period',
+  'watches': 'application_overdue',
+  'condition': 'days_overdue >= 0',
+  'severity': 'warning',
+  'target': 'provider',
+  'cause_template': 'application:{application_id}',
+  'enabled': True,
+  'changed_by': 'system',
+  'source': 'Public Contracts Regulations 2015 reg 34(15)-(16): a request to participate '
+            'is evaluated within 10 working days, extendable to 15 with a recorded '
+            'reason.'},
+ {'rule_id': 'review-date-beyond-statutory-limit',
   'version': 1,
   'title': 'Annual review set later than 12 months after the last review',
   'watches': 'review_scheduled',
