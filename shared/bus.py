@@ -26,7 +26,7 @@ from shared.db import Database
 from shared.infra_models import utcnow
 from shared.logging import get_logger
 from shared.metrics import BROKER_DATA_LOSS
-from shared.outbox import Publisher, prune, replay
+from shared.outbox import Publisher, prune, published_before, replay
 from shared.settings import ServiceSettings
 
 log = get_logger(__name__)
@@ -162,14 +162,24 @@ class BrokerWatch:
         self.on_loss = on_loss
         self.losses = 0
 
-    async def start(self) -> None:
+    async def start(self) -> int:
+        """Create our topics; if the broker lost its data while we were down, replay.
+
+        A missing sentinel means a fresh broker. If our outbox shows we published before,
+        that broker has lost what we sent (Tansu after `dps down` or a crash), so we put
+        it back exactly as when we notice the loss while running. Returns rows replayed.
+        """
         await ensure_topics(
             self.settings.kafka_bootstrap,
             [*self.topics, self.sentinel],
             self.settings.kafka_replication_factor,
         )
-        if not await self._sentinel_present():
-            await self._write_sentinel()
+        if await self._sentinel_present():
+            return 0
+        if await published_before(self.db):
+            return await self.recover()
+        await self._write_sentinel()
+        return 0
 
     async def run(self) -> None:
         last_prune = 0.0
