@@ -14,7 +14,13 @@ from collections.abc import Awaitable, Callable, Iterable
 from datetime import timedelta
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka import (
+    AIOKafkaConsumer,
+    AIOKafkaProducer,
+    ConsumerRebalanceListener,
+    ConsumerRecord,
+    TopicPartition,
+)
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import CommitFailedError, KafkaError
 from faststream import AckPolicy
@@ -69,7 +75,50 @@ async def _raw_body(message: StreamMessage[Any]) -> Any:
     return None
 
 
-def subscribe(broker: KafkaBroker, consumer: EventConsumer, settings: ServiceSettings) -> Any:
+class RewindAfterLoss(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Reads a subscriber's partitions again from their start after the broker lost its
+    data, both at once (`rewind`) and at its next assignment.
+
+    Tansu restarted in memory has no committed offsets, so a consumer that rejoins reads
+    from the earliest record (auto_offset_reset). But a batch fetched from the old broker
+    can be committed to the new one just before the rejoin, leaving offsets of the old
+    log there; a consumer would then skip the new log's records below them. So the first
+    assignment after each loss starts from the beginning whatever was committed; the
+    inbox makes the re-reading harmless.
+    """
+
+    def __init__(self, losses: Callable[[], int]) -> None:
+        self.losses = losses
+        self.rewound_for = 0  # the loss count at the last rewind on assignment
+        self.subscriber: Any = None
+
+    def _consumer(self) -> AIOKafkaConsumer | None:
+        found = getattr(self.subscriber, "consumer", None)
+        return found if isinstance(found, AIOKafkaConsumer) else None
+
+    async def rewind(self) -> None:
+        consumer = self._consumer()
+        if consumer is not None and consumer.assignment():
+            await consumer.seek_to_beginning(*consumer.assignment())
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        return None
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        consumer, losses = self._consumer(), self.losses()
+        if consumer is None or not assigned or self.rewound_for >= losses:
+            return
+        self.rewound_for = losses
+        log.warning("consumer.rewound_after_broker_loss", partitions=len(assigned))
+        await consumer.seek_to_beginning(*assigned)
+
+
+def subscribe(
+    broker: KafkaBroker,
+    consumer: EventConsumer,
+    settings: ServiceSettings,
+    listener: RewindAfterLoss | None = None,
+) -> Any:
     """Register a batch subscriber that commits offsets only after the batch is applied."""
     subscriber = broker.subscriber(
         consumer.topic,
@@ -87,6 +136,7 @@ def subscribe(broker: KafkaBroker, consumer: EventConsumer, settings: ServiceSet
         decoder=_raw_body,
         title=f"{settings.service}:{consumer.topic}",
         description="Applies: " + ", ".join(sorted(consumer.handlers)),
+        listener=listener,
     )
 
     async def on_batch(_body: Any, message: KafkaMessage) -> None:
@@ -104,7 +154,10 @@ def subscribe(broker: KafkaBroker, consumer: EventConsumer, settings: ServiceSet
         await commit(message, records)
 
     on_batch.__name__ = f"apply_{consumer.topic.replace('.', '_')}"
-    return subscriber(on_batch)
+    registered = subscriber(on_batch)
+    if listener is not None:
+        listener.subscriber = registered
+    return registered
 
 
 async def commit(message: KafkaMessage, records: Iterable[ConsumerRecord[Any, Any]]) -> None:
