@@ -130,37 +130,43 @@ def drained(stack: SupervisedStack, *, dead_letters: bool = True) -> bool:
 
 
 @pytest.mark.parametrize(
-    "victim",
+    "victims",
     [
-        "monitoring",
-        "placements",
-        "procurement",
-        "provider_registry",
-        pytest.param(BROKER, id="broker"),
-        pytest.param(TEMPORAL, id="temporal"),
+        ("monitoring",),
+        ("placements",),
+        ("procurement",),
+        ("provider_registry",),
+        pytest.param((BROKER,), id="broker"),
+        pytest.param((TEMPORAL,), id="temporal"),
+        # A consumer restarted after a broker loss must not resume from offsets of the
+        # old log that reached the new broker (RewindAfterLoss).
+        pytest.param((BROKER, "monitoring", "placements"), id="broker-then-consumers"),
     ],
 )
 async def test_kill_9_mid_stream_under_dps_up(
-    supervised_stack: SupervisedStack, victim: str
+    supervised_stack: SupervisedStack, victims: tuple[str, ...]
 ) -> None:
     stack = supervised_stack
-    stream = Stream(stack, "k" + victim.split()[0][:6])  # child refs: letters, digits, -
+    tag = "k" + "".join(v.split()[0][:3] for v in victims)  # child refs: letters, digits, -
+    stream = Stream(stack, tag)
     stream.providers_batch(PROVIDERS)
-    await stream.requests_batch(BEFORE)
-    pid = stack.kill(victim)  # SIGKILL, wherever it was in the stream
-    if victim not in (BROKER, "provider_registry"):
-        await stream.requests_batch(DURING)  # flows on while it is down (the broker keeps it)
-    stack.wait_restarted(victim, pid)  # by `dps up`'s supervisor, not by this test
-    assert f"{victim} killed by signal 9 (SIGKILL)" in stack.log()
-    if victim == BROKER:
-        await stream.send_again()
-    if victim in (BROKER, "provider_registry"):
-        await stream.requests_batch(DURING)
-    stream.providers_batch(PROVIDERS)
+    for victim in victims:
+        await stream.requests_batch(BEFORE // len(victims))
+        pid = stack.kill(victim)  # SIGKILL, wherever it was in the stream
+        if victim not in (BROKER, "provider_registry"):
+            await stream.requests_batch(DURING // len(victims))  # the broker keeps these
+        stack.wait_restarted(victim, pid)  # by `dps up`'s supervisor, not by this test
+        assert f"{victim} killed by signal 9 (SIGKILL)" in stack.log()
+        if victim == BROKER:
+            await stream.send_again()
+        if victim in (BROKER, "provider_registry"):
+            await stream.requests_batch(DURING // len(victims))
+        stream.providers_batch(PROVIDERS // len(victims) + 1)
     wait_for(stream.converged, within=180)
     wait_for(lambda: drained(stack), within=60)
     stream.exactly_once()
-    report(f"kill -9 of {victim} under dps up", sent=stream.sent, faults=1)
+    what = " then ".join(victims)
+    report(f"kill -9 of {what} under dps up", sent=stream.sent, faults=len(victims))
 
 
 async def test_temporal_restart_keeps_waiting_timers(supervised_stack: SupervisedStack) -> None:
