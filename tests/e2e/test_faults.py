@@ -7,6 +7,7 @@ processes of one service sharing its partitions, and `dps down` then `dps up`.""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import subprocess
 import sys
@@ -42,6 +43,7 @@ CONSUMERS = {
 # Per fault: EHC requests before the kill, and again while the victim is down or back.
 BEFORE, DURING = 100, 50
 PROVIDERS = 4  # registrations before the kill and again after it
+URNS = itertools.count(600000)  # unique within the module's stack
 
 
 def report(fault: str, *, sent: int, faults: int) -> None:
@@ -74,7 +76,7 @@ class Stream:
 
     def providers_batch(self, count: int) -> None:
         for _ in range(count):
-            urn = 600000 + len(self.providers) + 1000 * (sum(map(ord, self.tag)) % 300)
+            urn = next(URNS)
             body = provider_body(urn=urn, name=f"{self.tag} school {len(self.providers)}")
             self.providers.append(
                 ok(self.registry.post("/providers", json=body), 201)["provider_id"]
@@ -147,7 +149,7 @@ async def test_kill_9_mid_stream_under_dps_up(
     supervised_stack: SupervisedStack, victims: tuple[str, ...]
 ) -> None:
     stack = supervised_stack
-    tag = "k" + "".join(v.split()[0][:3] for v in victims)  # child refs: letters, digits, -
+    tag = "k" + "".join(v.split()[0][:4] for v in victims)  # child refs: letters, digits, -
     stream = Stream(stack, tag)
     stream.providers_batch(PROVIDERS)
     for victim in victims:
@@ -161,7 +163,7 @@ async def test_kill_9_mid_stream_under_dps_up(
             await stream.send_again()
         if victim in (BROKER, "provider_registry"):
             await stream.requests_batch(DURING // len(victims))
-        stream.providers_batch(PROVIDERS // len(victims) + 1)
+        stream.providers_batch(max(1, PROVIDERS // len(victims)))
     wait_for(stream.converged, within=180)
     wait_for(lambda: drained(stack), within=60)
     stream.exactly_once()
