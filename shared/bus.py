@@ -106,11 +106,35 @@ class RewindAfterLoss(ConsumerRebalanceListener):  # type: ignore[misc]
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         consumer, losses = self._consumer(), self.losses()
-        if consumer is None or not assigned or self.rewound_for >= losses:
+        if consumer is None or not assigned:
             return
-        self.rewound_for = losses
-        log.warning("consumer.rewound_after_broker_loss", partitions=len(assigned))
-        await consumer.seek_to_beginning(*assigned)
+        if self.rewound_for < losses:
+            self.rewound_for = losses
+            log.warning("consumer.rewound_after_broker_loss", partitions=len(assigned))
+            await consumer.seek_to_beginning(*assigned)
+            return
+        beyond = await committed_beyond_end(consumer, assigned)
+        if beyond:
+            # Committed to a broker that has since lost its log: those offsets belong
+            # to the old log, and reading from them would skip the new one's records.
+            log.warning("consumer.rewound_offsets_beyond_end", partitions=len(beyond))
+            await consumer.seek_to_beginning(*beyond)
+
+
+async def committed_beyond_end(
+    consumer: AIOKafkaConsumer, partitions: set[TopicPartition]
+) -> list[TopicPartition]:
+    """Partitions whose committed offset lies past the end of the log."""
+    try:
+        ends = await consumer.end_offsets(list(partitions))
+        committed = {tp: await consumer.committed(tp) for tp in partitions}
+    except KafkaError as exc:  # no worse than before: the committed offsets are used
+        log.warning("consumer.offset_check_failed", error=repr(exc))
+        return []
+    return sorted(
+        (tp for tp, offset in committed.items() if offset is not None and offset > ends[tp]),
+        key=lambda tp: tp.partition,
+    )
 
 
 def subscribe(
@@ -154,10 +178,12 @@ def subscribe(
         await commit(message, records)
 
     on_batch.__name__ = f"apply_{consumer.topic.replace('.', '_')}"
-    registered = subscriber(on_batch)
+    subscriber(on_batch)
     if listener is not None:
-        listener.subscriber = registered
-    return registered
+        # The subscriber object, not what decorating returns (a call wrapper without the
+        # Kafka consumer): the rewinder needs its `consumer` once started.
+        listener.subscriber = subscriber
+    return subscriber
 
 
 async def commit(message: KafkaMessage, records: Iterable[ConsumerRecord[Any, Any]]) -> None:
