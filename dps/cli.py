@@ -143,7 +143,10 @@ def print_welcome(plan: object, settings: CommonSettings) -> None:
     typer.echo(f"  export TOKEN={token}")
     registry = f"http://127.0.0.1:{plan.service_ports['provider_registry']}"
     typer.echo(f'  curl -H "Authorization: Bearer $TOKEN" {registry}/providers/ID')
-    typer.echo("\nCtrl-C (or `dps down`) stops everything.")
+    typer.echo(
+        "\nA process that dies is restarted (this terminal says which and why); "
+        "Ctrl-C (or `dps down`) stops everything."
+    )
 
 
 def supervise(stack: object, policy: object) -> None:
