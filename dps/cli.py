@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
-import time
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -61,13 +60,45 @@ def up(
     data_dir: Annotated[Path | None, typer.Option(help="where SQLite files and logs go")] = None,
     demo: Annotated[bool, typer.Option(help="load the demo county once everything is up")] = False,
     seed: Annotated[int, typer.Option(help="with --demo: the demo's seed")] = 1,
+    max_crashes: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            envvar="DPS_MAX_CRASHES",
+            help="crashes of one process tolerated within --crash-window before the "
+            "whole stack stops; each is restarted with backoff",
+        ),
+    ] = 5,
+    crash_window: Annotated[
+        float, typer.Option(min=1, envvar="DPS_CRASH_WINDOW_S", help="seconds")
+    ] = 120.0,
+    kafka_port: Annotated[int, typer.Option(help="Tansu's port")] = 9092,
+    temporal_port: Annotated[int, typer.Option(help="the Temporal dev server's port")] = 7233,
+    temporal_ui_port: Annotated[int, typer.Option(help="the Temporal UI's port")] = 8233,
+    service_port: Annotated[
+        list[str] | None, typer.Option(help="NAME=PORT, e.g. placements=9003 (repeatable)")
+    ] = None,
+    headless_temporal: Annotated[bool, typer.Option(help="no Temporal web UI")] = False,
+    time_skipping: Annotated[
+        bool, typer.Option(help="let tests fast-forward a workflow's clock")
+    ] = False,
 ) -> None:
-    """Start the broker, Temporal and all four services; Ctrl-C stops everything."""
+    """Start the broker, Temporal and all four services and keep them running: a process
+    that dies is restarted; Ctrl-C (or `dps down`) stops everything."""
     from dps.stack import Stack, StackPlan
+    from dps.supervision import RestartPolicy
 
     settings = common_settings()
     plan = StackPlan(
-        data_dir=(data_dir or settings.data_dir).resolve(), kafka=kafka, temporal=temporal
+        data_dir=(data_dir or settings.data_dir).resolve(),
+        kafka=kafka,
+        temporal=temporal,
+        kafka_port=kafka_port,
+        temporal_port=temporal_port,
+        temporal_ui_port=temporal_ui_port,
+        service_ports=parse_service_ports(service_port or []),
+        headless_temporal=headless_temporal,
+        time_skipping=time_skipping,
     )
     stack = Stack(plan)
     typer.echo(f"starting send-dps (data in {plan.data_dir}, logs in {plan.log_dir}) ...")
@@ -79,7 +110,19 @@ def up(
     print_welcome(plan, settings)
     if demo:
         load_demo(seed, 1.0)
-    supervise(stack)
+    supervise(stack, RestartPolicy(max_crashes=max_crashes, window_s=crash_window))
+
+
+def parse_service_ports(pairs: list[str]) -> dict[str, int]:
+    from shared.settings import SERVICE_PORTS
+
+    ports = dict(SERVICE_PORTS)
+    for pair in pairs:
+        name, _, port = pair.partition("=")
+        if name not in ports or not port.isdigit():
+            fail(f"--service-port {pair!r}: expected NAME=PORT with NAME one of {SERVICES}")
+        ports[name] = int(port)
+    return ports
 
 
 def print_welcome(plan: object, settings: CommonSettings) -> None:
@@ -98,34 +141,38 @@ def print_welcome(plan: object, settings: CommonSettings) -> None:
     token = issue_token(settings.signing_secret(), Role.ADMIN)
     typer.echo("\nA development token (role admin; `dps token --role ROLE` for others):")
     typer.echo(f"  export TOKEN={token}")
-    typer.echo('  curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8001/providers/ID')
-    typer.echo("\nCtrl-C (or `dps down`) stops everything.")
+    registry = f"http://127.0.0.1:{plan.service_ports['provider_registry']}"
+    typer.echo(f'  curl -H "Authorization: Bearer $TOKEN" {registry}/providers/ID')
+    typer.echo(
+        "\nA process that dies is restarted (this terminal says which and why); "
+        "Ctrl-C (or `dps down`) stops everything."
+    )
 
 
-def supervise(stack: object) -> None:
-    from dps.stack import Stack
+def supervise(stack: object, policy: object) -> None:
+    from dps.stack import Stack, Supervisor
+    from dps.supervision import RestartPolicy
 
-    assert isinstance(stack, Stack)
+    assert isinstance(stack, Stack) and isinstance(policy, RestartPolicy)
     stopping = False
 
     def request_stop(_signum: int, _frame: object) -> None:
         nonlocal stopping
         stopping = True
 
+    def say(line: str) -> None:
+        stamp = datetime.now(UTC).strftime("%H:%M:%S")
+        typer.secho(f"{stamp} {line}", fg=typer.colors.YELLOW, err=True)
+
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
-    while not stopping:
-        failed = stack.failed()
-        if failed:
-            for managed in failed:
-                typer.secho(
-                    f"{managed.name} stopped unexpectedly:\n{managed.tail()}", fg="red", err=True
-                )
-            break
-        time.sleep(0.5)
+    supervisor = Supervisor(stack, policy, say)
+    supervisor.run(lambda: stopping)
     typer.echo("stopping ...")
     stack.stop()
     typer.echo("stopped.")
+    if supervisor.gave_up:
+        fail(supervisor.gave_up, code=1)
 
 
 @app.command("demo")

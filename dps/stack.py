@@ -10,11 +10,13 @@ import json
 import os
 import signal
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from dps import processes
 from dps.processes import Managed, StackError
+from dps.supervision import CrashHistory, GiveUp, RestartPolicy, describe_exit
 from shared.settings import SERVICE_PORTS, SERVICES, CommonSettings
 
 
@@ -149,6 +151,76 @@ class Stack:
 
     def failed(self) -> list[Managed]:
         return [m for m in self.all if not m.running]
+
+    def restart(self, managed: Managed) -> None:
+        """Start a dead process again the way it was first started.
+
+        Tansu comes back empty (in memory): the services notice and replay their
+        outboxes (shared.bus.BrokerWatch). Temporal comes back on its SQLite file.
+        A service is not waited for: if it cannot start, it dies again and its next
+        crash is counted like any other.
+        """
+        managed.start()
+        if managed is self.broker:
+            processes.wait_for_port(managed, self.plan.kafka_port, timeout=20)
+        elif managed is self.temporal:
+            processes.wait_for_port(managed, self.plan.temporal_port, timeout=60)
+        self.write_pidfile()
+
+
+Say = Callable[[str], None]
+
+
+class Supervisor:
+    """Watches a started stack: restarts what dies, with backoff, until told to stop or
+    until one process keeps crashing (RestartPolicy)."""
+
+    def __init__(self, stack: Stack, policy: RestartPolicy, say: Say) -> None:
+        self.stack = stack
+        self.history = CrashHistory(policy)
+        self.say = say
+        self.due: dict[str, float] = {}  # process name -> when to start it again
+        self.gave_up: str | None = None
+
+    def step(self, now: float) -> bool:
+        """One look at every process; False once the stack must stop."""
+        for managed in self.stack.all:
+            if managed.name not in self.due and not managed.running:
+                if not self._crashed(managed, now):
+                    return False
+        for managed in self.stack.all:
+            if managed.name in self.due and now >= self.due[managed.name]:
+                del self.due[managed.name]
+                self._start_again(managed)
+        return True
+
+    def _crashed(self, managed: Managed, now: float) -> bool:
+        code = managed.process.returncode if managed.process is not None else None
+        how = describe_exit(code) if code is not None else "not running"
+        decision = self.history.record(managed.name, now)
+        if isinstance(decision, GiveUp):
+            self.gave_up = f"{managed.name} {decision.reason}; stopping the stack"
+            self.say(f"{managed.name} {how}; {self.gave_up}:\n{managed.tail()}")
+            return False
+        self.say(
+            f"{managed.name} {how} (crash {decision.recent_crashes} of "
+            f"{self.history.policy.max_crashes} allowed within "
+            f"{self.history.policy.window_s:.0f}s); restarting in {decision.delay_s:.1f}s"
+        )
+        self.due[managed.name] = now + decision.delay_s
+        return True
+
+    def _start_again(self, managed: Managed) -> None:
+        try:
+            self.stack.restart(managed)
+            self.say(f"{managed.name} restarted (pid {managed.process and managed.process.pid})")
+        except (StackError, OSError) as exc:
+            # Died again at start: the next step counts it as another crash.
+            self.say(f"{managed.name} failed to restart: {exc}")
+
+    def run(self, stopping: Callable[[], bool], interval_s: float = 0.5) -> None:
+        while not stopping() and self.step(time.monotonic()):
+            time.sleep(interval_s)
 
 
 def stop_recorded_stack(settings: CommonSettings) -> list[str]:

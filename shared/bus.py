@@ -14,7 +14,13 @@ from collections.abc import Awaitable, Callable, Iterable
 from datetime import timedelta
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka import (
+    AIOKafkaConsumer,
+    AIOKafkaProducer,
+    ConsumerRebalanceListener,
+    ConsumerRecord,
+    TopicPartition,
+)
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import CommitFailedError, KafkaError
 from faststream import AckPolicy
@@ -26,7 +32,7 @@ from shared.db import Database
 from shared.infra_models import utcnow
 from shared.logging import get_logger
 from shared.metrics import BROKER_DATA_LOSS
-from shared.outbox import Publisher, prune, replay
+from shared.outbox import Publisher, prune, published_before, replay
 from shared.settings import ServiceSettings
 
 log = get_logger(__name__)
@@ -72,7 +78,74 @@ async def _raw_body(message: StreamMessage[Any]) -> Any:
     return None
 
 
-def subscribe(broker: KafkaBroker, consumer: EventConsumer, settings: ServiceSettings) -> Any:
+class RewindAfterLoss(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Reads a subscriber's partitions again from their start after the broker lost its
+    data, both at once (`rewind`) and at its next assignment.
+
+    Tansu restarted in memory has no committed offsets, so a consumer that rejoins reads
+    from the earliest record (auto_offset_reset). But a batch fetched from the old broker
+    can be committed to the new one just before the rejoin, leaving offsets of the old
+    log there; a consumer would then skip the new log's records below them. So the first
+    assignment after each loss starts from the beginning whatever was committed; the
+    inbox makes the re-reading harmless.
+    """
+
+    def __init__(self, losses: Callable[[], int]) -> None:
+        self.losses = losses
+        self.rewound_for = 0  # the loss count at the last rewind on assignment
+        self.subscriber: Any = None
+
+    def _consumer(self) -> AIOKafkaConsumer | None:
+        found = getattr(self.subscriber, "consumer", None)
+        return found if isinstance(found, AIOKafkaConsumer) else None
+
+    async def rewind(self) -> None:
+        consumer = self._consumer()
+        if consumer is not None and consumer.assignment():
+            await consumer.seek_to_beginning(*consumer.assignment())
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        return None
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        consumer, losses = self._consumer(), self.losses()
+        if consumer is None or not assigned:
+            return
+        if self.rewound_for < losses:
+            self.rewound_for = losses
+            log.warning("consumer.rewound_after_broker_loss", partitions=len(assigned))
+            await consumer.seek_to_beginning(*assigned)
+            return
+        beyond = await committed_beyond_end(consumer, assigned)
+        if beyond:
+            # Committed to a broker that has since lost its log: those offsets belong
+            # to the old log, and reading from them would skip the new one's records.
+            log.warning("consumer.rewound_offsets_beyond_end", partitions=len(beyond))
+            await consumer.seek_to_beginning(*beyond)
+
+
+async def committed_beyond_end(
+    consumer: AIOKafkaConsumer, partitions: set[TopicPartition]
+) -> list[TopicPartition]:
+    """Partitions whose committed offset lies past the end of the log."""
+    try:
+        ends = await consumer.end_offsets(list(partitions))
+        committed = {tp: await consumer.committed(tp) for tp in partitions}
+    except KafkaError as exc:  # no worse than before: the committed offsets are used
+        log.warning("consumer.offset_check_failed", error=repr(exc))
+        return []
+    return sorted(
+        (tp for tp, offset in committed.items() if offset is not None and offset > ends[tp]),
+        key=lambda tp: tp.partition,
+    )
+
+
+def subscribe(
+    broker: KafkaBroker,
+    consumer: EventConsumer,
+    settings: ServiceSettings,
+    listener: RewindAfterLoss | None = None,
+) -> Any:
     """Register a batch subscriber that commits offsets only after the batch is applied."""
     subscriber = broker.subscriber(
         consumer.topic,
@@ -90,6 +163,7 @@ def subscribe(broker: KafkaBroker, consumer: EventConsumer, settings: ServiceSet
         decoder=_raw_body,
         title=f"{settings.service}:{consumer.topic}",
         description="Applies: " + ", ".join(sorted(consumer.handlers)),
+        listener=listener,
     )
 
     async def on_batch(_body: Any, message: KafkaMessage) -> None:
@@ -107,7 +181,12 @@ def subscribe(broker: KafkaBroker, consumer: EventConsumer, settings: ServiceSet
         await commit(message, records)
 
     on_batch.__name__ = f"apply_{consumer.topic.replace('.', '_')}"
-    return subscriber(on_batch)
+    subscriber(on_batch)
+    if listener is not None:
+        # The subscriber object, not what decorating returns (a call wrapper without the
+        # Kafka consumer): the rewinder needs its `consumer` once started.
+        listener.subscriber = subscriber
+    return subscriber
 
 
 async def commit(message: KafkaMessage, records: Iterable[ConsumerRecord[Any, Any]]) -> None:
@@ -165,14 +244,24 @@ class BrokerWatch:
         self.on_loss = on_loss
         self.losses = 0
 
-    async def start(self) -> None:
+    async def start(self) -> int:
+        """Create our topics; if the broker lost its data while we were down, replay.
+
+        A missing sentinel means a fresh broker. If our outbox shows we published before,
+        that broker has lost what we sent (Tansu after `dps down` or a crash), so we put
+        it back exactly as when we notice the loss while running. Returns rows replayed.
+        """
         await ensure_topics(
             self.settings.kafka_bootstrap,
             [*self.topics, self.sentinel],
             self.settings.kafka_replication_factor,
         )
-        if not await self._sentinel_present():
-            await self._write_sentinel()
+        if await self._sentinel_present():
+            return 0
+        if await published_before(self.db):
+            return await self.recover()
+        await self._write_sentinel()
+        return 0
 
     async def run(self) -> None:
         last_prune = 0.0

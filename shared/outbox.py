@@ -142,6 +142,15 @@ async def pending_count(db: Database) -> int:
         return int(result.one())
 
 
+async def published_before(db: Database) -> bool:
+    """Whether any kept row was ever published (so a broker without it has lost it)."""
+    async with db.session() as session:
+        result = await session.exec(
+            select(OutboxMessage.seq).where(col(OutboxMessage.published_at).is_not(None)).limit(1)
+        )
+        return result.first() is not None
+
+
 async def replay(db: Database, since: datetime, topics: Sequence[str] | None = None) -> int:
     """Mark kept rows created since `since` for publishing again; return how many.
 

@@ -21,7 +21,14 @@ from faststream.kafka import KafkaBroker
 from temporalio.client import Client
 
 from shared import temporal
-from shared.bus import BrokerWatch, broker_publisher, ensure_topics, make_broker, subscribe
+from shared.bus import (
+    BrokerWatch,
+    RewindAfterLoss,
+    broker_publisher,
+    ensure_topics,
+    make_broker,
+    subscribe,
+)
 from shared.consumer import EventConsumer, Handler
 from shared.contracts import dlq_topic, topic_module
 from shared.db import Database, migrate
@@ -81,6 +88,7 @@ class ServiceRuntime:
     watch: BrokerWatch | None = field(init=False, default=None)
     consumers: list[EventConsumer] = field(init=False, default_factory=list)
     subscribers: list[Any] = field(init=False, default_factory=list)
+    rewinders: list[RewindAfterLoss] = field(init=False, default_factory=list)
     _tasks: list[asyncio.Task[None]] = field(init=False, default_factory=list)
 
     def __post_init__(self) -> None:
@@ -116,7 +124,9 @@ class ServiceRuntime:
                 retry_backoff_s=self.settings.consumer_retry_backoff_s,
             )
             self.consumers.append(consumer)
-            self.subscribers.append(subscribe(self.broker, consumer, self.settings))
+            rewinder = RewindAfterLoss(self.broker_losses)
+            self.rewinders.append(rewinder)
+            self.subscribers.append(subscribe(self.broker, consumer, self.settings, rewinder))
 
     def _document_publications(self) -> None:
         """Declare what we publish, for the AsyncAPI document only: the outbox relay
@@ -181,10 +191,12 @@ class ServiceRuntime:
         The new log's offsets mean nothing next to the old ones; the inbox makes the
         re-reading harmless, and skipping would lose events published meanwhile.
         """
-        for subscriber in self.subscribers:
-            kafka_consumer = getattr(subscriber, "consumer", None)
-            if kafka_consumer is not None and kafka_consumer.assignment():
-                await kafka_consumer.seek_to_beginning()
+        for rewinder in self.rewinders:
+            await rewinder.rewind()
+
+    def broker_losses(self) -> int:
+        """How often this process saw the broker lose its data (at start or running)."""
+        return self.watch.losses if self.watch is not None else 0
 
     async def _start_broker(self) -> None:
         try:
