@@ -2,7 +2,7 @@
 //   node council.js produce <bootstrap> <binary|structured> <event.json>
 //     sends the CloudEvent in the given mode, keyed by its subject, and prints the
 //     partition it landed on;
-//   node council.js consume <bootstrap> <topic> <type> <child_ref>
+//   node council.js consume <bootstrap> <topic> <type> <need_id>
 //     reads the topic from the beginning until a structured-mode event of <type> whose
 //     data.child_ref is <child_ref> arrives, and prints its headers and event.
 "use strict";
@@ -37,12 +37,12 @@ async function produce(bootstrap, mode, eventFile) {
   process.stdout.write(JSON.stringify({ partition: meta.partition }) + "\n");
 }
 
-async function consume(bootstrap, topic, type, childRef) {
-  const consumer = client(bootstrap).consumer({ groupId: `council-node-${childRef}` });
+async function consume(bootstrap, topic, type, needId) {
+  const consumer = client(bootstrap).consumer({ groupId: `council-node-${needId}` });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   const found = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ${type} for ${childRef}`)), 45000);
+    const timer = setTimeout(() => reject(new Error(`no ${type} with need id ${needId}`)), 45000);
     consumer.run({
       eachMessage: async ({ message }) => {
         const headers = Object.fromEntries(
@@ -50,7 +50,7 @@ async function consume(bootstrap, topic, type, childRef) {
         );
         if (headers["content-type"] !== "application/cloudevents+json") return;
         const event = JSON.parse(message.value.toString());
-        if (event.type === type && event.data && event.data.child_ref === childRef) {
+        if (event.type === type && event.data && event.data.need_id === needId) {
           clearTimeout(timer);
           resolve({ headers, key: message.key.toString(), event });
         }

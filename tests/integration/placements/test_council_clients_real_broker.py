@@ -23,6 +23,7 @@ from cloudevents.core.v1.event import CloudEvent
 from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
 from sqlmodel import select
 
+from services.placements.handlers import derived_id
 from services.placements.models import NeedRow
 from shared.bus import PARTITIONS
 from shared.contracts.common import Role
@@ -146,11 +147,11 @@ async def test_an_event_without_an_id_is_dead_lettered_with_the_reason(
     assert await _needs_of(placements, child) == []
 
 
-def _consume_need_raised(bootstrap: str, child: str) -> Any:
+def _consume_need_raised(bootstrap: str, need_id: str) -> Any:
     consumer = Consumer(
         {
             "bootstrap.servers": bootstrap,
-            "group.id": f"council-{child}",
+            "group.id": f"council-{need_id}",
             "enable.auto.commit": False,
         }
     )
@@ -168,9 +169,9 @@ def _consume_need_raised(bootstrap: str, child: str) -> Any:
             )
             event = ce_kafka.from_kafka_event(message)  # mode chosen as the binding says
             data = event.get_data()
-            if event.get_type() == "placement.need.raised" and data["child_ref"] == child:
+            if event.get_type() == "placement.need.raised" and data["need_id"] == need_id:
                 return event, ce_kafka.from_structured_event(message)
-        raise AssertionError(f"no placement.need.raised for {child}")
+        raise AssertionError(f"no placement.need.raised with need id {need_id}")
     finally:
         consumer.close()
 
@@ -178,12 +179,14 @@ def _consume_need_raised(bootstrap: str, child: str) -> Any:
 async def test_a_council_reads_our_events_with_librdkafka_and_the_sdk(
     placements: ServiceRuntime, kafka_bootstrap: str
 ) -> None:
-    child = _child()
-    message = ce_kafka.to_structured_event(
-        _council_event(child), key_mapper=lambda e: e.get_subject()
-    )
+    council_event = _council_event(_child())
+    message = ce_kafka.to_structured_event(council_event, key_mapper=lambda e: e.get_subject())
     await asyncio.to_thread(_produce, kafka_bootstrap, message)
-    event, structured = await asyncio.to_thread(_consume_need_raised, kafka_bootstrap, child)
+    # The need carries no child reference (issue 12): it is found by the id placements
+    # derives from the council's event id.
+    need_id = derived_id("need", council_event.get_id())
+    event, structured = await asyncio.to_thread(_consume_need_raised, kafka_bootstrap, need_id)
+    assert "child_ref" not in event.get_data() or event.get_data()["child_ref"] is None
     assert event.get_id() == structured.get_id()
     assert event.get_source() == "dps/placements"
     assert event.get_dataschema() == (

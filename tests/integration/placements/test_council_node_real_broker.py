@@ -18,6 +18,7 @@ import pytest
 from aiokafka.partitioner import DefaultPartitioner
 from sqlmodel import select
 
+from services.placements.handlers import derived_id
 from services.placements.models import NeedRow
 from shared.bus import PARTITIONS
 from shared.runtime import ServiceRuntime
@@ -114,11 +115,13 @@ async def test_a_council_reads_our_events_with_kafkajs(
     placements: ServiceRuntime, kafka_bootstrap: str, council_js: Path, tmp_path: Path
 ) -> None:
     child = f"KCC-EHC-{uuid.uuid4().hex[:10].upper()}"
+    event = _event(child)
     event_file = tmp_path / "event.json"
-    event_file.write_text(json.dumps(_event(child)))
+    event_file.write_text(json.dumps(event))
     await _node(council_js, "produce", kafka_bootstrap, "structured", str(event_file))
+    need_id = derived_id("need", event["id"])  # the need carries no child reference
     found = await _node(
-        council_js, "consume", kafka_bootstrap, "placements.v1", "placement.need.raised", child
+        council_js, "consume", kafka_bootstrap, "placements.v1", "placement.need.raised", need_id
     )
     assert not [name for name in found["headers"] if name.startswith("ce_")]
     assert found["event"]["specversion"] == "1.0" and found["event"]["id"]
