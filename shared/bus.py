@@ -26,13 +26,12 @@ from shared.db import Database
 from shared.infra_models import utcnow
 from shared.logging import get_logger
 from shared.metrics import BROKER_DATA_LOSS
-from shared.outbox import Publisher, prune, replay
+from shared.outbox import Publisher, replay
 from shared.settings import ServiceSettings
 
 log = get_logger(__name__)
 
 PARTITIONS = 4  # what Tansu auto-creates; the upper bound on consumers per group
-PRUNE_EVERY_S = 3600.0
 BATCH_POLL_MS = 5  # published outbox rows past retention are deleted hourly
 
 
@@ -172,8 +171,7 @@ class BrokerWatch:
             await self._write_sentinel()
 
     async def run(self) -> None:
-        last_prune = 0.0
-        loop = asyncio.get_running_loop()
+        # Pruning the outbox is a once-per-service job: ServiceRuntime runs it under a lease.
         while True:
             await asyncio.sleep(self.settings.broker_watch_interval_s)
             try:
@@ -181,12 +179,6 @@ class BrokerWatch:
                     await self.recover()
             except (KafkaError, OSError, TimeoutError) as exc:
                 log.warning("broker.unreachable", error=repr(exc))
-            if loop.time() - last_prune > PRUNE_EVERY_S:
-                last_prune = loop.time()
-                retention = timedelta(days=self.settings.outbox_retention_days)
-                pruned = await prune(self.db, retention)
-                if pruned:
-                    log.info("outbox.pruned", rows=pruned)
 
     async def recover(self) -> int:
         self.losses += 1

@@ -134,3 +134,22 @@ def drop_outbox_key_index_v2() -> None:
     from alembic import op
 
     op.drop_index("ix_outbox_key", table_name="outbox")
+
+
+def create_lease_table_v3() -> None:
+    """Leases: one replica per service runs the relay and the periodic jobs."""
+    import sqlalchemy as sa
+    from alembic import op
+
+    op.create_table(
+        "lease",
+        sa.Column("name", sa.String(100), primary_key=True),
+        sa.Column("holder", sa.String(200), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    )
+
+
+def drop_lease_table_v3() -> None:
+    from alembic import op
+
+    op.drop_table("lease")

@@ -58,6 +58,7 @@ def test_migrations_match_the_models(service: str, database_url: Callable[[str],
 def _migrate_at(url: str, migrations: Path, start_at: float) -> None:
     """A replica: ready everything it imports, then migrate at the agreed moment."""
     import alembic.command  # noqa: F401
+
     import services.placements.models  # noqa: F401
 
     time.sleep(max(0.0, start_at - time.time()))
