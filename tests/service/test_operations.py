@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from dataclasses import replace
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -25,7 +26,7 @@ from shared.infra_models import InboxEntry, OutboxMessage, utcnow
 from shared.leases import Lease
 from shared.metrics import OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE
 from shared.outbox import OutboxRelay, pending_count, prune_inbox, refresh_gauges
-from shared.runtime import ProcessRole
+from shared.runtime import ProcessRole, ServiceRuntime
 from tests.fixtures import provider_body
 from tests.harness import client_for, eventually, make_runtime
 
@@ -248,3 +249,40 @@ async def test_readyz_names_what_is_down_but_not_why(
         assert "secret" not in ready.text and "10.0.0.7" not in ready.text
     finally:
         await runtime.stop()
+
+
+async def test_periodic_jobs_run_in_one_replica_and_move_when_it_stops(
+    database_url: Callable[[str], str], tmp_path: Path
+) -> None:
+    """Before: every replica ran the sweeps and pruning (on_start hooks ran everywhere)."""
+    url = database_url("singletons")
+    ran: list[str] = []
+    broker = KafkaBroker()
+    replicas = []
+    for name in ("first", "second"):
+        runtime = make_runtime(
+            "placements",
+            url,
+            tmp_path,
+            shared_broker=broker,
+            roles=frozenset({ProcessRole.RELAY}),
+            lease_ttl_s=2,
+        )
+
+        async def hook(_rt: ServiceRuntime, name: str = name) -> None:
+            ran.append(name)
+
+        runtime.definition = replace(runtime.definition, on_start=[hook])
+        replicas.append(runtime)
+    async with TestKafkaBroker(broker):
+        for runtime in replicas:
+            await runtime.start()
+        await asyncio.sleep(1.5)
+        assert ran == ["first"]
+        await replicas[0].stop()  # releases the lease: the standby takes over
+
+        async def moved() -> bool:
+            return ran == ["first", "second"]
+
+        await eventually(moved, within=10)
+        await replicas[1].stop()
