@@ -60,3 +60,13 @@ HTTP_REQUESTS = Counter(
     "dps_http_requests", "HTTP requests served", ["service", "method", "route", "status"]
 )
 HTTP_SECONDS = Histogram("dps_http_request_seconds", "HTTP request latency", ["service", "route"])
+ACTIVITY_FAILURES = Counter(
+    "dps_activity_failures",
+    "Failed activity attempts (Temporal retries them)",
+    ["service", "activity"],
+)
+WORKFLOW_FAILURES = Counter(
+    "dps_workflow_failures",
+    "Workflow runs that failed (kind=workflow) or workflow tasks that failed (kind=task)",
+    ["service", "workflow", "kind"],
+)

@@ -199,6 +199,7 @@ class ServiceRuntime:
             self.settings.task_queue,
             workflows=self.definition.workflows,
             activities=self.definition.activities(self),
+            service=self.name,
         )
         await worker.run()
 
