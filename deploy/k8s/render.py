@@ -40,6 +40,8 @@ ROLES: dict[str, dict[str, Any]] = {
     "relay": {"replicas": 2, "cpu": "50m", "memory": "192Mi"},
     "worker": {"replicas": 2, "cpu": "100m", "memory": "256Mi"},
 }
+
+
 class NoAliases(yaml.SafeDumper):
     """Write a shared block (the security context) out in full each time: no &anchors."""
 
@@ -197,9 +199,7 @@ def migrate_job(service: str, stem: str, port: int) -> dict[str, Any]:
                     "restartPolicy": "OnFailure",
                     "automountServiceAccountToken": False,
                     "securityContext": POD_SECURITY,
-                    "containers": [
-                        container(service, stem, port, ["migrate", service], "migrate")
-                    ],
+                    "containers": [container(service, stem, port, ["migrate", service], "migrate")],
                     "volumes": VOLUMES,
                 },
             },
@@ -233,7 +233,10 @@ def hpa(service: str, stem: str, role: str) -> dict[str, Any]:
     if role == "api":
         metric: dict[str, Any] = {
             "type": "Resource",
-            "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 70}},
+            "resource": {
+                "name": "cpu",
+                "target": {"type": "Utilization", "averageUtilization": 70},
+            },
         }
     else:
         # From Prometheus through prometheus-adapter (external rules, see README):
@@ -253,7 +256,11 @@ def hpa(service: str, stem: str, role: str) -> dict[str, Any]:
         "kind": "HorizontalPodAutoscaler",
         "metadata": {"name": f"{stem}-{role}", "namespace": PART_OF, "labels": labels(stem, role)},
         "spec": {
-            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": f"{stem}-{role}"},
+            "scaleTargetRef": {
+                "apiVersion": "apps/v1",
+                "kind": "Deployment",
+                "name": f"{stem}-{role}",
+            },
             "minReplicas": ROLES[role]["replicas"],
             "maxReplicas": ROLES[role]["max"],
             "metrics": [metric],
@@ -272,7 +279,7 @@ def objects(service: str) -> list[dict[str, Any]]:
 
 
 def render(service: str) -> str:
-    stem, port = SERVICES[service]
+    _stem, port = SERVICES[service]
     intro = (
         f"# {service}: one Deployment per role (api, consumer, relay, worker), a migrate\n"
         f"# Job, PodDisruptionBudgets, HPAs for api (CPU) and consumer (lag), and the\n"
