@@ -139,3 +139,27 @@ def test_alert_rules_use_only_metrics_the_services_export() -> None:
         "BrokerDataLoss",
     ):
         assert wanted in alerts
+
+
+def _slug(heading: str) -> str:
+    return re.sub(r"[^a-z0-9 -]", "", heading.lower()).strip().replace(" ", "-")
+
+
+def test_every_alert_links_a_runbook_section_that_exists() -> None:
+    text = (ROOT / "docs" / "operations.md").read_text()
+    sections = {_slug(line[3:]) for line in text.splitlines() if line.startswith("## ")}
+    for wanted in (
+        "broker-down",
+        "broker-lost-data",
+        "database-full-or-lost",
+        "poison-messages-dead-letters-growing",
+        "temporal-down",
+        "a-stuck-workflow",
+        "a-bad-deploy",
+    ):
+        assert wanted in sections
+    rules = yaml.safe_load((ROOT / "deploy" / "prometheus" / "dps.rules.yml").read_text())
+    for group in rules["groups"]:
+        for rule in group["rules"]:
+            anchor = rule["annotations"]["runbook"].split("#")[1]
+            assert anchor in sections, (rule["alert"], anchor)
