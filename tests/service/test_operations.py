@@ -286,3 +286,38 @@ async def test_periodic_jobs_run_in_one_replica_and_move_when_it_stops(
 
         await eventually(moved, within=10)
         await replicas[1].stop()
+
+
+async def test_writes_made_while_the_broker_is_down_are_published_when_it_returns(
+    database_url: Callable[[str], str],
+    tmp_path: Path,
+    tokens: dict[Role, str],
+    kafka_bootstrap: str,
+) -> None:
+    url = database_url("outage")
+    api = make_runtime(
+        "provider_registry", url, tmp_path, kafka="127.0.0.1:1", roles=frozenset({ProcessRole.API})
+    )
+    await api.start()
+    try:
+        async with client_for(api, tokens[Role.COMMISSIONER]) as client:
+            for urn in range(200001, 200006):
+                created = await client.post("/providers", json=provider_body(urn=urn))
+                assert created.status_code == 201, created.text
+        waiting = await pending_count(api.db)
+        assert waiting >= 5
+        # The broker is back: a relay replica starts and publishes what waited.
+        relay = make_runtime(
+            "provider_registry",
+            url,
+            tmp_path,
+            kafka=kafka_bootstrap,
+            roles=frozenset({ProcessRole.RELAY}),
+        )
+        await relay.start()
+        try:
+            await eventually(lambda: _drained(relay.db), within=30)
+        finally:
+            await relay.stop()
+    finally:
+        await api.stop()
