@@ -209,12 +209,19 @@ class ServiceRuntime:
             await asyncio.sleep(GAUGE_REFRESH_S)
 
     async def _measure_lag(self) -> None:
-        """Lag per partition from each subscriber's own client: no extra connection."""
+        """Lag per partition from each subscriber's own client: no extra connection.
+        A partition another replica took over in a rebalance is no longer reported here,
+        so summing over replicas counts each partition once."""
+        reported: set[tuple[str, str]] = set()
         while True:
+            now: set[tuple[str, str]] = set()
             for subscriber in self.subscribers:
                 kafka = getattr(subscriber, "consumer", None)
                 if kafka is not None:
-                    await record_lag(self.name, kafka)
+                    now |= await record_lag(self.name, kafka)
+            for topic, partition in reported - now:
+                CONSUMER_LAG.remove(self.name, topic, partition)
+            reported = now
             await asyncio.sleep(GAUGE_REFRESH_S)
 
     # -- once per service -------------------------------------------------------------
@@ -256,6 +263,7 @@ class ServiceRuntime:
                 # Another replica took over (we stalled past the ttl): our sweeps must
                 # stop, so stop the process (the orchestrator restarts it as a standby).
                 self.unhealthy["singletons"] = "lost the singletons lease"
+                TASK_UNHEALTHY.labels(self.name, "singletons").set(1)
             if held and loop.time() - last_prune >= self.settings.maintenance_interval_s:
                 last_prune = loop.time()
                 await prune_kept_rows(self.db, self.name, self.settings)
@@ -417,16 +425,19 @@ class ServiceRuntime:
         return app
 
 
-async def record_lag(service: str, kafka: Any) -> None:
-    """Set dps_consumer_lag for each partition an aiokafka consumer is assigned."""
+async def record_lag(service: str, kafka: Any) -> set[tuple[str, str]]:
+    """Set dps_consumer_lag for each partition an aiokafka consumer is assigned; return
+    the (topic, partition) labels set."""
+    found: set[tuple[str, str]] = set()
     for tp in kafka.assignment():
         end = kafka.highwater(tp)
         if end is None:
             continue  # not fetched yet
         committed = await kafka.committed(tp)
-        CONSUMER_LAG.labels(service, tp.topic, str(tp.partition)).set(
-            max(0, end - (committed or 0))
-        )
+        labels = (tp.topic, str(tp.partition))
+        CONSUMER_LAG.labels(service, *labels).set(max(0, end - (committed or 0)))
+        found.add(labels)
+    return found
 
 
 async def prune_kept_rows(db: Database, service: str, settings: ServiceSettings) -> None:
