@@ -22,7 +22,7 @@ from shared import runtime as runtime_module
 from shared.bus import broker_publisher, ensure_topics
 from shared.contracts.common import Role
 from shared.db import Database, migrate
-from shared.infra_models import InboxEntry, OutboxMessage, utcnow
+from shared.infra_models import InboxEntry, LeaseRow, OutboxMessage, utcnow
 from shared.leases import Lease
 from shared.metrics import OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE
 from shared.outbox import OutboxRelay, pending_count, prune_inbox, refresh_gauges
@@ -123,6 +123,13 @@ async def test_two_relays_publish_each_row_once_in_key_order(
     for key in {k for k, _ in seen}:
         numbers = [n for k, n in seen if k == key]
         assert numbers == sorted(numbers), f"{key} out of order"
+
+
+async def _lease_holder(db: Database) -> str:
+    async with db.session() as session:
+        row = await session.get(LeaseRow, "outbox-relay")
+    assert row is not None
+    return row.holder
 
 
 async def _drained(db: Database) -> bool:
@@ -334,7 +341,7 @@ async def test_a_standby_relay_takes_over_when_the_holder_dies(
     await ensure_topics(kafka_bootstrap, [topic])
     await _fill_outbox(db, topic, rows=1000, keys=10)
     brokers = [KafkaBroker(kafka_bootstrap, acks="all", logger=None) for _ in range(2)]
-    leases = [Lease("placements", "outbox-relay", ttl_s=2) for _ in range(2)]
+    leases = [Lease("placements", "outbox-relay", ttl_s=3, holder=f"r{n}") for n in range(2)]
     relays = [
         OutboxRelay(db, broker_publisher(b), service="placements", batch_size=50, lease=lease)
         for b, lease in zip(brokers, leases, strict=True)
@@ -347,12 +354,12 @@ async def test_a_standby_relay_takes_over_when_the_holder_dies(
         async def some_published() -> bool:
             return await pending_count(db) < 900
 
-        await eventually(some_published, within=30)
-        holder = 0 if leases[0].held else 1
+        await eventually(some_published, within=60)
+        holder = int((await _lease_holder(db))[1:])
         tasks[holder].cancel()  # killed: its lease is not released
         await asyncio.gather(tasks[holder], return_exceptions=True)
-        await eventually(lambda: _drained(db), within=60)
-        assert leases[1 - holder].held
+        await eventually(lambda: _drained(db), within=120)
+        assert await _lease_holder(db) == f"r{1 - holder}"
     finally:
         for task in tasks:
             task.cancel()
