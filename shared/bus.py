@@ -27,18 +27,17 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
 from faststream.message import StreamMessage
 
-from shared.consumer import EventConsumer, next_offsets, redact_dead_letters
+from shared.consumer import EventConsumer, next_offsets
 from shared.db import Database
 from shared.infra_models import utcnow
 from shared.logging import get_logger
 from shared.metrics import BROKER_DATA_LOSS
-from shared.outbox import Publisher, prune, published_before, replay
+from shared.outbox import Publisher, published_before, replay
 from shared.settings import ServiceSettings
 
 log = get_logger(__name__)
 
 PARTITIONS = 4  # what Tansu auto-creates; the upper bound on consumers per group
-PRUNE_EVERY_S = 3600.0
 BATCH_POLL_MS = 5  # published outbox rows past retention are deleted hourly
 
 
@@ -264,8 +263,7 @@ class BrokerWatch:
         return 0
 
     async def run(self) -> None:
-        last_prune = 0.0
-        loop = asyncio.get_running_loop()
+        # Pruning the outbox is a once-per-service job: ServiceRuntime runs it under a lease.
         while True:
             await asyncio.sleep(self.settings.broker_watch_interval_s)
             try:
@@ -273,20 +271,6 @@ class BrokerWatch:
                     await self.recover()
             except (KafkaError, OSError, TimeoutError) as exc:
                 log.warning("broker.unreachable", error=repr(exc))
-            if loop.time() - last_prune > PRUNE_EVERY_S:
-                last_prune = loop.time()
-                retention = timedelta(days=self.settings.outbox_retention_days)
-                pruned = await prune(self.db, retention)
-                if pruned:
-                    log.info("outbox.pruned", rows=pruned)
-                await self.redact_dead_letters()
-
-    async def redact_dead_letters(self) -> None:
-        """Dead letters past their retention lose their personal fields (shared.consumer)."""
-        retention = timedelta(days=self.settings.dead_letter_retention_days)
-        redacted = await redact_dead_letters(self.db, retention, utcnow())
-        if redacted:
-            log.info("dead_letters.redacted", rows=redacted)
 
     async def recover(self) -> int:
         self.losses += 1

@@ -26,6 +26,8 @@ CORRELATION_HEADER = "X-Correlation-ID"
 QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})  # probes: every few seconds
 log = get_logger(__name__)
 ReadinessCheck = Callable[[], Awaitable[None]]
+# Background tasks that keep failing, by name, with a short reason (no exception text).
+HealthReport = Callable[[], Mapping[str, str]]
 
 
 def create_app(
@@ -34,21 +36,28 @@ def create_app(
     title: str,
     jwt_secret: str,
     checks: Mapping[str, ReadinessCheck],
+    health: HealthReport = dict,
     **kwargs: Any,
 ) -> FastAPI:
     app = FastAPI(title=title, version="1.0", **kwargs)
     app.state.jwt_secret = jwt_secret
     app.state.service = service
-    _add_operational_routes(app, checks)
+    _add_operational_routes(app, checks, health)
     _add_error_handlers(app)
     _add_metrics_middleware(app, service)
     return app
 
 
-def _add_operational_routes(app: FastAPI, checks: Mapping[str, ReadinessCheck]) -> None:
+def _add_operational_routes(
+    app: FastAPI, checks: Mapping[str, ReadinessCheck], health: HealthReport
+) -> None:
     @app.get("/healthz", include_in_schema=False)
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok", "service": app.state.service}
+    async def healthz() -> JSONResponse:
+        failing = dict(health())
+        if failing:
+            body = {"status": "unhealthy", "service": app.state.service, "tasks": failing}
+            return JSONResponse(body, status_code=status.HTTP_503_SERVICE_UNAVAILABLE)
+        return JSONResponse({"status": "ok", "service": app.state.service})
 
     @app.get("/readyz", include_in_schema=False)
     async def readyz() -> JSONResponse:
@@ -58,7 +67,9 @@ def _add_operational_routes(app: FastAPI, checks: Mapping[str, ReadinessCheck]) 
                 await check()
                 results[name] = "ok"
             except Exception as exc:
-                results[name] = f"unavailable: {exc!r}"[:300]
+                # The reason goes to the log, not to whoever probes (no internals out).
+                log.warning("readiness.failed", check=name, error=repr(exc))
+                results[name] = "unavailable"
         ready = all(v == "ok" for v in results.values())
         code = status.HTTP_200_OK if ready else status.HTTP_503_SERVICE_UNAVAILABLE
         return JSONResponse({"ready": ready, "checks": results}, status_code=code)

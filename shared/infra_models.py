@@ -123,6 +123,17 @@ class DeadLetter(InfraModel, table=True):
     payload_redacted_at: datetime | None = None
 
 
+class LeaseRow(InfraModel, table=True):
+    """Which replica of a service holds a once-per-service job (relay, pruning, sweeps),
+    until when; another replica takes it over once it has expired (shared.leases)."""
+
+    __tablename__ = "lease"
+
+    name: str = Field(primary_key=True, max_length=100)
+    holder: str = Field(max_length=200)
+    expires_at: datetime = Field(sa_column=Column(AwareDateTime(), nullable=False))
+
+
 class AuditEntry(InfraModel, table=True):
     """Who changed what, when and why: required for special-category data."""
 

@@ -25,6 +25,34 @@ HANDLER_SECONDS = Histogram(
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
 OUTBOX_BACKLOG = Gauge("dps_outbox_backlog", "Outbox rows not yet published", ["service"])
+# Measured from the database by a task of its own, so it keeps rising while the broker
+# is down (the relay's publishing never runs then).
+OUTBOX_OLDEST_AGE = Gauge(
+    "dps_outbox_oldest_unpublished_age_seconds",
+    "Age of the oldest outbox row not yet published (0 when none)",
+    ["service"],
+)
+CONSUMER_LAG = Gauge(
+    "dps_consumer_lag",
+    "Records in a partition this replica has not yet read (high watermark - position)",
+    ["service", "topic", "partition"],
+)
+LEASE_HELD = Gauge(
+    "dps_lease_held",
+    "1 if this replica holds the service's lease of that name",
+    ["service", "lease"],
+)
+ROWS_PRUNED = Counter(
+    "dps_rows_pruned", "Outbox and inbox rows deleted after their retention", ["service", "table"]
+)
+TASK_RESTARTS = Counter(
+    "dps_task_restarts", "Background tasks that died and were restarted", ["service", "task"]
+)
+TASK_UNHEALTHY = Gauge(
+    "dps_task_unhealthy",
+    "1 while a background task keeps dying (the process answers /healthz 503)",
+    ["service", "task"],
+)
 BROKER_DATA_LOSS = Counter(
     "dps_broker_data_loss", "Times the broker was found to have lost its topics", ["service"]
 )
@@ -32,3 +60,13 @@ HTTP_REQUESTS = Counter(
     "dps_http_requests", "HTTP requests served", ["service", "method", "route", "status"]
 )
 HTTP_SECONDS = Histogram("dps_http_request_seconds", "HTTP request latency", ["service", "route"])
+ACTIVITY_FAILURES = Counter(
+    "dps_activity_failures",
+    "Failed activity attempts (Temporal retries them)",
+    ["service", "activity"],
+)
+WORKFLOW_FAILURES = Counter(
+    "dps_workflow_failures",
+    "Workflow runs that failed (kind=workflow) or workflow tasks that failed (kind=task)",
+    ["service", "workflow", "kind"],
+)

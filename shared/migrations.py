@@ -7,7 +7,7 @@ service database, so their creation is written once here.
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import MetaData, engine_from_config, pool
+from sqlalchemy import Connection, MetaData, engine_from_config, pool, text
 
 from shared.infra_models import infra_registry
 
@@ -22,6 +22,7 @@ def run_migrations(service_metadata: MetaData) -> None:
         poolclass=pool.NullPool,
     )
     with connectable.connect() as connection:
+        lock_migrations(connection)
         context.configure(
             connection=connection,
             target_metadata=target,
@@ -29,6 +30,26 @@ def run_migrations(service_metadata: MetaData) -> None:
         )
         with context.begin_transaction():
             context.run_migrations()
+
+
+# One key for "migrating this database": every service has its own database, so the same
+# number never makes two services wait for each other. (Any 64-bit integer will do.)
+MIGRATION_LOCK_KEY = 0x0D75_0001
+
+
+def lock_migrations(connection: Connection) -> None:
+    """On PostgreSQL, wait for the migration lock before looking at the schema.
+
+    Several replicas starting on a fresh database otherwise all find no alembic_version
+    and all create the same tables: every one but the first crashes. The lock belongs to
+    the session (it outlives the commit below, which leaves Alembic its own transaction)
+    and is released when the connection closes, even if the migration fails. SQLite is
+    one process's file: nothing to lock.
+    """
+    if connection.dialect.name != "postgresql":
+        return
+    connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+    connection.commit()
 
 
 def create_infra_tables_v1() -> None:
@@ -129,3 +150,22 @@ def drop_dead_letter_redacted_v3() -> None:
 
     with op.batch_alter_table("dead_letter") as batch:
         batch.drop_column("payload_redacted_at")
+
+
+def create_lease_table_v3() -> None:
+    """Leases: one replica per service runs the relay and the periodic jobs."""
+    import sqlalchemy as sa
+    from alembic import op
+
+    op.create_table(
+        "lease",
+        sa.Column("name", sa.String(100), primary_key=True),
+        sa.Column("holder", sa.String(200), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    )
+
+
+def drop_lease_table_v3() -> None:
+    from alembic import op
+
+    op.drop_table("lease")

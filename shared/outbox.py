@@ -2,24 +2,32 @@
 
 Rows are kept for a retention window after publishing so that `replay` can re-publish
 them when the broker has lost its data; consumers' inboxes make the repeat harmless.
+
+Several replicas may run the relay. On PostgreSQL each batch is claimed under the
+service's "outbox-relay" lease (shared.leases) in the transaction that marks it sent, so
+exactly one relay publishes at a time, rows go out once and every key keeps its order;
+the others stand by and take over when the holder's lease expires. SQLite is one
+process's file (embedded mode): it runs one relay and needs no lease.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, update
 from sqlmodel import col, delete, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared import outbox_signal
 from shared.db import Database
 from shared.envelope import STRUCTURED_CONTENT_TYPE
-from shared.infra_models import OutboxMessage, utcnow
+from shared.infra_models import InboxEntry, OutboxMessage, utcnow
+from shared.leases import Lease
 from shared.logging import get_logger
-from shared.metrics import EVENTS_PUBLISHED, OUTBOX_BACKLOG
+from shared.metrics import EVENTS_PUBLISHED, OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE
 
 log = get_logger(__name__)
 
@@ -58,6 +66,7 @@ class OutboxRelay:
         batch_size: int = 500,
         poll_interval_s: float = 0.5,
         max_backoff_s: float = 10.0,
+        lease: Lease | None = None,
     ) -> None:
         self.db = db
         self.publish = publish
@@ -65,6 +74,7 @@ class OutboxRelay:
         self.batch_size = batch_size
         self.poll_interval_s = poll_interval_s
         self.max_backoff_s = max_backoff_s
+        self.lease = lease
         self._wake = asyncio.Event()
 
     async def run(self) -> None:
@@ -94,19 +104,57 @@ class OutboxRelay:
         self._wake.clear()
 
     async def publish_pending(self) -> int:
-        """Publish one batch of unpublished rows in outbox order; return how many."""
-        async with self.db.session() as session:
-            rows: Sequence[OutboxMessage] = (
-                await session.exec(
-                    select(OutboxMessage)
-                    .where(col(OutboxMessage.published_at).is_(None))
-                    .order_by(col(OutboxMessage.seq))
-                    .limit(self.batch_size)
-                )
-            ).all()
+        """Publish one batch of unpublished rows in outbox order; return how many.
+
+        The batch is read, sent (acks=all) and marked in one transaction: under the
+        lease when there is one, so no other relay sends anything meanwhile.
+        """
+        if self.lease is None:
+            rows = await self._send_batch()
+        else:
+            standby_or_rows = await self._send_batch_under_lease(self.lease)
+            if standby_or_rows is None:
+                return 0  # another replica relays; stand by
+            rows = standby_or_rows
         if not rows:
             OUTBOX_BACKLOG.labels(self.service).set(0)
+            OUTBOX_OLDEST_AGE.labels(self.service).set(0)
             return 0
+        for row in rows:
+            EVENTS_PUBLISHED.labels(self.service, row.topic, row.event_type).inc()
+        await self.refresh_backlog()
+        return len(rows)
+
+    async def _send_batch(self) -> Sequence[OutboxMessage]:
+        async with self.db.session() as session:
+            rows = await self._unpublished(session)
+        if rows:
+            await self._send(rows)
+            async with self.db.transaction() as session:
+                await self._mark_published(session, rows)
+        return rows
+
+    async def _send_batch_under_lease(self, lease: Lease) -> Sequence[OutboxMessage] | None:
+        async with self.db.transaction() as session:
+            if not await lease.claim(session):
+                return None
+            rows = await self._unpublished(session)
+            if rows:
+                await self._send(rows)
+                await self._mark_published(session, rows)
+        return rows
+
+    async def _unpublished(self, session: AsyncSession) -> Sequence[OutboxMessage]:
+        return (
+            await session.exec(
+                select(OutboxMessage)
+                .where(col(OutboxMessage.published_at).is_(None))
+                .order_by(col(OutboxMessage.seq))
+                .limit(self.batch_size)
+            )
+        ).all()
+
+    async def _send(self, rows: Sequence[OutboxMessage]) -> None:
         acks = [
             await self.publish(
                 row.topic, row.key.encode(), row.payload, wire_headers(row), row.partition
@@ -114,24 +162,39 @@ class OutboxRelay:
             for row in rows
         ]
         await asyncio.gather(*acks)
-        await self._mark_published([row.seq for row in rows if row.seq is not None])
-        for row in rows:
-            EVENTS_PUBLISHED.labels(self.service, row.topic, row.event_type).inc()
-        await self.refresh_backlog()
-        return len(rows)
 
-    async def _mark_published(self, seqs: list[int]) -> None:
-        async with self.db.transaction() as session:
-            await session.exec(
-                update(OutboxMessage)
-                .where(col(OutboxMessage.seq).in_(seqs))
-                .values(published_at=utcnow(), attempts=OutboxMessage.attempts + 1)  # type: ignore[operator]
-            )
+    @staticmethod
+    async def _mark_published(session: AsyncSession, rows: Sequence[OutboxMessage]) -> None:
+        seqs = [row.seq for row in rows if row.seq is not None]
+        await session.exec(
+            update(OutboxMessage)
+            .where(col(OutboxMessage.seq).in_(seqs))
+            .values(published_at=utcnow(), attempts=OutboxMessage.attempts + 1)  # type: ignore[operator]
+        )
 
     async def refresh_backlog(self) -> int:
-        backlog = await pending_count(self.db)
-        OUTBOX_BACKLOG.labels(self.service).set(backlog)
-        return backlog
+        return await refresh_gauges(self.db, self.service)
+
+
+async def refresh_gauges(db: Database, service: str) -> int:
+    """Set the backlog and the oldest unpublished row's age from the database; return
+    the backlog. Runs on its own timer too, so both rise while the broker is down."""
+    async with db.session() as session:
+        count, oldest = (
+            await session.exec(
+                select(func.count(), func.min(OutboxMessage.created_at)).where(
+                    col(OutboxMessage.published_at).is_(None)
+                )
+            )
+        ).one()
+    OUTBOX_BACKLOG.labels(service).set(count)
+    age = (utcnow() - _aware(oldest)).total_seconds() if oldest is not None else 0.0
+    OUTBOX_OLDEST_AGE.labels(service).set(max(0.0, age))
+    return int(count)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 async def pending_count(db: Database) -> int:
@@ -179,4 +242,16 @@ async def prune(db: Database, retention: timedelta) -> int:
             .where(col(OutboxMessage.published_at).is_not(None))
             .where(col(OutboxMessage.created_at) < cutoff)
         )
+    return int(result.rowcount)
+
+
+async def prune_inbox(db: Database, retention: timedelta) -> int:
+    """Delete inbox entries applied longer ago than the retention window.
+
+    Safe only if no event older than that can arrive again: the retention must be longer
+    than every producer's outbox retention (its replay window), see ServiceSettings.
+    """
+    cutoff = utcnow() - retention
+    async with db.transaction() as session:
+        result = await session.exec(delete(InboxEntry).where(col(InboxEntry.applied_at) < cutoff))
     return int(result.rowcount)

@@ -8,6 +8,7 @@ rest the same way for all four.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -29,13 +30,16 @@ from shared.bus import (
     make_broker,
     subscribe,
 )
-from shared.consumer import EventConsumer, Handler
+from shared.consumer import EventConsumer, Handler, redact_dead_letters
 from shared.contracts import dlq_topic, topic_module
 from shared.db import Database, migrate
 from shared.envelope import set_schema_base
-from shared.http import create_app
+from shared.http import ReadinessCheck, create_app
+from shared.infra_models import utcnow
+from shared.leases import Lease
 from shared.logging import configure_logging, get_logger
-from shared.outbox import OutboxRelay
+from shared.metrics import CONSUMER_LAG, ROWS_PRUNED, TASK_RESTARTS, TASK_UNHEALTHY
+from shared.outbox import OutboxRelay, prune, prune_inbox, refresh_gauges
 from shared.settings import ServiceSettings
 
 log = get_logger(__name__)
@@ -56,6 +60,14 @@ class StartupError(RuntimeError):
 
 
 Subscriptions = dict[str, dict[str, Handler]]
+TaskFactory = Callable[[], Awaitable[None]]
+
+TASK_MAX_FAILURES = 5  # quick deaths in a row before the process reports unhealthy
+TASK_HEALTHY_RUN_S = 60.0  # a task that ran this long before dying starts counting anew
+TASK_FIRST_BACKOFF_S = 0.5
+TASK_MAX_BACKOFF_S = 30.0
+GAUGE_REFRESH_S = 5.0
+TEMPORAL_CONNECT_TIMEOUT_S = 5.0
 
 
 @dataclass
@@ -90,6 +102,11 @@ class ServiceRuntime:
     subscribers: list[Any] = field(init=False, default_factory=list)
     rewinders: list[RewindAfterLoss] = field(init=False, default_factory=list)
     _tasks: list[asyncio.Task[None]] = field(init=False, default_factory=list)
+    _leases: list[Lease] = field(init=False, default_factory=list)
+    _singletons: Lease | None = field(init=False, default=None)
+    _hooks_ran: bool = field(init=False, default=False)
+    # Background tasks that keep dying, by name, with why (served by /healthz).
+    unhealthy: dict[str, str] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         set_schema_base(self.settings.event_schema_base)
@@ -145,33 +162,125 @@ class ServiceRuntime:
     def migrate(self) -> None:
         migrate(self.db.url, self.definition.migrations_dir)
 
+    @property
+    def needs_broker(self) -> bool:
+        """The api role only writes its outbox: it starts and serves without Kafka."""
+        return bool(self.roles & {ProcessRole.RELAY, ProcessRole.CONSUMER})
+
     async def start(self) -> None:
-        await asyncio.to_thread(self.migrate)
-        if self.watch_broker:
+        if self.settings.migrate_on_start:
+            await asyncio.to_thread(self.migrate)
+        if self.watch_broker and self.needs_broker:
             await self._start_broker_watch()
-        await self._start_broker()
+        if self.needs_broker:
+            await self._start_broker()
         if self.use_temporal:
             await self._connect_temporal()
         if ProcessRole.RELAY in self.roles:
-            relay = OutboxRelay(
-                self.db,
-                broker_publisher(self.broker),
-                service=self.name,
-                batch_size=self.settings.outbox_batch_size,
-                poll_interval_s=self.settings.outbox_poll_interval_s,
-            )
-            self.spawn(relay.run(), "outbox-relay")
+            self._start_relay()
+        if ProcessRole.CONSUMER in self.roles and self.watch_broker:
+            self.spawn(self._measure_lag, "consumer-lag")
         if ProcessRole.WORKER in self.roles and self.temporal and self.definition.workflows:
-            worker = temporal.make_worker(
-                self.temporal,
-                self.settings.task_queue,
-                workflows=self.definition.workflows,
-                activities=self.definition.activities(self),
-            )
-            self.spawn(worker.run(), "temporal-worker")
+            self.spawn(self._run_worker, "temporal-worker")
+        if ProcessRole.RELAY in self.roles:
+            await self._start_singletons()
+        log.info("service.started", roles=sorted(self.roles), topics=self.topics)
+
+    def _start_relay(self) -> None:
+        # SQLite is one process's file: one relay, no lease (see shared.outbox).
+        lease = None if self.db.is_sqlite else self.lease("outbox-relay")
+        relay = OutboxRelay(
+            self.db,
+            broker_publisher(self.broker),
+            service=self.name,
+            batch_size=self.settings.outbox_batch_size,
+            poll_interval_s=self.settings.outbox_poll_interval_s,
+            lease=lease,
+        )
+        self.spawn(relay.run, "outbox-relay")
+        self.spawn(self._refresh_outbox_gauges, "outbox-gauges")
+
+    def lease(self, name: str) -> Lease:
+        lease = Lease(self.name, name, ttl_s=self.settings.lease_ttl_s)
+        self._leases.append(lease)
+        return lease
+
+    async def _run_worker(self) -> None:
+        assert self.temporal is not None
+        worker = temporal.make_worker(
+            self.temporal,
+            self.settings.task_queue,
+            workflows=self.definition.workflows,
+            activities=self.definition.activities(self),
+            service=self.name,
+        )
+        await worker.run()
+
+    async def _refresh_outbox_gauges(self) -> None:
+        while True:
+            await refresh_gauges(self.db, self.name)
+            await asyncio.sleep(GAUGE_REFRESH_S)
+
+    async def _measure_lag(self) -> None:
+        """Lag per partition from each subscriber's own client: no extra connection.
+        A partition another replica took over in a rebalance is no longer reported here,
+        so summing over replicas counts each partition once."""
+        reported: set[tuple[str, str]] = set()
+        while True:
+            now: set[tuple[str, str]] = set()
+            for subscriber in self.subscribers:
+                kafka = getattr(subscriber, "consumer", None)
+                if kafka is not None:
+                    now |= await record_lag(self.name, kafka)
+            for topic, partition in reported - now:
+                CONSUMER_LAG.remove(self.name, topic, partition)
+            reported = now
+            await asyncio.sleep(GAUGE_REFRESH_S)
+
+    # -- once per service -------------------------------------------------------------
+    async def _start_singletons(self) -> None:
+        """Run the service's on_start hooks (sweeps, schedules) and pruning in one
+        replica: the holder of the "singletons" lease. If it can hold it now (a single
+        process always can) the hooks run before start() returns; else a standby waits."""
+        self._singletons = self.lease("singletons")
+        if await self._singletons.try_hold(self.db) and self._temporal_ready():
+            await self._run_hooks()
+        else:
+            self.spawn(self._await_singletons, "singletons")
+        self.spawn(self._maintain, "maintenance")
+
+    def _temporal_ready(self) -> bool:
+        return not self.use_temporal or self.temporal is not None
+
+    async def _await_singletons(self) -> None:
+        assert self._singletons is not None
+        while True:
+            if await self._singletons.try_hold(self.db) and self._temporal_ready():
+                await self._run_hooks()
+                return
+            await asyncio.sleep(self.settings.lease_ttl_s / 3)
+
+    async def _run_hooks(self) -> None:
         for hook in self.definition.on_start:
             await hook(self)
-        log.info("service.started", roles=sorted(self.roles), topics=self.topics)
+        self._hooks_ran = True
+
+    async def _maintain(self) -> None:
+        """Renew the singletons lease; prune the outbox and the inbox while holding it."""
+        assert self._singletons is not None
+        loop = asyncio.get_running_loop()
+        last_prune = -self.settings.maintenance_interval_s
+        while True:
+            held = await self._singletons.try_hold(self.db)
+            if self._hooks_ran and not held:
+                # Another replica took over (we stalled past the ttl): our sweeps must
+                # stop, so stop the process (the orchestrator restarts it as a standby).
+                self.unhealthy["singletons"] = "lost the singletons lease"
+                TASK_UNHEALTHY.labels(self.name, "singletons").set(1)
+            if held and loop.time() - last_prune >= self.settings.maintenance_interval_s:
+                last_prune = loop.time()
+                await prune_kept_rows(self.db, self.name, self.settings)
+            await asyncio.sleep(self.settings.lease_ttl_s / 3)
 
     async def _start_broker_watch(self) -> None:
         self.watch = BrokerWatch(self.settings, self.db, self.topics, on_loss=self.rewind_consumers)
@@ -183,7 +292,7 @@ class ServiceRuntime:
                 "start it (`dps up` does) or set DPS_KAFKA_BOOTSTRAP"
             ) from exc
         if self.roles & {ProcessRole.RELAY, ProcessRole.CONSUMER}:
-            self.spawn(self.watch.run(), "broker-watch")
+            self.spawn(self.watch.run, "broker-watch")
 
     async def rewind_consumers(self) -> None:
         """After the broker lost its data, read every topic again from its start.
@@ -208,28 +317,67 @@ class ServiceRuntime:
             ) from exc
 
     async def _connect_temporal(self) -> None:
+        """The worker cannot start without Temporal; the other roles start anyway and
+        connect in the background (an API write whose workflow cannot start yet is
+        picked up by the service's sweep once Temporal is back)."""
+        if ProcessRole.WORKER not in self.roles:
+            try:
+                await self._try_temporal(TEMPORAL_CONNECT_TIMEOUT_S)
+            except Exception as exc:
+                log.warning("temporal.unreachable", error=repr(exc), action="retrying")
+                self.spawn(self._reconnect_temporal, "temporal-connect")
+            return
         try:
-            self.temporal = await asyncio.wait_for(
-                temporal.connect(self.settings.temporal_address, self.settings.temporal_namespace),
-                timeout=30,
-            )
+            await self._try_temporal(30)
         except Exception as exc:
             raise StartupError(
                 f"cannot reach Temporal at {self.settings.temporal_address} ({exc!r}); "
                 "start it (`dps up` does) or set DPS_TEMPORAL_ADDRESS"
             ) from exc
 
-    def spawn(self, coro: Awaitable[None], name: str) -> None:
-        async def guarded() -> None:
+    async def _try_temporal(self, timeout_s: float) -> None:
+        self.temporal = await asyncio.wait_for(
+            temporal.connect(self.settings.temporal_address, self.settings.temporal_namespace),
+            timeout=timeout_s,
+        )
+
+    async def _reconnect_temporal(self) -> None:
+        delay = 1.0
+        while self.temporal is None:
+            await asyncio.sleep(delay)
             try:
-                await coro
+                await self._try_temporal(TEMPORAL_CONNECT_TIMEOUT_S)
+            except Exception as exc:
+                delay = min(TASK_MAX_BACKOFF_S, delay * 2)
+                log.warning("temporal.unreachable", error=repr(exc), retry_in_s=delay)
+        log.info("temporal.connected")
+
+    def spawn(self, work: Awaitable[None] | TaskFactory, name: str) -> None:
+        """Run a background task. Given a factory, restart it with backoff when it dies;
+        after TASK_MAX_FAILURES quick deaths (or one, for a bare coroutine, which cannot
+        be run again) the process is unhealthy: /healthz answers 503 naming the task."""
+        self._tasks.append(asyncio.create_task(self._supervise(work, name), name=name))
+
+    async def _supervise(self, work: Awaitable[None] | TaskFactory, name: str) -> None:
+        loop = asyncio.get_running_loop()
+        failures = 0
+        while True:
+            started = loop.time()
+            try:
+                await (work() if callable(work) else work)
+                return
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
                 log.error("task.crashed", task=name, error=repr(exc))
-                raise
-
-        self._tasks.append(asyncio.create_task(guarded(), name=name))
+                failures = 1 if loop.time() - started > TASK_HEALTHY_RUN_S else failures + 1
+                if not callable(work) or failures >= TASK_MAX_FAILURES:
+                    self.unhealthy[name] = f"died {failures} times, last {type(exc).__name__}"
+                    TASK_UNHEALTHY.labels(self.name, name).set(1)
+                if not callable(work):
+                    return
+            TASK_RESTARTS.labels(self.name, name).inc()
+            await asyncio.sleep(min(TASK_MAX_BACKOFF_S, TASK_FIRST_BACKOFF_S * 2 ** (failures - 1)))
 
     async def stop(self, grace_s: float = 15.0) -> None:
         for task in self._tasks:
@@ -240,7 +388,11 @@ class ServiceRuntime:
             for task in stuck:
                 log.warning("task.stop_timed_out", task=task.get_name())
         self._tasks.clear()
-        if self.shared_broker is None:
+        for lease in self._leases:
+            if lease.held:
+                with contextlib.suppress(Exception):  # it expires anyway
+                    await lease.release(self.db)
+        if self.shared_broker is None and self.needs_broker:
             await self.broker.stop()
         await self.db.dispose()
 
@@ -257,12 +409,18 @@ class ServiceRuntime:
         await self.temporal.service_client.check_health(timeout=timedelta(seconds=2))
 
     # -- HTTP -----------------------------------------------------------------------
-    def build_app(self) -> FastAPI:
-        checks = {"database": self.check_database}
-        if self.watch_broker:
+    def readiness_checks(self) -> dict[str, ReadinessCheck]:
+        """What this process's roles need to do their work, and nothing more: the api
+        role needs only its database (writes wait in the outbox, workflows in the sweep)."""
+        checks: dict[str, ReadinessCheck] = {"database": self.check_database}
+        if self.watch_broker and self.needs_broker:
             checks["broker"] = self.check_broker
-        if self.use_temporal:
+        if self.use_temporal and ProcessRole.WORKER in self.roles:
             checks["temporal"] = self.check_temporal
+        return checks
+
+    def build_app(self) -> FastAPI:
+        checks = self.readiness_checks()
 
         app = create_app(
             self.name,
@@ -270,6 +428,7 @@ class ServiceRuntime:
             description=self.definition.description,
             jwt_secret=self.settings.signing_secret(),
             checks=checks,
+            health=lambda: self.unhealthy,
         )
         app.state.runtime = self
         from shared.admin_api import router as admin_router  # imports this module
@@ -279,6 +438,38 @@ class ServiceRuntime:
             for router in self.definition.routers:
                 app.include_router(router)
         return app
+
+
+async def record_lag(service: str, kafka: Any) -> set[tuple[str, str]]:
+    """Set dps_consumer_lag for each partition an aiokafka consumer is assigned; return
+    the (topic, partition) labels set."""
+    found: set[tuple[str, str]] = set()
+    for tp in kafka.assignment():
+        end = kafka.highwater(tp)
+        if end is None:
+            continue  # not fetched yet
+        committed = await kafka.committed(tp)
+        labels = (tp.topic, str(tp.partition))
+        CONSUMER_LAG.labels(service, *labels).set(max(0, end - (committed or 0)))
+        found.add(labels)
+    return found
+
+
+async def prune_kept_rows(db: Database, service: str, settings: ServiceSettings) -> None:
+    """Delete outbox rows past their retention, then inbox entries past theirs (which
+    settings keep longer than the outbox's replay window); redact dead letters past
+    theirs (UK GDPR Art. 5(1)(e): the personal fields the contracts mark go)."""
+    outbox_rows = await prune(db, timedelta(days=settings.outbox_retention_days))
+    inbox_rows = await prune_inbox(db, timedelta(days=settings.inbox_retention_days))
+    redacted = await redact_dead_letters(
+        db, timedelta(days=settings.dead_letter_retention_days), utcnow()
+    )
+    ROWS_PRUNED.labels(service, "outbox").inc(outbox_rows)
+    ROWS_PRUNED.labels(service, "inbox").inc(inbox_rows)
+    if outbox_rows or inbox_rows or redacted:
+        log.info(
+            "rows.pruned", outbox=outbox_rows, inbox=inbox_rows, dead_letters_redacted=redacted
+        )
 
 
 def runtime_of(request: Request) -> ServiceRuntime:

@@ -10,7 +10,7 @@ import secrets
 from pathlib import Path
 from typing import ClassVar
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.envelope import DEFAULT_SCHEMA_BASE
@@ -95,7 +95,36 @@ class ServiceSettings(CommonSettings):
     consumer_retry_backoff_s: float = Field(default=0.2, ge=0, le=60)
     outbox_batch_size: int = Field(default=500, ge=1, le=10_000)
     outbox_poll_interval_s: float = Field(default=0.5, gt=0, le=60)
-    outbox_retention_days: int = Field(default=30, ge=1, le=3650)
+    outbox_retention_days: int = Field(
+        default=30,
+        ge=1,
+        le=3650,
+        description="Published outbox rows are kept this long: the window `dps replay` "
+        "and the broker-loss watch can publish again.",
+    )
+    inbox_retention_days: int = Field(
+        default=60,
+        ge=2,
+        le=3650,
+        description="Applied event ids are kept this long so a redelivery is recognised. "
+        "Must be longer than every producing service's outbox retention (its replay "
+        "window), else a replayed event older than the inbox would be applied twice.",
+    )
+    migrate_on_start: bool = Field(
+        default=True,
+        description="Apply migrations when the process starts (under a PostgreSQL "
+        "advisory lock). Deployments that run `dps migrate` as a Job set it false.",
+    )
+    lease_ttl_s: float = Field(
+        default=15.0,
+        ge=2,
+        le=600,
+        description="How long a replica holds the outbox-relay and periodic-job leases "
+        "without renewing; a standby takes over after that.",
+    )
+    maintenance_interval_s: float = Field(
+        default=300.0, gt=0, le=86_400, description="Pruning runs this often (one replica)."
+    )
     # Dead letters keep their payload this long (to be retried), then the fields the
     # contracts mark personal are redacted (UK GDPR Art. 5(1)(e), storage limitation).
     dead_letter_retention_days: int = Field(default=30, ge=1, le=3650)
@@ -122,6 +151,15 @@ class ServiceSettings(CommonSettings):
             path.write_text(secrets.token_urlsafe(48))
             path.chmod(0o600)
         return path.read_text().strip().encode()
+
+    @model_validator(mode="after")
+    def _inbox_outlives_replay(self) -> ServiceSettings:
+        if self.inbox_retention_days <= self.outbox_retention_days:
+            raise ValueError(
+                "DPS_INBOX_RETENTION_DAYS must be longer than DPS_OUTBOX_RETENTION_DAYS "
+                "(the replay window), or replayed events could be applied twice"
+            )
+        return self
 
     @property
     def task_queue(self) -> str:

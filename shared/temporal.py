@@ -6,10 +6,22 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from temporalio import workflow
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.worker import Worker
+from temporalio.exceptions import FailureError
+from temporalio.worker import (
+    ActivityInboundInterceptor,
+    ExecuteActivityInput,
+    ExecuteWorkflowInput,
+    Interceptor,
+    Worker,
+    WorkflowInboundInterceptor,
+    WorkflowInterceptorClassInput,
+)
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
+from shared.metrics import ACTIVITY_FAILURES, WORKFLOW_FAILURES
 
 
 async def connect(address: str, namespace: str = "default") -> Client:
@@ -24,6 +36,7 @@ def make_worker(
     *,
     workflows: Sequence[type],
     activities: Sequence[Callable[..., Any]],
+    service: str = "",
 ) -> Worker:
     restrictions = SandboxRestrictions.default.with_passthrough_modules(*passed_through(workflows))
     return Worker(
@@ -32,7 +45,54 @@ def make_worker(
         workflows=workflows,
         activities=activities,
         workflow_runner=SandboxedWorkflowRunner(restrictions=restrictions),
+        interceptors=[FailureMetrics(service or task_queue)],
     )
+
+
+class FailureMetrics(Interceptor):
+    """Counts failed activity attempts and failed workflow runs/tasks per service, for
+    the WorkflowFailures alert (deploy/prometheus/dps.rules.yml)."""
+
+    def __init__(self, service: str) -> None:
+        self.service = service
+
+    def intercept_activity(self, next: ActivityInboundInterceptor) -> ActivityInboundInterceptor:
+        return _CountActivityFailures(next, self.service)
+
+    def workflow_interceptor_class(
+        self, input: WorkflowInterceptorClassInput
+    ) -> type[WorkflowInboundInterceptor]:
+        service = self.service
+
+        class CountWorkflowFailures(WorkflowInboundInterceptor):
+            async def execute_workflow(self, input: ExecuteWorkflowInput) -> Any:
+                try:
+                    return await super().execute_workflow(input)
+                except Exception as exc:
+                    if not workflow.unsafe.is_replaying():
+                        # A FailureError fails the workflow; anything else fails the
+                        # workflow task, which Temporal retries (a stuck workflow).
+                        kind = "workflow" if isinstance(exc, FailureError) else "task"
+                        with workflow.unsafe.sandbox_unrestricted():
+                            WORKFLOW_FAILURES.labels(
+                                service, workflow.info().workflow_type, kind
+                            ).inc()
+                    raise
+
+        return CountWorkflowFailures
+
+
+class _CountActivityFailures(ActivityInboundInterceptor):
+    def __init__(self, next: ActivityInboundInterceptor, service: str) -> None:
+        super().__init__(next)
+        self.service = service
+
+    async def execute_activity(self, input: ExecuteActivityInput) -> Any:
+        try:
+            return await super().execute_activity(input)
+        except Exception:
+            ACTIVITY_FAILURES.labels(self.service, input.fn.__name__).inc()
+            raise
 
 
 def passed_through(workflows: Sequence[type]) -> list[str]:

@@ -35,3 +35,12 @@ def test_signing_secret_is_generated_once_and_kept(tmp_path: Path) -> None:
     settings = settings_for("monitoring", data_dir=tmp_path)
     assert settings.signing_secret() == settings.signing_secret()
     assert (tmp_path / "jwt-secret").stat().st_mode & 0o077 == 0
+
+
+def test_the_inbox_outlives_the_outbox_replay_window() -> None:
+    """A replayed event older than the inbox's memory would be applied twice."""
+    settings = settings_for("placements")
+    assert settings.inbox_retention_days > settings.outbox_retention_days
+    with pytest.raises(ValidationError, match="DPS_INBOX_RETENTION_DAYS"):
+        settings_for("placements", outbox_retention_days=30, inbox_retention_days=30)
+    assert "replay" in (type(settings).model_fields["inbox_retention_days"].description or "")

@@ -1,0 +1,165 @@
+"""The shipped deployment files: valid YAML, the shape issue 17 asks for, and alert rules
+that only use metrics the services export."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from prometheus_client import REGISTRY
+
+import shared.metrics  # noqa: F401 - registers every dps_* metric
+
+ROOT = Path(__file__).resolve().parents[2]
+K8S = ROOT / "deploy" / "k8s"
+ROLES = {"api", "consumer", "relay", "worker"}
+SERVICE_FILES = ["provider-registry", "procurement", "placements", "monitoring"]
+
+
+def documents(path: Path) -> list[dict[str, Any]]:
+    return [doc for doc in yaml.safe_load_all(path.read_text()) if doc]
+
+
+def k8s_objects() -> list[dict[str, Any]]:
+    return [doc for path in sorted(K8S.glob("*.yaml")) for doc in documents(path)]
+
+
+def render_module() -> Any:
+    spec = importlib.util.spec_from_file_location("render", K8S / "render.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_service_manifests_are_what_render_py_writes() -> None:
+    render = render_module()
+    for service, (stem, _port) in render.SERVICES.items():
+        assert (K8S / f"{stem}.yaml").read_text() == render.render(service), (
+            f"deploy/k8s/{stem}.yaml is stale: run python deploy/k8s/render.py"
+        )
+
+
+@pytest.mark.parametrize("stem", SERVICE_FILES)
+def test_each_service_has_a_deployment_per_role_a_job_pdbs_and_hpas(stem: str) -> None:
+    objects = documents(K8S / f"{stem}.yaml")
+    kinds: dict[str, list[dict[str, Any]]] = {}
+    for obj in objects:
+        kinds.setdefault(obj["kind"], []).append(obj)
+    roles = {d["metadata"]["labels"]["app.kubernetes.io/component"] for d in kinds["Deployment"]}
+    assert roles == ROLES
+    [job] = kinds["Job"]
+    assert job["spec"]["template"]["spec"]["containers"][0]["args"][0] == "migrate"
+    assert {p["metadata"]["name"] for p in kinds["PodDisruptionBudget"]} == {
+        f"{stem}-{role}" for role in ROLES
+    }
+    metrics = {
+        h["spec"]["scaleTargetRef"]["name"]: h["spec"]["metrics"][0]
+        for h in kinds["HorizontalPodAutoscaler"]
+    }
+    assert metrics[f"{stem}-api"]["resource"]["name"] == "cpu"
+    assert metrics[f"{stem}-consumer"]["external"]["metric"]["name"] == "dps_consumer_lag"
+    [service] = kinds["Service"]
+    assert service["spec"]["selector"]["app.kubernetes.io/component"] == "api"
+
+
+def test_every_deployment_has_resources_probes_and_runs_as_non_root() -> None:
+    deployments = [o for o in k8s_objects() if o["kind"] == "Deployment"]
+    assert len(deployments) == 4 * len(ROLES)
+    for deployment in deployments:
+        name = deployment["metadata"]["name"]
+        pod = deployment["spec"]["template"]["spec"]
+        assert pod["securityContext"]["runAsNonRoot"] is True, name
+        assert pod["topologySpreadConstraints"], name
+        assert pod["initContainers"][0]["args"][0] == "migrate", name
+        for container in pod["containers"] + pod["initContainers"]:
+            assert container["resources"]["requests"] and container["resources"]["limits"], name
+            assert container["securityContext"]["allowPrivilegeEscalation"] is False, name
+        [main] = pod["containers"]
+        for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+            assert main[probe]["httpGet"]["path"] in {"/healthz", "/readyz"}, (name, probe)
+
+
+def test_the_config_sets_replication_and_leaves_migration_to_the_job() -> None:
+    [config] = [o for o in k8s_objects() if o["kind"] == "ConfigMap"]
+    assert config["data"]["DPS_KAFKA_REPLICATION_FACTOR"] == "3"
+    assert config["data"]["DPS_MIGRATE_ON_START"] == "false"
+    kinds = {o["kind"] for o in k8s_objects()}
+    assert "NetworkPolicy" in kinds
+    listed = yaml.safe_load((K8S / "kustomization.yaml").read_text())["resources"]
+    assert sorted(listed) == sorted(
+        p.name for p in K8S.glob("*.yaml") if p.name != "kustomization.yaml"
+    )
+
+
+def test_compose_runs_every_role_a_migrate_one_shot_and_alertmanager() -> None:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    for stem in SERVICE_FILES:
+        assert compose[f"{stem}-migrate"]["command"][0] == "migrate"
+        assert compose[stem]["command"][-2:] == ["--role", "api"]
+        for role in ("consumer", "relay", "worker"):
+            service = compose[f"{stem}-{role}"]
+            assert service["command"][-2:] == ["--role", role]
+            assert service["depends_on"][f"{stem}-migrate"]["condition"] == (
+                "service_completed_successfully"
+            )
+            assert service["environment"]["DPS_MIGRATE_ON_START"] == "false"
+    assert "alertmanager" in compose
+
+
+def test_alert_rules_use_only_metrics_the_services_export() -> None:
+    exported = {
+        sample.name
+        for metric in REGISTRY.collect()
+        if metric.name.startswith("dps_")
+        for sample in metric.samples
+    } | {f"{m.name}_total" for m in REGISTRY.collect() if m.type == "counter"}
+    rules = yaml.safe_load((ROOT / "deploy" / "prometheus" / "dps.rules.yml").read_text())
+    used = {
+        name
+        for group in rules["groups"]
+        for rule in group["rules"]
+        for name in re.findall(r"\b(dps_[a-z_]+)", rule["expr"])
+    }
+    assert used, "no dps_ metric in the rules"
+    assert used <= exported | {m.name for m in REGISTRY.collect()}, used - exported
+    alerts = {rule["alert"] for group in rules["groups"] for rule in group["rules"]}
+    for wanted in (
+        "DeadLettersGrowing",
+        "OutboxOldestUnpublished",
+        "ConsumerLag",
+        "NoEventsAppliedWhileLagGrows",
+        "HttpErrors",
+        "WorkflowFailures",
+        "TargetDown",
+        "BrokerDataLoss",
+    ):
+        assert wanted in alerts
+
+
+def _slug(heading: str) -> str:
+    return re.sub(r"[^a-z0-9 -]", "", heading.lower()).strip().replace(" ", "-")
+
+
+def test_every_alert_links_a_runbook_section_that_exists() -> None:
+    text = (ROOT / "docs" / "operations.md").read_text()
+    sections = {_slug(line[3:]) for line in text.splitlines() if line.startswith("## ")}
+    for wanted in (
+        "broker-down",
+        "broker-lost-data",
+        "database-full-or-lost",
+        "poison-messages-dead-letters-growing",
+        "temporal-down",
+        "a-stuck-workflow",
+        "a-bad-deploy",
+    ):
+        assert wanted in sections
+    rules = yaml.safe_load((ROOT / "deploy" / "prometheus" / "dps.rules.yml").read_text())
+    for group in rules["groups"]:
+        for rule in group["rules"]:
+            anchor = rule["annotations"]["runbook"].split("#")[1]
+            assert anchor in sections, (rule["alert"], anchor)
