@@ -451,6 +451,14 @@ async def change_scheme_status(
         uow.session.add(row)
         _emit(uow, _scheme_event(before, after, body, actor, now))
         uow.audit(actor, f"scheme.{body.action}", "scheme", scheme_id, reason=body.reason)
+        owed = [
+            d.track_period_notice(after, number)
+            for number in range(len(before.period_notices) + 1, len(after.period_notices) + 1)
+        ]
+        for tracked in owed:  # reg 34(27)-(28): tracked like award notices, overdue alerts
+            uow.session.add(tracked_notice_row(tracked))
+    for tracked in owed:
+        await start_notice_clock(runtime, tracked)
     return scheme_view(row)
 
 

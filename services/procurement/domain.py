@@ -3173,10 +3173,25 @@ def group_notices_by_quarter(
 
 
 class NoticeKind(StrEnum):
-    """Which notice: today the award notice (reg 50); other notices (e.g. a change of
-    the DPS period, reg 34(27)-(28)) join as further kinds of the same record."""
+    """Which notice: a contract award notice (reg 50) or the notice of a change of the
+    DPS period (reg 34(27)-(28)); both are tracked the same way."""
 
     AWARD = "award"
+    DPS_PERIOD_CHANGE = "dps_period_change"
+
+
+# When a period-change notice is due. The regulations name the form, not a day: an
+# extension is notified before the period it extends lapses (after that the DPS has no
+# valid period to extend, reg 34(27)(a)); a termination's contract award notice follows
+# reg 50(1), within 30 days. A choice recorded in docs/law/call-offs.md.
+PERIOD_EXTENSION_NOTICE_RULE = (
+    "PCR 2015 reg 34(27)(a): the change of period is notified on the form first used for "
+    "the call for competition, before the period it extends ends"
+)
+PERIOD_TERMINATION_NOTICE_RULE = (
+    "PCR 2015 reg 34(27)(b) and reg 50(1): a contract award notice within 30 days of the "
+    "DPS's termination"
+)
 
 
 class NoticeStatus(StrEnum):
@@ -3224,6 +3239,24 @@ def track_award_notice(notice: AwardNotice, scheme: Scheme) -> TrackedNotice:
         competition_id=notice.competition_id,
         due_on=notice.due_on,
         rule=scheme.regime_rules.award_notice_source,
+    )
+
+
+def period_notice_id(scheme_id: str, number: int) -> str:
+    return f"period-{scheme_id}-{number}"
+
+
+def track_period_notice(scheme: Scheme, number: int) -> TrackedNotice:
+    """The tracking record of the scheme's ``number``-th (1-based) period-change notice."""
+    notice = scheme.period_notices[number - 1]
+    extended = notice.change == "extended"
+    return TrackedNotice(
+        notice_id=period_notice_id(scheme.scheme_id, number),
+        kind=NoticeKind.DPS_PERIOD_CHANGE,
+        scheme_id=scheme.scheme_id,
+        competition_id=None,
+        due_on=notice.previous_end if extended else notice.new_end + timedelta(days=30),
+        rule=PERIOD_EXTENSION_NOTICE_RULE if extended else PERIOD_TERMINATION_NOTICE_RULE,
     )
 
 

@@ -34,7 +34,7 @@ InvitationReason = Literal["initial", "next_tier", "late_joiner"]
 FeeBasis = Literal["weekly", "annual"]
 ChargeBasis = Literal["weekly", "annual", "one_off"]
 NextAction = Literal["reopen_lower_tier", "escalate"]
-NoticeKind = Literal["award"]
+NoticeKind = Literal["award", "dps_period_change"]
 
 # Weeks a year a placement contract can run, and so the only weeks a bid may offer:
 # 38 (term-time: the 38-week school year) or 52 (all year). Placements' individual

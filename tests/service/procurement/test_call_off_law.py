@@ -197,6 +197,12 @@ async def test_extensions_are_decided_recorded_and_owe_a_period_notice(proc: Dri
     assert [(e["extension_number"], e["extensions_allowed"]) for e in events] == [(1, 2), (2, 2)]
     assert events[0]["reason"] == "demand 1" and "34(27)" in events[0]["period_notice_form"]
     assert events[1]["previous_term_end"] == options[0]
+    # Each period notice is tracked like an award notice: due before the period it extends ends.
+    rows = (await proc.get("/notices/tracking?kind=dps_period_change")).json()["notices"]
+    assert sorted((n["due_on"], n["status"]) for n in rows) == [
+        (end.isoformat(), "due"),
+        (options[0], "due"),
+    ]
 
 
 async def test_closing_early_owes_the_termination_notice(proc: Driver) -> None:
@@ -209,6 +215,9 @@ async def test_closing_early_owes_the_termination_notice(proc: Driver) -> None:
     assert r.json()["period_notices"][0]["change"] == "terminated"
     closed = (await proc.events("procurement.scheme.closed"))[0]
     assert "award notice" in closed["period_notice_form"]
+    [notice] = (await proc.get("/notices/tracking?kind=dps_period_change")).json()["notices"]
+    assert notice["due_on"] == (TODAY + timedelta(days=30)).isoformat()
+    assert "reg 50(1)" in notice["rule"]
 
 
 # ------------------------------------------- 6. renewed self-declarations
