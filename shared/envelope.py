@@ -90,7 +90,14 @@ class Envelope(BaseModel):
 
 
 class UndecodableEvent(ValueError):
-    """The bytes on the topic are not an event we can read; the reason says why."""
+    """The bytes on the topic are not an event we can read; the reason says why.
+
+    `errors` names the attributes at fault as (field, rule, message) where they are
+    known, for answers that list them (the HTTP ingest, shared.ingest)."""
+
+    def __init__(self, reason: str, errors: tuple[tuple[str, str, str], ...] = ()) -> None:
+        super().__init__(reason)
+        self.errors = errors
 
 
 def new_event(
@@ -205,20 +212,34 @@ def decode_envelope(raw: bytes | None) -> Envelope:
     return _validated(document)
 
 
+def validate_document(document: dict[str, Any]) -> Envelope:
+    """A decoded JSON event (structured mode, over Kafka or HTTP) as an envelope, or
+    UndecodableEvent naming what is wrong; the one check every way in goes through."""
+    return _validated(document)
+
+
 def _validated(document: dict[str, Any]) -> Envelope:
     if document.get("specversion") != "1.0":
-        raise UndecodableEvent("specversion must be '1.0' (CloudEvents 1.0)")
+        raise UndecodableEvent(
+            "specversion must be '1.0' (CloudEvents 1.0)",
+            (("specversion", "must_be_1.0", "specversion must be '1.0'"),),
+        )
     missing = [name for name in REQUIRED_ATTRIBUTES if not document.get(name)]
     if missing:
         raise UndecodableEvent(
             "bad envelope: missing required CloudEvents attribute(s): "
             + ", ".join(missing)
-            + " (the id must come from the producer, so a redelivery is recognised)"
+            + " (the id must come from the producer, so a redelivery is recognised)",
+            tuple(
+                (name, "required", f"CloudEvents attribute {name} is required") for name in missing
+            ),
         )
     try:
         return Envelope.model_validate(document)
     except ValidationError as exc:
-        raise UndecodableEvent(f"bad envelope: {_first_errors(exc)}") from exc
+        raise UndecodableEvent(
+            f"bad envelope: {_first_errors(exc)}", tuple(field_rules(exc))
+        ) from exc
 
 
 def _first_errors(exc: ValidationError, limit: int = 3) -> str:
@@ -227,6 +248,17 @@ def _first_errors(exc: ValidationError, limit: int = 3) -> str:
         where = ".".join(str(p) for p in error["loc"]) or "(root)"
         parts.append(f"{where}: {error['msg']}")
     return "; ".join(parts)
+
+
+def field_rules(exc: ValidationError, prefix: str = "") -> list[tuple[str, str, str]]:
+    """Every error of a validation as (dotted field path, rule, message): the rule is
+    pydantic's error type (`missing`, `string_pattern_mismatch`, `value_error` ...)."""
+    pairs = []
+    for error in exc.errors():
+        where = ".".join(str(p) for p in error["loc"])
+        field = ".".join(part for part in (prefix, where) if part) or "(root)"
+        pairs.append((field, error["type"], error["msg"]))
+    return pairs
 
 
 def describe_validation_error(exc: ValidationError) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from services.placements import activities, api, handlers, retention, workflows
+from services.placements import activities, api, handlers, ingest, retention, workflows
 from shared.contracts import placements_v1
 from shared.runtime import ServiceDefinition
 
@@ -14,7 +14,7 @@ definition = ServiceDefinition(
     description="From a child's EHC plan to a managed placement contract.",
     migrations_dir=Path(__file__).parent / "migrations",
     publishes=[placements_v1.TOPIC],
-    routers=[api.router],
+    routers=[api.router, ingest.router],
     subscriptions=handlers.subscriptions,
     workflows=workflows.WORKFLOWS,
     activities=activities.activities,
