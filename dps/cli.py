@@ -12,11 +12,13 @@ from typing import Annotated, Any
 
 import typer
 
-from dps.processes import StackError
-from dps.services import definition_of
+from dps.pointer import recorded_ports, stack_data_dir
 from services.provider_registry.cli import providers_app
 from shared.contracts.common import Role
-from shared.settings import SERVICES, CommonSettings, settings_for
+from shared.settings import SERVICE_PORTS, SERVICES, CommonSettings, settings_for
+
+# Heavy modules (the services, FastAPI, Kafka and Temporal clients) are imported inside
+# the commands that need them: `dps token` answers in well under half a second.
 
 app = typer.Typer(help="send-dps: the DPS and placement contract platform.", no_args_is_help=True)
 
@@ -41,12 +43,36 @@ def fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
-def common_settings() -> CommonSettings:
+def common_settings(data_dir: Path | None = None) -> CommonSettings:
     try:
-        return CommonSettings()
+        return CommonSettings(data_dir=data_dir) if data_dir else CommonSettings()
     except Exception as exc:
         fail(f"bad configuration: {exc}")
         raise
+
+
+def stack_settings(data_dir: Path | None = None) -> CommonSettings:
+    """Settings for a command that talks to a running stack: its data folder is the one
+    given, else DPS_DATA_DIR, else the one `dps up` recorded (dps.pointer)."""
+    return common_settings(stack_data_dir(data_dir))
+
+
+def stack_ports(settings: CommonSettings) -> dict[str, int]:
+    return {**SERVICE_PORTS, **recorded_ports(settings.data_dir)}
+
+
+def _local_token(settings: CommonSettings, role: Role, subject: str) -> str:
+    from shared.tokens import issue_token
+
+    return issue_token(settings.signing_secret(), role, subject=subject)
+
+
+DataDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        help="the stack's data folder (default: DPS_DATA_DIR, else the running `dps up`'s)"
+    ),
+]
 
 
 @app.command()
@@ -85,6 +111,7 @@ def up(
 ) -> None:
     """Start the broker, Temporal and all four services and keep them running: a process
     that dies is restarted; Ctrl-C (or `dps down`) stops everything."""
+    from dps.processes import StackError
     from dps.stack import Stack, StackPlan
     from dps.supervision import RestartPolicy
 
@@ -127,7 +154,7 @@ def parse_service_ports(pairs: list[str]) -> dict[str, int]:
 
 def print_welcome(plan: object, settings: CommonSettings) -> None:
     from dps.stack import StackPlan
-    from shared.auth import issue_token
+    from shared.tokens import issue_token
 
     assert isinstance(plan, StackPlan)
     typer.secho("send-dps is up.", fg=typer.colors.GREEN, bold=True)
@@ -223,6 +250,7 @@ def service(
     ] = None,
 ) -> None:
     """Run one service as one process (what a container runs)."""
+    from dps.services import definition_of
     from shared.runtime import ALL_ROLES, ProcessRole, StartupError, run_service
 
     chosen = [r.value for r in role or [RoleChoice.all]]
@@ -245,6 +273,7 @@ def migrate(
     name: Annotated[ServiceName | None, typer.Argument(help="one service; all if omitted")] = None,
 ) -> None:
     """Apply database migrations (services also apply them when they start)."""
+    from dps.services import definition_of
     from shared.db import Database
 
     for service_name in [name.value] if name else SERVICES:
@@ -263,14 +292,19 @@ def token(
         str | None, typer.Option(help="for role provider: its provider id")
     ] = None,
     subject: Annotated[str | None, typer.Option(help="who the token names")] = None,
+    data_dir: DataDirOption = None,
 ) -> None:
-    """Print a development bearer token signed with the local secret."""
-    from shared.auth import issue_token
+    """Print a development bearer token signed with the local secret (the running stack's:
+    see --data-dir)."""
+    from shared.tokens import issue_token
 
     try:
         typer.echo(
             issue_token(
-                common_settings().signing_secret(), role, subject=subject, provider_id=provider_id
+                stack_settings(data_dir).signing_secret(),
+                role,
+                subject=subject,
+                provider_id=provider_id,
             )
         )
     except ValueError as exc:
@@ -292,23 +326,33 @@ def replay(
 
 
 app.add_typer(providers_app, name="providers")
+import_app = typer.Typer(
+    help="Onboard a council: its current caseload (and placements) from CSV exports.",
+    no_args_is_help=True,
+)
+app.add_typer(import_app, name="import")
 dlq_app = typer.Typer(help="Inspect and re-drive dead-lettered messages.", no_args_is_help=True)
 app.add_typer(dlq_app, name="dlq")
 
 
 @app.command()
-def status() -> None:
-    """Each service's health, consumer lag, outbox backlog, dead letters and workflows."""
+def status(data_dir: DataDirOption = None) -> None:
+    """Each service's health, consumer lag, outbox backlog, dead letters and workflows;
+    exits 1 when any service is down or not ready."""
     from rich.console import Console
     from rich.table import Table
 
     from dps.operate import Operator
 
-    operator = Operator(common_settings())
+    settings = stack_settings(data_dir)
+    operator = Operator(settings, ports=stack_ports(settings))
     table = Table("service", "health", "lag", "outbox", "dead letters", "workflows")
     table.caption = "lag: events not yet applied; dead letters: waiting of all"
+    unwell: list[str] = []
     for name in SERVICES:
         health = operator.health(name)
+        if health != "ready":
+            unwell.append(name)
         try:
             figures = operator.get(name, "/admin/status")
         except Exception:
@@ -324,6 +368,8 @@ def status() -> None:
             str(figures["running_workflows"] if figures["running_workflows"] is not None else "-"),
         )
     Console().print(table)
+    if unwell:
+        fail(f"not ready: {', '.join(unwell)}", code=1)
 
 
 def _total_lag(per_topic: list[dict[str, Any]]) -> str:
@@ -370,6 +416,103 @@ def dlq_retry(name: ServiceName, dead_letter_id: int) -> None:
     typer.echo(f"#{row['id']} re-published to {row['topic']}")
 
 
+def _ingest_sender(url: str, token: str, timeout: float = 60) -> Any:
+    """Posts a batch to placements' HTTP ingest and returns its per-event answers."""
+    import httpx
+
+    client = httpx.Client(
+        headers={
+            "Authorization": f"Bearer {token}",
+            "Content-Type": "application/cloudevents-batch+json",
+        },
+        timeout=timeout,
+    )
+
+    def send(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        import json
+
+        response = client.post(url, content=json.dumps(events))
+        if response.status_code != 200:
+            raise RuntimeError(f"{url} answered {response.status_code}: {response.text[:500]}")
+        results: list[dict[str, Any]] = response.json()["results"]
+        return results
+
+    return send
+
+
+@import_app.command("caseload")
+def import_caseload_command(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    dry_run: Annotated[bool, typer.Option(help="check every row; send nothing")] = False,
+    url: Annotated[
+        str | None,
+        typer.Option(envvar="DPS_URL_PLACEMENTS", help="placements' base URL (default: local)"),
+    ] = None,
+    token: Annotated[
+        str | None,
+        typer.Option(envvar="DPS_TOKEN", help="a council_system token (default: a local one)"),
+    ] = None,
+    data_dir: Annotated[Path | None, typer.Option(help="the stack's data folder")] = None,
+) -> None:
+    """Import the current EHC caseload (CSV, template in docs/integration.md) through
+    placements' HTTP ingest; re-importing the same file changes nothing."""
+    import time
+
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from dps import council_import
+
+    console = Console()
+    text = file.read_text(encoding="utf-8-sig")
+    if dry_run:
+        send = council_import.check_locally
+    else:
+        settings = stack_settings(data_dir)
+        base = url or f"http://127.0.0.1:{stack_ports(settings)['placements']}"
+        token = token or _local_token(settings, Role.COUNCIL_SYSTEM, "dps-import")
+        send = _ingest_sender(f"{base.rstrip('/')}/ehc-events", token)
+    started = time.perf_counter()
+    try:
+        with Progress(console=console, transient=True) as bar:
+            task = bar.add_task(f"importing {file.name}", total=max(0, text.count("\n") - 1))
+            summary = council_import.import_caseload(
+                text, send, progress=lambda n: bar.advance(task, n)
+            )
+    except (council_import.BadFile, RuntimeError, OSError) as exc:
+        fail(str(exc))
+        return
+    elapsed = time.perf_counter() - started
+    verb = "would import" if dry_run else "imported"
+    console.print(
+        f"{summary.rows} rows in {elapsed:.1f}s: {verb} {summary.accepted}, "
+        f"already imported {summary.duplicate}, rejected {len(summary.rejected)}",
+        highlight=False,
+    )
+    for rejection in summary.rejected:
+        console.print(
+            f"  line {rejection.line}: {'; '.join(rejection.reasons)}",
+            highlight=False,
+            markup=False,
+        )
+    if summary.rejected:
+        raise typer.Exit(1)
+
+
+@import_app.command("example-caseload")
+def example_caseload_command(
+    out: Annotated[Path, typer.Argument(dir_okay=False, help="CSV file to write")],
+    rows: Annotated[int, typer.Option(min=1, max=200_000)] = 1000,
+    seed: Annotated[int, typer.Option()] = 1,
+    bad_every: Annotated[int | None, typer.Option(min=2, help="make every Nth row bad")] = None,
+) -> None:
+    """Write a synthetic caseload export in the template's shape (no real child)."""
+    from dps.council_import import example_caseload
+
+    out.write_text(example_caseload(rows, seed, bad_every))
+    typer.echo(f"wrote {rows} rows to {out}")
+
+
 @app.command()
 def docs(
     out: Annotated[Path, typer.Option(help="where to write")] = Path("docs"),
@@ -389,6 +532,7 @@ def makemigration(name: ServiceName, message: Annotated[str, typer.Option("-m")]
     from alembic import command
     from alembic.config import Config
 
+    from dps.services import definition_of
     from shared.db import migrate as run_migrations
     from shared.db import sync_url
 

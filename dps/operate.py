@@ -14,15 +14,21 @@ from shared.settings import SERVICE_PORTS, CommonSettings
 
 
 class Operator:
-    def __init__(self, settings: CommonSettings, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self,
+        settings: CommonSettings,
+        host: str = "127.0.0.1",
+        ports: dict[str, int] | None = None,
+    ) -> None:
         token = issue_token(settings.signing_secret(), Role.ADMIN, subject="dps-operator")
         self.headers = {"Authorization": f"Bearer {token}"}
         self.host = host
+        self.ports = ports or SERVICE_PORTS
 
     def url(self, service: str, path: str) -> str:
         # DPS_URL_<SERVICE> points at a service elsewhere (another host or port).
         base = os.environ.get(f"DPS_URL_{service.upper()}")
-        return f"{base or f'http://{self.host}:{SERVICE_PORTS[service]}'}{path}"
+        return f"{base or f'http://{self.host}:{self.ports[service]}'}{path}"
 
     def get(self, service: str, path: str, **params: Any) -> Any:
         response = httpx.get(

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dps import processes
+from dps import pointer, processes
 from dps.processes import Managed, StackError
 from dps.supervision import CrashHistory, GiveUp, RestartPolicy, describe_exit
 from shared.settings import SERVICE_PORTS, SERVICES, CommonSettings
@@ -140,6 +140,7 @@ class Stack:
         for managed in reversed(self.all):
             managed.stop()
         self.pidfile.unlink(missing_ok=True)
+        pointer.clear_pointer(self.plan.data_dir)
 
     @property
     def pidfile(self) -> Path:
@@ -147,7 +148,14 @@ class Stack:
 
     def write_pidfile(self) -> None:
         pids = {m.name: m.process.pid for m in self.all if m.process is not None}
-        self.pidfile.write_text(json.dumps({"supervisor": os.getpid(), "processes": pids}))
+        record = {
+            "supervisor": os.getpid(),
+            "processes": pids,
+            "service_ports": self.plan.service_ports,
+        }
+        self.pidfile.write_text(json.dumps(record))
+        # For `dps token`/`status` in another terminal (dps.pointer).
+        pointer.write_pointer(self.plan.data_dir, self.plan.service_ports, os.getpid())
 
     def failed(self) -> list[Managed]:
         return [m for m in self.all if not m.running]

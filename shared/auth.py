@@ -7,43 +7,26 @@ or bad token gets 401; a valid token with the wrong role gets 403.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 
 import jwt
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from shared.contracts.common import Role
+from shared.tokens import ALGORITHM, ISSUER, issue_token
 from shared.unit_of_work import Actor
 
-ALGORITHM = "HS256"
-ISSUER = "send-dps"
+__all__ = [
+    "ALGORITHM",
+    "ANY_ROLE",
+    "ISSUER",
+    "current_actor",
+    "issue_token",
+    "read_token",
+    "require",
+]
 
 _bearer = HTTPBearer(auto_error=False)
-
-
-def issue_token(
-    secret: str,
-    role: Role | str,
-    *,
-    subject: str | None = None,
-    provider_id: str | None = None,
-    ttl: timedelta = timedelta(hours=12),
-) -> str:
-    role = Role(role)
-    if role is Role.PROVIDER and not provider_id:
-        raise ValueError("a provider token needs --provider-id")
-    now = datetime.now(UTC)
-    claims: dict[str, object] = {
-        "iss": ISSUER,
-        "sub": subject or f"dev-{role.value}",
-        "role": role.value,
-        "iat": now,
-        "exp": now + ttl,
-    }
-    if provider_id:
-        claims["provider_id"] = provider_id
-    return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
 def read_token(secret: str, token: str) -> Actor:

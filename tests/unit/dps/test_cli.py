@@ -1,0 +1,147 @@
+"""`dps token` and `dps status`: fast, find the running stack's data folder, and status
+says by its exit code whether every service is ready."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import jwt
+import pytest
+from typer.testing import CliRunner
+
+from dps import pointer
+from dps.cli import app
+from shared.settings import SERVICES
+
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def no_stack(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """No stack of the developer's: a pointer in tmp, no data dir or secret from the env."""
+    monkeypatch.setenv("DPS_STACK_POINTER", str(tmp_path / "pointer.json"))
+    for name in ("DPS_DATA_DIR", "DPS_JWT_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def _stack_in(folder: Path, secret: str) -> None:
+    folder.mkdir()
+    (folder / "jwt-secret").write_text(secret)
+    pointer.write_pointer(folder, {"placements": 9103}, os.getpid())
+
+
+def _claims(token: str, secret: str) -> dict[str, object]:
+    return dict(jwt.decode(token, secret, algorithms=["HS256"], issuer="send-dps"))
+
+
+def test_token_is_signed_with_the_running_stacks_secret(no_stack: Path) -> None:
+    _stack_in(no_stack / "elsewhere", "the-running-stacks-secret-0123456789")
+    result = runner.invoke(app, ["token", "--role", "commissioner"])
+    assert result.exit_code == 0, result.output
+    claims = _claims(result.output.strip(), "the-running-stacks-secret-0123456789")
+    assert claims["role"] == "commissioner"
+
+
+def test_token_takes_data_dir_over_the_pointer(no_stack: Path) -> None:
+    _stack_in(no_stack / "running", "the-running-stacks-secret-0123456789")
+    other = no_stack / "other"
+    other.mkdir()
+    (other / "jwt-secret").write_text("another-stacks-secret-0123456789abcd")
+    result = runner.invoke(app, ["token", "--role", "admin", "--data-dir", str(other)])
+    assert _claims(result.output.strip(), "another-stacks-secret-0123456789abcd")["role"] == "admin"
+
+
+def test_a_pointer_left_by_a_dead_stack_is_ignored(no_stack: Path) -> None:
+    folder = no_stack / "gone"
+    _stack_in(folder, "a-dead-stacks-secret-0123456789abcdef")
+    record = json.loads(pointer.pointer_path().read_text())
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    record["pid"] = int(dead.stdout)
+    pointer.pointer_path().write_text(json.dumps(record))
+    assert pointer.stack_data_dir(None) is None
+
+
+def test_token_imports_no_service_framework() -> None:
+    """What kept `dps token` at 1-4 s: FastAPI, the services, Kafka and Temporal clients."""
+    probe = (
+        "import sys; from dps.cli import app\n"
+        "try:\n    app(['token', '--role', 'commissioner'])\nexcept SystemExit: pass\n"
+        "heavy = [m for m in ('fastapi', 'sqlalchemy', 'aiokafka', 'temporalio', 'faststream',"
+        " 'services.placements', 'shared.runtime') if m in sys.modules]\n"
+        "print(heavy, file=sys.stderr)"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stderr.strip().splitlines()[-1] == "[]"
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_status_exits_non_zero_when_services_are_down(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in SERVICES:
+        monkeypatch.setenv(f"DPS_URL_{name.upper()}", f"http://127.0.0.1:{_closed_port()}")
+    result = runner.invoke(app, ["status"])
+    assert result.exit_code == 1
+    assert "not ready: provider_registry, procurement, placements, monitoring" in result.output
+
+
+class _ReadyService(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        body: dict[str, object] = {"ready": True, "checks": {}}
+        if self.path.startswith("/admin/status"):
+            body = {
+                "consumer_lag": [],
+                "outbox_backlog": 0,
+                "dead_letters_not_retried": 0,
+                "dead_letters": 0,
+                "running_workflows": None,
+            }
+        data = json.dumps(body).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *_args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def ready_service() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _ReadyService)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_status_exits_zero_only_when_every_service_is_ready(
+    monkeypatch: pytest.MonkeyPatch, ready_service: str
+) -> None:
+    for name in SERVICES:
+        monkeypatch.setenv(f"DPS_URL_{name.upper()}", ready_service)
+    assert runner.invoke(app, ["status"]).exit_code == 0
+    monkeypatch.setenv("DPS_URL_PLACEMENTS", f"http://127.0.0.1:{_closed_port()}")
+    stopped = runner.invoke(app, ["status"])
+    assert stopped.exit_code == 1
+    assert "not ready: placements" in stopped.output
