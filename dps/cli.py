@@ -499,6 +499,120 @@ def import_caseload_command(
         raise typer.Exit(1)
 
 
+def _register_urns(base: str, token: str) -> dict[str, str]:
+    """URN -> provider id of every provider in the register (paged)."""
+    import httpx
+
+    urns: dict[str, str] = {}
+    offset = 0
+    with httpx.Client(headers={"Authorization": f"Bearer {token}"}, timeout=30) as client:
+        while True:
+            page = client.get(f"{base}/providers", params={"limit": 200, "offset": offset})
+            page.raise_for_status()
+            body = page.json()
+            for hit in body["items"]:
+                urns[str(hit["provider"]["urn"])] = hit["provider"]["provider_id"]
+            offset += len(body["items"])
+            if not body["items"] or offset >= body["total"]:
+                return urns
+
+
+def _placement_poster(url: str, token: str) -> Any:
+    import httpx
+
+    client = httpx.Client(headers={"Authorization": f"Bearer {token}"}, timeout=60)
+
+    def post(_key: str, body: dict[str, Any]) -> tuple[int, Any]:
+        response = client.post(url, json=body)
+        if response.status_code >= 500:
+            raise RuntimeError(f"{url} answered {response.status_code}: {response.text[:300]}")
+        return response.status_code, response.json()
+
+    return post
+
+
+@import_app.command("placements")
+def import_placements_command(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    dry_run: Annotated[bool, typer.Option(help="check every row; record nothing")] = False,
+    url: Annotated[
+        str | None,
+        typer.Option(envvar="DPS_URL_PLACEMENTS", help="placements' base URL (default: local)"),
+    ] = None,
+    registry_url: Annotated[
+        str | None,
+        typer.Option(envvar="DPS_URL_PROVIDER_REGISTRY", help="the register's base URL (for URNs)"),
+    ] = None,
+    token: Annotated[
+        str | None,
+        typer.Option(envvar="DPS_TOKEN", help="a commissioner token (default: a local admin one)"),
+    ] = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Record the placements a council already holds (CSV, template in
+    docs/integration.md) through placements' import API; a re-import records nothing
+    twice."""
+    import time
+
+    import httpx
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from dps import council_import
+
+    console = Console()
+    text = file.read_text(encoding="utf-8-sig")
+    settings = stack_settings(data_dir)
+    ports = stack_ports(settings)
+    token = token or _local_token(settings, Role.ADMIN, "dps-import")
+    registry = registry_url or f"http://127.0.0.1:{ports['provider_registry']}"
+    started = time.perf_counter()
+    try:
+        needs_urns = "provider_urn" in text.partition("\n")[0].lower()
+        urns = _register_urns(registry.rstrip("/"), token) if needs_urns else {}
+        if dry_run:
+            post = council_import.check_placement_locally
+        else:
+            base = url or f"http://127.0.0.1:{ports['placements']}"
+            post = _placement_poster(f"{base.rstrip('/')}/placements/import", token)
+        with Progress(console=console, transient=True) as bar:
+            task = bar.add_task(f"importing {file.name}", total=max(0, text.count("\n") - 1))
+            summary = council_import.import_placements(
+                text, post, urns, progress=lambda n: bar.advance(task, n)
+            )
+    except (council_import.BadFile, RuntimeError, OSError, httpx.HTTPError) as exc:
+        fail(str(exc))
+        return
+    verb = "would record" if dry_run else "recorded"
+    console.print(
+        f"{summary.rows} rows in {time.perf_counter() - started:.1f}s: {verb} "
+        f"{summary.imported}, already imported {summary.already}, "
+        f"rejected {len(summary.rejected)}",
+        highlight=False,
+    )
+    for rejection in summary.rejected:
+        console.print(
+            f"  line {rejection.line}: {'; '.join(rejection.reasons)}",
+            highlight=False,
+            markup=False,
+        )
+    if summary.rejected:
+        raise typer.Exit(1)
+
+
+@import_app.command("example-placements")
+def example_placements_command(
+    out: Annotated[Path, typer.Argument(dir_okay=False, help="CSV file to write")],
+    rows: Annotated[int, typer.Option(min=1, max=50_000)] = 200,
+    seed: Annotated[int, typer.Option()] = 1,
+) -> None:
+    """Write a synthetic export of existing placements in the template's shape."""
+    from dps.council_import import example_placements
+
+    out.write_text(example_placements(rows, seed))
+    typer.echo(f"wrote {rows} rows to {out}")
+
+
 @import_app.command("example-caseload")
 def example_caseload_command(
     out: Annotated[Path, typer.Argument(dir_okay=False, help="CSV file to write")],

@@ -270,3 +270,198 @@ def example_caseload(rows: int, seed: int = 1, bad_every: int | None = None) -> 
             row["postcode_district"] = "ME14 1AA"  # a full postcode: refused
         writer.writerow(row)
     return out.getvalue()
+
+
+# --- existing placements -------------------------------------------------------------
+# Recorded through placements' `POST /placements/import` (the rules, history, spend
+# ledger and events of any placement), one row per request with an import key derived
+# from the placement's identity (child, provider, start date): a re-import, even of a
+# corrected file, answers "already imported" and never records a placement twice.
+
+PLACEMENT_COLUMNS = (
+    "child_ref",
+    "provider_urn",
+    "provider_id",
+    "primary_need",
+    "attendance",
+    "start_date",
+    "end_date",
+    "weekly_fee",
+    "weeks_per_year",
+    "notice_period_weeks",
+    "next_review_due",
+    "source",
+)
+PLACEMENT_REQUIRED = (
+    "child_ref",
+    "primary_need",
+    "attendance",
+    "start_date",
+    "weekly_fee",
+    "weeks_per_year",
+)
+_ITEM_FIELDS = {
+    "child_ref": "child_ref",
+    "primary_need": "primary_need",
+    "attendance": "attendance",
+    "start_date": "start_date",
+    "end_date": "end_date",
+    "weekly_fee": "weekly_core_fee",
+    "weeks_per_year": "weeks_per_year",
+    "notice_period_weeks": "notice_period_weeks",
+    "next_review_due": "next_review_due",
+    "source": "source",
+}
+
+
+@dataclass
+class PlacementSummary:
+    rows: int = 0
+    imported: int = 0
+    already: int = 0
+    rejected: list[Rejection] = field(default_factory=list)
+
+
+def read_placement_rows(text: str) -> list[dict[str, str]]:
+    reader = csv.DictReader(io.StringIO(text))
+    header = [name.strip().lower() for name in reader.fieldnames or []]
+    missing = [name for name in PLACEMENT_REQUIRED if name not in header]
+    if "provider_urn" not in header and "provider_id" not in header:
+        missing.append("provider_urn or provider_id")
+    if missing:
+        raise BadFile(f"missing column(s): {', '.join(missing)} (template: docs/integration.md)")
+    reader.fieldnames = header
+    return [{k: (v or "").strip() for k, v in row.items() if k} for row in reader]
+
+
+def placement_item(row: dict[str, str], urns: dict[str, str]) -> dict[str, Any]:
+    """The API's import item for a row; a provider URN is the register's provider id."""
+    item: dict[str, Any] = {api: row[col] for col, api in _ITEM_FIELDS.items() if row.get(col)}
+    provider = row.get("provider_id") or urns.get(row.get("provider_urn", ""), "")
+    item["provider_id"] = provider
+    return item
+
+
+def placement_key(row: dict[str, str]) -> str:
+    provider = row.get("provider_id") or row.get("provider_urn")
+    identity = f"{row.get('child_ref')}|{provider}|{row.get('start_date')}"
+    return f"csv:{uuid.uuid5(_NAMESPACE, identity)}"
+
+
+PostPlacement = Callable[[str, dict[str, Any]], tuple[int, Any]]
+
+
+def _placement_reasons(status: int, body: Any) -> list[str]:
+    detail = body.get("detail") if isinstance(body, dict) else None
+    if not isinstance(detail, list):
+        return [f"answered {status}: {str(body)[:200]}"]
+    reasons = []
+    for error in detail:
+        where = str(error.get("field", "")).removeprefix("placements[0].")
+        where = where.removeprefix("placements.0.")
+        reasons.append(f"{where}: {error.get('rule')}")
+    return reasons
+
+
+def import_placements(
+    text: str,
+    post: PostPlacement,
+    urns: dict[str, str],
+    progress: Callable[[int], None] = lambda _n: None,
+    workers: int = 4,
+) -> PlacementSummary:
+    """Record each row's placement; report each row's fate by line."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    summary = PlacementSummary()
+    rows = read_placement_rows(text)
+    summary.rows = len(rows)
+    jobs: list[tuple[int, dict[str, str]]] = []
+    for index, row in enumerate(rows):
+        line = index + FIRST_DATA_LINE
+        if (
+            row.get("provider_urn")
+            and not row.get("provider_id")
+            and row["provider_urn"] not in urns
+        ):
+            reason = f"provider_urn: {row['provider_urn']} is not in the provider register"
+            summary.rejected.append(Rejection(line, row.get("child_ref", ""), [reason]))
+            progress(1)
+            continue
+        jobs.append((line, row))
+
+    def one(job: tuple[int, dict[str, str]]) -> tuple[int, dict[str, str], int, Any]:
+        line, row = job
+        body = {"import_key": placement_key(row), "placements": [placement_item(row, urns)]}
+        status, answer = post(placement_key(row), body)
+        return line, row, status, answer
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for line, row, status, answer in pool.map(one, jobs):
+            if status == 201:
+                summary.imported += 1
+            elif status == 200:
+                summary.already += 1
+            else:
+                reasons = _placement_reasons(status, answer)
+                summary.rejected.append(Rejection(line, row.get("child_ref", ""), reasons))
+            progress(1)
+    summary.rejected.sort(key=lambda rejection: rejection.line)
+    return summary
+
+
+def example_placements(rows: int, seed: int = 1, provider_urns: Sequence[str] = ()) -> str:
+    """A synthetic export of existing placements (children of `example_caseload`)."""
+    rng = random.Random(seed)
+    today = date.today()
+    urns = list(provider_urns) or [str(100000 + n) for n in range(1, 41)]
+    out = io.StringIO()
+    columns = [c for c in PLACEMENT_COLUMNS if c != "provider_id"]
+    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    for n in range(1, rows + 1):
+        start = today - timedelta(days=rng.randint(30, 1500))
+        ended = rng.random() < 0.15
+        attendance = rng.choice(("day", "day", "residential_38", "residential_52"))
+        writer.writerow(
+            {
+                "child_ref": f"EX-EHC-{n:06d}",
+                "provider_urn": rng.choice(urns),
+                "primary_need": rng.choice(_NEEDS),
+                "attendance": attendance,
+                "start_date": start.isoformat(),
+                "end_date": (start + timedelta(days=rng.randint(30, 365))).isoformat()
+                if ended and start + timedelta(days=400) < today
+                else "",
+                "weekly_fee": f"{rng.randint(1200, 9000)}.00",
+                "weeks_per_year": "52" if attendance == "residential_52" else "38",
+                "notice_period_weeks": "12",
+                "next_review_due": (today + timedelta(days=rng.randint(10, 330))).isoformat(),
+                "source": "spot",
+            }
+        )
+    return out.getvalue()
+
+
+def check_placement_locally(_key: str, body: dict[str, Any]) -> tuple[int, Any]:
+    """A dry run's answer for one placement: the API's own body model and domain rules
+    (services.placements.api), nothing written."""
+    from pydantic import ValidationError
+
+    from services.placements.api import PlacementImportIn, _imported_placement
+    from shared.errors import DomainError
+    from shared.unit_of_work import Actor
+
+    try:
+        batch = PlacementImportIn.model_validate(body)
+        now = datetime.now(UTC)
+        actor = Actor(id="dry-run", role="admin")
+        _imported_placement(batch.placements[0], "dry-run", actor, now, now.date())
+    except ValidationError as exc:
+        detail = [
+            {"field": ".".join(str(p) for p in e["loc"]), "rule": e["msg"]} for e in exc.errors()
+        ]
+        return 422, {"detail": detail}
+    except DomainError as exc:
+        return 422, {"detail": [exc.to_dict()]}
+    return 201, {}
