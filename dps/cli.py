@@ -517,6 +517,21 @@ def _register_urns(base: str, token: str) -> dict[str, str]:
                 return urns
 
 
+def _urns_for(text: str, registry: str, token: str, dry_run: bool) -> dict[str, str]:
+    """The register's URNs; a dry run without a reachable register checks the rest."""
+    import httpx
+
+    try:
+        return _register_urns(registry, token)
+    except httpx.HTTPError:
+        if not dry_run:
+            raise
+    from dps.council_import import read_placement_rows
+
+    typer.secho("register unreachable: provider URNs not checked", fg=typer.colors.YELLOW, err=True)
+    return {row["provider_urn"]: f"urn-{row['provider_urn']}" for row in read_placement_rows(text)}
+
+
 def _placement_poster(url: str, token: str) -> Any:
     import httpx
 
@@ -569,7 +584,7 @@ def import_placements_command(
     started = time.perf_counter()
     try:
         needs_urns = "provider_urn" in text.partition("\n")[0].lower()
-        urns = _register_urns(registry.rstrip("/"), token) if needs_urns else {}
+        urns = _urns_for(text, registry.rstrip("/"), token, dry_run) if needs_urns else {}
         if dry_run:
             post = council_import.check_placement_locally
         else:
