@@ -41,6 +41,7 @@ from shared.unit_of_work import Actor, UnitOfWork, unit_of_work
 BATCH_SIZE = 250
 FIRST_DATA_LINE = 2  # line 1 of the file is the header
 
+
 @dataclass
 class Rejection:
     line: int
