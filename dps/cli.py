@@ -212,11 +212,19 @@ def demo_command(
 
 
 def load_demo(seed: int, scale: float) -> None:
+    import os
+
     from dps.demo import DemoAlreadyLoaded, run_demo
 
+    settings = stack_settings()  # the running stack's, even one started with --data-dir
+    ports = stack_ports(settings)
+    urls = {
+        name: os.environ.get(f"DPS_URL_{name.upper()}", f"http://127.0.0.1:{ports[name]}")
+        for name in SERVICES
+    }
     typer.echo(f"loading the demo county (seed {seed}, scale {scale}) through the APIs ...")
     try:
-        summary = run_demo(seed, scale)
+        summary = run_demo(seed, scale, urls=urls, secret=settings.signing_secret())
     except DemoAlreadyLoaded as exc:
         fail(f"{exc} (use another --seed, or a fresh data directory)")
         return
@@ -238,7 +246,7 @@ def down() -> None:
     """Stop a stack started by `dps up` in another terminal."""
     from dps.stack import stop_recorded_stack
 
-    stopped = stop_recorded_stack(common_settings())
+    stopped = stop_recorded_stack(stack_settings())
     typer.echo("stopped." if stopped else "no running stack found.")
 
 
@@ -389,7 +397,8 @@ def dlq_list(
     """List a service's dead letters with the reason each was set aside."""
     from dps.operate import Operator
 
-    rows = Operator(common_settings()).get(
+    settings = stack_settings()
+    rows = Operator(settings, ports=stack_ports(settings)).get(
         name.value, "/admin/dead-letters", include_retried=include_retried
     )
     if not rows:
@@ -407,7 +416,8 @@ def dlq_retry(name: ServiceName, dead_letter_id: int) -> None:
     from dps.operate import Operator
 
     try:
-        row = Operator(common_settings()).post(
+        settings = stack_settings()
+        row = Operator(settings, ports=stack_ports(settings)).post(
             name.value, f"/admin/dead-letters/{dead_letter_id}/retry"
         )
     except RuntimeError as exc:

@@ -969,7 +969,8 @@ class Demo:
         )
 
 
-def run_demo(seed: int, scale: float) -> DemoSummary:
+def run_demo(seed: int, scale: float, **options: Any) -> DemoSummary:
     """Load the demo county into the stack named by DPS_URL_<SERVICE> / DPS_KAFKA_BOOTSTRAP
-    (defaults: the `dps up` ports); raises DemoAlreadyLoaded if this seed is there already."""
-    return asyncio.run(Demo(seed, scale).run())
+    (defaults: the `dps up` ports); raises DemoAlreadyLoaded if this seed is there already.
+    `options` go to Demo (the stack's urls and signing secret, say)."""
+    return asyncio.run(Demo(seed, scale, **options).run())

@@ -145,3 +145,21 @@ def test_status_exits_zero_only_when_every_service_is_ready(
     stopped = runner.invoke(app, ["status"])
     assert stopped.exit_code == 1
     assert "not ready: placements" in stopped.output
+
+
+def test_status_finds_a_stack_started_with_other_ports(
+    monkeypatch: pytest.MonkeyPatch, no_stack: Path, ready_service: str
+) -> None:
+    for name in SERVICES:
+        monkeypatch.delenv(f"DPS_URL_{name.upper()}", raising=False)
+    port = int(ready_service.rsplit(":", 1)[1])
+    folder = no_stack / "moved"
+    _stack_in(folder, "the-running-stacks-secret-0123456789")
+    ports = dict.fromkeys(SERVICES, port)
+    (folder / "stack.json").write_text(
+        json.dumps({"supervisor": os.getpid(), "service_ports": ports})
+    )
+    assert runner.invoke(app, ["status"]).exit_code == 0
+    (folder / "stack.json").unlink()  # the default ports: nothing listens there in tests
+    monkeypatch.setattr("dps.cli.SERVICE_PORTS", dict.fromkeys(SERVICES, _closed_port()))
+    assert runner.invoke(app, ["status"]).exit_code == 1
