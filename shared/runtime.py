@@ -291,7 +291,7 @@ class ServiceRuntime:
                 f"cannot reach Kafka at {self.settings.kafka_bootstrap} ({exc!r}); "
                 "start it (`dps up` does) or set DPS_KAFKA_BOOTSTRAP"
             ) from exc
-        if self.roles & {ProcessRole.RELAY, ProcessRole.CONSUMER}:
+        if self.watch.enabled and self.roles & {ProcessRole.RELAY, ProcessRole.CONSUMER}:
             self.spawn(self.watch.run, "broker-watch")
 
     async def rewind_consumers(self) -> None:
@@ -388,6 +388,8 @@ class ServiceRuntime:
             for task in stuck:
                 log.warning("task.stop_timed_out", task=task.get_name())
         self._tasks.clear()
+        if self.watch is not None:
+            await self.watch.close()
         for lease in self._leases:
             if lease.held:
                 with contextlib.suppress(Exception):  # it expires anyway

@@ -138,6 +138,13 @@ class ServiceSettings(CommonSettings):
     kafka_replication_factor: int = Field(default=1, ge=1, le=5)
     consumer_group: str = Field(default="", description="overrides dps.<service>")
     broker_watch_interval_s: float = Field(default=2.0, gt=0, le=300)
+    broker_loss_watch: bool = Field(
+        default=True,
+        description="Watch for a broker that lost its data (the embedded in-memory Tansu "
+        "forgets everything on restart) and replay the outbox when it does. A durable "
+        "production Kafka (replicated topics) does not lose data that way: set false "
+        "(docker-compose and deploy/k8s do); its recovery is a runbook (docs/operations.md).",
+    )
 
     def pseudonym_key(self) -> bytes:
         """The key child references are pseudonymised with: DPS_CHILD_PSEUDONYM_KEY, else

@@ -163,3 +163,18 @@ def test_every_alert_links_a_runbook_section_that_exists() -> None:
         for rule in group["rules"]:
             anchor = rule["annotations"]["runbook"].split("#")[1]
             assert anchor in sections, (rule["alert"], anchor)
+
+
+def test_production_configs_turn_the_broker_loss_watch_off() -> None:
+    """A durable Kafka keeps its data: the in-memory broker's workaround is off there,
+    and on by default for the embedded stack (`dps up`, `make test`)."""
+    [config] = [o for o in k8s_objects() if o["kind"] == "ConfigMap"]
+    assert config["data"]["DPS_BROKER_LOSS_WATCH"] == "false"
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    for stem in SERVICE_FILES:
+        for name in (stem, *(f"{stem}-{role}" for role in ("consumer", "relay", "worker"))):
+            assert compose[name]["environment"]["DPS_BROKER_LOSS_WATCH"] == "false"
+    from shared.settings import settings_for
+
+    assert settings_for("procurement").broker_loss_watch is True
+    assert settings_for("procurement", broker_loss_watch="false").broker_loss_watch is False
