@@ -26,6 +26,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import insert
 from sqlmodel import col, select
 
+from shared import tracing
 from shared.contracts import (
     TOPIC_MODULES,
     TOPICS,
@@ -153,7 +154,8 @@ class EventConsumer:
             for run in self._runs_of_one_handler(fresh):
                 handler = self.handlers[run[0].envelope.type]
                 if getattr(handler, "handles_batch", False):
-                    await handler(uow, [(item.envelope, item.payload) for item in run])  # type: ignore[call-arg, arg-type]
+                    with tracing.consuming_run(self.topic, [item.record for item in run]):
+                        await handler(uow, [(item.envelope, item.payload) for item in run])  # type: ignore[call-arg, arg-type]
                 else:
                     for item in run:
                         await self._apply_event(uow, handler, item)
@@ -203,8 +205,11 @@ class EventConsumer:
     async def _apply_event(self, uow: UnitOfWork, handler: Handler, item: Decoded) -> None:
         envelope = item.envelope
         uow.correlation_id = envelope.correlationid or envelope.id
-        with structlog.contextvars.bound_contextvars(
-            event_id=envelope.id, event_type=envelope.type, correlation_id=uow.correlation_id
+        with (
+            structlog.contextvars.bound_contextvars(
+                event_id=envelope.id, event_type=envelope.type, correlation_id=uow.correlation_id
+            ),
+            tracing.consuming(self.topic, envelope.type, item.record.headers),
         ):
             await handler(uow, envelope, item.payload)
             # The event id traces a child's event; the child reference stays out of logs.

@@ -41,6 +41,7 @@ from shared.logging import configure_logging, get_logger
 from shared.metrics import CONSUMER_LAG, ROWS_PRUNED, TASK_RESTARTS, TASK_UNHEALTHY
 from shared.outbox import OutboxRelay, prune, prune_inbox, refresh_gauges
 from shared.settings import ServiceSettings
+from shared.tracing import configure_tracing
 
 log = get_logger(__name__)
 
@@ -522,4 +523,5 @@ def run_service(
 ) -> None:
     """Serve one service until interrupted (what `dps service NAME` and containers run)."""
     configure_logging(definition.name, settings.log_level, settings.log_json)
+    configure_tracing(definition.name, settings.otlp_endpoint)
     asyncio.run(serve(ServiceRuntime(definition, settings, roles)))

@@ -36,6 +36,11 @@ class CommonSettings(BaseSettings):
     jwt_secret: str = Field(default="", description="HS256 signing key; generated if empty")
     log_level: str = "INFO"
     log_json: bool = True
+    otlp_endpoint: str = Field(
+        default="",
+        description="OTLP/HTTP traces endpoint (e.g. http://otel-collector:4318/v1/traces); "
+        "empty: spans are not exported (the trace context still travels with events)",
+    )
     event_schema_base: str = Field(
         default=DEFAULT_SCHEMA_BASE,
         description="Absolute URL where docs/schemas is published; events' dataschema "

@@ -7,6 +7,7 @@ causes are written in one database transaction" holds everywhere by construction
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -22,6 +23,7 @@ from shared.envelope import Envelope, new_event
 from shared.infra_models import AuditEntry, OutboxMessage, utcnow
 from shared.logging import get_logger
 from shared.outbox_signal import wake_relay
+from shared.tracing import trace_headers
 
 log = get_logger(__name__)
 
@@ -73,11 +75,13 @@ class UnitOfWork:
 
         For side effects outside the database, such as starting a Temporal workflow for a
         row this transaction creates. Whatever it starts must also be started by a sweep,
-        since the process may die between the commit and the action.
+        since the process may die between the commit and the action. It runs in the
+        context it was registered in (the handler's trace span and log fields).
         """
+        context = contextvars.copy_context()
 
         def fire(_session: object) -> None:
-            task = asyncio.get_running_loop().create_task(_logged(action))
+            task = asyncio.get_running_loop().create_task(_logged(action), context=context)
             _after_commit_tasks.add(task)
             task.add_done_callback(_after_commit_tasks.discard)
 
@@ -115,7 +119,9 @@ def outbox_row(topic: str, envelope: Envelope) -> OutboxMessage:
         event_type=envelope.type,
         key=envelope.subject,
         payload=envelope.to_bytes(),
-        headers=envelope.kafka_headers(),  # CloudEvents structured content mode
+        # CloudEvents structured content mode, and the W3C trace context of the request
+        # or event being handled (shared.tracing): the consumer continues its trace.
+        headers={**envelope.kafka_headers(), **trace_headers()},
     )
 
 
