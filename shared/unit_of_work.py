@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import uuid
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -42,7 +44,16 @@ class UnitOfWork:
     session: AsyncSession
     source: str
     correlation_id: str | None = None
+    # The event being applied (set by the consumer, or by a batch handler through
+    # `answering`): what it causes gets ids derived from it (`caused_event_id`).
+    causation_id: str | None = None
     emitted: list[Envelope] = field(default_factory=list)
+    _caused: Counter[tuple[str, ...]] = field(default_factory=Counter)
+
+    def answering(self, envelope: Envelope) -> None:
+        """Handle `envelope` next: its correlation id and its id as the cause."""
+        self.correlation_id = envelope.correlationid or envelope.id
+        self.causation_id = envelope.id
 
     def emit(
         self,
@@ -58,6 +69,11 @@ class UnitOfWork:
         The correlation id is the one of the event or request being handled, unless a
         batch handler names the event it is answering.
         """
+        event_id = None
+        if self.causation_id is not None:
+            key = (self.causation_id, topic, event_type, subject)
+            event_id = caused_event_id(self.source, *key, self._caused[key])
+            self._caused[key] += 1
         envelope = new_event(
             event_type,
             source=self.source,
@@ -65,6 +81,7 @@ class UnitOfWork:
             data=payload,
             correlation_id=correlation_id or self.correlation_id,
             topic=topic,
+            event_id=event_id,
         )
         self.session.add(outbox_row(topic, envelope))
         self.emitted.append(envelope)
@@ -102,6 +119,21 @@ class UnitOfWork:
 
 
 _after_commit_tasks: set[asyncio.Task[None]] = set()
+
+_CAUSED = uuid.UUID("6f1c2a52-9d0e-4c41-9a57-3f0b8f0c2d17")  # namespace of derived ids
+
+
+def caused_event_id(
+    source: str, cause: str, topic: str, event_type: str, subject: str, n: int
+) -> str:
+    """The id of the n-th event of this type and subject that `source` emits while
+    applying event `cause`: the same every time the cause is applied.
+
+    So applying an event again after the service's database was restored from a backup
+    (docs/operations.md, "Restore a service's database") publishes what it caused with
+    the ids it had the first time, and the consumers' inboxes drop those they applied.
+    """
+    return str(uuid.uuid5(_CAUSED, f"{source}|{cause}|{topic}|{event_type}|{subject}|{n}"))
 
 
 async def _logged(action: Callable[[], Awaitable[None]]) -> None:
