@@ -130,8 +130,8 @@ def caused_event_id(
     applying event `cause`: the same every time the cause is applied.
 
     So applying an event again after the service's database was restored from a backup
-    (docs/operations.md, "Restore a service's database") publishes what it caused with
-    the ids it had the first time, and the consumers' inboxes drop those they applied.
+    (docs/operations.md, "Back up and restore a service's database") publishes what it
+    caused with the ids it had the first time, and consumers' inboxes drop those repeats.
     """
     return str(uuid.uuid5(_CAUSED, f"{source}|{cause}|{topic}|{event_type}|{subject}|{n}"))
 
