@@ -242,6 +242,12 @@ class BrokerWatch:
         self.sentinel = f"dps.sentinel.{settings.service}"
         self.on_loss = on_loss
         self.losses = 0
+        self._checker: AIOKafkaConsumer | None = None
+
+    @property
+    def enabled(self) -> bool:
+        """Off for a durable Kafka (DPS_BROKER_LOSS_WATCH=false): topics are still created."""
+        return self.settings.broker_loss_watch
 
     async def start(self) -> int:
         """Create our topics; if the broker lost its data while we were down, replay.
@@ -249,12 +255,15 @@ class BrokerWatch:
         A missing sentinel means a fresh broker. If our outbox shows we published before,
         that broker has lost what we sent (Tansu after `dps down` or a crash), so we put
         it back exactly as when we notice the loss while running. Returns rows replayed.
+        With the watch off, only the topics are created.
         """
         await ensure_topics(
             self.settings.kafka_bootstrap,
-            [*self.topics, self.sentinel],
+            [*self.topics, self.sentinel] if self.enabled else self.topics,
             self.settings.kafka_replication_factor,
         )
+        if not self.enabled:
+            return 0
         if await self._sentinel_present():
             return 0
         if await published_before(self.db):
@@ -264,13 +273,17 @@ class BrokerWatch:
 
     async def run(self) -> None:
         # Pruning the outbox is a once-per-service job: ServiceRuntime runs it under a lease.
-        while True:
-            await asyncio.sleep(self.settings.broker_watch_interval_s)
-            try:
-                if not await self._sentinel_present():
-                    await self.recover()
-            except (KafkaError, OSError, TimeoutError) as exc:
-                log.warning("broker.unreachable", error=repr(exc))
+        try:
+            while True:
+                await asyncio.sleep(self.settings.broker_watch_interval_s)
+                try:
+                    if not await self._sentinel_present():
+                        await self.recover()
+                except (KafkaError, OSError, TimeoutError) as exc:
+                    log.warning("broker.unreachable", error=repr(exc))
+                    await self.close()  # a fresh connection at the next check
+        finally:
+            await self.close()
 
     async def recover(self) -> int:
         self.losses += 1
@@ -290,17 +303,28 @@ class BrokerWatch:
         return replayed
 
     async def _sentinel_present(self) -> bool:
-        client = AIOKafkaConsumer(
-            bootstrap_servers=self.settings.kafka_bootstrap, request_timeout_ms=5000
-        )
-        await client.start()
-        try:
-            if self.sentinel not in await client.topics():
-                return False
-            ends = await client.end_offsets([TopicPartition(self.sentinel, 0)])
-            return bool(ends and next(iter(ends.values())) > 0)
-        finally:
-            await client.stop()
+        client = await self._client()
+        if self.sentinel not in await client.topics():
+            return False
+        ends = await client.end_offsets([TopicPartition(self.sentinel, 0)])
+        return bool(ends and next(iter(ends.values())) > 0)
+
+    async def _client(self) -> AIOKafkaConsumer:
+        """One metadata client for every check (each fetches fresh metadata and offsets);
+        a new one only after a check failed or the watch was closed."""
+        if self._checker is None:
+            client = AIOKafkaConsumer(
+                bootstrap_servers=self.settings.kafka_bootstrap, request_timeout_ms=5000
+            )
+            await client.start()
+            self._checker = client
+        return self._checker
+
+    async def close(self) -> None:
+        client, self._checker = self._checker, None
+        if client is not None:
+            with contextlib.suppress(Exception):
+                await client.stop()
 
     async def _write_sentinel(self) -> None:
         producer = AIOKafkaProducer(bootstrap_servers=self.settings.kafka_bootstrap, acks="all")

@@ -26,6 +26,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import insert
 from sqlmodel import col, select
 
+from shared import tracing
 from shared.contracts import (
     TOPIC_MODULES,
     TOPICS,
@@ -61,8 +62,8 @@ def batch_handler(handler: BatchHandler) -> Handler:
 
     A hot path (e.g. a council's bulk load of EHC plans) then reads and writes its rows
     with one query per run instead of one per event. It must give the same result as
-    applying the events one by one in order, and pass each event's correlation id to
-    `uow.emit(..., correlation_id=...)`.
+    applying the events one by one in order, and call `uow.answering(envelope)` before
+    handling each event (its correlation id, and its id as the cause of what it emits).
     """
     handler.handles_batch = True  # type: ignore[attr-defined]
     return handler  # type: ignore[return-value]
@@ -152,8 +153,10 @@ class EventConsumer:
             fresh = await self._fresh(uow, decoded)
             for run in self._runs_of_one_handler(fresh):
                 handler = self.handlers[run[0].envelope.type]
+                uow.causation_id = None  # a batch handler names each cause (answering)
                 if getattr(handler, "handles_batch", False):
-                    await handler(uow, [(item.envelope, item.payload) for item in run])  # type: ignore[call-arg, arg-type]
+                    with tracing.consuming_run(self.topic, [item.record for item in run]):
+                        await handler(uow, [(item.envelope, item.payload) for item in run])  # type: ignore[call-arg, arg-type]
                 else:
                     for item in run:
                         await self._apply_event(uow, handler, item)
@@ -202,9 +205,12 @@ class EventConsumer:
 
     async def _apply_event(self, uow: UnitOfWork, handler: Handler, item: Decoded) -> None:
         envelope = item.envelope
-        uow.correlation_id = envelope.correlationid or envelope.id
-        with structlog.contextvars.bound_contextvars(
-            event_id=envelope.id, event_type=envelope.type, correlation_id=uow.correlation_id
+        uow.answering(envelope)
+        with (
+            structlog.contextvars.bound_contextvars(
+                event_id=envelope.id, event_type=envelope.type, correlation_id=uow.correlation_id
+            ),
+            tracing.consuming(self.topic, envelope.type, item.record.headers),
         ):
             await handler(uow, envelope, item.payload)
             # The event id traces a child's event; the child reference stays out of logs.

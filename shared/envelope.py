@@ -108,9 +108,11 @@ def new_event(
     data: BaseModel,
     correlation_id: str | None = None,
     topic: str | None = None,
+    event_id: str | None = None,
 ) -> Envelope:
-    """Wrap a payload model in an envelope; the correlation id defaults to the event id."""
-    event_id = str(uuid.uuid4())
+    """Wrap a payload model in an envelope; the correlation id defaults to the event id,
+    the id to a random one."""
+    event_id = event_id or str(uuid.uuid4())
     return Envelope(
         id=event_id,
         type=event_type,

@@ -20,6 +20,7 @@ from starlette.routing import Match
 from shared.errors import Conflict, DomainError, NotFound, RulesBroken
 from shared.logging import get_logger
 from shared.metrics import HTTP_REQUESTS, HTTP_SECONDS
+from shared.tracing import instrument_app
 from shared.unit_of_work import current_correlation_id
 
 CORRELATION_HEADER = "X-Correlation-ID"
@@ -45,6 +46,7 @@ def create_app(
     _add_operational_routes(app, checks, health)
     _add_error_handlers(app)
     _add_metrics_middleware(app, service)
+    instrument_app(app)
     return app
 
 

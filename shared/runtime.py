@@ -41,6 +41,7 @@ from shared.logging import configure_logging, get_logger
 from shared.metrics import CONSUMER_LAG, ROWS_PRUNED, TASK_RESTARTS, TASK_UNHEALTHY
 from shared.outbox import OutboxRelay, prune, prune_inbox, refresh_gauges
 from shared.settings import ServiceSettings
+from shared.tracing import configure_tracing
 
 log = get_logger(__name__)
 
@@ -291,7 +292,7 @@ class ServiceRuntime:
                 f"cannot reach Kafka at {self.settings.kafka_bootstrap} ({exc!r}); "
                 "start it (`dps up` does) or set DPS_KAFKA_BOOTSTRAP"
             ) from exc
-        if self.roles & {ProcessRole.RELAY, ProcessRole.CONSUMER}:
+        if self.watch.enabled and self.roles & {ProcessRole.RELAY, ProcessRole.CONSUMER}:
             self.spawn(self.watch.run, "broker-watch")
 
     async def rewind_consumers(self) -> None:
@@ -388,6 +389,8 @@ class ServiceRuntime:
             for task in stuck:
                 log.warning("task.stop_timed_out", task=task.get_name())
         self._tasks.clear()
+        if self.watch is not None:
+            await self.watch.close()
         for lease in self._leases:
             if lease.held:
                 with contextlib.suppress(Exception):  # it expires anyway
@@ -520,4 +523,5 @@ def run_service(
 ) -> None:
     """Serve one service until interrupted (what `dps service NAME` and containers run)."""
     configure_logging(definition.name, settings.log_level, settings.log_json)
+    configure_tracing(definition.name, settings.otlp_endpoint)
     asyncio.run(serve(ServiceRuntime(definition, settings, roles)))

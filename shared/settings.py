@@ -36,6 +36,11 @@ class CommonSettings(BaseSettings):
     jwt_secret: str = Field(default="", description="HS256 signing key; generated if empty")
     log_level: str = "INFO"
     log_json: bool = True
+    otlp_endpoint: str = Field(
+        default="",
+        description="OTLP/HTTP traces endpoint (e.g. http://otel-collector:4318/v1/traces); "
+        "empty: spans are not exported (the trace context still travels with events)",
+    )
     event_schema_base: str = Field(
         default=DEFAULT_SCHEMA_BASE,
         description="Absolute URL where docs/schemas is published; events' dataschema "
@@ -138,6 +143,13 @@ class ServiceSettings(CommonSettings):
     kafka_replication_factor: int = Field(default=1, ge=1, le=5)
     consumer_group: str = Field(default="", description="overrides dps.<service>")
     broker_watch_interval_s: float = Field(default=2.0, gt=0, le=300)
+    broker_loss_watch: bool = Field(
+        default=True,
+        description="Watch for a broker that lost its data (the embedded in-memory Tansu "
+        "forgets everything on restart) and replay the outbox when it does. A durable "
+        "production Kafka (replicated topics) does not lose data that way: set false "
+        "(docker-compose and deploy/k8s do); its recovery is a runbook (docs/operations.md).",
+    )
 
     def pseudonym_key(self) -> bytes:
         """The key child references are pseudonymised with: DPS_CHILD_PSEUDONYM_KEY, else

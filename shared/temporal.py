@@ -8,6 +8,7 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.client import Client
+from temporalio.contrib.opentelemetry import TracingInterceptor
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import FailureError
 from temporalio.worker import (
@@ -25,8 +26,13 @@ from shared.metrics import ACTIVITY_FAILURES, WORKFLOW_FAILURES
 
 
 async def connect(address: str, namespace: str = "default") -> Client:
+    """A client whose workflows and activities continue the caller's trace (the
+    interceptor also applies to workers built on this client)."""
     return await Client.connect(
-        address, namespace=namespace, data_converter=pydantic_data_converter
+        address,
+        namespace=namespace,
+        data_converter=pydantic_data_converter,
+        interceptors=[TracingInterceptor()],
     )
 
 

@@ -7,6 +7,9 @@ causes are written in one database transaction" holds everywhere by construction
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import uuid
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -22,6 +25,7 @@ from shared.envelope import Envelope, new_event
 from shared.infra_models import AuditEntry, OutboxMessage, utcnow
 from shared.logging import get_logger
 from shared.outbox_signal import wake_relay
+from shared.tracing import trace_headers
 
 log = get_logger(__name__)
 
@@ -40,7 +44,16 @@ class UnitOfWork:
     session: AsyncSession
     source: str
     correlation_id: str | None = None
+    # The event being applied (set by the consumer, or by a batch handler through
+    # `answering`): what it causes gets ids derived from it (`caused_event_id`).
+    causation_id: str | None = None
     emitted: list[Envelope] = field(default_factory=list)
+    _caused: Counter[tuple[str, ...]] = field(default_factory=Counter)
+
+    def answering(self, envelope: Envelope) -> None:
+        """Handle `envelope` next: its correlation id and its id as the cause."""
+        self.correlation_id = envelope.correlationid or envelope.id
+        self.causation_id = envelope.id
 
     def emit(
         self,
@@ -56,6 +69,11 @@ class UnitOfWork:
         The correlation id is the one of the event or request being handled, unless a
         batch handler names the event it is answering.
         """
+        event_id = None
+        if self.causation_id is not None:
+            key = (self.causation_id, topic, event_type, subject)
+            event_id = caused_event_id(self.source, *key, self._caused[key])
+            self._caused[key] += 1
         envelope = new_event(
             event_type,
             source=self.source,
@@ -63,6 +81,7 @@ class UnitOfWork:
             data=payload,
             correlation_id=correlation_id or self.correlation_id,
             topic=topic,
+            event_id=event_id,
         )
         self.session.add(outbox_row(topic, envelope))
         self.emitted.append(envelope)
@@ -73,11 +92,13 @@ class UnitOfWork:
 
         For side effects outside the database, such as starting a Temporal workflow for a
         row this transaction creates. Whatever it starts must also be started by a sweep,
-        since the process may die between the commit and the action.
+        since the process may die between the commit and the action. It runs in the
+        context it was registered in (the handler's trace span and log fields).
         """
+        context = contextvars.copy_context()
 
         def fire(_session: object) -> None:
-            task = asyncio.get_running_loop().create_task(_logged(action))
+            task = asyncio.get_running_loop().create_task(_logged(action), context=context)
             _after_commit_tasks.add(task)
             task.add_done_callback(_after_commit_tasks.discard)
 
@@ -99,6 +120,21 @@ class UnitOfWork:
 
 _after_commit_tasks: set[asyncio.Task[None]] = set()
 
+_CAUSED = uuid.UUID("6f1c2a52-9d0e-4c41-9a57-3f0b8f0c2d17")  # namespace of derived ids
+
+
+def caused_event_id(
+    source: str, cause: str, topic: str, event_type: str, subject: str, n: int
+) -> str:
+    """The id of the n-th event of this type and subject that `source` emits while
+    applying event `cause`: the same every time the cause is applied.
+
+    So applying an event again after the service's database was restored from a backup
+    (docs/operations.md, "Back up and restore a service's database") publishes what it
+    caused with the ids it had the first time, and consumers' inboxes drop those repeats.
+    """
+    return str(uuid.uuid5(_CAUSED, f"{source}|{cause}|{topic}|{event_type}|{subject}|{n}"))
+
 
 async def _logged(action: Callable[[], Awaitable[None]]) -> None:
     try:
@@ -115,7 +151,9 @@ def outbox_row(topic: str, envelope: Envelope) -> OutboxMessage:
         event_type=envelope.type,
         key=envelope.subject,
         payload=envelope.to_bytes(),
-        headers=envelope.kafka_headers(),  # CloudEvents structured content mode
+        # CloudEvents structured content mode, and the W3C trace context of the request
+        # or event being handled (shared.tracing): the consumer continues its trace.
+        headers={**envelope.kafka_headers(), **trace_headers()},
     )
 
 

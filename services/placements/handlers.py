@@ -307,7 +307,7 @@ def make_ehc_handlers(runtime: ServiceRuntime) -> dict[str, Callable[..., object
         children's plans (a council's bulk load is the service's hottest path)."""
         book = await PlanBook.open(uow, {p.child_ref for _, p in events})  # type: ignore[attr-defined]
         for envelope, payload in events:
-            uow.correlation_id = envelope.correlationid or envelope.id
+            uow.answering(envelope)
             await on_event(uow, book, envelope, payload)
         await book.save(uow)
 

