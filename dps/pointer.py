@@ -40,7 +40,7 @@ def clear_pointer(data_dir: Path) -> None:
         pointer_path().unlink(missing_ok=True)
 
 
-def _alive(pid: int) -> bool:
+def is_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -59,17 +59,29 @@ def read_pointer(*, alive_only: bool = True) -> dict[str, Any] | None:
         Path(record["data_dir"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    if alive_only and not _alive(pid):
+    if alive_only and not is_alive(pid):
         return None
     return dict(record)
 
 
+DEFAULT_DATA_DIR = Path(".data")  # the settings' default, relative to where dps runs
+
+
+def _runs_here(data_dir: Path) -> bool:
+    """Whether the stack recorded in ``data_dir`` (by `dps up`) is still running."""
+    try:
+        return is_alive(int(json.loads((data_dir / "stack.json").read_text())["supervisor"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+
+
 def stack_data_dir(explicit: Path | None) -> Path | None:
     """The data folder to use: the one given, else DPS_DATA_DIR's (None: the settings
-    read it), else the running stack's, else None (the settings' default)."""
+    read it), else the default folder here if a stack runs from it, else the running
+    stack the pointer names, else None (the settings' default)."""
     if explicit is not None:
         return explicit
-    if os.environ.get("DPS_DATA_DIR"):
+    if os.environ.get("DPS_DATA_DIR") or _runs_here(DEFAULT_DATA_DIR):
         return None
     record = read_pointer()
     return Path(record["data_dir"]) if record else None

@@ -73,6 +73,15 @@ class Stack:
         infra = [m for m in (self.broker, self.temporal) if m is not None]
         return [*infra, *self.services.values()]
 
+    def check_not_running(self) -> None:
+        """One stack per data folder: a second would share its databases and secrets."""
+        recorded = recorded_supervisor(self.pidfile)
+        if recorded is not None and recorded != os.getpid() and pointer.is_alive(recorded):
+            raise StackError(
+                f"a stack is already running from {self.plan.data_dir} (supervisor pid "
+                f"{recorded}): stop it with `dps down` first, or use another --data-dir"
+            )
+
     def check_ports(self) -> None:
         wanted = dict(self.plan.service_ports)
         if self.plan.kafka is None:
@@ -128,6 +137,7 @@ class Stack:
         processes.wait_for_ready(self.services[name], f"http://127.0.0.1:{port}/readyz", timeout)
 
     def start(self) -> None:
+        self.check_not_running()
         self.check_ports()
         self.start_infrastructure()
         for name in SERVICES:
@@ -139,8 +149,11 @@ class Stack:
     def stop(self) -> None:
         for managed in reversed(self.all):
             managed.stop()
-        self.pidfile.unlink(missing_ok=True)
-        pointer.clear_pointer(self.plan.data_dir)
+        # Only our own record: a start refused (say, a port in use by the stack already
+        # running from this folder) must not erase that stack's record.
+        if recorded_supervisor(self.pidfile) == os.getpid():
+            self.pidfile.unlink(missing_ok=True)
+            pointer.clear_pointer(self.plan.data_dir)
 
     @property
     def pidfile(self) -> Path:
@@ -229,6 +242,14 @@ class Supervisor:
     def run(self, stopping: Callable[[], bool], interval_s: float = 0.5) -> None:
         while not stopping() and self.step(time.monotonic()):
             time.sleep(interval_s)
+
+
+def recorded_supervisor(pidfile: Path) -> int | None:
+    """The supervisor pid a stack recorded in ``pidfile``, or None."""
+    try:
+        return int(json.loads(pidfile.read_text())["supervisor"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def stop_recorded_stack(settings: CommonSettings) -> list[str]:

@@ -8,6 +8,7 @@ set, on PostgreSQL too (a fresh database per test).
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,6 +21,11 @@ from shared.auth import issue_token
 from shared.contracts.common import Role
 
 TEST_SECRET = "test-secret-for-send-dps-0123456789abcdef"
+# Stacks the tests start (`dps up` in the e2e tests) record themselves here, never in the
+# person's own pointer: a test run must not redirect their `dps token` to its stack.
+os.environ.setdefault(
+    "DPS_STACK_POINTER", str(Path(tempfile.gettempdir()) / f"dps-test-pointer-{os.getpid()}.json")
+)
 POSTGRES_URL = os.environ.get("DPS_TEST_POSTGRES_URL")
 
 DATABASES = ["sqlite"] + (["postgres"] if POSTGRES_URL else [])

@@ -61,6 +61,19 @@ def test_token_takes_data_dir_over_the_pointer(no_stack: Path) -> None:
     assert _claims(result.output.strip(), "another-stacks-secret-0123456789abcd")["role"] == "admin"
 
 
+def test_a_stack_running_from_here_wins_over_the_pointer(no_stack: Path) -> None:
+    # Another stack (say a test run's) took the pointer; this folder's own stack runs.
+    _stack_in(no_stack / "elsewhere", "another-stacks-secret-0123456789abcd")
+    here = no_stack / ".data"
+    here.mkdir()
+    (here / "jwt-secret").write_text("this-folders-stack-secret-0123456789")
+    (here / "stack.json").write_text(json.dumps({"supervisor": os.getpid()}))
+    result = runner.invoke(app, ["token", "--role", "commissioner"])
+    assert result.exit_code == 0, result.output
+    claims = _claims(result.output.strip(), "this-folders-stack-secret-0123456789")
+    assert claims["role"] == "commissioner"
+
+
 def test_a_pointer_left_by_a_dead_stack_is_ignored(no_stack: Path) -> None:
     folder = no_stack / "gone"
     _stack_in(folder, "a-dead-stacks-secret-0123456789abcdef")
