@@ -242,11 +242,11 @@ def load_demo(seed: int, scale: float) -> None:
 
 
 @app.command()
-def down() -> None:
+def down(data_dir: DataDirOption = None) -> None:
     """Stop a stack started by `dps up` in another terminal."""
     from dps.stack import stop_recorded_stack
 
-    stopped = stop_recorded_stack(stack_settings())
+    stopped = stop_recorded_stack(stack_settings(data_dir))
     typer.echo("stopped." if stopped else "no running stack found.")
 
 
