@@ -16,6 +16,7 @@ from temporalio.testing._timeskipping import TimeSkippingConfig
 
 from dps import processes
 from services.placements import domain, handlers
+from services.placements.models import NeedRow
 from shared.contracts.common import Attendance, NeedType
 from shared.contracts.placements_v1 import PlacementSource
 from shared.infra_models import OutboxMessage
@@ -96,3 +97,25 @@ async def event_types(rt: ServiceRuntime, subject: str) -> list[str]:
             .order_by(OutboxMessage.seq)  # type: ignore[arg-type]
         )
         return list(rows.all())
+
+
+@pytest.fixture
+async def placements(
+    kafka_bootstrap: str, database_url: Callable[[str], str], tmp_path: Path
+) -> AsyncIterator[ServiceRuntime]:
+    """Placements on the real broker, as a council's systems reach it (own group)."""
+    runtime = make_runtime(
+        "placements",
+        database_url("placements"),
+        tmp_path,
+        kafka=kafka_bootstrap,
+        consumer_group=f"g-council-{tmp_path.name}",
+    )
+    await runtime.start()
+    yield runtime
+    await runtime.stop()
+
+
+async def needs_of(runtime: ServiceRuntime, child: str) -> list[NeedRow]:
+    async with runtime.db.session() as session:
+        return list((await session.exec(select(NeedRow).where(NeedRow.child_ref == child))).all())

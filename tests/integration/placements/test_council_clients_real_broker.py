@@ -11,9 +11,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 import zlib
-from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,33 +22,17 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
 from sqlmodel import select
 
 from services.placements.handlers import derived_id
-from services.placements.models import NeedRow
 from shared.bus import PARTITIONS
 from shared.contracts.common import Role
 from shared.infra_models import DeadLetter
 from shared.runtime import ServiceRuntime
-from tests.harness import client_for, eventually, make_runtime
+from tests.harness import client_for, eventually
+from tests.integration.placements.conftest import needs_of
 from tests.service.placements.builders import requested_data
 
 pytestmark = pytest.mark.integration
 
 TOPIC = "ehc.plans.v1"
-
-
-@pytest.fixture
-async def placements(
-    kafka_bootstrap: str, database_url: Callable[[str], str], tmp_path: Path
-) -> AsyncIterator[ServiceRuntime]:
-    runtime = make_runtime(
-        "placements",
-        database_url("placements"),
-        tmp_path,
-        kafka=kafka_bootstrap,
-        consumer_group=f"g-council-{tmp_path.name}",
-    )
-    await runtime.start()
-    yield runtime
-    await runtime.stop()
 
 
 def _child() -> str:
@@ -94,11 +76,6 @@ def _produce(
     return landed[0]
 
 
-async def _needs_of(runtime: ServiceRuntime, child: str) -> list[NeedRow]:
-    async with runtime.db.session() as session:
-        return list((await session.exec(select(NeedRow).where(NeedRow.child_ref == child))).all())
-
-
 @pytest.mark.parametrize("mode", ["binary", "structured"])
 async def test_a_council_publishes_with_librdkafka_and_placements_applies_it(
     placements: ServiceRuntime, kafka_bootstrap: str, mode: str
@@ -110,10 +87,10 @@ async def test_a_council_publishes_with_librdkafka_and_placements_applies_it(
     partition = await asyncio.to_thread(_produce, kafka_bootstrap, message)
 
     async def applied() -> bool:
-        return len(await _needs_of(placements, child)) == 1
+        return len(await needs_of(placements, child)) == 1
 
     await eventually(applied, within=30)
-    [need] = await _needs_of(placements, child)
+    [need] = await needs_of(placements, child)
     assert need.source_event_id == event.get_id()
     # murmur2_random puts the key where our services' aiokafka producers would.
     ours = DefaultPartitioner()(child.encode(), list(range(PARTITIONS)), list(range(PARTITIONS)))
@@ -121,7 +98,7 @@ async def test_a_council_publishes_with_librdkafka_and_placements_applies_it(
 
     await asyncio.to_thread(_produce, kafka_bootstrap, message)  # the council redelivers
     await asyncio.sleep(1.0)
-    assert len(await _needs_of(placements, child)) == 1
+    assert len(await needs_of(placements, child)) == 1
 
 
 async def test_an_event_without_an_id_is_dead_lettered_with_the_reason(
@@ -144,7 +121,7 @@ async def test_an_event_without_an_id_is_dead_lettered_with_the_reason(
     await eventually(dead_lettered, within=30)
     [letter] = await dead()
     assert "missing required CloudEvents attribute(s): id" in letter.reason
-    assert await _needs_of(placements, child) == []
+    assert await needs_of(placements, child) == []
 
 
 def _consume_need_raised(bootstrap: str, need_id: str) -> Any:

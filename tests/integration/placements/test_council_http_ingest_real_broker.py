@@ -5,43 +5,19 @@ outbox relay publishes it to ehc.plans.v1, the consumer reads it back)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from cloudevents.core.bindings import http as ce_http
 from cloudevents.core.v1.event import CloudEvent
-from sqlmodel import select
 
-from services.placements.models import NeedRow
 from shared.contracts.common import Role
 from shared.runtime import ServiceRuntime
-from tests.harness import client_for, eventually, make_runtime
+from tests.harness import client_for, eventually
+from tests.integration.placements.conftest import needs_of
 from tests.service.placements.builders import requested_data
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-async def placements(
-    kafka_bootstrap: str, database_url: Callable[[str], str], tmp_path: Path
-) -> AsyncIterator[ServiceRuntime]:
-    runtime = make_runtime(
-        "placements",
-        database_url("placements"),
-        tmp_path,
-        kafka=kafka_bootstrap,
-        consumer_group=f"g-http-{tmp_path.name}",
-    )
-    await runtime.start()
-    yield runtime
-    await runtime.stop()
-
-
-async def _needs_of(runtime: ServiceRuntime, child: str) -> list[NeedRow]:
-    async with runtime.db.session() as session:
-        return list((await session.exec(select(NeedRow).where(NeedRow.child_ref == child))).all())
 
 
 async def test_an_event_posted_over_http_is_applied_from_the_broker(
@@ -66,10 +42,10 @@ async def test_an_event_posted_over_http_is_applied_from_the_broker(
         assert response.json()["results"][0]["status"] == "accepted"
 
         async def applied() -> bool:
-            return len(await _needs_of(placements, child)) == 1
+            return len(await needs_of(placements, child)) == 1
 
         await eventually(applied, within=30)
-        [need] = await _needs_of(placements, child)
+        [need] = await needs_of(placements, child)
         assert need.source_event_id == event.get_id()
 
         again = await client.post("/ehc-events", content=message.body, headers=message.headers)

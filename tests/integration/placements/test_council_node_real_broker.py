@@ -9,20 +9,18 @@ import json
 import shutil
 import subprocess
 import uuid
-from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiokafka.partitioner import DefaultPartitioner
-from sqlmodel import select
 
 from services.placements.handlers import derived_id
-from services.placements.models import NeedRow
 from shared.bus import PARTITIONS
 from shared.runtime import ServiceRuntime
-from tests.harness import eventually, make_runtime
+from tests.harness import eventually
+from tests.integration.placements.conftest import needs_of
 from tests.service.placements.builders import requested_data
 
 pytestmark = pytest.mark.integration
@@ -44,22 +42,6 @@ def council_js() -> Path:
             timeout=300,
         )
     return NODE_DIR / "council.js"
-
-
-@pytest.fixture
-async def placements(
-    kafka_bootstrap: str, database_url: Callable[[str], str], tmp_path: Path
-) -> AsyncIterator[ServiceRuntime]:
-    runtime = make_runtime(
-        "placements",
-        database_url("placements"),
-        tmp_path,
-        kafka=kafka_bootstrap,
-        consumer_group=f"g-node-{tmp_path.name}",
-    )
-    await runtime.start()
-    yield runtime
-    await runtime.stop()
 
 
 async def _node(script: Path, *args: str) -> dict[str, Any]:
@@ -86,11 +68,6 @@ def _event(child: str) -> dict[str, Any]:
     }
 
 
-async def _needs_of(runtime: ServiceRuntime, child: str) -> list[NeedRow]:
-    async with runtime.db.session() as session:
-        return list((await session.exec(select(NeedRow).where(NeedRow.child_ref == child))).all())
-
-
 @pytest.mark.parametrize("mode", ["binary", "structured"])
 async def test_a_council_publishes_with_kafkajs_and_placements_applies_it(
     placements: ServiceRuntime, kafka_bootstrap: str, council_js: Path, tmp_path: Path, mode: str
@@ -102,10 +79,10 @@ async def test_a_council_publishes_with_kafkajs_and_placements_applies_it(
     sent = await _node(council_js, "produce", kafka_bootstrap, mode, str(event_file))
 
     async def applied() -> bool:
-        return len(await _needs_of(placements, child)) == 1
+        return len(await needs_of(placements, child)) == 1
 
     await eventually(applied, within=30)
-    [need] = await _needs_of(placements, child)
+    [need] = await needs_of(placements, child)
     assert need.source_event_id == event["id"]
     ours = DefaultPartitioner()(child.encode(), list(range(PARTITIONS)), list(range(PARTITIONS)))
     assert sent["partition"] == ours  # kafkajs' default is Java's murmur2, as ours
