@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+import sqlalchemy.exc
 import structlog
 from fastapi import FastAPI, Request, Response, status
 from fastapi.exceptions import RequestValidationError
@@ -26,6 +27,11 @@ from shared.unit_of_work import current_correlation_id
 CORRELATION_HEADER = "X-Correlation-ID"
 QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})  # probes: every few seconds
 log = get_logger(__name__)
+UNSTORABLE = {
+    "field": "body",
+    "rule": "out_of_range",
+    "message": "a value is too large, too small or not storable (e.g. a NUL character)",
+}
 ReadinessCheck = Callable[[], Awaitable[None]]
 # Background tasks that keep failing, by name, with a short reason (no exception text).
 HealthReport = Callable[[], Mapping[str, str]]
@@ -98,6 +104,14 @@ def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(NotFound)
     async def not_found(_: Request, exc: NotFound) -> JSONResponse:
         return _error(404, {"detail": str(exc)})
+
+    @app.exception_handler(OverflowError)
+    @app.exception_handler(sqlalchemy.exc.DataError)
+    async def unstorable(_: Request, exc: Exception) -> JSONResponse:
+        # The backstop behind shared.api_types: a value the database or date arithmetic
+        # cannot hold is the caller's input, so a 422 (the cause goes to the log only).
+        log.warning("http.unstorable_input", error=type(exc).__name__)
+        return _error(422, {"detail": [UNSTORABLE]})
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
