@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy.exc
@@ -18,6 +19,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.routing import Match
 
+from shared.edge import BodyLimit, BodyTooLarge, SecurityHeaders, too_large_detail
 from shared.errors import Conflict, DomainError, NotFound, RulesBroken
 from shared.logging import get_logger
 from shared.metrics import HTTP_REQUESTS, HTTP_SECONDS
@@ -44,20 +46,37 @@ def create_app(
     jwt_secret: str,
     checks: Mapping[str, ReadinessCheck],
     health: HealthReport = dict,
+    edge: EdgeSettings | None = None,
     **kwargs: Any,
 ) -> FastAPI:
+    edge = edge or EdgeSettings()
+    if not edge.expose_docs:
+        kwargs.update(docs_url=None, redoc_url=None, openapi_url=None)
     app = FastAPI(title=title, version="1.0", **kwargs)
     app.state.jwt_secret = jwt_secret
     app.state.service = service
-    _add_operational_routes(app, checks, health)
+    _add_operational_routes(app, checks, health, metrics=edge.expose_metrics)
     _add_error_handlers(app)
+    # Inside the metrics middleware (its call_next would wrap a 413 raised mid-stream).
+    app.add_middleware(BodyLimit, max_bytes=edge.max_body_bytes)
     _add_metrics_middleware(app, service)
+    app.add_middleware(SecurityHeaders, trust_forwarded_proto=edge.trust_forwarded_proto)
     instrument_app(app)
     return app
 
 
+@dataclass(frozen=True)
+class EdgeSettings:
+    """What the HTTP edge lets through (shared.settings.ServiceSettings has the defaults)."""
+
+    max_body_bytes: int = 1024 * 1024
+    trust_forwarded_proto: bool = False
+    expose_docs: bool = True
+    expose_metrics: bool = True
+
+
 def _add_operational_routes(
-    app: FastAPI, checks: Mapping[str, ReadinessCheck], health: HealthReport
+    app: FastAPI, checks: Mapping[str, ReadinessCheck], health: HealthReport, *, metrics: bool
 ) -> None:
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> JSONResponse:
@@ -82,9 +101,12 @@ def _add_operational_routes(
         code = status.HTTP_200_OK if ready else status.HTTP_503_SERVICE_UNAVAILABLE
         return JSONResponse({"ready": ready, "checks": results}, status_code=code)
 
-    @app.get("/metrics", include_in_schema=False)
-    async def metrics() -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    if metrics:
+        app.add_api_route("/metrics", _metrics, include_in_schema=False)
+
+
+async def _metrics() -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 
 def _error(code: int, body: dict[str, Any]) -> JSONResponse:
@@ -104,6 +126,10 @@ def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(NotFound)
     async def not_found(_: Request, exc: NotFound) -> JSONResponse:
         return _error(404, {"detail": str(exc)})
+
+    @app.exception_handler(BodyTooLarge)
+    async def body_too_large(_: Request, exc: BodyTooLarge) -> JSONResponse:
+        return _error(413, {"detail": too_large_detail(exc.limit)})
 
     @app.exception_handler(OverflowError)
     @app.exception_handler(sqlalchemy.exc.DataError)
