@@ -17,6 +17,7 @@ from fastapi import FastAPI, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel
 from starlette.routing import Match
 
 from shared.edge import BodyLimit, BodyTooLarge, SecurityHeaders, too_large_detail
@@ -37,6 +38,38 @@ UNSTORABLE = {
 ReadinessCheck = Callable[[], Awaitable[None]]
 # Background tasks that keep failing, by name, with a short reason (no exception text).
 HealthReport = Callable[[], Mapping[str, str]]
+
+
+class ErrorItem(BaseModel):
+    """One broken rule: the field (dotted path into the body, or `body`) and the rule."""
+
+    field: str
+    rule: str
+    message: str | None = None
+
+
+class ErrorBody(BaseModel):
+    """The body of a 409, 413 or 422: every rule the request broke."""
+
+    detail: list[ErrorItem]
+
+
+class MessageBody(BaseModel):
+    """The body of a 401, 403 or 404: what is missing or refused, in words."""
+
+    detail: str
+
+
+# Documented on every route (shared.runtime includes the routers with it), so the OpenAPI
+# documents describe the answers the services really give.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"model": MessageBody, "description": "No bearer token, or not a valid one"},
+    403: {"model": MessageBody, "description": "The token's role may not do this"},
+    404: {"model": MessageBody, "description": "What the path names does not exist"},
+    409: {"model": ErrorBody, "description": "The request clashes with the current state"},
+    413: {"model": ErrorBody, "description": "The request body is too large"},
+    422: {"model": ErrorBody, "description": "The request breaks a rule (field and rule)"},
+}
 
 
 def create_app(

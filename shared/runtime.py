@@ -36,7 +36,7 @@ from shared.consumer import EventConsumer, Handler, redact_dead_letters
 from shared.contracts import dlq_topic, topic_module
 from shared.db import Database, migrate
 from shared.envelope import set_schema_base
-from shared.http import EdgeSettings, ReadinessCheck, create_app
+from shared.http import ERROR_RESPONSES, EdgeSettings, ReadinessCheck, create_app
 from shared.infra_models import utcnow
 from shared.leases import Lease
 from shared.logging import configure_logging, get_logger
@@ -456,10 +456,10 @@ class ServiceRuntime:
         app.state.runtime = self
         from shared.admin_api import router as admin_router  # imports this module
 
-        app.include_router(admin_router)
+        app.include_router(admin_router, responses=ERROR_RESPONSES)
         if ProcessRole.API in self.roles:
             for router in self.definition.routers:
-                app.include_router(router)
+                app.include_router(router, responses=ERROR_RESPONSES)
         return app
 
 

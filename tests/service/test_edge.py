@@ -10,14 +10,26 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 
 from shared.contracts.common import Role
+from shared.http import ErrorBody, MessageBody, create_app
 from shared.ingest import MAX_BODY_BYTES, SINGLE_CONTENT_TYPE
 from shared.runtime import ServiceRuntime
+from shared.settings import SERVICES
 from tests.harness import client_for, make_runtime
 
 MIB = 1024 * 1024
+DOCS = Path(__file__).parents[2] / "docs" / "api"
+DOCUMENTED = {
+    "401": "MessageBody",
+    "403": "MessageBody",
+    "404": "MessageBody",
+    "409": "ErrorBody",
+    "413": "ErrorBody",
+    "422": "ErrorBody",
+}
 
 
 def _client(runtime: ServiceRuntime, base_url: str = "http://test") -> httpx.AsyncClient:
@@ -178,3 +190,53 @@ async def test_readyz_never_returns_exception_text(tmp_path: Path) -> None:
     body = response.json()
     assert set(body) == {"ready", "checks"}
     assert set(body["checks"].values()) <= {"ok", "unavailable"}
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_route_documents_the_error_bodies(service: str) -> None:
+    doc = json.loads((DOCS / f"{service}.openapi.json").read_text())
+    for path, operations in doc["paths"].items():
+        for method, operation in operations.items():
+            for code, model in DOCUMENTED.items():
+                schema = operation["responses"][code]["content"]["application/json"]["schema"]
+                assert schema == {"$ref": f"#/components/schemas/{model}"}, (method, path)
+
+
+async def test_the_error_bodies_are_what_the_documents_say(
+    tmp_path: Path, tokens: dict[Role, str]
+) -> None:
+    broker = KafkaBroker()
+    runtime = make_runtime(
+        "provider_registry", f"sqlite+aiosqlite:///{tmp_path}/r.db", tmp_path, shared_broker=broker
+    )
+    async with TestKafkaBroker(broker):
+        await runtime.start()
+        try:
+            async with _client(runtime) as client:
+                unauthorised = await client.get("/providers/p-1")
+                auth = {"Authorization": f"Bearer {tokens[Role.COMMISSIONER]}"}
+                missing = await client.get("/providers/p-404", headers=auth)
+                invalid = await client.post("/providers", json={"name": "\x00"}, headers=auth)
+                too_large = await client.post("/providers", content=_big_provider(2 * MIB))
+        finally:
+            await runtime.stop()
+    assert (unauthorised.status_code, missing.status_code) == (401, 404)
+    assert (invalid.status_code, too_large.status_code) == (422, 413)
+    for response in (unauthorised, missing):
+        MessageBody.model_validate(response.json())
+    for response in (invalid, too_large):
+        ErrorBody.model_validate(response.json())
+
+
+def test_a_value_the_database_cannot_hold_is_a_422_not_a_500(tmp_path: Path) -> None:
+    app = create_app("x", title="x", jwt_secret="s", checks={})
+
+    @app.get("/overflow")
+    async def overflow() -> None:
+        raise OverflowError("Python int too large to convert to SQLite INTEGER")
+
+    response = TestClient(app).get("/overflow")
+    assert response.status_code == 422
+    [error] = ErrorBody.model_validate(response.json()).detail
+    assert error.rule == "out_of_range"
+    assert "SQLite" not in response.text  # the cause goes to the log, not to the caller
