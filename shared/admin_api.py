@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from sqlmodel import col, func, select
 
 from shared import outbox
+from shared.api_types import BoundedInt
 from shared.auth import require
 from shared.contracts.common import Role
 from shared.errors import DomainError, NotFound
@@ -141,7 +142,7 @@ def _view(row: DeadLetter) -> DeadLetterView:
 @router.get("/dead-letters")
 async def dead_letters(
     include_retried: bool = False,
-    limit: int = 100,
+    limit: BoundedInt = 100,
     _actor: Actor = ADMIN,
     runtime: ServiceRuntime = Depends(runtime_of),
 ) -> list[DeadLetterView]:
@@ -154,7 +155,7 @@ async def dead_letters(
 
 @router.post("/dead-letters/{dead_letter_id}/retry")
 async def retry_dead_letter(
-    dead_letter_id: int, actor: Actor = ADMIN, runtime: ServiceRuntime = Depends(runtime_of)
+    dead_letter_id: BoundedInt, actor: Actor = ADMIN, runtime: ServiceRuntime = Depends(runtime_of)
 ) -> DeadLetterView:
     """Re-drive a dead letter: publish its original bytes and headers to its original
     topic and partition again.

@@ -8,15 +8,19 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
+import sqlalchemy.exc
 import structlog
 from fastapi import FastAPI, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel
 from starlette.routing import Match
 
+from shared.edge import BodyLimit, BodyTooLarge, SecurityHeaders, too_large_detail
 from shared.errors import Conflict, DomainError, NotFound, RulesBroken
 from shared.logging import get_logger
 from shared.metrics import HTTP_REQUESTS, HTTP_SECONDS
@@ -26,9 +30,46 @@ from shared.unit_of_work import current_correlation_id
 CORRELATION_HEADER = "X-Correlation-ID"
 QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})  # probes: every few seconds
 log = get_logger(__name__)
+UNSTORABLE = {
+    "field": "body",
+    "rule": "out_of_range",
+    "message": "a value is too large, too small or not storable (e.g. a NUL character)",
+}
 ReadinessCheck = Callable[[], Awaitable[None]]
 # Background tasks that keep failing, by name, with a short reason (no exception text).
 HealthReport = Callable[[], Mapping[str, str]]
+
+
+class ErrorItem(BaseModel):
+    """One broken rule: the field (dotted path into the body, or `body`) and the rule."""
+
+    field: str
+    rule: str
+    message: str | None = None
+
+
+class ErrorBody(BaseModel):
+    """The body of a 409, 413 or 422: every rule the request broke."""
+
+    detail: list[ErrorItem]
+
+
+class MessageBody(BaseModel):
+    """The body of a 401, 403 or 404: what is missing or refused, in words."""
+
+    detail: str
+
+
+# Documented on every route (shared.runtime includes the routers with it), so the OpenAPI
+# documents describe the answers the services really give.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"model": MessageBody, "description": "No bearer token, or not a valid one"},
+    403: {"model": MessageBody, "description": "The token's role may not do this"},
+    404: {"model": MessageBody, "description": "What the path names does not exist"},
+    409: {"model": ErrorBody, "description": "The request clashes with the current state"},
+    413: {"model": ErrorBody, "description": "The request body is too large"},
+    422: {"model": ErrorBody, "description": "The request breaks a rule (field and rule)"},
+}
 
 
 def create_app(
@@ -38,20 +79,37 @@ def create_app(
     jwt_secret: str,
     checks: Mapping[str, ReadinessCheck],
     health: HealthReport = dict,
+    edge: EdgeSettings | None = None,
     **kwargs: Any,
 ) -> FastAPI:
+    edge = edge or EdgeSettings()
+    if not edge.expose_docs:
+        kwargs.update(docs_url=None, redoc_url=None, openapi_url=None)
     app = FastAPI(title=title, version="1.0", **kwargs)
     app.state.jwt_secret = jwt_secret
     app.state.service = service
-    _add_operational_routes(app, checks, health)
+    _add_operational_routes(app, checks, health, metrics=edge.expose_metrics)
     _add_error_handlers(app)
+    # Inside the metrics middleware (its call_next would wrap a 413 raised mid-stream).
+    app.add_middleware(BodyLimit, max_bytes=edge.max_body_bytes)
     _add_metrics_middleware(app, service)
+    app.add_middleware(SecurityHeaders, trust_forwarded_proto=edge.trust_forwarded_proto)
     instrument_app(app)
     return app
 
 
+@dataclass(frozen=True)
+class EdgeSettings:
+    """What the HTTP edge lets through (shared.settings.ServiceSettings has the defaults)."""
+
+    max_body_bytes: int = 1024 * 1024
+    trust_forwarded_proto: bool = False
+    expose_docs: bool = True
+    expose_metrics: bool = True
+
+
 def _add_operational_routes(
-    app: FastAPI, checks: Mapping[str, ReadinessCheck], health: HealthReport
+    app: FastAPI, checks: Mapping[str, ReadinessCheck], health: HealthReport, *, metrics: bool
 ) -> None:
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> JSONResponse:
@@ -76,9 +134,12 @@ def _add_operational_routes(
         code = status.HTTP_200_OK if ready else status.HTTP_503_SERVICE_UNAVAILABLE
         return JSONResponse({"ready": ready, "checks": results}, status_code=code)
 
-    @app.get("/metrics", include_in_schema=False)
-    async def metrics() -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    if metrics:
+        app.add_api_route("/metrics", _metrics, include_in_schema=False)
+
+
+async def _metrics() -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 
 def _error(code: int, body: dict[str, Any]) -> JSONResponse:
@@ -98,6 +159,18 @@ def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(NotFound)
     async def not_found(_: Request, exc: NotFound) -> JSONResponse:
         return _error(404, {"detail": str(exc)})
+
+    @app.exception_handler(BodyTooLarge)
+    async def body_too_large(_: Request, exc: BodyTooLarge) -> JSONResponse:
+        return _error(413, {"detail": too_large_detail(exc.limit)})
+
+    @app.exception_handler(OverflowError)
+    @app.exception_handler(sqlalchemy.exc.DataError)
+    async def unstorable(_: Request, exc: Exception) -> JSONResponse:
+        # The backstop behind shared.api_types: a value the database or date arithmetic
+        # cannot hold is the caller's input, so a 422 (the cause goes to the log only).
+        log.warning("http.unstorable_input", error=type(exc).__name__)
+        return _error(422, {"detail": [UNSTORABLE]})
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:

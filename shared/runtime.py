@@ -16,9 +16,11 @@ from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Union
+from wsgiref.simple_server import WSGIServer
 
 from fastapi import APIRouter, FastAPI, Request
 from faststream.kafka import KafkaBroker
+from prometheus_client import start_http_server
 from temporalio.client import Client
 
 from shared import temporal
@@ -34,7 +36,7 @@ from shared.consumer import EventConsumer, Handler, redact_dead_letters
 from shared.contracts import dlq_topic, topic_module
 from shared.db import Database, migrate
 from shared.envelope import set_schema_base
-from shared.http import ReadinessCheck, create_app
+from shared.http import ERROR_RESPONSES, EdgeSettings, ReadinessCheck, create_app
 from shared.infra_models import utcnow
 from shared.leases import Lease
 from shared.logging import configure_logging, get_logger
@@ -104,6 +106,7 @@ class ServiceRuntime:
     rewinders: list[RewindAfterLoss] = field(init=False, default_factory=list)
     _tasks: list[asyncio.Task[None]] = field(init=False, default_factory=list)
     _leases: list[Lease] = field(init=False, default_factory=list)
+    _metrics_server: WSGIServer | None = field(init=False, default=None)
     _singletons: Lease | None = field(init=False, default=None)
     _hooks_ran: bool = field(init=False, default=False)
     # Background tasks that keep dying, by name, with why (served by /healthz).
@@ -185,7 +188,15 @@ class ServiceRuntime:
             self.spawn(self._run_worker, "temporal-worker")
         if ProcessRole.RELAY in self.roles:
             await self._start_singletons()
+        self._start_metrics_port()
         log.info("service.started", roles=sorted(self.roles), topics=self.topics)
+
+    def _start_metrics_port(self) -> None:
+        # /metrics on an internal port (the API port's can be closed: DPS_EXPOSE_METRICS).
+        if self.settings.metrics_port:
+            self._metrics_server, _ = start_http_server(
+                self.settings.metrics_port, addr=self.settings.http_host
+            )
 
     def _start_relay(self) -> None:
         # SQLite is one process's file: one relay, no lease (see shared.outbox).
@@ -397,6 +408,9 @@ class ServiceRuntime:
                     await lease.release(self.db)
         if self.shared_broker is None and self.needs_broker:
             await self.broker.stop()
+        if self._metrics_server is not None:
+            self._metrics_server.shutdown()
+            self._metrics_server = None
         await self.db.dispose()
 
     # -- readiness ------------------------------------------------------------------
@@ -432,14 +446,20 @@ class ServiceRuntime:
             jwt_secret=self.settings.signing_secret(),
             checks=checks,
             health=lambda: self.unhealthy,
+            edge=EdgeSettings(
+                max_body_bytes=self.settings.max_body_bytes,
+                trust_forwarded_proto=self.settings.trust_forwarded_proto,
+                expose_docs=self.settings.expose_docs,
+                expose_metrics=self.settings.expose_metrics,
+            ),
         )
         app.state.runtime = self
         from shared.admin_api import router as admin_router  # imports this module
 
-        app.include_router(admin_router)
+        app.include_router(admin_router, responses=ERROR_RESPONSES)
         if ProcessRole.API in self.roles:
             for router in self.definition.routers:
-                app.include_router(router)
+                app.include_router(router, responses=ERROR_RESPONSES)
         return app
 
 

@@ -86,6 +86,29 @@ class ServiceSettings(CommonSettings):
     database_url: str = ""
     http_host: str = "127.0.0.1"
     http_port: int = 0
+    max_body_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1024,
+        le=64 * 1024 * 1024,
+        description="Largest request body a route takes (413 above it); a route may "
+        "declare its own (placements' POST /ehc-events takes 4 MiB)",
+    )
+    trust_forwarded_proto: bool = Field(
+        default=False,
+        description="Behind a TLS-terminating proxy that sets X-Forwarded-Proto: trust it "
+        "to decide HSTS. Leave false when clients reach the service directly.",
+    )
+    expose_docs: bool = Field(
+        default=True, description="Serve /docs and /openapi.json; production sets false"
+    )
+    expose_metrics: bool = Field(
+        default=True,
+        description="Serve /metrics on the API port; false closes it there (scrape an "
+        "internal port instead, DPS_METRICS_PORT)",
+    )
+    metrics_port: int = Field(
+        default=0, ge=0, le=65535, description="Serve /metrics on this internal port (0: none)"
+    )
     # Tansu joins a group in about max(1 s, session_timeout/2): keep it short locally.
     # Apache Kafka refuses less than its group.min.session.timeout.ms (6 s by default),
     # so production sets DPS_CONSUMER_SESSION_TIMEOUT_MS=10000 (docker-compose, k8s).

@@ -42,6 +42,7 @@ from services.monitoring.models import (
     SpendLineRow,
     Visit,
 )
+from shared.api_types import ApiDate, RequestBody
 from shared.auth import require
 from shared.contracts import quality_v1
 from shared.contracts.common import NeedType, Role
@@ -76,7 +77,7 @@ def _status_rule(exc: domain.DomainError) -> DomainError:
 # --------------------------------------------------------------------- requests
 
 
-class _Body(BaseModel):
+class _Body(RequestBody):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
@@ -553,7 +554,7 @@ def _placement_record(fact: PlacementFact) -> domain.PlacementRecord:
 @router.get("/providers/{provider_id}/scorecard")
 async def provider_scorecard(
     provider_id: str,
-    as_of: date | None = None,
+    as_of: ApiDate | None = None,
     _actor: Actor = Depends(require(*READERS)),
     runtime: ServiceRuntime = Depends(runtime_of),
 ) -> domain.Scorecard:
@@ -661,7 +662,7 @@ async def list_budgets(
 @router.get("/dashboard")
 async def dashboard(
     financial_year: int | None = Query(default=None, ge=2000, le=2100),
-    as_of: date | None = None,
+    as_of: ApiDate | None = None,
     _actor: Actor = Depends(require(*READERS)),
     runtime: ServiceRuntime = Depends(runtime_of),
 ) -> domain.Dashboard:

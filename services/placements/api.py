@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Response, status
-from pydantic import BaseModel, Field
+from pydantic import Field
 from sqlalchemy import func
 from sqlmodel import col, select
 
@@ -38,6 +38,7 @@ from services.placements.models import (
     uplift_from_row,
     uplift_into_row,
 )
+from shared.api_types import ApiDate, Offset, RequestBody
 from shared.auth import require
 from shared.contracts import placements_v1
 from shared.contracts.common import Attendance, NeedType, Role
@@ -62,36 +63,36 @@ TOPIC = placements_v1.TOPIC
 # --- bodies -------------------------------------------------------------------------------
 
 
-class SupportItemIn(BaseModel):
+class SupportItemIn(RequestBody):
     description: str = Field(min_length=1, max_length=200)
     weekly_amount: Decimal
 
 
-class ReviewOutcomeIn(BaseModel):
+class ReviewOutcomeIn(RequestBody):
     outcome: ReviewOutcome
     completed_on: date | None = None  # default: today
 
 
-class UpliftIn(BaseModel):
+class UpliftIn(RequestBody):
     requested_percent: Decimal
     effective_from: date
     reason: str | None = Field(default=None, max_length=1000)
 
 
-class UpliftDecisionIn(BaseModel):
+class UpliftDecisionIn(RequestBody):
     decision: UpliftDecision
     approved_percent: Decimal | None = None
     reason: str | None = Field(default=None, max_length=1000)
 
 
-class VariationIn(BaseModel):
+class VariationIn(RequestBody):
     effective_from: date
     weekly_core_fee: Decimal | None = None
     additional_support: list[SupportItemIn] | None = None
     reason: str = Field(max_length=1000)
 
 
-class EndIn(BaseModel):
+class EndIn(RequestBody):
     """Ending: by the council with notice, by the provider, or at once (terminate)."""
 
     by: str = Field(default="council", pattern="^(council|provider)$")
@@ -100,7 +101,7 @@ class EndIn(BaseModel):
     reason: str = Field(min_length=1, max_length=1000)
 
 
-class BlockOfferDecisionIn(BaseModel):
+class BlockOfferDecisionIn(RequestBody):
     """Accept the offered block place (a placement is made in it) or decline it (the place
     is freed and the need goes to procurement for a call-off)."""
 
@@ -109,7 +110,7 @@ class BlockOfferDecisionIn(BaseModel):
     start_date: date | None = None  # accepted: default the need's required start (or today)
 
 
-class RenewalDecisionIn(BaseModel):
+class RenewalDecisionIn(RequestBody):
     """Renew the term (new term end, optionally a new weekly core fee from the new term)
     or decline (the placement ends at its term end)."""
 
@@ -119,7 +120,7 @@ class RenewalDecisionIn(BaseModel):
     reason: str = Field(min_length=1, max_length=1000)
 
 
-class BlockRenewalDecisionIn(BaseModel):
+class BlockRenewalDecisionIn(RequestBody):
     """Renew the block (new term end), re-procure it, or let it end at term end."""
 
     decision: Literal["renew", "reprocure", "end"]
@@ -127,7 +128,7 @@ class BlockRenewalDecisionIn(BaseModel):
     reason: str = Field(min_length=1, max_length=1000)
 
 
-class BlockContractIn(BaseModel):
+class BlockContractIn(RequestBody):
     provider_id: str = Field(min_length=1, max_length=64)
     primary_need: NeedType
     attendance: Attendance
@@ -191,7 +192,7 @@ async def list_needs(
     status_: str | None = Query(default=None, alias="status"),
     child_ref: str | None = None,
     limit: int = Query(default=50, ge=1, le=500),
-    offset: int = Query(default=0, ge=0),
+    offset: Offset = 0,
     _actor: Actor = Depends(require(*WRITERS, Role.MONITORING_OFFICER)),
     runtime: ServiceRuntime = Depends(runtime_of),
 ) -> dict[str, Any]:
@@ -336,9 +337,9 @@ async def list_placements(
     provider_id: str | None = None,
     child_ref: str | None = None,
     status_: PlacementStatus | None = Query(default=None, alias="status"),
-    review_due_before: date | None = None,
+    review_due_before: ApiDate | None = None,
     limit: int = Query(default=50, ge=1, le=500),
-    offset: int = Query(default=0, ge=0),
+    offset: Offset = 0,
     actor: Actor = Depends(require(*READERS)),
     runtime: ServiceRuntime = Depends(runtime_of),
 ) -> dict[str, Any]:
@@ -721,7 +722,7 @@ async def decide_renewal(
 # --- import of existing placements ------------------------------------------------------------
 
 
-class PlacementImportItem(BaseModel):
+class PlacementImportItem(RequestBody):
     """One placement the council already holds (often a spot purchase made before the DPS).
 
     ``end_date`` set: the placement ran (or runs) until that day; a past one is imported as
@@ -745,7 +746,7 @@ class PlacementImportItem(BaseModel):
     block_contract_id: str | None = Field(default=None, max_length=64)
 
 
-class PlacementImportIn(BaseModel):
+class PlacementImportIn(RequestBody):
     """A batch of existing placements, recorded all or nothing. ``import_key`` names the
     batch: sending the same key again returns the first answer and writes nothing."""
 

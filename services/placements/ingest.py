@@ -14,6 +14,7 @@ from shared import ingest
 from shared.auth import require
 from shared.contracts import ehc_plans_v1
 from shared.contracts.common import Role
+from shared.edge import MAX_BODY_EXTRA
 from shared.outbox_signal import wake_relay
 from shared.runtime import ServiceRuntime, runtime_of
 from shared.unit_of_work import Actor, UnitOfWork
@@ -43,7 +44,10 @@ async def _read_limited(request: Request) -> bytes:
     return bytes(body)
 
 
-@router.post("/ehc-events", openapi_extra={"requestBody": _BODY})
+@router.post(
+    "/ehc-events",
+    openapi_extra={"requestBody": _BODY, MAX_BODY_EXTRA: ingest.MAX_BODY_BYTES},
+)
 async def post_ehc_events(
     request: Request,
     actor: Actor = Depends(require(Role.COUNCIL_SYSTEM)),

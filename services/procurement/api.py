@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, status
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, Field
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
@@ -90,6 +90,7 @@ from services.procurement.workflows import (
     start_competition_workflow,
     start_declaration_workflow,
 )
+from shared.api_types import RequestBody
 from shared.auth import require
 from shared.contracts import procurement_v1
 from shared.contracts.common import Attendance, NeedType, Role
@@ -134,14 +135,14 @@ def _now() -> datetime:
 # ==================================================================== schemes
 
 
-class CategoryIn(BaseModel):
+class CategoryIn(RequestBody):
     code: str = Field(min_length=1, max_length=50)
     name: str = Field(min_length=1, max_length=200)
     need_types: list[NeedType] = Field(min_length=1)
     attendance: list[Attendance] = Field(min_length=1)
 
 
-class LotIn(BaseModel):
+class LotIn(RequestBody):
     code: str = Field(min_length=1, max_length=50)
     name: str = Field(min_length=1, max_length=200)
     min_quality_score: Decimal = Field(ge=0, le=100)
@@ -160,7 +161,7 @@ class LotIn(BaseModel):
         )
 
 
-class AwardQuestionIn(BaseModel):
+class AwardQuestionIn(RequestBody):
     question_id: str = Field(min_length=1, max_length=50)
     text: str = Field(min_length=1)
     max_score: int
@@ -173,7 +174,7 @@ class AwardQuestionIn(BaseModel):
         )
 
 
-class AwardCriteriaIn(BaseModel):
+class AwardCriteriaIn(RequestBody):
     """The call-off award criteria the scheme publishes (reg 34(23)-(24), reg 76(4))."""
 
     quality_weight: int
@@ -188,7 +189,7 @@ class AwardCriteriaIn(BaseModel):
         )
 
 
-class QuestionIn(BaseModel):
+class QuestionIn(RequestBody):
     question_id: str = Field(min_length=1, max_length=50)
     text: str = Field(min_length=1)
     kind: d.QuestionKind
@@ -197,7 +198,7 @@ class QuestionIn(BaseModel):
     min_score: Decimal | None = None
 
 
-class SchemeIn(BaseModel):
+class SchemeIn(RequestBody):
     reference: str = Field(min_length=1, max_length=100)
     title: str = Field(min_length=1, max_length=300)
     regime: procurement_v1.RegimeCode = "pcr2015"
@@ -431,7 +432,7 @@ async def get_scheme(
     return scheme_view(row)
 
 
-class SchemeStatusIn(BaseModel):
+class SchemeStatusIn(RequestBody):
     action: Literal["open", "suspend", "close", "extend"]
     reason: str = ""
 
@@ -518,7 +519,7 @@ def _scheme_event(
 # =============================================================== applications
 
 
-class ApplicationIn(BaseModel):
+class ApplicationIn(RequestBody):
     requested_categories: list[str] = Field(min_length=1)
     answers: dict[str, str] = {}
 
@@ -620,13 +621,13 @@ async def _application(uow: UnitOfWork, application_id: str) -> ApplicationRow:
     return row
 
 
-class AssessmentIn(BaseModel):
+class AssessmentIn(RequestBody):
     passed: bool | None = None
     score: Decimal | None = None
     note: str = ""
 
 
-class DecisionIn(BaseModel):
+class DecisionIn(RequestBody):
     assessments: dict[str, AssessmentIn] = {}
     refused_categories: dict[str, str] = {}
 
@@ -722,7 +723,7 @@ def _emit_decision(uow: UnitOfWork, result: d.DecisionResult, actor: Actor) -> N
         )
 
 
-class ExtensionIn(BaseModel):
+class ExtensionIn(RequestBody):
     reason: str = Field(min_length=1)
 
 
@@ -816,7 +817,7 @@ async def list_members(
     }
 
 
-class MembershipStatusIn(BaseModel):
+class MembershipStatusIn(RequestBody):
     action: Literal["suspend", "reinstate", "end"]
     reason: str
     category_code: str | None = None  # None: every category the provider holds
@@ -867,11 +868,11 @@ async def change_membership(
 # ============================================== renewed self-declarations
 
 
-class DeclarationRequestIn(BaseModel):
+class DeclarationRequestIn(RequestBody):
     reason: str = ""
 
 
-class DeclarationIn(BaseModel):
+class DeclarationIn(RequestBody):
     declaration: dict[str, str] = Field(min_length=1)
 
 
@@ -1002,7 +1003,7 @@ async def get_self_declaration(
 # =============================================================== competitions
 
 
-class FilterIn(BaseModel):
+class FilterIn(RequestBody):
     need_type: NeedType
     attendance: Attendance
     min_age: int | None = Field(default=None, ge=0, le=25)
@@ -1034,7 +1035,7 @@ class QualityQuestionIn(AwardQuestionIn):
     pass
 
 
-class CompetitionIn(BaseModel):
+class CompetitionIn(RequestBody):
     scheme_id: str
     category_code: str
     kind: d.CompetitionKind
@@ -1316,13 +1317,13 @@ async def get_competition(
     return await _competition_view(runtime, competition_id, actor)
 
 
-class SupportItemIn(BaseModel):
+class SupportItemIn(RequestBody):
     description: str
     amount: Decimal
     basis: d.ChargeBasis
 
 
-class BidIn(BaseModel):
+class BidIn(RequestBody):
     fee_basis: d.FeeBasis
     core_fee: Decimal
     weeks_per_year: int
@@ -1443,7 +1444,7 @@ async def _require_bidder_compliant(
 # ========================================================== evaluator scoring
 
 
-class ScoresIn(BaseModel):
+class ScoresIn(RequestBody):
     """One evaluator's quality scores for one bid: question id -> score (0..max, 2 d.p.)."""
 
     scores: dict[str, Decimal]
@@ -1558,7 +1559,7 @@ async def evaluate_competition(
     return await _competition_view(runtime, competition_id, actor)
 
 
-class AwardIn(BaseModel):
+class AwardIn(RequestBody):
     decision: Literal["approve", "no_suitable_bid"]
     reason: str = ""
     deadline_at: AwareDatetime | None = None  # of the next tier's round, if reopened

@@ -5,11 +5,10 @@ route a commissioner calls to record that a notice was sent or published (who, w
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, Field
+from pydantic import Field
 from sqlmodel import col, select
 
 from services.procurement import domain as d
@@ -22,6 +21,7 @@ from services.procurement.models import (
     tracked_notice_to_domain,
 )
 from services.procurement.notice_activities import lock_notice
+from shared.api_types import ApiDate, RequestBody
 from shared.contracts import procurement_v1
 from shared.errors import NotFound
 from shared.unit_of_work import Actor, unit_of_work
@@ -116,7 +116,7 @@ async def list_tracked_notices(
     scheme_id: str | None = None,
     competition_id: str | None = None,
     overdue: bool | None = None,
-    due_before: date | None = None,
+    due_before: ApiDate | None = None,
     _: Actor = Depends(READERS),
 ) -> dict[str, Any]:
     """Every notice with its tracking, soonest due first; filters combine (AND).
@@ -142,7 +142,7 @@ async def list_tracked_notices(
     return {"notices": views}
 
 
-class PublicationIn(BaseModel):
+class PublicationIn(RequestBody):
     status: Literal["sent", "published"]
     publication_ref: str | None = Field(default=None, max_length=200)
 

@@ -31,6 +31,7 @@ from services.provider_registry.models import (
     to_domain,
 )
 from shared import geography
+from shared.api_types import BoundedInt, Offset, RequestBody
 from shared.auth import ANY_ROLE, require
 from shared.contracts import providers_v1
 from shared.contracts.common import Attendance, NeedType, Role
@@ -59,14 +60,14 @@ MAX_PAGE = 200
 # --- request and response bodies --------------------------------------------------------
 
 
-class ContactIn(BaseModel):
+class ContactIn(RequestBody):
     name: str = Field(max_length=200)
     role: str = Field(default="", max_length=100)
     email: str | None = Field(default=None, max_length=200)
     phone: str | None = Field(default=None, max_length=50)
 
 
-class DocumentIn(BaseModel):
+class DocumentIn(RequestBody):
     kind: DocumentKind
     expires_on: date
     reference: str | None = Field(default=None, max_length=200)
@@ -80,7 +81,7 @@ def _documents(items: list[DocumentIn]) -> tuple[domain.ComplianceDocument, ...]
     return tuple(domain.ComplianceDocument(**d.model_dump()) for d in items)
 
 
-class ProviderIn(BaseModel):
+class ProviderIn(RequestBody):
     """A provider as a commissioner registers it."""
 
     urn: int
@@ -115,7 +116,7 @@ class ProviderIn(BaseModel):
         )
 
 
-class ProviderPatch(BaseModel):
+class ProviderPatch(RequestBody):
     """Fields to change; those left out keep their value."""
 
     name: str | None = None
@@ -143,7 +144,7 @@ class ProviderPatch(BaseModel):
 NULLABLE = frozenset({"latitude", "longitude", "local_authority_code", "local_authority_name"})
 
 
-class InspectionIn(BaseModel):
+class InspectionIn(RequestBody):
     inspected_on: date
     overall: OfstedJudgement | None = None
     report_card: dict[ReportCardArea, ReportCardGrade] = Field(default_factory=dict)
@@ -154,7 +155,7 @@ class InspectionIn(BaseModel):
         return domain.Inspection(**self.model_dump())
 
 
-class StatusIn(BaseModel):
+class StatusIn(RequestBody):
     status: ProviderStatus
     reason: str = Field(max_length=2000)
 
@@ -164,7 +165,7 @@ class Decision(StrEnum):
     REJECT = "reject"
 
 
-class DecisionIn(BaseModel):
+class DecisionIn(RequestBody):
     decision: Decision
     reason: str = Field(max_length=2000)
 
@@ -538,14 +539,14 @@ async def _page_by_distance(
 @router.get("/providers")
 async def search_providers(
     need: list[NeedType] = Query(default=[], description="every one must be met"),
-    age: int | None = None,
+    age: BoundedInt | None = None,
     attendance: Attendance | None = None,
     status_: list[ProviderStatus] = Query(default=[], alias="status"),
     min_ofsted: OfstedJudgement | None = Query(default=None, description="at least this good"),
     near: str | None = Query(default=None, description="postcode or district, e.g. ME14 1XX"),
     within_km: float | None = None,
     limit: int = Query(default=50, ge=1, le=MAX_PAGE),
-    offset: int = Query(default=0, ge=0),
+    offset: Offset = 0,
     _actor: Actor = Depends(require(*ANY_ROLE)),
     runtime: ServiceRuntime = Depends(runtime_of),
 ) -> ProviderPage:
