@@ -18,7 +18,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
-from starlette.routing import Match
 
 from shared.edge import BodyLimit, BodyTooLarge, SecurityHeaders, too_large_detail
 from shared.errors import Conflict, DomainError, NotFound, RulesBroken
@@ -187,11 +186,9 @@ def _add_error_handlers(app: FastAPI) -> None:
 
 def _route_template(request: Request) -> str:
     # Label by route template, not raw path, so ids do not explode metric cardinality.
-    for route in request.app.router.routes:
-        match, _ = route.matches(request.scope)
-        if match is Match.FULL:
-            return getattr(route, "path", "unmatched")
-    return "unmatched"
+    # Routing leaves the matched route in the scope (routers included in routers too).
+    path = getattr(request.scope.get("route"), "path", None)
+    return path if isinstance(path, str) else "unmatched"
 
 
 def _add_metrics_middleware(app: FastAPI, service: str) -> None:

@@ -376,3 +376,22 @@ async def test_a_standby_relay_takes_over_when_the_holder_dies(
             if k == key and n not in first:
                 first.append(n)
         assert first == sorted(first), f"{key} out of order"
+
+
+async def test_http_metrics_are_labelled_by_route_template(
+    database_url: Callable[[str], str], tmp_path: Path, tokens: dict[Role, str]
+) -> None:
+    """Before: routers included in routers were never matched, so every route was
+    labelled "unmatched" and per-route rates and latencies were lost."""
+    runtime = make_runtime(
+        "provider_registry", database_url("labels"), tmp_path, roles=frozenset({ProcessRole.API})
+    )
+    await runtime.start()
+    try:
+        async with client_for(runtime, tokens[Role.COMMISSIONER]) as client:
+            missing = await client.get(f"/providers/{uuid.uuid4()}")
+            metrics = (await client.get("/metrics")).text
+        assert missing.status_code == 404
+        assert 'route="/providers/{provider_id}"' in metrics
+    finally:
+        await runtime.stop()
