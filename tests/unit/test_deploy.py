@@ -127,6 +127,16 @@ def test_alert_rules_use_only_metrics_the_services_export() -> None:
     }
     assert used, "no dps_ metric in the rules"
     assert used <= exported | {m.name for m in REGISTRY.collect()}, used - exported
+    from shared.temporal import CORE_METRICS
+
+    core = {
+        name
+        for group in rules["groups"]
+        for rule in group["rules"]
+        for name in re.findall(r"\b(temporal_[a-z_]+)", rule["expr"])
+    }
+    assert core, "no alert on the Temporal SDK's metrics"
+    assert {re.sub(r"_(bucket|count|sum)$", "", n) for n in core} <= set(CORE_METRICS), core
     alerts = {rule["alert"] for group in rules["groups"] for rule in group["rules"]}
     for wanted in (
         "DeadLettersGrowing",
@@ -135,6 +145,8 @@ def test_alert_rules_use_only_metrics_the_services_export() -> None:
         "NoEventsAppliedWhileLagGrows",
         "HttpErrors",
         "WorkflowFailures",
+        "WorkflowTaskScheduleToStartSlow",
+        "DatabasePoolExhausted",
         "TargetDown",
         "BrokerDataLoss",
     ):
