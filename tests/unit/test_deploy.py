@@ -328,3 +328,32 @@ def test_constraints_pin_every_runtime_dependency_compatibly() -> None:
             todo.append((Requirement(raw), frozenset(requirement.extras)))
     assert not problems, problems
     assert not {name for name, _ in seen} & (EMBEDDED_ONLY | TEST_ONLY)
+
+
+# -- the Grafana dashboard -----------------------------------------------------------------
+
+METRIC = re.compile(r"\b((?:dps|temporal)_[a-z_]+|up(?=\{))")
+
+
+def test_every_alert_rules_signal_has_a_panel_filtered_by_service() -> None:
+    import json
+
+    rules = yaml.safe_load((ROOT / "deploy" / "prometheus" / "dps.rules.yml").read_text())
+    alerting = {
+        rule["alert"]: set(METRIC.findall(rule["expr"]))
+        for group in rules["groups"]
+        for rule in group["rules"]
+    }
+    expressions = [
+        target["expr"]
+        for path in (ROOT / "deploy" / "grafana" / "dashboards").glob("*.json")
+        for panel in json.loads(path.read_text())["panels"]
+        for target in panel.get("targets", [])
+    ]
+    shown = {name for expr in expressions for name in METRIC.findall(expr)}
+    for alert, names in alerting.items():
+        assert names, alert
+        assert names <= shown, (alert, names - shown)
+    for expr in expressions:
+        if "dps_" in expr or "temporal_" in expr:
+            assert 'service=~"$service"' in expr, expr
