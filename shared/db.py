@@ -5,7 +5,7 @@ SQLite (one file per service) is the embedded default; PostgreSQL is chosen by U
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -49,6 +49,10 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+POOL_SIZE = 10  # PostgreSQL connections a process keeps open
+POOL_OVERFLOW = 10  # and may open beyond those under load
+
+
 class Database:
     """The engine and session factory of one service's own database."""
 
@@ -56,8 +60,10 @@ class Database:
         self.url = async_url(url)
         self.is_sqlite = make_url(self.url).get_backend_name() == "sqlite"
         kwargs: dict[str, Any] = {"echo": echo}
+        # The most connections this process may hold at once (0: SQLite, no pool).
+        self.pool_capacity = 0 if self.is_sqlite else POOL_SIZE + POOL_OVERFLOW
         if not self.is_sqlite:
-            kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
+            kwargs.update(pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW, pool_pre_ping=True)
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _tune_sqlite)
@@ -80,6 +86,12 @@ class Database:
     async def ping(self) -> None:
         async with self.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
+
+    def connections_in_use(self) -> int:
+        """Connections checked out of the pool now (for dps_db_pool_in_use)."""
+        pool = self.engine.sync_engine.pool
+        checkedout: Callable[[], int] | None = getattr(pool, "checkedout", None)
+        return checkedout() if checkedout is not None else 0
 
     async def dispose(self) -> None:
         await self.engine.dispose()

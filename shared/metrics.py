@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Gauge, Histogram
+from collections.abc import Callable, Iterator
+
+from prometheus_client import REGISTRY, Counter, Gauge, Histogram
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
 
 EVENTS_CONSUMED = Counter(
     "dps_events_consumed", "Events applied by a consumer", ["service", "topic", "type"]
@@ -70,3 +74,41 @@ WORKFLOW_FAILURES = Counter(
     "Workflow runs that failed (kind=workflow) or workflow tasks that failed (kind=task)",
     ["service", "workflow", "kind"],
 )
+
+
+class DatabasePools(Collector):
+    """dps_db_pool_in_use and dps_db_pool_size per service, read from SQLAlchemy's pools
+    when /metrics is scraped (so never stale). PostgreSQL only: a SQLite file has no pool
+    worth watching. Several runtimes of one service in a process (tests) add up."""
+
+    def __init__(self) -> None:
+        self._pools: dict[int, tuple[str, Callable[[], int], int]] = {}
+
+    def track(self, owner: object, service: str, in_use: Callable[[], int], size: int) -> None:
+        self._pools[id(owner)] = (service, in_use, size)
+
+    def forget(self, owner: object) -> None:
+        self._pools.pop(id(owner), None)
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        in_use = GaugeMetricFamily(
+            "dps_db_pool_in_use", "Database connections checked out of the pool", labels=["service"]
+        )
+        size = GaugeMetricFamily(
+            "dps_db_pool_size",
+            "Connections the pool may open (pool size + overflow)",
+            labels=["service"],
+        )
+        totals: dict[str, tuple[int, int]] = {}
+        for service, used, limit in list(self._pools.values()):
+            was_used, was_limit = totals.get(service, (0, 0))
+            totals[service] = (was_used + used(), was_limit + limit)
+        for service, (used_now, limit) in sorted(totals.items()):
+            in_use.add_metric([service], used_now)
+            size.add_metric([service], limit)
+        yield in_use
+        yield size
+
+
+DB_POOLS = DatabasePools()
+REGISTRY.register(DB_POOLS)

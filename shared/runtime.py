@@ -22,6 +22,7 @@ from fastapi import APIRouter, FastAPI, Request
 from faststream.kafka import KafkaBroker
 from prometheus_client import start_http_server
 from temporalio.client import Client
+from temporalio.runtime import Runtime
 
 from shared import temporal
 from shared.bus import (
@@ -40,7 +41,13 @@ from shared.http import ERROR_RESPONSES, EdgeSettings, ReadinessCheck, create_ap
 from shared.infra_models import utcnow
 from shared.leases import Lease
 from shared.logging import configure_logging, get_logger
-from shared.metrics import CONSUMER_LAG, ROWS_PRUNED, TASK_RESTARTS, TASK_UNHEALTHY
+from shared.metrics import (
+    CONSUMER_LAG,
+    DB_POOLS,
+    ROWS_PRUNED,
+    TASK_RESTARTS,
+    TASK_UNHEALTHY,
+)
 from shared.outbox import OutboxRelay, prune, prune_inbox, refresh_gauges
 from shared.settings import ServiceSettings
 from shared.tracing import configure_tracing
@@ -100,6 +107,7 @@ class ServiceRuntime:
     db: Database = field(init=False)
     broker: KafkaBroker = field(init=False)
     temporal: Client | None = field(init=False, default=None)
+    core: Runtime | None = field(init=False, default=None)
     watch: BrokerWatch | None = field(init=False, default=None)
     consumers: list[EventConsumer] = field(init=False, default_factory=list)
     subscribers: list[Any] = field(init=False, default_factory=list)
@@ -115,6 +123,8 @@ class ServiceRuntime:
     def __post_init__(self) -> None:
         set_schema_base(self.settings.event_schema_base)
         self.db = Database(self.settings.effective_database_url())
+        if self.db.pool_capacity:
+            DB_POOLS.track(self.db, self.name, self.db.connections_in_use, self.db.pool_capacity)
         self.broker = self.shared_broker or make_broker(self.settings)
         if ProcessRole.CONSUMER in self.roles:
             self._register_subscribers()
@@ -179,6 +189,7 @@ class ServiceRuntime:
         if self.needs_broker:
             await self._start_broker()
         if self.use_temporal:
+            self._start_core()
             await self._connect_temporal()
         if ProcessRole.RELAY in self.roles:
             self._start_relay()
@@ -328,6 +339,16 @@ class ServiceRuntime:
                 "start it (`dps up` does) or set DPS_KAFKA_BOOTSTRAP"
             ) from exc
 
+    def _start_core(self) -> None:
+        address = self.settings.temporal_metrics_address()
+        try:
+            self.core = temporal.core_runtime(self.name, address)
+        except ValueError as exc:
+            raise StartupError(
+                f"cannot serve Temporal metrics on {address} ({exc}); stop what uses the "
+                "port or set DPS_TEMPORAL_METRICS_PORT (0: off)"
+            ) from exc
+
     async def _connect_temporal(self) -> None:
         """The worker cannot start without Temporal; the other roles start anyway and
         connect in the background (an API write whose workflow cannot start yet is
@@ -349,7 +370,11 @@ class ServiceRuntime:
 
     async def _try_temporal(self, timeout_s: float) -> None:
         self.temporal = await asyncio.wait_for(
-            temporal.connect(self.settings.temporal_address, self.settings.temporal_namespace),
+            temporal.connect(
+                self.settings.temporal_address,
+                self.settings.temporal_namespace,
+                runtime=self.core,
+            ),
             timeout=timeout_s,
         )
 
@@ -411,6 +436,7 @@ class ServiceRuntime:
         if self._metrics_server is not None:
             self._metrics_server.shutdown()
             self._metrics_server = None
+        DB_POOLS.forget(self.db)
         await self.db.dispose()
 
     # -- readiness ------------------------------------------------------------------

@@ -174,6 +174,21 @@ class ServiceSettings(CommonSettings):
         "(docker-compose and deploy/k8s do); its recovery is a runbook (docs/operations.md).",
     )
 
+    temporal_metrics_port: int = Field(
+        default=0,
+        ge=0,
+        le=65535,
+        description="Port where the Temporal SDK's Core serves its Prometheus metrics "
+        "(workflow task schedule-to-start latency, task failures) on DPS_HTTP_HOST; they "
+        "cannot share /metrics. 0: off (the embedded stack); docker-compose and deploy/k8s "
+        "set 9464.",
+    )
+
+    def temporal_metrics_address(self) -> str:
+        """Where Core's metrics are served, or "" when off."""
+        port = self.temporal_metrics_port
+        return f"{self.http_host}:{port}" if port else ""
+
     def pseudonym_key(self) -> bytes:
         """The key child references are pseudonymised with: DPS_CHILD_PSEUDONYM_KEY, else
         one kept in the data dir. Keep it secret and stable: the same child must get the

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -11,6 +12,14 @@ from temporalio.client import Client
 from temporalio.contrib.opentelemetry import TracingInterceptor
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import FailureError
+from temporalio.runtime import (
+    LogForwardingConfig,
+    LoggingConfig,
+    PrometheusConfig,
+    Runtime,
+    TelemetryConfig,
+    TelemetryFilter,
+)
 from temporalio.worker import (
     ActivityInboundInterceptor,
     ExecuteActivityInput,
@@ -24,8 +33,58 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from shared.metrics import ACTIVITY_FAILURES, WORKFLOW_FAILURES
 
+# Core's own log lines go to this Python logger (so they are JSON like every other line).
+CORE_LOGGER = "temporalio.core"
+# Metrics of the SDK's Core that the alert rules and dashboards use, as Prometheus names
+# them with the options below (tests/service/test_workflow_metrics.py scrapes them).
+CORE_METRICS = (
+    "temporal_workflow_task_schedule_to_start_latency_seconds",
+    "temporal_workflow_task_execution_failed_total",
+    "temporal_workflow_failed_total",
+    "temporal_activity_schedule_to_start_latency_seconds",
+    "temporal_activity_execution_failed_total",
+)
+_runtimes: dict[tuple[str, str], Runtime] = {}
 
-async def connect(address: str, namespace: str = "default") -> Client:
+
+def core_runtime(service: str = "", metrics_address: str = "") -> Runtime:
+    """This process's Temporal Core runtime (one per metrics address).
+
+    Core logs WARN and above through Python logging (CORE_LOGGER). Given an address
+    ("0.0.0.0:9464"), Core serves its Prometheus metrics there, labelled `service`:
+    workflow task schedule-to-start latency, task and workflow failures, slots, polls.
+    They cannot join the service's /metrics (Core runs its own exporter): a second port,
+    DPS_TEMPORAL_METRICS_PORT. Raises ValueError when the address is taken.
+    """
+    key = (service if metrics_address else "", metrics_address)
+    if key not in _runtimes:
+        metrics = (
+            PrometheusConfig(
+                bind_address=metrics_address,
+                counters_total_suffix=True,
+                unit_suffix=True,
+                durations_as_seconds=True,
+            )
+            if metrics_address
+            else None
+        )
+        forward = LogForwardingConfig(logger=logging.getLogger(CORE_LOGGER))
+        _runtimes[key] = Runtime(
+            telemetry=TelemetryConfig(
+                logging=LoggingConfig(
+                    filter=TelemetryFilter(core_level="WARN", other_level="ERROR"),
+                    forwarding=forward,
+                ),
+                metrics=metrics,
+                global_tags={"service": service} if metrics_address and service else {},
+            )
+        )
+    return _runtimes[key]
+
+
+async def connect(
+    address: str, namespace: str = "default", *, runtime: Runtime | None = None
+) -> Client:
     """A client whose workflows and activities continue the caller's trace (the
     interceptor also applies to workers built on this client)."""
     return await Client.connect(
@@ -33,6 +92,7 @@ async def connect(address: str, namespace: str = "default") -> Client:
         namespace=namespace,
         data_converter=pydantic_data_converter,
         interceptors=[TracingInterceptor()],
+        runtime=runtime or core_runtime(),
     )
 
 

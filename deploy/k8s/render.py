@@ -31,6 +31,7 @@ SERVICES = {  # name: (file stem, HTTP port)
 }
 IMAGE = "send-dps:0.1.0"  # built from deploy/Dockerfile; kustomization.yaml can retag it
 PART_OF = "send-dps"
+TEMPORAL_METRICS_PORT = 9464  # as DPS_TEMPORAL_METRICS_PORT in config.yaml
 # Kafka gives each partition to one member of a group: more consumers than the topics'
 # partitions (4) sit idle.
 PARTITIONS = 4
@@ -120,7 +121,11 @@ def probes(port: int) -> dict[str, Any]:
         }
 
     return {
-        "ports": [{"name": "http", "containerPort": port}],
+        # temporal-metrics: the Temporal SDK's own exporter (DPS_TEMPORAL_METRICS_PORT).
+        "ports": [
+            {"name": "http", "containerPort": port},
+            {"name": "temporal-metrics", "containerPort": TEMPORAL_METRICS_PORT},
+        ],
         "startupProbe": get("/healthz", 5, 24),
         # /readyz checks only what the role needs (api: its database).
         "readinessProbe": get("/readyz", 10, 3),

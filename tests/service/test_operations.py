@@ -236,6 +236,30 @@ async def test_the_api_role_serves_without_kafka_or_temporal(
         await runtime.stop()
 
 
+async def test_metrics_show_the_database_pool_in_use_on_postgresql(
+    db_kind: str, database_url: Callable[[str], str], tmp_path: Path
+) -> None:
+    runtime = make_runtime(
+        "monitoring", database_url("pool"), tmp_path, roles=frozenset({ProcessRole.API})
+    )
+    await runtime.start()
+    try:
+        async with client_for(runtime) as client:
+            async with runtime.db.engine.connect():  # one connection held
+                text = (await client.get("/metrics")).text
+    finally:
+        await runtime.stop()
+    lines = text.splitlines()
+    if db_kind == "sqlite":  # one file, no pool to watch
+        assert not [line for line in lines if line.startswith("dps_db_pool_size{")]
+        return
+    assert 'dps_db_pool_size{service="monitoring"} 20.0' in lines
+    [in_use] = [
+        line for line in lines if line.startswith('dps_db_pool_in_use{service="monitoring"}')
+    ]
+    assert float(in_use.split()[-1]) >= 1
+
+
 async def test_readyz_names_what_is_down_but_not_why(
     database_url: Callable[[str], str], tmp_path: Path
 ) -> None:

@@ -127,6 +127,16 @@ def test_alert_rules_use_only_metrics_the_services_export() -> None:
     }
     assert used, "no dps_ metric in the rules"
     assert used <= exported | {m.name for m in REGISTRY.collect()}, used - exported
+    from shared.temporal import CORE_METRICS
+
+    core = {
+        name
+        for group in rules["groups"]
+        for rule in group["rules"]
+        for name in re.findall(r"\b(temporal_[a-z_]+)", rule["expr"])
+    }
+    assert core, "no alert on the Temporal SDK's metrics"
+    assert {re.sub(r"_(bucket|count|sum)$", "", n) for n in core} <= set(CORE_METRICS), core
     alerts = {rule["alert"] for group in rules["groups"] for rule in group["rules"]}
     for wanted in (
         "DeadLettersGrowing",
@@ -135,6 +145,8 @@ def test_alert_rules_use_only_metrics_the_services_export() -> None:
         "NoEventsAppliedWhileLagGrows",
         "HttpErrors",
         "WorkflowFailures",
+        "WorkflowTaskScheduleToStartSlow",
+        "DatabasePoolExhausted",
         "TargetDown",
         "BrokerDataLoss",
     ):
@@ -316,3 +328,32 @@ def test_constraints_pin_every_runtime_dependency_compatibly() -> None:
             todo.append((Requirement(raw), frozenset(requirement.extras)))
     assert not problems, problems
     assert not {name for name, _ in seen} & (EMBEDDED_ONLY | TEST_ONLY)
+
+
+# -- the Grafana dashboard -----------------------------------------------------------------
+
+METRIC = re.compile(r"\b((?:dps|temporal)_[a-z_]+|up(?=\{))")
+
+
+def test_every_alert_rules_signal_has_a_panel_filtered_by_service() -> None:
+    import json
+
+    rules = yaml.safe_load((ROOT / "deploy" / "prometheus" / "dps.rules.yml").read_text())
+    alerting = {
+        rule["alert"]: set(METRIC.findall(rule["expr"]))
+        for group in rules["groups"]
+        for rule in group["rules"]
+    }
+    expressions = [
+        target["expr"]
+        for path in (ROOT / "deploy" / "grafana" / "dashboards").glob("*.json")
+        for panel in json.loads(path.read_text())["panels"]
+        for target in panel.get("targets", [])
+    ]
+    shown = {name for expr in expressions for name in METRIC.findall(expr)}
+    for alert, names in alerting.items():
+        assert names, alert
+        assert names <= shown, (alert, names - shown)
+    for expr in expressions:
+        if "dps_" in expr or "temporal_" in expr:
+            assert 'service=~"$service"' in expr, expr
