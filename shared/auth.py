@@ -1,25 +1,33 @@
 """Bearer-token authentication and role checks for every HTTP route.
 
-Tokens are HS256 JWTs carrying `sub`, `role` and, for providers, `provider_id`. A missing
-or bad token gets 401; a valid token with the wrong role gets 403.
+Two issuers may be trusted: the council's OpenID Connect provider (shared.oidc; the
+only one in production) and the installation's development issuer (`dps token`, HS256
+with the key in the data folder; shared.tokens). The token's `iss` picks the verifier,
+and each verifier takes only its own algorithms. A missing or bad token gets 401 naming
+what is wrong; a valid token with the wrong role gets 403; a provider token must name its
+provider (never read as "all providers"); when the provider's keys cannot be fetched the
+answer is 503.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import jwt
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from shared.contracts.common import Role
-from shared.tokens import ALGORITHM, ISSUER, issue_token
+from shared.oidc import IdentityProviderUnavailable, OidcVerifier, TokenRejected
+from shared.tokens import ALGORITHM, AUDIENCE, ISSUER, issue_token
 from shared.unit_of_work import Actor
 
 __all__ = [
     "ALGORITHM",
     "ANY_ROLE",
     "ISSUER",
+    "Authenticator",
     "current_actor",
     "issue_token",
     "read_token",
@@ -30,12 +38,51 @@ _bearer = HTTPBearer(auto_error=False)
 
 
 def read_token(secret: str, token: str) -> Actor:
-    """Verify a token and return who it names; raises jwt.InvalidTokenError if bad."""
+    """Verify a development token and return who it names; raises jwt.InvalidTokenError
+    or ValueError if bad."""
     claims = jwt.decode(
-        token, secret, algorithms=[ALGORITHM], issuer=ISSUER, options={"require": ["exp", "sub"]}
+        token,
+        secret,
+        algorithms=[ALGORITHM],
+        issuer=ISSUER,
+        audience=AUDIENCE,
+        options={"require": ["exp", "sub", "aud"]},
     )
     role = Role(claims.get("role", ""))
-    return Actor(id=str(claims["sub"]), role=role.value, provider_id=claims.get("provider_id"))
+    provider_id = claims.get("provider_id") or None
+    if role is Role.PROVIDER and not isinstance(provider_id, str):
+        raise ValueError("a provider token must name its provider (provider_id claim)")
+    return Actor(id=str(claims["sub"]), role=role.value, provider_id=provider_id)
+
+
+@dataclass
+class Authenticator:
+    """The issuers one service trusts: the development key (None: refused) and the
+    council's provider (None: not configured)."""
+
+    dev_secret: str | None
+    oidc: OidcVerifier | None = None
+
+    async def actor(self, token: str) -> Actor:
+        try:
+            issuer = jwt.decode(token, options={"verify_signature": False}).get("iss")
+        except jwt.InvalidTokenError as exc:
+            raise TokenRejected(f"malformed token: {exc}") from exc
+        if self.oidc is not None and issuer == self.oidc.issuer:
+            return await self.oidc.verify(token)
+        if issuer == ISSUER and self.dev_secret is not None:
+            try:
+                return read_token(self.dev_secret, token)
+            except jwt.ExpiredSignatureError as exc:
+                raise TokenRejected("token has expired (get another: `dps token`)") from exc
+            except (jwt.InvalidTokenError, ValueError) as exc:
+                raise TokenRejected(f"invalid token: {exc}") from exc
+        raise TokenRejected(f"token's issuer {issuer!r} is not trusted here{self._trusted()}")
+
+    def _trusted(self) -> str:
+        trusted = [self.oidc.issuer] if self.oidc else []
+        trusted += [f"{ISSUER} (`dps token`)"] if self.dev_secret is not None else []
+        return f"; trusted: {', '.join(trusted)}" if trusted else ""
 
 
 def _unauthorized(detail: str) -> HTTPException:
@@ -48,12 +95,16 @@ async def current_actor(
     request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)
 ) -> Actor:
     if credentials is None:
-        raise _unauthorized("missing bearer token (get one with `dps token --role ROLE`)")
-    secret: str = request.app.state.jwt_secret
+        raise _unauthorized("missing bearer token")
+    authenticator: Authenticator = request.app.state.authenticator
     try:
-        return read_token(secret, credentials.credentials)
-    except (jwt.InvalidTokenError, ValueError) as exc:
-        raise _unauthorized(f"invalid token: {exc}")
+        return await authenticator.actor(credentials.credentials)
+    except TokenRejected as exc:
+        raise _unauthorized(str(exc)) from exc
+    except IdentityProviderUnavailable as exc:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE, detail=str(exc), headers={"Retry-After": "5"}
+        ) from exc
 
 
 def require(*roles: Role) -> Callable[..., object]:

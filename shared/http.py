@@ -19,10 +19,12 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 
+from shared.auth import Authenticator
 from shared.edge import BodyLimit, BodyTooLarge, SecurityHeaders, too_large_detail
 from shared.errors import Conflict, DomainError, NotFound, RulesBroken
 from shared.logging import get_logger
 from shared.metrics import HTTP_REQUESTS, HTTP_SECONDS
+from shared.oidc import OidcVerifier
 from shared.tracing import instrument_app
 from shared.unit_of_work import current_correlation_id
 
@@ -75,8 +77,9 @@ def create_app(
     service: str,
     *,
     title: str,
-    jwt_secret: str,
+    jwt_secret: str | None,
     checks: Mapping[str, ReadinessCheck],
+    oidc: OidcVerifier | None = None,
     health: HealthReport = dict,
     edge: EdgeSettings | None = None,
     **kwargs: Any,
@@ -86,6 +89,8 @@ def create_app(
         kwargs.update(docs_url=None, redoc_url=None, openapi_url=None)
     app = FastAPI(title=title, version="1.0", **kwargs)
     app.state.jwt_secret = jwt_secret
+    # None refuses development tokens (production); oidc trusts the council's provider.
+    app.state.authenticator = Authenticator(dev_secret=jwt_secret, oidc=oidc)
     app.state.service = service
     _add_operational_routes(app, checks, health, metrics=edge.expose_metrics)
     _add_error_handlers(app)

@@ -48,6 +48,7 @@ from shared.metrics import (
     TASK_RESTARTS,
     TASK_UNHEALTHY,
 )
+from shared.oidc import OidcVerifier
 from shared.outbox import OutboxRelay, prune, prune_inbox, refresh_gauges
 from shared.settings import ServiceSettings
 from shared.tracing import configure_tracing
@@ -121,6 +122,9 @@ class ServiceRuntime:
     unhealthy: dict[str, str] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
+        if problems := self.settings.identity_problems():
+            # Before anything opens: a production service never serves with weak sign-in.
+            raise StartupError("refusing to start: " + "; ".join(problems))
         set_schema_base(self.settings.event_schema_base)
         self.db = Database(self.settings.effective_database_url())
         if self.db.pool_capacity:
@@ -469,7 +473,10 @@ class ServiceRuntime:
             self.name,
             title=self.definition.title,
             description=self.definition.description,
-            jwt_secret=self.settings.signing_secret(),
+            jwt_secret=self.settings.signing_secret()
+            if self.settings.dev_tokens_enabled()
+            else None,
+            oidc=OidcVerifier(self.settings, self.name) if self.settings.oidc_issuer else None,
             checks=checks,
             health=lambda: self.unhealthy,
             edge=EdgeSettings(

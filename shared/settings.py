@@ -14,6 +14,7 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.envelope import DEFAULT_SCHEMA_BASE
+from shared.identity_settings import IdentitySettings
 
 SERVICE_PORTS: dict[str, int] = {
     "provider_registry": 8001,
@@ -24,8 +25,9 @@ SERVICE_PORTS: dict[str, int] = {
 SERVICES: tuple[str, ...] = tuple(SERVICE_PORTS)
 
 
-class CommonSettings(BaseSettings):
-    """What every process (services and the `dps` command) needs to know."""
+class CommonSettings(IdentitySettings, BaseSettings):
+    """What every process (services and the `dps` command) needs to know; sign-in
+    (DPS_ENV, DPS_JWT_SECRET, DPS_DEV_TOKENS, DPS_OIDC_*) is in IdentitySettings."""
 
     model_config = SettingsConfigDict(env_prefix="DPS_", env_file=".env", extra="ignore")
 
@@ -33,7 +35,6 @@ class CommonSettings(BaseSettings):
     kafka_bootstrap: str = "127.0.0.1:9092"
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
-    jwt_secret: str = Field(default="", description="HS256 signing key; generated if empty")
     log_level: str = "INFO"
     log_json: bool = True
     otlp_endpoint: str = Field(
@@ -61,21 +62,6 @@ class CommonSettings(BaseSettings):
         if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             raise ValueError("DPS_LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR")
         return level
-
-    def signing_secret(self) -> str:
-        """The JWT secret: from DPS_JWT_SECRET, else a local one kept in the data dir.
-
-        A generated secret is shared by `dps token` and the services on one machine,
-        which is all a development stack needs; production sets DPS_JWT_SECRET.
-        """
-        if self.jwt_secret:
-            return self.jwt_secret
-        path = self.data_dir / "jwt-secret"
-        if not path.exists():
-            self.data_dir.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_urlsafe(48))
-            path.chmod(0o600)
-        return path.read_text().strip()
 
 
 class ServiceSettings(CommonSettings):

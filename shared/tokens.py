@@ -1,7 +1,10 @@
-"""Issuing bearer tokens: HS256 JWTs with `sub`, `role` and, for providers, `provider_id`.
+"""The development issuer: HS256 JWTs with `sub`, `role`, an audience and, for providers,
+`provider_id`, signed with the installation's key (`dps token`, `dps up`, the demo).
 
 Apart from shared.auth (which checks them on every route, and brings FastAPI and the
-database with it) so that `dps token` imports only PyJWT and answers at once.
+database with it) so that `dps token` imports only PyJWT and answers at once. Services
+in production refuse these tokens (shared.identity_settings); people and machine
+clients there sign in with the council's OpenID Connect provider (shared.oidc).
 """
 
 from __future__ import annotations
@@ -14,6 +17,10 @@ from shared.contracts.common import Role
 
 ALGORITHM = "HS256"
 ISSUER = "send-dps"
+# Every service of one installation accepts the development issuer's tokens, so they
+# carry one audience; a token of another issuer with no audience is refused.
+AUDIENCE = "send-dps"
+DEFAULT_TTL = timedelta(hours=1)
 
 
 def issue_token(
@@ -22,7 +29,7 @@ def issue_token(
     *,
     subject: str | None = None,
     provider_id: str | None = None,
-    ttl: timedelta = timedelta(hours=12),
+    ttl: timedelta = DEFAULT_TTL,
 ) -> str:
     role = Role(role)
     if role is Role.PROVIDER and not provider_id:
@@ -30,6 +37,7 @@ def issue_token(
     now = datetime.now(UTC)
     claims: dict[str, object] = {
         "iss": ISSUER,
+        "aud": AUDIENCE,
         "sub": subject or f"dev-{role.value}",
         "role": role.value,
         "iat": now,

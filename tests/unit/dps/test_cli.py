@@ -41,7 +41,9 @@ def _stack_in(folder: Path, secret: str) -> None:
 
 
 def _claims(token: str, secret: str) -> dict[str, object]:
-    return dict(jwt.decode(token, secret, algorithms=["HS256"], issuer="send-dps"))
+    return dict(
+        jwt.decode(token, secret, algorithms=["HS256"], issuer="send-dps", audience="send-dps")
+    )
 
 
 def test_token_is_signed_with_the_running_stacks_secret(no_stack: Path) -> None:

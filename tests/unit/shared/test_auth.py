@@ -1,3 +1,6 @@
+"""The development issuer (`dps token`): its tokens carry a role, an audience and a short
+life; a provider token must name its provider; the issuer picks the verifier."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -5,8 +8,9 @@ from datetime import timedelta
 import jwt
 import pytest
 
-from shared.auth import issue_token, read_token
+from shared.auth import Authenticator, issue_token, read_token
 from shared.contracts.common import Role
+from shared.oidc import TokenRejected
 
 SECRET = "unit-test-secret-0123456789abcdef0123"
 
@@ -16,9 +20,27 @@ def test_token_carries_role_and_provider() -> None:
     assert (actor.role, actor.provider_id) == ("provider", "p-9")
 
 
+def test_tokens_have_an_audience_and_live_an_hour() -> None:
+    claims = jwt.decode(issue_token(SECRET, Role.ADMIN), options={"verify_signature": False})
+    assert claims["aud"] == "send-dps"
+    assert claims["exp"] - claims["iat"] == 3600
+
+
 def test_provider_token_needs_a_provider_id() -> None:
     with pytest.raises(ValueError, match="provider-id"):
         issue_token(SECRET, Role.PROVIDER)
+
+
+def _signed(claims: dict[str, object], secret: str = SECRET) -> str:
+    base: dict[str, object] = {"iss": "send-dps", "aud": "send-dps", "sub": "x", "exp": 4102444800}
+    return jwt.encode({**base, **claims}, secret, algorithm="HS256")
+
+
+def test_a_provider_token_without_its_provider_is_refused() -> None:
+    """Made with the key, not by `dps token` (which refuses): never "all providers"."""
+    for unbound in ({"role": "provider"}, {"role": "provider", "provider_id": ""}):
+        with pytest.raises(ValueError, match="must name its provider"):
+            read_token(SECRET, _signed(unbound))
 
 
 def test_expired_and_foreign_tokens_are_refused() -> None:
@@ -29,11 +51,29 @@ def test_expired_and_foreign_tokens_are_refused() -> None:
         read_token(SECRET, issue_token("another-secret-0123456789abcdef012", Role.ADMIN))
 
 
+def test_a_token_without_the_audience_is_refused() -> None:
+    with pytest.raises(jwt.MissingRequiredClaimError, match="aud"):
+        read_token(SECRET, _signed({"aud": None, "role": "admin"}))
+    with pytest.raises(jwt.InvalidAudienceError):
+        read_token(SECRET, _signed({"aud": "another-api", "role": "admin"}))
+
+
 def test_unknown_role_is_refused() -> None:
-    forged = jwt.encode(
-        {"iss": "send-dps", "sub": "x", "role": "headteacher", "exp": 4102444800},
-        SECRET,
-        algorithm="HS256",
-    )
     with pytest.raises(ValueError, match="headteacher"):
-        read_token(SECRET, forged)
+        read_token(SECRET, _signed({"role": "headteacher"}))
+
+
+async def test_the_issuer_picks_the_verifier_and_untrusted_ones_are_named() -> None:
+    dev = Authenticator(dev_secret=SECRET)
+    assert (await dev.actor(issue_token(SECRET, Role.ADMIN))).role == "admin"
+    with pytest.raises(TokenRejected, match="'https://evil.example' is not trusted"):
+        await dev.actor(_signed({"iss": "https://evil.example", "role": "admin"}))
+    with pytest.raises(TokenRejected, match="must name its provider"):
+        await dev.actor(_signed({"role": "provider"}))
+    with pytest.raises(TokenRejected, match="expired"):
+        await dev.actor(issue_token(SECRET, Role.ADMIN, ttl=timedelta(seconds=-1)))
+    with pytest.raises(TokenRejected, match="malformed"):
+        await dev.actor("not-a-jwt")
+    # Production: the development issuer is off, its tokens are refused by name.
+    with pytest.raises(TokenRejected, match="'send-dps' is not trusted"):
+        await Authenticator(dev_secret=None).actor(issue_token(SECRET, Role.ADMIN))
