@@ -62,9 +62,14 @@ def stack_ports(settings: CommonSettings) -> dict[str, int]:
 
 
 def _local_token(settings: CommonSettings, role: Role, subject: str) -> str:
-    from shared.tokens import issue_token
+    """A development token, or in production the client credentials grant's."""
+    from shared.client_credentials import SignInError, operator_token
 
-    return issue_token(settings.signing_secret(), role, subject=subject)
+    try:
+        return operator_token(settings, role, subject)
+    except SignInError as exc:
+        fail(str(exc))
+        raise
 
 
 DataDirOption = Annotated[
@@ -165,11 +170,12 @@ def print_welcome(plan: object, settings: CommonSettings) -> None:
     typer.echo(f"  {'temporal':<18} {plan.temporal_address}")
     if plan.temporal is None and not plan.headless_temporal:
         typer.echo(f"  {'temporal ui':<18} http://127.0.0.1:{plan.temporal_ui_port}")
-    token = issue_token(settings.signing_secret(), Role.ADMIN)
-    typer.echo("\nA development token (role admin; `dps token --role ROLE` for others):")
-    typer.echo(f"  export TOKEN={token}")
-    registry = f"http://127.0.0.1:{plan.service_ports['provider_registry']}"
-    typer.echo(f'  curl -H "Authorization: Bearer $TOKEN" {registry}/providers/ID')
+    if settings.dev_tokens_enabled():
+        token = issue_token(settings.signing_secret(), Role.ADMIN)
+        typer.echo("\nA development token (role admin; `dps token --role ROLE` for others):")
+        typer.echo(f"  export TOKEN={token}")
+        registry = f"http://127.0.0.1:{plan.service_ports['provider_registry']}"
+        typer.echo(f'  curl -H "Authorization: Bearer $TOKEN" {registry}/providers/ID')
     typer.echo(
         "\nA process that dies is restarted (this terminal says which and why); "
         "Ctrl-C (or `dps down`) stops everything."
@@ -306,10 +312,16 @@ def token(
     see --data-dir)."""
     from shared.tokens import issue_token
 
+    settings = stack_settings(data_dir)
+    if settings.production or not settings.dev_tokens_enabled():
+        fail(
+            "`dps token` is the development issuer and is off here (DPS_ENV=production or "
+            "DPS_DEV_TOKENS=false); get a token from the council's identity provider"
+        )
     try:
         typer.echo(
             issue_token(
-                stack_settings(data_dir).signing_secret(),
+                settings.signing_secret(),
                 role,
                 subject=subject,
                 provider_id=provider_id,
@@ -343,6 +355,17 @@ dlq_app = typer.Typer(help="Inspect and re-drive dead-lettered messages.", no_ar
 app.add_typer(dlq_app, name="dlq")
 
 
+def _operator(settings: CommonSettings) -> Any:
+    """Who `dps status` and `dps dlq` act as (dps.operate), signed in or failing clearly."""
+    from dps.operate import Operator
+    from shared.client_credentials import SignInError
+
+    try:
+        return Operator(settings, ports=stack_ports(settings))
+    except SignInError as exc:
+        fail(str(exc))
+
+
 @app.command()
 def status(data_dir: DataDirOption = None) -> None:
     """Each service's health, consumer lag, outbox backlog, dead letters and workflows;
@@ -350,10 +373,8 @@ def status(data_dir: DataDirOption = None) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from dps.operate import Operator
-
     settings = stack_settings(data_dir)
-    operator = Operator(settings, ports=stack_ports(settings))
+    operator = _operator(settings)
     table = Table("service", "health", "lag", "outbox", "dead letters", "workflows")
     table.caption = "lag: events not yet applied; dead letters: waiting of all"
     unwell: list[str] = []
@@ -395,10 +416,8 @@ def dlq_list(
     include_retried: Annotated[bool, typer.Option(help="show retried ones too")] = False,
 ) -> None:
     """List a service's dead letters with the reason each was set aside."""
-    from dps.operate import Operator
-
     settings = stack_settings()
-    rows = Operator(settings, ports=stack_ports(settings)).get(
+    rows = _operator(settings).get(
         name.value, "/admin/dead-letters", include_retried=include_retried
     )
     if not rows:
@@ -413,13 +432,9 @@ def dlq_list(
 @dlq_app.command("retry")
 def dlq_retry(name: ServiceName, dead_letter_id: int) -> None:
     """Publish a dead letter's original message to its topic again (after a fix)."""
-    from dps.operate import Operator
-
     try:
         settings = stack_settings()
-        row = Operator(settings, ports=stack_ports(settings)).post(
-            name.value, f"/admin/dead-letters/{dead_letter_id}/retry"
-        )
+        row = _operator(settings).post(name.value, f"/admin/dead-letters/{dead_letter_id}/retry")
     except RuntimeError as exc:
         fail(str(exc))
         return

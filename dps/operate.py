@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from shared.auth import issue_token
+from shared.client_credentials import operator_token
 from shared.contracts.common import Role
 from shared.settings import SERVICE_PORTS, CommonSettings
 
@@ -20,7 +20,9 @@ class Operator:
         host: str = "127.0.0.1",
         ports: dict[str, int] | None = None,
     ) -> None:
-        token = issue_token(settings.signing_secret(), Role.ADMIN, subject="dps-operator")
+        # Production: a client-credentials token of the operators' client (its role is
+        # the provider's to give), not one minted with a key that could forge any role.
+        token = operator_token(settings, Role.ADMIN, subject="dps-operator")
         self.headers = {"Authorization": f"Bearer {token}"}
         self.host = host
         self.ports = ports or SERVICE_PORTS

@@ -209,9 +209,9 @@ class OidcVerifier:
         values = _strings(_claim(claims, settings.oidc_roles_claim))
         values += _strings(_claim(claims, settings.oidc_groups_claim))
         found = {Role(v) for v in values if v in Role.__members__.values()}
-        found |= {settings.oidc_role_map[v] for v in values if v in settings.oidc_role_map}
+        found |= {Role(settings.oidc_role_map[v]) for v in values if v in settings.oidc_role_map}
         if client in settings.oidc_client_roles:
-            found.add(settings.oidc_client_roles[client])
+            found.add(Role(settings.oidc_client_roles[client]))
         if not found:
             raise TokenRejected(
                 f"token carries no send-dps role (claims {settings.oidc_roles_claim!r}, "

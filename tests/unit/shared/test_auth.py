@@ -66,7 +66,7 @@ def test_unknown_role_is_refused() -> None:
 async def test_the_issuer_picks_the_verifier_and_untrusted_ones_are_named() -> None:
     dev = Authenticator(dev_secret=SECRET)
     assert (await dev.actor(issue_token(SECRET, Role.ADMIN))).role == "admin"
-    with pytest.raises(TokenRejected, match="'https://evil.example' is not trusted"):
+    with pytest.raises(TokenRejected, match=r"'https://evil\.example' is not trusted"):
         await dev.actor(_signed({"iss": "https://evil.example", "role": "admin"}))
     with pytest.raises(TokenRejected, match="must name its provider"):
         await dev.actor(_signed({"role": "provider"}))
