@@ -67,10 +67,6 @@ def env(service: str, stem: str, port: int) -> list[dict[str, Any]]:
             "name": "DPS_DATABASE_URL",
             "valueFrom": {"secretKeyRef": {"name": f"dps-{stem}-db", "key": "DPS_DATABASE_URL"}},
         },
-        {
-            "name": "DPS_JWT_SECRET",
-            "valueFrom": {"secretKeyRef": {"name": "dps-jwt", "key": "DPS_JWT_SECRET"}},
-        },
     ]
 
 

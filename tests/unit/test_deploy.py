@@ -357,3 +357,16 @@ def test_every_alert_rules_signal_has_a_panel_filtered_by_service() -> None:
     for expr in expressions:
         if "dps_" in expr or "temporal_" in expr:
             assert 'service=~"$service"' in expr, expr
+
+
+def test_the_k8s_services_sign_in_with_the_councils_provider_and_would_start() -> None:
+    """Production: DPS_ENV=production, an OIDC issuer, no HS256 key anywhere; settings
+    made from the ConfigMap pass the checks a service runs before it starts."""
+    from shared.settings import settings_for
+
+    [config] = [o for o in k8s_objects() if o["kind"] == "ConfigMap"]
+    assert config["data"]["DPS_ENV"] == "production"
+    text = "\n".join(p.read_text() for p in K8S.glob("*.yaml"))
+    assert "DPS_JWT_SECRET" not in text and "DPS_DEV_TOKENS" not in text
+    overrides = {k[4:].lower(): v for k, v in config["data"].items() if k.startswith("DPS_")}
+    assert settings_for("placements", **overrides).identity_problems() == []
