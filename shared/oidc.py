@@ -96,13 +96,18 @@ class JwksCache:
                 f"cannot fetch the signing keys of {self.issuer} ({type(exc).__name__}); "
                 "try again shortly"
             ) from exc
+        entries = document.get("keys") if isinstance(document, dict) else None
+        if not isinstance(entries, list):
+            raise IdentityProviderUnavailable(f"{self.jwks_url} is not a JWK set")
         keys: dict[str, jwt.PyJWK] = {}
-        for entry in document.get("keys", []):
-            if entry.get("use", "sig") != "sig" or entry.get("kty") == "oct":
+        for entry in entries:
+            if not isinstance(entry, dict) or entry.get("use", "sig") != "sig":
                 continue
+            if entry.get("kty") == "oct":
+                continue  # a shared secret is never a provider's verification key
             try:
                 key = jwt.PyJWK(entry)
-            except jwt.PyJWKError:
+            except (jwt.PyJWTError, KeyError, ValueError, TypeError):
                 continue  # a key type or curve we cannot use; others may do
             keys[str(entry.get("kid", ""))] = key
         return keys

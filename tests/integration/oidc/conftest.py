@@ -4,7 +4,11 @@ revoke a client put it back as it was. Its clients and keys are below."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
+import re
+import secrets
 import shutil
 import subprocess
 from collections.abc import AsyncIterator, Iterator
@@ -26,6 +30,7 @@ from tests.harness import client_for, make_runtime
 HERE = Path(__file__).resolve().parent
 API = "api://send-dps/{service}"  # each service its own audience
 SECRET = "a-client-secret-only-the-tests-know-0123456789"
+WEB_REDIRECT = "http://127.0.0.1/signed-in"
 
 # What a council's provider would be configured with: machine clients with their role
 # in the `roles` claim (or none, mapped by client id in DPS_OIDC_CLIENT_ROLES), a school
@@ -38,7 +43,12 @@ CLIENTS: list[dict[str, Any]] = [
     {"client_id": "short-lived", "roles": ["commissioner"], "ttl": 1},
     {"client_id": "long-lived", "roles": ["commissioner"], "ttl": 7200},
     {"client_id": "retired", "roles": ["council_system"]},
+    {"client_id": "finance-tool", "groups": ["5f0c9e2a-commissioning-team"]},  # a group id
+    {"client_id": "two-hats", "roles": ["commissioner", "admin"]},
+    {"client_id": "council-web", "redirect_uris": [WEB_REDIRECT]},  # people sign in here
 ]
+# People in the council's directory, by login, with their groups' ids.
+PEOPLE = {"asha.officer": ["0d6f3b1c-monitoring-officers"]}
 RESOURCES = [API.format(service=s) for s in ("provider_registry", "placements")]
 
 
@@ -71,6 +81,7 @@ class IdentityProvider:
                     "clients": [{**c, "client_secret": SECRET} for c in self.clients],
                     "resources": RESOURCES,
                     "default_resource": RESOURCES[0],
+                    "people": PEOPLE,
                 }
             )
         )
@@ -106,6 +117,51 @@ class IdentityProvider:
         )
         assert response.status_code == 200, response.text
         return str(response.json()["access_token"])
+
+    def person_tokens(self, login: str, resource: str = RESOURCES[0]) -> dict[str, str]:
+        """A person signs in through council-web as a browser would (authorization code
+        with PKCE; the development login form takes any password) and gets an access
+        token for `resource` and an ID token."""
+        verifier = secrets.token_urlsafe(48)
+        digest = hashlib.sha256(verifier.encode()).digest()
+        challenge = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+        with httpx.Client(base_url=self.issuer, timeout=10) as browser:
+            page = browser.get(
+                "/auth",
+                params={
+                    "client_id": "council-web",
+                    "response_type": "code",
+                    "redirect_uri": WEB_REDIRECT,
+                    "scope": "openid api",
+                    "resource": resource,
+                    "code_challenge": challenge,
+                    "code_challenge_method": "S256",
+                },
+            )
+            for _ in range(6):  # the login form, then the consent form
+                location = page.headers["location"]
+                if location.startswith(WEB_REDIRECT):
+                    break
+                page = browser.get(location)
+                if page.status_code == 200:
+                    prompt = re.search(r'name="prompt" value="(\w+)"', page.text)
+                    assert prompt, page.text
+                    form = {"prompt": prompt.group(1), "login": login, "password": "any"}
+                    page = browser.post(location, data=form)
+            code = httpx.URL(page.headers["location"]).params["code"]
+            answer = browser.post(
+                "/token",
+                data={
+                    "grant_type": "authorization_code",
+                    "code": code,
+                    "redirect_uri": WEB_REDIRECT,
+                    "client_id": "council-web",
+                    "code_verifier": verifier,
+                    "resource": resource,
+                },
+            )
+        assert answer.status_code == 200, answer.text
+        return {k: str(v) for k, v in answer.json().items() if k.endswith("_token")}
 
 
 @pytest.fixture(scope="session")

@@ -11,13 +11,22 @@ const issuer = `http://127.0.0.1:${config.port}`;
 const byId = new Map(config.clients.map((c) => [c.client_id, c]));
 
 const provider = new Provider(issuer, {
-  clients: config.clients.map((c) => ({
-    client_id: c.client_id,
-    client_secret: c.client_secret,
-    grant_types: ['client_credentials'],
-    redirect_uris: [],
-    response_types: [],
-  })),
+  clients: config.clients.map((c) => (c.redirect_uris
+    // A public client people sign in through (authorization code with PKCE).
+    ? {
+      client_id: c.client_id,
+      grant_types: ['authorization_code'],
+      redirect_uris: c.redirect_uris,
+      response_types: ['code'],
+      token_endpoint_auth_method: 'none',
+    }
+    : {
+      client_id: c.client_id,
+      client_secret: c.client_secret,
+      grant_types: ['client_credentials'],
+      redirect_uris: [],
+      response_types: [],
+    })),
   jwks: { keys: config.keys },
   features: {
     clientCredentials: { enabled: true },
@@ -42,10 +51,13 @@ const provider = new Provider(issuer, {
   // The roles and provider binding a machine client carries (what a council's identity
   // provider puts in its tokens from an app role or a directory attribute).
   extraTokenClaims: (ctx, token) => {
+    // People: the directory groups of whoever signed in (devInteractions takes any login).
+    if (token.accountId) return { groups: config.people?.[token.accountId] ?? [] };
     const client = byId.get(token.clientId);
     if (!client) return undefined;
     const claims = {};
     if (client.roles) claims.roles = client.roles;
+    if (client.groups) claims.groups = client.groups;
     if (client.provider_id) claims.provider_id = client.provider_id;
     return claims;
   },

@@ -66,6 +66,36 @@ async def test_a_machine_client_acts_with_the_role_the_provider_gives_it(
     assert status == 401 and "no send-dps role" in detail
 
 
+async def test_group_ids_map_to_roles_and_a_token_carries_exactly_one(
+    registry: ServiceRuntime, idp: IdentityProvider
+) -> None:
+    mapped = {"oidc_role_map": {"5f0c9e2a-commissioning-team": Role.COMMISSIONER}}
+    token = idp.token("finance-tool")
+    assert (await answer(registry, idp, token, "/recommendations", **mapped))[0] == 200
+    status, detail = await answer(registry, idp, token)
+    assert status == 401 and detail.startswith("token carries no send-dps role")
+    status, detail = await answer(registry, idp, idp.token("two-hats"))
+    assert (status, detail) == (
+        401,
+        "token carries several send-dps roles (admin, commissioner); give it one",
+    )
+
+
+async def test_a_person_signs_in_and_acts_with_the_role_of_their_group(
+    registry: ServiceRuntime, idp: IdentityProvider
+) -> None:
+    tokens = idp.person_tokens("asha.officer")
+    mapped = {"oidc_role_map": {"0d6f3b1c-monitoring-officers": Role.MONITORING_OFFICER}}
+    assert (await answer(registry, idp, tokens["access_token"], **mapped))[0] == 200
+    status, detail = await answer(
+        registry, idp, tokens["access_token"], "/recommendations", **mapped
+    )
+    assert (status, detail.split(";")[0]) == (403, "role 'monitoring_officer' may not do this")
+    # The ID token is for the web client, not for the API: refused by its audience.
+    status, detail = await answer(registry, idp, tokens["id_token"], **mapped)
+    assert (status, detail.split(";")[0]) == (401, "token is for audience 'council-web'")
+
+
 async def test_a_provider_token_must_carry_its_provider_binding(
     registry: ServiceRuntime, idp: IdentityProvider
 ) -> None:
