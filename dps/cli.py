@@ -171,7 +171,7 @@ def print_welcome(plan: object, settings: CommonSettings) -> None:
     if plan.temporal is None and not plan.headless_temporal:
         typer.echo(f"  {'temporal ui':<18} http://127.0.0.1:{plan.temporal_ui_port}")
     if settings.dev_tokens_enabled():
-        token = issue_token(settings.signing_secret(), Role.ADMIN)
+        token = issue_token(settings.signing_secret(), Role.ADMIN, ttl=settings.dev_token_ttl())
         typer.echo("\nA development token (role admin; `dps token --role ROLE` for others):")
         typer.echo(f"  export TOKEN={token}")
         registry = f"http://127.0.0.1:{plan.service_ports['provider_registry']}"
@@ -325,6 +325,7 @@ def token(
                 role,
                 subject=subject,
                 provider_id=provider_id,
+                ttl=settings.dev_token_ttl(),
             )
         )
     except ValueError as exc:

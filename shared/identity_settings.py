@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlparse
@@ -149,6 +150,9 @@ class IdentitySettings(BaseSettings):
 
     def dev_tokens_enabled(self) -> bool:
         return self.dev_tokens if self.dev_tokens is not None else not self.production
+
+    def dev_token_ttl(self) -> timedelta:
+        return timedelta(seconds=self.dev_token_ttl_s)
 
     def audience_for(self, service: str) -> str:
         return self.oidc_audience.replace("{service}", service)

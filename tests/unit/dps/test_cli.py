@@ -54,6 +54,16 @@ def test_token_is_signed_with_the_running_stacks_secret(no_stack: Path) -> None:
     assert claims["role"] == "commissioner"
 
 
+def test_token_lives_as_long_as_the_setting_says(
+    no_stack: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _stack_in(no_stack / "elsewhere", "the-running-stacks-secret-0123456789")
+    monkeypatch.setenv("DPS_DEV_TOKEN_TTL_S", "600")
+    result = runner.invoke(app, ["token", "--role", "admin"])
+    claims = _claims(result.output.strip(), "the-running-stacks-secret-0123456789")
+    assert int(str(claims["exp"])) - int(str(claims["iat"])) == 600
+
+
 def test_token_takes_data_dir_over_the_pointer(no_stack: Path) -> None:
     _stack_in(no_stack / "running", "the-running-stacks-secret-0123456789")
     other = no_stack / "other"
