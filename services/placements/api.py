@@ -38,8 +38,8 @@ from services.placements.models import (
     uplift_from_row,
     uplift_into_row,
 )
+from services.placements.policy import ALLOWED
 from shared.api_types import ApiDate, Offset, RequestBody
-from shared.auth import require
 from shared.contracts import placements_v1
 from shared.contracts.common import Attendance, NeedType, Role
 from shared.contracts.placements_v1 import (
@@ -55,8 +55,6 @@ from shared.unit_of_work import Actor, unit_of_work
 
 router = APIRouter(tags=["placements"])
 
-WRITERS = (Role.COMMISSIONER, Role.ADMIN)
-READERS = (*WRITERS, Role.MONITORING_OFFICER, Role.PROVIDER)
 TOPIC = placements_v1.TOPIC
 
 
@@ -193,7 +191,7 @@ async def list_needs(
     child_ref: str | None = None,
     limit: int = Query(default=50, ge=1, le=500),
     offset: Offset = 0,
-    _actor: Actor = Depends(require(*WRITERS, Role.MONITORING_OFFICER)),
+    _actor: Actor = ALLOWED,
     runtime: ServiceRuntime = Depends(runtime_of),
 ) -> dict[str, Any]:
     query = select(NeedRow)
@@ -213,7 +211,7 @@ async def list_needs(
 @router.get("/needs/{need_id}")
 async def get_need(
     need_id: str,
-    _actor: Actor = Depends(require(*WRITERS, Role.MONITORING_OFFICER)),
+    _actor: Actor = ALLOWED,
     runtime: ServiceRuntime = Depends(runtime_of),
 ) -> dict[str, Any]:
     async with runtime.db.session() as session:
@@ -232,7 +230,7 @@ async def get_need(
 async def decide_block_offer(
     need_id: str,
     body: BlockOfferDecisionIn,
-    actor: Actor = Depends(require(*WRITERS)),
+    actor: Actor = ALLOWED,
     runtime: ServiceRuntime = Depends(runtime_of),
 ) -> dict[str, Any]:
     at = datetime.now(UTC)
@@ -340,7 +338,7 @@ async def list_placements(
     review_due_before: ApiDate | None = None,
     limit: int = Query(default=50, ge=1, le=500),
     offset: Offset = 0,
-    actor: Actor = Depends(require(*READERS)),
+    actor: Actor = ALLOWED,
     runtime: ServiceRuntime = Depends(runtime_of),
 ) -> dict[str, Any]:
     if actor.role == Role.PROVIDER.value:
@@ -377,7 +375,7 @@ async def list_placements(
 @router.get("/placements/{placement_id}")
 async def get_placement(
     placement_id: str,
-    actor: Actor = Depends(require(*READERS)),
+    actor: Actor = ALLOWED,
     runtime: ServiceRuntime = Depends(runtime_of),
 ) -> dict[str, Any]:
     async with runtime.db.session() as session:
@@ -437,7 +435,7 @@ async def record_review_outcome(
     placement_id: str,
     review_id: str,
     body: ReviewOutcomeIn,
-    actor: Actor = Depends(require(*WRITERS)),
+    actor: Actor = ALLOWED,
     runtime: ServiceRuntime = Depends(runtime_of),
 ) -> dict[str, Any]:
     async with unit_of_work(runtime.db, runtime.source) as uow:
@@ -474,7 +472,7 @@ async def record_review_outcome(
 async def request_uplift(
     placement_id: str,
     body: UpliftIn,
-    actor: Actor = Depends(require(*WRITERS, Role.PROVIDER)),
+    actor: Actor = ALLOWED,
     runtime: ServiceRuntime = Depends(runtime_of),
 ) -> dict[str, Any]:
     async with unit_of_work(runtime.db, runtime.source) as uow:
@@ -520,7 +518,7 @@ async def request_uplift(
 async def decide_uplift(
     uplift_id: str,
     body: UpliftDecisionIn,
-    actor: Actor = Depends(require(*WRITERS)),
+    actor: Actor = ALLOWED,
     runtime: ServiceRuntime = Depends(runtime_of),
 ) -> dict[str, Any]:
     async with unit_of_work(runtime.db, runtime.source) as uow:
@@ -566,7 +564,7 @@ async def decide_uplift(
 async def vary_placement(
     placement_id: str,
     body: VariationIn,
-    actor: Actor = Depends(require(*WRITERS)),
+    actor: Actor = ALLOWED,
     runtime: ServiceRuntime = Depends(runtime_of),
 ) -> dict[str, Any]:
     support = (
@@ -625,7 +623,7 @@ async def vary_placement(
 async def end_placement(
     placement_id: str,
     body: EndIn,
-    actor: Actor = Depends(require(*WRITERS)),
+    actor: Actor = ALLOWED,
     runtime: ServiceRuntime = Depends(runtime_of),
 ) -> dict[str, Any]:
     on = body.notice_given_on or _today()
@@ -651,7 +649,7 @@ async def end_placement(
 async def decide_renewal(
     placement_id: str,
     body: RenewalDecisionIn,
-    actor: Actor = Depends(require(*WRITERS)),
+    actor: Actor = ALLOWED,
     runtime: ServiceRuntime = Depends(runtime_of),
 ) -> dict[str, Any]:
     at = datetime.now(UTC)
@@ -811,7 +809,7 @@ def _imported_placement(
 async def import_placements(
     body: PlacementImportIn,
     response: Response,
-    actor: Actor = Depends(require(*WRITERS)),
+    actor: Actor = ALLOWED,
     runtime: ServiceRuntime = Depends(runtime_of),
 ) -> dict[str, Any]:
     """Record placements made outside this system (spot purchases, earlier awards, block
@@ -922,7 +920,7 @@ def _block_view(block: domain.BlockContract) -> dict[str, Any]:
 @router.post("/block-contracts", status_code=status.HTTP_201_CREATED)
 async def create_block_contract(
     body: BlockContractIn,
-    actor: Actor = Depends(require(*WRITERS)),
+    actor: Actor = ALLOWED,
     runtime: ServiceRuntime = Depends(runtime_of),
 ) -> dict[str, Any]:
     block = domain.new_block_contract(
@@ -963,7 +961,7 @@ async def create_block_contract(
 @router.get("/block-contracts/{block_contract_id}")
 async def get_block_contract(
     block_contract_id: str,
-    _actor: Actor = Depends(require(*WRITERS, Role.MONITORING_OFFICER)),
+    _actor: Actor = ALLOWED,
     runtime: ServiceRuntime = Depends(runtime_of),
 ) -> dict[str, Any]:
     async with runtime.db.session() as session:
@@ -986,7 +984,7 @@ async def get_block_contract(
 async def decide_block_renewal(
     block_contract_id: str,
     body: BlockRenewalDecisionIn,
-    actor: Actor = Depends(require(*WRITERS)),
+    actor: Actor = ALLOWED,
     runtime: ServiceRuntime = Depends(runtime_of),
 ) -> dict[str, Any]:
     at = datetime.now(UTC)
@@ -1045,7 +1043,7 @@ async def decide_block_renewal(
 @router.get("/spend")
 async def spend(
     financial_year: int = Query(ge=2000, le=2100),
-    _actor: Actor = Depends(require(*WRITERS, Role.MONITORING_OFFICER)),
+    _actor: Actor = ALLOWED,
     runtime: ServiceRuntime = Depends(runtime_of),
 ) -> dict[str, Any]:
     """Committed spend in one financial year (April-March) from the ledger."""
