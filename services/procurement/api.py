@@ -110,6 +110,7 @@ STATE_RULES = {
     d.Rule.ALREADY_MEMBER,
     d.Rule.EXTENSION_ALREADY_USED,
     d.Rule.COMPETITION_NOT_OPEN,
+    d.Rule.APPROVER_SCORED_BID,
 }
 
 
@@ -1465,7 +1466,7 @@ async def score_bid(
     runtime: Runtime,
     actor: Actor = ALLOWED,
 ) -> dict[str, Any]:
-    """An evaluator (commissioner or admin, recorded by id) scores one compliant bid on
+    """An evaluator (a commissioner, recorded by id; who scores cannot approve the award) scores one compliant bid on
     every quality question while the call-off is in ``evaluation``; scoring the same bid
     again replaces that evaluator's earlier scores. Several evaluators' scores are
     moderated by their mean when the evaluation is ranked."""
@@ -1607,8 +1608,18 @@ async def _approve(
         bid = await uow.session.get(BidRow, winner.bid_id)
         bids = [bid_to_domain(bid)] if bid else []
         member = await _membership(uow, row, winner.provider_id)
+    scorers = await uow.session.exec(
+        select(EvaluatorScoreRow.evaluator).where(EvaluatorScoreRow.competition_id == row.id)
+    )
     c, award = d.approve_award(
-        c, scheme, result, bids, approved_by=actor.id, winner_membership=member, now=now
+        c,
+        scheme,
+        result,
+        bids,
+        approved_by=actor.id,
+        winner_membership=member,
+        now=now,
+        scorers=frozenset(scorers.all()),
     )
     payload = _awarded_payload(award)
     apply_competition(row, c)

@@ -47,7 +47,7 @@ POLICY: Policy = {
         C,
         why=COUNCIL,
         narrowed="separation of duties: not by anyone who scored a bid of the competition "
-        "(403 award_approver_scored)",
+        "(409 approver_scored_bid)",
     ),
     ("GET", "/notices"): rule(C, M, why="the council's notice register"),
     ("GET", "/notices/tracking"): rule(C, M, why="the council's notice register"),

@@ -324,7 +324,7 @@ async def test_ending(placements: Placements, tokens) -> None:
 
 
 async def test_block_contracts(placements: Placements, tokens) -> None:
-    token = tokens[Role.ADMIN]
+    token = tokens[Role.COMMISSIONER]
     body = {
         "provider_id": "p-3",
         "primary_need": "SEMH",
