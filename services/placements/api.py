@@ -146,8 +146,16 @@ def _today() -> date:
     return datetime.now(UTC).date()
 
 
-def _need_view(row: NeedRow) -> dict[str, Any]:
-    return row.model_dump(exclude={"source_event_id"})
+# What monitoring does not need about a child (UK GDPR Art. 5(1)(c), data minimisation):
+# age and health detail beyond the primary need are for commissioning the placement.
+NOT_FOR_MONITORING = frozenset({"date_of_birth", "secondary_needs"})
+
+
+def _need_view(row: NeedRow, actor: Actor) -> dict[str, Any]:
+    hidden = {"source_event_id"}
+    if actor.role == Role.MONITORING_OFFICER.value:
+        hidden |= NOT_FOR_MONITORING
+    return row.model_dump(exclude=hidden)
 
 
 def _placement_summary(row: PlacementRow, names: dict[str, str]) -> dict[str, Any]:
@@ -191,7 +199,7 @@ async def list_needs(
     child_ref: str | None = None,
     limit: int = Query(default=50, ge=1, le=500),
     offset: Offset = 0,
-    _actor: Actor = ALLOWED,
+    actor: Actor = ALLOWED,
     runtime: ServiceRuntime = Depends(runtime_of),
 ) -> dict[str, Any]:
     query = select(NeedRow)
@@ -204,14 +212,14 @@ async def list_needs(
         rows = await session.exec(
             query.order_by(col(NeedRow.raised_at).desc()).limit(limit).offset(offset)
         )
-        items = [_need_view(r) for r in rows.all()]
+        items = [_need_view(r, actor) for r in rows.all()]
     return {"items": items, "total": total, "limit": limit, "offset": offset}
 
 
 @router.get("/needs/{need_id}")
 async def get_need(
     need_id: str,
-    _actor: Actor = ALLOWED,
+    actor: Actor = ALLOWED,
     runtime: ServiceRuntime = Depends(runtime_of),
 ) -> dict[str, Any]:
     async with runtime.db.session() as session:
@@ -221,7 +229,7 @@ async def get_need(
         placed = await session.exec(
             select(PlacementRow.placement_id).where(PlacementRow.need_id == need_id)
         )
-        view = _need_view(row)
+        view = _need_view(row, actor)
         view["placement_ids"] = list(placed.all())
     return view
 
