@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from sqlmodel import select
 
+from dps.services import definition_of
+from services.provider_registry.models import ProviderRow, draft_from_json
 from shared.contracts.common import Role
+from shared.db import migrate
 from shared.infra_models import AuditEntry
 from shared.runtime import ServiceRuntime
 from tests.harness import client_for
+from tests.service.procurement.test_retitle_migration import downgrade
 from tests.service.provider_registry.conftest import outbox_types, provider_token, register
 
 PRIVATE = {"capacity", "places_in_use", "documents", "documents_valid"}
@@ -85,3 +91,19 @@ async def test_a_provider_cannot_move_or_remove_a_verified_expiry(
         emptied = await provider.patch(f"/providers/{provider_id}", json={"documents": []})
     assert emptied.status_code == 200
     assert len(emptied.json()["documents"]) == 3 and emptied.json()["documents_valid"] is True
+
+
+async def test_migration_0007_keeps_documents_held_before_it_verified(
+    registry: ServiceRuntime, commissioner
+) -> None:
+    provider_id = await register(commissioner, urn=410005)
+    async with client_for(registry, provider_token(provider_id)) as provider:
+        proposal = {"kind": "insurance", "expires_on": "2040-01-01"}
+        await provider.patch(f"/providers/{provider_id}", json={"documents": [proposal]})
+    migrations = definition_of("provider_registry").migrations_dir
+    await asyncio.to_thread(downgrade, registry.db.url, migrations, "0006")
+    await asyncio.to_thread(migrate, registry.db.url, migrations)
+    async with registry.db.session() as session:
+        documents = draft_from_json((await session.get(ProviderRow, provider_id)).details).documents
+    assert {d.verified_by for d in documents} == {"before-0007"}  # proposals were dropped
+    assert len(documents) == 3
