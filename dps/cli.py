@@ -165,8 +165,9 @@ def print_welcome(plan: object, settings: CommonSettings) -> None:
     typer.echo(f"  {'temporal':<18} {plan.temporal_address}")
     if plan.temporal is None and not plan.headless_temporal:
         typer.echo(f"  {'temporal ui':<18} http://127.0.0.1:{plan.temporal_ui_port}")
-    token = issue_token(settings.signing_secret(), Role.ADMIN)
-    typer.echo("\nA development token (role admin; `dps token --role ROLE` for others):")
+    # Commissioner, not admin: admin only operates the platform (docs/policy/).
+    token = issue_token(settings.signing_secret(), Role.COMMISSIONER)
+    typer.echo("\nA development token (role commissioner; `dps token --role ROLE` for others):")
     typer.echo(f"  export TOKEN={token}")
     registry = f"http://127.0.0.1:{plan.service_ports['provider_registry']}"
     typer.echo(f'  curl -H "Authorization: Bearer $TOKEN" {registry}/providers/ID')
