@@ -590,7 +590,7 @@ def import_placements_command(
     text = file.read_text(encoding="utf-8-sig")
     settings = stack_settings(data_dir)
     ports = stack_ports(settings)
-    token = token or _local_token(settings, Role.ADMIN, "dps-import")
+    token = token or _local_token(settings, Role.COMMISSIONER, "dps-import")
     registry = registry_url or f"http://127.0.0.1:{ports['provider_registry']}"
     started = time.perf_counter()
     try:
