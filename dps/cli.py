@@ -171,8 +171,11 @@ def print_welcome(plan: object, settings: CommonSettings) -> None:
     if plan.temporal is None and not plan.headless_temporal:
         typer.echo(f"  {'temporal ui':<18} http://127.0.0.1:{plan.temporal_ui_port}")
     if settings.dev_tokens_enabled():
-        token = issue_token(settings.signing_secret(), Role.ADMIN, ttl=settings.dev_token_ttl())
-        typer.echo("\nA development token (role admin; `dps token --role ROLE` for others):")
+        # Commissioner, not admin: admin only operates the platform (docs/policy/).
+        token = issue_token(
+            settings.signing_secret(), Role.COMMISSIONER, ttl=settings.dev_token_ttl()
+        )
+        typer.echo("\nA development token (role commissioner; `dps token --role ROLE` for others):")
         typer.echo(f"  export TOKEN={token}")
         registry = f"http://127.0.0.1:{plan.service_ports['provider_registry']}"
         typer.echo(f'  curl -H "Authorization: Bearer $TOKEN" {registry}/providers/ID')
@@ -605,7 +608,7 @@ def import_placements_command(
     text = file.read_text(encoding="utf-8-sig")
     settings = stack_settings(data_dir)
     ports = stack_ports(settings)
-    token = token or _local_token(settings, Role.ADMIN, "dps-import")
+    token = token or _local_token(settings, Role.COMMISSIONER, "dps-import")
     registry = registry_url or f"http://127.0.0.1:{ports['provider_registry']}"
     started = time.perf_counter()
     try:

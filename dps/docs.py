@@ -1,11 +1,13 @@
 """Writes the published interface documents into docs/: OpenAPI per service, AsyncAPI
-per service (dps/asyncapi.py) and the JSON Schema of every event payload.
+per service (dps/asyncapi.py), the JSON Schema of every event payload and the role x
+route policy of every service (shared/policy.py).
 
 `tests/unit/test_published_docs.py` fails when these files fall behind the code.
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,7 @@ from dps.asyncapi import asyncapi
 from dps.services import definition_of
 from shared.contracts import TOPICS, topic_module
 from shared.envelope import DEFAULT_SCHEMA_BASE, Envelope
+from shared.policy import Policy, markdown
 from shared.runtime import ServiceRuntime
 from shared.settings import SERVICES, settings_for
 
@@ -25,6 +28,18 @@ JSON_SCHEMA = "https://json-schema.org/draft/2020-12/schema"
 def _runtime(service: str) -> ServiceRuntime:
     settings = settings_for(service, jwt_secret="docs", database_url="sqlite+aiosqlite://")
     return ServiceRuntime(definition_of(service), settings, use_temporal=False, watch_broker=False)
+
+
+def policies() -> dict[str, Policy]:
+    """Each service's policy table, and the operator routes' one every service serves."""
+    from shared.admin_api import POLICY as ADMIN_POLICY  # imports the runtime
+
+    tables: dict[str, Policy] = {
+        service: importlib.import_module(f"services.{service}.policy").POLICY
+        for service in SERVICES
+    }
+    tables["admin"] = ADMIN_POLICY
+    return tables
 
 
 def documents() -> dict[str, Any]:
@@ -41,6 +56,9 @@ def documents() -> dict[str, Any]:
     }
     for topic in TOPICS:
         docs[f"schemas/{topic}.json"] = topic_schema(topic)
+    for name, table in policies().items():
+        source = "shared/admin_api.py" if name == "admin" else f"services/{name}/policy.py"
+        docs[f"policy/{name}.md"] = markdown(name, source, table)
     return docs
 
 
@@ -78,6 +96,8 @@ def _resolve(defs: dict[str, Any], ref: Any) -> Any:
 
 
 def render(document: Any) -> str:
+    if isinstance(document, str):  # Markdown, written as it is
+        return document
     return json.dumps(document, indent=2, sort_keys=True, default=str) + "\n"
 
 

@@ -16,16 +16,24 @@ from sqlmodel import col, func, select
 
 from shared import outbox
 from shared.api_types import BoundedInt
-from shared.auth import require
 from shared.contracts.common import Role
 from shared.errors import DomainError, NotFound
 from shared.infra_models import DeadLetter, OutboxMessage, utcnow
 from shared.outbox_signal import wake_relay
+from shared.policy import Policy, guard, rule
 from shared.runtime import ServiceRuntime, runtime_of
 from shared.unit_of_work import Actor, unit_of_work
 
 router = APIRouter(prefix="/admin", tags=["operations"])
-ADMIN = Depends(require(Role.ADMIN))
+OPERATE = "operating the platform is the admin's (and only this)"
+POLICY: Policy = {
+    ("GET", "/admin/status"): rule(Role.ADMIN, why=OPERATE),
+    ("GET", "/admin/dead-letters"): rule(Role.ADMIN, why=OPERATE),
+    ("POST", "/admin/dead-letters/{dead_letter_id}/retry"): rule(Role.ADMIN, why=OPERATE),
+    ("POST", "/admin/replay"): rule(Role.ADMIN, why=OPERATE),
+}
+"""The operator routes' policy, part of every service's (shared/policy.py)."""
+ADMIN = Depends(guard(POLICY))
 
 
 class TopicLag(BaseModel):

@@ -42,8 +42,8 @@ from services.monitoring.models import (
     SpendLineRow,
     Visit,
 )
+from services.monitoring.policy import ALLOWED
 from shared.api_types import ApiDate, RequestBody
-from shared.auth import require
 from shared.contracts import quality_v1
 from shared.contracts.common import NeedType, Role
 from shared.errors import Conflict, DomainError, NotFound
@@ -52,10 +52,6 @@ from shared.runtime import ServiceRuntime, runtime_of
 from shared.unit_of_work import Actor, UnitOfWork, unit_of_work
 
 router = APIRouter(tags=["monitoring"])
-
-READERS = (Role.MONITORING_OFFICER, Role.COMMISSIONER, Role.ADMIN)
-OFFICERS = READERS
-RULE_EDITORS = (Role.COMMISSIONER, Role.ADMIN)
 
 
 @contextmanager
@@ -181,7 +177,7 @@ def _today() -> date:
 @router.post("/visits", status_code=status.HTTP_201_CREATED)
 async def record_visit(
     body: VisitIn,
-    actor: Actor = Depends(require(*OFFICERS)),
+    actor: Actor = ALLOWED,
     runtime: ServiceRuntime = Depends(runtime_of),
 ) -> Created:
     """Record a monitoring visit; a poor rating may raise alerts under the rules."""
@@ -233,7 +229,7 @@ def _kpi_of(row: KpiReturnRow) -> domain.KpiReturn:
 @router.post("/kpi-returns", status_code=status.HTTP_201_CREATED)
 async def record_kpi_return(
     body: KpiReturnIn,
-    actor: Actor = Depends(require(*OFFICERS, Role.PROVIDER)),
+    actor: Actor = ALLOWED,
     runtime: ServiceRuntime = Depends(runtime_of),
 ) -> Created:
     """A termly KPI return for one placement; a provider may submit only its own."""
@@ -287,7 +283,7 @@ async def record_kpi_return(
 @router.post("/kpi-returns/check")
 async def check_missing_kpi_returns(
     body: KpiCheckIn,
-    actor: Actor = Depends(require(*OFFICERS)),
+    actor: Actor = ALLOWED,
     runtime: ServiceRuntime = Depends(runtime_of),
 ) -> KpiCheckOut:
     """Raise "no KPI return" now for a term whose return deadline has passed.
@@ -311,7 +307,7 @@ async def check_missing_kpi_returns(
 @router.post("/incidents", status_code=status.HTTP_201_CREATED)
 async def record_incident(
     body: IncidentIn,
-    actor: Actor = Depends(require(*OFFICERS)),
+    actor: Actor = ALLOWED,
     runtime: ServiceRuntime = Depends(runtime_of),
 ) -> Created:
     """A safeguarding incident or complaint (no child names: use the child reference)."""
@@ -357,7 +353,7 @@ async def record_incident(
 @router.get("/rules")
 async def list_rules(
     history: bool = False,
-    _actor: Actor = Depends(require(*READERS)),
+    _actor: Actor = ALLOWED,
     runtime: ServiceRuntime = Depends(runtime_of),
 ) -> list[domain.AlertRule]:
     """Rules in force (newest version of each), or every version with ?history=true."""
@@ -372,7 +368,7 @@ async def list_rules(
 async def change_rule(
     rule_id: str,
     body: RuleChangeIn,
-    actor: Actor = Depends(require(*RULE_EDITORS)),
+    actor: Actor = ALLOWED,
     runtime: ServiceRuntime = Depends(runtime_of),
 ) -> domain.AlertRule:
     """A new version of a rule (threshold, severity, title, on/off); audited with reason."""
@@ -422,7 +418,7 @@ async def list_alerts(
     severity: quality_v1.Severity | None = None,
     provider_id: str | None = None,
     limit: int = Query(default=200, ge=1, le=1000),
-    _actor: Actor = Depends(require(*READERS)),
+    _actor: Actor = ALLOWED,
     runtime: ServiceRuntime = Depends(runtime_of),
 ) -> list[AlertRow]:
     """The monitoring officers' inbox, newest first."""
@@ -441,7 +437,7 @@ async def list_alerts(
 @router.get("/alerts/{alert_id}")
 async def get_alert(
     alert_id: str,
-    _actor: Actor = Depends(require(*READERS)),
+    _actor: Actor = ALLOWED,
     runtime: ServiceRuntime = Depends(runtime_of),
 ) -> AlertRow:
     async with runtime.db.session() as session:
@@ -507,7 +503,7 @@ def _emit_transition(uow: UnitOfWork, alert: domain.Alert, action: str) -> None:
 async def assign_alert(
     alert_id: str,
     body: AssignIn,
-    actor: Actor = Depends(require(*OFFICERS)),
+    actor: Actor = ALLOWED,
     runtime: ServiceRuntime = Depends(runtime_of),
 ) -> AlertRow:
     return await _transition(runtime, actor, alert_id, "assigned", officer_id=body.officer_id)
@@ -516,7 +512,7 @@ async def assign_alert(
 @router.post("/alerts/{alert_id}/acknowledge")
 async def acknowledge_alert(
     alert_id: str,
-    actor: Actor = Depends(require(*OFFICERS)),
+    actor: Actor = ALLOWED,
     runtime: ServiceRuntime = Depends(runtime_of),
 ) -> AlertRow:
     row = await _transition(runtime, actor, alert_id, "acknowledged", officer_id=actor.id)
@@ -528,7 +524,7 @@ async def acknowledge_alert(
 async def resolve_alert(
     alert_id: str,
     body: ResolveIn,
-    actor: Actor = Depends(require(*OFFICERS)),
+    actor: Actor = ALLOWED,
     runtime: ServiceRuntime = Depends(runtime_of),
 ) -> AlertRow:
     return await _transition(
@@ -555,7 +551,7 @@ def _placement_record(fact: PlacementFact) -> domain.PlacementRecord:
 async def provider_scorecard(
     provider_id: str,
     as_of: ApiDate | None = None,
-    _actor: Actor = Depends(require(*READERS)),
+    _actor: Actor = ALLOWED,
     runtime: ServiceRuntime = Depends(runtime_of),
 ) -> domain.Scorecard:
     """Current Ofsted, visit ratings, KPI trend, open alerts, placements and weekly spend."""
@@ -621,7 +617,7 @@ async def set_budget(
     financial_year: int = Path(
         ge=2000, le=2100, description="2025 means 2025/26 (1 April 2025 to 31 March 2026)"
     ),
-    actor: Actor = Depends(require(*RULE_EDITORS)),
+    actor: Actor = ALLOWED,
     runtime: ServiceRuntime = Depends(runtime_of),
 ) -> BudgetOut:
     """Set (or change) the placement budget of a financial year; audited before/after."""
@@ -651,7 +647,7 @@ async def set_budget(
 
 @router.get("/budgets")
 async def list_budgets(
-    _actor: Actor = Depends(require(*READERS)),
+    _actor: Actor = ALLOWED,
     runtime: ServiceRuntime = Depends(runtime_of),
 ) -> list[BudgetOut]:
     async with runtime.db.session() as session:
@@ -663,7 +659,7 @@ async def list_budgets(
 async def dashboard(
     financial_year: int | None = Query(default=None, ge=2000, le=2100),
     as_of: ApiDate | None = None,
-    _actor: Actor = Depends(require(*READERS)),
+    _actor: Actor = ALLOWED,
     runtime: ServiceRuntime = Depends(runtime_of),
 ) -> domain.Dashboard:
     """Spend per financial year, on-contract share, cost per placement by need, alerts by
@@ -762,7 +758,7 @@ async def _reviews_due(session: AsyncSession, day: date) -> list[domain.ReviewDu
 
 @router.get("/providers")
 async def list_known_providers(
-    _actor: Actor = Depends(require(*READERS)),
+    _actor: Actor = ALLOWED,
     runtime: ServiceRuntime = Depends(runtime_of),
 ) -> list[ProviderProfile]:
     """Providers monitoring has heard of through providers.v1, newest first."""

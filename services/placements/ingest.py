@@ -10,10 +10,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
+from services.placements.policy import ALLOWED
 from shared import ingest
-from shared.auth import require
 from shared.contracts import ehc_plans_v1
-from shared.contracts.common import Role
 from shared.edge import MAX_BODY_EXTRA
 from shared.outbox_signal import wake_relay
 from shared.runtime import ServiceRuntime, runtime_of
@@ -50,7 +49,7 @@ async def _read_limited(request: Request) -> bytes:
 )
 async def post_ehc_events(
     request: Request,
-    actor: Actor = Depends(require(Role.COUNCIL_SYSTEM)),
+    actor: Actor = ALLOWED,
     runtime: ServiceRuntime = Depends(runtime_of),
 ) -> JSONResponse:
     """Take one CloudEvent (`application/cloudevents+json`) or a batch of up to 500

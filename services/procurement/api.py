@@ -80,6 +80,7 @@ from services.procurement.models import (
     tracked_notice_row,
 )
 from services.procurement.notice_workflows import start_notice_clock, start_standstill_clock
+from services.procurement.policy import ALLOWED
 from services.procurement.workflows import (
     AwardSignal,
     application_workflow_id,
@@ -91,7 +92,6 @@ from services.procurement.workflows import (
     start_declaration_workflow,
 )
 from shared.api_types import RequestBody
-from shared.auth import require
 from shared.contracts import procurement_v1
 from shared.contracts.common import Attendance, NeedType, Role
 from shared.errors import Conflict, DomainError, NotFound
@@ -101,11 +101,6 @@ from shared.working_days import london_date
 
 router = APIRouter(tags=["procurement"])
 
-COMMISSIONING = require(Role.COMMISSIONER, Role.ADMIN)
-READERS = require(Role.COMMISSIONER, Role.ADMIN, Role.MONITORING_OFFICER)
-PROVIDER = require(Role.PROVIDER)
-CALL_OFF_READERS = require(Role.COMMISSIONER, Role.ADMIN, Role.MONITORING_OFFICER, Role.PROVIDER)
-ANYONE = require(*Role)
 Runtime = Annotated[ServiceRuntime, Depends(runtime_of)]
 
 # Rules that clash with the current state rather than with the request: 409.
@@ -115,6 +110,7 @@ STATE_RULES = {
     d.Rule.ALREADY_MEMBER,
     d.Rule.EXTENSION_ALREADY_USED,
     d.Rule.COMPETITION_NOT_OPEN,
+    d.Rule.APPROVER_SCORED_BID,
 }
 
 
@@ -336,9 +332,7 @@ def _regime_view(r: d.Regime) -> dict[str, Any]:
 
 
 @router.post("/schemes", status_code=status.HTTP_201_CREATED)
-async def create_scheme(
-    body: SchemeIn, runtime: Runtime, actor: Actor = Depends(COMMISSIONING)
-) -> dict[str, Any]:
+async def create_scheme(body: SchemeIn, runtime: Runtime, actor: Actor = ALLOWED) -> dict[str, Any]:
     now = _now()
     with rules():
         scheme = d.create_scheme(body.to_domain(str(uuid.uuid4()), london_date(now)))
@@ -422,9 +416,7 @@ async def _scheme_row(uow: UnitOfWork, scheme_id: str) -> SchemeRow:
 
 
 @router.get("/schemes/{scheme_id}")
-async def get_scheme(
-    scheme_id: str, runtime: Runtime, _: Actor = Depends(ANYONE)
-) -> dict[str, Any]:
+async def get_scheme(scheme_id: str, runtime: Runtime, _: Actor = ALLOWED) -> dict[str, Any]:
     async with runtime.db.session() as session:
         row = await session.get(SchemeRow, scheme_id)
     if row is None:
@@ -439,7 +431,7 @@ class SchemeStatusIn(RequestBody):
 
 @router.post("/schemes/{scheme_id}/status")
 async def change_scheme_status(
-    scheme_id: str, body: SchemeStatusIn, runtime: Runtime, actor: Actor = Depends(COMMISSIONING)
+    scheme_id: str, body: SchemeStatusIn, runtime: Runtime, actor: Actor = ALLOWED
 ) -> dict[str, Any]:
     """Open, suspend, close the scheme, or exercise its optional term extension."""
     now = _now()
@@ -568,7 +560,7 @@ def _own_provider(actor: Actor) -> str:
 
 @router.post("/schemes/{scheme_id}/applications", status_code=status.HTTP_201_CREATED)
 async def submit_application(
-    scheme_id: str, body: ApplicationIn, runtime: Runtime, actor: Actor = Depends(PROVIDER)
+    scheme_id: str, body: ApplicationIn, runtime: Runtime, actor: Actor = ALLOWED
 ) -> dict[str, Any]:
     """A request to participate by the provider the token names (its own only)."""
     provider_id = _own_provider(actor)
@@ -634,7 +626,7 @@ class DecisionIn(RequestBody):
 
 @router.post("/applications/{application_id}/decision")
 async def decide_application(
-    application_id: str, body: DecisionIn, runtime: Runtime, actor: Actor = Depends(COMMISSIONING)
+    application_id: str, body: DecisionIn, runtime: Runtime, actor: Actor = ALLOWED
 ) -> dict[str, Any]:
     """Record the decision (who decided, every criterion); admitted members are invited
     to open call-offs of their categories as late joiners."""
@@ -729,7 +721,7 @@ class ExtensionIn(RequestBody):
 
 @router.post("/applications/{application_id}/extension")
 async def extend_application(
-    application_id: str, body: ExtensionIn, runtime: Runtime, actor: Actor = Depends(COMMISSIONING)
+    application_id: str, body: ExtensionIn, runtime: Runtime, actor: Actor = ALLOWED
 ) -> dict[str, Any]:
     """Extend the evaluation once, to 15 working days, with a recorded reason."""
     now = _now()
@@ -772,9 +764,7 @@ async def extend_application(
 
 
 @router.get("/schemes/{scheme_id}/members")
-async def list_members(
-    scheme_id: str, runtime: Runtime, _: Actor = Depends(READERS)
-) -> dict[str, Any]:
+async def list_members(scheme_id: str, runtime: Runtime, _: Actor = ALLOWED) -> dict[str, Any]:
     """Every membership of the scheme with its status history."""
     async with runtime.db.session() as session:
         if await session.get(SchemeRow, scheme_id) is None:
@@ -829,7 +819,7 @@ async def change_membership(
     provider_id: str,
     body: MembershipStatusIn,
     runtime: Runtime,
-    actor: Actor = Depends(COMMISSIONING),
+    actor: Actor = ALLOWED,
 ) -> dict[str, Any]:
     """Suspend, reinstate or end a membership (e.g. after a quality recommendation)."""
     today = london_date(_now())
@@ -906,7 +896,7 @@ async def request_self_declaration(
     provider_id: str,
     body: DeclarationRequestIn,
     runtime: Runtime,
-    actor: Actor = Depends(COMMISSIONING),
+    actor: Actor = ALLOWED,
 ) -> dict[str, Any]:
     """Ask a member for a renewed self-declaration, due within 5 working days (reg 34(25))."""
     now = _now()
@@ -954,7 +944,7 @@ async def _declaration(uow: UnitOfWork, request_id: str) -> SelfDeclarationRow:
 
 @router.post("/self-declarations/{request_id}/answer")
 async def answer_self_declaration(
-    request_id: str, body: DeclarationIn, runtime: Runtime, actor: Actor = Depends(PROVIDER)
+    request_id: str, body: DeclarationIn, runtime: Runtime, actor: Actor = ALLOWED
 ) -> dict[str, Any]:
     """The member's renewed self-declaration (its own requests only)."""
     provider_id = _own_provider(actor)
@@ -991,7 +981,7 @@ async def answer_self_declaration(
 
 @router.get("/self-declarations/{request_id}")
 async def get_self_declaration(
-    request_id: str, runtime: Runtime, actor: Actor = Depends(CALL_OFF_READERS)
+    request_id: str, runtime: Runtime, actor: Actor = ALLOWED
 ) -> dict[str, Any]:
     async with runtime.db.session() as session:
         row = await session.get(SelfDeclarationRow, request_id)
@@ -1084,7 +1074,7 @@ def _or(given: int | None, published: int) -> int:
 
 @router.post("/competitions", status_code=status.HTTP_201_CREATED)
 async def open_competition(
-    body: CompetitionIn, runtime: Runtime, actor: Actor = Depends(COMMISSIONING)
+    body: CompetitionIn, runtime: Runtime, actor: Actor = ALLOWED
 ) -> dict[str, Any]:
     """Open a call-off inviting all eligible members of the first tier that has any.
 
@@ -1310,7 +1300,7 @@ def _feedback_view(f: d.BidderFeedback) -> dict[str, Any]:
 
 @router.get("/competitions/{competition_id}")
 async def get_competition(
-    competition_id: str, runtime: Runtime, actor: Actor = Depends(CALL_OFF_READERS)
+    competition_id: str, runtime: Runtime, actor: Actor = ALLOWED
 ) -> dict[str, Any]:
     """The call-off with its invitation list (evidence) and, once evaluated, its ranking;
     an invited provider sees its own invitation and, after award, its feedback."""
@@ -1342,7 +1332,7 @@ async def _competition_row(uow: UnitOfWork, competition_id: str) -> CompetitionR
 
 @router.post("/competitions/{competition_id}/bids", status_code=status.HTTP_201_CREATED)
 async def submit_bid(
-    competition_id: str, body: BidIn, runtime: Runtime, actor: Actor = Depends(PROVIDER)
+    competition_id: str, body: BidIn, runtime: Runtime, actor: Actor = ALLOWED
 ) -> dict[str, Any]:
     """A sealed bid from an invited, active member before the deadline; a resubmission
     replaces the provider's live bid (the earlier one is kept, superseded)."""
@@ -1474,9 +1464,9 @@ async def score_bid(
     bid_id: str,
     body: ScoresIn,
     runtime: Runtime,
-    actor: Actor = Depends(COMMISSIONING),
+    actor: Actor = ALLOWED,
 ) -> dict[str, Any]:
-    """An evaluator (commissioner or admin, recorded by id) scores one compliant bid on
+    """An evaluator (a commissioner, recorded by id; who scores cannot approve the award) scores one compliant bid on
     every quality question while the call-off is in ``evaluation``; scoring the same bid
     again replaces that evaluator's earlier scores. Several evaluators' scores are
     moderated by their mean when the evaluation is ranked."""
@@ -1540,7 +1530,7 @@ async def score_bid(
 
 @router.post("/competitions/{competition_id}/evaluation")
 async def evaluate_competition(
-    competition_id: str, runtime: Runtime, actor: Actor = Depends(COMMISSIONING)
+    competition_id: str, runtime: Runtime, actor: Actor = ALLOWED
 ) -> dict[str, Any]:
     """Rank a call-off in ``evaluation`` on price (relative to the lowest compliant bid)
     and the evaluators' moderated quality scores, with the tie-break stated up front.
@@ -1571,7 +1561,7 @@ AfterCommit = Callable[[ServiceRuntime], Awaitable[None]]
 
 @router.post("/competitions/{competition_id}/award")
 async def award_competition(
-    competition_id: str, body: AwardIn, runtime: Runtime, actor: Actor = Depends(COMMISSIONING)
+    competition_id: str, body: AwardIn, runtime: Runtime, actor: Actor = ALLOWED
 ) -> dict[str, Any]:
     """Approve the top-ranked bid, or declare no suitable bid (reopen the next tier
     where the scheme is tiered, else escalate)."""
@@ -1618,8 +1608,18 @@ async def _approve(
         bid = await uow.session.get(BidRow, winner.bid_id)
         bids = [bid_to_domain(bid)] if bid else []
         member = await _membership(uow, row, winner.provider_id)
+    scorers = await uow.session.exec(
+        select(EvaluatorScoreRow.evaluator).where(EvaluatorScoreRow.competition_id == row.id)
+    )
     c, award = d.approve_award(
-        c, scheme, result, bids, approved_by=actor.id, winner_membership=member, now=now
+        c,
+        scheme,
+        result,
+        bids,
+        approved_by=actor.id,
+        winner_membership=member,
+        now=now,
+        scorers=frozenset(scorers.all()),
     )
     payload = _awarded_payload(award)
     apply_competition(row, c)

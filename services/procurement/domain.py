@@ -82,6 +82,7 @@ class Rule(StrEnum):
     LONG_STOP_PASSED = "long_stop_passed"
     SCHEME_SUSPENDED = "scheme_suspended"
     DECLARATION_ALREADY_ANSWERED = "declaration_already_answered"
+    APPROVER_SCORED_BID = "approver_scored_bid"
 
 
 class DomainError(Exception):
@@ -2984,6 +2985,7 @@ def approve_award(
     approved_by: str,
     winner_membership: Membership | None,
     now: datetime,
+    scorers: frozenset[str] = frozenset(),
 ) -> tuple[Competition, Award]:
     """Commissioner approves the top-ranked bid (reg 34: award on the stated criteria).
 
@@ -2991,10 +2993,20 @@ def approve_award(
     winner is no longer an active member of the category (pass its current membership,
     or None if it has none). Where :func:`standstill_decision` applies a standstill the
     award is "awarded, in standstill": the contract is made when standstill ends.
+
+    Separation of duties: nobody among ``scorers`` (who scored any bid of the call-off)
+    approves its award, so one person cannot both judge the bids and decide the winner
+    (councils' contract procedure rules; issue 13).
     """
     c = competition
     _require_status(c, CompetitionStatus.EVALUATED)
     approved_by = _require_text(approved_by, "approved_by")
+    _require(
+        approved_by not in scorers,
+        "approved_by",
+        Rule.APPROVER_SCORED_BID,
+        f"{approved_by} scored bids of this call-off, so another person must approve its award",
+    )
     winner, bid = _winner_of(c, result, bids, winner_membership)
     today = _today(now)
     offer = bid.offer

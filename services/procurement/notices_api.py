@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from pydantic import Field
 from sqlmodel import col, select
 
 from services.procurement import domain as d
-from services.procurement.api import COMMISSIONING, READERS, Runtime, _now, rules
+from services.procurement.api import Runtime, _now, rules
 from services.procurement.models import (
     NoticeRow,
     TrackedNoticeRow,
@@ -21,6 +21,7 @@ from services.procurement.models import (
     tracked_notice_to_domain,
 )
 from services.procurement.notice_activities import lock_notice
+from services.procurement.policy import ALLOWED
 from shared.api_types import ApiDate, RequestBody
 from shared.contracts import procurement_v1
 from shared.errors import NotFound
@@ -31,7 +32,7 @@ router = APIRouter(tags=["procurement"])
 
 @router.get("/notices")
 async def list_notices(
-    runtime: Runtime, scheme_id: str | None = None, _: Actor = Depends(READERS)
+    runtime: Runtime, scheme_id: str | None = None, _: Actor = ALLOWED
 ) -> dict[str, Any]:
     """Award notices to publish: DPS call-offs grouped by calendar quarter (reg 50),
     and those the regime wants one by one; each with its tracking."""
@@ -117,7 +118,7 @@ async def list_tracked_notices(
     competition_id: str | None = None,
     overdue: bool | None = None,
     due_before: ApiDate | None = None,
-    _: Actor = Depends(READERS),
+    _: Actor = ALLOWED,
 ) -> dict[str, Any]:
     """Every notice with its tracking, soonest due first; filters combine (AND).
     ``overdue=true``: still not sent or published after its due day (alert raised)."""
@@ -149,7 +150,7 @@ class PublicationIn(RequestBody):
 
 @router.post("/notices/{notice_id}/publication")
 async def record_publication(
-    notice_id: str, body: PublicationIn, runtime: Runtime, actor: Actor = Depends(COMMISSIONING)
+    notice_id: str, body: PublicationIn, runtime: Runtime, actor: Actor = ALLOWED
 ) -> dict[str, Any]:
     """Record that a notice was sent for publication (e.g. to Find a Tender) or
     published, by whom and when; emits ``procurement.notice.published``."""

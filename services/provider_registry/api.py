@@ -10,7 +10,7 @@ from enum import StrEnum
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import and_, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -30,9 +30,9 @@ from services.provider_registry.models import (
     recommendation_to_domain,
     to_domain,
 )
+from services.provider_registry.policy import ALLOWED
 from shared import geography
 from shared.api_types import BoundedInt, Offset, RequestBody
-from shared.auth import ANY_ROLE, require
 from shared.contracts import providers_v1
 from shared.contracts.common import Attendance, NeedType, Role
 from shared.contracts.providers_v1 import (
@@ -50,8 +50,6 @@ from shared.unit_of_work import Actor, UnitOfWork, unit_of_work
 
 router = APIRouter(tags=["providers"])
 
-WRITERS = (Role.COMMISSIONER, Role.ADMIN)
-EDITORS = (*WRITERS, Role.PROVIDER)
 # What a provider may change about itself; everything else is the council's record.
 PROVIDER_EDITABLE = frozenset({"contacts", "capacity", "places_in_use", "documents"})
 MAX_PAGE = 200
@@ -68,7 +66,17 @@ class ContactIn(RequestBody):
 
 
 class DocumentIn(RequestBody):
+    """A compliance document. From a provider, ``expires_on`` is the expiry it proposes;
+    the council verifies the document and sets the expiry."""
+
     kind: DocumentKind
+    expires_on: date
+    reference: str | None = Field(default=None, max_length=200)
+
+
+class VerificationIn(RequestBody):
+    """The expiry the officer read on the document (it may differ from the proposed)."""
+
     expires_on: date
     reference: str | None = Field(default=None, max_length=200)
 
@@ -170,8 +178,46 @@ class DecisionIn(RequestBody):
     reason: str = Field(max_length=2000)
 
 
+class ProposedDocument(BaseModel):
+    kind: DocumentKind
+    proposed_expires_on: date
+    reference: str | None = None
+
+
+class ProviderRecord(providers_v1.ProviderSnapshot):
+    """A provider's full record, for the council and for the provider itself:
+    ``documents`` are the verified ones, proposals await an officer."""
+
+    documents_awaiting_verification: list[ProposedDocument] = Field(default_factory=list)
+
+
+class ProviderPublic(BaseModel):
+    """What one provider may see of another: no capacity, places, contacts or documents."""
+
+    model_config = ConfigDict(extra="forbid")  # a full record never passes for this
+
+    provider_id: str
+    urn: int
+    name: str
+    proprietor: str
+    provider_type: ProviderType
+    section_41_approved: bool
+    status: ProviderStatus
+    age_low: int
+    age_high: int
+    gender_intake: GenderIntake
+    attendance: list[Attendance]
+    need_types: list[NeedType]
+    location: providers_v1.Location
+    latest_inspection: providers_v1.InspectionSummary | None = None
+    local_authority_code: str | None = None
+
+
+ProviderView = ProviderRecord | ProviderPublic
+
+
 class ProviderHit(BaseModel):
-    provider: providers_v1.ProviderSnapshot
+    provider: ProviderView
     distance_km: float | None = None
 
 
@@ -223,6 +269,21 @@ def _snapshot(provider: domain.Provider) -> providers_v1.ProviderSnapshot:
     return domain.provider_snapshot(provider, date.today())
 
 
+def _view(provider: domain.Provider, actor: Actor) -> ProviderView:
+    """The full record for the council and the provider itself; another provider sees
+    only the public fields (competitors' capacity and documents are not theirs)."""
+    snapshot = _snapshot(provider)
+    if actor.role == Role.PROVIDER.value and actor.provider_id != provider.provider_id:
+        return ProviderPublic.model_validate(
+            snapshot.model_dump(include=set(ProviderPublic.model_fields))
+        )
+    pending = [
+        ProposedDocument(kind=d.kind, proposed_expires_on=d.expires_on, reference=d.reference)
+        for d in domain.pending_documents(provider.details.documents)
+    ]
+    return ProviderRecord(**snapshot.model_dump(), documents_awaiting_verification=pending)
+
+
 async def _load(session: AsyncSession, provider_id: str) -> ProviderRow:
     row = await session.get(ProviderRow, provider_id)
     if row is None:
@@ -245,7 +306,9 @@ def _ensure_may_edit(actor: Actor, provider_id: str, fields: set[str]) -> None:
         )
 
 
-def _patched_draft(draft: domain.ProviderDraft, patch: ProviderPatch) -> domain.ProviderDraft:
+def _patched_draft(
+    draft: domain.ProviderDraft, patch: ProviderPatch, actor: Actor
+) -> domain.ProviderDraft:
     given = patch.model_dump(exclude_unset=True)
     nulls = [name for name, value in given.items() if value is None and name not in NULLABLE]
     if nulls:
@@ -258,7 +321,11 @@ def _patched_draft(draft: domain.ProviderDraft, patch: ProviderPatch) -> domain.
     if patch.contacts is not None:
         changes["contacts"] = _contacts(patch.contacts)
     if patch.documents is not None:
-        changes["documents"] = _documents(patch.documents)
+        given_documents = _documents(patch.documents)
+        if actor.role == Role.PROVIDER.value:  # proposals, for the council to verify
+            changes["documents"] = domain.propose_documents(draft.documents, given_documents)
+        else:
+            changes["documents"] = domain.verified_as(given_documents, actor.id, date.today())
     if patch.attendance is not None:
         changes["attendance"] = frozenset(patch.attendance)
     if patch.need_types is not None:
@@ -278,11 +345,14 @@ def _emit_status(
 @router.post("/providers", status_code=status.HTTP_201_CREATED)
 async def register_provider(
     body: ProviderIn,
-    actor: Actor = Depends(require(*WRITERS)),
+    actor: Actor = ALLOWED,
     runtime: ServiceRuntime = Depends(runtime_of),
-) -> providers_v1.ProviderSnapshot:
-    """Put a provider on the register (status `registered`) and announce it."""
-    provider = domain.register_provider(str(uuid.uuid4()), body.to_draft())
+) -> ProviderView:
+    """Put a provider on the register (status `registered`) and announce it; documents
+    the council enters are verified by whoever entered them."""
+    draft = body.to_draft()
+    draft = replace(draft, documents=domain.verified_as(draft.documents, actor.id, date.today()))
+    provider = domain.register_provider(str(uuid.uuid4()), draft)
     async with unit_of_work(runtime.db, runtime.source) as uow:
         duplicate = await uow.session.exec(
             select(ProviderRow.id).where(ProviderRow.urn == provider.details.urn)
@@ -295,49 +365,90 @@ async def register_provider(
         uow.audit(
             actor, "provider.registered", "provider", provider.provider_id, urn=provider.details.urn
         )
-    return event.provider
+    return _view(provider, actor)
 
 
 @router.get("/providers/{provider_id}")
 async def get_provider(
     provider_id: str,
-    _actor: Actor = Depends(require(*ANY_ROLE)),
+    actor: Actor = ALLOWED,
     runtime: ServiceRuntime = Depends(runtime_of),
-) -> providers_v1.ProviderSnapshot:
+) -> ProviderView:
+    """The full record for the council and the provider itself; other providers see
+    only its public fields."""
     async with runtime.db.session() as session:
         row = await _load(session, provider_id)
-    return _snapshot(to_domain(row))
+    return _view(to_domain(row), actor)
 
 
 @router.patch("/providers/{provider_id}")
 async def update_provider(
     provider_id: str,
     patch: ProviderPatch,
-    actor: Actor = Depends(require(*EDITORS)),
+    actor: Actor = ALLOWED,
     runtime: ServiceRuntime = Depends(runtime_of),
-) -> providers_v1.ProviderSnapshot:
-    """Change details; a provider may change only its own contacts, places and documents."""
+) -> ProviderView:
+    """Change details; a provider may change only its own contacts, places and documents,
+    and documents it sends are proposals until an officer verifies them."""
     _ensure_may_edit(actor, provider_id, set(patch.model_fields_set))
     async with unit_of_work(runtime.db, runtime.source) as uow:
         row = await _load(uow.session, provider_id)
         provider = to_domain(row)
-        updated, changed = domain.update_details(provider, _patched_draft(provider.details, patch))
+        updated, changed = domain.update_details(
+            provider, _patched_draft(provider.details, patch, actor)
+        )
         if not changed:
-            return _snapshot(provider)  # nothing changed: no event
+            return _view(provider, actor)  # nothing changed: no event
         apply_provider(row, updated)
         row.version += 1
         uow.session.add(row)
         event = domain.updated_event(updated, changed, date.today(), by=actor.id)
         uow.emit(providers_v1.TOPIC, providers_v1.PROVIDER_UPDATED, provider_id, event)
         uow.audit(actor, "provider.updated", "provider", provider_id, changed_fields=changed)
-    return event.provider
+    return _view(updated, actor)
+
+
+@router.post("/providers/{provider_id}/documents/{kind}/verification")
+async def verify_document(
+    provider_id: str,
+    kind: DocumentKind,
+    body: VerificationIn,
+    actor: Actor = ALLOWED,
+    runtime: ServiceRuntime = Depends(runtime_of),
+) -> ProviderView:
+    """An officer verifies the provider's latest proposed document of this kind and sets
+    its expiry (409 if none awaits verification); only then does it count."""
+    async with unit_of_work(runtime.db, runtime.source) as uow:
+        row = await _load(uow.session, provider_id)
+        provider = to_domain(row)
+        documents = domain.verify_document(
+            provider.details.documents, kind, body.expires_on, actor.id, date.today()
+        )
+        if body.reference is not None:
+            last = replace(documents[-1], reference=body.reference)
+            documents = (*documents[:-1], last)
+        updated, _ = domain.update_details(provider, replace(provider.details, documents=documents))
+        apply_provider(row, updated)
+        row.version += 1
+        uow.session.add(row)
+        event = domain.updated_event(updated, ["documents"], date.today(), by=actor.id)
+        uow.emit(providers_v1.TOPIC, providers_v1.PROVIDER_UPDATED, provider_id, event)
+        uow.audit(
+            actor,
+            "provider.document_verified",
+            "provider",
+            provider_id,
+            kind=kind.value,
+            expires_on=body.expires_on.isoformat(),
+        )
+    return _view(updated, actor)
 
 
 @router.post("/providers/{provider_id}/inspections", status_code=status.HTTP_201_CREATED)
 async def record_inspection(
     provider_id: str,
     body: InspectionIn,
-    actor: Actor = Depends(require(*WRITERS)),
+    actor: Actor = ALLOWED,
     runtime: ServiceRuntime = Depends(runtime_of),
 ) -> providers_v1.ProviderInspectionRecorded:
     """Add an inspection to the history; it becomes the latest unless it is older."""
@@ -373,7 +484,7 @@ async def record_inspection(
 @router.get("/providers/{provider_id}/inspections")
 async def list_inspections(
     provider_id: str,
-    _actor: Actor = Depends(require(*ANY_ROLE)),
+    _actor: Actor = ALLOWED,
     runtime: ServiceRuntime = Depends(runtime_of),
 ) -> list[InspectionOut]:
     """The inspection history, newest inspection first."""
@@ -400,7 +511,7 @@ async def list_inspections(
 async def change_status(
     provider_id: str,
     body: StatusIn,
-    actor: Actor = Depends(require(*WRITERS)),
+    actor: Actor = ALLOWED,
     runtime: ServiceRuntime = Depends(runtime_of),
 ) -> providers_v1.ProviderStatusChanged:
     """Move the provider on `registered -> active -> suspended -> removed` (409 if not allowed)."""
@@ -419,7 +530,7 @@ async def change_status(
 @router.get("/providers/{provider_id}/status-changes")
 async def list_status_changes(
     provider_id: str,
-    _actor: Actor = Depends(require(*ANY_ROLE)),
+    _actor: Actor = ALLOWED,
     runtime: ServiceRuntime = Depends(runtime_of),
 ) -> list[StatusChangeOut]:
     """Who changed the provider's status, when and why, oldest first."""
@@ -547,7 +658,7 @@ async def search_providers(
     within_km: float | None = None,
     limit: int = Query(default=50, ge=1, le=MAX_PAGE),
     offset: Offset = 0,
-    _actor: Actor = Depends(require(*ANY_ROLE)),
+    actor: Actor = ALLOWED,
     runtime: ServiceRuntime = Depends(runtime_of),
 ) -> ProviderPage:
     """Search the register; with `near`, nearest first (distance from the district centroid)."""
@@ -559,7 +670,7 @@ async def search_providers(
             total, page = await _page_by_distance(session, search, limit, offset)
     items = [
         ProviderHit(
-            provider=_snapshot(to_domain(row)),
+            provider=_view(to_domain(row), actor),
             distance_km=None if distance is None else round(distance, 3),
         )
         for row, distance in page
@@ -589,7 +700,7 @@ def _recommendation_out(row: RecommendationRow) -> RecommendationOut:
 async def list_recommendations(
     status_: domain.RecommendationStatus | None = Query(default=None, alias="status"),
     provider_id: str | None = None,
-    _actor: Actor = Depends(require(*WRITERS)),
+    _actor: Actor = ALLOWED,
     runtime: ServiceRuntime = Depends(runtime_of),
 ) -> list[RecommendationOut]:
     """Suspension recommendations from monitoring, oldest first."""
@@ -608,7 +719,7 @@ async def list_recommendations(
 async def decide_recommendation(
     recommendation_id: str,
     body: DecisionIn,
-    actor: Actor = Depends(require(*WRITERS)),
+    actor: Actor = ALLOWED,
     runtime: ServiceRuntime = Depends(runtime_of),
 ) -> RecommendationOut:
     """Accept (the provider is suspended) or reject (nothing happens) a recommendation."""

@@ -111,11 +111,22 @@ class Contact:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ComplianceDocument:
-    """A compliance document; ``expires_on`` is the last day it is valid."""
+    """A compliance document; ``expires_on`` is the last day it is valid.
+
+    The council verifies documents and sets their expiry (issue 13): until an officer
+    has (``verified_by``), the document is a provider's proposal and ``expires_on`` the
+    expiry it proposed; a proposal counts for nothing (compliance, bids, the sweep).
+    """
 
     kind: DocumentKind
     expires_on: date
     reference: str | None = None  # document store key or file name
+    verified_by: str | None = None  # the officer who checked it and set expires_on
+    verified_on: date | None = None
+
+    @property
+    def verified(self) -> bool:
+        return self.verified_by is not None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -536,13 +547,58 @@ class DocumentCheck:
 
 
 def current_documents(documents: Iterable[ComplianceDocument]) -> list[ComplianceDocument]:
-    """The document of each kind with the latest expiry; a renewal supersedes the old."""
+    """The verified document of each kind with the latest expiry; a renewal supersedes
+    the old. Proposals awaiting verification are left out."""
     latest: dict[DocumentKind, ComplianceDocument] = {}
-    for document in documents:
+    for document in (d for d in documents if d.verified):
         held = latest.get(document.kind)
         if held is None or document.expires_on > held.expires_on:
             latest[document.kind] = document
     return sorted(latest.values(), key=lambda document: (document.expires_on, document.kind))
+
+
+def pending_documents(documents: Iterable[ComplianceDocument]) -> list[ComplianceDocument]:
+    """A provider's proposals the council has not verified yet."""
+    return [d for d in documents if not d.verified]
+
+
+def verified_as(
+    documents: Iterable[ComplianceDocument], by: str, on: date
+) -> tuple[ComplianceDocument, ...]:
+    """Documents the council itself enters: verified by whoever entered them."""
+    return tuple(replace(d, verified_by=by, verified_on=on) for d in documents)
+
+
+def propose_documents(
+    held: Iterable[ComplianceDocument], proposals: Iterable[ComplianceDocument]
+) -> tuple[ComplianceDocument, ...]:
+    """A provider's documents: they replace its earlier proposals, unverified; the
+    council-verified documents stay as they are (a provider neither moves their expiry
+    nor removes them). Resending a verified document as it is changes nothing."""
+    verified = tuple(d for d in held if d.verified)
+    same = {(d.kind, d.expires_on, d.reference) for d in verified}
+    fresh = tuple(
+        replace(p, verified_by=None, verified_on=None)
+        for p in proposals
+        if (p.kind, p.expires_on, p.reference) not in same
+    )
+    return verified + fresh
+
+
+def verify_document(
+    held: Iterable[ComplianceDocument], kind: DocumentKind, expires_on: date, by: str, on: date
+) -> tuple[ComplianceDocument, ...]:
+    """An officer verifies the latest proposal of ``kind`` and sets its expiry (which
+    may differ from the one proposed); older proposals of that kind are dropped."""
+    documents = tuple(held)
+    proposals = [d for d in documents if not d.verified and d.kind is kind]
+    if not proposals:
+        raise Conflict("kind", f"no {kind} document awaits verification")
+    if not by.strip():
+        raise DomainError("verified_by", "must name who verified the document")
+    kept = tuple(d for d in documents if d.verified or d.kind is not kind)
+    verified = replace(proposals[-1], expires_on=expires_on, verified_by=by, verified_on=on)
+    return (*kept, verified)
 
 
 def check_documents(

@@ -96,7 +96,7 @@ class Stream:
 
     def converged(self) -> bool:
         """Every provider known to monitoring; every child has exactly one need."""
-        monitoring = self.stack.client("monitoring", token(Role.ADMIN))
+        monitoring = self.stack.client("monitoring", token(Role.COMMISSIONER))
         known = {p["provider_id"] for p in ok(monitoring.get("/providers"))}
         if not set(self.providers) <= known:
             return False
@@ -110,7 +110,7 @@ class Stream:
 
 
 def needs_of(stream: Stream, child: str) -> int:
-    placements = stream.stack.client("placements", token(Role.ADMIN))
+    placements = stream.stack.client("placements", token(Role.COMMISSIONER))
     total = int(ok(placements.get("/needs", params={"child_ref": child}))["total"])
     assert total < 2, f"{child} has {total} needs: applied twice"
     return total

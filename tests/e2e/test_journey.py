@@ -15,7 +15,9 @@ import pytest
 from temporalio.client import Client
 from temporalio.testing._timeskipping import TimeSkipper
 
+from shared.auth import issue_token
 from shared.contracts.common import Role
+from tests.conftest import TEST_SECRET
 from tests.e2e.conftest import RunningStack
 from tests.e2e.steps import ok, placement_request, send, token, wait_for
 from tests.fixtures import provider_body
@@ -159,10 +161,14 @@ async def journey(stack: RunningStack) -> None:
     late = bid(stack, competition_id, providers[2], 3000)
     assert late.status_code in (409, 422), late.text
 
-    # 4. evaluators score, the evaluation ranks, the commissioner approves the award
+    # 4. an evaluator scores, the evaluation ranks, another commissioner approves the award
+    # (who scores a call-off may not approve its award: separation of duties)
+    evaluator = stack.client(
+        "procurement", issue_token(TEST_SECRET, Role.COMMISSIONER, subject="evaluator")
+    )
     for entry in closed["bids"]:
         ok(
-            procurement.post(
+            evaluator.post(
                 f"/competitions/{competition_id}/bids/{entry['bid_id']}/scores",
                 json={"scores": {"fit": "70"}},
             ),

@@ -70,7 +70,7 @@ async def test_registered_provider_reaches_monitoring_once(services, tokens) -> 
 async def test_malformed_message_is_dead_lettered_and_next_one_applied(services, tokens) -> None:
     registry, monitoring, broker = services
     await broker.publish(b"{not json", "providers.v1", key=b"x")
-    async with client_for(registry, tokens[Role.ADMIN]) as client:
+    async with client_for(registry, tokens[Role.COMMISSIONER]) as client:
         response = await client.post("/providers", json=provider_body(urn=654321))
     assert response.status_code == 201
 
@@ -116,7 +116,7 @@ async def test_bad_provider_gets_422_naming_fields_and_nothing_is_written(servic
 
 async def test_correlation_id_of_a_request_reaches_its_event(services, tokens) -> None:
     registry, _, _ = services
-    async with client_for(registry, tokens[Role.ADMIN]) as client:
+    async with client_for(registry, tokens[Role.COMMISSIONER]) as client:
         response = await client.post(
             "/providers", json=provider_body(urn=111222), headers={"X-Correlation-ID": "journey-42"}
         )

@@ -135,7 +135,7 @@ async def test_bad_rule_condition_is_refused_naming_condition(
     monitoring: Monitoring, tokens, condition: str
 ) -> None:
     body = {"reason": "try", "condition": condition}
-    async with client_for(monitoring.runtime, tokens[Role.ADMIN]) as client:
+    async with client_for(monitoring.runtime, tokens[Role.COMMISSIONER]) as client:
         response = await client.patch("/rules/kpi-attendance-below-80", json=body)
     assert response.status_code == 422, response.text
     assert response.json()["detail"][0]["field"] == "condition"
@@ -144,7 +144,7 @@ async def test_bad_rule_condition_is_refused_naming_condition(
 
 
 async def test_unknown_rule_is_404(monitoring: Monitoring, tokens) -> None:
-    async with client_for(monitoring.runtime, tokens[Role.ADMIN]) as client:
+    async with client_for(monitoring.runtime, tokens[Role.COMMISSIONER]) as client:
         response = await client.patch("/rules/nope", json={"reason": "x", "enabled": False})
     assert response.status_code == 404 and "nope" in response.text
 

@@ -95,6 +95,32 @@ async def test_needs_list_and_detail(placements: Placements, tokens) -> None:
     assert (await _get(placements, officer, "/needs/nope")).status_code == 404
 
 
+async def test_a_monitoring_officer_sees_no_date_of_birth_or_secondary_needs(
+    placements: Placements, tokens
+) -> None:
+    need_id = await placements.request_need("KCC-EHC-000110")
+    commissioner, officer = tokens[Role.COMMISSIONER], tokens[Role.MONITORING_OFFICER]
+    full = (await _get(placements, commissioner, f"/needs/{need_id}")).json()
+    assert full["date_of_birth"] == "2014-05-01" and full["secondary_needs"] == ["SLCN"]
+    for view in [
+        (await _get(placements, officer, f"/needs/{need_id}")).json(),
+        (await _get(placements, officer, "/needs")).json()["items"][0],
+    ]:
+        assert view["need_id"] == need_id and view["primary_need"] == full["primary_need"]
+        assert "date_of_birth" not in view and "secondary_needs" not in view
+
+
+async def test_another_providers_placement_is_not_found_for_an_uplift(
+    placements: Placements, tokens
+) -> None:
+    theirs = await placements.active_placement("KCC-EHC-000111", provider_id="p-2")
+    body = {"requested_percent": "1", "effective_from": (TODAY + timedelta(days=10)).isoformat()}
+    path = f"/placements/{theirs.placement_id}/uplifts"
+    response = await _post(placements, tokens[Role.PROVIDER], path, body)  # p-1
+    assert response.status_code == 404, response.text
+    assert await placements.count(UpliftRow) == 0
+
+
 async def test_placements_list_filters_and_provider_scope(placements: Placements, tokens) -> None:
     mine = await placements.active_placement("KCC-EHC-000102", provider_id="p-1")
     other = await placements.active_placement(
@@ -324,7 +350,7 @@ async def test_ending(placements: Placements, tokens) -> None:
 
 
 async def test_block_contracts(placements: Placements, tokens) -> None:
-    token = tokens[Role.ADMIN]
+    token = tokens[Role.COMMISSIONER]
     body = {
         "provider_id": "p-3",
         "primary_need": "SEMH",

@@ -192,7 +192,7 @@ async def test_renewal_decision_renews_or_ends_at_term_end(placements: Placement
 
 
 async def test_block_contract_renewal_decision(placements: Placements, tokens) -> None:
-    token = tokens[Role.ADMIN]
+    token = tokens[Role.COMMISSIONER]
     block = await _block(placements, token)
     path = f"/block-contracts/{block['block_contract_id']}/renewal"
     term_end = date.fromisoformat(block["term_end"])

@@ -76,7 +76,7 @@ async def test_imports_open_and_ended_placements_with_history_spend_and_events(
         weeks_per_year=52,
         weekly_core_fee="4200.00",
     )
-    response = await _post(placements, tokens[Role.ADMIN], batch(item(), ended))
+    response = await _post(placements, tokens[Role.COMMISSIONER], batch(item(), ended))
     assert response.status_code == 201, response.text
     result = response.json()
     assert result["imported"] == 2 and result["replayed"] is False

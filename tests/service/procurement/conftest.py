@@ -279,8 +279,9 @@ class Driver:
         evaluator: str | None = None,
         comment: str | None = None,
     ) -> httpx.Response:
-        """An evaluator posts quality scores for one bid (``evaluator`` names the token)."""
-        tok = issue_token(TEST_SECRET, role, subject=evaluator) if evaluator else token(role)
+        """An evaluator posts quality scores for one bid (``evaluator`` names the token;
+        by default not the commissioner who approves awards: separation of duties)."""
+        tok = issue_token(TEST_SECRET, role, subject=evaluator or "evaluator")
         async with client_for(self.runtime, tok) as c:
             return await c.post(
                 f"/competitions/{competition_id}/bids/{bid_id}/scores",

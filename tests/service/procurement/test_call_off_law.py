@@ -245,8 +245,9 @@ async def test_a_renewed_self_declaration_is_requested_answered_or_overdue(proc:
     assert requested[0]["due_on"] == first["due_on"]
 
     path = f"/self-declarations/{first['request_id']}/answer"
-    async with proc.client(Role.PROVIDER, "p-2") as c:
+    async with proc.client(Role.PROVIDER, "p-2") as c:  # another provider's request
         assert (await c.post(path, json={"declaration": {"a": "b"}})).status_code == 404
+        assert (await c.get(f"/self-declarations/{first['request_id']}")).status_code == 404
     async with proc.client(Role.PROVIDER, "p-1") as c:
         r = await c.post(path, json={"declaration": {"exclusion_grounds": "none apply"}})
         assert r.status_code == 200 and r.json()["status"] == "answered"

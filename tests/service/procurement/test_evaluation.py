@@ -1,5 +1,5 @@
 """Evaluation by evaluator scores over HTTP: after the deadline a call-off with quality
-questions waits in ``evaluation``; commissioners (or admins), each recorded as evaluator,
+questions waits in ``evaluation``; commissioners, each recorded as evaluator,
 score every compliant bid per question; the ranking uses price relative to the lowest
 compliant bid and the evaluators' moderated quality scores, ties broken by the stated
 rule. Without quality questions the call-off is evaluated on price at the deadline."""
@@ -12,8 +12,11 @@ from sqlmodel import select
 
 from services.procurement.activities import ClockCheck, remind_evaluators
 from services.procurement.models import ApplicationRow, EvaluatorScoreRow
+from shared.auth import issue_token
 from shared.contracts.common import Role
 from shared.infra_models import AuditEntry, OutboxMessage
+from tests.conftest import TEST_SECRET
+from tests.harness import client_for
 from tests.service.procurement.conftest import Driver
 from tests.service.procurement.test_competitions import opened
 from tests.service.procurement.test_schemes_and_applications import fields, rules
@@ -59,7 +62,7 @@ async def test_evaluators_score_and_the_ranking_uses_their_scores(proc: Driver) 
     r = await proc.score(competition_id, b1, {"fit": "8"}, evaluator="eve", comment="strong")
     assert r.status_code == 201 and r.json()["replaced"] is True
     assert r.json()["unscored_bids"] == [b2]
-    r = await proc.score(competition_id, b1, {"fit": "7"}, role=Role.ADMIN, evaluator="ann")
+    r = await proc.score(competition_id, b1, {"fit": "7"}, evaluator="ann")
     assert r.status_code == 201 and r.json()["evaluator"] == "ann"
     # Ranking cannot start while a compliant bid is unscored: the refusal names it.
     r = await proc.evaluate(competition_id)
@@ -212,3 +215,24 @@ async def test_day_7_reminder_is_an_event(proc: Driver) -> None:
     [event] = await proc.events("procurement.application.reminder_due")
     assert event["subject"] == application_id and event["provider_id"] == "p-1"
     assert event["evaluation_due_on"] == row.due_on.isoformat() and event["extended"] is False
+
+
+async def test_who_scored_a_call_off_may_not_approve_its_award(proc: Driver) -> None:
+    """Separation of duties: the evaluator's award approval is refused (409 naming the
+    rule), nothing is awarded; another commissioner's approval goes through."""
+    competition_id, b1, b2 = await two_bids_in_evaluation(proc)
+    for bid_id in (b1, b2):
+        r = await proc.score(competition_id, bid_id, {"fit": "7"}, evaluator="eve")
+        assert r.status_code == 201, r.text
+    assert (await proc.evaluate(competition_id)).status_code == 200
+    eve = issue_token(TEST_SECRET, Role.COMMISSIONER, subject="eve")
+    async with client_for(proc.runtime, eve) as client:
+        refused = await client.post(
+            f"/competitions/{competition_id}/award", json={"decision": "approve"}
+        )
+    assert refused.status_code == 409, refused.text
+    assert fields(refused) == {"approved_by"} and "approver_scored_bid" in rules(refused)
+    assert not await proc.events("procurement.competition.awarded")
+    approved = await proc.award(competition_id)  # dev-commissioner scored nothing
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["award"]["approved_by"] == "dev-commissioner"

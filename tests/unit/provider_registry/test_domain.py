@@ -423,7 +423,33 @@ def test_back_filling_an_older_inspection_neither_replaces_nor_declines() -> Non
 
 
 def document(kind: DocumentKind, days_from_today: int) -> ComplianceDocument:
-    return ComplianceDocument(kind=kind, expires_on=TODAY + timedelta(days=days_from_today))
+    expires_on = TODAY + timedelta(days=days_from_today)
+    return ComplianceDocument(kind=kind, expires_on=expires_on, verified_by="officer")
+
+
+def test_a_proposed_document_counts_only_once_an_officer_verifies_it() -> None:
+    held = (document(DocumentKind.INSURANCE, 10),)
+    proposal = ComplianceDocument(
+        kind=DocumentKind.INSURANCE, expires_on=TODAY + timedelta(days=900), verified_by="me"
+    )
+    proposed = domain.propose_documents(held, [proposal])
+    assert proposed[0] == held[0]  # the verified one stays as it is
+    assert not proposed[1].verified  # whatever the provider claimed
+    assert domain.current_documents(proposed) == list(held)
+    verified = domain.verify_document(
+        proposed, DocumentKind.INSURANCE, TODAY + timedelta(days=365), "officer-2", TODAY
+    )
+    latest = domain.current_documents(verified)[0]
+    assert (latest.expires_on, latest.verified_by) == (TODAY + timedelta(days=365), "officer-2")
+    assert domain.pending_documents(verified) == []
+    with pytest.raises(domain.Conflict):
+        domain.verify_document(verified, DocumentKind.INSURANCE, TODAY, "officer-2", TODAY)
+
+
+def test_a_provider_can_neither_move_nor_remove_a_verified_document() -> None:
+    held = (document(DocumentKind.INSURANCE, 10),)
+    assert domain.propose_documents(held, []) == held
+    assert domain.propose_documents(held, list(held)) == held  # resent as it is
 
 
 def test_documents_are_sorted_into_expired_and_expiring_within_30_days() -> None:

@@ -1,0 +1,36 @@
+"""Who may call each route of monitoring (see shared/policy.py)."""
+
+from __future__ import annotations
+
+from fastapi import Depends
+
+from shared.contracts.common import Role
+from shared.policy import Policy, guard, rule
+
+C, M, P, S = Role.COMMISSIONER, Role.MONITORING_OFFICER, Role.PROVIDER, Role.COUNCIL_SYSTEM
+WATCH = "contract monitoring, by the council's officers"
+
+POLICY: Policy = {
+    ("POST", "/visits"): rule(C, M, why=WATCH),
+    ("POST", "/kpi-returns"): rule(
+        C, M, P, why="providers return KPIs", narrowed="a provider only for its own placements"
+    ),
+    ("POST", "/kpi-returns/check"): rule(C, M, why=WATCH),
+    ("POST", "/incidents"): rule(C, M, why=WATCH),
+    ("GET", "/rules"): rule(C, M, why=WATCH),
+    ("PATCH", "/rules/{rule_id}"): rule(C, why="alert thresholds are the commissioner's"),
+    ("GET", "/alerts"): rule(C, M, why=WATCH),
+    ("GET", "/alerts/{alert_id}"): rule(C, M, why=WATCH),
+    ("POST", "/alerts/{alert_id}/assign"): rule(C, M, why=WATCH),
+    ("POST", "/alerts/{alert_id}/acknowledge"): rule(C, M, why=WATCH),
+    ("POST", "/alerts/{alert_id}/resolve"): rule(C, M, why=WATCH),
+    ("GET", "/providers/{provider_id}/scorecard"): rule(C, M, why=WATCH),
+    ("PUT", "/budgets/{financial_year}"): rule(
+        C, why="budgets are set by the commissioner (admin operates, never sets budgets)"
+    ),
+    ("GET", "/budgets"): rule(C, M, why=WATCH),
+    ("GET", "/dashboard"): rule(C, M, why=WATCH),
+    ("GET", "/providers"): rule(C, M, why=WATCH),
+}
+
+ALLOWED = Depends(guard(POLICY))

@@ -1,0 +1,57 @@
+"""Who may call each route of procurement (see shared/policy.py)."""
+
+from __future__ import annotations
+
+from fastapi import Depends
+
+from shared.contracts.common import Role
+from shared.policy import Policy, guard, rule
+
+C, M, P, S = Role.COMMISSIONER, Role.MONITORING_OFFICER, Role.PROVIDER, Role.COUNCIL_SYSTEM
+COUNCIL = "commissioning is the commissioner's (admin operates the platform, never awards)"
+
+POLICY: Policy = {
+    ("POST", "/schemes"): rule(C, why=COUNCIL),
+    ("GET", "/schemes/{scheme_id}"): rule(C, M, S, P, why="a scheme's terms are published"),
+    ("POST", "/schemes/{scheme_id}/status"): rule(C, why=COUNCIL),
+    ("POST", "/schemes/{scheme_id}/applications"): rule(
+        P, why="a provider applies to join", narrowed="as the provider its token names"
+    ),
+    ("POST", "/applications/{application_id}/decision"): rule(C, why=COUNCIL),
+    ("POST", "/applications/{application_id}/extension"): rule(C, why=COUNCIL),
+    ("GET", "/schemes/{scheme_id}/members"): rule(C, M, why="the council's view of its members"),
+    ("POST", "/schemes/{scheme_id}/members/{provider_id}/status"): rule(C, why=COUNCIL),
+    ("POST", "/schemes/{scheme_id}/members/{provider_id}/self-declarations"): rule(C, why=COUNCIL),
+    ("POST", "/self-declarations/{request_id}/answer"): rule(
+        P, why="a member answers", narrowed="only a request sent to its own provider (404)"
+    ),
+    ("GET", "/self-declarations/{request_id}"): rule(
+        C, M, P, why="reading a declaration", narrowed="a provider only its own (404)"
+    ),
+    ("POST", "/competitions"): rule(C, why=COUNCIL),
+    ("GET", "/competitions/{competition_id}"): rule(
+        C,
+        M,
+        P,
+        why="reading a call-off",
+        narrowed="a provider only if invited, and only its own bid and feedback",
+    ),
+    ("POST", "/competitions/{competition_id}/bids"): rule(
+        P, why="an invited provider bids", narrowed="as the provider its token names"
+    ),
+    ("POST", "/competitions/{competition_id}/bids/{bid_id}/scores"): rule(
+        C, why="evaluators score bids; who scored is recorded"
+    ),
+    ("POST", "/competitions/{competition_id}/evaluation"): rule(C, why=COUNCIL),
+    ("POST", "/competitions/{competition_id}/award"): rule(
+        C,
+        why=COUNCIL,
+        narrowed="separation of duties: not by anyone who scored a bid of the competition "
+        "(409 approver_scored_bid)",
+    ),
+    ("GET", "/notices"): rule(C, M, why="the council's notice register"),
+    ("GET", "/notices/tracking"): rule(C, M, why="the council's notice register"),
+    ("POST", "/notices/{notice_id}/publication"): rule(C, why=COUNCIL),
+}
+
+ALLOWED = Depends(guard(POLICY))

@@ -1,0 +1,56 @@
+"""Who may call each route of the provider register (see shared/policy.py)."""
+
+from __future__ import annotations
+
+from fastapi import Depends
+
+from shared.contracts.common import Role
+from shared.policy import Policy, guard, rule
+
+C, M, P, S = Role.COMMISSIONER, Role.MONITORING_OFFICER, Role.PROVIDER, Role.COUNCIL_SYSTEM
+OTHERS_PUBLIC = (
+    "a provider sees its own record in full; another provider's only its public fields "
+    "(no capacity, places in use, contacts or documents)"
+)
+
+POLICY: Policy = {
+    ("POST", "/providers"): rule(C, why="putting a provider on the register is the council's"),
+    ("GET", "/providers"): rule(C, M, S, P, why="finding a school", narrowed=OTHERS_PUBLIC),
+    ("GET", "/providers/{provider_id}"): rule(
+        C, M, S, P, why="reading the register", narrowed=OTHERS_PUBLIC
+    ),
+    ("PATCH", "/providers/{provider_id}"): rule(
+        C,
+        P,
+        why="keeping the record current",
+        own="provider_id",
+        narrowed="a provider changes only its contacts, places and documents; "
+        "a document it uploads is unverified until an officer verifies it",
+    ),
+    ("POST", "/providers/{provider_id}/documents/{kind}/verification"): rule(
+        C, M, why="the council verifies compliance documents and sets their expiry"
+    ),
+    ("POST", "/providers/{provider_id}/inspections"): rule(
+        C, why="the council records Ofsted inspections"
+    ),
+    ("GET", "/providers/{provider_id}/inspections"): rule(
+        C, M, S, P, why="Ofsted outcomes are public"
+    ),
+    ("POST", "/providers/{provider_id}/status"): rule(
+        C, why="suspending or removing a provider is the commissioner's decision"
+    ),
+    ("GET", "/providers/{provider_id}/status-changes"): rule(
+        C,
+        M,
+        S,
+        P,
+        why="status reasons are the council's and the provider's own",
+        own="provider_id",
+    ),
+    ("GET", "/recommendations"): rule(C, why="the commissioner decides suspensions"),
+    ("POST", "/recommendations/{recommendation_id}/decision"): rule(
+        C, why="the commissioner decides suspensions"
+    ),
+}
+
+ALLOWED = Depends(guard(POLICY))
