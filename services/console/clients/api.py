@@ -1,0 +1,25 @@
+"""One person's view of the services: the upstream connections plus their token."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from services.console.clients import Upstream
+
+
+@dataclass(frozen=True)
+class Api:
+    upstream: Upstream
+    token: str
+    correlation_id: str | None = None
+
+    async def get(self, service: str, path: str, params: dict[str, Any] | None = None) -> Any:
+        return await self.upstream.call(
+            service, "GET", path, self.token, params=params, correlation_id=self.correlation_id
+        )
+
+    async def post(self, service: str, path: str, json: Any = None) -> Any:
+        return await self.upstream.call(
+            service, "POST", path, self.token, json=json, correlation_id=self.correlation_id
+        )
