@@ -31,9 +31,9 @@ STATIC = Path(__file__).parent / "static"
 
 
 def build_app(
-    settings: ConsoleSettings, transport: httpx.AsyncBaseTransport | None = None
+    settings: ConsoleSettings, transports: dict[str, httpx.AsyncBaseTransport] | None = None
 ) -> FastAPI:
-    upstream = Upstream(settings.service_urls(), settings.upstream_timeout_s, transport)
+    upstream = Upstream(settings.service_urls(), settings.upstream_timeout_s, transports)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> Any:

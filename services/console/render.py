@@ -16,6 +16,7 @@ from jinja2 import (
     PrefixLoader,
     select_autoescape,
 )
+from markupsafe import Markup
 
 from services.console.clients import ServiceUnavailable
 from services.console.web import csrf_token, signed_in
@@ -50,6 +51,26 @@ def _words(value: Any) -> str:
     return str(value or "").replace("_", " ")
 
 
+def _link(href: str, text: object, hidden: str = "") -> Markup:
+    """A link for a table cell's `html` (every part escaped here, once)."""
+    extra = (
+        Markup('<span class="govuk-visually-hidden"> {}</span>').format(hidden) if hidden else ""
+    )
+    return Markup('<a class="govuk-link" href="{}">{}{}</a>').format(href, text, extra)
+
+
+SEVERITY_TAGS = {
+    "critical": "govuk-tag--red",
+    "warning": "govuk-tag--yellow",
+    "info": "govuk-tag--blue",
+}
+
+
+def _severity_tag(severity: str) -> Markup:
+    colour = SEVERITY_TAGS.get(severity, "govuk-tag--grey")
+    return Markup('<strong class="govuk-tag {}">{}</strong>').format(colour, severity.capitalize())
+
+
 def environment() -> Environment:
     env = Environment(
         loader=ChoiceLoader(
@@ -65,6 +86,8 @@ def environment() -> Environment:
     env.filters["nice_date"] = _nice_date
     env.filters["words"] = _words
     env.globals["role_names"] = ROLE_NAMES
+    env.globals["link"] = _link
+    env.globals["severity_tag"] = _severity_tag
     env.tests["unavailable"] = lambda value: isinstance(value, ServiceUnavailable)
     return env
 

@@ -46,10 +46,12 @@ class Upstream:
         self,
         urls: dict[str, str],
         timeout_s: float,
-        transport: httpx.AsyncBaseTransport | None = None,
+        transports: dict[str, httpx.AsyncBaseTransport] | None = None,
     ) -> None:
+        # transports: a service's app in-process (tests); otherwise HTTP to its URL.
+        given = transports or {}
         self.clients = {
-            name: httpx.AsyncClient(base_url=url, timeout=timeout_s, transport=transport)
+            name: httpx.AsyncClient(base_url=url, timeout=timeout_s, transport=given.get(name))
             for name, url in urls.items()
         }
 
