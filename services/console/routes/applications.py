@@ -9,7 +9,8 @@ from typing import Any
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
-from services.console.clients import ApiRefused, procurement
+from services.console.clients import ApiRefused, ServiceUnavailable, procurement, registry
+from services.console.clients.api import Api
 from services.console.render import page
 from services.console.routes.home import _clock
 from services.console.web import api_for, checked_form, field_errors, person_of
@@ -22,6 +23,16 @@ REASON_MAX = 1000
 LABELS = {"outcome": "Decision", "reason": "Reason", "application_id": "Application"}
 
 
+async def provider_names(api: Api) -> dict[str, str]:
+    """Names to show beside applications (the register is the source; without it the
+    list still works, showing a short id)."""
+    try:
+        found = await registry.providers(api, limit=200)
+    except ServiceUnavailable:
+        return {}
+    return {hit["provider"]["provider_id"]: hit["provider"]["name"] for hit in found["items"]}
+
+
 @router.get("/applications")
 async def application_list(
     request: Request, status: str = Query(default="submitted", max_length=20)
@@ -29,9 +40,14 @@ async def application_list(
     person = person_of(request, *READERS)
     chosen = status if status in ("submitted", "decided") else "submitted"
     now = datetime.now(UTC)
-    found = await procurement.applications(api_for(request, person), chosen)
+    api = api_for(request, person)
+    found = await procurement.applications(api, chosen)
     return page(
-        request, "applications.html", applications=[_clock(a, now) for a in found], status=chosen
+        request,
+        "applications.html",
+        applications=[_clock(a, now) for a in found],
+        status=chosen,
+        names=await provider_names(api),
     )
 
 
