@@ -72,7 +72,12 @@ def _seed(stack: Stack) -> tuple[list[str], str]:
                 "term_start": str(today - timedelta(days=30)),
                 "term_end": str(today + timedelta(days=3 * 365)),
                 "categories": [
-                    {"code": "ASD-day", "name": "Autism, day", "need_types": ["ASD"], "attendance": ["day"]}
+                    {
+                        "code": "ASD-day",
+                        "name": "Autism, day",
+                        "need_types": ["ASD"],
+                        "attendance": ["day"],
+                    }
                 ],
             },
         ),
@@ -109,7 +114,9 @@ def _seed(stack: Stack) -> tuple[list[str], str]:
     )
     monitoring = _client(stack, "monitoring", token(Role.MONITORING_OFFICER))
     alert = wait_for(
-        lambda: monitoring.get("/alerts", params={"status": "open", "provider_id": providers[0]}).json()
+        lambda: monitoring.get(
+            "/alerts", params={"status": "open", "provider_id": providers[0]}
+        ).json()
     )[0]
     return applications, str(alert["alert_id"])
 
