@@ -77,6 +77,12 @@ def _expiring(page_: dict[str, Any], today: date) -> list[dict[str, Any]]:
     return sorted(found, key=lambda d: d["expires_on"])
 
 
+def _names(register: dict[str, Any] | ServiceUnavailable) -> dict[str, str]:
+    if isinstance(register, ServiceUnavailable):
+        return {}
+    return {hit["provider"]["provider_id"]: hit["provider"]["name"] for hit in register["items"]}
+
+
 @router.get("/")
 async def home(request: Request) -> Response:
     person = person_of(request)
@@ -111,4 +117,5 @@ async def home(request: Request) -> Response:
             if isinstance(register, ServiceUnavailable)
             else _expiring(register, now.date())
         ),
+        names=_names(register),
     )
