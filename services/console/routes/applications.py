@@ -20,7 +20,7 @@ READERS = ("commissioner", "admin", "monitoring_officer")
 DECIDERS = ("commissioner", "admin")
 REASON_MAX = 1000
 # The services' field names, as the decision form's fields name them.
-LABELS = {"outcome": "Decision", "reason": "Reason", "application_id": "Application"}
+LABELS = {"outcome": "Decision", "reason": "Reason"}
 
 
 async def provider_names(api: Api) -> dict[str, str]:
