@@ -212,7 +212,29 @@ def test_a_commissioner_and_a_monitoring_officer_work_in_the_browser(
     no_violations(page)
     monitoring = _client(seeded.stack, "monitoring", token(Role.MONITORING_OFFICER))
     assert ok(monitoring.get(f"/alerts/{seeded.alert_id}"))["status"] == "acknowledged"
+
+    # The resolve form with the keyboard only: Tab to the field, type, Tab to the button.
+    tab_to(page, "outcome")
+    page.keyboard.type("Improvement plan agreed; visit booked")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent").strip() == "Resolve alert"
+    page.keyboard.press("Enter")
+    assert "The alert was resolved." in page.locator(".govuk-notification-banner").inner_text()
+    resolved = ok(monitoring.get(f"/alerts/{seeded.alert_id}"))
+    assert (resolved["status"], resolved["outcome"]) == (
+        "resolved",
+        "Improvement plan agreed; visit booked",
+    )
     page.close()
+
+
+def tab_to(page: Any, element_id: str, most: int = 60) -> None:
+    page.locator("body").focus()
+    for _ in range(most):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == element_id:
+            return
+    raise AssertionError(f"#{element_id} cannot be reached with the Tab key")
 
 
 def test_the_decision_form_works_without_javascript(seeded: Seeded, browser: Any) -> None:
