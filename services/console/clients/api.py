@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from services.console.clients import Upstream
 
@@ -23,3 +24,9 @@ class Api:
         return await self.upstream.call(
             service, "POST", path, self.token, json=json, correlation_id=self.correlation_id
         )
+
+
+def segment(value: str) -> str:
+    """An id as one path segment: what a person typed into a URL cannot reach another
+    route of the service ("..", "/", "?")."""
+    return quote(value, safe="")

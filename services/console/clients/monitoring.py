@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.console.clients.api import Api
+from services.console.clients.api import Api, segment
 
 SERVICE = "monitoring"
 
@@ -18,18 +18,18 @@ async def alerts(
 
 
 async def alert(api: Api, alert_id: str) -> dict[str, Any]:
-    found: dict[str, Any] = await api.get(SERVICE, f"/alerts/{alert_id}")
+    found: dict[str, Any] = await api.get(SERVICE, f"/alerts/{segment(alert_id)}")
     return found
 
 
 async def acknowledge(api: Api, alert_id: str) -> dict[str, Any]:
-    done: dict[str, Any] = await api.post(SERVICE, f"/alerts/{alert_id}/acknowledge")
+    done: dict[str, Any] = await api.post(SERVICE, f"/alerts/{segment(alert_id)}/acknowledge")
     return done
 
 
 async def resolve(api: Api, alert_id: str, outcome: str) -> dict[str, Any]:
     done: dict[str, Any] = await api.post(
-        SERVICE, f"/alerts/{alert_id}/resolve", {"outcome": outcome}
+        SERVICE, f"/alerts/{segment(alert_id)}/resolve", {"outcome": outcome}
     )
     return done
 

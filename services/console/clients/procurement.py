@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.console.clients.api import Api
+from services.console.clients.api import Api, segment
 
 SERVICE = "procurement"
 
@@ -17,7 +17,7 @@ async def applications(api: Api, status: str | None = None) -> list[dict[str, An
 
 
 async def application(api: Api, application_id: str) -> dict[str, Any]:
-    found: dict[str, Any] = await api.get(SERVICE, f"/applications/{application_id}")
+    found: dict[str, Any] = await api.get(SERVICE, f"/applications/{segment(application_id)}")
     return found
 
 
@@ -27,7 +27,7 @@ async def decide(
     """Admit (no refusals: the criteria decide) or refuse categories, each with a reason."""
     body = {"refused_categories": refused or {}}
     decided: dict[str, Any] = await api.post(
-        SERVICE, f"/applications/{application_id}/decision", body
+        SERVICE, f"/applications/{segment(application_id)}/decision", body
     )
     return decided
 

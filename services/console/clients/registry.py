@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.console.clients.api import Api
+from services.console.clients.api import Api, segment
 
 SERVICE = "provider_registry"
 
@@ -20,10 +20,12 @@ async def providers(
 
 
 async def provider(api: Api, provider_id: str) -> dict[str, Any]:
-    found: dict[str, Any] = await api.get(SERVICE, f"/providers/{provider_id}")
+    found: dict[str, Any] = await api.get(SERVICE, f"/providers/{segment(provider_id)}")
     return found
 
 
 async def inspections(api: Api, provider_id: str) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = await api.get(SERVICE, f"/providers/{provider_id}/inspections")
+    found: list[dict[str, Any]] = await api.get(
+        SERVICE, f"/providers/{segment(provider_id)}/inspections"
+    )
     return found
