@@ -5,7 +5,8 @@
 #
 # The CSS is compiled here rather than copied: a council's service is not on GOV.UK, and
 # the GDS Transport typeface and the crown are for GOV.UK only, so it is built with
-# Arial (the Design System's advice for services off GOV.UK) and ships no fonts.
+# Arial (the Design System's advice for services off GOV.UK) and ships no fonts and none
+# of the crown images.
 set -euo pipefail
 VERSION="${1:-6.3.0}"   # govuk-frontend-jinja 4.1.0 ports the macros of 6.3.0
 SASS_VERSION="1.108.2"
@@ -25,10 +26,11 @@ npx --no-install sass --no-source-map --style=compressed --quiet-deps \
 dist="node_modules/govuk-frontend/dist/govuk"
 out="$here/static/govuk"
 find "$out" -mindepth 1 ! -name LICENSE.txt -delete 2>/dev/null || true
-mkdir -p "$out/assets"
+mkdir -p "$out"
 cp govuk-frontend.min.css "$out/"
 # LICENSE.txt (MIT, Crown Copyright) is kept in git beside the files: the package ships none.
 cp "$dist/govuk-frontend.min.js" "$out/"
-cp -r "$dist/assets/images" "$dist/assets/manifest.json" "$out/assets/"
+# Not the images: they are the crown and GOV.UK icons, for GOV.UK only (the console's
+# pages use none of them).
 echo "$VERSION" > "$out/VERSION"
 echo "GOV.UK Frontend $VERSION vendored into $out"
