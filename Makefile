@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-stamp
 .PHONY: up test lint bench clean help
 
 help:
-	@echo "make up     start the whole system (broker, Temporal, four services)"
+	@echo "make up     start the whole system (broker, Temporal, four services, the console)"
 	@echo "make test   run the whole test suite"
 	@echo "make lint   ruff and mypy"
 	@echo "make bench  run the benchmarks and print their figures"

@@ -109,6 +109,9 @@ def up(
     service_port: Annotated[
         list[str] | None, typer.Option(help="NAME=PORT, e.g. placements=9003 (repeatable)")
     ] = None,
+    console_port: Annotated[
+        int, typer.Option(help="the officers' console's port (0: do not start it)")
+    ] = 8000,
     headless_temporal: Annotated[bool, typer.Option(help="no Temporal web UI")] = False,
     time_skipping: Annotated[
         bool, typer.Option(help="let tests fast-forward a workflow's clock")
@@ -131,6 +134,7 @@ def up(
         service_ports=parse_service_ports(service_port or []),
         headless_temporal=headless_temporal,
         time_skipping=time_skipping,
+        console_port=console_port,
     )
     stack = Stack(plan)
     typer.echo(f"starting send-dps (data in {plan.data_dir}, logs in {plan.log_dir}) ...")
@@ -163,6 +167,11 @@ def print_welcome(plan: object, settings: CommonSettings) -> None:
 
     assert isinstance(plan, StackPlan)
     typer.secho("send-dps is up.", fg=typer.colors.GREEN, bold=True)
+    if plan.console_port:
+        typer.secho(
+            f"  {'console':<18} http://127.0.0.1:{plan.console_port}  (open it in a browser)",
+            bold=True,
+        )
     for name in SERVICES:
         base = f"http://127.0.0.1:{plan.service_ports[name]}"
         typer.echo(f"  {name:<18} {base}  (API docs {base}/docs, metrics {base}/metrics)")

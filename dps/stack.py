@@ -1,7 +1,8 @@
 """`dps up`: the whole embedded stack as separate supervised processes.
 
-Tansu (Kafka protocol, in memory), the Temporal dev server (SQLite file) and the four
-services, each its own process with its own SQLite database under the data directory.
+Tansu (Kafka protocol, in memory), the Temporal dev server (SQLite file), the four
+services, each its own process with its own SQLite database under the data directory, and
+the officers' console (services/console), which keeps no database.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -33,6 +35,7 @@ class StackPlan:
     time_skipping: bool = False  # let tests and demos fast-forward a workflow's clock
     database_urls: dict[str, str] = field(default_factory=dict)  # default: SQLite files
     extra_env: dict[str, str] = field(default_factory=dict)
+    console_port: int = 0  # the officers' console; 0: not started (`dps up` starts it)
 
     @property
     def kafka_bootstrap(self) -> str:
@@ -57,6 +60,20 @@ class StackPlan:
             ),
             **self.extra_env,
         }
+
+    def console_env(self) -> dict[str, str]:
+        return {
+            "DPS_DATA_DIR": str(self.data_dir),
+            "DPS_CONSOLE_PORT": str(self.console_port),
+            **{
+                f"DPS_{name.upper()}_URL": f"http://127.0.0.1:{port}"
+                for name, port in self.service_ports.items()
+            },
+            **self.extra_env,
+        }
+
+
+CONSOLE = "console"
 
 
 class Stack:
@@ -84,6 +101,8 @@ class Stack:
 
     def check_ports(self) -> None:
         wanted = dict(self.plan.service_ports)
+        if self.plan.console_port:
+            wanted[CONSOLE] = self.plan.console_port
         if self.plan.kafka is None:
             wanted["kafka"] = self.plan.kafka_port
         if self.plan.temporal is None:
@@ -132,6 +151,20 @@ class Stack:
         processes.wait_for_ready(managed, f"http://127.0.0.1:{port}/readyz", 90)
         return managed
 
+    def start_console(self) -> Managed:
+        """The console, supervised like a service (restarted when it dies)."""
+        managed = Managed(
+            CONSOLE,
+            [sys.executable, "-m", "services.console"],
+            self.plan.log_dir / "console.log",
+            env=self.plan.console_env(),
+        )
+        managed.start()
+        self.services[CONSOLE] = managed
+        url = f"http://127.0.0.1:{self.plan.console_port}/readyz"
+        processes.wait_for_ready(managed, url, 30)
+        return managed
+
     def wait_ready(self, name: str, timeout: float = 90) -> None:
         port = self.plan.service_ports[name]
         processes.wait_for_ready(self.services[name], f"http://127.0.0.1:{port}/readyz", timeout)
@@ -144,6 +177,8 @@ class Stack:
             self.start_service(name)
         for name in SERVICES:
             self.wait_ready(name)
+        if self.plan.console_port:
+            self.start_console()
         self.write_pidfile()
 
     def stop(self) -> None:

@@ -49,6 +49,11 @@ POLICY: Policy = {
         narrowed="separation of duties: not by anyone who scored a bid of the competition "
         "(409 approver_scored_bid)",
     ),
+    ("GET", "/applications"): rule(C, M, why="the council's worklist of requests to participate"),
+    ("GET", "/applications/{application_id}"): rule(
+        C, M, why="a request to participate with the provider's answers, for the council"
+    ),
+    ("GET", "/competitions"): rule(C, M, why="the council's worklist of call-offs"),
     ("GET", "/notices"): rule(C, M, why="the council's notice register"),
     ("GET", "/notices/tracking"): rule(C, M, why="the council's notice register"),
     ("POST", "/notices/{notice_id}/publication"): rule(C, why=COUNCIL),

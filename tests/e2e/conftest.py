@@ -116,6 +116,7 @@ class SupervisedStack:
                 "DPS_CONSUMER_SESSION_TIMEOUT_MS": "2000",
                 "DPS_BROKER_WATCH_INTERVAL_S": "1",
             },
+            console_port=processes.free_port(),
         )
         self.stack = Stack(self.plan)  # never started here: for start_replica only
         self.process: subprocess.Popen[bytes] | None = None
@@ -133,6 +134,7 @@ class SupervisedStack:
             *("--kafka-port", str(plan.kafka_port), "--temporal-port", str(plan.temporal_port)),
             *("--temporal-ui-port", str(plan.temporal_ui_port)),
             *[f"--service-port={n}={p}" for n, p in plan.service_ports.items()],
+            *("--console-port", str(plan.console_port)),
             "--headless-temporal",
             "--time-skipping",
         ]
@@ -141,7 +143,7 @@ class SupervisedStack:
                 argv, stdout=log, stderr=subprocess.STDOUT, env=self.env
             )
         deadline = time.monotonic() + timeout
-        while not all(self.ready(name) for name in SERVICES):
+        while not all(self.ready(name) for name in (*SERVICES, "console")):
             if self.process.poll() is not None or time.monotonic() > deadline:
                 raise AssertionError(f"`dps up` did not come up:\n{self.log()}")
             time.sleep(0.5)
@@ -197,6 +199,8 @@ class SupervisedStack:
             return False
 
     def url(self, service: str) -> str:
+        if service == "console":
+            return f"http://127.0.0.1:{self.plan.console_port}"
         return f"http://127.0.0.1:{self.plan.service_ports[service]}"
 
     def client(self, service: str, token: str | None = None) -> httpx.Client:

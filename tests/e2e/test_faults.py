@@ -301,3 +301,12 @@ async def test_dps_down_then_up_applies_what_was_published_and_not_yet_consumed(
     wait_for(lambda: drained(stack, dead_letters=False), within=60)
     stream.exactly_once()
     report("dps down then dps up", sent=stream.sent, faults=1)
+
+
+def test_dps_up_restarts_the_console(supervised_stack: SupervisedStack) -> None:
+    """The console is supervised like the services: killed with -9, started again."""
+    stack = supervised_stack
+    pid = stack.kill("console")
+    stack.wait_restarted("console", pid)
+    assert "console killed by signal 9 (SIGKILL)" in stack.log()
+    assert httpx.get(f"{stack.url('console')}/sign-in", timeout=5).status_code == 200

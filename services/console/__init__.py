@@ -1,0 +1,1 @@
+"""The officers' console (issue 14): server-rendered pages over the four services' APIs."""

@@ -1,0 +1,148 @@
+"""The console's FastAPI application: shared edge (health, readiness, metrics, JSON logs,
+security headers), a signed session cookie, static GOV.UK Frontend assets and the pages.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
+
+from services.console.clients import ApiRefused, NotSignedIn, ServiceUnavailable, Upstream
+from services.console.render import page
+from services.console.routes import alerts, applications, home, info, providers, signin
+from services.console.settings import ConsoleSettings
+from services.console.web import CsrfRefused, Forbidden, NeedsSignIn, sign_out
+from shared.http import EdgeSettings, create_app
+from shared.logging import get_logger
+
+log = get_logger(__name__)
+STATIC = Path(__file__).parent / "static"
+
+
+def build_app(
+    settings: ConsoleSettings, transports: dict[str, httpx.AsyncBaseTransport] | None = None
+) -> FastAPI:
+    upstream = Upstream(settings.service_urls(), settings.upstream_timeout_s, transports)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> Any:
+        yield
+        await upstream.close()
+
+    async def services_answer() -> None:
+        # Ready when the console itself can serve; a service being down is shown per
+        # page ("service unavailable"), so it does not take the console out of rotation.
+        return None
+
+    app = create_app(
+        "console",
+        title="send-dps console",
+        jwt_secret=settings.signing_secret(),
+        checks={"console": services_answer},
+        edge=EdgeSettings(
+            trust_forwarded_proto=settings.trust_forwarded_proto,
+            expose_docs=False,
+        ),
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.upstream = upstream
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.cookie_secret(),
+        session_cookie="dps_console",
+        max_age=settings.session_max_age_s,
+        same_site="lax",
+        https_only=settings.production,
+    )
+    _add_content_security_policy(app)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    for module in (signin, home, providers, applications, alerts, info):
+        app.include_router(module.router)
+    _add_error_pages(app)
+    return app
+
+
+def _add_content_security_policy(app: FastAPI) -> None:
+    @app.middleware("http")
+    async def csp(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        # Only our own files, plus GOV.UK Frontend's one inline line (by nonce).
+        nonce = secrets.token_urlsafe(16)
+        request.state.csp_nonce = nonce
+        response = await call_next(request)
+        response.headers["Content-Security-Policy"] = (
+            f"default-src 'self'; script-src 'self' 'nonce-{nonce}'; img-src 'self'; "
+            "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+        )
+        if request.url.path.startswith("/static/"):
+            response.headers["Cache-Control"] = "public, max-age=3600"
+        else:
+            # Pages show one person's data: never cached by the browser or a proxy.
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+
+def _add_error_pages(app: FastAPI) -> None:
+    @app.exception_handler(NeedsSignIn)
+    async def needs_sign_in(request: Request, _: Exception) -> Response:
+        return RedirectResponse("/sign-in", status_code=303)
+
+    @app.exception_handler(NotSignedIn)
+    async def token_refused(request: Request, _: Exception) -> Response:
+        sign_out(request)
+        return RedirectResponse("/sign-in", status_code=303)
+
+    @app.exception_handler(Forbidden)
+    async def forbidden(request: Request, _: Exception) -> Response:
+        return page(request, "errors/forbidden.html", 403)
+
+    @app.exception_handler(CsrfRefused)
+    async def csrf_refused(request: Request, _: Exception) -> Response:
+        log.warning("console.csrf_refused", path=request.url.path)
+        return page(request, "errors/csrf.html", 403)
+
+    @app.exception_handler(ServiceUnavailable)
+    async def unavailable(request: Request, exc: ServiceUnavailable) -> Response:
+        log.warning("console.service_unavailable", service=exc.service, path=request.url.path)
+        return page(request, "errors/unavailable.html", 503, service=exc.label)
+
+    @app.exception_handler(ApiRefused)
+    async def refused(request: Request, exc: ApiRefused) -> Response:
+        if exc.status == 404:
+            return page(request, "errors/not_found.html", 404)
+        if exc.status == 403:
+            return page(request, "errors/forbidden.html", 403)
+        return page(request, "errors/refused.html", 400, problems=exc.errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 404:
+            return page(request, "errors/not_found.html", 404)
+        return page(request, "errors/refused.html", exc.status_code, problems=[])
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        errors = [
+            {"field": ".".join(str(p) for p in e["loc"][1:]), "rule": e["msg"], "message": ""}
+            for e in exc.errors()
+        ]
+        return page(request, "errors/refused.html", 400, problems=errors)
+
+    @app.exception_handler(Exception)
+    async def crashed(request: Request, exc: Exception) -> Response:
+        # The cause goes to the log, never to the page.
+        log.error("console.unhandled", path=request.url.path, error=repr(exc))
+        return page(request, "errors/problem.html", 500)

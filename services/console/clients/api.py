@@ -1,0 +1,32 @@
+"""One person's view of the services: the upstream connections plus their token."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from services.console.clients import Upstream
+
+
+@dataclass(frozen=True)
+class Api:
+    upstream: Upstream
+    token: str
+    correlation_id: str | None = None
+
+    async def get(self, service: str, path: str, params: dict[str, Any] | None = None) -> Any:
+        return await self.upstream.call(
+            service, "GET", path, self.token, params=params, correlation_id=self.correlation_id
+        )
+
+    async def post(self, service: str, path: str, json: Any = None) -> Any:
+        return await self.upstream.call(
+            service, "POST", path, self.token, json=json, correlation_id=self.correlation_id
+        )
+
+
+def segment(value: str) -> str:
+    """An id as one path segment: what a person typed into a URL cannot reach another
+    route of the service ("..", "/", "?")."""
+    return quote(value, safe="")

@@ -1,0 +1,39 @@
+"""Monitoring's API (services/monitoring/api.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.console.clients.api import Api, segment
+
+SERVICE = "monitoring"
+
+
+async def alerts(
+    api: Api, *, status: str | None = None, provider_id: str | None = None
+) -> list[dict[str, Any]]:
+    params = {k: v for k, v in {"status": status, "provider_id": provider_id}.items() if v}
+    found: list[dict[str, Any]] = await api.get(SERVICE, "/alerts", params)
+    return found
+
+
+async def alert(api: Api, alert_id: str) -> dict[str, Any]:
+    found: dict[str, Any] = await api.get(SERVICE, f"/alerts/{segment(alert_id)}")
+    return found
+
+
+async def acknowledge(api: Api, alert_id: str) -> dict[str, Any]:
+    done: dict[str, Any] = await api.post(SERVICE, f"/alerts/{segment(alert_id)}/acknowledge")
+    return done
+
+
+async def resolve(api: Api, alert_id: str, outcome: str) -> dict[str, Any]:
+    done: dict[str, Any] = await api.post(
+        SERVICE, f"/alerts/{segment(alert_id)}/resolve", {"outcome": outcome}
+    )
+    return done
+
+
+async def dashboard(api: Api) -> dict[str, Any]:
+    found: dict[str, Any] = await api.get(SERVICE, "/dashboard")
+    return found

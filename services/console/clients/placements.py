@@ -1,0 +1,16 @@
+"""Placements' API (services/placements/api.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.console.clients.api import Api
+
+SERVICE = "placements"
+
+
+async def placements_at(api: Api, provider_id: str) -> dict[str, Any]:
+    page: dict[str, Any] = await api.get(
+        SERVICE, "/placements", {"provider_id": provider_id, "limit": 50}
+    )
+    return page

@@ -1,0 +1,37 @@
+"""Procurement's API (services/procurement/api.py and worklist_api.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.console.clients.api import Api, segment
+
+SERVICE = "procurement"
+
+
+async def applications(api: Api, status: str | None = None) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = await api.get(
+        SERVICE, "/applications", {"status": status} if status else None
+    )
+    return found
+
+
+async def application(api: Api, application_id: str) -> dict[str, Any]:
+    found: dict[str, Any] = await api.get(SERVICE, f"/applications/{segment(application_id)}")
+    return found
+
+
+async def decide(
+    api: Api, application_id: str, refused: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """Admit (no refusals: the criteria decide) or refuse categories, each with a reason."""
+    body = {"refused_categories": refused or {}}
+    decided: dict[str, Any] = await api.post(
+        SERVICE, f"/applications/{segment(application_id)}/decision", body
+    )
+    return decided
+
+
+async def competitions(api: Api, statuses: list[str]) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = await api.get(SERVICE, "/competitions", {"status": statuses})
+    return found

@@ -1,0 +1,31 @@
+"""The provider register's API (services/provider_registry/api.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.console.clients.api import Api, segment
+
+SERVICE = "provider_registry"
+
+
+async def providers(
+    api: Api, *, status: str | None = None, limit: int = 50, offset: int = 0
+) -> dict[str, Any]:
+    params: dict[str, Any] = {"limit": limit, "offset": offset}
+    if status:
+        params["status"] = status
+    page: dict[str, Any] = await api.get(SERVICE, "/providers", params)
+    return page
+
+
+async def provider(api: Api, provider_id: str) -> dict[str, Any]:
+    found: dict[str, Any] = await api.get(SERVICE, f"/providers/{segment(provider_id)}")
+    return found
+
+
+async def inspections(api: Api, provider_id: str) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = await api.get(
+        SERVICE, f"/providers/{segment(provider_id)}/inspections"
+    )
+    return found

@@ -1,0 +1,110 @@
+"""Jinja2 with the GOV.UK Frontend macros (govuk-frontend-jinja) and our templates."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import (
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    PackageLoader,
+    PrefixLoader,
+    select_autoescape,
+)
+from markupsafe import Markup
+
+from services.console.clients import ServiceUnavailable
+from services.console.web import csrf_token, signed_in
+
+HERE = Path(__file__).parent
+ROLE_NAMES = {
+    "commissioner": "Commissioner",
+    "monitoring_officer": "Monitoring officer",
+    "admin": "Administrator",
+    "provider": "Provider",
+}
+
+
+def _nice_date(value: Any) -> str:
+    """15 January 2026, the GOV.UK style for dates."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
+        except ValueError:
+            return value
+    if isinstance(value, datetime):
+        value = value.astimezone(UTC)
+        return f"{value.day} {value:%B %Y} at {value:%H:%M}"
+    if isinstance(value, date):
+        return f"{value.day} {value:%B %Y}"
+    return str(value)
+
+
+def _words(value: Any) -> str:
+    return str(value or "").replace("_", " ")
+
+
+def _link(href: str, text: object, hidden: str = "") -> Markup:
+    """A link for a table cell's `html` (every part escaped here, once)."""
+    extra = (
+        Markup('<span class="govuk-visually-hidden"> {}</span>').format(hidden) if hidden else ""
+    )
+    return Markup('<a class="govuk-link" href="{}">{}{}</a>').format(href, text, extra)
+
+
+SEVERITY_TAGS = {
+    "critical": "govuk-tag--red",
+    "warning": "govuk-tag--yellow",
+    "info": "govuk-tag--blue",
+}
+
+
+def _severity_tag(severity: str) -> Markup:
+    colour = SEVERITY_TAGS.get(severity, "govuk-tag--grey")
+    return Markup('<strong class="govuk-tag {}">{}</strong>').format(colour, severity.capitalize())
+
+
+def environment() -> Environment:
+    env = Environment(
+        loader=ChoiceLoader(
+            [
+                FileSystemLoader(HERE / "templates"),
+                PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja")}),
+            ]
+        ),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["nice_date"] = _nice_date
+    env.filters["words"] = _words
+    env.globals["role_names"] = ROLE_NAMES
+    env.globals["link"] = _link
+    env.globals["severity_tag"] = _severity_tag
+    env.tests["unavailable"] = lambda value: isinstance(value, ServiceUnavailable)
+    return env
+
+
+ENV = environment()
+
+
+def page(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    # An unhandled error's page is rendered outside the session middleware.
+    has_session = "session" in request.scope
+    html = ENV.get_template(template).render(
+        request=request,
+        person=signed_in(request) if has_session else None,
+        csrf_token=csrf_token(request) if has_session else "",
+        cspNonce=getattr(request.state, "csp_nonce", None),
+        production=request.app.state.settings.production,
+        path=request.url.path,
+        **context,
+    )
+    return HTMLResponse(html, status_code=status_code)

@@ -1,0 +1,105 @@
+"""The monitoring officers' inbox: open alerts by severity and age; an alert's page
+with the acknowledge and resolve forms."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import RedirectResponse
+
+from services.console.clients import ApiRefused
+from services.console.clients import monitoring as monitoring_api
+from services.console.render import page
+from services.console.web import api_for, checked_form, field_errors, person_of
+
+router = APIRouter()
+OFFICERS = ("monitoring_officer", "commissioner", "admin")
+SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
+STATUSES = ("open", "acknowledged", "resolved")
+OUTCOME_MAX = 2000
+LABELS = {"outcome": "What was done"}
+
+
+def _inbox_order(alert: dict[str, Any]) -> tuple[int, str]:
+    # Most severe first; within a severity the oldest first (it has waited longest).
+    return (SEVERITY_ORDER.get(alert["severity"], 9), alert["raised_at"])
+
+
+@router.get("/alerts")
+async def alert_list(
+    request: Request, status: str = Query(default="open", max_length=20)
+) -> Response:
+    person = person_of(request, *OFFICERS)
+    chosen = status if status in STATUSES else "open"
+    found = await monitoring_api.alerts(api_for(request, person), status=chosen)
+    return page(
+        request,
+        "alerts.html",
+        alerts=sorted(found, key=_inbox_order),
+        status=chosen,
+        statuses=STATUSES,
+    )
+
+
+async def _show(
+    request: Request,
+    alert_id: str,
+    status_code: int = 200,
+    errors: list[dict[str, str]] | None = None,
+    form: dict[str, str] | None = None,
+) -> Response:
+    person = person_of(request, *OFFICERS)
+    alert = await monitoring_api.alert(api_for(request, person), alert_id)
+    return page(
+        request,
+        "alert.html",
+        status_code,
+        alert=alert,
+        errors=errors or [],
+        form=form or {},
+        done=request.query_params.get("done", ""),
+        now=datetime.now(UTC),
+    )
+
+
+@router.get("/alerts/{alert_id}")
+async def alert_page(request: Request, alert_id: str) -> Response:
+    return await _show(request, alert_id)
+
+
+@router.post("/alerts/{alert_id}/acknowledge")
+async def acknowledge(request: Request, alert_id: str) -> Response:
+    person = person_of(request, *OFFICERS)
+    await checked_form(request)
+    try:
+        await monitoring_api.acknowledge(api_for(request, person), alert_id)
+    except ApiRefused as refused:
+        if refused.status == 404:
+            raise
+        return await _show(request, alert_id, 400, field_errors(refused.errors, LABELS))
+    return RedirectResponse(f"/alerts/{alert_id}?done=acknowledged", status_code=303)
+
+
+@router.post("/alerts/{alert_id}/resolve")
+async def resolve(request: Request, alert_id: str) -> Response:
+    person = person_of(request, *OFFICERS)
+    form = await checked_form(request)
+    outcome = str(form.get("outcome", "")).strip()
+    problem = ""
+    if not outcome:
+        problem = "Enter what was done to resolve the alert"
+    elif len(outcome) > OUTCOME_MAX:
+        problem = f"What was done must be {OUTCOME_MAX} characters or fewer"
+    if problem:
+        errors = [{"text": problem, "href": "#outcome", "field": "outcome"}]
+        return await _show(request, alert_id, 400, errors, {"outcome": outcome})
+    try:
+        await monitoring_api.resolve(api_for(request, person), alert_id, outcome)
+    except ApiRefused as refused:
+        if refused.status == 404:
+            raise
+        errors = field_errors(refused.errors, LABELS)
+        return await _show(request, alert_id, 400, errors, {"outcome": outcome})
+    return RedirectResponse(f"/alerts/{alert_id}?done=resolved", status_code=303)

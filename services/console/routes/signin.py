@@ -1,0 +1,99 @@
+"""Signing in and out.
+
+Development (DPS_ENV is not production): a page lists the demo's people by role and
+signing in mints them a token with the installation's key, as `dps token` does.
+Production: the council's OpenID Connect provider (authorisation code with PKCE) is the
+seam left here (settings.oidc_issuer); until it is built, production has no sign-in and
+says so rather than falling back to anything weaker.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import RedirectResponse
+
+from services.console.clients import ServiceUnavailable, Upstream
+from services.console.clients.api import Api
+from services.console.clients.registry import providers
+from services.console.render import page
+from services.console.settings import ConsoleSettings
+from services.console.web import Person, checked_form, sign_in, sign_out
+from shared.contracts.common import Role
+from shared.tokens import issue_token
+
+router = APIRouter()
+
+STAFF = [
+    ("commissioner", "demo-commissioner", "Demo commissioner"),
+    ("monitoring_officer", "demo-officer", "Demo monitoring officer"),
+    ("admin", "demo-admin", "Demo administrator (finance)"),
+]
+
+
+def _settings(request: Request) -> ConsoleSettings:
+    settings: ConsoleSettings = request.app.state.settings
+    return settings
+
+
+@router.get("/sign-in")
+async def sign_in_page(request: Request) -> Response:
+    settings = _settings(request)
+    if settings.production:
+        return page(request, "signin_production.html", oidc=bool(settings.oidc_issuer))
+    registered: list[dict[str, str]] = []
+    register_down = False
+    try:
+        # Listing the register needs a token: the console's own, short-lived, dev only.
+        token = issue_token(settings.signing_secret(), Role.ADMIN, subject="console-dev-sign-in")
+        upstream: Upstream = request.app.state.upstream
+        found = await providers(Api(upstream, token), limit=50)
+        registered = [
+            {"provider_id": hit["provider"]["provider_id"], "name": hit["provider"]["name"]}
+            for hit in found["items"]
+        ]
+    except ServiceUnavailable:
+        register_down = True
+    return page(
+        request, "signin_dev.html", staff=STAFF, providers=registered, register_down=register_down
+    )
+
+
+@router.post("/sign-in/dev")
+async def sign_in_dev(request: Request) -> Response:
+    settings = _settings(request)
+    if settings.production:
+        return page(request, "errors/not_found.html", 404)
+    form = await checked_form(request)
+    person = str(form.get("person", ""))
+    role, _, who = person.partition(":")
+    staff = {r: (subject, name) for r, subject, name in STAFF}
+    if role in staff:
+        subject, name = staff[role]
+        token = issue_token(settings.signing_secret(), role, subject=subject)
+        sign_in(request, Person(name, role, subject, None, token))
+    elif role == "provider" and who:
+        token = issue_token(
+            settings.signing_secret(),
+            Role.PROVIDER,
+            subject=f"demo-provider-{who}",
+            provider_id=who,
+        )
+        sign_in(request, Person(f"Provider {who[:8]}", "provider", who, who, token))
+    else:
+        return page(
+            request,
+            "signin_dev.html",
+            400,
+            staff=STAFF,
+            providers=[],
+            register_down=False,
+            errors=[{"text": "Select who to sign in as", "href": "#person"}],
+        )
+    return RedirectResponse("/", status_code=303)
+
+
+@router.post("/sign-out")
+async def sign_out_now(request: Request) -> Response:
+    await checked_form(request)
+    sign_out(request)
+    return RedirectResponse("/sign-in", status_code=303)

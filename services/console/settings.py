@@ -1,0 +1,61 @@
+"""The console's settings (DPS_ prefix, like every process). It keeps no business data:
+only where the four services are, how it signs its session cookie, and the environment."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Literal
+
+from pydantic import Field
+
+from shared.settings import SERVICE_PORTS, CommonSettings
+
+CONSOLE_PORT = 8000
+
+
+def _local(service: str) -> str:
+    return f"http://127.0.0.1:{SERVICE_PORTS[service]}"
+
+
+class ConsoleSettings(CommonSettings):
+    env: Literal["development", "production"] = Field(
+        default="development",
+        description="production: Secure cookies, no development sign-in",
+    )
+    http_host: str = "127.0.0.1"
+    console_port: int = Field(default=CONSOLE_PORT, ge=1, le=65535)
+    provider_registry_url: str = _local("provider_registry")
+    procurement_url: str = _local("procurement")
+    placements_url: str = _local("placements")
+    monitoring_url: str = _local("monitoring")
+    upstream_timeout_s: float = Field(default=10.0, gt=0, le=120)
+    session_secret: str = Field(default="", description="cookie signing key; generated if empty")
+    session_max_age_s: int = Field(default=8 * 3600, ge=300, le=7 * 86400)
+    trust_forwarded_proto: bool = False
+    # The seam for the council's OpenID Connect sign-in (authorisation code with PKCE):
+    # empty means not configured; see services/console/routes/signin.py.
+    oidc_issuer: str = ""
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    def service_urls(self) -> dict[str, str]:
+        return {
+            "provider_registry": self.provider_registry_url,
+            "procurement": self.procurement_url,
+            "placements": self.placements_url,
+            "monitoring": self.monitoring_url,
+        }
+
+    def cookie_secret(self) -> str:
+        """DPS_SESSION_SECRET, else one kept in the data dir so replicas on one machine
+        (and restarts) share it; production sets it (several replicas share one key)."""
+        if self.session_secret:
+            return self.session_secret
+        path = self.data_dir / "console-session-secret"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()

@@ -1,0 +1,119 @@
+"""Sessions, CSRF and who is signed in: the console's only state, in a signed cookie.
+
+The cookie (starlette's SessionMiddleware, itsdangerous-signed) holds the person's
+access token, their role and name, and the CSRF token every form carries back. It is
+HttpOnly and SameSite=Lax, and Secure in production.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Request
+from starlette.datastructures import FormData
+
+from services.console.clients import Upstream
+from services.console.clients.api import Api
+from shared.unit_of_work import current_correlation_id
+
+CSRF_FIELD = "csrf_token"
+
+
+@dataclass(frozen=True)
+class Person:
+    name: str
+    role: str
+    subject: str
+    provider_id: str | None
+    token: str
+
+
+class NeedsSignIn(Exception):
+    """No one is signed in: the page sends them to the sign-in page."""
+
+
+class Forbidden(Exception):
+    """Signed in, but this page is for another role."""
+
+
+class CsrfRefused(Exception):
+    """A form came back without the token this session issued (or from elsewhere)."""
+
+
+def csrf_token(request: Request) -> str:
+    token = request.session.get("csrf")
+    if not isinstance(token, str):
+        token = secrets.token_urlsafe(32)
+        request.session["csrf"] = token
+    return token
+
+
+async def checked_form(request: Request) -> FormData:
+    """The posted form, once its CSRF token matches the session's (else CsrfRefused)."""
+    form = await request.form()
+    sent = form.get(CSRF_FIELD)
+    expected = request.session.get("csrf")
+    if not isinstance(sent, str) or not isinstance(expected, str):
+        raise CsrfRefused()
+    if not secrets.compare_digest(sent.encode(), expected.encode()):
+        raise CsrfRefused()
+    return form
+
+
+def sign_in(request: Request, person: Person) -> None:
+    # A new session on sign-in (fixation): nothing from before carries over.
+    request.session.clear()
+    request.session["person"] = {
+        "name": person.name,
+        "role": person.role,
+        "subject": person.subject,
+        "provider_id": person.provider_id,
+        "token": person.token,
+    }
+    csrf_token(request)
+
+
+def sign_out(request: Request) -> None:
+    request.session.clear()
+
+
+def signed_in(request: Request) -> Person | None:
+    raw: Any = request.session.get("person")
+    if not isinstance(raw, dict):
+        return None
+    return Person(
+        name=str(raw["name"]),
+        role=str(raw["role"]),
+        subject=str(raw["subject"]),
+        provider_id=raw.get("provider_id"),
+        token=str(raw["token"]),
+    )
+
+
+def person_of(request: Request, *roles: str) -> Person:
+    person = signed_in(request)
+    if person is None:
+        raise NeedsSignIn()
+    if roles and person.role not in roles:
+        raise Forbidden()
+    return person
+
+
+def api_for(request: Request, person: Person) -> Api:
+    upstream: Upstream = request.app.state.upstream
+    return Api(upstream, person.token, current_correlation_id.get(None))
+
+
+def field_errors(errors: list[dict[str, str]], labels: dict[str, str]) -> list[dict[str, str]]:
+    """The services' `{field, rule}` errors as GOV.UK error-summary items: each names the
+    form field it belongs to (`href`) and says what is wrong in words."""
+    items = []
+    for error in errors:
+        field = error["field"].split(".")[0] or "body"
+        label = labels.get(field, field.replace("_", " "))
+        rule = error.get("message") or error["rule"].replace("_", " ")
+        href = f"#{field}" if field in labels else "#main-content"
+        items.append({"text": f"{label}: {rule}", "href": href, "field": field})
+    return items
