@@ -26,7 +26,7 @@ router = APIRouter()
 STAFF = [
     ("commissioner", "demo-commissioner", "Demo commissioner"),
     ("monitoring_officer", "demo-officer", "Demo monitoring officer"),
-    ("admin", "demo-admin", "Demo administrator (finance)"),
+    ("admin", "demo-admin", "Demo platform operator"),
 ]
 
 
@@ -44,7 +44,9 @@ async def sign_in_page(request: Request) -> Response:
     register_down = False
     try:
         # Listing the register needs a token: the console's own, short-lived, dev only.
-        token = issue_token(settings.signing_secret(), Role.ADMIN, subject="console-dev-sign-in")
+        token = issue_token(
+            settings.signing_secret(), Role.COMMISSIONER, subject="console-dev-sign-in"
+        )
         upstream: Upstream = request.app.state.upstream
         found = await providers(Api(upstream, token), limit=50)
         registered = [
