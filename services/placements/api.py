@@ -39,6 +39,7 @@ from services.placements.models import (
     uplift_into_row,
 )
 from shared.api_types import ApiDate, Offset, RequestBody
+from shared.audit_read import READS, ReadAudit
 from shared.auth import require
 from shared.contracts import placements_v1
 from shared.contracts.common import Attendance, NeedType, Role
@@ -171,6 +172,11 @@ async def _names(session: Any, provider_ids: set[str]) -> dict[str, str]:
     return {r.provider_id: r.name for r in rows.all()}
 
 
+def _child(runtime: ServiceRuntime, child_ref: str) -> str:
+    """The child's pseudonym, as the audit trail holds it (shared.audit)."""
+    return domain.pseudonym(child_ref, runtime.settings.pseudonym_key())
+
+
 def _may_read(actor: Actor, provider_id: str) -> None:
     # A provider sees only its own placements; answer 404 so ids are not probed.
     if actor.role == Role.PROVIDER.value and actor.provider_id != provider_id:
@@ -193,8 +199,9 @@ async def list_needs(
     child_ref: str | None = None,
     limit: int = Query(default=50, ge=1, le=500),
     offset: Offset = 0,
-    _actor: Actor = Depends(require(*WRITERS, Role.MONITORING_OFFICER)),
+    actor: Actor = Depends(require(*WRITERS, Role.MONITORING_OFFICER)),
     runtime: ServiceRuntime = Depends(runtime_of),
+    reads: ReadAudit = READS,
 ) -> dict[str, Any]:
     query = select(NeedRow)
     if status_:
@@ -207,14 +214,16 @@ async def list_needs(
             query.order_by(col(NeedRow.raised_at).desc()).limit(limit).offset(offset)
         )
         items = [_need_view(r) for r in rows.all()]
+    await reads.record(actor, "need", [(i["need_id"], i["child_ref"]) for i in items])
     return {"items": items, "total": total, "limit": limit, "offset": offset}
 
 
 @router.get("/needs/{need_id}")
 async def get_need(
     need_id: str,
-    _actor: Actor = Depends(require(*WRITERS, Role.MONITORING_OFFICER)),
+    actor: Actor = Depends(require(*WRITERS, Role.MONITORING_OFFICER)),
     runtime: ServiceRuntime = Depends(runtime_of),
+    reads: ReadAudit = READS,
 ) -> dict[str, Any]:
     async with runtime.db.session() as session:
         row = await session.get(NeedRow, need_id)
@@ -225,6 +234,7 @@ async def get_need(
         )
         view = _need_view(row)
         view["placement_ids"] = list(placed.all())
+    await reads.record(actor, "need", [(need_id, row.child_ref)])
     return view
 
 
@@ -314,6 +324,7 @@ async def decide_block_offer(
             f"need.block_offer_{body.decision}",
             "need",
             need_id,
+            child=_child(runtime, need.child_ref),
             reason=body.reason,
             block_contract_id=block.block_contract_id,
             placement_id=placement_id,
@@ -342,6 +353,7 @@ async def list_placements(
     offset: Offset = 0,
     actor: Actor = Depends(require(*READERS)),
     runtime: ServiceRuntime = Depends(runtime_of),
+    reads: ReadAudit = READS,
 ) -> dict[str, Any]:
     if actor.role == Role.PROVIDER.value:
         provider_id = actor.provider_id  # a provider's own placements only
@@ -371,6 +383,7 @@ async def list_placements(
         )
         names = await _names(session, {r.provider_id for r in rows})
     items = [_placement_summary(r, names) for r in rows]
+    await reads.record(actor, "placement", [(r.placement_id, r.child_ref) for r in rows])
     return {"items": items, "total": total, "limit": limit, "offset": offset}
 
 
@@ -379,6 +392,7 @@ async def get_placement(
     placement_id: str,
     actor: Actor = Depends(require(*READERS)),
     runtime: ServiceRuntime = Depends(runtime_of),
+    reads: ReadAudit = READS,
 ) -> dict[str, Any]:
     async with runtime.db.session() as session:
         row = await session.get(PlacementRow, placement_id)
@@ -412,6 +426,7 @@ async def get_placement(
                 )
             ).all()
         ]
+    await reads.record(actor, "placement", [(placement_id, row.child_ref)])
     return view
 
 
@@ -465,7 +480,14 @@ async def record_review_outcome(
             ),
         )
         await handlers.record_placement(uow, before, after)
-        uow.audit(actor, "review.outcome", "placement", placement_id, review_id=review_id)
+        uow.audit(
+            actor,
+            "review.outcome",
+            "placement",
+            placement_id,
+            child=_child(runtime, after.child_ref),
+            review_id=review_id,
+        )
         activities.poke_after_commit(runtime, uow, [placement_id])
     return {"placement_id": placement_id, "review_id": review_id, "status": after.status}
 
@@ -512,7 +534,15 @@ async def request_uplift(
                 cumulative_percent=uplift.cumulative_percent,
             ),
         )
-        uow.audit(actor, "uplift.requested", "placement", placement_id, uplift=uplift.uplift_id)
+        uow.audit(
+            actor,
+            "uplift.requested",
+            "placement",
+            placement_id,
+            child=_child(runtime, placement.child_ref),
+            uplift=uplift.uplift_id,
+            reason=body.reason,
+        )
     return {"uplift_id": uplift.uplift_id, "above_cap": uplift.above_cap}
 
 
@@ -558,7 +588,15 @@ async def decide_uplift(
             ),
         )
         await handlers.record_placement(uow, before, after)
-        uow.audit(actor, "uplift.decided", "placement", before.placement_id, uplift=uplift_id)
+        uow.audit(
+            actor,
+            "uplift.decided",
+            "placement",
+            before.placement_id,
+            child=_child(runtime, before.child_ref),
+            uplift=uplift_id,
+            reason=body.reason,
+        )
     return {"uplift_id": uplift_id, "decision": body.decision, "fee": _fee_terms_view(after)}
 
 
@@ -617,7 +655,15 @@ async def vary_placement(
             ),
         )
         await handlers.record_placement(uow, before, after)
-        uow.audit(actor, "placement.varied", "placement", placement_id, variation=variation_id)
+        uow.audit(
+            actor,
+            "placement.varied",
+            "placement",
+            placement_id,
+            child=_child(runtime, before.child_ref),
+            variation=variation_id,
+            reason=body.reason,
+        )
     return {"variation_id": variation_id, "fee": domain.fee_terms(after, body.effective_from)}
 
 
@@ -642,7 +688,14 @@ async def end_placement(
         else:
             after = domain.give_notice(before, on, actor.id, at, reason)
         await handlers.record_placement(uow, before, after)
-        uow.audit(actor, "placement.end", "placement", placement_id, reason=reason)
+        uow.audit(
+            actor,
+            "placement.end",
+            "placement",
+            placement_id,
+            child=_child(runtime, before.child_ref),
+            reason=reason,
+        )
         activities.poke_after_commit(runtime, uow, [placement_id])
     return {"placement_id": placement_id, "status": after.status, "end_date": after.end_date}
 
@@ -707,7 +760,14 @@ async def decide_renewal(
                     varied_by=actor.id,
                 ),
             )
-        uow.audit(actor, f"renewal.{body.decision}", "placement", placement_id, reason=body.reason)
+        uow.audit(
+            actor,
+            f"renewal.{body.decision}",
+            "placement",
+            placement_id,
+            child=_child(runtime, before.child_ref),
+            reason=body.reason,
+        )
         activities.poke_after_commit(runtime, uow, [placement_id])
     return {
         "placement_id": placement_id,
@@ -861,7 +921,14 @@ async def import_placements(
             for state in states:
                 await handlers.record_placement(uow, before, state)
                 before = state
-            uow.audit(actor, "placement.imported", "placement", pid, import_key=body.import_key)
+            uow.audit(
+                actor,
+                "placement.imported",
+                "placement",
+                pid,
+                child=_child(runtime, created.child_ref),
+                import_key=body.import_key,
+            )
         open_ids = [
             s[-1].placement_id
             for s in built
@@ -963,8 +1030,9 @@ async def create_block_contract(
 @router.get("/block-contracts/{block_contract_id}")
 async def get_block_contract(
     block_contract_id: str,
-    _actor: Actor = Depends(require(*WRITERS, Role.MONITORING_OFFICER)),
+    actor: Actor = Depends(require(*WRITERS, Role.MONITORING_OFFICER)),
     runtime: ServiceRuntime = Depends(runtime_of),
+    reads: ReadAudit = READS,
 ) -> dict[str, Any]:
     async with runtime.db.session() as session:
         block = await load_block(session, block_contract_id)
@@ -979,6 +1047,8 @@ async def get_block_contract(
         "decided_by": row.renewal_decided_by,
         "decided_at": row.renewal_decided_at,
     }
+    # Its occupants are needs and placements: children (the ids, not the children's refs).
+    await reads.record(actor, "block_contract", [(block_contract_id, None)])
     return view
 
 
