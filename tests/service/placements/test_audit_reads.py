@@ -7,11 +7,13 @@ import csv
 import io
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import text
 from sqlmodel import col, select
 
+from dps.audit_trail import export_one, verify_all
 from shared.auth import issue_token
 from shared.contracts.common import Role
 from shared.infra_models import AuditEntry
@@ -166,3 +168,20 @@ async def test_only_the_auditor_reads_the_trail(placements: Placements, tokens) 
         assert codes == ({200} if role is Role.AUDITOR else {403}), role
     async with client_for(placements.runtime) as client:
         assert (await client.get("/audit")).status_code == 401
+
+
+async def test_dps_audit_verifies_and_exports_through_the_auditor_routes(
+    placements: Placements, tmp_path: Path
+) -> None:
+    placement = await placements.active_placement(CHILD)
+    async with client_for(placements.runtime, OFFICER) as client:
+        await client.get(f"/placements/{placement.placement_id}")
+    async with client_for(placements.runtime, AUDITOR) as client:
+        [verdict] = (await verify_all({"placements": client})).values()
+        assert verdict["intact"] and verdict["rows"] >= 1
+        out = tmp_path / "audit.csv"
+        assert await export_one(client, out, "csv", {"child_ref": CHILD}) >= 1
+        assert placement.placement_id in out.read_text()
+    async with client_for(placements.runtime, OFFICER) as client:
+        [refused] = (await verify_all({"placements": client})).values()
+    assert refused == {"intact": False, "error": "answered 403"}
