@@ -102,6 +102,7 @@ def _append_staged(session: Session) -> None:
     staged: list[AuditEntry] = session.info.pop(_PENDING, [])
     if not staged:
         return
+    session.flush()  # the transaction's own rows first: the lock is held only to link
     _lock_chain(session)
     link(staged, *tail(session))
     session.add_all(staged)
