@@ -122,6 +122,11 @@ async def test_auditor_searches_pages_and_exports_the_trail(placements: Placemen
         by_child = (await client.get("/audit", params={"child_ref": CHILD})).json()
         reads = [i for i in by_child["items"] if i["action"] == "placement.read"]
         assert [i["entity_id"] for i in reads] == [first.placement_id] * 2
+        # What the service did for the child on the council's and procurement's events too.
+        assert {"need.raised", "placement.created"} <= {i["action"] for i in by_child["items"]}
+        assert {i["child_ref"] for i in by_child["items"]} == {
+            pseudonym(CHILD, placements.runtime.settings.pseudonym_key())
+        }
         by_person = (await client.get("/audit", params={"subject": "officer-jo"})).json()
         assert len(by_person["items"]) == 3 and by_person["next_after"] is None
         page = (await client.get("/audit", params={"entity": "placement", "limit": 2})).json()
