@@ -725,3 +725,95 @@ def main() -> None:
 
 if __name__ == "__main__":
     sys.exit(app())
+
+
+audit_app = typer.Typer(
+    help="Verify and export the audit trails (auditor role).", no_args_is_help=True
+)
+app.add_typer(audit_app, name="audit")
+AuditTokenOption = Annotated[
+    str | None,
+    typer.Option(
+        envvar="DPS_AUDIT_TOKEN",
+        help="an auditor's bearer token (default: one signed with this installation's key)",
+    ),
+]
+
+
+def _audit_clients(token: str | None) -> dict[str, Any]:
+    import httpx
+
+    from dps.operate import Operator
+
+    settings = stack_settings()
+    operator = Operator(settings, ports=stack_ports(settings))
+    token = token or _local_token(settings, Role.AUDITOR, "dps-audit")
+    headers = {"Authorization": f"Bearer {token}"}
+    return {
+        name: httpx.AsyncClient(base_url=operator.url(name, ""), headers=headers)
+        for name in SERVICES
+    }
+
+
+@audit_app.command("verify")
+def audit_verify(token: AuditTokenOption = None) -> None:
+    """Check every service's hash chain; exits 1 when one is broken or cannot be read."""
+    from dps.audit_trail import verify_all
+
+    async def run() -> dict[str, dict[str, Any]]:
+        clients = _audit_clients(token)
+        try:
+            return await verify_all(clients)
+        finally:
+            for client in clients.values():
+                await client.aclose()
+
+    broken = []
+    for name, verdict in asyncio.run(run()).items():
+        if verdict.get("intact"):
+            typer.echo(f"{name}: intact, {verdict['rows']} rows, head {verdict['head_hash']}")
+            continue
+        broken.append(name)
+        problems = verdict.get("problems") or [{"problem": verdict.get("error")}]
+        typer.echo(f"{name}: BROKEN: " + "; ".join(str(p) for p in problems[:5]))
+    if broken:
+        fail(f"audit chain not intact: {', '.join(broken)}", code=1)
+
+
+class ExportFormat(StrEnum):
+    jsonl = "jsonl"
+    csv = "csv"
+
+
+@audit_app.command("export")
+def audit_export(
+    out: Annotated[Path, typer.Option(help="folder to write audit-<service>.<format> into")],
+    format: Annotated[ExportFormat, typer.Option()] = ExportFormat.jsonl,
+    subject: Annotated[str | None, typer.Option(help="only this person's actions")] = None,
+    child_ref: Annotated[str | None, typer.Option(help="only this child's records")] = None,
+    since: Annotated[str | None, typer.Option(help="from this day, YYYY-MM-DD")] = None,
+    until: Annotated[str | None, typer.Option(help="to this day, YYYY-MM-DD")] = None,
+    token: AuditTokenOption = None,
+) -> None:
+    """Export every service's audit trail (filtered) to one file per service."""
+    from dps.audit_trail import export_one
+
+    wanted = {"subject": subject, "child_ref": child_ref, "since": since, "until": until}
+    filters = {k: v for k, v in wanted.items() if v}
+    out.mkdir(parents=True, exist_ok=True)
+
+    async def run() -> None:
+        clients = _audit_clients(token)
+        try:
+            for name, client in clients.items():
+                path = out / f"audit-{name}.{format.value}"
+                rows = await export_one(client, path, format.value, filters)
+                typer.echo(f"{name}: {rows} rows -> {path}")
+        finally:
+            for client in clients.values():
+                await client.aclose()
+
+    try:
+        asyncio.run(run())
+    except Exception as exc:
+        fail(f"export failed: {exc}")

@@ -33,12 +33,14 @@ def _runtime(service: str) -> ServiceRuntime:
 def policies() -> dict[str, Policy]:
     """Each service's policy table, and the operator routes' one every service serves."""
     from shared.admin_api import POLICY as ADMIN_POLICY  # imports the runtime
+    from shared.audit_api import POLICY as AUDIT_POLICY
 
     tables: dict[str, Policy] = {
         service: importlib.import_module(f"services.{service}.policy").POLICY
         for service in SERVICES
     }
     tables["admin"] = ADMIN_POLICY
+    tables["audit"] = AUDIT_POLICY
     return tables
 
 
@@ -57,7 +59,8 @@ def documents() -> dict[str, Any]:
     for topic in TOPICS:
         docs[f"schemas/{topic}.json"] = topic_schema(topic)
     for name, table in policies().items():
-        source = "shared/admin_api.py" if name == "admin" else f"services/{name}/policy.py"
+        shared_source = {"admin": "shared/admin_api.py", "audit": "shared/audit_api.py"}
+        source = shared_source.get(name, f"services/{name}/policy.py")
         docs[f"policy/{name}.md"] = markdown(name, source, table)
     return docs
 

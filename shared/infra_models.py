@@ -135,16 +135,27 @@ class LeaseRow(InfraModel, table=True):
 
 
 class AuditEntry(InfraModel, table=True):
-    """Who changed what, when and why: required for special-category data."""
+    """Who read or changed what, when, from which request and why: one link of the
+    service's hash chain (shared.audit). Rows are only ever inserted; the database
+    refuses UPDATE and DELETE (migration 000N_audit_chain)."""
 
     __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_seq", "seq", unique=True),)
 
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = Field(default_factory=utcnow, index=True)
-    actor: str = Field(max_length=200)
+    actor: str = Field(max_length=200)  # the token's subject
     role: str = Field(max_length=50)
     action: str = Field(max_length=200)
     entity: str = Field(max_length=100)
     entity_id: str = Field(max_length=100, index=True)
     details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     correlation_id: str | None = Field(default=None, max_length=100)
+    # The child's keyed pseudonym (shared.pseudonym), never the reference itself: so
+    # retention has nothing to rewrite here and the trail holds no direct identifier.
+    child_ref: str | None = Field(default=None, max_length=100, index=True)
+    # Position in the chain (1, 2, ...), the previous link's hash and this row's own
+    # sha256 over its canonical form (shared.audit.row_hash).
+    seq: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=False))
+    prev_hash: str = Field(default="", max_length=64)
+    row_hash: str = Field(default="", max_length=64)

@@ -169,3 +169,104 @@ def drop_lease_table_v3() -> None:
     from alembic import op
 
     op.drop_table("lease")
+
+
+_AUDIT_REFUSE_SQLITE = """
+CREATE TRIGGER audit_log_no_{verb} BEFORE {verb} ON audit_log
+BEGIN SELECT RAISE(ABORT, 'audit_log is append-only: {verb} refused'); END
+"""
+_AUDIT_REFUSE_PG_FUNCTION = """
+CREATE OR REPLACE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'audit_log is append-only: % refused', TG_OP
+        USING ERRCODE = 'insufficient_privilege';
+END
+$$
+"""
+_AUDIT_REFUSE_PG = (
+    "CREATE TRIGGER audit_log_no_update_delete BEFORE UPDATE OR DELETE ON audit_log "
+    "FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()",
+    "CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log "
+    "FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only()",
+)
+
+
+def create_audit_chain_v4() -> None:
+    """The audit log becomes a hash chain the database will not let anyone rewrite.
+
+    Adds the child pseudonym, `seq`, `prev_hash` and `row_hash`; links the rows already
+    there in `id` order (shared.audit.canonical_v1, frozen); then installs triggers that
+    refuse UPDATE and DELETE (and TRUNCATE on PostgreSQL) on the table.
+    """
+    import sqlalchemy as sa
+    from alembic import op
+
+    with op.batch_alter_table("audit_log") as batch:
+        batch.add_column(sa.Column("child_ref", sa.String(100), nullable=True))
+        batch.add_column(sa.Column("seq", sa.BigInteger(), nullable=True))
+        batch.add_column(sa.Column("prev_hash", sa.String(64), nullable=True))
+        batch.add_column(sa.Column("row_hash", sa.String(64), nullable=True))
+    _link_existing_audit_rows()
+    with op.batch_alter_table("audit_log") as batch:
+        for name in ("seq", "prev_hash", "row_hash"):
+            batch.alter_column(name, nullable=False)
+    op.create_index("ix_audit_log_seq", "audit_log", ["seq"], unique=True)
+    op.create_index("ix_audit_log_child_ref", "audit_log", ["child_ref"])
+    bind = op.get_bind()
+    if bind.dialect.name == "postgresql":
+        op.execute(_AUDIT_REFUSE_PG_FUNCTION)
+        for statement in _AUDIT_REFUSE_PG:
+            op.execute(statement)
+    else:
+        for verb in ("UPDATE", "DELETE"):
+            op.execute(_AUDIT_REFUSE_SQLITE.format(verb=verb))
+
+
+def _link_existing_audit_rows() -> None:
+    import sqlalchemy as sa
+    from alembic import op
+
+    from shared.audit import GENESIS, row_hash
+    from shared.infra_models import AuditEntry
+
+    bind = op.get_bind()
+    text_columns = ("actor", "role", "action", "entity", "entity_id", "correlation_id")
+    table = sa.table(
+        "audit_log",
+        sa.column("id", sa.Integer()),
+        sa.column("at", sa.DateTime(timezone=True)),
+        sa.column("details", sa.JSON()),
+        *(sa.column(name, sa.String()) for name in text_columns),
+        sa.column("seq", sa.BigInteger()),
+        sa.column("prev_hash", sa.String()),
+        sa.column("row_hash", sa.String()),
+    )
+    read = ("id", "at", "details", *text_columns)
+    rows = list(bind.execute(sa.select(*(table.c[n] for n in read)).order_by(table.c.id)))
+    last = GENESIS
+    for seq, row in enumerate(rows, start=1):
+        entry = AuditEntry(**row._asdict(), seq=seq, prev_hash=last)
+        last = row_hash(entry)
+        bind.execute(
+            table.update()
+            .where(table.c.id == row.id)
+            .values(seq=seq, prev_hash=entry.prev_hash, row_hash=last)
+        )
+
+
+def drop_audit_chain_v4() -> None:
+    from alembic import op
+
+    bind = op.get_bind()
+    if bind.dialect.name == "postgresql":
+        op.execute("DROP TRIGGER IF EXISTS audit_log_no_update_delete ON audit_log")
+        op.execute("DROP TRIGGER IF EXISTS audit_log_no_truncate ON audit_log")
+        op.execute("DROP FUNCTION IF EXISTS audit_log_append_only()")
+    else:
+        op.execute("DROP TRIGGER IF EXISTS audit_log_no_UPDATE")
+        op.execute("DROP TRIGGER IF EXISTS audit_log_no_DELETE")
+    op.drop_index("ix_audit_log_child_ref", table_name="audit_log")
+    op.drop_index("ix_audit_log_seq", table_name="audit_log")
+    with op.batch_alter_table("audit_log") as batch:
+        for name in ("row_hash", "prev_hash", "seq", "child_ref"):
+            batch.drop_column(name)

@@ -488,8 +488,10 @@ class ServiceRuntime:
         )
         app.state.runtime = self
         from shared.admin_api import router as admin_router  # imports this module
+        from shared.audit_api import router as audit_router
 
         app.include_router(admin_router, responses=ERROR_RESPONSES)
+        app.include_router(audit_router, responses=ERROR_RESPONSES)
         if ProcessRole.API in self.roles:
             for router in self.definition.routers:
                 app.include_router(router, responses=ERROR_RESPONSES)

@@ -20,6 +20,7 @@ from pydantic import BaseModel
 from sqlalchemy import event
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from shared import audit
 from shared.db import Database
 from shared.envelope import Envelope, new_event
 from shared.infra_models import AuditEntry, OutboxMessage, utcnow
@@ -104,17 +105,32 @@ class UnitOfWork:
 
         event.listen(self.session.sync_session, "after_commit", fire, once=True)
 
-    def audit(self, actor: Actor, action: str, entity: str, entity_id: str, **details: Any) -> None:
-        self.session.add(
+    def audit(
+        self,
+        actor: Actor,
+        action: str,
+        entity: str,
+        entity_id: str,
+        *,
+        child: str | None = None,
+        **details: Any,
+    ) -> None:
+        """Record who did what to which entity, in this transaction (shared.audit links
+        it into the chain at commit). `child`: the child's pseudonym (shared.pseudonym),
+        never the reference itself; `details` say why (a `reason`) and what changed."""
+        audit.stage(
+            self.session.sync_session,
             AuditEntry(
+                at=utcnow(),
                 actor=actor.id,
                 role=actor.role,
                 action=action,
                 entity=entity,
                 entity_id=entity_id,
+                child_ref=child,
                 details=details,
                 correlation_id=self.correlation_id,
-            )
+            ),
         )
 
 

@@ -44,6 +44,7 @@ from services.monitoring.models import (
 )
 from services.monitoring.policy import ALLOWED
 from shared.api_types import ApiDate, RequestBody
+from shared.audit_read import READS, ReadAudit
 from shared.contracts import quality_v1
 from shared.contracts.common import NeedType, Role
 from shared.errors import Conflict, DomainError, NotFound
@@ -418,8 +419,9 @@ async def list_alerts(
     severity: quality_v1.Severity | None = None,
     provider_id: str | None = None,
     limit: int = Query(default=200, ge=1, le=1000),
-    _actor: Actor = ALLOWED,
+    actor: Actor = ALLOWED,
     runtime: ServiceRuntime = Depends(runtime_of),
+    reads: ReadAudit = READS,
 ) -> list[AlertRow]:
     """The monitoring officers' inbox, newest first."""
     query = select(AlertRow)
@@ -431,19 +433,28 @@ async def list_alerts(
         query = query.where(AlertRow.provider_id == provider_id)
     async with runtime.db.session() as session:
         rows = await session.exec(query.order_by(col(AlertRow.raised_at).desc()).limit(limit))
-        return list(rows.all())
+        alerts = list(rows.all())
+    await reads.record(actor, "alert", _about_placements(alerts))
+    return alerts
+
+
+def _about_placements(alerts: list[AlertRow]) -> list[tuple[str, str | None]]:
+    # An alert about a placement is about a child's placement: its read is audited.
+    return [(a.alert_id, None) for a in alerts if a.placement_id]
 
 
 @router.get("/alerts/{alert_id}")
 async def get_alert(
     alert_id: str,
-    _actor: Actor = ALLOWED,
+    actor: Actor = ALLOWED,
     runtime: ServiceRuntime = Depends(runtime_of),
+    reads: ReadAudit = READS,
 ) -> AlertRow:
     async with runtime.db.session() as session:
         row = await session.get(AlertRow, alert_id)
     if row is None:
         raise NotFound("alert", alert_id)
+    await reads.record(actor, "alert", _about_placements([row]))
     return row
 
 

@@ -40,6 +40,7 @@ from services.placements.models import (
 )
 from services.placements.policy import ALLOWED
 from shared.api_types import ApiDate, Offset, RequestBody
+from shared.audit_read import READS, ReadAudit
 from shared.contracts import placements_v1
 from shared.contracts.common import Attendance, NeedType, Role
 from shared.contracts.placements_v1 import (
@@ -177,6 +178,11 @@ async def _names(session: Any, provider_ids: set[str]) -> dict[str, str]:
     return {r.provider_id: r.name for r in rows.all()}
 
 
+def _child(runtime: ServiceRuntime, child_ref: str) -> str:
+    """The child's pseudonym, as the audit trail holds it (shared.audit)."""
+    return domain.pseudonym(child_ref, runtime.settings.pseudonym_key())
+
+
 def _may_read(actor: Actor, provider_id: str) -> None:
     # A provider sees only its own placements; answer 404 so ids are not probed.
     if actor.role == Role.PROVIDER.value and actor.provider_id != provider_id:
@@ -201,6 +207,7 @@ async def list_needs(
     offset: Offset = 0,
     actor: Actor = ALLOWED,
     runtime: ServiceRuntime = Depends(runtime_of),
+    reads: ReadAudit = READS,
 ) -> dict[str, Any]:
     query = select(NeedRow)
     if status_:
@@ -213,6 +220,7 @@ async def list_needs(
             query.order_by(col(NeedRow.raised_at).desc()).limit(limit).offset(offset)
         )
         items = [_need_view(r, actor) for r in rows.all()]
+    await reads.record(actor, "need", [(i["need_id"], i["child_ref"]) for i in items])
     return {"items": items, "total": total, "limit": limit, "offset": offset}
 
 
@@ -221,6 +229,7 @@ async def get_need(
     need_id: str,
     actor: Actor = ALLOWED,
     runtime: ServiceRuntime = Depends(runtime_of),
+    reads: ReadAudit = READS,
 ) -> dict[str, Any]:
     async with runtime.db.session() as session:
         row = await session.get(NeedRow, need_id)
@@ -231,6 +240,7 @@ async def get_need(
         )
         view = _need_view(row, actor)
         view["placement_ids"] = list(placed.all())
+    await reads.record(actor, "need", [(need_id, row.child_ref)])
     return view
 
 
@@ -320,6 +330,7 @@ async def decide_block_offer(
             f"need.block_offer_{body.decision}",
             "need",
             need_id,
+            child=_child(runtime, need.child_ref),
             reason=body.reason,
             block_contract_id=block.block_contract_id,
             placement_id=placement_id,
@@ -348,6 +359,7 @@ async def list_placements(
     offset: Offset = 0,
     actor: Actor = ALLOWED,
     runtime: ServiceRuntime = Depends(runtime_of),
+    reads: ReadAudit = READS,
 ) -> dict[str, Any]:
     if actor.role == Role.PROVIDER.value:
         provider_id = actor.provider_id  # a provider's own placements only
@@ -377,6 +389,7 @@ async def list_placements(
         )
         names = await _names(session, {r.provider_id for r in rows})
     items = [_placement_summary(r, names) for r in rows]
+    await reads.record(actor, "placement", [(r.placement_id, r.child_ref) for r in rows])
     return {"items": items, "total": total, "limit": limit, "offset": offset}
 
 
@@ -385,6 +398,7 @@ async def get_placement(
     placement_id: str,
     actor: Actor = ALLOWED,
     runtime: ServiceRuntime = Depends(runtime_of),
+    reads: ReadAudit = READS,
 ) -> dict[str, Any]:
     async with runtime.db.session() as session:
         row = await session.get(PlacementRow, placement_id)
@@ -418,6 +432,7 @@ async def get_placement(
                 )
             ).all()
         ]
+    await reads.record(actor, "placement", [(placement_id, row.child_ref)])
     return view
 
 
@@ -471,7 +486,14 @@ async def record_review_outcome(
             ),
         )
         await handlers.record_placement(uow, before, after)
-        uow.audit(actor, "review.outcome", "placement", placement_id, review_id=review_id)
+        uow.audit(
+            actor,
+            "review.outcome",
+            "placement",
+            placement_id,
+            child=_child(runtime, after.child_ref),
+            review_id=review_id,
+        )
         activities.poke_after_commit(runtime, uow, [placement_id])
     return {"placement_id": placement_id, "review_id": review_id, "status": after.status}
 
@@ -518,7 +540,15 @@ async def request_uplift(
                 cumulative_percent=uplift.cumulative_percent,
             ),
         )
-        uow.audit(actor, "uplift.requested", "placement", placement_id, uplift=uplift.uplift_id)
+        uow.audit(
+            actor,
+            "uplift.requested",
+            "placement",
+            placement_id,
+            child=_child(runtime, placement.child_ref),
+            uplift=uplift.uplift_id,
+            reason=body.reason,
+        )
     return {"uplift_id": uplift.uplift_id, "above_cap": uplift.above_cap}
 
 
@@ -564,7 +594,15 @@ async def decide_uplift(
             ),
         )
         await handlers.record_placement(uow, before, after)
-        uow.audit(actor, "uplift.decided", "placement", before.placement_id, uplift=uplift_id)
+        uow.audit(
+            actor,
+            "uplift.decided",
+            "placement",
+            before.placement_id,
+            child=_child(runtime, before.child_ref),
+            uplift=uplift_id,
+            reason=body.reason,
+        )
     return {"uplift_id": uplift_id, "decision": body.decision, "fee": _fee_terms_view(after)}
 
 
@@ -623,7 +661,15 @@ async def vary_placement(
             ),
         )
         await handlers.record_placement(uow, before, after)
-        uow.audit(actor, "placement.varied", "placement", placement_id, variation=variation_id)
+        uow.audit(
+            actor,
+            "placement.varied",
+            "placement",
+            placement_id,
+            child=_child(runtime, before.child_ref),
+            variation=variation_id,
+            reason=body.reason,
+        )
     return {"variation_id": variation_id, "fee": domain.fee_terms(after, body.effective_from)}
 
 
@@ -648,7 +694,14 @@ async def end_placement(
         else:
             after = domain.give_notice(before, on, actor.id, at, reason)
         await handlers.record_placement(uow, before, after)
-        uow.audit(actor, "placement.end", "placement", placement_id, reason=reason)
+        uow.audit(
+            actor,
+            "placement.end",
+            "placement",
+            placement_id,
+            child=_child(runtime, before.child_ref),
+            reason=reason,
+        )
         activities.poke_after_commit(runtime, uow, [placement_id])
     return {"placement_id": placement_id, "status": after.status, "end_date": after.end_date}
 
@@ -713,7 +766,14 @@ async def decide_renewal(
                     varied_by=actor.id,
                 ),
             )
-        uow.audit(actor, f"renewal.{body.decision}", "placement", placement_id, reason=body.reason)
+        uow.audit(
+            actor,
+            f"renewal.{body.decision}",
+            "placement",
+            placement_id,
+            child=_child(runtime, before.child_ref),
+            reason=body.reason,
+        )
         activities.poke_after_commit(runtime, uow, [placement_id])
     return {
         "placement_id": placement_id,
@@ -867,7 +927,14 @@ async def import_placements(
             for state in states:
                 await handlers.record_placement(uow, before, state)
                 before = state
-            uow.audit(actor, "placement.imported", "placement", pid, import_key=body.import_key)
+            uow.audit(
+                actor,
+                "placement.imported",
+                "placement",
+                pid,
+                child=_child(runtime, created.child_ref),
+                import_key=body.import_key,
+            )
         open_ids = [
             s[-1].placement_id
             for s in built
@@ -969,8 +1036,9 @@ async def create_block_contract(
 @router.get("/block-contracts/{block_contract_id}")
 async def get_block_contract(
     block_contract_id: str,
-    _actor: Actor = ALLOWED,
+    actor: Actor = ALLOWED,
     runtime: ServiceRuntime = Depends(runtime_of),
+    reads: ReadAudit = READS,
 ) -> dict[str, Any]:
     async with runtime.db.session() as session:
         block = await load_block(session, block_contract_id)
@@ -985,6 +1053,8 @@ async def get_block_contract(
         "decided_by": row.renewal_decided_by,
         "decided_at": row.renewal_decided_at,
     }
+    # Its occupants are needs and placements: children (the ids, not the children's refs).
+    await reads.record(actor, "block_contract", [(block_contract_id, None)])
     return view
 
 

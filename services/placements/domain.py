@@ -14,8 +14,6 @@ event payload builders.
 from __future__ import annotations
 
 import calendar
-import hashlib
-import hmac
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -44,6 +42,8 @@ from shared.contracts.placements_v1 import (
     ReviewOutcome,
     UpliftDecision,
 )
+from shared.pseudonym import PSEUDONYM_PREFIX as PSEUDONYM_PREFIX
+from shared.pseudonym import pseudonym as pseudonym
 
 # --- configured limits (module constants so tests and settings can refer to them) ---------
 
@@ -692,23 +692,9 @@ def search_origin(postcode_district: str | None) -> events.SearchOrigin | None:
 
 # --- retention (UK GDPR Art. 5(1)(e); DPA 2018 Sch 1 para 39: retention and erasure) ------
 
-PSEUDONYM_PREFIX = "PSN-"
 # What is dropped from a closed need, an ended placement's events and a ceased plan; the
 # child reference itself is replaced by its pseudonym (docs/data-inventory.md).
 DROPPED_CHILD_FIELDS = ("date_of_birth", "postcode_district", "search_origin")
-
-
-def pseudonym(child_ref: str, key: bytes) -> str:
-    """The keyed hash (HMAC-SHA256) that replaces a child reference after retention.
-
-    Stable (the same child keeps one pseudonym, so counts and histories still add up) and
-    one-way without the key: only the council, holding key and reference, can find a
-    child's old records by computing it. A pseudonym maps to itself.
-    """
-    if child_ref.startswith(PSEUDONYM_PREFIX):
-        return child_ref
-    digest = hmac.new(key, child_ref.encode(), hashlib.sha256).hexdigest()
-    return f"{PSEUDONYM_PREFIX}{digest[:32]}"
 
 
 def retention_cutoff(now: datetime, retention_days: int) -> datetime:

@@ -249,6 +249,8 @@ async def _realign_reviews(
 def make_ehc_handlers(runtime: ServiceRuntime) -> dict[str, Callable[..., object]]:
     from services.placements.activities import poke_after_commit
 
+    key = runtime.settings.pseudonym_key()  # the audit trail names children by pseudonym
+
     async def on_issued_or_amended(uow: UnitOfWork, change: PlanApplied, child_ref: str) -> None:
         # A child with no review date before has no placement reviews to realign (most
         # issued events are such: skipping the lookup keeps ingest fast).
@@ -272,7 +274,7 @@ def make_ehc_handlers(runtime: ServiceRuntime) -> dict[str, Callable[..., object
     ) -> None:
         if not change.ceased:
             return  # already ceased, or an older cease arriving late
-        await _withdraw_needs(uow, payload.child_ref, payload.ceased_on)
+        await _withdraw_needs(uow, payload.child_ref, payload.ceased_on, key)
         placements = await open_placements_of(uow, payload.child_ref) if placed else []
         by_id = {p.placement_id: p for p in placements}
         at = datetime.now(UTC)
@@ -281,7 +283,13 @@ def make_ehc_handlers(runtime: ServiceRuntime) -> dict[str, Callable[..., object
         )
         for after in ended:
             await record_placement(uow, by_id[after.placement_id], after)
-            uow.audit(SERVICE_ACTOR, "placement.ended_for_cease", "placement", after.placement_id)
+            uow.audit(
+                SERVICE_ACTOR,
+                "placement.ended_for_cease",
+                "placement",
+                after.placement_id,
+                child=domain.pseudonym(payload.child_ref, key),
+            )
         poke_after_commit(runtime, uow, [p.placement_id for p in ended])
 
     async def on_event(
@@ -299,7 +307,7 @@ def make_ehc_handlers(runtime: ServiceRuntime) -> dict[str, Callable[..., object
         elif isinstance(payload, ehc_plans_v1.EhcPlanCeased):
             await on_ceased(uow, change, payload, placed)
         else:
-            await raise_placement_need(uow, envelope, payload)
+            await raise_placement_need(uow, envelope, payload, key)
 
     @batch_handler
     async def on_ehc_events(uow: UnitOfWork, events: Sequence[tuple[Envelope, object]]) -> None:
@@ -314,7 +322,7 @@ def make_ehc_handlers(runtime: ServiceRuntime) -> dict[str, Callable[..., object
     return {event_type: on_ehc_events for event_type in ehc_plans_v1.EVENT_TYPES}
 
 
-async def _withdraw_needs(uow: UnitOfWork, child_ref: str, ceased_on: date) -> None:
+async def _withdraw_needs(uow: UnitOfWork, child_ref: str, ceased_on: date, key: bytes) -> None:
     rows = await uow.session.exec(select(NeedRow).where(NeedRow.child_ref == child_ref))
     for row in rows.all():
         need = need_from_row(row)
@@ -333,13 +341,21 @@ async def _withdraw_needs(uow: UnitOfWork, child_ref: str, ceased_on: date) -> N
                     freed.block_contract_id,
                     domain.block_place_event(freed, need.place_number, occupant, filled=False),
                 )
-        uow.audit(SERVICE_ACTOR, "need.withdrawn", "need", need.need_id, reason="plan ceased")
+        uow.audit(
+            SERVICE_ACTOR,
+            "need.withdrawn",
+            "need",
+            need.need_id,
+            child=domain.pseudonym(child_ref, key),
+            reason="plan ceased",
+        )
 
 
 async def raise_placement_need(
-    uow: UnitOfWork, envelope: Envelope, payload: ehc_plans_v1.PlacementRequested
+    uow: UnitOfWork, envelope: Envelope, payload: ehc_plans_v1.PlacementRequested, key: bytes
 ) -> domain.PlacementNeed:
-    """A need from the request: offer a free block place first, else ask procurement."""
+    """A need from the request: offer a free block place first, else ask procurement.
+    `key`: the child pseudonym key (the audit row names the child by pseudonym)."""
     need_id = derived_id("need", envelope.id)
     existing = await uow.session.get(NeedRow, need_id)
     if existing is not None:  # the same request re-sent under a new inbox entry
@@ -353,7 +369,14 @@ async def raise_placement_need(
         await _offer_block_place(uow, need, decision, blocks)
     else:
         uow.emit(TOPIC, "placement.need.raised", need_id, domain.need_raised_event(need))
-    uow.audit(SERVICE_ACTOR, "need.raised", "need", need_id, decision=decision.reason)
+    uow.audit(
+        SERVICE_ACTOR,
+        "need.raised",
+        "need",
+        need_id,
+        child=domain.pseudonym(need.child_ref, key),
+        decision=decision.reason,
+    )
     return need
 
 
@@ -422,7 +445,7 @@ def award_to_domain(
 
 
 async def create_placement_from_award(
-    uow: UnitOfWork, envelope: Envelope, award: procurement_v1.CompetitionAwarded
+    uow: UnitOfWork, envelope: Envelope, award: procurement_v1.CompetitionAwarded, key: bytes
 ) -> domain.Placement | None:
     """IPA from an individual award; None if this competition already made one."""
     taken = await uow.session.exec(
@@ -454,7 +477,14 @@ async def create_placement_from_award(
         started = domain.start_placement(created, created.start_date, SERVICE_ACTOR.id, at)
         await record_placement(uow, created, started)
         created = started
-    uow.audit(SERVICE_ACTOR, "placement.created", "placement", placement_id, award=envelope.id)
+    uow.audit(
+        SERVICE_ACTOR,
+        "placement.created",
+        "placement",
+        placement_id,
+        child=domain.pseudonym(need.child_ref, key),
+        award=envelope.id,
+    )
     return created
 
 
@@ -540,6 +570,8 @@ def block_created_event(block: domain.BlockContract) -> placements_v1.BlockContr
 def make_procurement_handlers(runtime: ServiceRuntime) -> dict[str, Callable[..., object]]:
     from services.placements.activities import start_after_commit, start_block_after_commit
 
+    key = runtime.settings.pseudonym_key()
+
     async def on_awarded(uow: UnitOfWork, envelope: Envelope, payload: object) -> None:
         assert isinstance(payload, procurement_v1.CompetitionAwarded)
         if payload.contract_awaits_standstill and not isinstance(
@@ -553,7 +585,7 @@ def make_procurement_handlers(runtime: ServiceRuntime) -> dict[str, Callable[...
             if block is not None:
                 start_block_after_commit(runtime, uow, [block.block_contract_id])
             return
-        created = await create_placement_from_award(uow, envelope, payload)
+        created = await create_placement_from_award(uow, envelope, payload, key)
         if created is not None:
             start_after_commit(runtime, uow, [created.placement_id])
 

@@ -92,6 +92,7 @@ from services.procurement.workflows import (
     start_declaration_workflow,
 )
 from shared.api_types import RequestBody
+from shared.audit_read import READS, ReadAudit
 from shared.contracts import procurement_v1
 from shared.contracts.common import Attendance, NeedType, Role
 from shared.errors import Conflict, DomainError, NotFound
@@ -1300,11 +1301,14 @@ def _feedback_view(f: d.BidderFeedback) -> dict[str, Any]:
 
 @router.get("/competitions/{competition_id}")
 async def get_competition(
-    competition_id: str, runtime: Runtime, actor: Actor = ALLOWED
+    competition_id: str, runtime: Runtime, actor: Actor = ALLOWED, reads: ReadAudit = READS
 ) -> dict[str, Any]:
     """The call-off with its invitation list (evidence) and, once evaluated, its ranking;
     an invited provider sees its own invitation and, after award, its feedback."""
-    return await _competition_view(runtime, competition_id, actor)
+    view = await _competition_view(runtime, competition_id, actor)
+    # A call-off is one child's need (its requirements, not who the child is): audited.
+    await reads.record(actor, "competition", [(competition_id, None)])
+    return view
 
 
 class SupportItemIn(RequestBody):

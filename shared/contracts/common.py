@@ -45,6 +45,9 @@ class Role(StrEnum):
     PROVIDER = "provider"
     COUNCIL_SYSTEM = "council_system"
     ADMIN = "admin"
+    # Reads the audit trail (GET /audit on every service) and nothing else: the people
+    # who check how children's data is used are not those who use it or run the platform.
+    AUDITOR = "auditor"
 
 
 # --- personal data ------------------------------------------------------------------------

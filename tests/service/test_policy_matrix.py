@@ -34,7 +34,7 @@ OWN, OTHER = "p-own", "p-other"
 
 def app_policy(service: str) -> Policy:
     tables = policies()
-    return {**tables[service], **tables["admin"]}
+    return {**tables[service], **tables["admin"], **tables["audit"]}
 
 
 def routes_of(runtime: ServiceRuntime) -> list[tuple[str, str]]:

@@ -1,0 +1,172 @@
+"""The audit trail of one service database: append-only and hash-chained.
+
+Every row is a link: it stores its position (`seq`), the previous link's hash and its
+own sha256 over a canonical form of everything it says (`row_hash`). Changing a row
+breaks its own hash; deleting one breaks the next row's `prev_hash` and leaves a gap in
+`seq`. The database itself refuses UPDATE and DELETE on the table (triggers, migration
+000N_audit_chain), so the application cannot rewrite history either.
+
+Rows are staged on the session (`stage`) and linked just before the transaction commits
+(a `before_commit` hook), whoever opened the transaction: the unit of work, the consumer,
+the ingest route. Linking takes a lock so that replicas writing at the same time append
+one after the other: PostgreSQL's transaction-scoped advisory lock, SQLite's writer lock
+(taken by a no-op UPDATE). The lock is held from linking to commit only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.orm import Session, SessionTransaction
+from sqlmodel import col, select
+
+from shared.db import Database
+from shared.infra_models import AuditEntry
+
+GENESIS = "0" * 64  # the prev_hash of the first link
+# PostgreSQL advisory lock key of "appending to this database's audit chain" (the
+# migration lock is 0x0D75_0001; any other 64-bit integer would do).
+AUDIT_LOCK_KEY = 0x0D75_0002
+_PENDING = "dps_audit_pending"
+
+
+def stage(session: Session, entry: AuditEntry) -> None:
+    """Append `entry` to the chain when this session's transaction commits."""
+    session.info.setdefault(_PENDING, []).append(entry)
+
+
+def _utc(at: datetime) -> datetime:
+    # SQLite gives the stored time back naive; it was written as UTC.
+    return at.astimezone(UTC) if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+def canonical_v1(row: AuditEntry) -> bytes:
+    """The bytes a row's hash is taken over (version 1: never change it, add a v2).
+
+    Sorted-key JSON of every column but `id` (the database's, not the writer's) and
+    `row_hash` itself; times as UTC ISO 8601 with microseconds.
+    """
+    body = {
+        "seq": row.seq,
+        "prev_hash": row.prev_hash,
+        "at": _utc(row.at).isoformat(timespec="microseconds"),
+        "actor": row.actor,
+        "role": row.role,
+        "action": row.action,
+        "entity": row.entity,
+        "entity_id": row.entity_id,
+        "child_ref": row.child_ref,
+        "details": row.details,
+        "correlation_id": row.correlation_id,
+    }
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def row_hash(row: AuditEntry) -> str:
+    return hashlib.sha256(canonical_v1(row)).hexdigest()
+
+
+def link(rows: Iterable[AuditEntry], last_seq: int, last_hash: str) -> tuple[int, str]:
+    """Give `rows` their place after (last_seq, last_hash); return the new tail."""
+    for row in rows:
+        last_seq += 1
+        row.seq, row.prev_hash = last_seq, last_hash
+        row.row_hash = last_hash = row_hash(row)
+    return last_seq, last_hash
+
+
+def _lock_chain(session: Session) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK_KEY})
+    else:
+        # Any write statement makes SQLite take its one writer lock for the rest of the
+        # transaction (waiting up to busy_timeout); this one changes no row.
+        session.execute(text("UPDATE audit_log SET seq = seq WHERE 0 = 1"))
+
+
+def tail(session: Session) -> tuple[int, str]:
+    last = session.execute(
+        select(AuditEntry.seq, AuditEntry.row_hash).order_by(col(AuditEntry.seq).desc()).limit(1)
+    ).first()
+    return (int(last[0]), str(last[1])) if last else (0, GENESIS)
+
+
+@event.listens_for(Session, "before_commit")
+def _append_staged(session: Session) -> None:
+    staged: list[AuditEntry] = session.info.pop(_PENDING, [])
+    if not staged:
+        return
+    session.flush()  # the transaction's own rows first: the lock is held only to link
+    _lock_chain(session)
+    link(staged, *tail(session))
+    session.add_all(staged)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_staged(session: Session, transaction: SessionTransaction) -> None:
+    # A rolled-back transaction's rows are never appended by a later commit.
+    if transaction.parent is None:
+        session.info.pop(_PENDING, None)
+
+
+# --- verification ---------------------------------------------------------------------------
+
+
+@dataclass
+class ChainReport:
+    """What verifying a chain found: rows checked, the head, and every break."""
+
+    rows: int = 0
+    head_seq: int = 0
+    head_hash: str = GENESIS
+    problems: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def intact(self) -> bool:
+        return not self.problems
+
+
+MAX_PROBLEMS = 100  # a report names the first breaks, not a million of them
+
+
+def check(rows: Iterable[AuditEntry], report: ChainReport | None = None) -> ChainReport:
+    """Walk rows in `seq` order (continuing `report`) and report every link that breaks."""
+    report = report or ChainReport()
+    for row in rows:
+        report.rows += 1
+        problems = []
+        if row.seq != report.head_seq + 1:
+            problems.append(f"seq {row.seq} follows {report.head_seq}: rows are missing")
+        if row.prev_hash != report.head_hash:
+            problems.append("prev_hash is not the previous row's hash")
+        if row.row_hash != row_hash(row):
+            problems.append("row_hash does not match the row's content")
+        for problem in problems:
+            if len(report.problems) < MAX_PROBLEMS:
+                report.problems.append({"seq": row.seq, "id": row.id, "problem": problem})
+        report.head_seq, report.head_hash = int(row.seq or 0), row.row_hash
+    return report
+
+
+async def verify(db: Database, page: int = 1000) -> ChainReport:
+    """Check a database's whole chain, reading it a page at a time in `seq` order."""
+    report = ChainReport()
+    async with db.session() as session:
+        while True:
+            statement = (
+                select(AuditEntry)
+                .where(col(AuditEntry.seq) > report.head_seq)
+                .order_by(col(AuditEntry.seq))
+                .limit(page)
+            )
+            batch = list((await session.exec(statement)).all())
+            if not batch:
+                return report
+            check(batch, report)
+            session.expunge_all()  # a long chain is walked in constant memory
