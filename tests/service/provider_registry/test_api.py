@@ -31,7 +31,8 @@ async def test_register_then_read_by_every_council_role_and_providers(
     registry, commissioner, tokens
 ) -> None:
     provider_id = await register(commissioner)
-    for role in set(Role) - {Role.ADMIN}:  # admin operates the platform (policy.py)
+    # admin operates the platform and the auditor reads the trail (policy.py)
+    for role in set(Role) - {Role.ADMIN, Role.AUDITOR}:
         async with client_for(registry, tokens[role]) as client:
             response = await client.get(f"/providers/{provider_id}")
         assert response.status_code == 200, (role, response.text)
