@@ -12,8 +12,10 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 from shared.envelope import DEFAULT_SCHEMA_BASE
+from shared.files import private_dir
 
 SERVICE_PORTS: dict[str, int] = {
     "provider_registry": 8001,
@@ -84,6 +86,21 @@ class TransportSettings(BaseSettings):
     database_sslrootcert: str = Field(default="", description="PostgreSQL server CA file")
     database_sslcert: str = Field(default="", description="PostgreSQL client certificate")
     database_sslkey: str = Field(default="", description="PostgreSQL client key")
+
+    def database_tls_url(self, url: str) -> str:
+        """`url` with DPS_DATABASE_SSL* as libpq parameters (psycopg reads them from the
+        URL, so engines, migrations and `dps` commands all connect the same way)."""
+        parsed = make_url(url)
+        if parsed.get_backend_name() != "postgresql" or not self.database_sslmode:
+            return url
+        tls = {
+            "sslmode": self.database_sslmode,
+            "sslrootcert": self.database_sslrootcert,
+            "sslcert": self.database_sslcert,
+            "sslkey": self.database_sslkey,
+        }
+        query = {**parsed.query, **{k: v for k, v in tls.items() if v}}
+        return parsed.set(query=query).render_as_string(hide_password=False)
 
     @model_validator(mode="after")
     def _transport_consistent(self) -> TransportSettings:
@@ -333,8 +350,8 @@ class ServiceSettings(CommonSettings):
 
     def effective_database_url(self) -> str:
         if self.database_url:
-            return self.database_url
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+            return self.database_tls_url(self.database_url)
+        private_dir(self.data_dir)
         return f"sqlite+aiosqlite:///{(self.data_dir / f'{self.service}.db').resolve()}"
 
     def effective_http_port(self) -> int:
