@@ -276,6 +276,27 @@ def service(
         pass
 
 
+@app.command("codec-server")
+def codec_server(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port; the Temporal UI's codec endpoint")] = 8090,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Serve the payload codec (POST /codec/encode, /codec/decode) for the Temporal UI:
+    set its codec endpoint to http://HOST:PORT/codec and pass the user's access token."""
+    import uvicorn
+
+    from shared.codec_server import codec_app
+
+    settings = stack_settings(data_dir)
+    try:
+        app = codec_app(settings)
+    except ValueError as exc:
+        fail(f"bad configuration: {exc}")
+        return
+    uvicorn.run(app, host=host, port=port, log_config=None)
+
+
 @app.command()
 def migrate(
     name: Annotated[ServiceName | None, typer.Argument(help="one service; all if omitted")] = None,

@@ -375,6 +375,7 @@ class ServiceRuntime:
                 self.settings.temporal_address,
                 self.settings.temporal_namespace,
                 runtime=self.core,
+                settings=self.settings,
             ),
             timeout=timeout_s,
         )

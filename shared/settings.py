@@ -80,6 +80,16 @@ class TransportSettings(BaseSettings):
         "Empty: one generated in the data folder (refused in production)",
     )
 
+    codec_cors_origins: str = Field(
+        default="http://127.0.0.1:8233,http://localhost:8233",
+        description="Temporal UI origins allowed to call the codec endpoint (comma-separated)",
+    )
+    codec_roles: str = Field(
+        default="commissioner",
+        description="Roles that may decode payloads through the codec endpoint (they hold "
+        "children's data), comma-separated",
+    )
+
     database_sslmode: Literal["", "disable", "prefer", "require", "verify-ca", "verify-full"] = (
         Field(default="", description="PostgreSQL sslmode; empty: the driver's default")
     )
