@@ -276,6 +276,23 @@ def service(
         pass
 
 
+@app.command("dev-certs")
+def dev_certs(
+    folder: Annotated[Path, typer.Argument(help="where to write the PEM files")],
+    host: Annotated[
+        list[str] | None, typer.Option(help="server certificate names (repeatable)")
+    ] = None,
+    days: Annotated[int, typer.Option(min=1, max=825)] = 365,
+) -> None:
+    """Write a throwaway CA, a server certificate (also server-bundle.pem, a Kafka PEM
+    keystore) and a client certificate: docker-compose's Kafka TLS. Not for production."""
+    from dps.devcerts import make_pki
+
+    folder.mkdir(parents=True, exist_ok=True)
+    pki = make_pki(folder, host or ["localhost", "127.0.0.1"], days=days)
+    typer.echo(f"CA {pki.ca}, server {pki.server_bundle}, client {pki.client_cert}")
+
+
 @app.command("codec-server")
 def codec_server(
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",

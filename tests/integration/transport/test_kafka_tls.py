@@ -23,12 +23,12 @@ from aiokafka.errors import KafkaError
 from faststream.kafka import KafkaMessage
 
 from dps import processes
+from dps.devcerts import Pki, make_pki
 from shared.bus import BrokerWatch, ensure_topics, make_broker
 from shared.db import Database
 from shared.infra_models import infra_registry
 from shared.kafka_security import client_options
 from shared.settings import ServiceSettings, settings_for
-from tests.integration.transport.pki import Pki, make_pki
 
 pytestmark = [
     pytest.mark.integration,
