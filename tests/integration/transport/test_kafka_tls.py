@@ -14,7 +14,6 @@ and sentinel producer).
 from __future__ import annotations
 
 import asyncio
-import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -29,14 +28,9 @@ from shared.db import Database
 from shared.infra_models import infra_registry
 from shared.kafka_security import client_options
 from shared.settings import ServiceSettings, settings_for
+from tests.integration.transport.tunnel import needs_stunnel, stunnel
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.skipif(
-        shutil.which("stunnel4") is None and shutil.which("stunnel") is None,
-        reason="stunnel4 is not installed (apt-get install stunnel4; .ci/run does)",
-    ),
-]
+pytestmark = [pytest.mark.integration, needs_stunnel]
 
 
 @pytest.fixture(scope="module")
@@ -61,26 +55,15 @@ def tls_bootstrap(pki: Pki, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         ],
         folder / "tansu.log",
     )
-    config = folder / "stunnel.conf"
-    config.write_text(
-        "foreground = yes\npid =\n[kafka]\n"
-        f"accept = 127.0.0.1:{outer}\nconnect = 127.0.0.1:{inner}\n"
-        f"cert = {pki.server_cert}\nkey = {pki.server_key}\n"
-        f"CAfile = {pki.ca}\nverify = 2\nsslVersionMin = TLSv1.2\n"
-    )
-    stunnel = processes.Managed(
-        "stunnel",
-        [shutil.which("stunnel4") or "stunnel", str(config)],
-        folder / "stunnel.log",
-    )
     broker.start()
-    stunnel.start()
     try:
         processes.wait_for_port(broker, inner, timeout=20)
-        processes.wait_for_port(stunnel, outer, timeout=20)
-        yield f"127.0.0.1:{outer}"
+        proxy = stunnel(outer, inner, pki, folder)
+        try:
+            yield f"127.0.0.1:{outer}"
+        finally:
+            proxy.stop()
     finally:
-        stunnel.stop()
         broker.stop()
 
 

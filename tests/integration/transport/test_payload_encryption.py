@@ -124,8 +124,8 @@ async def codec_endpoint_shows_payloads_to_authorised_roles(
     ui = "http://127.0.0.1:8233"
     async with httpx.AsyncClient(transport=transport, base_url="http://codec") as http:
 
-        def auth(role: Role, **claims: str) -> dict[str, str]:
-            token = issue_token(SECRET, role, subject="someone", **claims)
+        def auth(role: Role, provider_id: str | None = None) -> dict[str, str]:
+            token = issue_token(SECRET, role, subject="someone", provider_id=provider_id)
             return {"Authorization": f"Bearer {token}", "X-Namespace": "default", "Origin": ui}
 
         decoded = await http.post("/codec/decode", json=body, headers=auth(Role.COMMISSIONER))
