@@ -39,7 +39,7 @@ def transport(env: dict[str, str]) -> TransportSettings:
         if name.removeprefix("DPS_").lower() in fields
     }
     values["env"] = "production"
-    return TransportSettings(_env_file=None, **values)  # type: ignore[call-arg]
+    return TransportSettings.model_validate(values)
 
 
 def dps_containers() -> dict[str, dict[str, Any]]:

@@ -33,7 +33,7 @@ SASL = {"kafka_sasl_username": "dps-placements", "kafka_sasl_password": "pw"}
 
 
 def settings(**values: object) -> TransportSettings:
-    return TransportSettings(_env_file=None, **values)  # type: ignore[call-arg]
+    return TransportSettings.model_validate(values)
 
 
 @pytest.mark.parametrize("protocol", ["PLAINTEXT", "SASL_PLAINTEXT"])
@@ -90,7 +90,8 @@ def test_scram_over_tls(mechanism: str, kind: type, tmp_path: Path) -> None:
     assert context.check_hostname and context.verify_mode == ssl.CERT_REQUIRED
     assert context.minimum_version >= ssl.TLSVersion.TLSv1_2
     security = broker_security(chosen)
-    assert isinstance(security, kind) and security.use_ssl
+    assert isinstance(security, kind)
+    assert security is not None and security.use_ssl
 
 
 def test_oauthbearer_uses_a_client_credentials_token_provider() -> None:
