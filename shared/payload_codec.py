@@ -11,6 +11,7 @@ Payloads written before encryption was on (old histories) pass through undecoded
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import secrets
 from collections.abc import Sequence
@@ -20,7 +21,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from temporalio.api.common.v1 import Payload
 from temporalio.converter import PayloadCodec
 
-from shared.files import private_file
+from shared.files import private_dir, private_file
 
 ENCODING = b"binary/encrypted"
 KEY_ID = "encryption-key-id"
@@ -57,11 +58,21 @@ def new_key_item(key_id: str) -> str:
 
 
 def local_keys(data_dir: Path) -> str:
-    """The embedded stack's keys, generated once in the data folder (0600)."""
+    """The embedded stack's keys, generated once in the data folder (0600).
+
+    The four services start together: the file appears atomically (a hard link of a
+    finished temporary file), so they all end up with the first writer's key.
+    """
     path = data_dir / KEY_FILE
-    if not path.exists() or not path.read_text().strip():
-        private_file(path)
-        path.write_text(new_key_item(f"local-{secrets.token_hex(4)}"))
+    if not path.exists():
+        private_dir(data_dir)
+        draft = private_file(data_dir / f".{KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}")
+        try:
+            draft.write_text(new_key_item(f"local-{secrets.token_hex(4)}"))
+            with contextlib.suppress(FileExistsError):
+                os.link(draft, path)
+        finally:
+            draft.unlink()
     return path.read_text().strip()
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import base64
 import ssl
+import stat
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -22,8 +24,10 @@ from shared.kafka_security import (
 )
 from shared.payload_codec import (
     ENCODING,
+    KEY_FILE,
     EncryptionCodec,
     PayloadKeyError,
+    local_keys,
     new_key_item,
     parse_keys,
 )
@@ -167,3 +171,12 @@ async def test_a_tampered_payload_is_refused() -> None:
     sealed.data = sealed.data[:-1] + bytes([sealed.data[-1] ^ 1])
     with pytest.raises(InvalidTag):
         await codec.decode([sealed])
+
+
+def test_services_starting_together_share_one_local_key(tmp_path: Path) -> None:
+    with ThreadPoolExecutor(8) as pool:
+        found = set(pool.map(lambda _: local_keys(tmp_path), range(16)))
+    assert len(found) == 1
+    assert parse_keys(found.pop())
+    assert stat.S_IMODE((tmp_path / KEY_FILE).stat().st_mode) == 0o600
+    assert [p.name for p in tmp_path.iterdir()] == [KEY_FILE]
