@@ -12,7 +12,6 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlalchemy.engine import make_url
 
 from shared.envelope import DEFAULT_SCHEMA_BASE
 from shared.files import private_dir
@@ -100,6 +99,8 @@ class TransportSettings(BaseSettings):
     def database_tls_url(self, url: str) -> str:
         """`url` with DPS_DATABASE_SSL* as libpq parameters (psycopg reads them from the
         URL, so engines, migrations and `dps` commands all connect the same way)."""
+        from sqlalchemy.engine import make_url  # not at import: `dps token` stays light
+
         parsed = make_url(url)
         if parsed.get_backend_name() != "postgresql" or not self.database_sslmode:
             return url
