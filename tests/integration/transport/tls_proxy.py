@@ -1,10 +1,12 @@
-"""A TLS-terminating proxy that offers ALPN "h2", for gRPC (Temporal) over TLS in tests.
+"""A TLS-terminating proxy that negotiates ALPN, for gRPC (Temporal, "h2") and direct
+PostgreSQL TLS ("postgresql") in tests.
 
-stunnel cannot negotiate ALPN, and the Temporal SDK's gRPC client (tonic) refuses a TLS
-connection without "h2" ("H2NotNegotiated"). This is the same job in Python's ssl module
-(OpenSSL): TLS 1.2+, client certificates required, bytes copied both ways.
+stunnel cannot negotiate ALPN: the Temporal SDK's gRPC client (tonic) refuses a TLS
+connection without "h2" ("H2NotNegotiated"), and libpq's `sslnegotiation=direct` wants
+"postgresql". This is the same job in Python's ssl module (OpenSSL): TLS 1.2+, client
+certificates required, bytes copied both ways.
 
-    python -m tests.integration.transport.tls_proxy ACCEPT CONNECT CERT KEY CA
+    python -m tests.integration.transport.tls_proxy ACCEPT CONNECT CERT KEY CA [ALPN]
 """
 
 from __future__ import annotations
@@ -34,12 +36,12 @@ async def serve(accept: int, connect: int, context: ssl.SSLContext) -> None:
         await server.serve_forever()
 
 
-def main(accept: str, connect: str, cert: str, key: str, ca: str) -> None:
+def main(accept: str, connect: str, cert: str, key: str, ca: str, alpn: str = "h2") -> None:
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH, cafile=ca)
     context.load_cert_chain(cert, key)
     context.verify_mode = ssl.CERT_REQUIRED
     context.minimum_version = ssl.TLSVersion.TLSv1_2
-    context.set_alpn_protocols(["h2"])
+    context.set_alpn_protocols([alpn])
     asyncio.run(serve(int(accept), int(connect), context))
 
 
