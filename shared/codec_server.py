@@ -21,7 +21,7 @@ from temporalio.api.common.v1 import Payloads
 from shared.auth import require
 from shared.contracts.common import Role
 from shared.http import create_app
-from shared.payload_codec import EncryptionCodec, PayloadKeyError, local_keys, parse_keys
+from shared.payload_codec import EncryptionCodec, local_keys, parse_keys
 from shared.settings import CommonSettings
 
 PREFIX = "/codec"
@@ -80,10 +80,10 @@ def codec_app(settings: CommonSettings) -> FastAPI:
     async def decode(body: JsonObject = Body(...)) -> JsonObject:
         try:
             return _answer(await codec.decode(list(_payloads(body).payloads)))
-        except (PayloadKeyError, InvalidTag) as exc:
+        except (ValueError, InvalidTag) as exc:  # unknown key, bad nonce, forged data
             raise HTTPException(
                 status.HTTP_422_UNPROCESSABLE_CONTENT,
-                detail=f"cannot decrypt: {exc or 'the payload fails authentication'}",
+                detail=f"cannot decrypt: {str(exc) or 'the payload fails authentication'}",
             ) from exc
 
     return app

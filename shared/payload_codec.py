@@ -26,6 +26,7 @@ from shared.files import private_dir, private_file
 ENCODING = b"binary/encrypted"
 KEY_ID = "encryption-key-id"
 NONCE_BYTES = 12
+TAG_BYTES = 16  # AES-GCM's authentication tag
 KEY_FILE = "temporal-payload-keys"
 
 
@@ -112,6 +113,8 @@ class EncryptionCodec(PayloadCodec):
                     "is not in DPS_TEMPORAL_PAYLOAD_KEYS (keep old keys until their "
                     "workflows have closed and aged out of retention)"
                 )
+            if len(payload.data) < NONCE_BYTES + TAG_BYTES:
+                raise PayloadKeyError("encrypted payload is too short to be one")
             nonce, sealed = payload.data[:NONCE_BYTES], payload.data[NONCE_BYTES:]
             inner = Payload()
             inner.ParseFromString(cipher.decrypt(nonce, sealed, key_id))

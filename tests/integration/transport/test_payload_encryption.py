@@ -153,6 +153,16 @@ async def codec_endpoint_shows_payloads_to_authorised_roles(
             "/codec/decode", json={"payloads": "nope"}, headers=auth(Role.COMMISSIONER)
         )
         assert bad.status_code == 422
+        forged = MessageToDict(Payloads(payloads=[stored]))
+        forged["payloads"][0]["data"] = base64.b64encode(b"\0" * 40).decode()
+        refused_forgery = await http.post(
+            "/codec/decode", json=forged, headers=auth(Role.COMMISSIONER)
+        )
+        assert refused_forgery.status_code == 422
+        assert "fails authentication" in refused_forgery.json()["detail"]
+        forged["payloads"][0]["data"] = "AAAA"
+        too_short = await http.post("/codec/decode", json=forged, headers=auth(Role.COMMISSIONER))
+        assert too_short.status_code == 422
 
         encoded = await http.post(
             "/codec/encode", json=decoded.json(), headers=auth(Role.COMMISSIONER)
