@@ -294,6 +294,44 @@ def service(
         pass
 
 
+@app.command("dev-certs")
+def dev_certs(
+    folder: Annotated[Path, typer.Argument(help="where to write the PEM files")],
+    host: Annotated[
+        list[str] | None, typer.Option(help="server certificate names (repeatable)")
+    ] = None,
+    days: Annotated[int, typer.Option(min=1, max=825)] = 365,
+) -> None:
+    """Write a throwaway CA, a server certificate (also server-bundle.pem, a Kafka PEM
+    keystore) and a client certificate: docker-compose's Kafka TLS. Not for production."""
+    from dps.devcerts import make_pki
+
+    folder.mkdir(parents=True, exist_ok=True)
+    pki = make_pki(folder, host or ["localhost", "127.0.0.1"], days=days)
+    typer.echo(f"CA {pki.ca}, server {pki.server_bundle}, client {pki.client_cert}")
+
+
+@app.command("codec-server")
+def codec_server(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port; the Temporal UI's codec endpoint")] = 8090,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Serve the payload codec (POST /codec/encode, /codec/decode) for the Temporal UI:
+    set its codec endpoint to http://HOST:PORT/codec and pass the user's access token."""
+    import uvicorn
+
+    from shared.codec_server import codec_app
+
+    settings = stack_settings(data_dir)
+    try:
+        app = codec_app(settings)
+    except ValueError as exc:
+        fail(f"bad configuration: {exc}")
+        return
+    uvicorn.run(app, host=host, port=port, log_config=None)
+
+
 @app.command()
 def migrate(
     name: Annotated[ServiceName | None, typer.Argument(help="one service; all if omitted")] = None,

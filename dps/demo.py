@@ -43,6 +43,7 @@ from shared.auth import issue_token
 from shared.contracts.common import Role
 from shared.envelope import STRUCTURED_CONTENT_TYPE, Envelope
 from shared.geography import district_table
+from shared.kafka_security import client_options
 from shared.settings import SERVICE_PORTS, CommonSettings
 
 # --- the county's figures ----------------------------------------------------------------
@@ -539,6 +540,7 @@ class Demo:
         self.scale = scale
         self.urls = urls or _default_urls()
         self.kafka = kafka_bootstrap or settings.kafka_bootstrap
+        self.kafka_options = client_options(settings)
         self.secret = secret or settings.signing_secret()
         self.say = progress
         self.limit = asyncio.Semaphore(concurrency)
@@ -717,7 +719,9 @@ class Demo:
         summary.applications_open = summary.applications - summary.members
 
     async def _publish(self, envelopes: Sequence[Envelope]) -> None:
-        producer = AIOKafkaProducer(bootstrap_servers=self.kafka, acks="all", linger_ms=20)
+        producer = AIOKafkaProducer(
+            bootstrap_servers=self.kafka, acks="all", linger_ms=20, **self.kafka_options
+        )
         await producer.start()
         try:
             # As a council would: CloudEvents structured mode, keyed by the child reference.

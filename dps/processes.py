@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from shared.files import PRIVATE_UMASK, private_dir, private_file
 from shared.settings import SERVICES
 
 
@@ -66,14 +67,17 @@ class Managed:
     process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        log = self.log_path.open("ab")
+        private_dir(self.log_path.parent)
+        log = private_file(self.log_path).open("ab")
         self.process = subprocess.Popen(
             list(self.argv),
             stdout=log,
             stderr=subprocess.STDOUT,
             env={**os.environ, **self.env},
             start_new_session=True,  # Ctrl-C in the terminal reaches us, not the children
+            # Files the child creates (SQLite databases, Temporal's, their journals) are
+            # its owner's only: they hold children's data.
+            umask=PRIVATE_UMASK,
         )
         log.close()
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from dps import pointer, processes
 from dps.processes import Managed, StackError
 from dps.supervision import CrashHistory, GiveUp, RestartPolicy, describe_exit
+from shared.files import private_dir
 from shared.settings import SERVICE_PORTS, SERVICES, CommonSettings
 
 
@@ -118,7 +119,7 @@ class Stack:
 
     def start_infrastructure(self) -> None:
         plan = self.plan
-        plan.data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(plan.data_dir)  # databases, logs and keys: the owner's only
         if plan.kafka is None:
             self.broker = processes.tansu(plan.kafka_port, plan.log_dir)
             self.broker.start()

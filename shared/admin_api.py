@@ -19,6 +19,7 @@ from shared.api_types import BoundedInt
 from shared.contracts.common import Role
 from shared.errors import DomainError, NotFound
 from shared.infra_models import DeadLetter, OutboxMessage, utcnow
+from shared.kafka_security import client_options
 from shared.outbox_signal import wake_relay
 from shared.policy import Policy, guard, rule
 from shared.runtime import ServiceRuntime, runtime_of
@@ -103,6 +104,7 @@ async def _lag_of_group(runtime: ServiceRuntime, topic: str) -> TopicLag:
         group_id=runtime.settings.group_for(topic),
         enable_auto_commit=False,
         request_timeout_ms=5000,
+        **client_options(runtime.settings),
     )
     try:
         await client.start()

@@ -30,6 +30,7 @@ from faststream.message import StreamMessage
 from shared.consumer import EventConsumer, next_offsets
 from shared.db import Database
 from shared.infra_models import utcnow
+from shared.kafka_security import broker_security, client_options, token_provider
 from shared.logging import get_logger
 from shared.metrics import BROKER_DATA_LOSS
 from shared.outbox import Publisher, published_before, replay
@@ -42,9 +43,12 @@ BATCH_POLL_MS = 5  # published outbox rows past retention are deleted hourly
 
 
 def make_broker(settings: ServiceSettings) -> KafkaBroker:
-    """A FastStream broker whose producer waits for every in-sync replica (acks=all)."""
+    """A FastStream broker whose producer waits for every in-sync replica (acks=all), over
+    the TLS and SASL DPS_KAFKA_* configure (its consumers share the same options)."""
     return KafkaBroker(
         settings.kafka_bootstrap,
+        security=broker_security(settings),
+        sasl_oauth_token_provider=token_provider(settings),
         acks="all",
         client_id=f"dps-{settings.service}",
         logger=None,
@@ -207,9 +211,18 @@ async def commit(message: KafkaMessage, records: Iterable[ConsumerRecord[Any, An
             await message.nack()
 
 
-async def ensure_topics(bootstrap: str, topics: Iterable[str], replication: int = 1) -> None:
-    """Create topics that do not exist yet (4 partitions); existing ones are left alone."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
+async def ensure_topics(
+    bootstrap: str,
+    topics: Iterable[str],
+    replication: int = 1,
+    *,
+    options: dict[str, Any] | None = None,
+) -> None:
+    """Create topics that do not exist yet (4 partitions); existing ones are left alone.
+    `options`: shared.kafka_security.client_options (TLS, SASL)."""
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=bootstrap, request_timeout_ms=5000, **(options or {})
+    )
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -261,6 +274,7 @@ class BrokerWatch:
             self.settings.kafka_bootstrap,
             [*self.topics, self.sentinel] if self.enabled else self.topics,
             self.settings.kafka_replication_factor,
+            options=client_options(self.settings),
         )
         if not self.enabled:
             return 0
@@ -293,6 +307,7 @@ class BrokerWatch:
             self.settings.kafka_bootstrap,
             [*self.topics, self.sentinel],
             self.settings.kafka_replication_factor,
+            options=client_options(self.settings),
         )
         since = utcnow() - timedelta(days=self.settings.outbox_retention_days)
         replayed = await replay(self.db, since)
@@ -314,7 +329,9 @@ class BrokerWatch:
         a new one only after a check failed or the watch was closed."""
         if self._checker is None:
             client = AIOKafkaConsumer(
-                bootstrap_servers=self.settings.kafka_bootstrap, request_timeout_ms=5000
+                bootstrap_servers=self.settings.kafka_bootstrap,
+                request_timeout_ms=5000,
+                **client_options(self.settings),
             )
             await client.start()
             self._checker = client
@@ -327,7 +344,11 @@ class BrokerWatch:
                 await client.stop()
 
     async def _write_sentinel(self) -> None:
-        producer = AIOKafkaProducer(bootstrap_servers=self.settings.kafka_bootstrap, acks="all")
+        producer = AIOKafkaProducer(
+            bootstrap_servers=self.settings.kafka_bootstrap,
+            acks="all",
+            **client_options(self.settings),
+        )
         await producer.start()
         try:
             await producer.send_and_wait(self.sentinel, b"present", partition=0)

@@ -18,6 +18,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from shared.files import private_file
+
 
 def sync_url(url: str) -> str:
     """The same database through a synchronous driver, for Alembic."""
@@ -53,6 +55,14 @@ POOL_SIZE = 10  # PostgreSQL connections a process keeps open
 POOL_OVERFLOW = 10  # and may open beyond those under load
 
 
+def _private_sqlite_file(url: str) -> None:
+    """Create the database file 0600 before SQLite does (it would follow the umask);
+    its journal and WAL files take the database file's mode."""
+    database = make_url(url).database
+    if database and database != ":memory:" and not database.startswith("file:"):
+        private_file(Path(database))
+
+
 class Database:
     """The engine and session factory of one service's own database."""
 
@@ -64,6 +74,8 @@ class Database:
         self.pool_capacity = 0 if self.is_sqlite else POOL_SIZE + POOL_OVERFLOW
         if not self.is_sqlite:
             kwargs.update(pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW, pool_pre_ping=True)
+        if self.is_sqlite:
+            _private_sqlite_file(self.url)
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _tune_sqlite)

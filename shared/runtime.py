@@ -39,6 +39,7 @@ from shared.db import Database, migrate
 from shared.envelope import set_schema_base
 from shared.http import ERROR_RESPONSES, EdgeSettings, ReadinessCheck, create_app
 from shared.infra_models import utcnow
+from shared.kafka_security import client_options
 from shared.leases import Lease
 from shared.logging import configure_logging, get_logger
 from shared.metrics import (
@@ -378,6 +379,7 @@ class ServiceRuntime:
                 self.settings.temporal_address,
                 self.settings.temporal_namespace,
                 runtime=self.core,
+                settings=self.settings,
             ),
             timeout=timeout_s,
         )
@@ -448,7 +450,9 @@ class ServiceRuntime:
         await self.db.ping()
 
     async def check_broker(self) -> None:
-        await ensure_topics(self.settings.kafka_bootstrap, [])
+        await ensure_topics(
+            self.settings.kafka_bootstrap, [], options=client_options(self.settings)
+        )
 
     async def check_temporal(self) -> None:
         if self.temporal is None:

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.envelope import DEFAULT_SCHEMA_BASE
+from shared.files import private_dir
 from shared.identity_settings import IdentitySettings
 
 SERVICE_PORTS: dict[str, int] = {
@@ -25,9 +26,138 @@ SERVICE_PORTS: dict[str, int] = {
 SERVICES: tuple[str, ...] = tuple(SERVICE_PORTS)
 
 
-class CommonSettings(IdentitySettings, BaseSettings):
+# -- Transport and storage security (Kafka, Temporal, PostgreSQL) -------------------------
+# One block, separate from identity and access: every process (services, `dps`) reads it.
+KafkaProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
+KafkaSaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER"]
+PLAINTEXT_PROTOCOLS: frozenset[str] = frozenset({"PLAINTEXT", "SASL_PLAINTEXT"})
+
+
+class TransportSettings(BaseSettings):
+    """How processes reach Kafka, Temporal and PostgreSQL, and how Temporal payloads are
+    encrypted. Read by shared/kafka_security.py, shared/temporal.py, shared/db.py."""
+
+    model_config = SettingsConfigDict(env_prefix="DPS_", env_file=".env", extra="ignore")
+
+    env: Literal["development", "production"] = Field(
+        default="development",
+        description="production refuses plaintext Kafka and generated payload keys",
+    )
+    kafka_security_protocol: KafkaProtocol = Field(
+        default="PLAINTEXT",
+        description="PLAINTEXT (embedded only), SSL (TLS, optionally client certificates), "
+        "SASL_SSL (TLS and SASL); SASL_PLAINTEXT is for tests",
+    )
+    kafka_ssl_cafile: str = Field(default="", description="CA bundle; empty: system CAs")
+    kafka_ssl_certfile: str = Field(default="", description="client certificate (mTLS)")
+    kafka_ssl_keyfile: str = Field(default="", description="client certificate's key")
+    kafka_ssl_key_password: SecretStr = SecretStr("")
+    kafka_ssl_check_hostname: bool = True
+    kafka_sasl_mechanism: KafkaSaslMechanism = "SCRAM-SHA-512"
+    kafka_sasl_username: str = ""
+    kafka_sasl_password: SecretStr = SecretStr("")
+    kafka_oauth_token_url: str = Field(
+        default="", description="OAUTHBEARER: the OAuth 2.0 token endpoint (client credentials)"
+    )
+    kafka_oauth_client_id: str = ""
+    kafka_oauth_client_secret: SecretStr = SecretStr("")
+    kafka_oauth_scope: str = ""
+
+    temporal_tls: bool = Field(default=False, description="TLS to the Temporal frontend")
+    temporal_tls_ca_file: str = Field(default="", description="server CA; empty: system CAs")
+    temporal_tls_cert_file: str = Field(default="", description="client certificate (mTLS)")
+    temporal_tls_key_file: str = Field(default="", description="client certificate's key")
+    temporal_tls_server_name: str = Field(default="", description="overrides the SNI name")
+    temporal_api_key: SecretStr = Field(
+        default=SecretStr(""), description="Temporal Cloud API key (implies TLS)"
+    )
+    temporal_payload_encryption: bool = Field(
+        default=True, description="AES-GCM encrypt workflow and activity payloads"
+    )
+    temporal_payload_keys: SecretStr = Field(
+        default=SecretStr(""),
+        description="id=base64key,... (32-byte keys); the first encrypts, all decrypt. "
+        "Empty: one generated in the data folder (refused in production)",
+    )
+
+    codec_cors_origins: str = Field(
+        default="http://127.0.0.1:8233,http://localhost:8233",
+        description="Temporal UI origins allowed to call the codec endpoint (comma-separated)",
+    )
+    codec_roles: str = Field(
+        default="commissioner",
+        description="Roles that may decode payloads through the codec endpoint (they hold "
+        "children's data), comma-separated",
+    )
+
+    database_sslmode: Literal["", "disable", "prefer", "require", "verify-ca", "verify-full"] = (
+        Field(default="", description="PostgreSQL sslmode; empty: the driver's default")
+    )
+    database_sslrootcert: str = Field(default="", description="PostgreSQL server CA file")
+    database_sslcert: str = Field(default="", description="PostgreSQL client certificate")
+    database_sslkey: str = Field(default="", description="PostgreSQL client key")
+
+    def database_tls_url(self, url: str) -> str:
+        """`url` with DPS_DATABASE_SSL* as libpq parameters (psycopg reads them from the
+        URL, so engines, migrations and `dps` commands all connect the same way)."""
+        from sqlalchemy.engine import make_url  # not at import: `dps token` stays light
+
+        parsed = make_url(url)
+        if parsed.get_backend_name() != "postgresql" or not self.database_sslmode:
+            return url
+        tls = {
+            "sslmode": self.database_sslmode,
+            "sslrootcert": self.database_sslrootcert,
+            "sslcert": self.database_sslcert,
+            "sslkey": self.database_sslkey,
+        }
+        query = {**parsed.query, **{k: v for k, v in tls.items() if v}}
+        return parsed.set(query=query).render_as_string(hide_password=False)
+
+    @model_validator(mode="after")
+    def _transport_consistent(self) -> TransportSettings:
+        protocol = self.kafka_security_protocol
+        if self.env == "production" and protocol in PLAINTEXT_PROTOCOLS:
+            raise ValueError(
+                f"DPS_KAFKA_SECURITY_PROTOCOL={protocol} is refused when DPS_ENV=production: "
+                "children's data would cross the network unencrypted; use SASL_SSL or SSL"
+            )
+        if bool(self.kafka_ssl_certfile) != bool(self.kafka_ssl_keyfile):
+            raise ValueError(
+                "set both DPS_KAFKA_SSL_CERTFILE and DPS_KAFKA_SSL_KEYFILE, or neither"
+            )
+        if protocol.startswith("SASL"):
+            if self.kafka_sasl_mechanism == "OAUTHBEARER":
+                if not (self.kafka_oauth_token_url and self.kafka_oauth_client_id):
+                    raise ValueError(
+                        "DPS_KAFKA_SASL_MECHANISM=OAUTHBEARER needs DPS_KAFKA_OAUTH_TOKEN_URL "
+                        "and DPS_KAFKA_OAUTH_CLIENT_ID"
+                    )
+            elif not (self.kafka_sasl_username and self.kafka_sasl_password.get_secret_value()):
+                raise ValueError(
+                    f"DPS_KAFKA_SECURITY_PROTOCOL={protocol} needs DPS_KAFKA_SASL_USERNAME "
+                    "and DPS_KAFKA_SASL_PASSWORD"
+                )
+        if bool(self.temporal_tls_cert_file) != bool(self.temporal_tls_key_file):
+            raise ValueError(
+                "set both DPS_TEMPORAL_TLS_CERT_FILE and DPS_TEMPORAL_TLS_KEY_FILE, or neither"
+            )
+        if (
+            self.env == "production"
+            and self.temporal_payload_encryption
+            and not self.temporal_payload_keys.get_secret_value()
+        ):
+            raise ValueError(
+                "DPS_TEMPORAL_PAYLOAD_KEYS must be set when DPS_ENV=production (every replica "
+                "needs the same keys; a key generated in one pod's data folder is not shared)"
+            )
+        return self
+
+
+class CommonSettings(IdentitySettings, TransportSettings):
     """What every process (services and the `dps` command) needs to know; sign-in
-    (DPS_ENV, DPS_JWT_SECRET, DPS_DEV_TOKENS, DPS_OIDC_*) is in IdentitySettings."""
+    (DPS_ENV, DPS_JWT_SECRET, DPS_DEV_TOKENS, DPS_OIDC_*) is in IdentitySettings, transport
+    security in TransportSettings."""
 
     model_config = SettingsConfigDict(env_prefix="DPS_", env_file=".env", extra="ignore")
 
@@ -218,8 +348,8 @@ class ServiceSettings(CommonSettings):
 
     def effective_database_url(self) -> str:
         if self.database_url:
-            return self.database_url
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+            return self.database_tls_url(self.database_url)
+        private_dir(self.data_dir)
         return f"sqlite+aiosqlite:///{(self.data_dir / f'{self.service}.db').resolve()}"
 
     def effective_http_port(self) -> int:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from temporalio import workflow
 from temporalio.client import Client
 from temporalio.contrib.opentelemetry import TracingInterceptor
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter
 from temporalio.exceptions import FailureError
 from temporalio.runtime import (
     LogForwardingConfig,
@@ -20,6 +23,7 @@ from temporalio.runtime import (
     TelemetryConfig,
     TelemetryFilter,
 )
+from temporalio.service import TLSConfig
 from temporalio.worker import (
     ActivityInboundInterceptor,
     ExecuteActivityInput,
@@ -32,6 +36,8 @@ from temporalio.worker import (
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from shared.metrics import ACTIVITY_FAILURES, WORKFLOW_FAILURES
+from shared.payload_codec import EncryptionCodec, local_keys, parse_keys
+from shared.settings import CommonSettings
 
 # Core's own log lines go to this Python logger (so they are JSON like every other line).
 CORE_LOGGER = "temporalio.core"
@@ -83,16 +89,50 @@ def core_runtime(service: str = "", metrics_address: str = "") -> Runtime:
 
 
 async def connect(
-    address: str, namespace: str = "default", *, runtime: Runtime | None = None
+    address: str,
+    namespace: str = "default",
+    *,
+    runtime: Runtime | None = None,
+    settings: CommonSettings | None = None,
 ) -> Client:
     """A client whose workflows and activities continue the caller's trace (the
-    interceptor also applies to workers built on this client)."""
+    interceptor also applies to workers built on this client). Given settings, it connects
+    with their TLS / API key and encrypts payloads (workers built on it too)."""
     return await Client.connect(
         address,
         namespace=namespace,
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(settings),
         interceptors=[TracingInterceptor()],
         runtime=runtime or core_runtime(),
+        tls=tls_config(settings) if settings else False,
+        api_key=(settings.temporal_api_key.get_secret_value() or None) if settings else None,
+    )
+
+
+def data_converter(settings: CommonSettings | None) -> DataConverter:
+    """pydantic payloads, AES-GCM encrypted unless DPS_TEMPORAL_PAYLOAD_ENCRYPTION=false."""
+    if settings is None or not settings.temporal_payload_encryption:
+        return pydantic_data_converter
+    text = settings.temporal_payload_keys.get_secret_value() or local_keys(settings.data_dir)
+    return dataclasses.replace(
+        pydantic_data_converter, payload_codec=EncryptionCodec(parse_keys(text))
+    )
+
+
+def tls_config(settings: CommonSettings) -> TLSConfig | bool:
+    """TLS towards the frontend (DPS_TEMPORAL_TLS*); an API key always travels over TLS."""
+    wanted = settings.temporal_tls or bool(settings.temporal_api_key.get_secret_value())
+    if not wanted:
+        return False
+
+    def read(path: str) -> bytes | None:
+        return Path(path).read_bytes() if path else None
+
+    return TLSConfig(
+        server_root_ca_cert=read(settings.temporal_tls_ca_file),
+        client_cert=read(settings.temporal_tls_cert_file),
+        client_private_key=read(settings.temporal_tls_key_file),
+        domain=settings.temporal_tls_server_name or None,
     )
 
 

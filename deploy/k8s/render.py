@@ -67,6 +67,26 @@ def env(service: str, stem: str, port: int) -> list[dict[str, Any]]:
             "name": "DPS_DATABASE_URL",
             "valueFrom": {"secretKeyRef": {"name": f"dps-{stem}-db", "key": "DPS_DATABASE_URL"}},
         },
+        # Kafka over SASL_SSL (config.yaml): each service its own SCRAM principal, so the
+        # cluster's ACLs can give it only its own topics and groups.
+        *(
+            {
+                "name": name,
+                "valueFrom": {"secretKeyRef": {"name": f"dps-{stem}-kafka", "key": name}},
+            }
+            for name in ("DPS_KAFKA_SASL_USERNAME", "DPS_KAFKA_SASL_PASSWORD")
+        ),
+        # Temporal payload keys: the same for every service (a workflow's history is read
+        # by the service that runs it and by the codec endpoint).
+        {
+            "name": "DPS_TEMPORAL_PAYLOAD_KEYS",
+            "valueFrom": {
+                "secretKeyRef": {
+                    "name": "dps-temporal-payload-keys",
+                    "key": "DPS_TEMPORAL_PAYLOAD_KEYS",
+                }
+            },
+        },
     ]
 
 
@@ -85,8 +105,14 @@ POD_SECURITY = {
 VOLUMES = [
     {"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}},
     {"name": "data", "emptyDir": {"sizeLimit": "16Mi"}},  # DPS_DATA_DIR; nothing kept
+    # The CAs that sign Kafka's, Temporal's and PostgreSQL's certificates (secrets.yaml).
+    {"name": "transport-ca", "secret": {"secretName": "dps-transport-ca"}},
 ]
-MOUNTS = [{"name": "tmp", "mountPath": "/tmp"}, {"name": "data", "mountPath": "/var/lib/dps"}]
+MOUNTS = [
+    {"name": "tmp", "mountPath": "/tmp"},
+    {"name": "data", "mountPath": "/var/lib/dps"},
+    {"name": "transport-ca", "mountPath": "/etc/dps/ca", "readOnly": True},
+]
 
 
 def container(service: str, stem: str, port: int, args: list[str], role: str) -> dict[str, Any]:

@@ -53,7 +53,9 @@ class FakeClient:
 def fake_kafka(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     created: list[list[str]] = []
 
-    async def ensure_topics(_bootstrap: str, topics: list[str], _replication: int = 1) -> None:
+    async def ensure_topics(
+        _bootstrap: str, topics: list[str], _replication: int = 1, **_options: object
+    ) -> None:
         created.append(list(topics))
         FakeClient.topics_present |= set(topics)
 
