@@ -369,4 +369,12 @@ def test_the_k8s_services_sign_in_with_the_councils_provider_and_would_start() -
     text = "\n".join(p.read_text() for p in K8S.glob("*.yaml"))
     assert "DPS_JWT_SECRET" not in text and "DPS_DEV_TOKENS" not in text
     overrides = {k[4:].lower(): v for k, v in config["data"].items() if k.startswith("DPS_")}
+    # What the Deployments take from Secrets (secretKeyRef), with stand-in values.
+    for name in ("DPS_KAFKA_SASL_USERNAME", "DPS_KAFKA_SASL_PASSWORD", "DPS_TEMPORAL_PAYLOAD_KEYS"):
+        assert name in text, name
+    overrides |= {
+        "kafka_sasl_username": "placements",
+        "kafka_sasl_password": "from-the-secret",
+        "temporal_payload_keys": "k1=" + "A" * 43 + "=",
+    }
     assert settings_for("placements", **overrides).identity_problems() == []

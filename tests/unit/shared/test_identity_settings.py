@@ -28,6 +28,9 @@ def production(tmp_path: Path, **overrides: object) -> ServiceRuntime:
             "database_url": f"sqlite+aiosqlite:///{tmp_path / 'r.db'}",
             "oidc_issuer": ISSUER,
             "oidc_audience": "api://send-dps",
+            # production's transport rules (tests/unit/shared/test_transport_settings.py)
+            "kafka_security_protocol": "SSL",
+            "temporal_payload_keys": "k1=" + "A" * 43 + "=",
             **overrides,
         },
     )
@@ -89,6 +92,8 @@ def test_dps_token_is_refused_in_production(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setenv("DPS_ENV", "production")
+    monkeypatch.setenv("DPS_KAFKA_SECURITY_PROTOCOL", "SSL")  # production's transport rules
+    monkeypatch.setenv("DPS_TEMPORAL_PAYLOAD_KEYS", "k1=" + "A" * 43 + "=")
     result = CliRunner().invoke(app, ["token", "--role", "admin", "--data-dir", str(tmp_path)])
     assert result.exit_code == 2
     assert (
