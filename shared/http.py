@@ -19,10 +19,12 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 
-from shared.edge import BodyLimit, BodyTooLarge, SecurityHeaders, too_large_detail
+from shared.edge import BodyLimit, BodyTooLarge, EarlyAnswer, SecurityHeaders, too_large_detail
 from shared.errors import Conflict, DomainError, NotFound, RulesBroken
+from shared.idempotency import IdempotencyCapture
 from shared.logging import get_logger
 from shared.metrics import HTTP_REQUESTS, HTTP_SECONDS
+from shared.ratelimit import AuthFailureLimit, RateLimits
 from shared.tracing import instrument_app
 from shared.unit_of_work import current_correlation_id
 
@@ -54,7 +56,7 @@ class ErrorBody(BaseModel):
 
 
 class MessageBody(BaseModel):
-    """The body of a 401, 403 or 404: what is missing or refused, in words."""
+    """The body of a 401, 403, 404 or 429: what is missing or refused, in words."""
 
     detail: str
 
@@ -68,6 +70,12 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     409: {"model": ErrorBody, "description": "The request clashes with the current state"},
     413: {"model": ErrorBody, "description": "The request body is too large"},
     422: {"model": ErrorBody, "description": "The request breaks a rule (field and rule)"},
+    429: {
+        "model": MessageBody,
+        "description": "Too many failed authentications from this address, or too many "
+        "writes by this client; Retry-After says when to try again",
+        "headers": {"Retry-After": {"description": "seconds", "schema": {"type": "integer"}}},
+    },
 }
 
 
@@ -89,8 +97,20 @@ def create_app(
     app.state.service = service
     _add_operational_routes(app, checks, health, metrics=edge.expose_metrics)
     _add_error_handlers(app)
+    # Answers are kept for Idempotency-Key inside everything that may still refuse.
+    app.add_middleware(IdempotencyCapture)
     # Inside the metrics middleware (its call_next would wrap a 413 raised mid-stream).
     app.add_middleware(BodyLimit, max_bytes=edge.max_body_bytes)
+    limits = RateLimits(
+        service,
+        storage_uri=edge.rate_limit_storage_uri,
+        auth_failures=edge.rate_limit_auth_failures,
+        writes=edge.rate_limit_writes,
+    )
+    app.state.rate_limits = limits  # writes are counted by shared.guard
+    app.add_middleware(
+        AuthFailureLimit, limits=limits, trust_forwarded_for=edge.trust_forwarded_for
+    )
     _add_metrics_middleware(app, service)
     app.add_middleware(SecurityHeaders, trust_forwarded_proto=edge.trust_forwarded_proto)
     instrument_app(app)
@@ -105,6 +125,10 @@ class EdgeSettings:
     trust_forwarded_proto: bool = False
     expose_docs: bool = True
     expose_metrics: bool = True
+    trust_forwarded_for: bool = False
+    rate_limit_storage_uri: str = "memory://"
+    rate_limit_auth_failures: str = "30/minute"
+    rate_limit_writes: str = "6000/minute"
 
 
 def _add_operational_routes(
@@ -158,6 +182,10 @@ def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(NotFound)
     async def not_found(_: Request, exc: NotFound) -> JSONResponse:
         return _error(404, {"detail": str(exc)})
+
+    @app.exception_handler(EarlyAnswer)
+    async def early_answer(_: Request, exc: EarlyAnswer) -> Response:
+        return exc.response
 
     @app.exception_handler(BodyTooLarge)
     async def body_too_large(_: Request, exc: BodyTooLarge) -> JSONResponse:
