@@ -29,6 +29,7 @@ DOCUMENTED = {
     "409": "ErrorBody",
     "413": "ErrorBody",
     "422": "ErrorBody",
+    "429": "MessageBody",
 }
 
 
