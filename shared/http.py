@@ -14,13 +14,16 @@ from typing import Any
 import sqlalchemy.exc
 import structlog
 from fastapi import FastAPI, Request, Response, status
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.edge import BodyLimit, BodyTooLarge, EarlyAnswer, SecurityHeaders, too_large_detail
 from shared.errors import Conflict, DomainError, NotFound, RulesBroken
+from shared.idempotency import HEADER as IDEMPOTENCY_HEADER
 from shared.idempotency import IdempotencyCapture
 from shared.logging import get_logger
 from shared.metrics import HTTP_REQUESTS, HTTP_SECONDS
@@ -35,6 +38,11 @@ UNSTORABLE = {
     "field": "body",
     "rule": "out_of_range",
     "message": "a value is too large, too small or not storable (e.g. a NUL character)",
+}
+MALFORMED_BODY = {
+    "field": "body",
+    "rule": "malformed",
+    "message": "the body cannot be read as the declared content type (e.g. not UTF-8 JSON)",
 }
 ReadinessCheck = Callable[[], Awaitable[None]]
 # Background tasks that keep failing, by name, with a short reason (no exception text).
@@ -79,6 +87,17 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+IDEMPOTENCY_PARAMETER: dict[str, Any] = {
+    "name": IDEMPOTENCY_HEADER,
+    "in": "header",
+    "required": False,
+    "description": "Send the same POST again with the same key and body to get the first "
+    "answer again instead of a second create (kept 24 h by default); the same key with "
+    "another request is a 409",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
+}
+
+
 def create_app(
     service: str,
     *,
@@ -114,7 +133,24 @@ def create_app(
     _add_metrics_middleware(app, service)
     app.add_middleware(SecurityHeaders, trust_forwarded_proto=edge.trust_forwarded_proto)
     instrument_app(app)
+    _document_idempotency_key(app)
     return app
+
+
+def _document_idempotency_key(app: FastAPI) -> None:
+    """Every POST takes an Idempotency-Key (shared.guard claims it for all of them)."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = generate()
+            for operations in schema.get("paths", {}).values():
+                if "post" in operations:
+                    operations["post"].setdefault("parameters", []).append(IDEMPOTENCY_PARAMETER)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 @dataclass(frozen=True)
@@ -182,6 +218,14 @@ def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(NotFound)
     async def not_found(_: Request, exc: NotFound) -> JSONResponse:
         return _error(404, {"detail": str(exc)})
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 400:
+            # FastAPI's only 400: a body that cannot be parsed at all (not UTF-8, not
+            # JSON). It is a broken rule like any other: a 422 naming the body.
+            return _error(422, {"detail": [MALFORMED_BODY]})
+        return await http_exception_handler(request, exc)
 
     @app.exception_handler(EarlyAnswer)
     async def early_answer(_: Request, exc: EarlyAnswer) -> Response:

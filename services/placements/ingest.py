@@ -15,6 +15,7 @@ from shared.auth import require
 from shared.contracts import ehc_plans_v1
 from shared.contracts.common import Role
 from shared.edge import MAX_BODY_EXTRA
+from shared.http import ErrorBody
 from shared.outbox_signal import wake_relay
 from shared.runtime import ServiceRuntime, runtime_of
 from shared.unit_of_work import Actor, UnitOfWork
@@ -47,6 +48,15 @@ async def _read_limited(request: Request) -> bytes:
 @router.post(
     "/ehc-events",
     openapi_extra={"requestBody": _BODY, MAX_BODY_EXTRA: ingest.MAX_BODY_BYTES},
+    responses={
+        200: {"model": ingest.IngestAnswer, "description": "Each event's fate"},
+        415: {"model": ErrorBody, "description": "Not a CloudEvents content type"},
+        422: {
+            "model": ErrorBody | ingest.IngestAnswer,
+            "description": "The body is unreadable (field and rule), or its one event "
+            "was rejected (the event's fate, with reasons)",
+        },
+    },
 )
 async def post_ehc_events(
     request: Request,
