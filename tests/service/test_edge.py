@@ -241,3 +241,14 @@ def test_a_value_the_database_cannot_hold_is_a_422_not_a_500(tmp_path: Path) -> 
     [error] = ErrorBody.model_validate(response.json()).detail
     assert error.rule == "out_of_range"
     assert "SQLite" not in response.text  # the cause goes to the log, not to the caller
+
+
+async def test_readyz_names_a_broken_database_without_its_error(tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-folder" / "registry.db"  # SQLite cannot open it
+    runtime = make_runtime("provider_registry", f"sqlite+aiosqlite:///{missing}", tmp_path)
+    async with _client(runtime) as client:
+        response = await client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["checks"]["database"] == "unavailable"
+    assert "unable to open" not in response.text.lower()
+    assert "sqlite" not in response.text.lower()
