@@ -200,7 +200,9 @@ def test_every_route_documents_the_error_bodies(service: str) -> None:
         for method, operation in operations.items():
             for code, model in DOCUMENTED.items():
                 schema = operation["responses"][code]["content"]["application/json"]["schema"]
-                assert schema == {"$ref": f"#/components/schemas/{model}"}, (method, path)
+                ref = {"$ref": f"#/components/schemas/{model}"}
+                # A route may answer more (POST /ehc-events: each event's fate on a 422).
+                assert schema == ref or ref in schema.get("anyOf", []), (method, path)
 
 
 async def test_the_error_bodies_are_what_the_documents_say(
