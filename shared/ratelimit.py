@@ -7,8 +7,8 @@
   cannot flood a service with changes (checked in shared.guard after authentication).
 
 Counters live in memory by default (one process); several replicas share them through
-a storage URI such as `redis://host:6379` (DPS_RATE_LIMIT_STORAGE_URI), which needs the
-`redis` package (`pip install "limits[async-redis]"`).
+a storage URI such as `redis://host:6379/0` or `rediss://` (DPS_RATE_LIMIT_STORAGE_URI),
+through the `redis` package (redis-py's asyncio client).
 """
 
 from __future__ import annotations
@@ -37,7 +37,10 @@ class RateLimits:
 
     def __init__(self, service: str, *, storage_uri: str, auth_failures: str, writes: str) -> None:
         self.service = service
-        storage = storage_from_string(async_storage_uri(storage_uri))
+        uri = async_storage_uri(storage_uri)
+        # limits' asyncio Redis storage defaults to coredis; we ship redis-py instead.
+        options = {"implementation": "redispy"} if uri.startswith("async+redis") else {}
+        storage = storage_from_string(uri, **options)
         assert isinstance(storage, Storage)  # an async+ URI makes an asyncio storage
         self.storage = storage
         self.limiter = MovingWindowRateLimiter(self.storage)

@@ -4,12 +4,17 @@ writes per client, each a 429 with Retry-After, and lifted when the window moves
 from __future__ import annotations
 
 import asyncio
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 
+from dps import processes
 from shared.auth import issue_token
 from shared.contracts.common import Role
 from shared.runtime import ServiceRuntime
@@ -122,3 +127,46 @@ async def test_writes_per_client_are_limited_and_reads_are_not(
 def test_a_rate_that_is_not_one_is_refused_naming_the_setting() -> None:
     with pytest.raises(ValueError, match="rate_limit_writes"):
         settings_for("placements", rate_limit_writes="as many as you like")
+
+
+@pytest.fixture
+def redis_uri(tmp_path: Path) -> Iterator[str]:
+    """A real Redis server on a free port (Debian's redis-server; .ci/run installs it)."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server is not installed (apt-get install redis-server)")
+    port = processes.free_port()
+    server = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", str(tmp_path)],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while not processes.port_open("127.0.0.1", port):
+            assert time.monotonic() < deadline, "redis-server did not start"
+            time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+async def test_replicas_share_their_counters_through_redis(redis_uri: str, tmp_path: Path) -> None:
+    replicas = [
+        make_runtime(
+            "provider_registry",
+            "sqlite+aiosqlite://",
+            tmp_path,
+            rate_limit_auth_failures="2 per minute",
+            rate_limit_storage_uri=redis_uri,
+        )
+        for _ in range(2)
+    ]
+    first, second = (_client(replica) for replica in replicas)
+    async with first, second:
+        one = await first.get("/providers", headers=_bearer("guess-1"))
+        two = await second.get("/providers", headers=_bearer("guess-2"))
+        three = await first.get("/providers", headers=_bearer("guess-3"))
+    assert (one.status_code, two.status_code) == (401, 401)
+    assert three.status_code == 429  # each replica saw one failure; together, two
+    assert 1 <= int(three.headers["Retry-After"]) <= 60
