@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Iterable, Iterator, MutableMapp
 from typing import Any
 
 from starlette.exceptions import HTTPException
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -39,6 +39,15 @@ def too_large_detail(limit: int) -> list[dict[str, str]]:
             "message": f"the request body is larger than {limit} bytes",
         }
     ]
+
+
+class EarlyAnswer(Exception):
+    """The answer to give instead of running the route (shared.http answers with it): a
+    429 from a rate limit, an idempotent replay, a 409 for a reused key."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status_code)
+        self.response = response
 
 
 class BodyTooLarge(HTTPException):

@@ -14,17 +14,22 @@ from typing import Any
 import sqlalchemy.exc
 import structlog
 from fastapi import FastAPI, Request, Response, status
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.auth import Authenticator
-from shared.edge import BodyLimit, BodyTooLarge, SecurityHeaders, too_large_detail
+from shared.edge import BodyLimit, BodyTooLarge, EarlyAnswer, SecurityHeaders, too_large_detail
 from shared.errors import Conflict, DomainError, NotFound, RulesBroken
+from shared.idempotency import HEADER as IDEMPOTENCY_HEADER
+from shared.idempotency import IdempotencyCapture
 from shared.logging import get_logger
 from shared.metrics import HTTP_REQUESTS, HTTP_SECONDS
 from shared.oidc import OidcVerifier
+from shared.ratelimit import AuthFailureLimit, RateLimits
 from shared.tracing import instrument_app
 from shared.unit_of_work import current_correlation_id
 
@@ -35,6 +40,11 @@ UNSTORABLE = {
     "field": "body",
     "rule": "out_of_range",
     "message": "a value is too large, too small or not storable (e.g. a NUL character)",
+}
+MALFORMED_BODY = {
+    "field": "body",
+    "rule": "malformed",
+    "message": "the body cannot be read as the declared content type (e.g. not UTF-8 JSON)",
 }
 ReadinessCheck = Callable[[], Awaitable[None]]
 # Background tasks that keep failing, by name, with a short reason (no exception text).
@@ -56,7 +66,7 @@ class ErrorBody(BaseModel):
 
 
 class MessageBody(BaseModel):
-    """The body of a 401, 403 or 404: what is missing or refused, in words."""
+    """The body of a 401, 403, 404 or 429: what is missing or refused, in words."""
 
     detail: str
 
@@ -70,6 +80,23 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     409: {"model": ErrorBody, "description": "The request clashes with the current state"},
     413: {"model": ErrorBody, "description": "The request body is too large"},
     422: {"model": ErrorBody, "description": "The request breaks a rule (field and rule)"},
+    429: {
+        "model": MessageBody,
+        "description": "Too many failed authentications from this address, or too many "
+        "writes by this client; Retry-After says when to try again",
+        "headers": {"Retry-After": {"description": "seconds", "schema": {"type": "integer"}}},
+    },
+}
+
+
+IDEMPOTENCY_PARAMETER: dict[str, Any] = {
+    "name": IDEMPOTENCY_HEADER,
+    "in": "header",
+    "required": False,
+    "description": "Send the same POST again with the same key and body to get the first "
+    "answer again instead of a second create (kept 24 h by default); the same key with "
+    "another request is a 409",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
 }
 
 
@@ -94,12 +121,41 @@ def create_app(
     app.state.service = service
     _add_operational_routes(app, checks, health, metrics=edge.expose_metrics)
     _add_error_handlers(app)
+    # Answers are kept for Idempotency-Key inside everything that may still refuse.
+    app.add_middleware(IdempotencyCapture)
     # Inside the metrics middleware (its call_next would wrap a 413 raised mid-stream).
     app.add_middleware(BodyLimit, max_bytes=edge.max_body_bytes)
+    limits = RateLimits(
+        service,
+        storage_uri=edge.rate_limit_storage_uri,
+        auth_failures=edge.rate_limit_auth_failures,
+        writes=edge.rate_limit_writes,
+    )
+    app.state.rate_limits = limits  # writes are counted by shared.guard
+    app.add_middleware(
+        AuthFailureLimit, limits=limits, trust_forwarded_for=edge.trust_forwarded_for
+    )
     _add_metrics_middleware(app, service)
     app.add_middleware(SecurityHeaders, trust_forwarded_proto=edge.trust_forwarded_proto)
     instrument_app(app)
+    _document_idempotency_key(app)
     return app
+
+
+def _document_idempotency_key(app: FastAPI) -> None:
+    """Every POST takes an Idempotency-Key (shared.guard claims it for all of them)."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = generate()
+            for operations in schema.get("paths", {}).values():
+                if "post" in operations:
+                    operations["post"].setdefault("parameters", []).append(IDEMPOTENCY_PARAMETER)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 @dataclass(frozen=True)
@@ -110,6 +166,10 @@ class EdgeSettings:
     trust_forwarded_proto: bool = False
     expose_docs: bool = True
     expose_metrics: bool = True
+    trust_forwarded_for: bool = False
+    rate_limit_storage_uri: str = "memory://"
+    rate_limit_auth_failures: str = "30/minute"
+    rate_limit_writes: str = "6000/minute"
 
 
 def _add_operational_routes(
@@ -163,6 +223,18 @@ def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(NotFound)
     async def not_found(_: Request, exc: NotFound) -> JSONResponse:
         return _error(404, {"detail": str(exc)})
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 400:
+            # FastAPI's only 400: a body that cannot be parsed at all (not UTF-8, not
+            # JSON). It is a broken rule like any other: a 422 naming the body.
+            return _error(422, {"detail": [MALFORMED_BODY]})
+        return await http_exception_handler(request, exc)
+
+    @app.exception_handler(EarlyAnswer)
+    async def early_answer(_: Request, exc: EarlyAnswer) -> Response:
+        return exc.response
 
     @app.exception_handler(BodyTooLarge)
     async def body_too_large(_: Request, exc: BodyTooLarge) -> JSONResponse:

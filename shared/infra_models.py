@@ -159,3 +159,19 @@ class AuditEntry(InfraModel, table=True):
     seq: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=False))
     prev_hash: str = Field(default="", max_length=64)
     row_hash: str = Field(default="", max_length=64)
+
+
+class IdempotencyRecord(InfraModel, table=True):
+    """A POST made with an Idempotency-Key and the answer it got (shared.idempotency):
+    the same key and request again get this answer, never a second create."""
+
+    __tablename__ = "idempotency_key"
+
+    subject: str = Field(primary_key=True, max_length=200)
+    key: str = Field(primary_key=True, max_length=255)
+    request_hash: str = Field(max_length=64)
+    # None while the first request is still being served.
+    status_code: int | None = None
+    content_type: str | None = Field(default=None, max_length=200)
+    response_body: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
+    created_at: datetime = Field(sa_column=Column(AwareDateTime(), nullable=False, index=True))

@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -48,6 +48,30 @@ class BodyRefused(ValueError):
         super().__init__(message)
         self.status_code = status_code
         self.detail = [{"field": field, "rule": rule, "message": message}]
+
+
+class RuleBroken(BaseModel):
+    field: str
+    rule: str
+    message: str | None = None
+
+
+class EventAnswer(BaseModel):
+    """What became of one event of the body."""
+
+    index: int
+    id: str | None
+    status: Status
+    errors: list[RuleBroken] = []
+
+
+class IngestAnswer(BaseModel):
+    """The answer to a body of events: counts, and each event's fate in order."""
+
+    accepted: int
+    duplicate: int
+    rejected: int
+    results: list[EventAnswer]
 
 
 @dataclass

@@ -270,3 +270,27 @@ def drop_audit_chain_v4() -> None:
     with op.batch_alter_table("audit_log") as batch:
         for name in ("row_hash", "prev_hash", "seq", "child_ref"):
             batch.drop_column(name)
+
+
+def create_idempotency_table_v4() -> None:
+    """Idempotency keys of POSTs and the answers they got (shared.idempotency)."""
+    import sqlalchemy as sa
+    from alembic import op
+
+    op.create_table(
+        "idempotency_key",
+        sa.Column("subject", sa.String(200), primary_key=True),
+        sa.Column("key", sa.String(255), primary_key=True),
+        sa.Column("request_hash", sa.String(64), nullable=False),
+        sa.Column("status_code", sa.Integer(), nullable=True),
+        sa.Column("content_type", sa.String(200), nullable=True),
+        sa.Column("response_body", sa.LargeBinary(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    )
+    op.create_index("ix_idempotency_key_created_at", "idempotency_key", ["created_at"])
+
+
+def drop_idempotency_table_v4() -> None:
+    from alembic import op
+
+    op.drop_table("idempotency_key")

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Union
 from wsgiref.simple_server import WSGIServer
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from faststream.kafka import KafkaBroker
 from prometheus_client import start_http_server
 from temporalio.client import Client
@@ -37,7 +37,9 @@ from shared.consumer import EventConsumer, Handler, redact_dead_letters
 from shared.contracts import dlq_topic, topic_module
 from shared.db import Database, migrate
 from shared.envelope import set_schema_base
+from shared.guard import guard
 from shared.http import ERROR_RESPONSES, EdgeSettings, ReadinessCheck, create_app
+from shared.idempotency import prune as prune_idempotency_keys
 from shared.infra_models import utcnow
 from shared.kafka_security import client_options
 from shared.leases import Lease
@@ -488,17 +490,23 @@ class ServiceRuntime:
                 trust_forwarded_proto=self.settings.trust_forwarded_proto,
                 expose_docs=self.settings.expose_docs,
                 expose_metrics=self.settings.expose_metrics,
+                trust_forwarded_for=self.settings.trust_forwarded_for,
+                rate_limit_storage_uri=self.settings.rate_limit_storage_uri,
+                rate_limit_auth_failures=self.settings.rate_limit_auth_failures,
+                rate_limit_writes=self.settings.rate_limit_writes,
             ),
         )
         app.state.runtime = self
         from shared.admin_api import router as admin_router  # imports this module
         from shared.audit_api import router as audit_router
 
-        app.include_router(admin_router, responses=ERROR_RESPONSES)
-        app.include_router(audit_router, responses=ERROR_RESPONSES)
+        # Every route: writes counted, POSTs' Idempotency-Key honoured (shared.guard).
+        guarded = [Depends(guard)]
+        app.include_router(admin_router, responses=ERROR_RESPONSES, dependencies=guarded)
+        app.include_router(audit_router, responses=ERROR_RESPONSES, dependencies=guarded)
         if ProcessRole.API in self.roles:
             for router in self.definition.routers:
-                app.include_router(router, responses=ERROR_RESPONSES)
+                app.include_router(router, responses=ERROR_RESPONSES, dependencies=guarded)
         return app
 
 
@@ -526,11 +534,17 @@ async def prune_kept_rows(db: Database, service: str, settings: ServiceSettings)
     redacted = await redact_dead_letters(
         db, timedelta(days=settings.dead_letter_retention_days), utcnow()
     )
+    keys = await prune_idempotency_keys(db, timedelta(hours=settings.idempotency_retention_hours))
     ROWS_PRUNED.labels(service, "outbox").inc(outbox_rows)
     ROWS_PRUNED.labels(service, "inbox").inc(inbox_rows)
-    if outbox_rows or inbox_rows or redacted:
+    ROWS_PRUNED.labels(service, "idempotency_key").inc(keys)
+    if outbox_rows or inbox_rows or redacted or keys:
         log.info(
-            "rows.pruned", outbox=outbox_rows, inbox=inbox_rows, dead_letters_redacted=redacted
+            "rows.pruned",
+            outbox=outbox_rows,
+            inbox=inbox_rows,
+            dead_letters_redacted=redacted,
+            idempotency_keys=keys,
         )
 
 

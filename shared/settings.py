@@ -214,6 +214,31 @@ class ServiceSettings(CommonSettings):
         description="Behind a TLS-terminating proxy that sets X-Forwarded-Proto: trust it "
         "to decide HSTS. Leave false when clients reach the service directly.",
     )
+    trust_forwarded_for: bool = Field(
+        default=False,
+        description="Behind a proxy that appends the client's address to X-Forwarded-For: "
+        "rate-limit by that address. Leave false when clients reach the service directly.",
+    )
+    rate_limit_storage_uri: str = Field(
+        default="memory://",
+        description="Where rate-limit counters live: memory:// (one process) or a store "
+        "several replicas share, e.g. redis://redis:6379 (needs the redis package)",
+    )
+    rate_limit_auth_failures: str = Field(
+        default="30/minute",
+        description="Failed authentications (401) one client address may make; past it "
+        "every request from that address is a 429 until the window moves on",
+    )
+    rate_limit_writes: str = Field(
+        default="6000/minute",
+        description="POST/PUT/PATCH/DELETE requests one token subject may make (429 past it)",
+    )
+    idempotency_retention_hours: int = Field(
+        default=24,
+        ge=1,
+        le=24 * 30,
+        description="How long an Idempotency-Key and its answer are kept (then pruned)",
+    )
     expose_docs: bool = Field(
         default=True, description="Serve /docs and /openapi.json; production sets false"
     )
@@ -317,6 +342,17 @@ class ServiceSettings(CommonSettings):
             path.write_text(secrets.token_urlsafe(48))
             path.chmod(0o600)
         return path.read_text().strip().encode()
+
+    @field_validator("rate_limit_auth_failures", "rate_limit_writes")
+    @classmethod
+    def _a_rate(cls, value: str) -> str:
+        from limits import parse
+
+        try:
+            parse(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a rate such as '30/minute' or '10 per second'")
+        return value
 
     @model_validator(mode="after")
     def _inbox_outlives_replay(self) -> ServiceSettings:

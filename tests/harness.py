@@ -27,6 +27,9 @@ def make_runtime(
     **settings: object,
 ) -> ServiceRuntime:
     """A runtime on a real broker (kafka=...) or, with shared_broker, an in-memory one."""
+    # Tests send many refused tokens from one address (every route with every bad token);
+    # tests/service/test_rate_limits.py sets the limits it tests.
+    settings.setdefault("rate_limit_auth_failures", "100000/minute")
     service_settings = settings_for(
         service,
         database_url=database_url,

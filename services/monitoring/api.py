@@ -292,7 +292,8 @@ async def check_missing_kpi_returns(
     The KpiReturnCheck workflow does this by itself after every term's deadline; this
     is for an officer who wants it re-run (idempotent: nothing is raised twice).
     """
-    deadline = kpi_deadline(body.term)
+    with domain_rules():
+        deadline = kpi_deadline(body.term)
     if utcnow() < deadline:
         raise Conflict(
             "term",

@@ -38,6 +38,7 @@ from pydantic import (
     model_validator,
 )
 
+from shared.api_types import DATE_MAX, DATE_MIN
 from shared.contracts.common import NeedType
 from shared.contracts.inspections import (
     FAILING_GRADES,
@@ -214,6 +215,9 @@ def term_sort_key(term: str) -> tuple[int, int]:
     if not re.fullmatch(TERM_PATTERN, term):
         raise DomainError("term", 'must look like "2025-autumn" (spring, summer or autumn)')
     year, season = term.split("-")
+    if not DATE_MIN.year <= int(year) <= DATE_MAX.year:
+        # Year 0 has no calendar, and deadlines run past a term's end (shared.api_types).
+        raise DomainError("term", f"the year must be {DATE_MIN.year} to {DATE_MAX.year}")
     return int(year), _SEASONS.index(season)
 
 

@@ -14,6 +14,7 @@ from services.placements.policy import ALLOWED
 from shared import ingest
 from shared.contracts import ehc_plans_v1
 from shared.edge import MAX_BODY_EXTRA
+from shared.http import ErrorBody
 from shared.outbox_signal import wake_relay
 from shared.runtime import ServiceRuntime, runtime_of
 from shared.unit_of_work import Actor, UnitOfWork
@@ -46,6 +47,15 @@ async def _read_limited(request: Request) -> bytes:
 @router.post(
     "/ehc-events",
     openapi_extra={"requestBody": _BODY, MAX_BODY_EXTRA: ingest.MAX_BODY_BYTES},
+    responses={
+        200: {"model": ingest.IngestAnswer, "description": "Each event's fate"},
+        415: {"model": ErrorBody, "description": "Not a CloudEvents content type"},
+        422: {
+            "model": ErrorBody | ingest.IngestAnswer,
+            "description": "The body is unreadable (field and rule), or its one event "
+            "was rejected (the event's fate, with reasons)",
+        },
+    },
 )
 async def post_ehc_events(
     request: Request,

@@ -97,7 +97,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    ids = ", ".join(f"'{rule['rule_id']}'" for rule in NEW_DEFAULT_RULES)
-    op.execute(f"DELETE FROM alert_rule_version WHERE rule_id IN ({ids})")
+    rules = sa.table("alert_rule_version", sa.column("rule_id"))
+    ids = [rule["rule_id"] for rule in NEW_DEFAULT_RULES]
+    op.execute(rules.delete().where(rules.c.rule_id.in_(ids)))
     with op.batch_alter_table("spend_line", schema=None) as batch_op:
         batch_op.drop_column("line")
