@@ -246,11 +246,13 @@ def test_a_value_the_database_cannot_hold_is_a_422_not_a_500(tmp_path: Path) -> 
 
 
 async def test_readyz_names_a_broken_database_without_its_error(tmp_path: Path) -> None:
-    missing = tmp_path / "no-such-folder" / "registry.db"  # SQLite cannot open it
-    runtime = make_runtime("provider_registry", f"sqlite+aiosqlite:///{missing}", tmp_path)
+    # Nothing listens on port 1: the database cannot be reached.
+    unreachable = "postgresql+psycopg://postgres@127.0.0.1:1/registry"
+    runtime = make_runtime("provider_registry", unreachable, tmp_path)
     async with _client(runtime) as client:
         response = await client.get("/readyz")
     assert response.status_code == 503
     assert response.json()["checks"]["database"] == "unavailable"
     assert "unable to open" not in response.text.lower()
-    assert "sqlite" not in response.text.lower()
+    assert "psycopg" not in response.text.lower()
+    assert "refused" not in response.text.lower()
