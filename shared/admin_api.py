@@ -16,6 +16,7 @@ from sqlmodel import col, func, select
 
 from shared import outbox
 from shared.api_types import BoundedInt
+from shared.consumer import redacted_copy
 from shared.contracts.common import Role
 from shared.errors import DomainError, NotFound
 from shared.infra_models import DeadLetter, OutboxMessage, utcnow
@@ -142,10 +143,15 @@ async def running_workflows(runtime: ServiceRuntime) -> int | None:
 
 
 def _view(row: DeadLetter) -> DeadLetterView:
+    """An operator's view: enough to see what failed and why, never a child's data (the
+    admin role operates the platform; shared/consumer.py redacts as retention does)."""
     assert row.id is not None
+    payload, key, headers = redacted_copy(row.topic, row.payload, row.key, row.headers)
     return DeadLetterView(
-        **row.model_dump(exclude={"payload"}),
-        payload_preview=row.payload[:500].decode(errors="replace"),
+        **row.model_dump(exclude={"payload", "key", "headers"}),
+        key=key,
+        headers=headers or None,
+        payload_preview=payload[:500].decode(errors="replace"),
     )
 
 

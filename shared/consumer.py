@@ -368,6 +368,16 @@ def _redact(topic: str, raw: bytes, key: str | None) -> tuple[bytes, str | None,
     return json.dumps(redacted).encode(), REDACTED if key in found else key, found
 
 
+def redacted_copy(
+    topic: str, raw: bytes, key: str | None, headers: dict[str, Any] | None
+) -> tuple[bytes, str | None, dict[str, Any]]:
+    """What an operator may see of a dead letter: its payload, key and headers with every
+    field the topic's contracts mark personal redacted (the stored row keeps them, so
+    it can still be retried)."""
+    payload, kept_key, found = _redact(topic, raw, key)
+    return payload, kept_key, redact_headers(headers, found)
+
+
 def redact_headers(headers: dict[str, Any] | None, found: set[str] | None) -> dict[str, Any]:
     """Kafka headers with personal values redacted: a binary-mode event carries its subject
     (a child reference) in ``ce_subject``. Unreadable payload (``found`` None): every
