@@ -8,7 +8,9 @@
 
 Counters live in memory by default (one process); several replicas share them through
 a storage URI such as `redis://host:6379/0` or `rediss://` (DPS_RATE_LIMIT_STORAGE_URI),
-through the `redis` package (redis-py's asyncio client).
+through the `redis` package (redis-py's asyncio client). If that store cannot be reached
+the limits are not applied (logged, and counted in dps_rate_limit_store_errors_total):
+they are a brake on abuse, and the services must not stop answering because of them.
 """
 
 from __future__ import annotations
@@ -20,9 +22,18 @@ from limits import RateLimitItem, parse
 from limits.aio.storage import Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
+from prometheus_client import Counter
 from starlette.responses import JSONResponse
 
 from shared.edge import ASGIApp, Message, Receive, Scope, Send
+from shared.logging import get_logger
+
+log = get_logger(__name__)
+STORE_ERRORS = Counter(
+    "dps_rate_limit_store_errors_total",
+    "Rate-limit checks skipped because the counter store could not be reached",
+    ["service"],
+)
 
 PROBES = frozenset({"/healthz", "/readyz", "/metrics"})
 
@@ -49,16 +60,29 @@ class RateLimits:
 
     async def blocked_for(self, limit: RateLimitItem, *ids: str) -> int | None:
         """Seconds until `ids` may try again, or None if the limit is not reached."""
-        if await self.limiter.test(limit, self.service, *ids):
+        try:
+            if await self.limiter.test(limit, self.service, *ids):
+                return None
+            stats = await self.limiter.get_window_stats(limit, self.service, *ids)
+        except Exception as exc:  # the store is down: answer, unlimited (module docstring)
+            self._store_unreachable(exc)
             return None
-        stats = await self.limiter.get_window_stats(limit, self.service, *ids)
         return max(1, math.ceil(stats.reset_time - time.time()))
 
     async def hit(self, limit: RateLimitItem, *ids: str) -> int | None:
         """Count one more; seconds to wait if that was one too many, else None."""
-        if await self.limiter.hit(limit, self.service, *ids):
+        try:
+            if await self.limiter.hit(limit, self.service, *ids):
+                return None
+        except Exception as exc:
+            self._store_unreachable(exc)
             return None
         return await self.blocked_for(limit, *ids) or 1
+
+    def _store_unreachable(self, exc: Exception) -> None:
+        STORE_ERRORS.labels(self.service).inc()
+        log.warning("rate_limit.store_unreachable", error=type(exc).__name__)
+        return None
 
 
 def too_many(retry_after: int, what: str) -> JSONResponse:

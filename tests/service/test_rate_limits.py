@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 from faststream.kafka import KafkaBroker, TestKafkaBroker
+from prometheus_client import REGISTRY
 
 from dps import processes
 from shared.auth import issue_token
@@ -170,3 +171,25 @@ async def test_replicas_share_their_counters_through_redis(redis_uri: str, tmp_p
     assert (one.status_code, two.status_code) == (401, 401)
     assert three.status_code == 429  # each replica saw one failure; together, two
     assert 1 <= int(three.headers["Retry-After"]) <= 60
+
+
+async def test_an_unreachable_counter_store_never_stops_the_service(tmp_path: Path) -> None:
+    """The limits are a brake, not a gate: with Redis down requests are answered as usual
+    (not 5xx) and the skipped checks are counted."""
+    runtime = make_runtime(
+        "provider_registry",
+        "sqlite+aiosqlite://",
+        tmp_path,
+        rate_limit_auth_failures="1 per minute",
+        rate_limit_storage_uri="redis://127.0.0.1:1/0",  # nothing listens on port 1
+    )
+    before = REGISTRY.get_sample_value(
+        "dps_rate_limit_store_errors_total", {"service": "provider_registry"}
+    )
+    async with _client(runtime) as client:
+        answers = [await client.get("/providers", headers=_bearer("guess")) for _ in range(3)]
+    assert [a.status_code for a in answers] == [401, 401, 401]
+    after = REGISTRY.get_sample_value(
+        "dps_rate_limit_store_errors_total", {"service": "provider_registry"}
+    )
+    assert (after or 0) - (before or 0) >= 3
