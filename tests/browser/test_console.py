@@ -208,7 +208,10 @@ def test_a_commissioner_and_a_monitoring_officer_work_in_the_browser(
     page.locator(f'a[href="/alerts/{seeded.alert_id}"]').click()
     no_violations(page)
     page.get_by_role("button", name="Acknowledge alert").click()
-    assert "The alert was acknowledged." in page.locator(".govuk-notification-banner").inner_text()
+    # expect() waits for the page the form posts to (inner_text() would read the old one).
+    expect(page.locator(".govuk-notification-banner")).to_contain_text(
+        "The alert was acknowledged."
+    )
     no_violations(page)
     monitoring = _client(seeded.stack, "monitoring", token(Role.MONITORING_OFFICER))
     assert ok(monitoring.get(f"/alerts/{seeded.alert_id}"))["status"] == "acknowledged"
@@ -219,7 +222,7 @@ def test_a_commissioner_and_a_monitoring_officer_work_in_the_browser(
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent").strip() == "Resolve alert"
     page.keyboard.press("Enter")
-    assert "The alert was resolved." in page.locator(".govuk-notification-banner").inner_text()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("The alert was resolved.")
     resolved = ok(monitoring.get(f"/alerts/{seeded.alert_id}"))
     assert (resolved["status"], resolved["outcome"]) == (
         "resolved",
