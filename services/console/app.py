@@ -27,6 +27,7 @@ from services.console.routes import (
     info,
     portal,
     portal_apply,
+    portal_record,
     providers,
     signin,
 )
@@ -77,7 +78,17 @@ def build_app(
     )
     _add_content_security_policy(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (signin, home, providers, applications, alerts, info, portal, portal_apply):
+    for module in (
+        signin,
+        home,
+        providers,
+        applications,
+        alerts,
+        info,
+        portal,
+        portal_apply,
+        portal_record,
+    ):
         app.include_router(module.router)
     _add_error_pages(app)
     return app

@@ -195,6 +195,7 @@ def test_a_provider_bids_with_the_keyboard_and_gets_a_receipt(portal: Portal, br
         f"/portal/call-offs/{portal.competition_id}",
         "/portal/schemes",
         f"/portal/schemes/{portal.scheme_id}/apply",
+        "/portal/documents",
         "/accessibility",
     ):
         page.goto(portal.console + path)

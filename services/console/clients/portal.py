@@ -69,3 +69,26 @@ async def bid(api: Api, competition_id: str, body: dict[str, Any]) -> dict[str, 
         SERVICE, f"/competitions/{segment(competition_id)}/bids", body
     )
     return done
+
+
+async def propose_documents(
+    api: Api, provider_id: str, documents: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """A provider's documents go in as proposals (the register keeps only kind, expiry and
+    reference, no file); an officer verifies each and sets its expiry."""
+    done: dict[str, Any] = await api.patch(
+        "provider_registry", f"/providers/{segment(provider_id)}", {"documents": documents}
+    )
+    return done
+
+
+async def placement(api: Api, placement_id: str) -> dict[str, Any]:
+    found: dict[str, Any] = await api.get("placements", f"/placements/{segment(placement_id)}")
+    return found
+
+
+async def request_uplift(api: Api, placement_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    done: dict[str, Any] = await api.post(
+        "placements", f"/placements/{segment(placement_id)}/uplifts", body
+    )
+    return done
