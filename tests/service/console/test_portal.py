@@ -238,6 +238,10 @@ async def test_another_providers_ids_find_nothing_on_any_portal_route(
             (f"/portal/self-declarations/{request_id}", {"csrf_token": csrf, "confirm": "yes"}),
         ):
             assert (await client.post(path, data=data)).status_code == 404, path
+        # A bid form without this session's CSRF token changes nothing either.
+        forged = {**bid_form(csrf), "csrf_token": "forged"}
+        answer = await client.post(f"/portal/call-offs/{competition_id}/bid", data=forged)
+        assert answer.status_code == 403
         # Path tricks reach no other route of the service.
         assert (await client.get("/portal/call-offs/..%2Fcompetitions")).status_code == 404
     bids = (await proc.get(f"/competitions/{competition_id}")).json()["bids"]
