@@ -1255,7 +1255,7 @@ def _provider_view(
         "status": row.status,
         "round": row.round,
         "deadline_at": row.deadline_at,
-        "spec": row.spec,
+        "spec": _provider_spec(row.spec),
         "invited_at": mine[-1].invited_at,
         "feedback": None,
     }
@@ -1276,6 +1276,14 @@ def _provider_view(
         else:
             view["feedback"] = {"outcome": "no bid received from you"}
     return view
+
+
+def _provider_spec(spec: dict[str, Any]) -> dict[str, Any]:
+    """The need as a bidder sees it: the search point (near the child's home) and who
+    opened the call-off stay with the council; the distance limit is enough to bid."""
+    shown = {k: v for k, v in spec.items() if k != "opened_by"}
+    shown["filter"] = {k: v for k, v in spec["filter"].items() if k != "origin"}
+    return shown
 
 
 def _feedback_view(f: d.BidderFeedback) -> dict[str, Any]:

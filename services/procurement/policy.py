@@ -57,6 +57,17 @@ POLICY: Policy = {
     ("GET", "/notices"): rule(C, M, why="the council's notice register"),
     ("GET", "/notices/tracking"): rule(C, M, why="the council's notice register"),
     ("POST", "/notices/{notice_id}/publication"): rule(C, why=COUNCIL),
+    # The provider portal's reads (portal_api.py): no provider id in the path to swap.
+    ("GET", "/portal/invitations"): rule(
+        P, why="a provider's own call-off invitations", narrowed="the provider its token names"
+    ),
+    ("GET", "/portal/applications"): rule(
+        P, why="a provider's own requests to participate", narrowed="the provider its token names"
+    ),
+    ("GET", "/portal/self-declarations"): rule(
+        P, why="a provider's own declaration requests", narrowed="the provider its token names"
+    ),
+    ("GET", "/portal/schemes"): rule(P, why="the schemes open to join are published"),
 }
 
 ALLOWED = Depends(guard(POLICY))

@@ -25,6 +25,11 @@ class Api:
             service, "POST", path, self.token, json=json, correlation_id=self.correlation_id
         )
 
+    async def patch(self, service: str, path: str, json: Any = None) -> Any:
+        return await self.upstream.call(
+            service, "PATCH", path, self.token, json=json, correlation_id=self.correlation_id
+        )
+
 
 def segment(value: str) -> str:
     """An id as one path segment: what a person typed into a URL cannot reach another

@@ -88,6 +88,8 @@ async def home(request: Request) -> Response:
     person = person_of(request)
     if person.role == "monitoring_officer":
         return RedirectResponse("/alerts", status_code=303)
+    if person.role == "provider":
+        return RedirectResponse("/portal", status_code=303)
     if person.role not in COMMISSIONING:
         return page(request, "home_other.html")
     api = api_for(request, person)

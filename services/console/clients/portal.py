@@ -1,0 +1,94 @@
+"""The provider portal's calls: procurement's provider reads (portal_api.py) and the
+provider's own writes (applications, self-declarations, bids), all with the provider's
+token, so the service narrows every answer to that provider."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.console.clients.api import Api, segment
+
+SERVICE = "procurement"
+
+
+async def invitations(api: Api) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = await api.get(SERVICE, "/portal/invitations")
+    return found
+
+
+async def applications(api: Api) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = await api.get(SERVICE, "/portal/applications")
+    return found
+
+
+async def declarations(api: Api) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = await api.get(SERVICE, "/portal/self-declarations")
+    return found
+
+
+async def schemes(api: Api) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = await api.get(SERVICE, "/portal/schemes")
+    return found
+
+
+async def scheme(api: Api, scheme_id: str) -> dict[str, Any]:
+    found: dict[str, Any] = await api.get(SERVICE, f"/schemes/{segment(scheme_id)}")
+    return found
+
+
+async def apply(
+    api: Api, scheme_id: str, categories: list[str], answers: dict[str, str]
+) -> dict[str, Any]:
+    done: dict[str, Any] = await api.post(
+        SERVICE,
+        f"/schemes/{segment(scheme_id)}/applications",
+        {"requested_categories": categories, "answers": answers},
+    )
+    return done
+
+
+async def declaration(api: Api, request_id: str) -> dict[str, Any]:
+    found: dict[str, Any] = await api.get(SERVICE, f"/self-declarations/{segment(request_id)}")
+    return found
+
+
+async def declare(api: Api, request_id: str, declaration: dict[str, str]) -> dict[str, Any]:
+    done: dict[str, Any] = await api.post(
+        SERVICE, f"/self-declarations/{segment(request_id)}/answer", {"declaration": declaration}
+    )
+    return done
+
+
+async def competition(api: Api, competition_id: str) -> dict[str, Any]:
+    found: dict[str, Any] = await api.get(SERVICE, f"/competitions/{segment(competition_id)}")
+    return found
+
+
+async def bid(api: Api, competition_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    done: dict[str, Any] = await api.post(
+        SERVICE, f"/competitions/{segment(competition_id)}/bids", body
+    )
+    return done
+
+
+async def propose_documents(
+    api: Api, provider_id: str, documents: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """A provider's documents go in as proposals (the register keeps only kind, expiry and
+    reference, no file); an officer verifies each and sets its expiry."""
+    done: dict[str, Any] = await api.patch(
+        "provider_registry", f"/providers/{segment(provider_id)}", {"documents": documents}
+    )
+    return done
+
+
+async def placement(api: Api, placement_id: str) -> dict[str, Any]:
+    found: dict[str, Any] = await api.get("placements", f"/placements/{segment(placement_id)}")
+    return found
+
+
+async def request_uplift(api: Api, placement_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    done: dict[str, Any] = await api.post(
+        "placements", f"/placements/{segment(placement_id)}/uplifts", body
+    )
+    return done

@@ -1,0 +1,211 @@
+"""The provider portal (issue 15): a provider's home and its call-offs (the need, the bid
+form, the receipt and, after award, the outcome and feedback).
+
+Only the provider role reaches these pages (officers get the 403 page) and every call goes
+with the provider's own token: the services narrow each answer to the provider the token
+names, so an id swapped in a URL finds nothing (404), never another provider's data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import RedirectResponse
+
+from services.console.clients import ApiRefused, ServiceUnavailable, portal, registry
+from services.console.clients import placements as placements_api
+from services.console.render import page
+from services.console.routes.home import DOCUMENTS_WITHIN, _clock, _section
+from services.console.web import Person, api_for, checked_form, field_errors, person_of
+
+router = APIRouter()
+PROVIDER = "provider"
+ANSWER_MAX = 5000
+FEE_MAX = Decimal("1000000")
+LABELS = {
+    "fee_basis": "How the fee is quoted",
+    "core_fee": "Core fee",
+    "weeks_per_year": "Weeks per year",
+    "start_date": "Start date",
+}
+
+
+def provider_of(request: Request) -> tuple[Person, str]:
+    """The signed-in provider person and their organisation (from the session's token,
+    never from the URL)."""
+    person = person_of(request, PROVIDER)
+    if not person.provider_id:
+        raise ApiRefused(403, [])
+    return person, person.provider_id
+
+
+def _documents(record: dict[str, Any], today: date) -> list[dict[str, Any]]:
+    soon = today + DOCUMENTS_WITHIN
+    found = []
+    for document in record.get("documents", []):
+        expires = date.fromisoformat(document["expires_on"])
+        found.append(
+            {
+                **document,
+                "expires_on": expires,
+                "expired": expires < today,
+                "soon": expires <= soon,
+            }
+        )
+    return sorted(found, key=lambda d: d["expires_on"])
+
+
+@router.get("/portal")
+async def portal_home(request: Request) -> Response:
+    person, provider_id = provider_of(request)
+    api = api_for(request, person)
+    now = datetime.now(UTC)
+    invitations, applications, declarations, record, placed = await asyncio.gather(
+        _section(portal.invitations(api)),
+        _section(portal.applications(api)),
+        _section(portal.declarations(api)),
+        _section(registry.provider(api, provider_id)),
+        _section(placements_api.placements_at(api, provider_id)),
+    )
+    return page(
+        request,
+        "portal/home.html",
+        invitations=invitations,
+        open_invitations=(
+            []
+            if isinstance(invitations, ServiceUnavailable)
+            else [i for i in invitations if i["status"] == "open"]
+        ),
+        applications=(
+            applications
+            if isinstance(applications, ServiceUnavailable)
+            else [_clock(a, now) for a in applications]
+        ),
+        declarations=declarations,
+        record=record,
+        documents=(
+            [] if isinstance(record, ServiceUnavailable) else _documents(record, now.date())
+        ),
+        placements=placed,
+        applied=request.query_params.get("applied") == "1",
+        declared=request.query_params.get("declared") == "1",
+    )
+
+
+def _invitation(invitations: list[dict[str, Any]], competition_id: str) -> dict[str, Any] | None:
+    return next((i for i in invitations if i["competition_id"] == competition_id), None)
+
+
+async def _call_off(
+    request: Request,
+    competition_id: str,
+    status_code: int = 200,
+    errors: list[dict[str, str]] | None = None,
+    form: dict[str, Any] | None = None,
+) -> Response:
+    person, _ = provider_of(request)
+    api = api_for(request, person)
+    # Procurement answers 404 unless this provider was invited (no other call-off shows).
+    competition = await portal.competition(api, competition_id)
+    mine = _invitation(await portal.invitations(api), competition_id)
+    return page(
+        request,
+        "portal/call_off.html",
+        status_code,
+        competition=competition,
+        my_bid=mine["my_bid"] if mine else None,
+        open_for_bids=competition["status"] == "open"
+        and datetime.fromisoformat(competition["deadline_at"]) > datetime.now(UTC),
+        errors=errors or [],
+        form=form or {},
+    )
+
+
+@router.get("/portal/call-offs/{competition_id}")
+async def call_off_page(request: Request, competition_id: str) -> Response:
+    return await _call_off(request, competition_id)
+
+
+def _problem(field: str, text: str) -> dict[str, str]:
+    return {"text": text, "href": f"#{field}", "field": field}
+
+
+def read_bid(form: Any, questions: list[dict[str, Any]]) -> tuple[dict[str, Any], list[Any]]:
+    """The bid form as procurement's body, and what is wrong with it (GOV.UK wording)."""
+    fields = ("fee_basis", "core_fee", "weeks_per_year", "start-day", "start-month", "start-year")
+    given: dict[str, Any] = {k: str(form.get(k, "")).strip() for k in fields}
+    answers = {
+        q["question_id"]: str(form.get(f"answer-{q['question_id']}", "")).strip() for q in questions
+    }
+    given["answers"] = answers
+    problems = []
+    if given["fee_basis"] not in ("weekly", "annual"):
+        problems.append(_problem("fee_basis", "Select whether the fee is weekly or annual"))
+    try:
+        fee = Decimal(given["core_fee"].replace(",", "").lstrip("£"))
+        if not (Decimal(0) < fee < FEE_MAX) or fee.as_tuple().exponent < -2:  # type: ignore[operator]
+            raise InvalidOperation
+    except InvalidOperation:
+        problems.append(_problem("core_fee", "Enter the core fee in pounds, like 1500.00"))
+        fee = Decimal(0)
+    try:
+        weeks = int(given["weeks_per_year"])
+        if not 1 <= weeks <= 52:
+            raise ValueError
+    except ValueError:
+        problems.append(_problem("weeks_per_year", "Enter weeks per year as a number from 1 to 52"))
+        weeks = 0
+    try:
+        start = date(int(given["start-year"]), int(given["start-month"]), int(given["start-day"]))
+    except ValueError:
+        problems.append(_problem("start", "Enter the start date as a real date, like 1 9 2027"))
+        start = None
+    for qid, text in answers.items():
+        if not text:
+            problems.append(_problem(f"answer-{qid}", "Answer every quality question"))
+        elif len(text) > ANSWER_MAX:
+            problems.append(
+                _problem(f"answer-{qid}", f"Answers must be {ANSWER_MAX} characters or fewer")
+            )
+    body = {
+        "fee_basis": given["fee_basis"],
+        "core_fee": str(fee),
+        "weeks_per_year": weeks,
+        "start_date": start.isoformat() if start else "",
+        "answers": answers,
+    }
+    return {"given": given, "body": body}, problems
+
+
+@router.post("/portal/call-offs/{competition_id}/bid")
+async def submit_bid(request: Request, competition_id: str) -> Response:
+    person, _ = provider_of(request)
+    form = await checked_form(request)
+    api = api_for(request, person)
+    competition = await portal.competition(api, competition_id)  # 404 unless invited
+    questions = competition["spec"].get("quality_questions", [])
+    read, problems = read_bid(form, questions)
+    if problems:
+        return await _call_off(request, competition_id, 400, problems, read["given"])
+    try:
+        await portal.bid(api, competition_id, read["body"])
+    except ApiRefused as refused:
+        if refused.status == 404:
+            raise
+        errors = field_errors(refused.errors, LABELS)
+        return await _call_off(request, competition_id, 400, errors, read["given"])
+    return RedirectResponse(f"/portal/call-offs/{competition_id}/receipt", status_code=303)
+
+
+@router.get("/portal/call-offs/{competition_id}/receipt")
+async def receipt(request: Request, competition_id: str) -> Response:
+    person, _ = provider_of(request)
+    api = api_for(request, person)
+    mine = _invitation(await portal.invitations(api), competition_id)
+    if mine is None or mine["my_bid"] is None:
+        return page(request, "errors/not_found.html", 404)
+    return page(request, "portal/receipt.html", invitation=mine, bid=mine["my_bid"])

@@ -1,0 +1,150 @@
+"""The provider portal: joining a DPS (choose categories, answer the selection questions
+as the scheme defines them, submit) and renewing a self-declaration when the council asks
+(PCR 2015 reg 34(25)). Writes go to procurement with the provider's own token."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import RedirectResponse
+
+from services.console.clients import ApiRefused, portal
+from services.console.render import page
+from services.console.routes.portal import ANSWER_MAX, provider_of
+from services.console.web import api_for, checked_form, field_errors
+
+router = APIRouter()
+LABELS = {"requested_categories": "Categories", "answers": "Answers", "declaration": "Declaration"}
+DECLARATION_TEXT = (
+    "The information in our selection questionnaire is still accurate, and no ground for "
+    "exclusion applies to us (PCR 2015 regulation 57)."
+)
+
+
+@router.get("/portal/schemes")
+async def scheme_list(request: Request) -> Response:
+    person, _ = provider_of(request)
+    api = api_for(request, person)
+    return page(request, "portal/schemes.html", schemes=await portal.schemes(api))
+
+
+async def _apply_form(
+    request: Request,
+    scheme_id: str,
+    status_code: int = 200,
+    errors: list[dict[str, str]] | None = None,
+    form: dict[str, Any] | None = None,
+) -> Response:
+    person, _ = provider_of(request)
+    scheme = await portal.scheme(api_for(request, person), scheme_id)
+    return page(
+        request,
+        "portal/apply.html",
+        status_code,
+        scheme=scheme,
+        errors=errors or [],
+        form=form or {"categories": [], "answers": {}},
+    )
+
+
+@router.get("/portal/schemes/{scheme_id}/apply")
+async def apply_page(request: Request, scheme_id: str) -> Response:
+    return await _apply_form(request, scheme_id)
+
+
+@router.post("/portal/schemes/{scheme_id}/apply")
+async def apply(request: Request, scheme_id: str) -> Response:
+    person, _ = provider_of(request)
+    form = await checked_form(request)
+    api = api_for(request, person)
+    scheme = await portal.scheme(api, scheme_id)
+    offered = {c["code"] for c in scheme["categories"]}
+    chosen = [str(c) for c in form.getlist("categories") if str(c) in offered]
+    answers = {
+        q["question_id"]: str(form.get(f"answer-{q['question_id']}", "")).strip()
+        for q in scheme["selection_questions"]
+    }
+    given = {"categories": chosen, "answers": answers}
+    problems = []
+    if not chosen:
+        problems.append(
+            {"text": "Select at least one category", "href": "#categories", "field": "categories"}
+        )
+    for qid, text in answers.items():
+        field = f"answer-{qid}"
+        if not text:
+            problems.append({"text": "Answer every question", "href": f"#{field}", "field": field})
+        elif len(text) > ANSWER_MAX:
+            message = f"Answers must be {ANSWER_MAX} characters or fewer"
+            problems.append({"text": message, "href": f"#{field}", "field": field})
+    pending = [
+        a
+        for a in await portal.applications(api)
+        if a["scheme_id"] == scheme_id and a["status"] == "submitted"
+    ]
+    if pending:
+        # A second tab or a resent form: procurement would take a second request, so the
+        # portal refuses while one is still waiting for the council's decision.
+        text = "You already applied to join this DPS: your application is awaiting a decision"
+        problems.append({"text": text, "href": "#categories", "field": "categories"})
+    if problems:
+        return await _apply_form(request, scheme_id, 400, problems, given)
+    try:
+        await portal.apply(api, scheme_id, chosen, answers)
+    except ApiRefused as refused:
+        if refused.status == 404:
+            raise
+        errors = field_errors(refused.errors, LABELS)
+        return await _apply_form(request, scheme_id, 400, errors, given)
+    return RedirectResponse("/portal?applied=1#applications", status_code=303)
+
+
+async def _declaration_form(
+    request: Request, request_id: str, status_code: int = 200, errors: Any = None
+) -> Response:
+    person, _ = provider_of(request)
+    # Procurement answers 404 for a request sent to another provider.
+    found = await portal.declaration(api_for(request, person), request_id)
+    return page(
+        request,
+        "portal/declaration.html",
+        status_code,
+        declaration=found,
+        statement=DECLARATION_TEXT,
+        errors=errors or [],
+    )
+
+
+@router.get("/portal/self-declarations/{request_id}")
+async def declaration_page(request: Request, request_id: str) -> Response:
+    return await _declaration_form(request, request_id)
+
+
+@router.post("/portal/self-declarations/{request_id}")
+async def declare(request: Request, request_id: str) -> Response:
+    person, _ = provider_of(request)
+    form = await checked_form(request)
+    confirmed = form.get("confirm") == "yes"
+    changes = str(form.get("changes", "")).strip()
+    if not confirmed or len(changes) > ANSWER_MAX:
+        text = (
+            "Confirm the declaration"
+            if not confirmed
+            else f"Changes must be {ANSWER_MAX} characters or fewer"
+        )
+        field = "confirm" if not confirmed else "changes"
+        problem = {"text": text, "href": f"#{field}", "field": field}
+        return await _declaration_form(request, request_id, 400, [problem])
+    try:
+        await portal.declare(
+            api_for(request, person),
+            request_id,
+            {"statement": DECLARATION_TEXT, "changes": changes or "none"},
+        )
+    except ApiRefused as refused:
+        if refused.status == 404:
+            raise
+        errors = field_errors(refused.errors, LABELS)
+        return await _declaration_form(request, request_id, 400, errors)
+    return RedirectResponse("/portal?declared=1#declarations", status_code=303)

@@ -1,0 +1,178 @@
+"""The provider portal: its own record (compliance documents, proposed for the council to
+verify) and its contracts (a placement's fee history and reviews; asking for an uplift).
+
+The register keeps a document's kind, expiry and reference, not the file: the form takes
+those facts (nothing to upload, so no file size or type to limit) and the officer checks
+the document itself before verifying it (docs/policy/provider_registry.md)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import RedirectResponse
+
+from services.console.clients import ApiRefused, portal, registry
+from services.console.render import page
+from services.console.routes.portal import provider_of
+from services.console.web import api_for, checked_form, field_errors
+
+router = APIRouter()
+KINDS = {
+    "insurance": "Insurance",
+    "safeguarding_policy": "Safeguarding policy",
+    "financial_check": "Financial check",
+}
+REFERENCE_MAX = 200
+REASON_MAX = 1000
+UPLIFT_MAX = Decimal("100")
+
+
+def _date(form: Any, prefix: str) -> date | None:
+    try:
+        return date(
+            int(str(form.get(f"{prefix}-year", ""))),
+            int(str(form.get(f"{prefix}-month", ""))),
+            int(str(form.get(f"{prefix}-day", ""))),
+        )
+    except ValueError:
+        return None
+
+
+def _given(form: Any, *names: str) -> dict[str, str]:
+    return {name: str(form.get(name, "")).strip() for name in names}
+
+
+async def _documents_page(
+    request: Request, status_code: int = 200, errors: Any = None, form: Any = None
+) -> Response:
+    person, provider_id = provider_of(request)
+    record = await registry.provider(api_for(request, person), provider_id)
+    return page(
+        request,
+        "portal/documents.html",
+        status_code,
+        record=record,
+        kinds=KINDS,
+        errors=errors or [],
+        form=form or {},
+        proposed=request.query_params.get("proposed") == "1",
+    )
+
+
+@router.get("/portal/documents")
+async def documents_page(request: Request) -> Response:
+    return await _documents_page(request)
+
+
+@router.post("/portal/documents")
+async def propose(request: Request) -> Response:
+    person, provider_id = provider_of(request)
+    form = await checked_form(request)
+    given = _given(form, "kind", "reference", "expires-day", "expires-month", "expires-year")
+    expires = _date(form, "expires")
+    problems = []
+    if given["kind"] not in KINDS:
+        problems.append({"text": "Select the document", "href": "#kind", "field": "kind"})
+    if expires is None:
+        text = "Enter the expiry date as a real date, like 31 8 2027"
+        problems.append({"text": text, "href": "#expires", "field": "expires"})
+    elif expires <= date.today():
+        text = "The expiry date must be in the future"
+        problems.append({"text": text, "href": "#expires", "field": "expires"})
+    if len(given["reference"]) > REFERENCE_MAX:
+        text = f"Reference must be {REFERENCE_MAX} characters or fewer"
+        problems.append({"text": text, "href": "#reference", "field": "reference"})
+    if problems:
+        return await _documents_page(request, 400, problems, given)
+    api = api_for(request, person)
+    record = await registry.provider(api, provider_id)
+    # A provider's documents replace its earlier proposals: keep the other kinds' ones.
+    kept = [
+        {"kind": d["kind"], "expires_on": d["proposed_expires_on"], "reference": d["reference"]}
+        for d in record.get("documents_awaiting_verification", [])
+        if d["kind"] != given["kind"]
+    ]
+    new = {
+        "kind": given["kind"],
+        "expires_on": expires.isoformat() if expires else "",
+        "reference": given["reference"] or None,
+    }
+    try:
+        await portal.propose_documents(api, provider_id, [*kept, new])
+    except ApiRefused as refused:
+        if refused.status == 404:
+            raise
+        labels = {"documents": "Document", "kind": "Document", "expires_on": "Expiry date"}
+        return await _documents_page(request, 400, field_errors(refused.errors, labels), given)
+    return RedirectResponse("/portal/documents?proposed=1", status_code=303)
+
+
+async def _placement_page(
+    request: Request,
+    placement_id: str,
+    status_code: int = 200,
+    errors: Any = None,
+    form: Any = None,
+) -> Response:
+    person, _ = provider_of(request)
+    # Placements answers 404 for another provider's placement.
+    found = await portal.placement(api_for(request, person), placement_id)
+    return page(
+        request,
+        "portal/placement.html",
+        status_code,
+        placement=found,
+        errors=errors or [],
+        form=form or {},
+        requested=request.query_params.get("requested") == "1",
+    )
+
+
+@router.get("/portal/placements/{placement_id}")
+async def placement_page(request: Request, placement_id: str) -> Response:
+    return await _placement_page(request, placement_id)
+
+
+@router.post("/portal/placements/{placement_id}/uplift")
+async def uplift(request: Request, placement_id: str) -> Response:
+    person, _ = provider_of(request)
+    form = await checked_form(request)
+    given = _given(form, "percent", "reason", "from-day", "from-month", "from-year")
+    starts = _date(form, "from")
+    problems = []
+    try:
+        percent = Decimal(given["percent"].rstrip("%"))
+        if not Decimal(0) < percent <= UPLIFT_MAX:
+            raise InvalidOperation
+    except InvalidOperation:
+        text = "Enter the uplift as a percentage above 0 and up to 100, like 3.5"
+        problems.append({"text": text, "href": "#percent", "field": "percent"})
+        percent = Decimal(0)
+    if starts is None:
+        text = "Enter the date the uplift would start, like 1 4 2027"
+        problems.append({"text": text, "href": "#from", "field": "from"})
+    if not given["reason"]:
+        text = "Enter the evidence for the uplift"
+        problems.append({"text": text, "href": "#reason", "field": "reason"})
+    elif len(given["reason"]) > REASON_MAX:
+        text = f"Evidence must be {REASON_MAX} characters or fewer"
+        problems.append({"text": text, "href": "#reason", "field": "reason"})
+    if problems:
+        return await _placement_page(request, placement_id, 400, problems, given)
+    body = {
+        "requested_percent": str(percent),
+        "effective_from": starts.isoformat() if starts else "",
+        "reason": given["reason"],
+    }
+    try:
+        await portal.request_uplift(api_for(request, person), placement_id, body)
+    except ApiRefused as refused:
+        if refused.status == 404:
+            raise
+        labels = {"requested_percent": "Uplift", "effective_from": "Start", "reason": "Evidence"}
+        errors = field_errors(refused.errors, labels)
+        return await _placement_page(request, placement_id, 400, errors, given)
+    return RedirectResponse(f"/portal/placements/{placement_id}?requested=1", status_code=303)

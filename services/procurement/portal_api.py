@@ -1,0 +1,150 @@
+"""The provider portal's reads (issue 15): a provider's own invitations, applications and
+self-declaration requests, and the schemes open to join. Read-only, and always narrowed to
+the provider its token names: there is no provider id in these paths to swap."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from sqlmodel import col, select
+
+from services.procurement.api import Runtime, _own_provider, application_view, scheme_view
+from services.procurement.models import (
+    ApplicationRow,
+    BidRow,
+    CompetitionRow,
+    DecisionRow,
+    InvitationRow,
+    SchemeRow,
+    SelfDeclarationRow,
+)
+from services.procurement.policy import ALLOWED
+from shared.unit_of_work import Actor
+
+router = APIRouter(tags=["procurement"])
+
+
+@router.get("/portal/invitations")
+async def my_invitations(runtime: Runtime, actor: Actor = ALLOWED) -> list[dict[str, Any]]:
+    """Call-offs this provider is invited to, the deadline soonest first, with its own live
+    bid (never another's, never the child: a call-off names a need reference only)."""
+    provider_id = _own_provider(actor)
+    async with runtime.db.session() as session:
+        invited = (
+            await session.exec(
+                select(InvitationRow).where(InvitationRow.provider_id == provider_id)
+            )
+        ).all()
+        ids = sorted({i.competition_id for i in invited})
+        rows = (
+            await session.exec(
+                select(CompetitionRow)
+                .where(col(CompetitionRow.id).in_(ids))
+                .order_by(col(CompetitionRow.deadline_at))
+            )
+        ).all()
+        bids = (
+            await session.exec(
+                select(BidRow).where(
+                    BidRow.provider_id == provider_id,
+                    col(BidRow.competition_id).in_(ids),
+                    col(BidRow.superseded).is_(False),
+                )
+            )
+        ).all()
+    live = {b.competition_id: b for b in bids}
+    return [
+        {
+            "competition_id": row.id,
+            "title": row.title,
+            "category_code": row.category_code,
+            "status": row.status,
+            "round": row.round,
+            "deadline_at": row.deadline_at,
+            "my_bid": None
+            if row.id not in live
+            else {
+                "bid_id": live[row.id].id,
+                "version": live[row.id].version,
+                "submitted_at": live[row.id].submitted_at,
+            },
+        }
+        for row in rows
+    ]
+
+
+@router.get("/portal/applications")
+async def my_applications(runtime: Runtime, actor: Actor = ALLOWED) -> list[dict[str, Any]]:
+    """This provider's requests to participate with their status and evaluation clock."""
+    provider_id = _own_provider(actor)
+    async with runtime.db.session() as session:
+        rows = (
+            await session.exec(
+                select(ApplicationRow)
+                .where(ApplicationRow.provider_id == provider_id)
+                .order_by(col(ApplicationRow.submitted_at).desc())
+            )
+        ).all()
+        decisions = {
+            d.application_id: d
+            for d in (
+                await session.exec(
+                    select(DecisionRow).where(
+                        col(DecisionRow.application_id).in_([r.id for r in rows])
+                    )
+                )
+            ).all()
+        }
+        schemes = {
+            s.id: s.title
+            for s in (
+                await session.exec(
+                    select(SchemeRow).where(col(SchemeRow.id).in_({r.scheme_id for r in rows}))
+                )
+            ).all()
+        }
+    found = []
+    for row in rows:
+        view = application_view(row, decisions.get(row.id))
+        view["scheme_title"] = schemes.get(row.scheme_id, row.scheme_id)
+        found.append(view)
+    return found
+
+
+@router.get("/portal/self-declarations")
+async def my_self_declarations(runtime: Runtime, actor: Actor = ALLOWED) -> list[dict[str, Any]]:
+    """Renewed self-declarations the council asked this provider for, due soonest first."""
+    provider_id = _own_provider(actor)
+    async with runtime.db.session() as session:
+        rows = (
+            await session.exec(
+                select(SelfDeclarationRow)
+                .where(SelfDeclarationRow.provider_id == provider_id)
+                .order_by(col(SelfDeclarationRow.due_at))
+            )
+        ).all()
+    return [
+        {
+            "request_id": r.id,
+            "scheme_id": r.scheme_id,
+            "reason": r.reason,
+            "due_on": r.due_on,
+            "due_at": r.due_at,
+            "status": r.status,
+            "answered_at": r.answered_at,
+        }
+        for r in rows
+    ]
+
+
+@router.get("/portal/schemes")
+async def open_schemes(runtime: Runtime, _: Actor = ALLOWED) -> list[dict[str, Any]]:
+    """The schemes open to join (PCR 2015 reg 34: open to any provider throughout)."""
+    async with runtime.db.session() as session:
+        rows = (
+            await session.exec(
+                select(SchemeRow).where(SchemeRow.status == "open").order_by(col(SchemeRow.title))
+            )
+        ).all()
+    return [scheme_view(r) for r in rows]

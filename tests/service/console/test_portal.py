@@ -1,0 +1,249 @@
+"""The provider portal against the real procurement service in-process: provider and
+officer pages kept apart, the home, bidding with a receipt and the outcome, applying to
+join, renewing a self-declaration, and another provider's ids on every portal route."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import httpx
+
+from shared.contracts.common import Role
+from tests.service.console.test_applications import console_over
+from tests.service.console.test_console import csrf_of
+from tests.service.procurement.conftest import Driver, proc  # noqa: F401  (the fixture)
+
+START = date.today() + timedelta(days=40)
+
+
+async def signed_in(client: httpx.AsyncClient, person: str) -> str:
+    token = csrf_of((await client.get("/sign-in")).text)
+    answer = await client.post("/sign-in/dev", data={"person": person, "csrf_token": token})
+    assert answer.status_code == 303, answer.text
+    return csrf_of((await client.get("/accessibility")).text)
+
+
+def bid_form(csrf: str, fee: str = "1500.00", **overrides: str) -> dict[str, str]:
+    return {
+        "csrf_token": csrf,
+        "fee_basis": "weekly",
+        "core_fee": fee,
+        "weeks_per_year": "38",
+        "start-day": str(START.day),
+        "start-month": str(START.month),
+        "start-year": str(START.year),
+        "answer-fit": "We meet the needs.",
+        **overrides,
+    }
+
+
+async def call_off(driver: Driver) -> tuple[str, str]:
+    """A scheme with p-1 admitted (and p-2 registered but not a member) and a call-off
+    to which only p-1 is invited."""
+    scheme_id = await driver.scheme()
+    await driver.admit(scheme_id, "p-1")
+    await driver.register("p-2")
+    opened = await driver.open(scheme_id)
+    assert opened.status_code == 201, opened.text
+    return scheme_id, str(opened.json()["competition_id"])
+
+
+async def test_officers_and_providers_each_see_only_their_own_pages(
+    proc: Driver,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    async with console_over(proc, tmp_path) as client:
+        assert (await client.get("/portal")).headers["location"] == "/sign-in"
+        await signed_in(client, "commissioner")
+        for path in (
+            "/portal",
+            "/portal/schemes",
+            "/portal/call-offs/x",
+            "/portal/schemes/x/apply",
+        ):
+            refused = await client.get(path)
+            assert refused.status_code == 403 and "You cannot see this page" in refused.text
+        await signed_in(client, "provider:p-1")
+        assert (await client.get("/")).headers["location"] == "/portal"
+        for path in ("/applications", "/providers", "/alerts", "/applications/x"):
+            refused = await client.get(path)
+            assert refused.status_code == 403 and "You cannot see this page" in refused.text
+        home = await client.get("/portal")
+        assert home.status_code == 200 and 'href="/portal/schemes"' in home.text
+        assert 'href="/applications"' not in home.text  # no officer navigation
+        # The register and placements are down here: their sections say so by name.
+        assert "The provider register cannot be reached now" in home.text
+        assert "Placements cannot be reached now" in home.text
+
+
+async def test_a_provider_bids_revises_and_sees_its_receipt_and_outcome(
+    proc: Driver,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    _, competition_id = await call_off(proc)
+    async with console_over(proc, tmp_path) as client:
+        csrf = await signed_in(client, "provider:p-1")
+        home = await client.get("/portal")
+        assert (
+            f'href="/portal/call-offs/{competition_id}"' in home.text and "No bid yet" in home.text
+        )
+
+        page = await client.get(f"/portal/call-offs/{competition_id}")
+        assert page.status_code == 200 and "Send bid" in page.text
+        need_ref = (await proc.get(f"/competitions/{competition_id}")).json()["need_ref"]
+        assert need_ref not in page.text  # the need is shown, never who it is for
+        as_provider = (
+            await proc.get(f"/competitions/{competition_id}", Role.PROVIDER, "p-1")
+        ).json()
+        assert (
+            "origin" not in as_provider["spec"]["filter"] and "opened_by" not in as_provider["spec"]
+        )
+
+        bad = await client.post(
+            f"/portal/call-offs/{competition_id}/bid",
+            data=bid_form(csrf, fee="lots", **{"start-month": "13", "answer-fit": ""}),
+        )
+        assert bad.status_code == 400 and 'class="govuk-error-summary"' in bad.text
+        for field in ("#core_fee", "#start", "#answer-fit"):
+            assert f'href="{field}"' in bad.text
+        assert 'value="lots"' in bad.text  # what was typed comes back
+
+        sent = await client.post(f"/portal/call-offs/{competition_id}/bid", data=bid_form(csrf))
+        assert sent.headers["location"] == f"/portal/call-offs/{competition_id}/receipt"
+        receipt = await client.get(sent.headers["location"])
+        assert receipt.status_code == 200 and "Bid received" in receipt.text
+        bid_id = await proc.live_bid(competition_id, "p-1")
+        assert bid_id in receipt.text
+
+        revised = await client.post(
+            f"/portal/call-offs/{competition_id}/bid", data=bid_form(csrf, fee="1400.00")
+        )
+        assert revised.status_code == 303
+        assert "version 2" in (await client.get(f"/portal/call-offs/{competition_id}")).text
+        live = (await proc.get(f"/competitions/{competition_id}")).json()["bids"]
+        assert [(b["version"], b["superseded"]) for b in live] == [(1, True), (2, False)]
+
+        assert await proc.close(competition_id) == "evaluation"
+        closed = await client.get(f"/portal/call-offs/{competition_id}")
+        assert "Send revised bid" not in closed.text  # no bid form after the deadline
+        late = await client.post(f"/portal/call-offs/{competition_id}/bid", data=bid_form(csrf))
+        assert late.status_code == 400 and 'class="govuk-error-summary"' in late.text
+        assert (await proc.score_and_evaluate(competition_id, {"p-1": "8"})).status_code == 200
+        assert (await proc.award(competition_id)).status_code == 200
+        outcome = await client.get(f"/portal/call-offs/{competition_id}")
+        assert "Outcome" in outcome.text and "Awarded to you" in outcome.text
+
+
+async def test_a_provider_applies_to_join_and_follows_its_application(
+    proc: Driver,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    scheme_id = await proc.scheme()
+    await proc.register("p-3")
+    await proc.wait_provider("p-3")
+    async with console_over(proc, tmp_path) as client:
+        csrf = await signed_in(client, "provider:p-3")
+        listed = await client.get("/portal/schemes")
+        assert f'href="/portal/schemes/{scheme_id}/apply"' in listed.text
+        form = await client.get(f"/portal/schemes/{scheme_id}/apply")
+        assert "Inspection outcome" in form.text and 'value="asd-day"' in form.text
+        missing = await client.post(
+            f"/portal/schemes/{scheme_id}/apply",
+            data={"csrf_token": csrf, "answer-ofsted": "Good"},
+        )
+        assert missing.status_code == 400
+        assert 'href="#categories"' in missing.text and 'href="#answer-quality"' in missing.text
+        done = await client.post(
+            f"/portal/schemes/{scheme_id}/apply",
+            data={
+                "csrf_token": csrf,
+                "categories": "asd-day",
+                "answer-ofsted": "Good",
+                "answer-quality": "Our approach",
+            },
+        )
+        assert done.status_code == 303
+        home = await client.get(done.headers["location"])
+        assert "Your application was submitted." in home.text and "Awaiting decision" in home.text
+        applied = (await proc.get("/applications")).json()
+        assert [(a["provider_id"], a["requested_categories"]) for a in applied] == [
+            ("p-3", ["asd-day"])
+        ]
+        again = await client.post(
+            f"/portal/schemes/{scheme_id}/apply",
+            data={
+                "csrf_token": csrf,
+                "categories": "asd-day",
+                "answer-ofsted": "Good",
+                "answer-quality": "Our approach",
+            },
+        )
+        # A second submission: procurement refuses it and the summary says why.
+        assert again.status_code == 400 and 'class="govuk-error-summary"' in again.text
+        assert len((await proc.get("/applications")).json()) == 1
+
+
+async def test_a_provider_renews_its_self_declaration(proc: Driver, tmp_path: Path) -> None:  # noqa: F811
+    scheme_id = await proc.scheme()
+    await proc.admit(scheme_id, "p-1")
+    async with proc.client() as c:
+        r = await c.post(
+            f"/schemes/{scheme_id}/members/p-1/self-declarations", json={"reason": "annual check"}
+        )
+    request_id = r.json()["request_id"]
+    async with console_over(proc, tmp_path) as client:
+        csrf = await signed_in(client, "provider:p-1")
+        home = await client.get("/portal")
+        assert f'href="/portal/self-declarations/{request_id}"' in home.text
+        unconfirmed = await client.post(
+            f"/portal/self-declarations/{request_id}", data={"csrf_token": csrf}
+        )
+        assert unconfirmed.status_code == 400 and 'href="#confirm"' in unconfirmed.text
+        done = await client.post(
+            f"/portal/self-declarations/{request_id}", data={"csrf_token": csrf, "confirm": "yes"}
+        )
+        assert done.status_code == 303
+        answered = (await proc.get(f"/self-declarations/{request_id}")).json()
+        assert answered["status"] == "answered"
+        assert answered["declaration"]["changes"] == "none"
+
+
+async def test_another_providers_ids_find_nothing_on_any_portal_route(
+    proc: Driver,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """p-2 signed in, using p-1's call-off, receipt and declaration ids: 404 every time,
+    nothing of p-1's on any page, and nothing changed."""
+    scheme_id, competition_id = await call_off(proc)
+    assert (await proc.bid(competition_id, "p-1")).status_code == 201
+    bid_id = await proc.live_bid(competition_id, "p-1")
+    async with proc.client() as c:
+        r = await c.post(f"/schemes/{scheme_id}/members/p-1/self-declarations", json={})
+    request_id = r.json()["request_id"]
+    async with console_over(proc, tmp_path) as client:
+        csrf = await signed_in(client, "provider:p-2")
+        home = await client.get("/portal")
+        assert competition_id not in home.text and request_id not in home.text
+        for path in (
+            f"/portal/call-offs/{competition_id}",
+            f"/portal/call-offs/{competition_id}/receipt",
+            f"/portal/self-declarations/{request_id}",
+        ):
+            answer = await client.get(path)
+            assert answer.status_code == 404, path
+            assert bid_id not in answer.text and "Placement for child A" not in answer.text
+        for path, data in (
+            (f"/portal/call-offs/{competition_id}/bid", bid_form(csrf)),
+            (f"/portal/self-declarations/{request_id}", {"csrf_token": csrf, "confirm": "yes"}),
+        ):
+            assert (await client.post(path, data=data)).status_code == 404, path
+        # A bid form without this session's CSRF token changes nothing either.
+        forged = {**bid_form(csrf), "csrf_token": "forged"}
+        answer = await client.post(f"/portal/call-offs/{competition_id}/bid", data=forged)
+        assert answer.status_code == 403
+        # Path tricks reach no other route of the service.
+        assert (await client.get("/portal/call-offs/..%2Fcompetitions")).status_code == 404
+    bids = (await proc.get(f"/competitions/{competition_id}")).json()["bids"]
+    assert [b["provider_id"] for b in bids] == ["p-1"]
+    assert (await proc.get(f"/self-declarations/{request_id}")).json()["status"] == "requested"
