@@ -27,6 +27,7 @@ from services.console.routes import (
     home,
     info,
     providers,
+    schemes,
     signin,
 )
 from services.console.settings import ConsoleSettings
@@ -76,7 +77,7 @@ def build_app(
     )
     _add_content_security_policy(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (signin, home, providers, applications, calloffs, alerts, info):
+    for module in (signin, home, providers, applications, calloffs, schemes, alerts, info):
         app.include_router(module.router)
     _add_error_pages(app)
     return app

@@ -76,6 +76,8 @@ async def _show(
         errors=errors or [],
         form=form or {},
         decided=request.query_params.get("decided") == "1",
+        extended=request.query_params.get("extended") == "1",
+        may_extend=person.role == "commissioner",
     )
 
 
