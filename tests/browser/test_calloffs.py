@@ -211,4 +211,9 @@ def test_a_commissioner_scores_and_ranks_and_another_approves(
     assert found["award"]["provider_id"] == found["evaluation"]["ranking"][0]["provider_id"]
     page.goto(f"{call_off.console}/call-offs?stage=awarded")
     no_violations(page)
+    page.goto(f"{call_off.console}/schemes")
+    no_violations(page)
+    page.get_by_role("link", name="NMISS placements DPS").click()
+    expect(page.get_by_role("heading", name="Members by lot")).to_be_visible()
+    no_violations(page)
     page.close()

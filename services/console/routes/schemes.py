@@ -53,9 +53,9 @@ async def extend(request: Request, application_id: str) -> Response:
     reason = str(form.get("extension_reason", "")).strip()
     problem = ""
     if not reason:
-        problem = "Enter the reason for extending the evaluation"
+        problem = "Enter why the evaluation needs longer"
     elif len(reason) > REASON_MAX:
-        problem = f"Reason must be {REASON_MAX} characters or fewer"
+        problem = f"Why the evaluation needs longer must be {REASON_MAX} characters or fewer"
     given = {"extension_reason": reason}
     if problem:
         errors = [{"text": problem, "href": "#extension_reason", "field": "extension_reason"}]
