@@ -26,6 +26,7 @@ from services.console.routes import (
     calloffs,
     home,
     info,
+    oidc_signin,
     providers,
     schemes,
     signin,
@@ -77,7 +78,17 @@ def build_app(
     )
     _add_content_security_policy(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (signin, home, providers, applications, calloffs, schemes, alerts, info):
+    for module in (
+        signin,
+        oidc_signin,
+        home,
+        providers,
+        applications,
+        calloffs,
+        schemes,
+        alerts,
+        info,
+    ):
         app.include_router(module.router)
     _add_error_pages(app)
     return app

@@ -12,10 +12,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
+from services.console import oidc
 from services.console.clients import ServiceUnavailable, Upstream
 from services.console.clients.api import Api
 from services.console.clients.registry import providers
 from services.console.render import page
+from services.console.routes import oidc_signin
 from services.console.settings import ConsoleSettings
 from services.console.web import Person, checked_form, sign_in, sign_out
 from shared.contracts.common import Role
@@ -55,7 +57,14 @@ def _settings(request: Request) -> ConsoleSettings:
 async def sign_in_page(request: Request) -> Response:
     settings = _settings(request)
     if settings.production:
-        return page(request, "signin_production.html", oidc=bool(settings.oidc_issuer))
+        if oidc_signin.configured(settings):
+            # The council's provider signs people in (authorisation code with PKCE).
+            try:
+                return RedirectResponse(await oidc.start(request, settings), status_code=303)
+            except oidc.SignInFailed as exc:
+                errors = [{"text": f"You cannot sign in now: {exc}", "href": "#main-content"}]
+                return page(request, "signin_production.html", 503, oidc=True, errors=errors)
+        return page(request, "signin_production.html", oidc=False)
     registered: list[dict[str, str]] = []
     register_down = False
     try:
