@@ -23,12 +23,15 @@ from services.console.render import page
 from services.console.routes import (
     alerts,
     applications,
+    calloffs,
     home,
     info,
+    oidc_signin,
     portal,
     portal_apply,
     portal_record,
     providers,
+    schemes,
     signin,
 )
 from services.console.settings import ConsoleSettings
@@ -80,9 +83,12 @@ def build_app(
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (
         signin,
+        oidc_signin,
         home,
         providers,
         applications,
+        calloffs,
+        schemes,
         alerts,
         info,
         portal,

@@ -19,7 +19,7 @@ from jinja2 import (
 from markupsafe import Markup
 
 from services.console.clients import ServiceUnavailable
-from services.console.web import csrf_token, signed_in
+from services.console.web import FORM_KEY_FIELD, csrf_token, new_form_key, signed_in
 
 HERE = Path(__file__).parent
 ROLE_NAMES = {
@@ -71,6 +71,13 @@ def _severity_tag(severity: str) -> Markup:
     return Markup('<strong class="govuk-tag {}">{}</strong>').format(colour, severity.capitalize())
 
 
+def _form_key_field() -> Markup:
+    """The hidden one-time key of one form (a new one each time the form is rendered)."""
+    return Markup('<input type="hidden" name="{}" value="{}">').format(
+        FORM_KEY_FIELD, new_form_key()
+    )
+
+
 def environment() -> Environment:
     env = Environment(
         loader=ChoiceLoader(
@@ -88,6 +95,7 @@ def environment() -> Environment:
     env.globals["role_names"] = ROLE_NAMES
     env.globals["link"] = _link
     env.globals["severity_tag"] = _severity_tag
+    env.globals["form_key_field"] = _form_key_field
     env.tests["unavailable"] = lambda value: isinstance(value, ServiceUnavailable)
     return env
 

@@ -35,6 +35,8 @@ class ConsoleSettings(CommonSettings):
     # The seam for the council's OpenID Connect sign-in (authorisation code with PKCE):
     # empty means not configured; see services/console/routes/signin.py.
     oidc_issuer: str = ""
+    # Where the provider sends people back (/sign-in/callback); empty: from the request.
+    oidc_redirect_uri: str = ""
 
     @property
     def production(self) -> bool:

@@ -7,8 +7,9 @@ HttpOnly and SameSite=Lax, and Secure in production.
 
 from __future__ import annotations
 
+import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from fastapi import Request
@@ -19,6 +20,9 @@ from services.console.clients.api import Api
 from shared.unit_of_work import current_correlation_id
 
 CSRF_FIELD = "csrf_token"
+FORM_KEY_FIELD = "idempotency_key"
+# As the services accept it (shared/idempotency.py): visible ASCII, 1 to 255 characters.
+FORM_KEY_PATTERN = re.compile(r"[\x21-\x7e]{1,255}")
 
 
 @dataclass(frozen=True)
@@ -104,6 +108,31 @@ def person_of(request: Request, *roles: str) -> Person:
 def api_for(request: Request, person: Person) -> Api:
     upstream: Upstream = request.app.state.upstream
     return Api(upstream, person.token, current_correlation_id.get(None))
+
+
+def new_form_key() -> str:
+    """A one-time key for one rendered form (templates: `{{ form_key_field() }}`)."""
+    return secrets.token_urlsafe(24)
+
+
+def form_api(request: Request, person: Person, form: FormData) -> Api:
+    """The person's API for this form's POSTs, sending the form's one-time key as
+    Idempotency-Key: the same form submitted twice (a double click, a resend after a
+    timeout) reaches the service with one key, so the service acts once and answers the
+    second with the first answer. A form without a (well-formed) key still works."""
+    api = api_for(request, person)
+    key = form.get(FORM_KEY_FIELD)
+    if isinstance(key, str) and FORM_KEY_PATTERN.fullmatch(key):
+        return replace(api, idempotency_key=key)
+    return api
+
+
+def still_in_progress(errors: list[dict[str, str]]) -> bool:
+    """The service is still serving this form's first submission (409 in_progress on
+    Idempotency-Key): the second submission shows the outcome page, acting no more."""
+    return any(
+        e.get("field") == "Idempotency-Key" and e.get("rule") == "in_progress" for e in errors
+    )
 
 
 def field_errors(errors: list[dict[str, str]], labels: dict[str, str]) -> list[dict[str, str]]:

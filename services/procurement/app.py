@@ -14,6 +14,7 @@ from services.procurement import (
     notice_workflows,
     notices_api,
     portal_api,
+    scheme_list_api,
     workflows,
     worklist_api,
 )
@@ -31,7 +32,13 @@ definition = ServiceDefinition(
     description="The Dynamic Purchasing System and its call-off competitions.",
     migrations_dir=Path(__file__).parent / "migrations",
     publishes=[procurement_v1.TOPIC],
-    routers=[api.router, notices_api.router, worklist_api.router, portal_api.router],
+    routers=[
+        api.router,
+        notices_api.router,
+        worklist_api.router,
+        portal_api.router,
+        scheme_list_api.router,
+    ],
     subscriptions=handlers.subscriptions,
     workflows=[*workflows.WORKFLOWS, *notice_workflows.NOTICE_WORKFLOWS],
     activities=_activities,

@@ -13,6 +13,7 @@ COUNCIL = "commissioning is the commissioner's (admin operates the platform, nev
 POLICY: Policy = {
     ("POST", "/schemes"): rule(C, why=COUNCIL),
     ("GET", "/schemes/{scheme_id}"): rule(C, M, S, P, why="a scheme's terms are published"),
+    ("GET", "/schemes"): rule(C, M, S, P, why="a scheme's terms are published"),
     ("POST", "/schemes/{scheme_id}/status"): rule(C, why=COUNCIL),
     ("POST", "/schemes/{scheme_id}/applications"): rule(
         P, why="a provider applies to join", narrowed="as the provider its token names"

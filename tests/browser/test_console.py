@@ -221,7 +221,9 @@ def test_a_commissioner_and_a_monitoring_officer_work_in_the_browser(
     page.keyboard.type("Improvement plan agreed; visit booked")
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent").strip() == "Resolve alert"
-    page.keyboard.press("Enter")
+    # A key press does not wait for the page it submits to load (a click does).
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
     expect(page.locator(".govuk-notification-banner")).to_contain_text("The alert was resolved.")
     resolved = ok(monitoring.get(f"/alerts/{seeded.alert_id}"))
     assert (resolved["status"], resolved["outcome"]) == (

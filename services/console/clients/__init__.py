@@ -69,10 +69,13 @@ class Upstream:
         params: dict[str, Any] | None = None,
         json: Any = None,
         correlation_id: str | None = None,
+        idempotency_key: str | None = None,
     ) -> Any:
         headers = {"Authorization": f"Bearer {token}"}
         if correlation_id:
             headers["X-Correlation-ID"] = correlation_id
+        if idempotency_key:
+            headers["Idempotency-Key"] = idempotency_key
         try:
             response = await self.clients[service].request(
                 method, path, params=params, json=json, headers=headers

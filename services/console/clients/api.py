@@ -14,6 +14,9 @@ class Api:
     upstream: Upstream
     token: str
     correlation_id: str | None = None
+    # The form's one-time key (web.form_api): a double-submitted form acts once, as the
+    # service answers the same key with its first answer (shared/idempotency.py).
+    idempotency_key: str | None = None
 
     async def get(self, service: str, path: str, params: dict[str, Any] | None = None) -> Any:
         return await self.upstream.call(
@@ -22,7 +25,13 @@ class Api:
 
     async def post(self, service: str, path: str, json: Any = None) -> Any:
         return await self.upstream.call(
-            service, "POST", path, self.token, json=json, correlation_id=self.correlation_id
+            service,
+            "POST",
+            path,
+            self.token,
+            json=json,
+            correlation_id=self.correlation_id,
+            idempotency_key=self.idempotency_key,
         )
 
     async def patch(self, service: str, path: str, json: Any = None) -> Any:

@@ -12,7 +12,14 @@ from fastapi.responses import RedirectResponse
 from services.console.clients import ApiRefused
 from services.console.clients import monitoring as monitoring_api
 from services.console.render import page
-from services.console.web import api_for, checked_form, field_errors, person_of
+from services.console.web import (
+    api_for,
+    checked_form,
+    field_errors,
+    form_api,
+    person_of,
+    still_in_progress,
+)
 
 router = APIRouter()
 OFFICERS = ("monitoring_officer", "commissioner", "admin")
@@ -72,12 +79,14 @@ async def alert_page(request: Request, alert_id: str) -> Response:
 @router.post("/alerts/{alert_id}/acknowledge")
 async def acknowledge(request: Request, alert_id: str) -> Response:
     person = person_of(request, *OFFICERS)
-    await checked_form(request)
+    form = await checked_form(request)
     try:
-        await monitoring_api.acknowledge(api_for(request, person), alert_id)
+        await monitoring_api.acknowledge(form_api(request, person, form), alert_id)
     except ApiRefused as refused:
         if refused.status == 404:
             raise
+        if still_in_progress(refused.errors):
+            return RedirectResponse(f"/alerts/{alert_id}?done=acknowledged", status_code=303)
         return await _show(request, alert_id, 400, field_errors(refused.errors, LABELS))
     return RedirectResponse(f"/alerts/{alert_id}?done=acknowledged", status_code=303)
 
@@ -96,10 +105,12 @@ async def resolve(request: Request, alert_id: str) -> Response:
         errors = [{"text": problem, "href": "#outcome", "field": "outcome"}]
         return await _show(request, alert_id, 400, errors, {"outcome": outcome})
     try:
-        await monitoring_api.resolve(api_for(request, person), alert_id, outcome)
+        await monitoring_api.resolve(form_api(request, person, form), alert_id, outcome)
     except ApiRefused as refused:
         if refused.status == 404:
             raise
+        if still_in_progress(refused.errors):
+            return RedirectResponse(f"/alerts/{alert_id}?done=resolved", status_code=303)
         errors = field_errors(refused.errors, LABELS)
         return await _show(request, alert_id, 400, errors, {"outcome": outcome})
     return RedirectResponse(f"/alerts/{alert_id}?done=resolved", status_code=303)

@@ -13,7 +13,14 @@ from services.console.clients import ApiRefused, ServiceUnavailable, procurement
 from services.console.clients.api import Api
 from services.console.render import page
 from services.console.routes.home import _clock
-from services.console.web import api_for, checked_form, field_errors, person_of
+from services.console.web import (
+    api_for,
+    checked_form,
+    field_errors,
+    form_api,
+    person_of,
+    still_in_progress,
+)
 
 router = APIRouter()
 READERS = ("commissioner", "admin", "monitoring_officer")
@@ -69,6 +76,8 @@ async def _show(
         errors=errors or [],
         form=form or {},
         decided=request.query_params.get("decided") == "1",
+        extended=request.query_params.get("extended") == "1",
+        may_extend=person.role == "commissioner",
     )
 
 
@@ -108,7 +117,7 @@ async def decide(request: Request, application_id: str) -> Response:
     problems = _problems(outcome, reason)
     if problems:
         return await _show(request, application_id, 400, problems, given)
-    api = api_for(request, person)
+    api = form_api(request, person, form)
     try:
         if outcome == "refuse":
             found: dict[str, Any] = await procurement.application(api, application_id)
@@ -119,6 +128,8 @@ async def decide(request: Request, application_id: str) -> Response:
     except ApiRefused as refused_by_service:
         if refused_by_service.status == 404:
             raise
+        if still_in_progress(refused_by_service.errors):
+            return RedirectResponse(f"/applications/{application_id}?decided=1", status_code=303)
         errors = field_errors(refused_by_service.errors, LABELS)
         return await _show(request, application_id, 400, errors, given)
     return RedirectResponse(f"/applications/{application_id}?decided=1", status_code=303)

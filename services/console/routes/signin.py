@@ -12,10 +12,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
+from services.console import oidc
 from services.console.clients import ServiceUnavailable, Upstream
 from services.console.clients.api import Api
 from services.console.clients.registry import providers
 from services.console.render import page
+from services.console.routes import oidc_signin
 from services.console.settings import ConsoleSettings
 from services.console.web import Person, checked_form, sign_in, sign_out
 from shared.contracts.common import Role
@@ -27,7 +29,23 @@ STAFF = [
     ("commissioner", "demo-commissioner", "Demo commissioner"),
     ("monitoring_officer", "demo-officer", "Demo monitoring officer"),
     ("admin", "demo-admin", "Demo platform operator"),
+    # A second commissioner: who scored a call-off's bids may not approve its award.
+    ("commissioner", "demo-approver", "Demo approving commissioner"),
 ]
+
+
+def _values() -> dict[str, tuple[str, str, str]]:
+    """form value -> (role, subject, name): the first person of a role is chosen by the
+    role alone, any other by role:subject."""
+    values: dict[str, tuple[str, str, str]] = {}
+    for role, subject, name in STAFF:
+        values[f"{role}:{subject}" if role in values else role] = (role, subject, name)
+    return values
+
+
+def _choices() -> list[tuple[str, str, str]]:
+    """(form value, role, name) for the sign-in page's radios."""
+    return [(value, role, name) for value, (role, _, name) in _values().items()]
 
 
 def _settings(request: Request) -> ConsoleSettings:
@@ -39,7 +57,14 @@ def _settings(request: Request) -> ConsoleSettings:
 async def sign_in_page(request: Request) -> Response:
     settings = _settings(request)
     if settings.production:
-        return page(request, "signin_production.html", oidc=bool(settings.oidc_issuer))
+        if oidc_signin.configured(settings):
+            # The council's provider signs people in (authorisation code with PKCE).
+            try:
+                return RedirectResponse(await oidc.start(request, settings), status_code=303)
+            except oidc.SignInFailed as exc:
+                errors = [{"text": f"You cannot sign in now: {exc}", "href": "#main-content"}]
+                return page(request, "signin_production.html", 503, oidc=True, errors=errors)
+        return page(request, "signin_production.html", oidc=False)
     registered: list[dict[str, str]] = []
     register_down = False
     try:
@@ -56,7 +81,11 @@ async def sign_in_page(request: Request) -> Response:
     except ServiceUnavailable:
         register_down = True
     return page(
-        request, "signin_dev.html", staff=STAFF, providers=registered, register_down=register_down
+        request,
+        "signin_dev.html",
+        staff=_choices(),
+        providers=registered,
+        register_down=register_down,
     )
 
 
@@ -68,9 +97,9 @@ async def sign_in_dev(request: Request) -> Response:
     form = await checked_form(request)
     person = str(form.get("person", ""))
     role, _, who = person.partition(":")
-    staff = {r: (subject, name) for r, subject, name in STAFF}
-    if role in staff:
-        subject, name = staff[role]
+    staff = _values()
+    if person in staff:
+        _, subject, name = staff[person]
         token = issue_token(settings.signing_secret(), role, subject=subject)
         sign_in(request, Person(name, role, subject, None, token))
     elif role == "provider" and who:
@@ -86,7 +115,7 @@ async def sign_in_dev(request: Request) -> Response:
             request,
             "signin_dev.html",
             400,
-            staff=STAFF,
+            staff=_choices(),
             providers=[],
             register_down=False,
             errors=[{"text": "Select who to sign in as", "href": "#person"}],

@@ -31,6 +31,7 @@ HERE = Path(__file__).resolve().parent
 API = "api://send-dps/{service}"  # each service its own audience
 SECRET = "a-client-secret-only-the-tests-know-0123456789"
 WEB_REDIRECT = "http://127.0.0.1/signed-in"
+CONSOLE_REDIRECT = "https://127.0.0.1:8000/sign-in/callback"  # the officers' console
 
 # What a council's provider would be configured with: machine clients with their role
 # in the `roles` claim (or none, mapped by client id in DPS_OIDC_CLIENT_ROLES), a school
@@ -46,6 +47,7 @@ CLIENTS: list[dict[str, Any]] = [
     {"client_id": "finance-tool", "groups": ["5f0c9e2a-commissioning-team"]},  # a group id
     {"client_id": "two-hats", "roles": ["commissioner", "admin"]},
     {"client_id": "council-web", "redirect_uris": [WEB_REDIRECT]},  # people sign in here
+    {"client_id": "council-console", "redirect_uris": [CONSOLE_REDIRECT]},
 ]
 # People in the council's directory, by login, with their groups' ids.
 PEOPLE = {"asha.officer": ["0d6f3b1c-monitoring-officers"]}

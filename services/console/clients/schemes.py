@@ -1,0 +1,32 @@
+"""Procurement's schemes and the application clock (api.py, scheme_list_api.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.console.clients.api import Api, segment
+
+SERVICE = "procurement"
+
+
+async def schemes(api: Api) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = await api.get(SERVICE, "/schemes")
+    return found
+
+
+async def scheme(api: Api, scheme_id: str) -> dict[str, Any]:
+    found: dict[str, Any] = await api.get(SERVICE, f"/schemes/{segment(scheme_id)}")
+    return found
+
+
+async def members(api: Api, scheme_id: str) -> list[dict[str, Any]]:
+    found: dict[str, Any] = await api.get(SERVICE, f"/schemes/{segment(scheme_id)}/members")
+    listed: list[dict[str, Any]] = found["members"]
+    return listed
+
+
+async def extend(api: Api, application_id: str, reason: str) -> dict[str, Any]:
+    done: dict[str, Any] = await api.post(
+        SERVICE, f"/applications/{segment(application_id)}/extension", {"reason": reason}
+    )
+    return done

@@ -1,0 +1,291 @@
+"""Call-offs (mini-competitions under the DPS): the list by stage with a CSV download,
+and a call-off's page: the need (never who the child is), who was invited and why, the
+bids once the deadline passed, the evaluator's own score sheet, ranking with its
+explanation, and award approval (another person than those who scored)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import RedirectResponse
+
+from services.console.clients import ApiRefused, calloffs
+from services.console.render import page
+from services.console.routes.applications import provider_names
+from services.console.web import (
+    Person,
+    api_for,
+    checked_form,
+    field_errors,
+    form_api,
+    person_of,
+    still_in_progress,
+)
+
+router = APIRouter()
+READERS = ("commissioner", "admin", "monitoring_officer")
+# Scoring, ranking and approving are the commissioner's (services/procurement/policy.py).
+COMMISSIONERS = ("commissioner",)
+PAGE_SIZE = 25
+COMMENT_MAX = 2000
+# The list's stages, as the commissioner thinks of them, and the service's statuses in each.
+STAGES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "open": ("Open or closing", ("open",)),
+    "evaluation": ("Awaiting evaluation", ("closed", "evaluation")),
+    "approval": ("Awaiting approval", ("evaluated",)),
+    "awarded": ("Awarded", ("awarded",)),
+    "ended": ("Ended without award", ("no_suitable_bid", "no_eligible_members")),
+}
+LABELS = {"scores": "Scores", "comment": "Comment", "status": "Call-off", "body": "Call-off"}
+# The service's rules a person can act on, said in words (the rest name field and rule).
+RULE_TEXT = {
+    "approver_scored_bid": "You scored bids in this call-off, so another commissioner must "
+    "approve its award (separation of duties)",
+    "assessment_missing": "Every compliant bid needs an evaluator's scores before the bids "
+    "can be ranked",
+}
+
+
+def refusal_errors(errors: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The services' `{field, rule}` errors for the error summary, a known rule in words."""
+    items = []
+    for error in errors:
+        rule = error["rule"].split(":", 1)[0].strip()
+        if rule in RULE_TEXT:
+            items.append({"text": RULE_TEXT[rule], "href": "#main-content", "field": rule})
+        else:
+            items.extend(field_errors([error], LABELS))
+    return items
+
+
+def _stage(stage: str) -> str:
+    return stage if stage in STAGES else "open"
+
+
+@router.get("/call-offs")
+async def call_off_list(
+    request: Request,
+    stage: str = Query(default="open", max_length=20),
+    page_number: int = Query(default=1, alias="page", ge=1, le=10_000),
+) -> Response:
+    person = person_of(request, *READERS)
+    chosen = _stage(stage)
+    found = await calloffs.call_offs(api_for(request, person), list(STAGES[chosen][1]))
+    pages = max(1, -(-len(found) // PAGE_SIZE))
+    current = min(page_number, pages)
+    shown = found[(current - 1) * PAGE_SIZE : current * PAGE_SIZE]
+    return page(
+        request,
+        "calloffs/list.html",
+        call_offs=shown,
+        total=len(found),
+        stage=chosen,
+        stages=STAGES,
+        pagination=_pagination(chosen, current, pages),
+    )
+
+
+def _pagination(stage: str, current: int, pages: int) -> dict[str, Any] | None:
+    if pages <= 1:
+        return None
+    link = f"/call-offs?stage={stage}&page="
+    return {
+        "previous": {"href": f"{link}{current - 1}"} if current > 1 else None,
+        "next": {"href": f"{link}{current + 1}"} if current < pages else None,
+        "items": [
+            {"number": n, "href": f"{link}{n}", "current": n == current}
+            for n in range(1, pages + 1)
+        ],
+    }
+
+
+CSV_COLUMNS = ("competition_id", "title", "category_code", "kind", "status", "round")
+CSV_DATES = ("opened_at", "deadline_at", "closed_at")
+
+
+def csv_cell(value: Any) -> str:
+    """A cell a spreadsheet shows as text: one starting =, +, -, @, tab or CR would be
+    run as a formula (CSV injection, OWASP), so it gets a leading apostrophe."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def csv_response(header: list[str], rows: list[list[Any]], filename: str) -> Response:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    writer.writerows([[csv_cell(v) for v in row] for row in rows])
+    return Response(
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@router.get("/call-offs.csv")
+async def call_off_csv(
+    request: Request, stage: str = Query(default="open", max_length=20)
+) -> Response:
+    person = person_of(request, *READERS)
+    chosen = _stage(stage)
+    found = await calloffs.call_offs(api_for(request, person), list(STAGES[chosen][1]))
+    rows = [[c.get(k) for k in (*CSV_COLUMNS, *CSV_DATES)] for c in found]
+    return csv_response([*CSV_COLUMNS, *CSV_DATES], rows, f"call-offs-{chosen}.csv")
+
+
+def _own_sheet(call_off: dict[str, Any], person: Person) -> dict[str, dict[str, Any]]:
+    """This evaluator's scores by bid (the current round)."""
+    return {
+        s["bid_id"]: s
+        for s in call_off.get("evaluator_scores", [])
+        if s["evaluator"] == person.subject and s["round"] == call_off["round"]
+    }
+
+
+def _visible_scores(call_off: dict[str, Any], person: Person) -> list[dict[str, Any]]:
+    """Each evaluator sees only their own scores until the evaluation moderates them
+    (the mean of all evaluators' scores, when the bids are ranked); then everyone's.
+    The service itself returns all scores to a commissioner: this is the console's view."""
+    scores: list[dict[str, Any]] = call_off.get("evaluator_scores", [])
+    if call_off["status"] in ("open", "closed", "evaluation"):
+        return [s for s in scores if s["evaluator"] == person.subject]
+    return scores
+
+
+async def _show(
+    request: Request,
+    competition_id: str,
+    status_code: int = 200,
+    errors: list[dict[str, str]] | None = None,
+    form: dict[str, str] | None = None,
+    form_bid: str | None = None,
+) -> Response:
+    person = person_of(request, *READERS)
+    api = api_for(request, person)
+    call_off = await calloffs.call_off(api, competition_id)
+    live = [
+        b
+        for b in call_off["bids"]
+        if not b["superseded"]
+        and b["round"] == call_off["round"]
+        and b["bid_id"] not in call_off.get("set_aside", [])
+    ]
+    return page(
+        request,
+        "calloffs/page.html",
+        status_code,
+        call_off=call_off,
+        live_bids=live,
+        questions=call_off["spec"].get("quality_questions", []),
+        own_sheet=_own_sheet(call_off, person),
+        scores=_visible_scores(call_off, person),
+        names=await provider_names(api),
+        may_act=person.role in COMMISSIONERS,
+        errors=errors or [],
+        form=form or {},
+        form_bid=form_bid,
+        done=request.query_params.get("done", ""),
+    )
+
+
+@router.get("/call-offs/{competition_id}")
+async def call_off_page(request: Request, competition_id: str) -> Response:
+    return await _show(request, competition_id)
+
+
+def _scores_of(
+    form: Any, questions: list[dict[str, Any]]
+) -> tuple[dict[str, str], list[dict[str, str]]]:
+    scores: dict[str, str] = {}
+    problems = []
+    for q in questions:
+        field = f"score-{q['question_id']}"
+        raw = str(form.get(field, "")).strip()
+        text = q["text"]
+        try:
+            value = Decimal(raw)
+        except InvalidOperation:
+            value = None
+        if not raw:
+            problems.append(
+                {"text": f"Enter a score for {text}", "href": f"#{field}", "field": field}
+            )
+        elif value is None or not value.is_finite():
+            problems.append(
+                {"text": f"Score for {text} must be a number", "href": f"#{field}", "field": field}
+            )
+        elif not 0 <= value <= Decimal(str(q["max_score"])):
+            problems.append(
+                {
+                    "text": f"Score for {text} must be between 0 and {q['max_score']}",
+                    "href": f"#{field}",
+                    "field": field,
+                }
+            )
+        scores[q["question_id"]] = raw
+    return scores, problems
+
+
+@router.post("/call-offs/{competition_id}/bids/{bid_id}/scores")
+async def score(request: Request, competition_id: str, bid_id: str) -> Response:
+    person = person_of(request, *COMMISSIONERS)
+    form = await checked_form(request)
+    api = form_api(request, person, form)
+    call_off = await calloffs.call_off(api, competition_id)
+    questions = call_off["spec"].get("quality_questions", [])
+    scores, problems = _scores_of(form, questions)
+    comment = str(form.get("comment", "")).strip()
+    if len(comment) > COMMENT_MAX:
+        problems.append(
+            {
+                "text": f"Comment must be {COMMENT_MAX} characters or fewer",
+                "href": "#comment",
+                "field": "comment",
+            }
+        )
+    given = {f"score-{k}": v for k, v in scores.items()} | {"comment": comment}
+    if problems:
+        return await _show(request, competition_id, 400, problems, given, bid_id)
+    try:
+        await calloffs.score(api, competition_id, bid_id, scores, comment or None)
+    except ApiRefused as refused:
+        if refused.status == 404:
+            raise
+        if not still_in_progress(refused.errors):
+            errors = refusal_errors(refused.errors)
+            return await _show(request, competition_id, 400, errors, given, bid_id)
+    return RedirectResponse(f"/call-offs/{competition_id}?done=scored", status_code=303)
+
+
+async def _act(request: Request, competition_id: str, action: str) -> Response:
+    person = person_of(request, *COMMISSIONERS)
+    form = await checked_form(request)
+    api = form_api(request, person, form)
+    try:
+        if action == "evaluated":
+            await calloffs.evaluate(api, competition_id)
+        else:
+            await calloffs.approve(api, competition_id)
+    except ApiRefused as refused:
+        if refused.status == 404:
+            raise
+        if not still_in_progress(refused.errors):
+            errors = refusal_errors(refused.errors)
+            return await _show(
+                request, competition_id, 409 if refused.status == 409 else 400, errors
+            )
+    return RedirectResponse(f"/call-offs/{competition_id}?done={action}", status_code=303)
+
+
+@router.post("/call-offs/{competition_id}/evaluation")
+async def evaluate(request: Request, competition_id: str) -> Response:
+    return await _act(request, competition_id, "evaluated")
+
+
+@router.post("/call-offs/{competition_id}/award")
+async def approve(request: Request, competition_id: str) -> Response:
+    return await _act(request, competition_id, "awarded")
