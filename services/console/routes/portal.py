@@ -20,7 +20,7 @@ from services.console.clients import ApiRefused, ServiceUnavailable, portal, reg
 from services.console.clients import placements as placements_api
 from services.console.render import page
 from services.console.routes.home import DOCUMENTS_WITHIN, _clock, _section
-from services.console.web import Person, api_for, checked_form, field_errors, person_of
+from services.console.web import Person, api_for, checked_form, field_errors, form_api, person_of
 
 router = APIRouter()
 PROVIDER = "provider"
@@ -185,7 +185,7 @@ def read_bid(form: Any, questions: list[dict[str, Any]]) -> tuple[dict[str, Any]
 async def submit_bid(request: Request, competition_id: str) -> Response:
     person, _ = provider_of(request)
     form = await checked_form(request)
-    api = api_for(request, person)
+    api = form_api(request, person, form)
     competition = await portal.competition(api, competition_id)  # 404 unless invited
     questions = competition["spec"].get("quality_questions", [])
     read, problems = read_bid(form, questions)

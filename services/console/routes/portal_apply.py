@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse
 from services.console.clients import ApiRefused, portal
 from services.console.render import page
 from services.console.routes.portal import ANSWER_MAX, provider_of
-from services.console.web import api_for, checked_form, field_errors
+from services.console.web import api_for, checked_form, field_errors, form_api
 
 router = APIRouter()
 LABELS = {"requested_categories": "Categories", "answers": "Answers", "declaration": "Declaration"}
@@ -57,7 +57,7 @@ async def apply_page(request: Request, scheme_id: str) -> Response:
 async def apply(request: Request, scheme_id: str) -> Response:
     person, _ = provider_of(request)
     form = await checked_form(request)
-    api = api_for(request, person)
+    api = form_api(request, person, form)
     scheme = await portal.scheme(api, scheme_id)
     offered = {c["code"] for c in scheme["categories"]}
     chosen = [str(c) for c in form.getlist("categories") if str(c) in offered]
@@ -138,7 +138,7 @@ async def declare(request: Request, request_id: str) -> Response:
         return await _declaration_form(request, request_id, 400, [problem])
     try:
         await portal.declare(
-            api_for(request, person),
+            form_api(request, person, form),
             request_id,
             {"statement": DECLARATION_TEXT, "changes": changes or "none"},
         )

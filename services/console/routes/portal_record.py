@@ -17,7 +17,7 @@ from fastapi.responses import RedirectResponse
 from services.console.clients import ApiRefused, portal, registry
 from services.console.render import page
 from services.console.routes.portal import provider_of
-from services.console.web import api_for, checked_form, field_errors
+from services.console.web import api_for, checked_form, field_errors, form_api
 
 router = APIRouter()
 KINDS = {
@@ -87,7 +87,7 @@ async def propose(request: Request) -> Response:
         problems.append({"text": text, "href": "#reference", "field": "reference"})
     if problems:
         return await _documents_page(request, 400, problems, given)
-    api = api_for(request, person)
+    api = form_api(request, person, form)
     record = await registry.provider(api, provider_id)
     # A provider's documents replace its earlier proposals: keep the other kinds' ones.
     kept = [
@@ -168,7 +168,7 @@ async def uplift(request: Request, placement_id: str) -> Response:
         "reason": given["reason"],
     }
     try:
-        await portal.request_uplift(api_for(request, person), placement_id, body)
+        await portal.request_uplift(form_api(request, person, form), placement_id, body)
     except ApiRefused as refused:
         if refused.status == 404:
             raise

@@ -116,10 +116,11 @@ async def test_a_provider_bids_revises_and_sees_its_receipt_and_outcome(
         bid_id = await proc.live_bid(competition_id, "p-1")
         assert bid_id in receipt.text
 
-        revised = await client.post(
-            f"/portal/call-offs/{competition_id}/bid", data=bid_form(csrf, fee="1400.00")
-        )
-        assert revised.status_code == 303
+        # The revised form sent twice (a double click) carries one form key: one version.
+        once = bid_form(csrf, fee="1400.00", idempotency_key="form-key-revision-1")
+        for _ in range(2):
+            revised = await client.post(f"/portal/call-offs/{competition_id}/bid", data=once)
+            assert revised.status_code == 303
         assert "version 2" in (await client.get(f"/portal/call-offs/{competition_id}")).text
         live = (await proc.get(f"/competitions/{competition_id}")).json()["bids"]
         assert [(b["version"], b["superseded"]) for b in live] == [(1, True), (2, False)]
