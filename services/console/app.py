@@ -21,8 +21,10 @@ from starlette.middleware.sessions import SessionMiddleware
 from services.console.clients import ApiRefused, NotSignedIn, ServiceUnavailable, Upstream
 from services.console.render import page
 from services.console.routes import alerts, applications, home, info, providers, signin
+from services.console.routes import training as training_routes
 from services.console.settings import ConsoleSettings
 from services.console.web import CsrfRefused, Forbidden, NeedsSignIn, sign_out
+from shared import clock
 from shared.http import EdgeSettings, create_app
 from shared.logging import get_logger
 
@@ -34,6 +36,9 @@ def build_app(
     settings: ConsoleSettings, transports: dict[str, httpx.AsyncBaseTransport] | None = None
 ) -> FastAPI:
     upstream = Upstream(settings.service_urls(), settings.upstream_timeout_s, transports)
+    clock.configure(  # the training clock's offset, for the banner (shared.clock)
+        training=settings.training, production=settings.production, data_dir=settings.data_dir
+    )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> Any:
@@ -70,6 +75,8 @@ def build_app(
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (signin, home, providers, applications, alerts, info):
         app.include_router(module.router)
+    app.include_router(training_routes.router)  # 404 unless `dps up --training`
+    training_routes.add_not_training_page(app)
     _add_error_pages(app)
     return app
 

@@ -1,8 +1,8 @@
 """The training clock (`dps up --training`, `dps clock advance`) on the real Temporal dev
 server with time skipping and the real procurement service: a call-off whose tender
 deadline is ten days away is evaluable a few seconds later, and one opened after the
-advance agrees with the services' clock. Its own server: advancing "everything" moves
-every running workflow on it."""
+advance agrees with the services' clock. A server per test: advancing "everything" moves
+every running workflow on it, and an earlier test's workflows have no worker any more."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from tests.service.procurement.conftest import Driver
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 async def server() -> AsyncIterator[str]:
     env = await WorkflowEnvironment.start_time_skipping_v2(
         ts_config=TimeSkippingConfig(enabled=False),
@@ -123,4 +123,23 @@ async def test_one_workflow_moves_alone(proc: Driver, tmp_path: Path) -> None:
     )
     assert result.moved == [f"competition-{competition_id}"]
     assert clock.read_offset(tmp_path) == timedelta(0)  # the services' clock stayed
+    await eventually(lambda: _status_is(proc, competition_id, "evaluation"))
+
+
+async def test_the_console_moves_the_clock(proc: Driver, tmp_path: Path, server: str) -> None:
+    from tests.service.console.test_console import console, console_settings, sign_in
+
+    scheme_id = await proc.scheme()
+    await proc.admit(scheme_id, "p-1", score=90)
+    r = await proc.open(scheme_id)
+    competition_id = r.json()["competition_id"]
+    assert (await proc.bid(competition_id, "p-1", fee="1700.00")).status_code == 201
+    settings = console_settings(tmp_path, training=True, temporal_address=server)
+    async with console(settings) as client:
+        token = await sign_in(client, "commissioner")
+        moved = await client.post("/training", data={"days": "11", "csrf_token": token})
+        assert (moved.status_code, moved.headers["location"]) == (303, "/training")
+        text = (await client.get("/training")).text
+        assert "The clock moved on 11 days" in text and "11.0 days ahead" in text
+    assert clock.read_offset(tmp_path) == timedelta(days=11)
     await eventually(lambda: _status_is(proc, competition_id, "evaluation"))
