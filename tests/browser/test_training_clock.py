@@ -17,6 +17,7 @@ from dps.stack import Stack, StackPlan
 from shared import clock, training
 from shared.settings import SERVICES
 from tests.browser.test_console import CHROMIUM, browser, no_violations, sign_in, tab_to
+from tests.browser.test_screenshots import SHOTS
 from tests.conftest import TEST_SECRET
 
 __all__ = ["browser"]  # the module-scoped Chromium fixture, shared
@@ -55,7 +56,7 @@ def test_the_training_clock_page(console: str, browser: Any) -> None:
     assert page.get_by_role("heading", name="Training clock").is_visible()
     no_violations(page)
     if os.environ.get("DPS_SCREENSHOTS"):
-        page.screenshot(path="docs/screenshots/training-clock.png", full_page=True)
+        page.screenshot(path=str(SHOTS / "training-clock.png"), full_page=True)
 
     tab_to(page, "days")  # the keyboard alone: to the field, type, on to the button
     page.keyboard.type("500")

@@ -3,7 +3,6 @@ with the acknowledge and resolve forms."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Query, Request, Response
@@ -13,6 +12,7 @@ from services.console.clients import ApiRefused
 from services.console.clients import monitoring as monitoring_api
 from services.console.render import page
 from services.console.web import api_for, checked_form, field_errors, person_of
+from shared import clock
 
 router = APIRouter()
 OFFICERS = ("monitoring_officer", "commissioner", "admin")
@@ -60,7 +60,7 @@ async def _show(
         errors=errors or [],
         form=form or {},
         done=request.query_params.get("done", ""),
-        now=datetime.now(UTC),
+        now=clock.now(),
     )
 
 
