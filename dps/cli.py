@@ -133,7 +133,6 @@ def up(
 
     settings = common_settings()
     chosen_dir = (data_dir or settings.data_dir).resolve()
-    extra_env = prepare_training(chosen_dir, settings, training)
     plan = StackPlan(
         data_dir=chosen_dir,
         kafka=kafka,
@@ -145,9 +144,13 @@ def up(
         headless_temporal=headless_temporal,
         time_skipping=time_skipping or training,
         console_port=console_port,
-        extra_env=extra_env,
     )
     stack = Stack(plan)
+    try:
+        stack.check_not_running()  # before touching the training file of a running stack
+    except StackError as exc:
+        fail(str(exc))
+    plan.extra_env.update(prepare_training(chosen_dir, settings, training))
     typer.echo(f"starting send-dps (data in {plan.data_dir}, logs in {plan.log_dir}) ...")
     try:
         stack.start()
