@@ -158,6 +158,13 @@ def up(
         stack.stop()
         fail(str(exc))
     print_welcome(plan, settings)
+    if training:
+        typer.secho(
+            "Training: time is simulated. Move it on with `dps clock advance 3d` or the "
+            "console's Training clock page (/training).",
+            fg=typer.colors.YELLOW,
+            bold=True,
+        )
     if demo:
         load_demo(seed, 1.0)
     supervise(stack, RestartPolicy(max_crashes=max_crashes, window_s=crash_window))
