@@ -6,13 +6,15 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: up test lint bench clean help
+.PHONY: up test lint bench screenshots clean help
 
 help:
 	@echo "make up     start the whole system (broker, Temporal, four services, the console)"
 	@echo "make test   run the whole test suite"
 	@echo "make lint   ruff, mypy and bandit"
 	@echo "make bench  run the benchmarks and print their figures"
+	@echo "make screenshots  retake docs/screenshots/*.png (the console in Chromium)"
+	@echo "make up TRAINING=1  a training stack: simulated time, \`dps clock advance 3d\`"
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "send-dps needs Python 3.11 or newer")'
@@ -22,7 +24,7 @@ $(STAMP): pyproject.toml constraints.txt
 	@touch $@
 
 up: $(STAMP)
-	$(BIN)/dps up $(if $(DEMO),--demo)
+	$(BIN)/dps up $(if $(DEMO),--demo) $(if $(TRAINING),--training)
 
 test: $(STAMP)
 	$(BIN)/pytest
@@ -36,6 +38,10 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# The README's pictures of the console, from the browser tests' seed on the real stack.
+screenshots: $(STAMP)
+	DPS_SCREENSHOTS=1 $(BIN)/pytest -q -p no:randomly tests/browser/test_screenshots.py tests/browser/test_training_clock.py
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache .mypy_cache .ruff_cache

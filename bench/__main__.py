@@ -20,6 +20,7 @@ BENCHMARKS = {
     "workflows": "placement lifecycle workflows completed per second by one worker vs a no-op",
     "national_replay": "640k EHC plans + a year of updates into one placements process",
     "scale_out": "EHC ingest with one and with two placements consumer processes in a group",
+    "console": "the console's five busiest pages, 8 sessions, vs the same API calls alone",
 }
 
 

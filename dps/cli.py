@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
+from dps.clock_cli import clock_app
 from dps.pointer import recorded_ports, stack_data_dir
 from services.provider_registry.cli import providers_app
 from shared.contracts.common import Role
@@ -116,6 +117,13 @@ def up(
     time_skipping: Annotated[
         bool, typer.Option(help="let tests fast-forward a workflow's clock")
     ] = False,
+    training: Annotated[
+        bool,
+        typer.Option(
+            help="training clock: Temporal with time skipping and `dps clock advance` "
+            "(development only; marked on every console page)"
+        ),
+    ] = False,
 ) -> None:
     """Start the broker, Temporal and all four services and keep them running: a process
     that dies is restarted; Ctrl-C (or `dps down`) stops everything."""
@@ -124,8 +132,9 @@ def up(
     from dps.supervision import RestartPolicy
 
     settings = common_settings()
+    chosen_dir = (data_dir or settings.data_dir).resolve()
     plan = StackPlan(
-        data_dir=(data_dir or settings.data_dir).resolve(),
+        data_dir=chosen_dir,
         kafka=kafka,
         temporal=temporal,
         kafka_port=kafka_port,
@@ -133,10 +142,15 @@ def up(
         temporal_ui_port=temporal_ui_port,
         service_ports=parse_service_ports(service_port or []),
         headless_temporal=headless_temporal,
-        time_skipping=time_skipping,
+        time_skipping=time_skipping or training,
         console_port=console_port,
     )
     stack = Stack(plan)
+    try:
+        stack.check_not_running()  # before touching the training file of a running stack
+    except StackError as exc:
+        fail(str(exc))
+    plan.extra_env.update(prepare_training(chosen_dir, settings, training))
     typer.echo(f"starting send-dps (data in {plan.data_dir}, logs in {plan.log_dir}) ...")
     try:
         stack.start()
@@ -144,9 +158,31 @@ def up(
         stack.stop()
         fail(str(exc))
     print_welcome(plan, settings)
+    if training:
+        typer.secho(
+            "Training: time is simulated. Move it on with `dps clock advance 3d` or the "
+            "console's Training clock page (/training).",
+            fg=typer.colors.YELLOW,
+            bold=True,
+        )
     if demo:
         load_demo(seed, 1.0)
     supervise(stack, RestartPolicy(max_crashes=max_crashes, window_s=crash_window))
+
+
+def prepare_training(data_dir: Path, settings: CommonSettings, training: bool) -> dict[str, str]:
+    """`dps up --training`: the services' environment for the training clock; a stack
+    started without it leaves no training file behind for `dps clock` to act on."""
+    from shared import clock
+    from shared import training as training_clock
+
+    if not training:
+        (data_dir / clock.TRAINING_FILE).unlink(missing_ok=True)
+        return {}
+    if settings.env == "production":
+        fail("--training: " + clock.training_refused_in_production())
+    training_clock.start_training(data_dir)
+    return {"DPS_TRAINING": "true"}
 
 
 def parse_service_ports(pairs: list[str]) -> dict[str, int]:
@@ -397,6 +433,7 @@ def replay(
 
 
 app.add_typer(providers_app, name="providers")
+app.add_typer(clock_app, name="clock")
 import_app = typer.Typer(
     help="Onboard a council: its current caseload (and placements) from CSV exports.",
     no_args_is_help=True,

@@ -66,6 +66,7 @@ class StackPlan:
         return {
             "DPS_DATA_DIR": str(self.data_dir),
             "DPS_CONSOLE_PORT": str(self.console_port),
+            "DPS_TEMPORAL_ADDRESS": self.temporal_address,  # the /training page (--training)
             **{
                 f"DPS_{name.upper()}_URL": f"http://127.0.0.1:{port}"
                 for name, port in self.service_ports.items()

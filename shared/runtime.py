@@ -24,7 +24,7 @@ from prometheus_client import start_http_server
 from temporalio.client import Client
 from temporalio.runtime import Runtime
 
-from shared import temporal
+from shared import clock, temporal
 from shared.bus import (
     BrokerWatch,
     RewindAfterLoss,
@@ -189,6 +189,11 @@ class ServiceRuntime:
         return bool(self.roles & {ProcessRole.RELAY, ProcessRole.CONSUMER})
 
     async def start(self) -> None:
+        clock.configure(  # the training clock, when `dps up --training` started us
+            training=self.settings.training,
+            production=self.settings.env == "production",
+            data_dir=self.settings.data_dir,
+        )
         if self.settings.migrate_on_start:
             await asyncio.to_thread(self.migrate)
         if self.watch_broker and self.needs_broker:

@@ -178,6 +178,20 @@ class CommonSettings(IdentitySettings, TransportSettings):
         "attribute points into it (CloudEvents requires an absolute URI)",
     )
 
+    training: bool = Field(
+        default=False,
+        description="training clock (`dps up --training`): the services' now follows the "
+        "offset in the data folder (shared.clock); refused in production",
+    )
+
+    @model_validator(mode="after")
+    def _no_training_clock_in_production(self) -> CommonSettings:
+        if self.training and self.env == "production":
+            from shared.clock import training_refused_in_production
+
+            raise ValueError("DPS_TRAINING=true: " + training_refused_in_production())
+        return self
+
     @field_validator("event_schema_base")
     @classmethod
     def _absolute_schema_base(cls, value: str) -> str:

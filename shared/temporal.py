@@ -11,6 +11,7 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.client import Client
+from temporalio.client import Interceptor as ClientInterceptor
 from temporalio.contrib.opentelemetry import TracingInterceptor
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter
@@ -102,11 +103,20 @@ async def connect(
         address,
         namespace=namespace,
         data_converter=data_converter(settings),
-        interceptors=[TracingInterceptor()],
+        interceptors=[TracingInterceptor(), *_training_interceptors(settings)],
         runtime=runtime or core_runtime(),
         tls=tls_config(settings) if settings else False,
         api_key=(settings.temporal_api_key.get_secret_value() or None) if settings else None,
     )
+
+
+def _training_interceptors(settings: CommonSettings | None) -> list[ClientInterceptor]:
+    """`dps up --training`: workflows start as far ahead as the training clock."""
+    if settings is None or not settings.training:
+        return []
+    from shared.training import TrainingStartInterceptor
+
+    return [TrainingStartInterceptor()]
 
 
 def data_converter(settings: CommonSettings | None) -> DataConverter:

@@ -34,8 +34,10 @@ from services.console.routes import (
     schemes,
     signin,
 )
+from services.console.routes import training as training_routes
 from services.console.settings import ConsoleSettings
 from services.console.web import CsrfRefused, Forbidden, NeedsSignIn, sign_out
+from shared import clock
 from shared.http import EdgeSettings, create_app
 from shared.logging import get_logger
 
@@ -47,6 +49,9 @@ def build_app(
     settings: ConsoleSettings, transports: dict[str, httpx.AsyncBaseTransport] | None = None
 ) -> FastAPI:
     upstream = Upstream(settings.service_urls(), settings.upstream_timeout_s, transports)
+    clock.configure(  # the training clock's offset, for the banner (shared.clock)
+        training=settings.training, production=settings.production, data_dir=settings.data_dir
+    )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> Any:
@@ -96,6 +101,8 @@ def build_app(
         portal_record,
     ):
         app.include_router(module.router)
+    app.include_router(training_routes.router)  # 404 unless `dps up --training`
+    training_routes.add_not_training_page(app)
     _add_error_pages(app)
     return app
 

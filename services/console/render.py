@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from markupsafe import Markup
 
 from services.console.clients import ServiceUnavailable
 from services.console.web import FORM_KEY_FIELD, csrf_token, new_form_key, signed_in
+from shared import clock
 
 HERE = Path(__file__).parent
 ROLE_NAMES = {
@@ -103,6 +104,13 @@ def environment() -> Environment:
 ENV = environment()
 
 
+def training_banner(settings: Any) -> dict[str, float] | None:
+    """`dps up --training`: how far the clock is ahead, for the banner on every page."""
+    if not getattr(settings, "training", False):
+        return None
+    return {"days_ahead": clock.offset() / timedelta(days=1)}
+
+
 def page(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     # An unhandled error's page is rendered outside the session middleware.
     has_session = "session" in request.scope
@@ -112,6 +120,7 @@ def page(request: Request, template: str, status_code: int = 200, **context: Any
         csrf_token=csrf_token(request) if has_session else "",
         cspNonce=getattr(request.state, "csp_nonce", None),
         production=request.app.state.settings.production,
+        training=training_banner(request.app.state.settings),
         path=request.url.path,
         **context,
     )

@@ -43,6 +43,7 @@ from services.monitoring.models import (
     Visit,
 )
 from services.monitoring.policy import ALLOWED
+from shared import clock
 from shared.api_types import ApiDate, RequestBody
 from shared.audit_read import READS, ReadAudit
 from shared.contracts import quality_v1
@@ -169,7 +170,7 @@ async def _placement(uow: UnitOfWork, placement_id: str) -> PlacementFact:
 
 
 def _today() -> date:
-    return utcnow().date()
+    return clock.now().date()  # the wall clock, or the training clock
 
 
 # --------------------------------------------------------------------- evidence
@@ -294,7 +295,7 @@ async def check_missing_kpi_returns(
     """
     with domain_rules():
         deadline = kpi_deadline(body.term)
-    if utcnow() < deadline:
+    if clock.now() < deadline:
         raise Conflict(
             "term",
             f"KPI returns for {body.term} are due until {deadline.isoformat()}; "

@@ -39,6 +39,7 @@ from services.placements.models import (
     uplift_into_row,
 )
 from services.placements.policy import ALLOWED
+from shared import clock
 from shared.api_types import ApiDate, Offset, RequestBody
 from shared.audit_read import READS, ReadAudit
 from shared.contracts import placements_v1
@@ -144,7 +145,7 @@ class BlockContractIn(RequestBody):
 
 
 def _today() -> date:
-    return datetime.now(UTC).date()
+    return clock.now().date()  # the wall clock, or the training clock
 
 
 # What monitoring does not need about a child (UK GDPR Art. 5(1)(c), data minimisation):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -91,6 +91,7 @@ from services.procurement.workflows import (
     start_competition_workflow,
     start_declaration_workflow,
 )
+from shared import clock
 from shared.api_types import RequestBody
 from shared.audit_read import READS, ReadAudit
 from shared.contracts import procurement_v1
@@ -126,7 +127,7 @@ def rules() -> Iterator[None]:
 
 
 def _now() -> datetime:
-    return datetime.now(UTC)
+    return clock.now()  # the wall clock, or the training clock (shared.clock)
 
 
 # ==================================================================== schemes

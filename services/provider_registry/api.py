@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import uuid
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -31,7 +31,7 @@ from services.provider_registry.models import (
     to_domain,
 )
 from services.provider_registry.policy import ALLOWED
-from shared import geography
+from shared import clock, geography
 from shared.api_types import BoundedInt, Offset, RequestBody
 from shared.contracts import providers_v1
 from shared.contracts.common import Attendance, NeedType, Role
@@ -262,7 +262,7 @@ class RecommendationOut(BaseModel):
 
 
 def _now() -> datetime:
-    return datetime.now(UTC)
+    return clock.now()  # the wall clock, or the training clock (shared.clock)
 
 
 def _snapshot(provider: domain.Provider) -> providers_v1.ProviderSnapshot:

@@ -3,7 +3,6 @@ with the acknowledge and resolve forms."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Query, Request, Response
@@ -20,6 +19,7 @@ from services.console.web import (
     person_of,
     still_in_progress,
 )
+from shared import clock
 
 router = APIRouter()
 OFFICERS = ("monitoring_officer", "commissioner", "admin")
@@ -67,7 +67,7 @@ async def _show(
         errors=errors or [],
         form=form or {},
         done=request.query_params.get("done", ""),
-        now=datetime.now(UTC),
+        now=clock.now(),
     )
 
 

@@ -3,7 +3,6 @@ application's page and the decision form (admit, or refuse with a reason)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Query, Request, Response
@@ -21,6 +20,7 @@ from services.console.web import (
     person_of,
     still_in_progress,
 )
+from shared import clock
 
 router = APIRouter()
 READERS = ("commissioner", "admin", "monitoring_officer")
@@ -46,7 +46,7 @@ async def application_list(
 ) -> Response:
     person = person_of(request, *READERS)
     chosen = status if status in ("submitted", "decided") else "submitted"
-    now = datetime.now(UTC)
+    now = clock.now()
     api = api_for(request, person)
     found = await procurement.applications(api, chosen)
     return page(
@@ -71,7 +71,7 @@ async def _show(
         request,
         "application.html",
         status_code,
-        application=_clock(found, datetime.now(UTC)),
+        application=_clock(found, clock.now()),
         may_decide=person.role in DECIDERS,
         errors=errors or [],
         form=form or {},

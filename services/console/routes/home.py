@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request, Response
@@ -18,6 +18,7 @@ from services.console.clients import ServiceUnavailable, procurement, registry
 from services.console.clients import monitoring as monitoring_api
 from services.console.render import page
 from services.console.web import api_for, person_of
+from shared import clock
 
 router = APIRouter()
 T = TypeVar("T")
@@ -93,7 +94,7 @@ async def home(request: Request) -> Response:
     if person.role not in COMMISSIONING:
         return page(request, "home_other.html")
     api = api_for(request, person)
-    now = datetime.now(UTC)
+    now = clock.now()
     applications, competitions, dashboard, register = await asyncio.gather(
         _section(procurement.applications(api, "submitted")),
         _section(procurement.competitions(api, ["open", "closed", "evaluation", "evaluated"])),
