@@ -20,7 +20,16 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from services.console.clients import ApiRefused, NotSignedIn, ServiceUnavailable, Upstream
 from services.console.render import page
-from services.console.routes import alerts, applications, home, info, providers, signin
+from services.console.routes import (
+    alerts,
+    applications,
+    home,
+    info,
+    placements,
+    providers,
+    signin,
+    spend,
+)
 from services.console.settings import ConsoleSettings
 from services.console.web import CsrfRefused, Forbidden, NeedsSignIn, sign_out
 from shared.http import EdgeSettings, create_app
@@ -68,7 +77,7 @@ def build_app(
     )
     _add_content_security_policy(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (signin, home, providers, applications, alerts, info):
+    for module in (signin, home, providers, applications, alerts, placements, spend, info):
         app.include_router(module.router)
     _add_error_pages(app)
     return app

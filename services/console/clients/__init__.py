@@ -69,8 +69,9 @@ class Upstream:
         params: dict[str, Any] | None = None,
         json: Any = None,
         correlation_id: str | None = None,
+        headers: dict[str, str] | None = None,
     ) -> Any:
-        headers = {"Authorization": f"Bearer {token}"}
+        headers = {**(headers or {}), "Authorization": f"Bearer {token}"}
         if correlation_id:
             headers["X-Correlation-ID"] = correlation_id
         try:
