@@ -26,6 +26,7 @@ from services.console.routes import (
     home,
     info,
     placements,
+    provider_watch,
     providers,
     signin,
     spend,
@@ -77,7 +78,17 @@ def build_app(
     )
     _add_content_security_policy(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (signin, home, providers, applications, alerts, placements, spend, info):
+    for module in (
+        signin,
+        home,
+        providers,
+        provider_watch,
+        applications,
+        alerts,
+        placements,
+        spend,
+        info,
+    ):
         app.include_router(module.router)
     _add_error_pages(app)
     return app
