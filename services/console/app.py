@@ -25,6 +25,7 @@ from services.console.routes import (
     applications,
     home,
     info,
+    market,
     placements,
     provider_watch,
     providers,
@@ -87,6 +88,7 @@ def build_app(
         alerts,
         placements,
         spend,
+        market,
         info,
     ):
         app.include_router(module.router)

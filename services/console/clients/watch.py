@@ -25,3 +25,16 @@ async def record(api: Api, what: str, body: dict[str, Any]) -> dict[str, Any]:
     assert what in ("visits", "kpi-returns", "incidents")
     done: dict[str, Any] = await api.post(SERVICE, f"/{what}", body)
     return done
+
+
+async def known_providers(api: Api) -> list[dict[str, Any]]:
+    """Providers monitoring has heard of, with their latest Ofsted judgement."""
+    found: list[dict[str, Any]] = await api.get(SERVICE, "/providers")
+    return found
+
+
+async def unresolved_alerts(api: Api) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    for status in ("open", "acknowledged"):
+        found += await api.get(SERVICE, "/alerts", {"status": status, "limit": 1000})
+    return found

@@ -5,6 +5,7 @@ register reaches monitoring as providers.v1 events, as in production."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -13,6 +14,7 @@ from faststream.kafka import KafkaBroker, TestKafkaBroker
 from sqlmodel import select
 
 from services.console.app import build_app
+from services.console.routes.market import market_view
 from services.monitoring.models import AlertRow, Incident, ProviderProfile, Visit
 from shared.contracts.common import Role
 from shared.runtime import ServiceRuntime
@@ -135,6 +137,50 @@ async def test_an_officer_sees_a_providers_file_and_records_a_visit_and_an_incid
         assert "Restraint not recorded" in (await client.get(page_path)).text
 
         assert (await client.get("/providers/nope/monitoring")).status_code == 404
+
+        dashboard = await client.get("/market")
+        assert dashboard.status_code == 200 and dashboard.text.count("<svg") == 3
+        assert "Nothing to show" in dashboard.text  # no KPI return is missing yet
+        # The inspection's alert, and any the visit and the incident raised under the rules.
+        unresolved = [a for a in await _rows(monitoring, AlertRow) if a.status != "resolved"]
+        assert f"{len(unresolved)} unresolved alert" in dashboard.text
+        assert "across 1 provider;" in dashboard.text
+        assert ">Inadequate</th>" in dashboard.text and ">Critical</th>" in dashboard.text
     # A provider may not read monitoring's file of itself (or of another).
     async with client_for(monitoring, tokens[Role.PROVIDER]) as provider:
         assert (await provider.get(f"/providers/{provider_id}/file")).status_code == 403
+
+
+def test_the_market_counts_alerts_by_severity_and_age_and_missing_kpi_returns() -> None:
+    now = datetime(2026, 3, 1, 12, tzinfo=UTC)
+    alerts = [
+        {"severity": "critical", "raised_at": "2026-03-01T09:00:00+00:00", "provider_id": "a"},
+        {
+            "severity": "warning",
+            "raised_at": "2026-02-25T09:00:00",  # stored naive in UTC (SQLite)
+            "provider_id": "a",
+            "evidence_kind": "kpi_return_missing",
+        },
+        {
+            "severity": "warning",
+            "raised_at": "2025-12-01T09:00:00+00:00",
+            "provider_id": "b",
+            "evidence_kind": "kpi_return_missing",
+        },
+    ]
+    providers = [
+        {"provider_id": "a", "name": "Oakfield", "ofsted_judgement": "good"},
+        {"provider_id": "b", "name": "Birchwood", "ofsted_judgement": None},
+    ]
+    view = market_view(alerts, providers, now)
+    assert [(b.label, b.text) for b in view["severity"].bars] == [
+        ("Critical", "1"),
+        ("Warning", "2"),
+        ("Info", "0"),
+    ]
+    assert view["by_age"]["warning"] == {"1 to 7 days": 1, "Over 30 days": 1}
+    assert view["by_age"]["critical"] == {"Under a day": 1}
+    assert {b.label for b in view["missing"].bars} == {"Oakfield", "Birchwood"}
+    assert view["missing_total"] == 2
+    judged = {b.label: b.text for b in view["judgement"].bars}
+    assert judged["Good"] == "1" and judged["Not known"] == "1" and judged["Inadequate"] == "0"
