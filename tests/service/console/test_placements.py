@@ -73,6 +73,7 @@ async def test_placements_are_searched_paged_and_downloaded(
         await sign_in(client, "monitoring_officer")
         everything = await client.get("/placements")
         assert everything.status_code == 200 and "2 placements" in everything.text
+        assert '<option value="terminated">Terminated</option>' in everything.text
         found = await client.get(
             "/placements", params={"provider_id": "p-1", "reason": "Visit prep 12"}
         )
@@ -220,6 +221,7 @@ async def test_spend_against_budget_with_charts_tables_and_csv(
         assert shown.status_code == 200
         assert "£1,000,000.00" in shown.text and "On-contract share" in shown.text
         assert "100.00%" in shown.text  # the one placement is on contract
+        assert f'<option value="{year}" selected>' in shown.text
         # Each chart is an SVG with the same figures in a table beside it.
         assert shown.text.count("<svg") == 4 and shown.text.count('aria-hidden="true"') >= 4
         assert ">ASD</th>" in shown.text and ">p-1</th>" in shown.text

@@ -93,6 +93,7 @@ async def test_an_officer_sees_a_providers_file_and_records_a_visit_and_an_incid
         assert "critical: 1" in shown.text and "/alerts/" in shown.text
         # Placements is down here: only its section says so; the rest of the page shows.
         assert "Placements cannot be reached now" in shown.text
+        assert 'id="rating-4" name="rating" type="radio" value="4"' in shown.text
 
         bad = await client.post(
             f"/providers/{provider_id}/visits",
@@ -146,6 +147,7 @@ async def test_an_officer_sees_a_providers_file_and_records_a_visit_and_an_incid
         assert f"{len(unresolved)} unresolved alert" in dashboard.text
         assert "across 1 provider;" in dashboard.text
         assert ">Inadequate</th>" in dashboard.text and ">Critical</th>" in dashboard.text
+        assert ">Over 30 days</th>" in dashboard.text  # the severity-by-age table's head
     # A provider may not read monitoring's file of itself (or of another).
     async with client_for(monitoring, tokens[Role.PROVIDER]) as provider:
         assert (await provider.get(f"/providers/{provider_id}/file")).status_code == 403
