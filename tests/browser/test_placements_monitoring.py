@@ -101,9 +101,9 @@ def _seed(stack: Stack) -> tuple[str, str, str, str]:
         201,
     )
     monitoring = _client(stack, "monitoring", token(Role.MONITORING_OFFICER))
-    alert = wait_for(
-        lambda: monitoring.get("/alerts", params={"provider_id": provider_id}).json()
-    )[0]
+    alert = wait_for(lambda: monitoring.get("/alerts", params={"provider_id": provider_id}).json())[
+        0
+    ]
     return provider_id, str(alert["alert_id"]), placement_id, str(uplift["uplift_id"])
 
 
@@ -179,9 +179,7 @@ def test_a_monitoring_officers_day(day: Day, browser: Any) -> None:
     assert "The visit was recorded." in banner(page)
     no_violations(page)
     visits = ok(monitoring.get(f"/providers/{day.provider_id}/file"))["visits"]
-    assert [(v["rating"], v["findings"]) for v in visits] == [
-        (3, "Behaviour plans now in place")
-    ]
+    assert [(v["rating"], v["findings"]) for v in visits] == [(3, "Behaviour plans now in place")]
     page.goto(f"{day.console}/placements")
     no_violations(page)
     page.close()
@@ -195,12 +193,12 @@ def test_a_commissioner_decides_an_uplift(day: Day, browser: Any) -> None:
     page.locator(f'a[href="/placements/{day.placement_id}"]').click()
     no_violations(page)
     # Rejecting without a reason: placements' rule, shown against the field.
-    page.get_by_label("Reject").check()
+    page.get_by_label("Reject", exact=True).check()
     page.get_by_role("button", name="Record uplift decision").click()
     assert page.locator(".govuk-error-summary").is_visible()
     no_violations(page)
-    page.get_by_label("Approve").check()
-    page.get_by_label("Reason").fill("Within the annual cap")
+    page.get_by_label("Approve", exact=True).check()
+    page.get_by_label("Reason", exact=True).fill("Within the annual cap")
     page.get_by_role("button", name="Record uplift decision").click()
     assert "The uplift decision was recorded." in banner(page)
     no_violations(page)
