@@ -26,13 +26,17 @@ from services.console.routes import (
     calloffs,
     home,
     info,
+    market,
     oidc_signin,
+    placements,
     portal,
     portal_apply,
     portal_record,
+    provider_watch,
     providers,
     schemes,
     signin,
+    spend,
 )
 from services.console.routes import training as training_routes
 from services.console.settings import ConsoleSettings
@@ -99,6 +103,10 @@ def build_app(
         portal,
         portal_apply,
         portal_record,
+        provider_watch,
+        placements,
+        spend,
+        market,
     ):
         app.include_router(module.router)
     app.include_router(training_routes.router)  # 404 unless `dps up --training`

@@ -25,6 +25,7 @@ POLICY: Policy = {
     ("POST", "/alerts/{alert_id}/acknowledge"): rule(C, M, why=WATCH),
     ("POST", "/alerts/{alert_id}/resolve"): rule(C, M, why=WATCH),
     ("GET", "/providers/{provider_id}/scorecard"): rule(C, M, why=WATCH),
+    ("GET", "/providers/{provider_id}/file"): rule(C, M, why=WATCH),
     ("PUT", "/budgets/{financial_year}"): rule(
         C, why="budgets are set by the commissioner (admin operates, never sets budgets)"
     ),

@@ -70,8 +70,9 @@ class Upstream:
         json: Any = None,
         correlation_id: str | None = None,
         idempotency_key: str | None = None,
+        headers: dict[str, str] | None = None,
     ) -> Any:
-        headers = {"Authorization": f"Bearer {token}"}
+        headers = {**(headers or {}), "Authorization": f"Bearer {token}"}
         if correlation_id:
             headers["X-Correlation-ID"] = correlation_id
         if idempotency_key:

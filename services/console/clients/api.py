@@ -18,9 +18,21 @@ class Api:
     # service answers the same key with its first answer (shared/idempotency.py).
     idempotency_key: str | None = None
 
-    async def get(self, service: str, path: str, params: dict[str, Any] | None = None) -> Any:
+    async def get(
+        self,
+        service: str,
+        path: str,
+        params: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Any:
         return await self.upstream.call(
-            service, "GET", path, self.token, params=params, correlation_id=self.correlation_id
+            service,
+            "GET",
+            path,
+            self.token,
+            params=params,
+            correlation_id=self.correlation_id,
+            headers=headers,
         )
 
     async def post(self, service: str, path: str, json: Any = None) -> Any:

@@ -10,9 +10,14 @@ SERVICE = "monitoring"
 
 
 async def alerts(
-    api: Api, *, status: str | None = None, provider_id: str | None = None
+    api: Api,
+    *,
+    status: str | None = None,
+    provider_id: str | None = None,
+    severity: str | None = None,
 ) -> list[dict[str, Any]]:
-    params = {k: v for k, v in {"status": status, "provider_id": provider_id}.items() if v}
+    chosen = {"status": status, "provider_id": provider_id, "severity": severity}
+    params = {k: v for k, v in chosen.items() if v}
     found: list[dict[str, Any]] = await api.get(SERVICE, "/alerts", params)
     return found
 
@@ -24,6 +29,13 @@ async def alert(api: Api, alert_id: str) -> dict[str, Any]:
 
 async def acknowledge(api: Api, alert_id: str) -> dict[str, Any]:
     done: dict[str, Any] = await api.post(SERVICE, f"/alerts/{segment(alert_id)}/acknowledge")
+    return done
+
+
+async def assign(api: Api, alert_id: str, officer_id: str) -> dict[str, Any]:
+    done: dict[str, Any] = await api.post(
+        SERVICE, f"/alerts/{segment(alert_id)}/assign", {"officer_id": officer_id}
+    )
     return done
 
 

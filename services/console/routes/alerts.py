@@ -34,19 +34,48 @@ def _inbox_order(alert: dict[str, Any]) -> tuple[int, str]:
     return (SEVERITY_ORDER.get(alert["severity"], 9), alert["raised_at"])
 
 
+def time_left(deadline: str | None, now: datetime) -> str:
+    """How long before an unacknowledged critical alert escalates, in words."""
+    if not deadline:
+        return ""
+    due = datetime.fromisoformat(deadline)
+    left = (due if due.tzinfo else due.replace(tzinfo=UTC)) - now  # stored in UTC
+    if left.total_seconds() <= 0:
+        return "Escalation due now"
+    hours = int(left.total_seconds() // 3600)
+    return f"{hours // 24} days {hours % 24} hours" if hours >= 24 else f"{hours} hours"
+
+
 @router.get("/alerts")
 async def alert_list(
-    request: Request, status: str = Query(default="open", max_length=20)
+    request: Request,
+    status: str = Query(default="open", max_length=20),
+    severity: str = Query(default="", max_length=20),
+    provider_id: str = Query(default="", max_length=200),
 ) -> Response:
     person = person_of(request, *OFFICERS)
     chosen = status if status in STATUSES else "open"
-    found = await monitoring_api.alerts(api_for(request, person), status=chosen)
+    graded = severity if severity in SEVERITY_ORDER else ""
+    provider = provider_id.strip()
+    found = await monitoring_api.alerts(
+        api_for(request, person),
+        status=chosen,
+        severity=graded or None,
+        provider_id=provider or None,
+    )
+    now = datetime.now(UTC)
+    for alert in found:
+        waiting = alert.get("status") == "open" and not alert.get("escalated_at")
+        alert["time_left"] = time_left(alert.get("escalation_deadline"), now) if waiting else ""
     return page(
         request,
         "alerts.html",
         alerts=sorted(found, key=_inbox_order),
         status=chosen,
         statuses=STATUSES,
+        severity=graded,
+        severities=tuple(SEVERITY_ORDER),
+        provider_id=provider,
     )
 
 
@@ -89,6 +118,25 @@ async def acknowledge(request: Request, alert_id: str) -> Response:
             return RedirectResponse(f"/alerts/{alert_id}?done=acknowledged", status_code=303)
         return await _show(request, alert_id, 400, field_errors(refused.errors, LABELS))
     return RedirectResponse(f"/alerts/{alert_id}?done=acknowledged", status_code=303)
+
+
+@router.post("/alerts/{alert_id}/assign")
+async def assign(request: Request, alert_id: str) -> Response:
+    person = person_of(request, *OFFICERS)
+    form = await checked_form(request)
+    # "Assign to me" by default; another officer by their sign-in id.
+    officer = str(form.get("officer_id", "")).strip() or person.subject
+    if len(officer) > 200:
+        errors = [{"text": "Officer must be 200 characters or fewer", "href": "#officer_id"}]
+        return await _show(request, alert_id, 400, errors, {"officer_id": officer})
+    try:
+        await monitoring_api.assign(api_for(request, person), alert_id, officer)
+    except ApiRefused as refused:
+        if refused.status == 404:
+            raise
+        labels = {"officer_id": "Officer", "status": "Alert"}
+        return await _show(request, alert_id, 400, field_errors(refused.errors, labels))
+    return RedirectResponse(f"/alerts/{alert_id}?done=assigned", status_code=303)
 
 
 @router.post("/alerts/{alert_id}/resolve")

@@ -188,3 +188,28 @@ async def test_health_metrics_and_no_caching(tmp_path: Path) -> None:
         assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
         metrics = (await client.get("/metrics")).text
         assert 'service="console"' in metrics
+
+
+async def test_the_inbox_filters_shows_time_before_escalation_and_assigns(
+    tmp_path: Path, monitoring: ServiceRuntime
+) -> None:
+    alert = await alert_row(monitoring)
+    assert alert.escalation_deadline is not None  # a critical alert escalates
+    async with console(console_settings(tmp_path), monitoring) as client:
+        csrf = await sign_in(client, "monitoring_officer")
+        inbox = await client.get("/alerts", params={"severity": "critical", "provider_id": "p-1"})
+        assert f"/alerts/{alert.alert_id}" in inbox.text and "Before escalation" in inbox.text
+        assert re.search(r"\d+ (days \d+ )?hours|Escalation due now", inbox.text)
+        elsewhere = await client.get("/alerts", params={"provider_id": "p-2"})
+        assert f"/alerts/{alert.alert_id}" not in elsewhere.text
+        calm = await client.get("/alerts", params={"severity": "info"})
+        assert "There are no open alerts" in calm.text
+
+        mine = await client.post(f"/alerts/{alert.alert_id}/assign", data={"csrf_token": csrf})
+        assert mine.status_code == 303
+        assert (await alert_row(monitoring)).assigned_to == "demo-officer"
+        theirs = await client.post(
+            f"/alerts/{alert.alert_id}/assign", data={"csrf_token": csrf, "officer_id": "jo"}
+        )
+        assert theirs.status_code == 303 and (await alert_row(monitoring)).assigned_to == "jo"
+        assert "Assigned to" in (await client.get(f"/alerts/{alert.alert_id}")).text
