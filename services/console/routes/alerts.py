@@ -3,6 +3,7 @@ with the acknowledge and resolve forms."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Query, Request, Response
@@ -63,7 +64,7 @@ async def alert_list(
         severity=graded or None,
         provider_id=provider or None,
     )
-    now = datetime.now(UTC)
+    now = clock.now()  # the training clock's time in a rehearsal
     for alert in found:
         waiting = alert.get("status") == "open" and not alert.get("escalated_at")
         alert["time_left"] = time_left(alert.get("escalation_deadline"), now) if waiting else ""
