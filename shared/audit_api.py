@@ -23,6 +23,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 from shared import audit
 from shared.api_types import ApiDate
 from shared.contracts.common import Role
+from shared.errors import DomainError
 from shared.infra_models import AuditEntry
 from shared.policy import Policy, guard, rule
 from shared.pseudonym import pseudonym
@@ -111,6 +112,13 @@ def audit_filter(
     since: Annotated[ApiDate | None, Query(description="from this day (UTC), inclusive")] = None,
     until: Annotated[ApiDate | None, Query(description="to this day (UTC), inclusive")] = None,
 ) -> AuditFilter:
+    texts = {"subject": subject, "role": role, "child_ref": child_ref, "entity": entity}
+    texts |= {"entity_id": entity_id, "action": action}
+    for name, value in texts.items():
+        # Checked before the export starts streaming: PostgreSQL refuses U+0000 in text,
+        # and once a streamed answer has begun it can no longer become a 422.
+        if value is not None and "\x00" in value:
+            raise DomainError(name, "must not contain a NUL character")
     # The trail holds pseudonyms only; the reference given is turned into its pseudonym.
     child = pseudonym(child_ref, runtime.settings.pseudonym_key()) if child_ref else None
     return AuditFilter(subject, role, child, entity, entity_id, action, since, until)

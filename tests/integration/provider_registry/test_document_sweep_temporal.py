@@ -39,6 +39,11 @@ async def registry(
     )
     await runtime.start()
     yield runtime
+    # The schedule outlives the service on the shared dev server; its stored input is
+    # encrypted with this runtime's payload key (generated in its own data folder), which
+    # the next test's runtime does not hold. A real stack shares one key.
+    assert runtime.temporal is not None
+    await runtime.temporal.get_schedule_handle(workflows.SWEEP_SCHEDULE_ID).delete()
     await runtime.stop()
 
 
