@@ -131,7 +131,7 @@ async def assign(request: Request, alert_id: str) -> Response:
         errors = [{"text": "Officer must be 200 characters or fewer", "href": "#officer_id"}]
         return await _show(request, alert_id, 400, errors, {"officer_id": officer})
     try:
-        await monitoring_api.assign(api_for(request, person), alert_id, officer)
+        await monitoring_api.assign(form_api(request, person, form), alert_id, officer)
     except ApiRefused as refused:
         if refused.status == 404:
             raise

@@ -17,7 +17,7 @@ from fastapi.responses import RedirectResponse
 from services.console.clients import ApiRefused
 from services.console.clients import casework as casework_api
 from services.console.render import page
-from services.console.web import api_for, checked_form, person_of
+from services.console.web import api_for, checked_form, form_api, person_of
 
 router = APIRouter()
 # Placements' policy (services/placements/policy.py): the council reads, the commissioner
@@ -188,7 +188,9 @@ async def review_outcome(request: Request, placement_id: str, review_id: str) ->
         errors = [_problem("outcome", "Select the outcome of the review")]
         return await _show(request, placement_id, 400, errors)
     try:
-        await casework_api.record_review(api_for(request, person), placement_id, review_id, outcome)
+        await casework_api.record_review(
+            form_api(request, person, form), placement_id, review_id, outcome
+        )
     except ApiRefused as refused:
         if refused.status == 404:
             raise
@@ -227,7 +229,7 @@ async def uplift_decision(request: Request, placement_id: str, uplift_id: str) -
     if errors:
         return await _show(request, placement_id, 400, errors, values)
     try:
-        await casework_api.decide_uplift(api_for(request, person), uplift_id, body)
+        await casework_api.decide_uplift(form_api(request, person, form), uplift_id, body)
     except ApiRefused as refused:
         if refused.status == 404:
             raise
@@ -265,7 +267,7 @@ async def end_placement(request: Request, placement_id: str) -> Response:
         "reason": values["end_reason"],
     }
     try:
-        await casework_api.end(api_for(request, person), placement_id, body)
+        await casework_api.end(form_api(request, person, form), placement_id, body)
     except ApiRefused as refused:
         if refused.status == 404:
             raise

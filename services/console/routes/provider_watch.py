@@ -12,12 +12,13 @@ from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
+from starlette.datastructures import FormData
 
 from services.console.clients import ApiRefused, ServiceUnavailable, registry, watch
 from services.console.clients import monitoring as monitoring_api
 from services.console.clients import placements as placements_api
 from services.console.render import page
-from services.console.web import api_for, checked_form, person_of
+from services.console.web import api_for, checked_form, form_api, person_of
 
 router = APIRouter()
 WATCHERS = ("monitoring_officer", "commissioner")  # monitoring's policy: C, M
@@ -90,6 +91,7 @@ async def _record(
     errors: list[dict[str, str]],
     body: dict[str, Any],
     ids: dict[str, str],
+    form: FormData,
 ) -> Response:
     """Send a checked form to monitoring; its `{field, rule}` refusals go back onto the
     form's fields (`ids`: the API's field name to the form element's id)."""
@@ -97,7 +99,7 @@ async def _record(
         return await _show(request, provider_id, 400, errors, values)
     person = person_of(request, *WATCHERS)
     try:
-        await watch.record(api_for(request, person), what, body)
+        await watch.record(form_api(request, person, form), what, body)
     except ApiRefused as refused:
         if refused.status == 404 and what != "kpi-returns":
             raise
@@ -124,7 +126,7 @@ async def record_visit(request: Request, provider_id: str) -> Response:
         errors.append(_problem("findings", "Findings must be 4000 characters or fewer"))
     body = {"provider_id": provider_id, **values, "rating": int(values["rating"] or 0)}
     ids = {"visited_on": "visited_on", "rating": "rating", "findings": "findings"}
-    return await _record(request, provider_id, "visits", values, errors, body, ids)
+    return await _record(request, provider_id, "visits", values, errors, body, ids, form)
 
 
 @router.post("/providers/{provider_id}/incidents")
@@ -149,7 +151,7 @@ async def record_incident(request: Request, provider_id: str) -> Response:
         **{k: values[k] for k in ("category", "severity", "occurred_on", "summary")},
     }
     ids = {k: k for k in names} | {"placement_id": "incident_placement"}
-    return await _record(request, provider_id, "incidents", values, errors, body, ids)
+    return await _record(request, provider_id, "incidents", values, errors, body, ids, form)
 
 
 @router.post("/providers/{provider_id}/kpi-returns")
@@ -194,4 +196,4 @@ async def record_kpi_return(request: Request, provider_id: str) -> Response:
         "incidents": "kpi_incidents",
         "outcomes_progress": "progress",
     }
-    return await _record(request, provider_id, "kpi-returns", values, errors, body, ids)
+    return await _record(request, provider_id, "kpi-returns", values, errors, body, ids, form)

@@ -146,16 +146,21 @@ async def test_a_commissioner_decides_an_uplift_records_a_review_and_ends_a_plac
         assert "Approved uplift: cannot approve more than was requested" in too_much.text
         assert (await uplift_row(placements, uplift_id)).decision is None
 
-        approved = await client.post(
-            decide,
-            data={
-                "csrf_token": csrf,
-                "decision": "approved",
-                "approved_percent": "4",
-                "uplift_reason": "Within the market rate",
-            },
-        )
+        approval = {
+            "csrf_token": csrf,
+            "decision": "approved",
+            "approved_percent": "4",
+            "uplift_reason": "Within the market rate",
+            "idempotency_key": "form-key-uplift-1",  # as the drawn form carries
+        }
+        approved = await client.post(decide, data=approval)
         assert approved.status_code == 303 and approved.headers["location"].endswith("done=uplift")
+        # The same form submitted again (a double click) is the service's first answer
+        # again, not "already decided".
+        twice = await client.post(decide, data=approval)
+        assert (
+            twice.status_code == 303 and twice.headers["location"] == approved.headers["location"]
+        )
         decided = await uplift_row(placements, uplift_id)
         assert decided.decision == "approved" and str(decided.approved_percent).startswith("4")
         after = await client.get(approved.headers["location"])
