@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from faststream.kafka import KafkaBroker, TestKafkaBroker
-from sqlmodel import func, select
+from sqlmodel import col, func, select
 
 from services.placements.models import NeedRow, PlacementRow
 from shared.envelope import Envelope
@@ -39,7 +39,9 @@ class Placements:
     async def events(self, event_type: str) -> list[OutboxMessage]:
         async with self.runtime.db.session() as session:
             rows = await session.exec(
-                select(OutboxMessage).where(OutboxMessage.event_type == event_type)
+                select(OutboxMessage)
+                .where(OutboxMessage.event_type == event_type)
+                .order_by(col(OutboxMessage.seq))  # written order (PostgreSQL gives none)
             )
             return list(rows.all())
 
