@@ -19,6 +19,7 @@ from sqlmodel import col, select
 from services.placements import activities, domain, handlers
 from services.placements.models import (
     BlockContractRow,
+    BlockOfferRow,
     ChildPlanRow,
     FeeChangeRow,
     NeedRow,
@@ -33,6 +34,7 @@ from services.placements.models import (
     load_placement,
     need_from_row,
     need_into_row,
+    offer_from_row,
     plan_from_row,
     save_block,
     uplift_from_row,
@@ -53,7 +55,7 @@ from shared.contracts.placements_v1 import (
 from shared.errors import Conflict, DomainError, NotFound, RulesBroken
 from shared.infra_models import OutboxMessage
 from shared.runtime import ServiceRuntime, runtime_of
-from shared.unit_of_work import Actor, unit_of_work
+from shared.unit_of_work import Actor, UnitOfWork, unit_of_work
 
 router = APIRouter(tags=["placements"])
 
@@ -252,98 +254,281 @@ async def decide_block_offer(
     actor: Actor = ALLOWED,
     runtime: ServiceRuntime = Depends(runtime_of),
 ) -> dict[str, Any]:
-    at = datetime.now(UTC)
+    """The commissioner's decision on an offered place, whatever the provider did: to
+    record an answer the provider gave another way, or to go to a call-off when the
+    provider has not answered by the answer-by date. It closes the provider's offer."""
     async with unit_of_work(runtime.db, runtime.source) as uow:
         row = await uow.session.get(NeedRow, need_id)
         if row is None:
             raise NotFound("need", need_id)
-        need = need_from_row(row)
-        if need.status != domain.NeedStatus.BLOCK_PLACE_OFFERED or not need.block_contract_id:
-            raise Conflict("status", f"no_block_offer: need is {need.status.value}")
-        block = await load_block(uow.session, need.block_contract_id)
-        if block is None:
-            raise NotFound("block contract", need.block_contract_id)
-        number = domain.place_held_by(block, need_id) or 0
-        placement_id: str | None = None
-        if body.decision == "accepted":
-            placement_id = handlers.derived_id("placement", f"block-offer:{need_id}")
-            plan = plan_from_row(await uow.session.get(ChildPlanRow, need.child_ref))
-            placed, created, block_after = domain.accept_block_offer(
-                need,
-                block,
-                placement_id,
-                _today(),
-                actor.id,
-                at,
-                next_review_due=plan.next_review_due if plan else None,
-                start_date=body.start_date,
-            )
-            uow.session.add(need_into_row(placed, row))
-            await save_block(uow.session, block_after, actor.id)
-            uow.emit(
-                TOPIC,
-                "placement.contract.created",
-                placement_id,
-                domain.contract_created_event(created),
-            )
-            await handlers.record_placement(uow, None, created)
-            if created.start_date <= _today():
-                started = domain.start_placement(
-                    created, created.start_date, handlers.SERVICE_ACTOR.id, at
-                )
-                await handlers.record_placement(uow, created, started)
-            uow.emit(
-                TOPIC,
-                "block_contract.place_filled",
-                block.block_contract_id,
-                domain.block_place_event(block_after, number, placement_id, filled=True),
-            )
-            activities.start_after_commit(runtime, uow, [placement_id])
-        else:
-            referred, freed, number = domain.decline_block_offer(need, block, body.reason)
-            uow.session.add(need_into_row(referred, row))
-            await save_block(uow.session, freed, actor.id)
-            uow.emit(
-                TOPIC,
-                "block_contract.place_freed",
-                block.block_contract_id,
-                domain.block_place_event(freed, number, need_id, filled=False),
-            )
-            uow.emit(TOPIC, "placement.need.raised", need_id, domain.need_raised_event(referred))
+        offer = (
+            domain.BlockOfferStatus.ACCEPTED
+            if body.decision == "accepted"
+            else domain.BlockOfferStatus.WITHDRAWN
+        )
+        return await _decide_offer(
+            uow, runtime, actor, row, body.decision, body.reason, body.start_date, offer
+        )
+
+
+async def _decide_offer(
+    uow: UnitOfWork,
+    runtime: ServiceRuntime,
+    actor: Actor,
+    row: NeedRow,
+    decision: str,
+    reason: str,
+    start_date: date | None,
+    offer_status: domain.BlockOfferStatus,
+) -> dict[str, Any]:
+    """Accept (a placement is made in the place) or decline (the place is freed and the
+    need goes to procurement for a call-off) a need's offered block place."""
+    at = datetime.now(UTC)
+    need_id = row.need_id
+    need = need_from_row(row)
+    if need.status != domain.NeedStatus.BLOCK_PLACE_OFFERED or not need.block_contract_id:
+        raise Conflict("status", f"no_block_offer: need is {need.status.value}")
+    block = await load_block(uow.session, need.block_contract_id)
+    if block is None:
+        raise NotFound("block contract", need.block_contract_id)
+    number = domain.place_held_by(block, need_id) or 0
+    placement_id: str | None = None
+    if decision == "accepted":
+        placement_id = handlers.derived_id("placement", f"block-offer:{need_id}")
+        plan = plan_from_row(await uow.session.get(ChildPlanRow, need.child_ref))
+        placed, created, block_after = domain.accept_block_offer(
+            need,
+            block,
+            placement_id,
+            _today(),
+            actor.id,
+            at,
+            next_review_due=plan.next_review_due if plan else None,
+            start_date=start_date,
+        )
+        uow.session.add(need_into_row(placed, row))
+        await save_block(uow.session, block_after, actor.id)
         uow.emit(
             TOPIC,
-            "placement.need.block_offer_decided",
-            need_id,
-            placements_v1.PlacementNeedBlockOfferDecided(
-                need_id=need_id,
-                child_ref=need.child_ref,
-                block_contract_id=block.block_contract_id,
-                place_number=number,
-                provider_id=block.provider_id,
-                decision=body.decision,
-                placement_id=placement_id,
-                decided_by=actor.id,
-                reason=body.reason,
-            ),
+            "placement.contract.created",
+            placement_id,
+            domain.contract_created_event(created),
         )
-        uow.audit(
-            actor,
-            f"need.block_offer_{body.decision}",
-            "need",
-            need_id,
-            child=_child(runtime, need.child_ref),
-            reason=body.reason,
+        await handlers.record_placement(uow, None, created)
+        if created.start_date <= _today():
+            started = domain.start_placement(
+                created, created.start_date, handlers.SERVICE_ACTOR.id, at
+            )
+            await handlers.record_placement(uow, created, started)
+        uow.emit(
+            TOPIC,
+            "block_contract.place_filled",
+            block.block_contract_id,
+            domain.block_place_event(block_after, number, placement_id, filled=True),
+        )
+        activities.start_after_commit(runtime, uow, [placement_id])
+    else:
+        referred, freed, number = domain.decline_block_offer(need, block, reason)
+        uow.session.add(need_into_row(referred, row))
+        await save_block(uow.session, freed, actor.id)
+        uow.emit(
+            TOPIC,
+            "block_contract.place_freed",
+            block.block_contract_id,
+            domain.block_place_event(freed, number, need_id, filled=False),
+        )
+        uow.emit(TOPIC, "placement.need.raised", need_id, domain.need_raised_event(referred))
+    await handlers.settle_open_offer(uow, need_id, actor.id, reason, offer_status, placement_id)
+    uow.emit(
+        TOPIC,
+        "placement.need.block_offer_decided",
+        need_id,
+        placements_v1.PlacementNeedBlockOfferDecided(
+            need_id=need_id,
+            child_ref=need.child_ref,
             block_contract_id=block.block_contract_id,
+            place_number=number,
+            provider_id=block.provider_id,
+            decision=decision,
             placement_id=placement_id,
-        )
+            decided_by=actor.id,
+            reason=reason,
+        ),
+    )
+    uow.audit(
+        actor,
+        f"need.block_offer_{decision}",
+        "need",
+        need_id,
+        child=_child(runtime, need.child_ref),
+        reason=reason,
+        block_contract_id=block.block_contract_id,
+        placement_id=placement_id,
+    )
     return {
         "need_id": need_id,
-        "decision": body.decision,
+        "decision": decision,
         "need_status": domain.NeedStatus.PLACED.value
         if placement_id
         else domain.NeedStatus.WITH_PROCUREMENT.value,
         "placement_id": placement_id,
         "block_contract_id": block.block_contract_id,
+    }
+
+
+# --- block place offers (the block's provider answers) ---------------------------------------
+
+
+class ProviderOfferDecisionIn(RequestBody):
+    """The provider accepts the offered place (the placement is made in it, starting on the
+    need's required start) or declines it, saying why (the need goes to a call-off)."""
+
+    decision: Literal["accepted", "declined"]
+    reason: str | None = Field(default=None, max_length=1000)
+
+
+def _offer_view(offer: domain.BlockOffer, need: NeedRow | None, actor: Actor) -> dict[str, Any]:
+    """An offer with what the provider needs to decide: the need's category, year group
+    and start; never the child's reference, date of birth or postcode (data minimisation,
+    UK GDPR Art. 5(1)(c)). The council also sees the need id."""
+    view: dict[str, Any] = {
+        "offer_id": offer.offer_id,
+        "block_contract_id": offer.block_contract_id,
+        "place_number": offer.place_number,
+        "provider_id": offer.provider_id,
+        "status": domain.block_offer_state(offer, _today()).value,
+        "offered_on": offer.offered_on,
+        "respond_by": offer.respond_by,
+        "decided_at": offer.decided_at,
+        "reason": offer.reason,
+        "placement_id": offer.placement_id,
+    }
+    if need is not None:
+        plain = need_from_row(need)
+        view["need"] = {
+            "primary_need": plain.primary_need.value,
+            "secondary_needs": [n.value for n in plain.secondary_needs],
+            "attendance": plain.attendance.value,
+            "year_group_at_start": plain.year_group_at_start,
+            "required_start": plain.required_start,
+            "urgent": plain.urgent,
+        }
+    if actor.role != Role.PROVIDER.value:
+        view["need_id"] = offer.need_id
+        view["decided_by"] = offer.decided_by
+    return view
+
+
+async def _offer_of(session: Any, offer_id: str, actor: Actor) -> BlockOfferRow:
+    row = await session.get(BlockOfferRow, offer_id)
+    # Another provider's offer is answered as missing, so ids cannot be probed.
+    if row is None or (actor.role == Role.PROVIDER.value and actor.provider_id != row.provider_id):
+        raise NotFound("block offer", offer_id)
+    return row  # type: ignore[no-any-return]
+
+
+@router.get("/block-offers")
+async def list_block_offers(
+    provider_id: str | None = None,
+    status_: domain.BlockOfferStatus | None = Query(default=None, alias="status"),
+    limit: int = Query(default=50, ge=1, le=500),
+    offset: Offset = 0,
+    actor: Actor = ALLOWED,
+    runtime: ServiceRuntime = Depends(runtime_of),
+    reads: ReadAudit = READS,
+) -> dict[str, Any]:
+    if actor.role == Role.PROVIDER.value:
+        provider_id = actor.provider_id  # a provider's own offers only
+    query = select(BlockOfferRow)
+    if provider_id:
+        query = query.where(BlockOfferRow.provider_id == provider_id)
+    today = _today()
+    if status_ == domain.BlockOfferStatus.EXPIRED:
+        query = query.where(BlockOfferRow.status == "open", col(BlockOfferRow.respond_by) < today)
+    elif status_ == domain.BlockOfferStatus.OPEN:
+        query = query.where(BlockOfferRow.status == "open", col(BlockOfferRow.respond_by) >= today)
+    elif status_ is not None:
+        query = query.where(BlockOfferRow.status == status_.value)
+    async with runtime.db.session() as session:
+        total = (await session.exec(select(func.count()).select_from(query.subquery()))).one()
+        rows = list(
+            (
+                await session.exec(
+                    query.order_by(
+                        col(BlockOfferRow.offered_on).desc(), col(BlockOfferRow.offer_id)
+                    )
+                    .limit(limit)
+                    .offset(offset)
+                )
+            ).all()
+        )
+        needs = {
+            n.need_id: n
+            for n in (
+                await session.exec(
+                    select(NeedRow).where(col(NeedRow.need_id).in_({r.need_id for r in rows}))
+                )
+            ).all()
+        }
+    items = [_offer_view(offer_from_row(r), needs.get(r.need_id), actor) for r in rows]
+    await reads.record(
+        actor, "need", [(n.need_id, n.child_ref) for n in needs.values()], via="block_offer"
+    )
+    return {"items": items, "total": total, "limit": limit, "offset": offset}
+
+
+@router.get("/block-offers/{offer_id}")
+async def get_block_offer(
+    offer_id: str,
+    actor: Actor = ALLOWED,
+    runtime: ServiceRuntime = Depends(runtime_of),
+    reads: ReadAudit = READS,
+) -> dict[str, Any]:
+    async with runtime.db.session() as session:
+        row = await _offer_of(session, offer_id, actor)
+        need = await session.get(NeedRow, row.need_id)
+    if need is not None:
+        await reads.record(actor, "need", [(need.need_id, need.child_ref)], via="block_offer")
+    return _offer_view(offer_from_row(row), need, actor)
+
+
+@router.post("/block-offers/{offer_id}/decision")
+async def decide_block_offer_as_provider(
+    offer_id: str,
+    body: ProviderOfferDecisionIn,
+    actor: Actor = ALLOWED,
+    runtime: ServiceRuntime = Depends(runtime_of),
+) -> dict[str, Any]:
+    """The block's provider answers its offer, once and by the answer-by date."""
+    reason = (body.reason or "").strip()
+    if body.decision == "declined" and not reason:
+        raise DomainError("reason", "required_to_decline")
+    async with unit_of_work(runtime.db, runtime.source) as uow:
+        offer_row = await _offer_of(uow.session, offer_id, actor)
+        domain.require_answerable(offer_from_row(offer_row), _today())
+        row = await uow.session.get(NeedRow, offer_row.need_id)
+        if row is None:
+            raise NotFound("need", offer_row.need_id)
+        status_ = (
+            domain.BlockOfferStatus.ACCEPTED
+            if body.decision == "accepted"
+            else domain.BlockOfferStatus.DECLINED
+        )
+        done = await _decide_offer(
+            uow,
+            runtime,
+            actor,
+            row,
+            body.decision,
+            reason or "accepted by the provider",
+            None,
+            status_,
+        )
+    return {
+        "offer_id": offer_id,
+        "decision": body.decision,
+        "placement_id": done["placement_id"],
+        "block_contract_id": done["block_contract_id"],
     }
 
 
@@ -1034,19 +1219,158 @@ async def create_block_contract(
     return _block_view(block)
 
 
+UTILISATION_DEFAULT_DAYS = 365  # a period not given: the year up to today
+
+
+def _period(from_: date | None, to: date | None) -> tuple[date, date]:
+    end = to or _today()
+    start = from_ or end - timedelta(days=UTILISATION_DEFAULT_DAYS - 1)
+    if end < start:
+        raise DomainError("to", "before_from")
+    if (end - start).days > 366 * 10:
+        raise DomainError("from", "period_over_ten_years")
+    return start, end
+
+
+async def _occupancy(
+    session: Any, block_ids: set[str]
+) -> dict[str, list[tuple[date, date | None]]]:
+    """Per block, the days each placement made in it held its place (start, last day)."""
+    found: dict[str, list[tuple[date, date | None]]] = {b: [] for b in block_ids}
+    if not block_ids:
+        return found
+    rows = await session.exec(
+        select(
+            col(PlacementRow.block_contract_id),
+            col(PlacementRow.start_date),
+            col(PlacementRow.end_date),
+        ).where(col(PlacementRow.block_contract_id).in_(block_ids))
+    )
+    for block_id, start, end in rows.all():
+        found[block_id].append((start, end))
+    return found
+
+
+def _utilisation_view(u: domain.Utilisation) -> dict[str, Any]:
+    return {
+        "from": u.period_start,
+        "to": u.period_end,
+        "place_days": u.place_days,
+        "filled_place_days": u.filled_days,
+        "percent": u.percent,
+        "average_places_filled": u.average_places_filled,
+    }
+
+
+def _with_utilisation(
+    block: domain.BlockContract,
+    occupancy: list[tuple[date, date | None]],
+    period: tuple[date, date],
+) -> dict[str, Any]:
+    """The block with its utilisation over the period = filled place-days / place-days
+    bought, and the weekly cost of each place actually used."""
+    used = domain.block_utilisation(block, occupancy, *period)
+    view = _block_view(block)
+    view["utilisation"] = _utilisation_view(used)
+    view["weekly_fee_per_place_total"] = block.place_fee.total
+    view["weekly_cost_per_filled_place"] = domain.weekly_cost_per_filled_place(block, used.percent)
+    return view
+
+
+@router.get("/block-contracts")
+async def list_block_contracts(
+    provider_id: str | None = Query(default=None, max_length=64),
+    from_: ApiDate | None = Query(default=None, alias="from"),
+    to: ApiDate | None = None,
+    limit: int = Query(default=50, ge=1, le=500),
+    offset: Offset = 0,
+    actor: Actor = ALLOWED,
+    runtime: ServiceRuntime = Depends(runtime_of),
+) -> dict[str, Any]:
+    """Block contracts (newest term first), each with its utilisation over the period."""
+    period = _period(from_, to)
+    query = select(BlockContractRow.block_contract_id)
+    if provider_id:
+        query = query.where(BlockContractRow.provider_id == provider_id)
+    async with runtime.db.session() as session:
+        total = (await session.exec(select(func.count()).select_from(query.subquery()))).one()
+        ids = list(
+            (
+                await session.exec(
+                    query.order_by(
+                        col(BlockContractRow.term_start).desc(),
+                        col(BlockContractRow.block_contract_id),
+                    )
+                    .limit(limit)
+                    .offset(offset)
+                )
+            ).all()
+        )
+        blocks = [b for b in [await load_block(session, i) for i in ids] if b is not None]
+        occupancy = await _occupancy(session, set(ids))
+        names = await _names(session, {b.provider_id for b in blocks})
+    items = []
+    for block in blocks:
+        view = _with_utilisation(block, occupancy[block.block_contract_id], period)
+        view["provider_name"] = names.get(block.provider_id)
+        items.append(view)
+    return {
+        "items": items,
+        "total": total,
+        "limit": limit,
+        "offset": offset,
+        "from": period[0],
+        "to": period[1],
+    }
+
+
 @router.get("/block-contracts/{block_contract_id}")
 async def get_block_contract(
     block_contract_id: str,
+    from_: ApiDate | None = Query(default=None, alias="from"),
+    to: ApiDate | None = None,
     actor: Actor = ALLOWED,
     runtime: ServiceRuntime = Depends(runtime_of),
     reads: ReadAudit = READS,
 ) -> dict[str, Any]:
+    period = _period(from_, to)
     async with runtime.db.session() as session:
         block = await load_block(session, block_contract_id)
         row = await session.get(BlockContractRow, block_contract_id)
-    if block is None or row is None:
-        raise NotFound("block contract", block_contract_id)
-    view = _block_view(block)
+        if block is None or row is None:
+            raise NotFound("block contract", block_contract_id)
+        occupancy = (await _occupancy(session, {block_contract_id}))[block_contract_id]
+        placed = await session.exec(
+            select(PlacementRow)
+            .where(PlacementRow.block_contract_id == block_contract_id)
+            .order_by(col(PlacementRow.start_date), col(PlacementRow.placement_id))
+        )
+        # Who fills its places, by placement id only (no child reference: the placement's
+        # own page, itself audited, is where a child is named).
+        fills = [
+            {
+                "placement_id": p.placement_id,
+                "status": p.status,
+                "start_date": p.start_date,
+                "end_date": p.end_date,
+                "place_number": domain.place_held_by(block, p.placement_id),
+            }
+            for p in placed.all()
+        ]
+        offers = await session.exec(
+            select(BlockOfferRow)
+            .where(BlockOfferRow.block_contract_id == block_contract_id)
+            .order_by(col(BlockOfferRow.offered_on).desc(), col(BlockOfferRow.offer_id))
+        )
+        offer_views = [_offer_view(offer_from_row(o), None, actor) for o in offers.all()]
+        names = await _names(session, {block.provider_id})
+    view = _with_utilisation(block, occupancy, period)
+    view["provider_name"] = names.get(block.provider_id)
+    view["placements"] = fills
+    view["offers"] = offer_views
+    view["utilisation_by_month"] = [
+        _utilisation_view(m) for m in domain.monthly_utilisation(block, occupancy, *period)
+    ]
     view["renewal"] = {
         "requested_for": row.renewal_requested_for,
         "decision": row.renewal_decision,

@@ -992,6 +992,104 @@ def decline_block_offer(
     return referred, freed, number
 
 
+# --- block place offers to the provider ----------------------------------------------------
+
+# How long a provider has to answer a block place offer, in calendar days from the offer.
+# Source: SEND Code of Practice 0 to 25 (2015) 9.79 (the council consults a school or
+# setting on being named in an EHC plan and it should respond within 15 days); a block
+# place offer is that consultation for a place already bought, so it runs on the same clock.
+BLOCK_OFFER_RESPONSE_DAYS = 15
+
+
+class BlockOfferStatus(StrEnum):
+    """Where an offer of a block place to the block's provider stands."""
+
+    OPEN = "open"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"  # the council decided instead (need withdrawn, or its override)
+    EXPIRED = "expired"  # shown only: open, and past its answer-by date
+
+
+@dataclass(frozen=True, slots=True)
+class BlockOffer:
+    """A free block place offered to the block's provider for one need."""
+
+    offer_id: str
+    need_id: str
+    block_contract_id: str
+    place_number: int
+    provider_id: str
+    offered_on: date
+    respond_by: date
+    status: BlockOfferStatus = BlockOfferStatus.OPEN
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    reason: str | None = None
+    placement_id: str | None = None
+
+
+def new_block_offer(
+    offer_id: str,
+    need: PlacementNeed,
+    decision: BlockPlaceDecision,
+    offered_on: date,
+    response_days: int = BLOCK_OFFER_RESPONSE_DAYS,
+) -> BlockOffer:
+    """The offer the block's provider answers, for a need given a block place."""
+    _require(decision.offered, "block_contract_id", "no_place_offered", "no place was offered")
+    assert decision.block_contract_id and decision.place_number and decision.provider_id
+    return BlockOffer(
+        offer_id=offer_id,
+        need_id=need.need_id,
+        block_contract_id=decision.block_contract_id,
+        place_number=decision.place_number,
+        provider_id=decision.provider_id,
+        offered_on=offered_on,
+        respond_by=offered_on + timedelta(days=response_days),
+    )
+
+
+def block_offer_state(offer: BlockOffer, today: date) -> BlockOfferStatus:
+    """The offer's status as people see it: an open offer past its date is expired."""
+    if offer.status == BlockOfferStatus.OPEN and today > offer.respond_by:
+        return BlockOfferStatus.EXPIRED
+    return offer.status
+
+
+def require_answerable(offer: BlockOffer, today: date) -> None:
+    """A provider answers an offer once, and by its answer-by date (after it the council
+    decides: the commissioner declines it and the need goes to a call-off)."""
+    state = block_offer_state(offer, today)
+    if state == BlockOfferStatus.EXPIRED:
+        raise errors.Conflict("offer_id", "offer_expired")
+    if state != BlockOfferStatus.OPEN:
+        raise errors.Conflict("offer_id", f"offer_{state.value}")
+
+
+def settle_block_offer(
+    offer: BlockOffer,
+    status: BlockOfferStatus,
+    by: str,
+    at: datetime,
+    reason: str | None = None,
+    placement_id: str | None = None,
+) -> BlockOffer:
+    """Record the answer (or the council's decision) on an open offer."""
+    _require(
+        status
+        in (BlockOfferStatus.ACCEPTED, BlockOfferStatus.DECLINED, BlockOfferStatus.WITHDRAWN),
+        "decision",
+        "not_a_decision",
+        f"{status.value} is not a decision",
+    )
+    if status == BlockOfferStatus.DECLINED:
+        _require_text(reason or "", "reason")
+    return replace(
+        offer, status=status, decided_by=by, decided_at=at, reason=reason, placement_id=placement_id
+    )
+
+
 # ==========================================================================================
 # Money validation
 # ==========================================================================================
@@ -2069,6 +2167,84 @@ def utilisation_percent(block: BlockContract) -> Decimal:
     """Filled places as a percentage of places, to 2 decimal places (half-up)."""
     percent = Decimal(block.places_filled * 100) / Decimal(block.places)
     return percent.quantize(PENNY, rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True, slots=True)
+class Utilisation:
+    """Places filled over a period: place-days filled against place-days bought."""
+
+    period_start: date
+    period_end: date  # inclusive
+    places: int
+    place_days: int
+    filled_days: int
+
+    @property
+    def percent(self) -> Decimal:
+        """Filled place-days as a percentage of place-days (0 when none were bought)."""
+        if self.place_days == 0:
+            return Decimal("0.00")
+        percent = Decimal(self.filled_days * 100) / Decimal(self.place_days)
+        return percent.quantize(PENNY, rounding=ROUND_HALF_UP)
+
+    @property
+    def average_places_filled(self) -> Decimal:
+        """Places filled on an average day of the period's days within the term."""
+        days = self.place_days // self.places if self.places else 0
+        if days == 0:
+            return Decimal("0.00")
+        return (Decimal(self.filled_days) / Decimal(days)).quantize(PENNY, rounding=ROUND_HALF_UP)
+
+
+def _overlap_days(a_start: date, a_end: date, b_start: date, b_end: date) -> int:
+    """Days in both inclusive ranges."""
+    return max(0, (min(a_end, b_end) - max(a_start, b_start)).days + 1)
+
+
+def block_utilisation(
+    block: BlockContract,
+    occupancy: Iterable[tuple[date, date | None]],
+    period_start: date,
+    period_end: date,
+) -> Utilisation:
+    """Utilisation over a period: the days each placement in the block held its place
+    (``occupancy``: start date and last day, None while it runs on) against the block's
+    places for the days of its term inside the period. A place only offered (not yet
+    accepted) is not filled: no child is in it."""
+    _require(period_end >= period_start, "to", "period_end_before_start", "the period ends first")
+    start, end = max(period_start, block.term_start), min(period_end, block.term_end)
+    days = max(0, (end - start).days + 1)
+    filled = sum(_overlap_days(s, e or end, start, end) for s, e in occupancy) if days else 0
+    place_days = days * block.places
+    return Utilisation(period_start, period_end, block.places, place_days, min(filled, place_days))
+
+
+def monthly_utilisation(
+    block: BlockContract,
+    occupancy: Sequence[tuple[date, date | None]],
+    period_start: date,
+    period_end: date,
+) -> list[Utilisation]:
+    """Utilisation per calendar month of the period (for a chart), months outside the
+    term left out."""
+    months: list[Utilisation] = []
+    month = period_start.replace(day=1)
+    while month <= period_end:
+        last = month.replace(day=calendar.monthrange(month.year, month.month)[1])
+        first, final = max(month, period_start), min(last, period_end)
+        if first <= block.term_end and final >= block.term_start:
+            months.append(block_utilisation(block, occupancy, first, final))
+        month = last + timedelta(days=1)
+    return months
+
+
+def weekly_cost_per_filled_place(block: BlockContract, utilisation: Decimal) -> Decimal | None:
+    """What the council pays a week for each place actually used: the place's weekly fee
+    (core + weekly support) scaled up by the unused share (None when nothing was used)."""
+    if utilisation <= 0:
+        return None
+    cost = block.place_fee.total * Decimal(100) / utilisation
+    return cost.quantize(PENNY, rounding=ROUND_HALF_UP)
 
 
 def block_renewal_decision_date(block: BlockContract, lead_weeks: int = RENEWAL_LEAD_WEEKS) -> date:

@@ -24,6 +24,9 @@ from services.placements.models import (
     need_from_row,
     need_into_row,
     new_need_row,
+    offer_from_row,
+    offer_into_row,
+    open_offer_for_need,
     plan_from_row,
     save_block,
     save_placement,
@@ -330,6 +333,7 @@ async def _withdraw_needs(uow: UnitOfWork, child_ref: str, ceased_on: date, key:
             continue
         withdrawn = domain.withdraw_need(need, f"EHC plan ceased on {ceased_on.isoformat()}")
         uow.session.add(need_into_row(withdrawn, row))
+        await settle_open_offer(uow, need.need_id, SERVICE_ACTOR.id, "EHC plan ceased")
         if need.block_contract_id and need.place_number:
             block = await load_block(uow.session, need.block_contract_id)
             if block is not None and domain.place_held_by(block, need.need_id):
@@ -349,6 +353,26 @@ async def _withdraw_needs(uow: UnitOfWork, child_ref: str, ceased_on: date, key:
             child=domain.pseudonym(child_ref, key),
             reason="plan ceased",
         )
+
+
+async def settle_open_offer(
+    uow: UnitOfWork,
+    need_id: str,
+    by: str,
+    reason: str,
+    status: domain.BlockOfferStatus = domain.BlockOfferStatus.WITHDRAWN,
+    placement_id: str | None = None,
+) -> domain.BlockOffer | None:
+    """Close the need's open block place offer when the council decides it instead (the
+    commissioner's decision, or the need withdrawn), so the provider can no longer answer."""
+    row = await open_offer_for_need(uow.session, need_id)
+    if row is None:
+        return None
+    settled = domain.settle_block_offer(
+        offer_from_row(row), status, by, datetime.now(UTC), reason, placement_id
+    )
+    uow.session.add(offer_into_row(settled, row))
+    return settled
 
 
 async def raise_placement_need(
@@ -389,6 +413,9 @@ async def _offer_block_place(
     block = next(b for b in blocks if b.block_contract_id == decision.block_contract_id)
     filled, number = domain.fill_place(block, need.need_id, decision.place_number)
     await save_block(uow.session, filled, SERVICE_ACTOR.id)
+    # The block's provider answers the offer (portal), by its answer-by date.
+    offer = domain.new_block_offer(derived_id("block-offer", need.need_id), need, decision, today())
+    uow.session.add(offer_into_row(offer))
     uow.emit(
         TOPIC,
         "placement.need.offered_block_place",

@@ -274,6 +274,25 @@ class BlockPlaceRow(PlacementsModel, table=True):
     occupant_ref: str | None = Field(default=None, max_length=36)
 
 
+class BlockOfferRow(PlacementsModel, table=True):
+    """A block place offered to the block's provider for one need, and its answer."""
+
+    __tablename__ = "block_offer"
+
+    offer_id: str = Field(primary_key=True, max_length=36)
+    need_id: str = Field(max_length=36, index=True)
+    block_contract_id: str = Field(max_length=36, index=True)
+    place_number: int
+    provider_id: str = Field(max_length=64, index=True)
+    status: str = Field(max_length=20, index=True)
+    offered_on: date
+    respond_by: date
+    decided_by: str | None = Field(default=None, max_length=200)
+    decided_at: datetime | None = Field(default=None, sa_column=Column(AwareDateTime()))
+    reason: str | None = Field(default=None, max_length=1000)
+    placement_id: str | None = Field(default=None, max_length=36)
+
+
 # --- spend ledger and provider names -------------------------------------------------------
 
 
@@ -806,3 +825,51 @@ async def write_block_spend(
     rows = await _held_lines(session, block.block_contract_id)
     snapshots = domain.block_spend_events(block, counted, _amounts(rows), today)
     return _post(session, rows, snapshots)
+
+
+def offer_from_row(row: BlockOfferRow) -> domain.BlockOffer:
+    return domain.BlockOffer(
+        offer_id=row.offer_id,
+        need_id=row.need_id,
+        block_contract_id=row.block_contract_id,
+        place_number=row.place_number,
+        provider_id=row.provider_id,
+        offered_on=row.offered_on,
+        respond_by=row.respond_by,
+        status=domain.BlockOfferStatus(row.status),
+        decided_by=row.decided_by,
+        decided_at=row.decided_at,
+        reason=row.reason,
+        placement_id=row.placement_id,
+    )
+
+
+def offer_into_row(offer: domain.BlockOffer, row: BlockOfferRow | None = None) -> BlockOfferRow:
+    row = row or BlockOfferRow(
+        offer_id=offer.offer_id,
+        need_id=offer.need_id,
+        block_contract_id=offer.block_contract_id,
+        place_number=offer.place_number,
+        provider_id=offer.provider_id,
+        status=offer.status.value,
+        offered_on=offer.offered_on,
+        respond_by=offer.respond_by,
+    )
+    row.status = offer.status.value
+    row.decided_by = offer.decided_by
+    row.decided_at = offer.decided_at
+    row.reason = offer.reason
+    row.placement_id = offer.placement_id
+    return row
+
+
+async def open_offer_for_need(session: AsyncSession, need_id: str) -> BlockOfferRow | None:
+    """The need's open block place offer, if one was made (needs offered before offers
+    were recorded have none: the commissioner decides those)."""
+    rows = await session.exec(
+        select(BlockOfferRow).where(
+            BlockOfferRow.need_id == need_id,
+            BlockOfferRow.status == domain.BlockOfferStatus.OPEN.value,
+        )
+    )
+    return rows.first()

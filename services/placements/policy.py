@@ -11,13 +11,25 @@ C, M, P, S = Role.COMMISSIONER, Role.MONITORING_OFFICER, Role.PROVIDER, Role.COU
 DECIDES = "placement decisions are the commissioner's (admin operates, never decides)"
 MINIMISED = "a monitoring officer sees no date of birth and no secondary needs"
 OWN = "a provider only its own placements (404 for another's)"
+OWN_OFFERS = "a provider only offers of its own blocks' places (404 for another's)"
+DECIDES_INSTEAD = (
+    "the commissioner decides an offer for the provider (an answer given another way, or "
+    "no answer by the answer-by date: decline and go to a call-off)"
+)
 
 POLICY: Policy = {
     ("GET", "/needs"): rule(C, M, why="children's needs, for the council", narrowed=MINIMISED),
     ("GET", "/needs/{need_id}"): rule(
         C, M, why="children's needs, for the council", narrowed=MINIMISED
     ),
-    ("POST", "/needs/{need_id}/block-offer/decision"): rule(C, why=DECIDES),
+    ("POST", "/needs/{need_id}/block-offer/decision"): rule(C, why=DECIDES_INSTEAD),
+    ("GET", "/block-offers"): rule(C, M, P, why="block places offered", narrowed=OWN_OFFERS),
+    ("GET", "/block-offers/{offer_id}"): rule(
+        C, M, P, why="a block place offered", narrowed=OWN_OFFERS
+    ),
+    ("POST", "/block-offers/{offer_id}/decision"): rule(
+        P, why="the block's provider accepts or declines a place offer", narrowed=OWN_OFFERS
+    ),
     ("GET", "/placements"): rule(C, M, P, why="placements in force", narrowed=OWN),
     ("GET", "/placements/{placement_id}"): rule(C, M, P, why="a placement", narrowed=OWN),
     ("POST", "/placements/{placement_id}/reviews/{review_id}/outcome"): rule(C, why=DECIDES),
@@ -30,6 +42,7 @@ POLICY: Policy = {
     ("POST", "/placements/{placement_id}/renewal"): rule(C, why=DECIDES),
     ("POST", "/placements/import"): rule(C, why="loading the council's existing placements"),
     ("POST", "/block-contracts"): rule(C, why=DECIDES),
+    ("GET", "/block-contracts"): rule(C, M, why="the council's contracts and their use"),
     ("GET", "/block-contracts/{block_contract_id}"): rule(C, M, why="the council's contracts"),
     ("POST", "/block-contracts/{block_contract_id}/renewal"): rule(C, why=DECIDES),
     ("GET", "/spend"): rule(C, M, why="the council's spend"),
