@@ -23,6 +23,7 @@ from services.console.render import page
 from services.console.routes import (
     alerts,
     applications,
+    blocks,
     calloffs,
     home,
     info,
@@ -31,6 +32,7 @@ from services.console.routes import (
     placements,
     portal,
     portal_apply,
+    portal_offers,
     portal_record,
     provider_watch,
     providers,
@@ -103,8 +105,10 @@ def build_app(
         portal,
         portal_apply,
         portal_record,
+        portal_offers,
         provider_watch,
         placements,
+        blocks,
         spend,
         market,
     ):
