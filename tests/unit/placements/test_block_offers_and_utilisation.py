@@ -1,0 +1,58 @@
+"""Block place offers (answer-by date, answered once) and block utilisation over a period."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from services.placements import domain
+from shared.contracts.common import Attendance, NeedType
+from shared.errors import Conflict
+
+START = date(2026, 9, 1)
+
+
+def _block(places: int = 2) -> domain.BlockContract:
+    return domain.new_block_contract(
+        "b-1", "p-3", NeedType.SEMH, Attendance.DAY, places, START, date(2027, 8, 31),
+        Decimal("1000.00"), 12,
+    )  # fmt: skip
+
+
+def _offer() -> domain.BlockOffer:
+    return domain.BlockOffer("o-1", "n-1", "b-1", 1, "p-3", START, START + timedelta(days=15))
+
+
+def test_an_offer_is_answered_once_and_by_its_date() -> None:
+    offer = _offer()
+    domain.require_answerable(offer, START + timedelta(days=15))  # the last day still counts
+    with pytest.raises(Conflict) as late:
+        domain.require_answerable(offer, START + timedelta(days=16))
+    assert late.value.rule == "offer_expired"
+    assert domain.block_offer_state(offer, START + timedelta(days=16)).value == "expired"
+    at = datetime(2026, 9, 2, tzinfo=UTC)
+    with pytest.raises(domain.DomainError):
+        domain.settle_block_offer(offer, domain.BlockOfferStatus.DECLINED, "p", at, " ")
+    accepted = domain.settle_block_offer(offer, domain.BlockOfferStatus.ACCEPTED, "p", at)
+    with pytest.raises(Conflict) as twice:
+        domain.require_answerable(accepted, START)
+    assert twice.value.rule == "offer_accepted"
+
+
+def test_utilisation_counts_filled_place_days_within_the_term() -> None:
+    block = _block(places=2)
+    # One place filled all of September, the other from the 16th.
+    occupancy = [(START, None), (date(2026, 9, 16), None)]
+    september = domain.block_utilisation(block, occupancy, START, date(2026, 9, 30))
+    assert september.place_days == 60 and september.filled_days == 30 + 15
+    assert september.percent == Decimal("75.00")
+    assert september.average_places_filled == Decimal("1.50")
+    # Days before the term are not bought, so not counted either way.
+    before = domain.block_utilisation(block, occupancy, date(2026, 8, 1), date(2026, 8, 31))
+    assert before.place_days == 0 and before.percent == Decimal("0.00")
+    months = domain.monthly_utilisation(block, occupancy, date(2026, 8, 1), date(2026, 10, 31))
+    assert [m.period_start for m in months] == [START, date(2026, 10, 1)]
+    assert domain.weekly_cost_per_filled_place(block, Decimal("50.00")) == Decimal("2000.00")
+    assert domain.weekly_cost_per_filled_place(block, Decimal("0")) is None
