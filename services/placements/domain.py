@@ -995,8 +995,9 @@ def decline_block_offer(
 # --- block place offers to the provider ----------------------------------------------------
 
 # How long a provider has to answer a block place offer, in calendar days from the offer.
-# Source: SEND Code of Practice 0 to 25 (2015) 9.79 (the council consults a school or
-# setting on being named in an EHC plan and it should respond within 15 days); a block
+# Source: Children and Families Act 2014 s.39(2)/s.40(3) (the council must consult a school
+# before naming it in an EHC plan) and SEND Code of Practice 0 to 25 (2015) 9.83 (it should
+# respond within 15 calendar days); a block
 # place offer is that consultation for a place already bought, so it runs on the same clock.
 BLOCK_OFFER_RESPONSE_DAYS = 15
 
