@@ -234,4 +234,4 @@ async def open_call_off(request: Request, need_id: str) -> Response:
         if still_in_progress(refused.errors):
             return RedirectResponse("/call-offs", status_code=303)
         return await _show(request, need_id, 400, service_errors(refused.errors), given)
-    return RedirectResponse(f"/call-offs/{done['competition_id']}?opened=1", status_code=303)
+    return RedirectResponse(f"/call-offs/{done['competition_id']}?done=opened", status_code=303)

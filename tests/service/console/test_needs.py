@@ -84,6 +84,7 @@ async def test_a_commissioner_opens_a_call_off_from_a_need(
         assert twice[0].headers["location"].startswith(f"/call-offs/{opened[0].id}")
         call_off = (await client.get(twice[0].headers["location"])).text
         assert need_id in call_off and CHILD not in call_off
+        assert "The call-off was opened" in call_off
     row = opened[0]
     assert row.need_ref == need_id and CHILD not in row.title
     # The scheme published screening: the call-off screens by the age at the start.
