@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -56,6 +57,7 @@ from services.procurement.models import (
     SelfDeclarationRow,
     application_row,
     application_to_domain,
+    apply_amendment,
     apply_competition,
     apply_scheme,
     award_criteria_json,
@@ -113,6 +115,7 @@ STATE_RULES = {
     d.Rule.EXTENSION_ALREADY_USED,
     d.Rule.COMPETITION_NOT_OPEN,
     d.Rule.APPROVER_SCORED_BID,
+    d.Rule.AMENDMENT_REFUSED,
 }
 
 
@@ -138,6 +141,11 @@ class CategoryIn(RequestBody):
     name: str = Field(min_length=1, max_length=200)
     need_types: list[NeedType] = Field(min_length=1)
     attendance: list[Attendance] = Field(min_length=1)
+
+    def to_domain(self) -> d.Category:
+        return d.Category(
+            self.code, self.name, frozenset(self.need_types), frozenset(self.attendance)
+        )
 
 
 class LotIn(RequestBody):
@@ -195,6 +203,11 @@ class QuestionIn(RequestBody):
     weight: int = 0
     min_score: Decimal | None = None
 
+    def to_domain(self) -> d.SelectionQuestion:
+        return d.SelectionQuestion(
+            self.question_id, self.text, self.kind, self.max_score, self.weight, self.min_score
+        )
+
 
 class SchemeIn(RequestBody):
     reference: str = Field(min_length=1, max_length=100)
@@ -232,16 +245,8 @@ class SchemeIn(RequestBody):
             regime=d.RegimeCode(self.regime),
             term_start=self.term_start,
             term_end=self.term_end,
-            categories=tuple(
-                d.Category(c.code, c.name, frozenset(c.need_types), frozenset(c.attendance))
-                for c in self.categories
-            ),
-            selection_questions=tuple(
-                d.SelectionQuestion(
-                    q.question_id, q.text, q.kind, q.max_score, q.weight, q.min_score
-                )
-                for q in self.selection_questions
-            ),
+            categories=tuple(c.to_domain() for c in self.categories),
+            selection_questions=tuple(q.to_domain() for q in self.selection_questions),
             lots=tuple(lot.to_domain() for lot in self.lots),
             pass_mark=self.pass_mark,
             required_documents=frozenset(self.required_documents),
@@ -497,17 +502,112 @@ def _scheme_event(
             previous_term_end=before.term_end_effective,
             period_notice_form=_latest_notice_form(before, after),
         )
+    return _extended_event(before, after, body.reason, actor, now)
+
+
+def _extended_event(
+    before: d.Scheme, after: d.Scheme, reason: str, actor: Actor, now: datetime
+) -> procurement_v1.SchemeExtended:
     return procurement_v1.SchemeExtended(
-        scheme_id=sid,
+        scheme_id=after.scheme_id,
         previous_term_end=before.term_end_effective,
         term_end=after.term_end_effective,
         extended_at=now,
         extended_by=actor.id,
-        reason=body.reason,
+        reason=reason,
         extension_number=after.extensions_used,
         extensions_allowed=len(after.extension_options),
         period_notice_form=_latest_notice_form(before, after),
     )
+
+
+class SchemeAmendmentIn(RequestBody):
+    """The fields to change (those left out stay as they are). Once the scheme is open,
+    only what d.AMENDMENT_RULES allow, with a reason; the term end only to the next
+    extension the notice allowed."""
+
+    title: str | None = Field(default=None, min_length=1, max_length=300)
+    term_start: date | None = None
+    term_end: date | None = None
+    max_extension_end: date | None = None
+    extension_ends: list[date] | None = None
+    categories: list[CategoryIn] | None = None
+    lots: list[LotIn] | None = None
+    selection_questions: list[QuestionIn] | None = None
+    pass_mark: Decimal | None = None
+    required_documents: list[d.DocumentKind] | None = None
+    min_tender_days: int | None = None
+    award_criteria: AwardCriteriaIn | None = None
+    reason: str = Field(default="", max_length=1000)
+
+    def candidate(self, s: d.Scheme) -> d.Scheme:
+        """The scheme as it would be with these changes (not yet validated)."""
+        given = self.model_fields_set
+        changes: dict[str, Any] = {
+            name: getattr(self, name)
+            for name in ("title", "term_start", "term_end", "pass_mark", "min_tender_days")
+            if name in given and getattr(self, name) is not None
+        }
+        if "max_extension_end" in given:  # null: no optional extension
+            changes["max_extension_end"] = self.max_extension_end
+        if self.extension_ends is not None:
+            changes["extension_ends"] = tuple(self.extension_ends)
+        if self.categories is not None:
+            changes["categories"] = tuple(c.to_domain() for c in self.categories)
+        if self.lots is not None:
+            changes["lots"] = tuple(lot.to_domain() for lot in self.lots)
+        if self.selection_questions is not None:
+            changes["selection_questions"] = tuple(q.to_domain() for q in self.selection_questions)
+        if self.required_documents is not None:
+            changes["required_documents"] = frozenset(self.required_documents)
+        if self.award_criteria is not None:
+            changes["award_criteria"] = self.award_criteria.to_domain()
+        return replace(s, **changes)
+
+
+@router.patch("/schemes/{scheme_id}")
+async def amend_scheme(
+    scheme_id: str, body: SchemeAmendmentIn, runtime: Runtime, actor: Actor = ALLOWED
+) -> dict[str, Any]:
+    """Amend a scheme: a draft freely; an open or suspended one only as the law allows
+    (d.AMENDMENT_RULES), with a reason; the term to its next allowed extension."""
+    now = _now()
+    async with unit_of_work(runtime.db, runtime.source) as uow:
+        row = await _scheme_row(uow, scheme_id)
+        before = scheme_to_domain(row)
+        with rules():
+            done = d.amend_scheme(
+                before, body.candidate(before), by=actor.id, reason=body.reason, now=now
+            )
+        apply_amendment(row, done.scheme)
+        uow.session.add(row)
+        _emit(
+            uow,
+            procurement_v1.SchemeAmended(
+                scheme_id=scheme_id,
+                status=before.status.value,
+                changed=list(done.changed),
+                reason=body.reason or None,
+                amended_at=now,
+                amended_by=actor.id,
+            ),
+        )
+        owed = []
+        if done.extended:
+            _emit(uow, _extended_event(before, done.scheme, body.reason, actor, now))
+            owed = [d.track_period_notice(done.scheme, len(done.scheme.period_notices))]
+            uow.session.add(tracked_notice_row(owed[0]))
+        uow.audit(
+            actor,
+            "scheme.amended",
+            "scheme",
+            scheme_id,
+            changed=list(done.changed),
+            reason=body.reason,
+        )
+    for tracked in owed:
+        await start_notice_clock(runtime, tracked)
+    return scheme_view(row)
 
 
 # =============================================================== applications

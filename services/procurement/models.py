@@ -268,6 +268,32 @@ def scheme_row(s: d.Scheme, created_by: str) -> SchemeRow:
     )
 
 
+# What an amendment may change (d.AMENDMENT_RULES), as the row's columns; with the
+# lifecycle (apply_scheme) for an extension.
+_AMENDED_COLUMNS = (
+    "title",
+    "term_start",
+    "term_end",
+    "max_extension_end",
+    "categories",
+    "lots",
+    "questions",
+    "pass_mark",
+    "required_documents",
+    "min_tender_days",
+    "award_criteria",
+    "extension_ends",
+)
+
+
+def apply_amendment(row: SchemeRow, s: d.Scheme) -> None:
+    """Copy an amended scheme onto its row (the same columns scheme_row writes)."""
+    fresh = scheme_row(s, row.created_by)
+    for name in _AMENDED_COLUMNS:
+        setattr(row, name, getattr(fresh, name))
+    apply_scheme(row, s)
+
+
 def apply_scheme(row: SchemeRow, s: d.Scheme) -> None:
     """Copy the mutable parts of a scheme (its lifecycle) onto its row."""
     row.status = s.status.value

@@ -15,6 +15,9 @@ POLICY: Policy = {
     ("GET", "/schemes/{scheme_id}"): rule(C, M, S, P, why="a scheme's terms are published"),
     ("GET", "/schemes"): rule(C, M, S, P, why="a scheme's terms are published"),
     ("POST", "/schemes/{scheme_id}/status"): rule(C, why=COUNCIL),
+    ("PATCH", "/schemes/{scheme_id}"): rule(
+        C, why=COUNCIL, narrowed="once open, only what the law allows (domain.AMENDMENT_RULES)"
+    ),
     ("POST", "/schemes/{scheme_id}/applications"): rule(
         P, why="a provider applies to join", narrowed="as the provider its token names"
     ),

@@ -198,6 +198,19 @@ class SchemeExtended(_SchemeEvent):
     period_notice_form: str | None = None
 
 
+class SchemeAmended(_SchemeEvent):
+    """Issue 14: the scheme's terms were amended (PATCH /schemes/{id}): a draft in any
+    field; an open or suspended one only where the law allows (its title, or its term to
+    the next extension the notice allowed, which also emits SchemeExtended)."""
+
+    TYPE: ClassVar[str] = "procurement.scheme.amended"
+    status: Literal["draft", "open", "suspended"]  # the scheme's status when amended
+    changed: list[str]  # the fields changed, e.g. ["title", "lots"]
+    reason: str | None = None
+    amended_at: AwareDatetime
+    amended_by: str | None = None
+
+
 class SchemeClosed(_SchemeEvent):
     TYPE: ClassVar[str] = "procurement.scheme.closed"
     reason: str
@@ -556,6 +569,7 @@ EVENT_MODELS: tuple[type[ProcurementEvent], ...] = (
     SchemeSuspended,
     SchemeExtended,
     SchemeClosed,
+    SchemeAmended,
     ApplicationSubmitted,
     ApplicationExtended,
     ApplicationDecided,

@@ -44,3 +44,9 @@ async def approve(api: Api, competition_id: str) -> dict[str, Any]:
         SERVICE, f"/competitions/{segment(competition_id)}/award", {"decision": "approve"}
     )
     return done
+
+
+async def open_call_off(api: Api, body: dict[str, Any]) -> dict[str, Any]:
+    """POST /competitions: a call-off on the scheme's published award criteria."""
+    done: dict[str, Any] = await api.post(SERVICE, "/competitions", body)
+    return done

@@ -73,3 +73,17 @@ async def spend(api: Api, financial_year: int) -> dict[str, Any]:
 async def budgets(api: Api) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = await api.get("monitoring", "/budgets")
     return found
+
+
+async def needs(api: Api, status: str | None, *, limit: int, offset: int) -> dict[str, Any]:
+    """Placement needs, newest first (placements audits the read of each)."""
+    params: dict[str, Any] = {"limit": limit, "offset": offset}
+    if status:
+        params["status"] = status
+    found: dict[str, Any] = await api.get(SERVICE, "/needs", params)
+    return found
+
+
+async def need(api: Api, need_id: str) -> dict[str, Any]:
+    found: dict[str, Any] = await api.get(SERVICE, f"/needs/{segment(need_id)}")
+    return found

@@ -22,10 +22,14 @@ async def application(api: Api, application_id: str) -> dict[str, Any]:
 
 
 async def decide(
-    api: Api, application_id: str, refused: dict[str, str] | None = None
+    api: Api,
+    application_id: str,
+    refused: dict[str, str] | None = None,
+    assessments: dict[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """Admit (no refusals: the criteria decide) or refuse categories, each with a reason."""
-    body = {"refused_categories": refused or {}}
+    """Admit (no refusals: the criteria decide) or refuse categories, each with a reason;
+    with every selection question's assessment (pass/fail or score, and a note)."""
+    body = {"refused_categories": refused or {}, "assessments": assessments or {}}
     decided: dict[str, Any] = await api.post(
         SERVICE, f"/applications/{segment(application_id)}/decision", body
     )

@@ -30,3 +30,14 @@ async def extend(api: Api, application_id: str, reason: str) -> dict[str, Any]:
         SERVICE, f"/applications/{segment(application_id)}/extension", {"reason": reason}
     )
     return done
+
+
+async def create(api: Api, body: dict[str, Any]) -> dict[str, Any]:
+    done: dict[str, Any] = await api.post(SERVICE, "/schemes", body)
+    return done
+
+
+async def amend(api: Api, scheme_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    """PATCH /schemes/{id}: a draft freely; an open scheme as the law allows."""
+    done: dict[str, Any] = await api.patch(SERVICE, f"/schemes/{segment(scheme_id)}", body)
+    return done

@@ -3,12 +3,19 @@ application's page and the decision form (admit, or refuse with a reason)."""
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
-from services.console.clients import ApiRefused, ServiceUnavailable, procurement, registry
+from services.console.clients import (
+    ApiRefused,
+    ServiceUnavailable,
+    procurement,
+    registry,
+    schemes,
+)
 from services.console.clients.api import Api
 from services.console.render import page
 from services.console.routes.home import _clock
@@ -66,12 +73,15 @@ async def _show(
     form: dict[str, str] | None = None,
 ) -> Response:
     person = person_of(request, *READERS)
-    found = await procurement.application(api_for(request, person), application_id)
+    api = api_for(request, person)
+    found = await procurement.application(api, application_id)
+    scheme = await schemes.scheme(api, found["scheme_id"])
     return page(
         request,
         "application.html",
         status_code,
         application=_clock(found, clock.now()),
+        questions=_questions(scheme, found),
         may_decide=person.role in DECIDERS,
         errors=errors or [],
         form=form or {},
@@ -86,50 +96,123 @@ async def application_page(request: Request, application_id: str) -> Response:
     return await _show(request, application_id)
 
 
+def _questions(scheme: dict[str, Any], application: dict[str, Any]) -> list[dict[str, Any]]:
+    """The scheme's selection questions in its order, each with the provider's answer and
+    the form's field ids (by position: a question id need not be a valid HTML id)."""
+    answers: dict[str, str] = application.get("answers") or {}
+    return [
+        {**q, "answer": answers.get(q["question_id"], ""), "n": n}
+        for n, q in enumerate(scheme.get("selection_questions") or [], start=1)
+    ]
+
+
+def _problem(field: str, text: str) -> dict[str, str]:
+    return {"text": text, "href": f"#{field}", "field": field}
+
+
 def _problems(outcome: str, reason: str) -> list[dict[str, str]]:
     problems = []
     if outcome not in ("admit", "refuse"):
-        problems.append(
-            {"text": "Select whether to admit or refuse", "href": "#outcome", "field": "outcome"}
-        )
+        problems.append(_problem("outcome", "Select whether to admit or refuse"))
     if outcome == "refuse" and not reason:
-        problems.append(
-            {"text": "Enter the reason for refusing", "href": "#reason", "field": "reason"}
-        )
+        problems.append(_problem("reason", "Enter the reason for refusing"))
     if len(reason) > REASON_MAX:
-        problems.append(
-            {
-                "text": f"Reason must be {REASON_MAX} characters or fewer",
-                "href": "#reason",
-                "field": "reason",
-            }
-        )
+        problems.append(_problem("reason", f"Reason must be {REASON_MAX} characters or fewer"))
     return problems
+
+
+def _assessment(
+    q: dict[str, Any], given: dict[str, str]
+) -> tuple[dict[str, Any], list[dict[str, str]]]:
+    """One question's assessment as procurement takes it (AssessmentIn), or the problems
+    with what was entered: pass/fail or a score within 0 to the question's maximum, as
+    the question's kind requires (domain._validate_assessments); a fail needs a reason,
+    as the provider is told it."""
+    n, text = q["n"], q["text"]
+    verdict, note = given[f"assessment-{n}"], given[f"note-{n}"]
+    problems = []
+    body: dict[str, Any] = {"note": note}
+    if len(note) > REASON_MAX:
+        problems.append(
+            _problem(f"note-{n}", f"Reasons for {text} must be {REASON_MAX} characters or fewer")
+        )
+    if q["kind"] == "pass_fail":
+        if verdict not in ("pass", "fail"):
+            problems.append(_problem(f"assessment-{n}", f"Select pass or fail for {text}"))
+        elif verdict == "fail" and not note:
+            problems.append(_problem(f"note-{n}", f"Enter why {text} fails"))
+        body["passed"] = verdict == "pass"
+        return body, problems
+    top = Decimal(q.get("max_score") or 0)
+    try:
+        score = Decimal(verdict)
+    except InvalidOperation:
+        score = Decimal(-1) if verdict else Decimal("NaN")
+    if score.is_nan():
+        problems.append(_problem(f"assessment-{n}", f"Enter a score for {text}"))
+    elif not score.is_finite() or not Decimal(0) <= score <= top:
+        problems.append(
+            _problem(f"assessment-{n}", f"Score for {text} must be a number from 0 to {top}")
+        )
+    body["score"] = str(score)
+    return body, problems
+
+
+def _assessments(
+    questions: list[dict[str, Any]], given: dict[str, str]
+) -> tuple[dict[str, dict[str, Any]], list[dict[str, str]]]:
+    assessments, problems = {}, []
+    for q in questions:
+        body, wrong = _assessment(q, given)
+        assessments[q["question_id"]] = body
+        problems.extend(wrong)
+    return assessments, problems
+
+
+def service_errors(
+    errors: list[dict[str, str]], questions: list[dict[str, Any]]
+) -> list[dict[str, str]]:
+    """Procurement's errors for the summary: `assessments.<question>` names the
+    question's input (by its position), the rest as the decision form's fields."""
+    numbers = {f"assessments.{q['question_id']}": q for q in questions}
+    items = []
+    for error in errors:
+        q = numbers.get(error["field"])
+        if q is None:
+            items.extend(field_errors([error], LABELS))
+            continue
+        rule = error.get("message") or error["rule"].replace("_", " ")
+        items.append(_problem(f"assessment-{q['n']}", f"{q['text']}: {rule}"))
+    return items
 
 
 @router.post("/applications/{application_id}/decision")
 async def decide(request: Request, application_id: str) -> Response:
     person = person_of(request, *DECIDERS)
     form = await checked_form(request)
+    api = form_api(request, person, form)
+    found: dict[str, Any] = await procurement.application(api, application_id)
+    questions = _questions(await schemes.scheme(api, found["scheme_id"]), found)
     outcome = str(form.get("outcome", ""))
     reason = str(form.get("reason", "")).strip()
     given = {"outcome": outcome, "reason": reason}
-    problems = _problems(outcome, reason)
+    for q in questions:
+        for name in (f"assessment-{q['n']}", f"note-{q['n']}"):
+            given[name] = str(form.get(name, "")).strip()
+    assessments, wrong = _assessments(questions, given)
+    problems = _problems(outcome, reason) + wrong
     if problems:
         return await _show(request, application_id, 400, problems, given)
-    api = form_api(request, person, form)
+    refused = (
+        {code: reason for code in found["requested_categories"]} if outcome == "refuse" else None
+    )
     try:
-        if outcome == "refuse":
-            found: dict[str, Any] = await procurement.application(api, application_id)
-            refused = {code: reason for code in found["requested_categories"]}
-            await procurement.decide(api, application_id, refused)
-        else:
-            await procurement.decide(api, application_id)
+        await procurement.decide(api, application_id, refused, assessments)
     except ApiRefused as refused_by_service:
         if refused_by_service.status == 404:
             raise
         if still_in_progress(refused_by_service.errors):
             return RedirectResponse(f"/applications/{application_id}?decided=1", status_code=303)
-        errors = field_errors(refused_by_service.errors, LABELS)
+        errors = service_errors(refused_by_service.errors, questions)
         return await _show(request, application_id, 400, errors, given)
     return RedirectResponse(f"/applications/{application_id}?decided=1", status_code=303)

@@ -3,6 +3,8 @@ against the real procurement service in-process (providers arrive as providers.v
 
 from __future__ import annotations
 
+import re
+from decimal import Decimal
 from pathlib import Path
 
 import httpx
@@ -20,6 +22,13 @@ def console_over(driver: Driver, tmp_path: Path) -> httpx.AsyncClient:
     }
     app = build_app(settings, transports)
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://console")
+
+
+def hidden_fields(html: str, action: str) -> dict[str, str]:
+    """The hidden fields (CSRF token, one-time key) of the form posting to `action`."""
+    start = html.index(f'action="{action}"')
+    chunk = html[start : html.index("</form>", start)]
+    return dict(re.findall(r'type="hidden" name="([^"]+)" value="([^"]+)"', chunk))
 
 
 async def two_applications(driver: Driver) -> tuple[str, str]:
@@ -78,14 +87,47 @@ async def test_a_commissioner_decides_through_the_console(proc: Driver, tmp_path
             f"/applications/{questioned}/decision", data={"csrf_token": csrf, "outcome": "refuse"}
         )
         assert no_reason.status_code == 400 and 'href="#reason"' in no_reason.text
-        # The console does not assess selection questions yet: procurement refuses to
-        # decide without them, and the console says so in the error summary.
+        # Every selection question needs an assessment: each missing one is named in the
+        # error summary and beside its own input.
         unassessed = await client.post(
             f"/applications/{questioned}/decision", data={"csrf_token": csrf, "outcome": "admit"}
         )
         assert unassessed.status_code == 400
         assert 'class="govuk-error-summary"' in unassessed.text
-        assert "assessments: assessment missing" in unassessed.text
+        assert 'href="#assessment-1"' in unassessed.text  # ofsted: pass or fail
+        assert 'href="#assessment-2"' in unassessed.text  # quality: a score
+        assert "Select pass or fail for Inspection outcome" in unassessed.text
+        wrong = await client.post(
+            f"/applications/{questioned}/decision",
+            data={
+                "csrf_token": csrf,
+                "outcome": "admit",
+                "assessment-1": "fail",
+                "assessment-2": "101",
+            },
+        )
+        assert wrong.status_code == 400
+        assert 'href="#note-1"' in wrong.text and "Enter why Inspection outcome fails" in wrong.text
+        assert "Score for Quality must be a number from 0 to 100" in wrong.text
+        assert 'value="101"' in wrong.text  # what was typed is kept
+
+        page = await client.get(f"/applications/{questioned}")
+        action = f"/applications/{questioned}/decision"
+        fields = {
+            **hidden_fields(page.text, action),
+            "outcome": "admit",
+            "assessment-1": "pass",
+            "note-1": "Good at last inspection",
+            "assessment-2": "75",
+        }
+        twice = [await client.post(action, data=fields) for _ in range(2)]
+        assert [r.status_code for r in twice] == [303, 303]  # one key: decided once
+        async with proc.client() as c:
+            decision = (await c.get(f"/applications/{questioned}")).json()["decision"]
+        assert decision["outcome"] == "admitted"
+        assert Decimal(str(decision["quality_score"])) == 75
+        passed = {c["criterion"]: c["passed"] for c in decision["criteria"]}
+        assert passed["question:ofsted"] and passed["question:quality"]
 
         refused = await client.post(
             f"/applications/{plain}/decision",
