@@ -10,6 +10,7 @@ placement, no name, no price; only the call-off's or application's own id.
 from __future__ import annotations
 
 import re
+import textwrap
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -121,14 +122,19 @@ class Message:
 
 
 def _body(what: str, link: str) -> str:
+    """Short lines (readable as plain text, no quoted-printable), the link on its own."""
     return "\n".join(
         [
-            what,
+            textwrap.fill(what, 72),
             "",
-            f"Sign in to the provider portal to see the details: {link}",
+            "Sign in to the provider portal to see the details:",
+            link,
             "",
-            "You receive this because you chose these e-mails in the portal's notification "
-            "settings. This e-mail holds no personal data about any child.",
+            textwrap.fill(
+                "You receive this because you chose these e-mails in the portal's "
+                "notification settings. This e-mail holds no personal data about any child.",
+                72,
+            ),
         ]
     )
 
