@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
 from dps import processes
 from services.monitoring import notification_handlers, notifications
@@ -119,7 +119,7 @@ def decided(provider_id: str) -> Envelope:
 
 async def queued(monitoring: Monitoring) -> list[NotificationEmail]:
     async with monitoring.runtime.db.session() as session:
-        rows = await session.exec(select(NotificationEmail).order_by(NotificationEmail.id))  # type: ignore[arg-type]
+        rows = await session.exec(select(NotificationEmail).order_by(col(NotificationEmail.id)))
         return list(rows.all())
 
 
@@ -280,7 +280,8 @@ async def test_sending_through_a_real_smtp_server(monitoring: Monitoring) -> Non
     [message] = inbox.messages
     assert message["To"] == "ann@oakfield.example" and message["From"] == "dps@council.example"
     assert message["Subject"] == "Your application to join a DPS has been decided"
-    assert f"{BASE}/portal#applications" in message.get_payload(decode=True).decode()
+    payload = message.get_payload(decode=True)
+    assert isinstance(payload, bytes) and f"{BASE}/portal#applications" in payload.decode()
     rows = {r.subject: r for r in await queued(monitoring)}
     assert (rows["ann"].status, rows["ann"].sent_to) == ("sent", "ann@oakfield.example")
     assert (rows["cat"].status, rows["cat"].last_error) == ("skipped", "unsubscribed")
