@@ -81,9 +81,11 @@ KIND_BY_CODE: dict[str, NotificationKind] = {kind.code: kind for kind in KINDS}
 DEFAULT_REMINDER_LEAD = timedelta(hours=48)
 
 EMAIL_MAX = 254  # RFC 5321 path limit
-# Deliberately plain: one @, a dot in the domain, no spaces or angle brackets (header
-# injection). Whether the mailbox exists only sending can tell.
-_EMAIL = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\".]+$")
+# Deliberately plain: one @, a dot in the domain, no spaces, angle brackets or control
+# characters (header injection; PostgreSQL refuses NUL in text). Whether the mailbox exists only sending can tell.
+_EMAIL = re.compile(
+    r"^[^@\s<>,;\"\x00-\x1f\x7f]+@[^@\s<>,;\"\x00-\x1f\x7f]+\.[^@\s<>,;\".\x00-\x1f\x7f]+$"
+)
 
 
 @dataclass(frozen=True)

@@ -164,6 +164,8 @@ async def test_a_person_reads_and_replaces_only_their_own_choice(monitoring: Mon
     [
         ({"email": "not-an-address", "kinds": ["award"]}, {"email"}),
         ({"email": "a@b.example\r\nBcc: x@y.example", "kinds": ["award"]}, {"email"}),
+        ({"email": "a\u0000@b.example", "kinds": ["award"]}, {"email"}),
+        ({"email": "a@b.example", "kinds": ["award\u0000"]}, {"kinds"}),
         ({"email": "a@b.example", "kinds": ["award", "gossip"]}, {"kinds"}),
         ({"email": "", "kinds": ["award"]}, {"email"}),
         ({"email": "bad", "kinds": ["nope"]}, {"email", "kinds"}),
