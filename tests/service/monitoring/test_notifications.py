@@ -299,3 +299,27 @@ async def test_a_failed_send_is_retried_later(monitoring: Monitoring) -> None:
     [row] = await queued(monitoring)
     assert (row.status, row.attempts) == ("pending", 1) and row.last_error
     assert await send_due_notifications(monitoring.runtime, settings) == 0  # backing off
+
+
+async def test_a_due_reminder_goes_and_a_late_one_is_dropped(monitoring: Monitoring) -> None:
+    await choose(monitoring, "ann", "p-1", "ann@oakfield.example", ["deadline"])
+    await monitoring.feed(procurement_v1.TOPIC, invited("p-1", "c-1"))
+    await monitoring.feed(procurement_v1.TOPIC, invited("p-1", "c-2"))
+    async with monitoring.runtime.db.transaction() as session:
+        for row in (await session.exec(select(NotificationEmail))).all():
+            # c-1: its reminder time has come; c-2: the stack was down past the deadline.
+            row.due_at = NOW - timedelta(minutes=1)
+            if row.topic_key.startswith("competition:c-2:"):
+                row.expires_at = NOW - timedelta(seconds=1)
+            session.add(row)
+    with smtp_server() as (port, inbox):
+        settings = MonitoringSettings(smtp_host="127.0.0.1", smtp_port=port)
+        await send_due_notifications(monitoring.runtime, settings)
+    [message] = inbox.messages
+    assert message["Subject"] == "Bid deadline approaching: call-off c-1"
+    rows = {r.topic_key.split(":")[1]: r for r in await queued(monitoring)}
+    assert rows["c-1"].status == "sent"
+    assert (rows["c-2"].status, rows["c-2"].last_error) == (
+        "skipped",
+        "deadline passed before sending",
+    )
