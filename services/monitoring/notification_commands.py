@@ -123,29 +123,22 @@ def competition_key(competition_id: str, provider_id: str) -> str:
 
 
 async def cancel_reminders(uow: UnitOfWork, competition_id: str, provider_id: str | None) -> None:
-    """The provider bid (or bidding closed): its pending deadline reminders are moot."""
+    """The provider bid (provider_id) or bidding closed (None): pending deadline reminders
+    of that provider (or of every provider) in the call-off are moot."""
+    prefix = f"competition:{competition_id}:"
+    exact = competition_key(competition_id, provider_id) if provider_id else None
+
+    def wanted(topic_key: str) -> bool:
+        return topic_key == exact if exact else topic_key.startswith(prefix)
+
+    topic = col(NotificationEmail.topic_key)
     query = select(NotificationEmail).where(
-        NotificationEmail.kind == "deadline", NotificationEmail.status == "pending"
+        NotificationEmail.kind == "deadline",
+        NotificationEmail.status == "pending",
+        topic == exact if exact else topic.startswith(prefix),
     )
-    if provider_id is None:
-        query = query.where(
-            col(NotificationEmail.topic_key).startswith(f"competition:{competition_id}:")
-        )
-    else:
-        query = query.where(
-            NotificationEmail.topic_key == competition_key(competition_id, provider_id)
-        )
-    wanted = (
-        competition_key(competition_id, provider_id)
-        if provider_id
-        else f"competition:{competition_id}:"
-    )
-    rows = [
-        row
-        for row in pending(uow, NotificationEmail)
-        if row.kind == "deadline" and row.topic_key.startswith(wanted)
-    ] + await select_rows(uow, query)
-    for row in rows:
+    fresh = [r for r in pending(uow, NotificationEmail) if r.kind == "deadline"]
+    for row in [r for r in fresh if wanted(r.topic_key)] + await select_rows(uow, query):
         row.status = "cancelled"
         uow.session.add(row)
 

@@ -218,9 +218,10 @@ async def test_one_email_per_event_and_person_also_on_redelivery(monitoring: Mon
 
 async def test_a_deadline_reminder_waits_and_a_bid_cancels_it(monitoring: Monitoring) -> None:
     await choose(monitoring, "ann", "p-1", "ann@oakfield.example", ["deadline"])
-    await choose(monitoring, "eve", "p-2", "eve@birch.example", ["deadline"])
+    # p-10 begins with p-1: p-1's bid must not cancel p-10's reminder.
+    await choose(monitoring, "eve", "p-10", "eve@birch.example", ["deadline"])
     await monitoring.feed(procurement_v1.TOPIC, invited("p-1"))
-    await monitoring.feed(procurement_v1.TOPIC, invited("p-2"))
+    await monitoring.feed(procurement_v1.TOPIC, invited("p-10"))
     rows = {r.subject: r for r in await queued(monitoring)}
     lead = notifications.DEFAULT_REMINDER_LEAD
     assert rows["ann"].due_at == NOW + timedelta(days=5) - lead
