@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import sys
 from datetime import UTC, datetime
@@ -113,6 +114,13 @@ def up(
     console_port: Annotated[
         int, typer.Option(help="the officers' console's port (0: do not start it)")
     ] = 8000,
+    mail_port: Annotated[
+        int,
+        typer.Option(
+            help="the local mail server keeping e-mails in <data>/mail (0, or DPS_SMTP_HOST "
+            "set: not started, monitoring sends through that server instead)"
+        ),
+    ] = 2525,
     headless_temporal: Annotated[bool, typer.Option(help="no Temporal web UI")] = False,
     time_skipping: Annotated[
         bool, typer.Option(help="let tests fast-forward a workflow's clock")
@@ -144,6 +152,7 @@ def up(
         headless_temporal=headless_temporal,
         time_skipping=time_skipping or training,
         console_port=console_port,
+        mail_port=0 if os.environ.get("DPS_SMTP_HOST") else mail_port,
     )
     stack = Stack(plan)
     try:
@@ -211,6 +220,8 @@ def print_welcome(plan: object, settings: CommonSettings) -> None:
     for name in SERVICES:
         base = f"http://127.0.0.1:{plan.service_ports[name]}"
         typer.echo(f"  {name:<18} {base}  (API docs {base}/docs, metrics {base}/metrics)")
+    if plan.mail_port:
+        typer.echo(f"  {'mail':<18} smtp://127.0.0.1:{plan.mail_port}  (what was sent: `dps mail`)")
     typer.echo(f"  {'kafka':<18} {plan.kafka_bootstrap}")
     typer.echo(f"  {'temporal':<18} {plan.temporal_address}")
     if plan.temporal is None and not plan.headless_temporal:
@@ -293,6 +304,29 @@ def load_demo(seed: int, scale: float) -> None:
     )
     for year, spend in summary.spend_by_year.items():
         typer.echo(f"  spend {year}: £{spend:,.0f}")
+
+
+@app.command()
+def mail(
+    data_dir: DataDirOption = None,
+    show: Annotated[
+        int, typer.Option(help="print the Nth e-mail of the list (1 = oldest) in full")
+    ] = 0,
+) -> None:
+    """The e-mails the embedded stack's mail server kept (<data>/mail/*.eml), oldest first."""
+    from dps.mailserver import kept, mail_dir
+
+    found = kept(mail_dir(stack_settings(data_dir).data_dir))
+    if show:
+        if not 1 <= show <= len(found):
+            fail(f"--show {show}: there are {len(found)} e-mails")
+        typer.echo(found[show - 1].path.read_text(errors="replace"))
+        return
+    if not found:
+        typer.echo("No e-mails yet.")
+    for number, item in enumerate(found, start=1):
+        typer.echo(f"{number:>4}  {item.received}  {item.to:<32}  {item.subject}")
+    typer.echo(f"\n{len(found)} e-mail(s); `dps mail --show N` prints one.")
 
 
 @app.command()

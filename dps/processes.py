@@ -163,6 +163,25 @@ def temporal_ui(
     return managed
 
 
+def mail_server(port: int, data_dir: Path, log_dir: Path) -> Managed:
+    """The local SMTP server (aiosmtpd) that keeps every message in <data>/mail."""
+    from dps.mailserver import mail_dir
+
+    return Managed(
+        "mail",
+        [
+            sys.executable,
+            "-m",
+            "dps.mailserver",
+            "--port",
+            str(port),
+            "--dir",
+            str(mail_dir(data_dir)),
+        ],
+        log_dir / "mail.log",
+    )
+
+
 def service(name: str, env: dict[str, str], log_dir: Path, roles: str = "all") -> Managed:
     if name not in SERVICES:
         raise StackError(f"unknown service {name!r}")

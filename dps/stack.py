@@ -1,6 +1,7 @@
 """`dps up`: the whole embedded stack as separate supervised processes.
 
-Tansu (Kafka protocol, in memory), the Temporal dev server (SQLite file), the four
+Tansu (Kafka protocol, in memory), the Temporal dev server (SQLite file), a local mail
+server that keeps what monitoring sends under <data>/mail (dps.mailserver), the four
 services, each its own process with its own SQLite database under the data directory, and
 the officers' console (services/console), which keeps no database.
 """
@@ -37,6 +38,9 @@ class StackPlan:
     database_urls: dict[str, str] = field(default_factory=dict)  # default: SQLite files
     extra_env: dict[str, str] = field(default_factory=dict)
     console_port: int = 0  # the officers' console; 0: not started (`dps up` starts it)
+    # The local mail server (dps.mailserver, aiosmtpd) that keeps what monitoring sends in
+    # <data>/mail; 0: not started (`dps up` starts it unless DPS_SMTP_HOST names one).
+    mail_port: int = 0
 
     @property
     def kafka_bootstrap(self) -> str:
@@ -59,8 +63,23 @@ class StackPlan:
             **(
                 {"DPS_DATABASE_URL": self.database_urls[name]} if name in self.database_urls else {}
             ),
+            **(self.mail_env() if name == "monitoring" else {}),
             **self.extra_env,
         }
+
+    def mail_env(self) -> dict[str, str]:
+        """Monitoring's SMTP settings for the local mail server, and the console's
+        address for the links in providers' e-mails."""
+        found: dict[str, str] = {}
+        if self.mail_port:
+            found |= {
+                "DPS_SMTP_HOST": "127.0.0.1",
+                "DPS_SMTP_PORT": str(self.mail_port),
+                "DPS_SMTP_SECURITY": "none",
+            }
+        if self.console_port and "DPS_CONSOLE_BASE_URL" not in os.environ:
+            found["DPS_CONSOLE_BASE_URL"] = f"http://127.0.0.1:{self.console_port}"
+        return found
 
     def console_env(self) -> dict[str, str]:
         return {
@@ -85,11 +104,12 @@ class Stack:
         self.plan = plan
         self.broker: Managed | None = None
         self.temporal: Managed | None = None
+        self.mail: Managed | None = None
         self.services: dict[str, Managed] = {}
 
     @property
     def all(self) -> list[Managed]:
-        infra = [m for m in (self.broker, self.temporal) if m is not None]
+        infra = [m for m in (self.broker, self.temporal, self.mail) if m is not None]
         return [*infra, *self.services.values()]
 
     def check_not_running(self) -> None:
@@ -105,6 +125,8 @@ class Stack:
         wanted = dict(self.plan.service_ports)
         if self.plan.console_port:
             wanted[CONSOLE] = self.plan.console_port
+        if self.plan.mail_port:
+            wanted["mail"] = self.plan.mail_port
         if self.plan.kafka is None:
             wanted["kafka"] = self.plan.kafka_port
         if self.plan.temporal is None:
@@ -136,6 +158,10 @@ class Stack:
             )
             self.temporal.start()
             processes.wait_for_port(self.temporal, plan.temporal_port, timeout=60)
+        if plan.mail_port:
+            self.mail = processes.mail_server(plan.mail_port, plan.data_dir, plan.log_dir)
+            self.mail.start()
+            processes.wait_for_port(self.mail, plan.mail_port, timeout=20)
 
     def start_service(self, name: str, roles: str = "all") -> Managed:
         managed = processes.service(name, self.plan.service_env(name), self.plan.log_dir, roles)
@@ -223,6 +249,8 @@ class Stack:
             processes.wait_for_port(managed, self.plan.kafka_port, timeout=20)
         elif managed is self.temporal:
             processes.wait_for_port(managed, self.plan.temporal_port, timeout=60)
+        elif managed is self.mail:
+            processes.wait_for_port(managed, self.plan.mail_port, timeout=20)
         self.write_pidfile()
 
 

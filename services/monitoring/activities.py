@@ -11,22 +11,19 @@ and a crash at any point only delays the work.
 from __future__ import annotations
 
 import asyncio
-import smtplib
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 
 import httpx
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import update
 from sqlmodel import col, select
 from temporalio import activity
 from temporalio.client import WorkflowHandle
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from services.monitoring import domain
+from services.monitoring import domain, mailer
 from services.monitoring.handlers import alert_of, alert_payload, assess, copy_alert
 from services.monitoring.models import (
     AlertRow,
@@ -35,6 +32,8 @@ from services.monitoring.models import (
     KpiReturnRow,
     PlacementFact,
 )
+from services.monitoring.notification_sender import send_due_notifications
+from services.monitoring.settings import MonitoringSettings
 from services.monitoring.workflows import (
     KPI_CHECK_WORKFLOW_ID,
     AlertEscalationWorkflow,
@@ -52,32 +51,6 @@ from shared.unit_of_work import unit_of_work
 from shared.working_days import working_day_deadline
 
 log = get_logger(__name__)
-
-
-class MonitoringSettings(BaseSettings):
-    """Outbound delivery and escalation settings (DPS_SMTP_HOST, DPS_WEBHOOK_URL, ...)."""
-
-    model_config = SettingsConfigDict(env_prefix="DPS_", env_file=".env", extra="ignore")
-
-    smtp_host: str = ""  # empty: email is not sent (deliveries are marked skipped)
-    smtp_port: int = Field(default=25, ge=1, le=65535)
-    smtp_from: str = "dps-monitoring@localhost"
-    smtp_to: str = ""  # comma-separated monitoring officers' inbox(es)
-    smtp_timeout_s: float = Field(default=10.0, gt=0)
-    webhook_url: str = ""  # empty: no webhook
-    webhook_timeout_s: float = Field(default=5.0, gt=0)
-    delivery_poll_s: float = Field(default=0.5, gt=0)
-    delivery_max_attempts: int = Field(default=8, ge=1, le=50)
-    delivery_backoff_s: float = Field(default=1.0, gt=0)
-    escalation_sweep_s: float = Field(default=1.0, gt=0)
-    escalated_to: str = "head-of-commissioning"
-    # A term's KPI returns are due this many working days after the term's window ends.
-    kpi_return_working_days: int = Field(default=domain.KPI_RETURN_WORKING_DAYS, ge=1, le=60)
-    kpi_check_enabled: bool = True  # run the termly KpiReturnCheck workflow
-
-    @property
-    def recipients(self) -> list[str]:
-        return [address.strip() for address in self.smtp_to.split(",") if address.strip()]
 
 
 # ------------------------------------------------------------------ escalation
@@ -305,17 +278,10 @@ def _email(settings: MonitoringSettings, row: AlertRow, purpose: str) -> EmailMe
     return message
 
 
-def _send_email(settings: MonitoringSettings, message: EmailMessage) -> None:
-    with smtplib.SMTP(
-        settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout_s
-    ) as smtp:
-        smtp.send_message(message)
-
-
 async def _deliver(settings: MonitoringSettings, delivery: Delivery, row: AlertRow) -> None:
     """Send one delivery on its (configured) channel; raises if it did not go."""
     if delivery.channel == "email":
-        await asyncio.to_thread(_send_email, settings, _email(settings, row, delivery.purpose))
+        await mailer.send(settings, _email(settings, row, delivery.purpose))
         return
     body = alert_payload(alert_of(row)).model_dump(mode="json") | {
         "purpose": delivery.purpose,
@@ -431,6 +397,14 @@ async def start_background(runtime: ServiceRuntime) -> None:
     runtime.spawn(
         _every(settings.delivery_poll_s, "delivery", lambda: deliver_due(runtime, settings)),
         "monitoring-delivery",
+    )
+    runtime.spawn(
+        _every(
+            settings.delivery_poll_s,
+            "notifications",
+            lambda: send_due_notifications(runtime, settings),
+        ),
+        "monitoring-notifications",
     )
     if runtime.temporal is not None and settings.kpi_check_enabled:
         try:

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from services.monitoring import activities, api, handlers, provider_file_api, workflows
+from services.monitoring import (
+    activities,
+    api,
+    notification_api,
+    notification_handlers,
+    provider_file_api,
+    workflows,
+)
 from shared.contracts import quality_v1
 from shared.runtime import ServiceDefinition
 
@@ -14,8 +21,8 @@ definition = ServiceDefinition(
     description="Quality evidence, alert rules and the monitoring officers' inbox.",
     migrations_dir=Path(__file__).parent / "migrations",
     publishes=[quality_v1.TOPIC],
-    routers=[api.router, provider_file_api.router],
-    subscriptions=handlers.subscriptions,
+    routers=[api.router, provider_file_api.router, notification_api.router],
+    subscriptions=notification_handlers.subscriptions,
     workflows=workflows.WORKFLOWS,
     activities=activities.activities,
     on_start=[activities.start_background],

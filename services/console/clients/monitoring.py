@@ -49,3 +49,16 @@ async def resolve(api: Api, alert_id: str, outcome: str) -> dict[str, Any]:
 async def dashboard(api: Api) -> dict[str, Any]:
     found: dict[str, Any] = await api.get(SERVICE, "/dashboard")
     return found
+
+
+async def my_notifications(api: Api) -> dict[str, Any]:
+    """The signed-in provider person's e-mail choice and the kinds on offer."""
+    found: dict[str, Any] = await api.get(SERVICE, "/notification-preferences/mine")
+    return found
+
+
+async def save_my_notifications(api: Api, email: str, kinds: list[str]) -> dict[str, Any]:
+    done: dict[str, Any] = await api.put(
+        SERVICE, "/notification-preferences/mine", {"email": email or None, "kinds": kinds}
+    )
+    return done

@@ -1,0 +1,176 @@
+"""Use cases of providers' e-mail notifications: a person saves their choice, and an
+event queues one e-mail per subscribed person. Queuing happens in the consumer's
+transaction (with the inbox entry), sending later (notification_sender), so an e-mail is
+queued exactly once per event and person and never blocks the consumer."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import col, select
+
+from services.monitoring import notifications
+from services.monitoring.handlers import find, pending, select_rows
+from services.monitoring.models import InvitationFact, NotificationEmail, NotificationSubscription
+from services.monitoring.settings import MonitoringSettings
+from shared.infra_models import utcnow
+from shared.unit_of_work import Actor, UnitOfWork
+
+# ------------------------------------------------------------------ preferences
+
+
+def preferences_view(row: NotificationSubscription | None, actor: Actor) -> dict[str, Any]:
+    """The person's choice plus the kinds on offer (the portal renders them as data)."""
+    return {
+        "subject": actor.id,
+        "provider_id": actor.provider_id,
+        "email": row.email if row else None,
+        "kinds": list(row.kinds) if row else [],
+        "available": [
+            {"code": kind.code, "title": kind.title, "hint": kind.hint, "source": kind.source}
+            for kind in notifications.KINDS
+        ],
+        "updated_at": row.updated_at.isoformat() if row else None,
+    }
+
+
+async def save_preferences(
+    uow: UnitOfWork, actor: Actor, email: str | None, kinds: list[str]
+) -> NotificationSubscription:
+    """Replace the caller's own choice (the subject and provider come from the token)."""
+    chosen = notifications.valid_preferences(email, kinds)
+    provider_id = actor.provider_id or ""
+    row = await uow.session.get(NotificationSubscription, actor.id)
+    before = {"email": row.email, "kinds": list(row.kinds)} if row else None
+    if row is None:
+        row = NotificationSubscription(subject=actor.id, provider_id=provider_id)
+    row.provider_id, row.email, row.kinds = provider_id, chosen.email, list(chosen.kinds)
+    row.updated_at = utcnow()
+    uow.session.add(row)
+    # The address is the person's own data: the audit keeps that it changed, not what to.
+    uow.audit(
+        actor,
+        "notification_preferences.saved",
+        "notification_subscription",
+        actor.id,
+        kinds=list(chosen.kinds),
+        email_changed=before is None or before["email"] != chosen.email,
+    )
+    return row
+
+
+# ------------------------------------------------------------------ queuing
+
+
+async def subscribers(
+    uow: UnitOfWork, provider_id: str, kind: str
+) -> list[NotificationSubscription]:
+    rows = await select_rows(
+        uow,
+        select(NotificationSubscription).where(NotificationSubscription.provider_id == provider_id),
+    )
+    return [row for row in rows if kind in row.kinds and row.email]
+
+
+async def _queued_keys(uow: UnitOfWork, keys: list[str]) -> set[str]:
+    found = {row.dedupe_key for row in pending(uow, NotificationEmail)}
+    rows = await select_rows(
+        uow, select(NotificationEmail).where(col(NotificationEmail.dedupe_key).in_(keys))
+    )
+    return found | {row.dedupe_key for row in rows}
+
+
+async def queue(
+    uow: UnitOfWork,
+    *,
+    event_id: str,
+    provider_id: str,
+    kind: str,
+    topic_key: str,
+    message: notifications.Message,
+    due_at: datetime,
+    expires_at: datetime | None = None,
+) -> int:
+    """One e-mail per person of `provider_id` who chose `kind`; nothing twice for the same
+    event (the unique dedupe key backs this up when two consumers race)."""
+    people = await subscribers(uow, provider_id, kind)
+    keys = {person.subject: f"{event_id}:{kind}:{person.subject}" for person in people}
+    known = await _queued_keys(uow, list(keys.values())) if keys else set()
+    added = 0
+    for person in people:
+        if keys[person.subject] in known:
+            continue
+        uow.session.add(
+            NotificationEmail(
+                dedupe_key=keys[person.subject],
+                subject=person.subject,
+                provider_id=provider_id,
+                kind=kind,
+                topic_key=topic_key,
+                mail_subject=message.subject,
+                body=message.body,
+                due_at=due_at,
+                expires_at=expires_at,
+            )
+        )
+        added += 1
+    return added
+
+
+def competition_key(competition_id: str, provider_id: str) -> str:
+    return f"competition:{competition_id}:{provider_id}"
+
+
+async def cancel_reminders(uow: UnitOfWork, competition_id: str, provider_id: str | None) -> None:
+    """The provider bid (provider_id) or bidding closed (None): pending deadline reminders
+    of that provider (or of every provider) in the call-off are moot."""
+    prefix = f"competition:{competition_id}:"
+    exact = competition_key(competition_id, provider_id) if provider_id else None
+
+    def wanted(topic_key: str) -> bool:
+        return topic_key == exact if exact else topic_key.startswith(prefix)
+
+    topic = col(NotificationEmail.topic_key)
+    query = select(NotificationEmail).where(
+        NotificationEmail.kind == "deadline",
+        NotificationEmail.status == "pending",
+        topic == exact if exact else topic.startswith(prefix),
+    )
+    fresh = [r for r in pending(uow, NotificationEmail) if r.kind == "deadline"]
+    for row in [r for r in fresh if wanted(r.topic_key)] + await select_rows(uow, query):
+        row.status = "cancelled"
+        uow.session.add(row)
+
+
+async def record_invitation(
+    uow: UnitOfWork, competition_id: str, provider_id: str, deadline_at: datetime
+) -> None:
+    fact = await find(uow, InvitationFact, competition_id, provider_id)
+    if fact is None:
+        fact = InvitationFact(
+            competition_id=competition_id, provider_id=provider_id, deadline_at=deadline_at
+        )
+    fact.deadline_at = deadline_at
+    uow.session.add(fact)
+
+
+async def record_bid(uow: UnitOfWork, competition_id: str, provider_id: str) -> None:
+    fact = await find(uow, InvitationFact, competition_id, provider_id)
+    if fact is not None:
+        fact.bid = True
+        uow.session.add(fact)
+
+
+async def bidders(uow: UnitOfWork, competition_id: str) -> list[str]:
+    """Providers that bid in the call-off. Filtered here, not in SQL: a fact marked in
+    this same (unflushed) batch is the session's object and already says bid."""
+    stored = await select_rows(
+        uow, select(InvitationFact).where(InvitationFact.competition_id == competition_id)
+    )
+    fresh = [f for f in pending(uow, InvitationFact) if f.competition_id == competition_id]
+    return sorted({fact.provider_id for fact in [*stored, *fresh] if fact.bid})
+
+
+def settings() -> MonitoringSettings:
+    return MonitoringSettings()
