@@ -91,9 +91,7 @@ async def test_a_verified_claim_binds_the_person_as_administrator(
     assert verified.json()["status"] == "verified"
 
     memberships = (await me(registry, supplier("ann")))["memberships"]
-    assert [(m["provider_id"], m["role"]) for m in memberships] == [
-        (provider_id, "administrator")
-    ]
+    assert [(m["provider_id"], m["role"]) for m in memberships] == [(provider_id, "administrator")]
     async with client_for(registry, supplier("ann")) as client:
         mine = (await client.get("/registrations/mine")).json()
     assert [r["status"] for r in mine] == ["verified"]
@@ -139,9 +137,7 @@ async def test_a_verified_new_provider_goes_on_the_register_and_is_announced(
     assert provider["name"] == "Willow School" and provider["location"]["postcode"] == "TN23 1AA"
     assert "provider.registered" in await outbox_types(registry)
     memberships = (await me(registry, supplier("bea")))["memberships"]
-    assert [(m["provider_id"], m["role"]) for m in memberships] == [
-        (provider_id, "administrator")
-    ]
+    assert [(m["provider_id"], m["role"]) for m in memberships] == [(provider_id, "administrator")]
 
 
 async def test_a_rejected_new_provider_never_reaches_the_register(
