@@ -289,7 +289,9 @@ class MembershipRow(RegistryModel, table=True):
 
 class InvitationRow(RegistryModel, table=True):
     """An administrator's invitation to join its provider. Only the code's SHA-256 is
-    kept: whoever reads this table cannot accept an invitation."""
+    kept here: whoever reads this table cannot accept an invitation. (The answer that
+    carried the code is kept with the request's Idempotency-Key, if it had one, for
+    DPS_IDEMPOTENCY_RETENTION_HOURS, so that a resent form shows the same code.)"""
 
     __tablename__ = "invitation"
 

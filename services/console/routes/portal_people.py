@@ -111,8 +111,11 @@ def _blank_form(person: Person) -> dict[str, Any]:
 @router.get("/portal/register")
 async def register_page(request: Request) -> Response:
     person = person_of(request, SUPPLIER)
-    waiting = [r for r in await people.mine(api_for(request, person)) if r["status"] == "pending"]
-    if waiting:
+    api = api_for(request, person)
+    waiting = [r for r in await people.mine(api) if r["status"] == "pending"]
+    # Verified (or invited) but still signed in as a supplier (production: until the
+    # identity provider binds the person): the status page says what to do.
+    if waiting or (await people.me(api))["memberships"]:
         return RedirectResponse("/portal/register/status", status_code=303)
     return page(request, "portal/register.html", form=_blank_form(person), errors=[])
 
