@@ -27,7 +27,7 @@ from shared import clock
 from shared.api_types import Offset, RequestBody
 from shared.contracts.common import Attendance, NeedType
 from shared.contracts.providers_v1 import GenderIntake, ProviderType
-from shared.errors import DomainError, NotFound, RulesBroken
+from shared.errors import Conflict, DomainError, NotFound, RulesBroken
 from shared.runtime import ServiceRuntime, runtime_of
 from shared.unit_of_work import Actor, unit_of_work
 
@@ -295,7 +295,7 @@ async def submit_registration(
             assert body.provider is not None
             urn = body.provider.urn
             if urn is not None and await commands.provider_by_urn(uow.session, urn):
-                raise commands.Conflict("urn", "is on the register already: claim it instead")
+                raise Conflict("urn", "is on the register already: claim it instead")
             cleaned = domain.clean_draft(draft if urn is not None else _with_any_urn(draft))
             details = draft_to_json(cleaned)
             details.pop("urn")
@@ -529,9 +529,9 @@ async def accept_invitation(
             raise NotFound("invitation", "with this code")
         problem = domain.invitation_problem(invitation.expires_at, invitation.accepted_at, now)
         if problem:
-            raise commands.Conflict("code", problem)
+            raise Conflict("code", problem)
         if await commands.active_membership(uow.session, actor.id) is not None:
-            raise commands.Conflict("person", "is a person of a provider already")
+            raise Conflict("person", "is a person of a provider already")
         provider = await _provider(uow.session, invitation.provider_id)
         member = commands.new_membership(
             actor.id,
