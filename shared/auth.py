@@ -52,6 +52,8 @@ def read_token(secret: str, token: str) -> Actor:
     provider_id = claims.get("provider_id") or None
     if role is Role.PROVIDER and not isinstance(provider_id, str):
         raise ValueError("a provider token must name its provider (provider_id claim)")
+    if role is not Role.PROVIDER:
+        provider_id = None  # only a provider token is bound; a supplier's claim means nothing
     return Actor(id=str(claims["sub"]), role=role.value, provider_id=provider_id)
 
 

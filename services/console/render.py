@@ -28,6 +28,7 @@ ROLE_NAMES = {
     "monitoring_officer": "Monitoring officer",
     "admin": "Administrator",
     "provider": "Provider",
+    "supplier": "Supplier, not yet verified",
 }
 
 

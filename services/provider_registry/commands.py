@@ -2,9 +2,26 @@
 
 from __future__ import annotations
 
+import hashlib
+import secrets
+import uuid
+from datetime import date
+
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from services.provider_registry import domain
-from services.provider_registry.models import status_change_row
+from services.provider_registry.models import (
+    MembershipRow,
+    ProviderRow,
+    RegistrationRow,
+    draft_from_json,
+    new_row,
+    status_change_row,
+)
 from shared.contracts import providers_v1
+from shared.contracts.providers_v1 import ProviderStatus
+from shared.errors import Conflict, DomainError, RulesBroken
 from shared.unit_of_work import Actor, UnitOfWork
 
 
@@ -25,3 +42,161 @@ def record_status_change(
         reason=change.reason,
         recommendation_id=change.recommendation_id,
     )
+
+
+# --- people (issue 15) ------------------------------------------------------------------
+# The registration, membership and invitation use cases. Each runs inside the caller's
+# unit of work; a state clash is a Conflict (409) naming the field, bad input RulesBroken.
+
+
+async def active_membership(session: AsyncSession, subject: str) -> MembershipRow | None:
+    """The person's membership that binds its tokens (one provider per person)."""
+    rows = await session.exec(
+        select(MembershipRow).where(
+            MembershipRow.subject == subject,
+            MembershipRow.status == domain.MemberStatus.ACTIVE.value,
+        )
+    )
+    return rows.first()
+
+
+async def administrator_of(session: AsyncSession, provider_id: str) -> MembershipRow | None:
+    rows = await session.exec(
+        select(MembershipRow).where(
+            MembershipRow.provider_id == provider_id,
+            MembershipRow.role == domain.MemberRole.ADMINISTRATOR.value,
+            MembershipRow.status == domain.MemberStatus.ACTIVE.value,
+        )
+    )
+    return rows.first()
+
+
+async def provider_by_urn(session: AsyncSession, urn: int) -> ProviderRow | None:
+    return (await session.exec(select(ProviderRow).where(ProviderRow.urn == urn))).first()
+
+
+async def ensure_may_register(session: AsyncSession, subject: str) -> None:
+    """One organisation per person, one registration awaiting the council at a time."""
+    if await active_membership(session, subject) is not None:
+        raise Conflict("person", "is a person of a provider already; sign in again to use it")
+    pending = await session.exec(
+        select(RegistrationRow.id).where(
+            RegistrationRow.subject == subject,
+            RegistrationRow.status == domain.RegistrationStatus.PENDING.value,
+        )
+    )
+    if pending.first() is not None:
+        raise Conflict("kind", "you have a registration awaiting the council's verification")
+
+
+async def claimable(session: AsyncSession, urn: int) -> ProviderRow:
+    """The provider on the register a person may claim by URN (422/409 otherwise)."""
+    row = await provider_by_urn(session, urn)
+    if row is None:
+        raise RulesBroken(
+            [DomainError("urn", "is not on the register; register a new provider instead")]
+        )
+    if row.status == ProviderStatus.REMOVED.value:
+        raise RulesBroken([DomainError("urn", "is a provider removed from the register")])
+    if await administrator_of(session, row.id) is not None:
+        raise Conflict("urn", "has an administrator already: ask them to invite you")
+    return row
+
+
+def new_membership(
+    subject: str,
+    provider_id: str,
+    role: domain.MemberRole,
+    name: str,
+    email: str,
+    *,
+    registration_id: str | None = None,
+    invited_by: str | None = None,
+) -> MembershipRow:
+    return MembershipRow(
+        subject=subject,
+        provider_id=provider_id,
+        role=role.value,
+        status=domain.MemberStatus.ACTIVE.value,
+        name=name,
+        email=email,
+        registration_id=registration_id,
+        invited_by=invited_by,
+    )
+
+
+async def verify_claim(uow: UnitOfWork, registration: RegistrationRow) -> None:
+    """The claimed provider gets the person as its administrator, unless another
+    claim on it was verified first (then this one is rejected by the officer)."""
+    assert registration.provider_id is not None
+    if await administrator_of(uow.session, registration.provider_id) is not None:
+        raise Conflict(
+            "registration",
+            "the provider has an administrator already (another claim was verified): "
+            "reject this one",
+        )
+    await _ensure_unbound(uow.session, registration.subject)
+    uow.session.add(
+        new_membership(
+            registration.subject,
+            registration.provider_id,
+            domain.MemberRole.ADMINISTRATOR,
+            registration.person_name,
+            registration.person_email,
+            registration_id=registration.id,
+        )
+    )
+
+
+async def verify_new(
+    uow: UnitOfWork, actor: Actor, registration: RegistrationRow, urn: int | None, today: date
+) -> str:
+    """Put the new provider on the register (status ``registered``, announced as any
+    provider the council registers) with the person as administrator; its provider id."""
+    urn = registration.urn or urn
+    if urn is None:
+        raise RulesBroken([DomainError("urn", domain.URN_NEEDED)])
+    if await provider_by_urn(uow.session, urn) is not None:
+        raise Conflict("urn", f"URN {urn} is on the register already: reject this registration")
+    await _ensure_unbound(uow.session, registration.subject)
+    draft = draft_from_json({**registration.details, "urn": urn})
+    provider = domain.register_provider(str(uuid.uuid4()), draft)
+    uow.session.add(new_row(provider))
+    event = domain.registered_event(provider, today, by=actor.id)
+    uow.emit(providers_v1.TOPIC, providers_v1.PROVIDER_REGISTERED, provider.provider_id, event)
+    uow.audit(
+        actor,
+        "provider.registered",
+        "provider",
+        provider.provider_id,
+        urn=urn,
+        registration_id=registration.id,
+    )
+    await uow.session.flush()  # the provider row first: the membership refers to it
+    uow.session.add(
+        new_membership(
+            registration.subject,
+            provider.provider_id,
+            domain.MemberRole.ADMINISTRATOR,
+            registration.person_name,
+            registration.person_email,
+            registration_id=registration.id,
+        )
+    )
+    registration.urn = urn
+    return provider.provider_id
+
+
+async def _ensure_unbound(session: AsyncSession, subject: str) -> None:
+    if await active_membership(session, subject) is not None:
+        raise Conflict("registration", "the person is a person of a provider already")
+
+
+def invitation_code() -> tuple[str, str]:
+    """A new invitation's code (given once, to the administrator) and its SHA-256."""
+    code = secrets.token_urlsafe(24)
+    return code, code_digest(code)
+
+
+def code_digest(code: str) -> str:
+    return hashlib.sha256(code.encode()).hexdigest()

@@ -239,3 +239,70 @@ def status_change_row(change: domain.StatusChange) -> StatusChangeRow:
         reason=change.reason,
         recommendation_id=change.recommendation_id,
     )
+
+
+# --- people (issue 15) ------------------------------------------------------------------
+
+
+class RegistrationRow(RegistryModel, table=True):
+    """A person's registration of its organisation: a claim on a provider on the
+    register (by URN) or a new provider's details, until a commissioner decides it."""
+
+    __tablename__ = "registration"
+
+    id: str = Field(primary_key=True, max_length=36)
+    kind: str = Field(max_length=10)  # domain.RegistrationKind
+    subject: str = Field(max_length=200, index=True)  # the person's token subject
+    person_name: str = Field(max_length=200)
+    person_email: str = Field(max_length=200)
+    urn: int | None = Field(default=None, index=True)
+    # A claim: the provider claimed; a new provider: set once it is on the register.
+    provider_id: str | None = Field(default=None, max_length=36, index=True)
+    provider_name: str = Field(max_length=200)
+    # A new provider's details (a draft without documents); empty for a claim.
+    details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    status: str = Field(max_length=10, index=True)  # domain.RegistrationStatus
+    submitted_at: datetime = Field(default_factory=utcnow)
+    decided_by: str | None = Field(default=None, max_length=200)
+    decided_at: datetime | None = None
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class MembershipRow(RegistryModel, table=True):
+    """A person of a provider: what binds its tokens to the provider (GET /people/me)."""
+
+    __tablename__ = "membership"
+    __table_args__ = (UniqueConstraint("subject", "provider_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    subject: str = Field(max_length=200, index=True)
+    provider_id: str = Field(max_length=36, index=True, foreign_key="provider.id")
+    role: str = Field(max_length=20)  # domain.MemberRole
+    status: str = Field(max_length=10)  # domain.MemberStatus
+    name: str = Field(max_length=200)
+    email: str = Field(max_length=200)
+    joined_at: datetime = Field(default_factory=utcnow)
+    # How the person came: their verified registration, or the invitation they accepted.
+    registration_id: str | None = Field(default=None, max_length=36)
+    invited_by: str | None = Field(default=None, max_length=200)
+
+
+class InvitationRow(RegistryModel, table=True):
+    """An administrator's invitation to join its provider. Only the code's SHA-256 is
+    kept here: whoever reads this table cannot accept an invitation. (The answer that
+    carried the code is kept with the request's Idempotency-Key, if it had one, for
+    DPS_IDEMPOTENCY_RETENTION_HOURS, so that a resent form shows the same code.)"""
+
+    __tablename__ = "invitation"
+
+    id: str = Field(primary_key=True, max_length=36)
+    code_sha256: str = Field(max_length=64, unique=True, index=True)
+    provider_id: str = Field(max_length=36, index=True, foreign_key="provider.id")
+    name: str = Field(max_length=200)
+    email: str = Field(max_length=200)
+    role: str = Field(max_length=20)
+    invited_by: str = Field(max_length=200)
+    invited_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    accepted_by: str | None = Field(default=None, max_length=200)
+    accepted_at: datetime | None = None

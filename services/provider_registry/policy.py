@@ -8,6 +8,7 @@ from shared.contracts.common import Role
 from shared.policy import Policy, guard, rule
 
 C, M, P, S = Role.COMMISSIONER, Role.MONITORING_OFFICER, Role.PROVIDER, Role.COUNCIL_SYSTEM
+U = Role.SUPPLIER  # a supplier's person not yet bound to a provider: registration only
 OTHERS_PUBLIC = (
     "a provider sees its own record in full; another provider's only its public fields "
     "(no capacity, places in use, contacts or documents)"
@@ -50,6 +51,41 @@ POLICY: Policy = {
     ("GET", "/recommendations"): rule(C, why="the commissioner decides suspensions"),
     ("POST", "/recommendations/{recommendation_id}/decision"): rule(
         C, why="the commissioner decides suspensions"
+    ),
+    # --- people (issue 15): the only routes a supplier (unbound person) may call -------
+    ("POST", "/registrations"): rule(
+        U,
+        why="a supplier's person registers its organisation (claim by URN, or new)",
+        narrowed="one registration awaiting the council per person; a person of a "
+        "provider already is refused",
+    ),
+    ("GET", "/registrations/mine"): rule(
+        U, P, why="a person follows its own registration", narrowed="the caller's own only"
+    ),
+    ("GET", "/registrations"): rule(C, why="the council verifies who may act for a provider"),
+    ("GET", "/registrations/{registration_id}"): rule(
+        C, why="the council verifies who may act for a provider"
+    ),
+    ("POST", "/registrations/{registration_id}/decision"): rule(
+        C, why="the council verifies who may act for a provider (a URN claim too)"
+    ),
+    ("GET", "/people/me"): rule(
+        U, P, why="which provider the caller's tokens are bound to", narrowed="the caller's own"
+    ),
+    ("GET", "/providers/{provider_id}/people"): rule(
+        P,
+        why="the organisation's administrator manages its people",
+        own="provider_id",
+        narrowed="only a person who is the provider's administrator (403 for its members)",
+    ),
+    ("POST", "/providers/{provider_id}/invitations"): rule(
+        P,
+        why="the organisation's administrator invites its people",
+        own="provider_id",
+        narrowed="only a person who is the provider's administrator (403 for its members)",
+    ),
+    ("POST", "/invitations/{code}/acceptance"): rule(
+        U, why="an invited person joins its provider", narrowed="not a person of a provider yet"
     ),
 }
 

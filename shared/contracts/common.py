@@ -48,6 +48,12 @@ class Role(StrEnum):
     # Reads the audit trail (GET /audit on every service) and nothing else: the people
     # who check how children's data is used are not those who use it or run the platform.
     AUDITOR = "auditor"
+    # A supplier's person signed in but not (yet) bound to a provider: may only register
+    # its organisation, claim one on the register or accept an invitation (provider_registry
+    # registration routes). Every other route refuses it; once the council verifies the
+    # registration (or the person accepts an invitation) the person's tokens are provider
+    # tokens bound to that provider (DPS_OIDC_PROVIDER_CLAIM).
+    SUPPLIER = "supplier"
 
 
 # --- personal data ------------------------------------------------------------------------

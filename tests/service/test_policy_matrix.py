@@ -133,3 +133,22 @@ def test_admin_operates_the_platform_and_does_nothing_else() -> None:
     for service in SERVICES:
         for (method, path), rule in app_policy(service).items():
             assert (Role.ADMIN in rule.roles) == path.startswith("/admin/"), (method, path)
+
+
+# A supplier's person (signed in, bound to no provider) may only register its
+# organisation, follow that, see its own binding and accept an invitation (issue 15).
+SUPPLIER_ROUTES = {
+    ("POST", "/registrations"),
+    ("GET", "/registrations/mine"),
+    ("GET", "/people/me"),
+    ("POST", "/invitations/{code}/acceptance"),
+}
+
+
+def test_a_supplier_may_only_register_and_nothing_else() -> None:
+    for service in SERVICES:
+        allowed = {
+            route for route, rule in app_policy(service).items() if Role.SUPPLIER in rule.roles
+        }
+        expected = SUPPLIER_ROUTES if service == "provider_registry" else set()
+        assert allowed == expected, service

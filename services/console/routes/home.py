@@ -91,6 +91,8 @@ async def home(request: Request) -> Response:
         return RedirectResponse("/alerts", status_code=303)
     if person.role == "provider":
         return RedirectResponse("/portal", status_code=303)
+    if person.role == "supplier":  # signed in, not yet bound to a provider
+        return RedirectResponse("/portal/register", status_code=303)
     if person.role not in COMMISSIONING:
         return page(request, "home_other.html")
     api = api_for(request, person)

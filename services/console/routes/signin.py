@@ -9,6 +9,9 @@ says so rather than falling back to anything weaker.
 
 from __future__ import annotations
 
+import hashlib
+import re
+
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
@@ -17,13 +20,14 @@ from services.console.clients import ServiceUnavailable, Upstream
 from services.console.clients.api import Api
 from services.console.clients.registry import providers
 from services.console.render import page
-from services.console.routes import oidc_signin
+from services.console.routes import oidc_signin, portal_people
 from services.console.settings import ConsoleSettings
 from services.console.web import Person, checked_form, sign_in, sign_out
 from shared.contracts.common import Role
 from shared.tokens import issue_token
 
 router = APIRouter()
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 STAFF = [
     ("commissioner", "demo-commissioner", "Demo commissioner"),
@@ -120,6 +124,52 @@ async def sign_in_dev(request: Request) -> Response:
             register_down=False,
             errors=[{"text": "Select who to sign in as", "href": "#person"}],
         )
+    return RedirectResponse("/", status_code=303)
+
+
+def supplier_subject(email: str) -> str:
+    """A development supplier person's subject, derived from its e-mail so that signing
+    in again with the same address is the same person (its registration, membership)."""
+    digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:20]
+    return f"dev-supplier-{digest}"
+
+
+@router.post("/sign-in/dev/supplier")
+async def sign_in_dev_supplier(request: Request) -> Response:
+    """Development: "a new supplier person" (role supplier, bound to no provider). A person
+    whose registration the council verified, or who accepted an invitation, is signed in
+    as its provider straight away (the binding read from GET /people/me)."""
+    settings = _settings(request)
+    if settings.production:
+        return page(request, "errors/not_found.html", 404)
+    form = await checked_form(request)
+    name = str(form.get("supplier_name", "")).strip()[:200]
+    email = str(form.get("supplier_email", "")).strip()[:200]
+    errors = []
+    if not name:
+        errors.append({"text": "Enter your name", "href": "#supplier_name"})
+    if not EMAIL.fullmatch(email):
+        errors.append({"text": "Enter an email address, like name@school.org.uk",
+                       "href": "#supplier_email"})  # fmt: skip
+    if errors:
+        return page(
+            request,
+            "signin_dev.html",
+            400,
+            staff=_choices(),
+            providers=[],
+            register_down=False,
+            errors=errors,
+            supplier={"name": name, "email": email},
+        )
+    subject = supplier_subject(email)
+    token = issue_token(settings.signing_secret(), Role.SUPPLIER, subject=subject)
+    person = Person(name, Role.SUPPLIER.value, subject, None, token)
+    sign_in(request, person)
+    try:
+        await portal_people.bind_from_membership(request, person)
+    except ServiceUnavailable:
+        pass  # the register is down: the person stays a supplier and its pages say so
     return RedirectResponse("/", status_code=303)
 
 

@@ -48,3 +48,30 @@ def test_revoked_clients_are_refused_by_client_id_or_azp() -> None:
     for claim in ("client_id", "azp"):
         with pytest.raises(TokenRejected, match="'old-case-system' is revoked"):
             revoked.actor_from({"sub": "x", "roles": ["council_system"], claim: "old-case-system"})
+
+
+def test_a_supplier_needs_no_provider_binding_and_any_it_carries_means_nothing() -> None:
+    """A supplier's person awaiting the council's verification is bound to no provider
+    (issue 15); once bound, the identity provider issues provider tokens, which must
+    still name their provider."""
+    idp = verifier(oidc_provider_claim="ext_provider")
+    newcomer = idp.actor_from({"sub": "person-1", "roles": ["supplier"]})
+    assert (newcomer.id, newcomer.role, newcomer.provider_id) == ("person-1", "supplier", None)
+    claiming = idp.actor_from({"sub": "person-1", "roles": ["supplier"], "ext_provider": "p-7"})
+    assert claiming.provider_id is None  # only a provider token is bound
+    mapped = verifier(oidc_role_map={"SendDps.Supplier": Role.SUPPLIER})
+    assert mapped.actor_from({"sub": "s", "roles": ["SendDps.Supplier"]}).role == "supplier"
+    with pytest.raises(TokenRejected, match="'ext_provider' claim"):
+        idp.actor_from({"sub": "person-1", "roles": ["provider"]})
+    with pytest.raises(TokenRejected, match="several send-dps roles"):
+        idp.actor_from({"sub": "person-1", "roles": ["supplier", "provider"], "ext_provider": "p"})
+
+
+def test_a_development_supplier_token_is_never_bound() -> None:
+    from shared.auth import issue_token, read_token
+
+    secret = "s" * 32
+    actor = read_token(secret, issue_token(secret, Role.SUPPLIER, subject="someone"))
+    assert (actor.role, actor.provider_id) == ("supplier", None)
+    carried = read_token(secret, issue_token(secret, Role.SUPPLIER, provider_id="p-1"))
+    assert carried.provider_id is None

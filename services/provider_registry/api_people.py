@@ -1,0 +1,560 @@
+"""HTTP routes for a provider's people (issue 15): self-registration, the council's
+verification, membership (the binding source of provider tokens) and invitations."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+from datetime import date, datetime
+from enum import StrEnum
+
+from fastapi import APIRouter, Depends, HTTPException, Query, status
+from pydantic import BaseModel, Field
+from sqlalchemy import func
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.provider_registry import commands, domain
+from services.provider_registry.models import (
+    InvitationRow,
+    MembershipRow,
+    ProviderRow,
+    RegistrationRow,
+    draft_to_json,
+)
+from services.provider_registry.policy import ALLOWED
+from shared import clock
+from shared.api_types import Offset, RequestBody
+from shared.contracts.common import Attendance, NeedType
+from shared.contracts.providers_v1 import GenderIntake, ProviderType
+from shared.errors import Conflict, DomainError, NotFound, RulesBroken
+from shared.runtime import ServiceRuntime, runtime_of
+from shared.unit_of_work import Actor, unit_of_work
+
+router = APIRouter(tags=["people"])
+
+MAX_PAGE = 200
+
+
+# --- request and response bodies --------------------------------------------------------
+
+
+class NewProviderIn(RequestBody):
+    """A provider not yet on the register, as its person describes it. The URN may be
+    left out (a school awaiting its DfE number); the officer then supplies it."""
+
+    urn: int | None = None
+    name: str = Field(max_length=200)
+    proprietor: str = Field(max_length=200)
+    provider_type: ProviderType
+    address: str = Field(max_length=500)
+    postcode: str = Field(max_length=10)
+    age_low: int
+    age_high: int
+    gender_intake: GenderIntake = GenderIntake.MIXED
+    attendance: list[Attendance]
+    capacity: int
+    need_types: list[NeedType]
+    phone: str | None = Field(default=None, max_length=50)
+
+    def draft(self, person_name: str, person_email: str) -> domain.ProviderDraft:
+        return domain.ProviderDraft(
+            urn=self.urn if self.urn is not None else 0,
+            name=self.name,
+            proprietor=self.proprietor,
+            provider_type=self.provider_type,
+            address=self.address,
+            postcode=self.postcode,
+            age_low=self.age_low,
+            age_high=self.age_high,
+            gender_intake=self.gender_intake,
+            attendance=frozenset(self.attendance),
+            capacity=self.capacity,
+            need_types=frozenset(self.need_types),
+            contacts=(
+                domain.Contact(
+                    name=person_name, role="registered the provider", email=person_email
+                ),
+            ),
+        )
+
+
+class RegistrationIn(RequestBody):
+    """A claim on a provider on the register (``urn``) or a new provider (``provider``)."""
+
+    kind: domain.RegistrationKind
+    person_name: str = Field(max_length=200)
+    person_email: str = Field(max_length=200)
+    urn: int | None = None
+    provider: NewProviderIn | None = None
+
+
+class DecisionKind(StrEnum):
+    VERIFY = "verify"
+    REJECT = "reject"
+
+
+class RegistrationDecisionIn(RequestBody):
+    decision: DecisionKind
+    reason: str = Field(default="", max_length=2000)
+    # A new provider registered without a URN: the officer gives the one it checked.
+    urn: int | None = None
+
+
+class RegistrationOut(BaseModel):
+    registration_id: str
+    kind: domain.RegistrationKind
+    status: domain.RegistrationStatus
+    person_name: str
+    person_email: str
+    urn: int | None
+    provider_id: str | None
+    provider_name: str
+    details: dict[str, object]
+    submitted_at: datetime
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    reason: str | None = None
+    # Other registrations awaiting the council for the same URN: anyone can type a URN,
+    # so the officer sees competing claims side by side.
+    competing: int = 0
+
+
+class RegistrationPage(BaseModel):
+    total: int
+    limit: int
+    offset: int
+    items: list[RegistrationOut]
+
+
+class MembershipOut(BaseModel):
+    provider_id: str
+    provider_name: str
+    role: domain.MemberRole
+    status: domain.MemberStatus
+    joined_at: datetime
+
+
+class PersonOut(BaseModel):
+    """Who the caller is to the register: the binding source of provider tokens."""
+
+    subject: str
+    memberships: list[MembershipOut]
+
+
+class PersonOfProvider(BaseModel):
+    name: str
+    email: str
+    role: domain.MemberRole
+    status: domain.MemberStatus
+    joined_at: datetime
+    invited_by: str | None = None
+
+
+class InvitationIn(RequestBody):
+    name: str = Field(max_length=200)
+    email: str = Field(max_length=200)
+    role: domain.MemberRole = domain.MemberRole.MEMBER
+
+
+class InvitationOut(BaseModel):
+    invitation_id: str
+    name: str
+    email: str
+    role: domain.MemberRole
+    invited_by: str
+    invited_at: datetime
+    expires_at: datetime
+    accepted_at: datetime | None = None
+
+
+class InvitationCreated(InvitationOut):
+    """The code is given once, to the administrator, to pass on; only its hash is kept."""
+
+    code: str
+
+
+class PeopleOut(BaseModel):
+    people: list[PersonOfProvider]
+    invitations: list[InvitationOut]
+
+
+# --- helpers ----------------------------------------------------------------------------
+
+
+def _registration_out(row: RegistrationRow, competing: int = 0) -> RegistrationOut:
+    return RegistrationOut(
+        registration_id=row.id,
+        kind=domain.RegistrationKind(row.kind),
+        status=domain.RegistrationStatus(row.status),
+        person_name=row.person_name,
+        person_email=row.person_email,
+        urn=row.urn,
+        provider_id=row.provider_id,
+        provider_name=row.provider_name,
+        details=row.details,
+        submitted_at=row.submitted_at,
+        decided_by=row.decided_by,
+        decided_at=row.decided_at,
+        reason=row.reason,
+        competing=competing,
+    )
+
+
+def _invitation_out(row: InvitationRow) -> InvitationOut:
+    return InvitationOut(
+        invitation_id=row.id,
+        name=row.name,
+        email=row.email,
+        role=domain.MemberRole(row.role),
+        invited_by=row.invited_by,
+        invited_at=row.invited_at,
+        expires_at=row.expires_at,
+        accepted_at=row.accepted_at,
+    )
+
+
+def _checked(errors: list[DomainError]) -> None:
+    if errors:
+        raise RulesBroken(errors)
+
+
+async def _competing(session: AsyncSession, row: RegistrationRow) -> int:
+    if row.urn is None or row.status != domain.RegistrationStatus.PENDING.value:
+        return 0
+    total = await session.exec(
+        select(func.count())
+        .select_from(RegistrationRow)
+        .where(
+            RegistrationRow.urn == row.urn,
+            RegistrationRow.status == domain.RegistrationStatus.PENDING.value,
+            RegistrationRow.id != row.id,
+        )
+    )
+    return int(total.one())
+
+
+async def _ensure_administrator(session: AsyncSession, actor: Actor, provider_id: str) -> None:
+    """The policy lets only a provider's own people here; of those, the administrator."""
+    member = await commands.active_membership(session, actor.id)
+    if (
+        member is None
+        or member.provider_id != provider_id
+        or member.role != domain.MemberRole.ADMINISTRATOR.value
+    ):
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            "only the organisation's administrator manages its people",
+        )
+
+
+async def _provider(session: AsyncSession, provider_id: str) -> ProviderRow:
+    row = await session.get(ProviderRow, provider_id)
+    if row is None:
+        raise NotFound("provider", provider_id)
+    return row
+
+
+# --- registrations ----------------------------------------------------------------------
+
+
+@router.post("/registrations", status_code=status.HTTP_201_CREATED)
+async def submit_registration(
+    body: RegistrationIn,
+    actor: Actor = ALLOWED,
+    runtime: ServiceRuntime = Depends(runtime_of),
+) -> RegistrationOut:
+    """A supplier's person claims its provider by URN, or registers a new one; either
+    awaits a commissioner's verification (the person is bound to nothing until then)."""
+    errors = domain.validate_person(body.person_name, body.person_email)
+    if body.kind is domain.RegistrationKind.CLAIM and body.urn is None:
+        errors.append(DomainError("urn", "required to claim a provider on the register"))
+    if body.kind is domain.RegistrationKind.NEW and body.provider is None:
+        errors.append(DomainError("provider", "required to register a new provider"))
+    draft = None
+    if body.kind is domain.RegistrationKind.NEW and body.provider is not None:
+        draft = body.provider.draft(body.person_name.strip(), body.person_email.strip())
+        errors += domain.validate_new_provider(draft, body.provider.urn is not None)
+    _checked(errors)
+    async with unit_of_work(runtime.db, runtime.source) as uow:
+        await commands.ensure_may_register(uow.session, actor.id)
+        row = RegistrationRow(
+            id=str(uuid.uuid4()),
+            kind=body.kind.value,
+            subject=actor.id,
+            person_name=body.person_name.strip(),
+            person_email=body.person_email.strip(),
+            provider_name="",
+            status=domain.RegistrationStatus.PENDING.value,
+        )
+        if draft is None:
+            assert body.urn is not None
+            claimed = await commands.claimable(uow.session, body.urn)
+            row.urn, row.provider_id, row.provider_name = claimed.urn, claimed.id, claimed.name
+        else:
+            assert body.provider is not None
+            urn = body.provider.urn
+            if urn is not None and await commands.provider_by_urn(uow.session, urn):
+                raise Conflict("urn", "is on the register already: claim it instead")
+            cleaned = domain.clean_draft(draft if urn is not None else _with_any_urn(draft))
+            details = draft_to_json(cleaned)
+            details.pop("urn")
+            row.urn, row.provider_name, row.details = urn, cleaned.name, details
+        uow.session.add(row)
+        uow.audit(
+            actor, "registration.submitted", "registration", row.id, kind=row.kind, urn=row.urn
+        )
+        competing = await _competing(uow.session, row)
+    return _registration_out(row, competing)
+
+
+def _with_any_urn(draft: domain.ProviderDraft) -> domain.ProviderDraft:
+    """The draft with a well-formed stand-in URN, so it can be cleaned; the stand-in is
+    not kept (the officer gives the real one when verifying)."""
+    return replace(draft, urn=domain.URN_RANGE[0])
+
+
+@router.get("/registrations/mine")
+async def my_registrations(
+    actor: Actor = ALLOWED,
+    runtime: ServiceRuntime = Depends(runtime_of),
+) -> list[RegistrationOut]:
+    """The caller's own registrations, newest first."""
+    async with runtime.db.session() as session:
+        rows = await session.exec(
+            select(RegistrationRow)
+            .where(RegistrationRow.subject == actor.id)
+            .order_by(col(RegistrationRow.submitted_at).desc(), col(RegistrationRow.id))
+        )
+        return [_registration_out(row) for row in rows.all()]
+
+
+@router.get("/registrations")
+async def list_registrations(
+    status_: domain.RegistrationStatus | None = Query(default=None, alias="status"),
+    limit: int = Query(default=50, ge=1, le=MAX_PAGE),
+    offset: Offset = 0,
+    _actor: Actor = ALLOWED,
+    runtime: ServiceRuntime = Depends(runtime_of),
+) -> RegistrationPage:
+    """Registrations for the council to verify, oldest first."""
+    query = select(RegistrationRow)
+    counted = select(func.count()).select_from(RegistrationRow)
+    if status_ is not None:
+        query = query.where(RegistrationRow.status == status_.value)
+        counted = counted.where(RegistrationRow.status == status_.value)
+    async with runtime.db.session() as session:
+        total = int((await session.exec(counted)).one())
+        rows = await session.exec(
+            query.order_by(col(RegistrationRow.submitted_at), col(RegistrationRow.id))
+            .limit(limit)
+            .offset(offset)
+        )
+        items = [_registration_out(row, await _competing(session, row)) for row in rows.all()]
+    return RegistrationPage(total=total, limit=limit, offset=offset, items=items)
+
+
+@router.get("/registrations/{registration_id}")
+async def get_registration(
+    registration_id: str,
+    _actor: Actor = ALLOWED,
+    runtime: ServiceRuntime = Depends(runtime_of),
+) -> RegistrationOut:
+    async with runtime.db.session() as session:
+        row = await session.get(RegistrationRow, registration_id)
+        if row is None:
+            raise NotFound("registration", registration_id)
+        return _registration_out(row, await _competing(session, row))
+
+
+@router.post("/registrations/{registration_id}/decision")
+async def decide_registration(
+    registration_id: str,
+    body: RegistrationDecisionIn,
+    actor: Actor = ALLOWED,
+    runtime: ServiceRuntime = Depends(runtime_of),
+) -> RegistrationOut:
+    """Verify (the person becomes its provider's administrator; a new provider goes on
+    the register) or reject with a reason. A claim by URN is verified too: anyone can
+    type a URN."""
+    async with unit_of_work(runtime.db, runtime.source) as uow:
+        row = await uow.session.get(RegistrationRow, registration_id)
+        if row is None:
+            raise NotFound("registration", registration_id)
+        verify = body.decision is DecisionKind.VERIFY
+        decided = domain.decide_registration(
+            domain.RegistrationStatus(row.status), verify, body.reason
+        )
+        if verify and row.kind == domain.RegistrationKind.CLAIM.value:
+            await commands.verify_claim(uow, row)
+        elif verify:
+            row.provider_id = await commands.verify_new(uow, actor, row, body.urn, date.today())
+        row.status = decided.value
+        row.decided_by = actor.id
+        row.decided_at = clock.now()
+        row.reason = body.reason.strip() or None
+        uow.session.add(row)
+        uow.audit(
+            actor,
+            f"registration.{decided.value}",
+            "registration",
+            row.id,
+            provider_id=row.provider_id,
+            reason=row.reason,
+        )
+    return _registration_out(row)
+
+
+# --- people and invitations -------------------------------------------------------------
+
+
+@router.get("/people/me")
+async def people_me(
+    actor: Actor = ALLOWED,
+    runtime: ServiceRuntime = Depends(runtime_of),
+) -> PersonOut:
+    """The caller's memberships: which provider its tokens are bound to (the console
+    reads this; a council's identity provider maps its provider claim from it)."""
+    async with runtime.db.session() as session:
+        rows = await session.exec(
+            select(MembershipRow, ProviderRow.name)
+            .join(ProviderRow, col(ProviderRow.id) == col(MembershipRow.provider_id))
+            .where(
+                MembershipRow.subject == actor.id,
+                MembershipRow.status == domain.MemberStatus.ACTIVE.value,
+            )
+            .order_by(col(MembershipRow.id))
+        )
+        memberships = [
+            MembershipOut(
+                provider_id=m.provider_id,
+                provider_name=name,
+                role=domain.MemberRole(m.role),
+                status=domain.MemberStatus(m.status),
+                joined_at=m.joined_at,
+            )
+            for m, name in rows.all()
+        ]
+    return PersonOut(subject=actor.id, memberships=memberships)
+
+
+@router.get("/providers/{provider_id}/people")
+async def list_people(
+    provider_id: str,
+    actor: Actor = ALLOWED,
+    runtime: ServiceRuntime = Depends(runtime_of),
+) -> PeopleOut:
+    """The organisation's people and the invitations not yet accepted (administrator)."""
+    async with runtime.db.session() as session:
+        await _provider(session, provider_id)
+        await _ensure_administrator(session, actor, provider_id)
+        people = await session.exec(
+            select(MembershipRow)
+            .where(MembershipRow.provider_id == provider_id)
+            .order_by(col(MembershipRow.id))
+        )
+        invitations = await session.exec(
+            select(InvitationRow)
+            .where(
+                InvitationRow.provider_id == provider_id,
+                col(InvitationRow.accepted_at).is_(None),
+            )
+            .order_by(col(InvitationRow.invited_at))
+        )
+        return PeopleOut(
+            people=[
+                PersonOfProvider(
+                    name=m.name,
+                    email=m.email,
+                    role=domain.MemberRole(m.role),
+                    status=domain.MemberStatus(m.status),
+                    joined_at=m.joined_at,
+                    invited_by=m.invited_by,
+                )
+                for m in people.all()
+            ],
+            invitations=[_invitation_out(i) for i in invitations.all()],
+        )
+
+
+@router.post("/providers/{provider_id}/invitations", status_code=status.HTTP_201_CREATED)
+async def invite(
+    provider_id: str,
+    body: InvitationIn,
+    actor: Actor = ALLOWED,
+    runtime: ServiceRuntime = Depends(runtime_of),
+) -> InvitationCreated:
+    """The administrator invites a person; the answer carries the one-time code."""
+    _checked(
+        [
+            DomainError("name" if e.field == "person_name" else "email", e.rule)
+            for e in domain.validate_person(body.name, body.email)
+        ]
+    )
+    code, digest = commands.invitation_code()
+    now = clock.now()
+    async with unit_of_work(runtime.db, runtime.source) as uow:
+        await _provider(uow.session, provider_id)
+        await _ensure_administrator(uow.session, actor, provider_id)
+        row = InvitationRow(
+            id=str(uuid.uuid4()),
+            code_sha256=digest,
+            provider_id=provider_id,
+            name=body.name.strip(),
+            email=body.email.strip(),
+            role=body.role.value,
+            invited_by=actor.id,
+            invited_at=now,
+            expires_at=domain.invitation_expiry(now),
+        )
+        uow.session.add(row)
+        uow.audit(actor, "invitation.sent", "provider", provider_id, invitation_id=row.id)
+    return InvitationCreated(**_invitation_out(row).model_dump(), code=code)
+
+
+@router.post("/invitations/{code}/acceptance")
+async def accept_invitation(
+    code: str,
+    actor: Actor = ALLOWED,
+    runtime: ServiceRuntime = Depends(runtime_of),
+) -> MembershipOut:
+    """A supplier's person accepts an invitation and becomes a person of the provider."""
+    now = clock.now()
+    async with unit_of_work(runtime.db, runtime.source) as uow:
+        found = await uow.session.exec(
+            select(InvitationRow).where(InvitationRow.code_sha256 == commands.code_digest(code))
+        )
+        invitation = found.first()
+        if invitation is None:
+            raise NotFound("invitation", "with this code")
+        problem = domain.invitation_problem(invitation.expires_at, invitation.accepted_at, now)
+        if problem:
+            raise Conflict("code", problem)
+        if await commands.active_membership(uow.session, actor.id) is not None:
+            raise Conflict("person", "is a person of a provider already")
+        provider = await _provider(uow.session, invitation.provider_id)
+        member = commands.new_membership(
+            actor.id,
+            invitation.provider_id,
+            domain.MemberRole(invitation.role),
+            invitation.name,
+            invitation.email,
+            invited_by=invitation.invited_by,
+        )
+        uow.session.add(member)
+        invitation.accepted_by, invitation.accepted_at = actor.id, now
+        uow.session.add(invitation)
+        uow.audit(
+            actor,
+            "invitation.accepted",
+            "provider",
+            invitation.provider_id,
+            invitation_id=invitation.id,
+        )
+    return MembershipOut(
+        provider_id=member.provider_id,
+        provider_name=provider.name,
+        role=domain.MemberRole(member.role),
+        status=domain.MemberStatus(member.status),
+        joined_at=member.joined_at,
+    )
