@@ -17,6 +17,7 @@ from shared.runtime import ServiceRuntime
 from tests.conftest import TEST_SECRET
 from tests.fixtures import provider_body
 from tests.harness import client_for
+from tests.service.console.test_calloffs import form_of
 from tests.service.console.test_console import console_settings
 from tests.service.console.test_portal import signed_in
 from tests.service.placements.conftest import Placements, placements  # noqa: F401
@@ -26,6 +27,7 @@ from tests.service.provider_registry.conftest import (  # noqa: F401  (the fixtu
 )
 
 SOON = date.today() + timedelta(days=200)
+READ_ON_IT = date(2032, 1, 31)  # later than the fixture's documents (2030), so it shows
 
 
 def console_over(
@@ -233,3 +235,45 @@ async def test_a_provider_sees_its_placement_and_asks_for_an_uplift(
         assert refused.status_code == 404 and other.child_ref not in refused.text
     assert await placements.count(UpliftRow) == 1
     assert await placements.count(UpliftRow, UpliftRow.placement_id == other.placement_id) == 0
+
+
+async def test_an_officer_downloads_the_file_and_verifies_the_document(
+    registry: ServiceRuntime,  # noqa: F811
+    placements: Placements,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    mine = await registered(registry, 700004)
+    async with console_over(registry, placements, tmp_path) as client:
+        csrf = await signed_in(client, f"provider:{mine}")
+        sent = await client.post(
+            "/portal/documents",
+            data={"csrf_token": csrf, "kind": "insurance", **date_fields("expires", SOON)},
+            files=pdf('<b>"cover".pdf'),
+        )
+        assert sent.status_code == 303, sent.text
+        theirs = await client.get(f"/providers/{mine}/documents/insurance/file")
+        assert theirs.status_code == 403  # the officers' page, not the provider's
+        await signed_in(client, "monitoring_officer")
+        shown = await client.get(f"/providers/{mine}")
+        link = f"/providers/{mine}/documents/insurance/file"
+        assert f'href="{link}"' in shown.text and "&lt;b&gt;" not in shown.text
+        assert "<b>" not in shown.text.split("Waiting for verification")[1]
+        got = await client.get(link)
+        assert got.status_code == 200 and got.content == PDF
+        assert got.headers["content-type"] == "application/pdf"
+        assert got.headers["content-disposition"].startswith("attachment;")
+        assert got.headers["x-content-type-options"] == "nosniff"
+        action = f"/providers/{mine}/documents/verification"
+        csrf = form_of(shown.text, action)
+        bad = await client.post(action, data={**csrf, "kind": "insurance"})
+        assert bad.status_code == 400 and 'href="#expires"' in bad.text
+        verified = await client.post(
+            action, data={**csrf, "kind": "insurance", **date_fields("expires", READ_ON_IT)}
+        )
+        assert verified.status_code == 303, verified.text
+        after = await client.get(verified.headers["location"])
+        assert "The document is verified" in after.text
+    held = await record(registry, mine)
+    assert held["documents_awaiting_verification"] == []
+    insurance = [d for d in held["documents"] if d["kind"] == "insurance"]  # type: ignore[union-attr]
+    assert insurance == [{"kind": "insurance", "expires_on": READ_ON_IT.isoformat()}]
