@@ -969,10 +969,27 @@ def allowed_types_text(allowed: Iterable[str]) -> str:
     return labels[0] if len(labels) == 1 else f"{', '.join(labels[:-1])} or {labels[-1]}"
 
 
+# The extensions a type's file may keep; any other is replaced by the first.
+EXTENSIONS: dict[str, tuple[str, ...]] = {
+    "pdf": ("pdf",),
+    "png": ("png",),
+    "jpeg": ("jpg", "jpeg"),
+    "docx": ("docx",),
+    "odt": ("odt",),
+}
+
+
 def safe_filename(given: str | None, type_name: str) -> str:
-    """The uploaded name without any path, and only plain characters (it goes back out
-    in a Content-Disposition header); the sniffed type's extension if it had none."""
+    """The uploaded name without any path, with only plain characters (it goes back out
+    in a Content-Disposition header), ending in an extension of the type its bytes are:
+    a PDF named ``x.exe`` is kept as ``x.pdf``."""
     base = (given or "").replace("\\", "/").rsplit("/", 1)[-1]
-    base = _UNSAFE_FILENAME.sub("_", base).strip(" .")[:FILENAME_MAX].strip(" .")
-    stem = base or "document"
-    return stem if "." in stem else f"{stem}.{'jpg' if type_name == 'jpeg' else type_name}"
+    base = _UNSAFE_FILENAME.sub("_", base).strip(" .")
+    stem, dot, extension = base.rpartition(".")
+    if not dot:
+        stem, extension = base, ""
+    allowed = EXTENSIONS[type_name]
+    if extension.lower() not in allowed:
+        extension = allowed[0]  # missing, or not what the bytes are: the type's own
+    stem = stem[:FILENAME_MAX].strip(" .") or "document"
+    return f"{stem}.{extension.lower()}"
