@@ -24,6 +24,10 @@ SERVICE_PORTS: dict[str, int] = {
     "monitoring": 8004,
 }
 SERVICES: tuple[str, ...] = tuple(SERVICE_PORTS)
+# Compliance document files the provider register can tell by their first bytes, and the
+# most DPS_DOCUMENT_MAX_BYTES may allow (the route's body cap is this plus form overhead).
+DOCUMENT_TYPES: tuple[str, ...] = ("pdf", "png", "jpeg", "docx", "odt")
+DOCUMENT_CEILING_BYTES = 32 * 1024 * 1024
 
 
 # -- Transport and storage security (Kafka, Temporal, PostgreSQL) -------------------------
@@ -317,6 +321,19 @@ class ServiceSettings(CommonSettings):
     child_pseudonym_key: str = Field(
         default="", description="HMAC key of child pseudonyms; generated if empty"
     )
+    # Provider register: compliance document files a provider uploads (issue 15).
+    document_max_bytes: int = Field(
+        default=10 * 1024 * 1024,
+        ge=1024,
+        le=DOCUMENT_CEILING_BYTES,
+        description="Largest compliance document file the provider register takes (413 "
+        "above it); the console shows it in the upload hint",
+    )
+    document_types: str = Field(
+        default=",".join(DOCUMENT_TYPES),
+        description="Comma-separated file types the provider register takes, told by "
+        f"their first bytes: any of {', '.join(DOCUMENT_TYPES)}",
+    )
     # Apache Kafka in production: 3 replicas; Tansu and a single-node Kafka: 1.
     kafka_replication_factor: int = Field(default=1, ge=1, le=5)
     consumer_group: str = Field(default="", description="overrides dps.<service>")
@@ -356,6 +373,21 @@ class ServiceSettings(CommonSettings):
             path.write_text(secrets.token_urlsafe(48))
             path.chmod(0o600)
         return path.read_text().strip().encode()
+
+    @field_validator("document_types")
+    @classmethod
+    def _known_types(cls, value: str) -> str:
+        names = [name.strip().lower() for name in value.split(",") if name.strip()]
+        unknown = sorted(set(names) - set(DOCUMENT_TYPES))
+        if not names or unknown:
+            raise ValueError(
+                f"DPS_DOCUMENT_TYPES takes one or more of {', '.join(DOCUMENT_TYPES)}"
+                + (f"; not {', '.join(unknown)}" if unknown else "")
+            )
+        return ",".join(dict.fromkeys(names))
+
+    def allowed_document_types(self) -> tuple[str, ...]:
+        return tuple(self.document_types.split(","))
 
     @field_validator("rate_limit_auth_failures", "rate_limit_writes")
     @classmethod

@@ -8,7 +8,12 @@ from typing import Literal
 
 from pydantic import Field
 
-from shared.settings import SERVICE_PORTS, CommonSettings
+from shared.settings import (
+    DOCUMENT_CEILING_BYTES,
+    DOCUMENT_TYPES,
+    SERVICE_PORTS,
+    CommonSettings,
+)
 
 CONSOLE_PORT = 8000
 
@@ -37,6 +42,14 @@ class ConsoleSettings(CommonSettings):
     oidc_issuer: str = ""
     # Where the provider sends people back (/sign-in/callback); empty: from the request.
     oidc_redirect_uri: str = ""
+    # The provider register's document file limits (the same DPS_ names, so one setting
+    # serves both): the console refuses a larger upload itself, and says both in the hint.
+    document_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, le=DOCUMENT_CEILING_BYTES)
+    document_types: str = Field(default=",".join(DOCUMENT_TYPES))
+
+    def allowed_document_types(self) -> tuple[str, ...]:
+        names = [n.strip().lower() for n in self.document_types.split(",")]
+        return tuple(n for n in dict.fromkeys(names) if n in DOCUMENT_TYPES) or DOCUMENT_TYPES
 
     @property
     def production(self) -> bool:

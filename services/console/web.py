@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from typing import Any
 
 from fastapi import Request
 from starlette.datastructures import FormData
+from starlette.formparsers import MultiPartException, MultiPartParser
 
 from services.console.clients import Upstream
 from services.console.clients.api import Api
@@ -23,6 +25,8 @@ CSRF_FIELD = "csrf_token"
 FORM_KEY_FIELD = "idempotency_key"
 # As the services accept it (shared/idempotency.py): visible ASCII, 1 to 255 characters.
 FORM_KEY_PATTERN = re.compile(r"[\x21-\x7e]{1,255}")
+# Room for a file form's other fields and multipart framing, above the file's own limit.
+FORM_ROOM = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -56,7 +60,51 @@ def csrf_token(request: Request) -> str:
 
 async def checked_form(request: Request) -> FormData:
     """The posted form, once its CSRF token matches the session's (else CsrfRefused)."""
-    form = await request.form()
+    return _csrf_checked(request, await request.form())
+
+
+class UploadTooLarge(Exception):
+    """A posted form's file passed the size limit: nothing past it was read."""
+
+
+async def _capped(stream: AsyncIterator[bytes], limit: int) -> AsyncIterator[bytes]:
+    seen = 0
+    async for chunk in stream:
+        seen += len(chunk)
+        if seen > limit:
+            raise UploadTooLarge()
+        yield chunk
+
+
+async def checked_upload_form(request: Request, max_file_bytes: int) -> FormData:
+    """A posted form with one file (multipart/form-data), read as a stream and refused
+    (UploadTooLarge) as soon as it passes the file limit plus room for the other fields,
+    so an oversized upload is never read whole; then CSRF-checked like checked_form.
+    The caller closes the form (its file may be spooled to a temporary file)."""
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        return await checked_form(request)
+    limit = max_file_bytes + FORM_ROOM
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise UploadTooLarge()
+    parser = MultiPartParser(
+        request.headers,
+        _capped(request.stream(), limit),  # type: ignore[arg-type]
+        max_files=1,
+        max_fields=50,
+    )
+    try:
+        form = await parser.parse()
+    except MultiPartException:
+        raise CsrfRefused() from None  # not a form this console rendered
+    try:
+        return _csrf_checked(request, form)
+    except CsrfRefused:
+        await form.close()
+        raise
+
+
+def _csrf_checked(request: Request, form: FormData) -> FormData:
     sent = form.get(CSRF_FIELD)
     expected = request.session.get("csrf")
     if not isinstance(sent, str) or not isinstance(expected, str):

@@ -14,7 +14,7 @@ from temporalio.client import (
     ScheduleSpec,
 )
 
-from services.provider_registry import activities, api, api_people, handlers, workflows
+from services.provider_registry import activities, api, api_people, files_api, handlers, workflows
 from shared.contracts import providers_v1
 from shared.runtime import ServiceDefinition, ServiceRuntime
 
@@ -48,7 +48,7 @@ definition = ServiceDefinition(
     description="The council's record of every NMISS school it may place with.",
     migrations_dir=Path(__file__).parent / "migrations",
     publishes=[providers_v1.TOPIC],
-    routers=[api.router, api_people.router],
+    routers=[api.router, api_people.router, files_api.router],
     subscriptions=handlers.subscriptions,
     workflows=workflows.WORKFLOWS,
     activities=activities.activities,

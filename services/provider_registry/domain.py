@@ -1002,3 +1002,79 @@ def invitation_problem(
 
 def invitation_expiry(now: datetime) -> datetime:
     return now + timedelta(days=INVITATION_DAYS)
+
+
+# --- document files ----------------------------------------------------------------------
+# What a provider may upload as a compliance document, told by its first bytes (magic
+# numbers), never by the name or the declared type: a renamed executable is refused.
+
+MEDIA_TYPES: dict[str, str] = {
+    "pdf": "application/pdf",
+    "png": "image/png",
+    "jpeg": "image/jpeg",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "odt": "application/vnd.oasis.opendocument.text",
+}
+TYPE_LABELS: dict[str, str] = {
+    "pdf": "PDF",
+    "png": "PNG",
+    "jpeg": "JPEG",
+    "docx": "Word (DOCX)",
+    "odt": "OpenDocument text (ODT)",
+}
+ZIP_MAGIC = b"PK\x03\x04"
+# An ODF package starts with an uncompressed entry "mimetype" holding the media type
+# (OASIS ODF 1.2 part 3, section 3.3), so its first bytes name it.
+ODT_HEAD = b"mimetypeapplication/vnd.oasis.opendocument.text"
+FILENAME_MAX = 120
+_UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9._ -]+")
+
+
+def sniff_type(head: bytes, zip_names: Iterable[str] = ()) -> str | None:
+    """The short name (a key of MEDIA_TYPES) of a file starting with `head`, or None.
+    A ZIP is a DOCX when it holds ``[Content_Types].xml`` and ``word/document.xml``."""
+    if head.startswith(b"%PDF-"):
+        return "pdf"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if head.startswith(ZIP_MAGIC):
+        if head[30:].startswith(ODT_HEAD):
+            return "odt"
+        names = set(zip_names)
+        if "[Content_Types].xml" in names and "word/document.xml" in names:
+            return "docx"
+    return None
+
+
+def allowed_types_text(allowed: Iterable[str]) -> str:
+    """'PDF, PNG or JPEG': the allowed types in words, for errors and hints."""
+    labels = [TYPE_LABELS[name] for name in allowed]
+    return labels[0] if len(labels) == 1 else f"{', '.join(labels[:-1])} or {labels[-1]}"
+
+
+# The extensions a type's file may keep; any other is replaced by the first.
+EXTENSIONS: dict[str, tuple[str, ...]] = {
+    "pdf": ("pdf",),
+    "png": ("png",),
+    "jpeg": ("jpg", "jpeg"),
+    "docx": ("docx",),
+    "odt": ("odt",),
+}
+
+
+def safe_filename(given: str | None, type_name: str) -> str:
+    """The uploaded name without any path, with only plain characters (it goes back out
+    in a Content-Disposition header), ending in an extension of the type its bytes are:
+    a PDF named ``x.exe`` is kept as ``x.pdf``."""
+    base = (given or "").replace("\\", "/").rsplit("/", 1)[-1]
+    base = _UNSAFE_FILENAME.sub("_", base).strip(" .")
+    stem, dot, extension = base.rpartition(".")
+    if not dot:
+        stem, extension = base, ""
+    allowed = EXTENSIONS[type_name]
+    if extension.lower() not in allowed:
+        extension = allowed[0]  # missing, or not what the bytes are: the type's own
+    stem = stem[:FILENAME_MAX].strip(" .") or "document"
+    return f"{stem}.{extension.lower()}"

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Any
 
 from pydantic import TypeAdapter
-from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import JSON, Column, LargeBinary, UniqueConstraint
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
@@ -306,3 +306,22 @@ class InvitationRow(RegistryModel, table=True):
     expires_at: datetime
     accepted_by: str | None = Field(default=None, max_length=200)
     accepted_at: datetime | None = None
+
+
+class DocumentFileRow(RegistryModel, table=True):
+    """A compliance document's file, kept in the register's own database (no file store
+    to back up or secure apart from it). Every upload is kept; the newest of a kind is
+    the one an officer downloads and verifies."""
+
+    __tablename__ = "document_file"
+
+    id: str = Field(primary_key=True, max_length=36)
+    provider_id: str = Field(max_length=36, index=True, foreign_key="provider.id")
+    kind: str = Field(max_length=40)
+    filename: str = Field(max_length=200)
+    media_type: str = Field(max_length=100)
+    size: int
+    sha256: str = Field(max_length=64)
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    uploaded_by: str = Field(max_length=200)
+    uploaded_at: datetime = Field(default_factory=utcnow)

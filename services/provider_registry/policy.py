@@ -31,6 +31,28 @@ POLICY: Policy = {
     ("POST", "/providers/{provider_id}/documents/{kind}/verification"): rule(
         C, M, why="the council verifies compliance documents and sets their expiry"
     ),
+    ("POST", "/providers/{provider_id}/documents/{kind}/file"): rule(
+        C,
+        P,
+        why="the document's file, for the officer who verifies it",
+        own="provider_id",
+        narrowed="a file of an allowed type (told by its first bytes) and size only",
+    ),
+    ("GET", "/providers/{provider_id}/documents/{kind}/file"): rule(
+        C,
+        M,
+        P,
+        why="officers read the file to verify the document; a provider its own",
+        narrowed="another provider's files do not exist for a provider (404); "
+        "every download is audited",
+    ),
+    ("GET", "/providers/{provider_id}/document-files"): rule(
+        C,
+        M,
+        P,
+        why="which documents have a file to read",
+        narrowed="another provider's files do not exist for a provider (404)",
+    ),
     ("POST", "/providers/{provider_id}/inspections"): rule(
         C, why="the council records Ofsted inspections"
     ),

@@ -1,7 +1,7 @@
 """The provider portal in a real browser (Debian's Chromium, Playwright) against the real
 stack (`dps up`'s processes): a provider signs in, sees its invitation, bids with the
-keyboard only and gets its receipt; another bids with JavaScript off; axe-core finds no
-violation on any portal page."""
+keyboard only and gets its receipt; another bids, and uploads a compliance document, with
+JavaScript off; axe-core finds no violation on any portal page."""
 
 from __future__ import annotations
 
@@ -219,3 +219,27 @@ def test_a_provider_bids_with_javascript_off(portal: Portal, browser: Any) -> No
     assert "Bid received" in page.locator("h1").inner_text()
     assert live_bid(portal, portal.providers[1])["version"] == 1
     context.close()
+
+
+def test_a_provider_uploads_a_document_with_javascript_off(
+    portal: Portal, browser: Any, tmp_path: Any
+) -> None:
+    """The document form is a plain multipart form: the file reaches the register (axe
+    checks the form's page in the keyboard test above)."""
+    scan = tmp_path / "insurance-2027.pdf"
+    scan.write_bytes(b"%PDF-1.7\n%%EOF\n")
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    sign_in_as(page, portal.console, "Portal School 1")
+    page.goto(f"{portal.console}/portal/documents")
+    page.get_by_label("Insurance", exact=True).check()
+    page.get_by_label("Day", exact=True).fill(str(START.day))
+    page.get_by_label("Month", exact=True).fill(str(START.month))
+    page.get_by_label("Year", exact=True).fill(str(START.year))
+    page.get_by_label("Upload the document").set_input_files(str(scan))
+    page.get_by_role("button", name="Send to the council").click()
+    assert "sent to the council to verify" in page.content()  # axe needs JavaScript: not here
+    context.close()
+    registry = _client(portal.stack, "provider_registry", token(Role.COMMISSIONER))
+    kept = registry.get(f"/providers/{portal.providers[1]}/documents/insurance/file")
+    assert kept.status_code == 200 and kept.content.startswith(b"%PDF-")

@@ -68,10 +68,41 @@ class Upstream:
         *,
         params: dict[str, Any] | None = None,
         json: Any = None,
+        files: Any = None,
         correlation_id: str | None = None,
         idempotency_key: str | None = None,
         headers: dict[str, str] | None = None,
     ) -> Any:
+        response = await self.respond(
+            service,
+            method,
+            path,
+            token,
+            params=params,
+            json=json,
+            files=files,
+            correlation_id=correlation_id,
+            idempotency_key=idempotency_key,
+            headers=headers,
+        )
+        return response.json() if response.content else None
+
+    async def respond(
+        self,
+        service: str,
+        method: str,
+        path: str,
+        token: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        files: Any = None,
+        correlation_id: str | None = None,
+        idempotency_key: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        """The service's answer as it is (a file's bytes and headers); failures raise as
+        for `call`. `files`: httpx's multipart files, streamed from their file objects."""
         headers = {**(headers or {}), "Authorization": f"Bearer {token}"}
         if correlation_id:
             headers["X-Correlation-ID"] = correlation_id
@@ -79,7 +110,7 @@ class Upstream:
             headers["Idempotency-Key"] = idempotency_key
         try:
             response = await self.clients[service].request(
-                method, path, params=params, json=json, headers=headers
+                method, path, params=params, json=json, files=files, headers=headers
             )
         except httpx.HTTPError as exc:
             raise ServiceUnavailable(service) from exc
@@ -89,7 +120,7 @@ class Upstream:
             raise NotSignedIn()
         if response.status_code >= 400:
             raise ApiRefused(response.status_code, _errors(response))
-        return response.json() if response.content else None
+        return response
 
 
 def _errors(response: httpx.Response) -> list[dict[str, str]]:

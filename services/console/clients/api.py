@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
+import httpx
+
 from services.console.clients import Upstream
 
 
@@ -55,6 +57,24 @@ class Api:
             json=json,
             correlation_id=self.correlation_id,
             idempotency_key=self.idempotency_key,
+        )
+
+    async def upload(self, service: str, path: str, files: Any) -> Any:
+        """A multipart POST (a document's file), with the form's one-time key."""
+        return await self.upstream.call(
+            service,
+            "POST",
+            path,
+            self.token,
+            files=files,
+            correlation_id=self.correlation_id,
+            idempotency_key=self.idempotency_key,
+        )
+
+    async def download(self, service: str, path: str) -> httpx.Response:
+        """A GET whose answer is a file: its bytes and headers as the service gave them."""
+        return await self.upstream.respond(
+            service, "GET", path, self.token, correlation_id=self.correlation_id
         )
 
     async def patch(self, service: str, path: str, json: Any = None) -> Any:

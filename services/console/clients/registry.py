@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, BinaryIO
+
+import httpx
 
 from services.console.clients.api import Api, segment
 
@@ -29,3 +31,37 @@ async def inspections(api: Api, provider_id: str) -> list[dict[str, Any]]:
         SERVICE, f"/providers/{segment(provider_id)}/inspections"
     )
     return found
+
+
+def _file_path(provider_id: str, kind: str) -> str:
+    return f"/providers/{segment(provider_id)}/documents/{segment(kind)}/file"
+
+
+async def document_files(api: Api, provider_id: str) -> list[dict[str, Any]]:
+    """The newest uploaded file of each document kind (what it is, not its bytes)."""
+    found: list[dict[str, Any]] = await api.get(
+        SERVICE, f"/providers/{segment(provider_id)}/document-files"
+    )
+    return found
+
+
+async def upload_document_file(
+    api: Api, provider_id: str, kind: str, filename: str, content: BinaryIO, media_type: str
+) -> dict[str, Any]:
+    """Send a document's file on to the register, read from `content` as it goes."""
+    files = {"file": (filename, content, media_type or "application/octet-stream")}
+    done: dict[str, Any] = await api.upload(SERVICE, _file_path(provider_id, kind), files)
+    return done
+
+
+async def document_file(api: Api, provider_id: str, kind: str) -> httpx.Response:
+    return await api.download(SERVICE, _file_path(provider_id, kind))
+
+
+async def verify_document(
+    api: Api, provider_id: str, kind: str, body: dict[str, Any]
+) -> dict[str, Any]:
+    done: dict[str, Any] = await api.post(
+        SERVICE, f"/providers/{segment(provider_id)}/documents/{segment(kind)}/verification", body
+    )
+    return done

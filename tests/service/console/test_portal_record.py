@@ -17,6 +17,7 @@ from shared.runtime import ServiceRuntime
 from tests.conftest import TEST_SECRET
 from tests.fixtures import provider_body
 from tests.harness import client_for
+from tests.service.console.test_calloffs import form_of
 from tests.service.console.test_console import console_settings
 from tests.service.console.test_portal import signed_in
 from tests.service.placements.conftest import Placements, placements  # noqa: F401
@@ -26,13 +27,17 @@ from tests.service.provider_registry.conftest import (  # noqa: F401  (the fixtu
 )
 
 SOON = date.today() + timedelta(days=200)
+READ_ON_IT = date(2032, 1, 31)  # later than the fixture's documents (2030), so it shows
 
 
-def console_over(register: ServiceRuntime, places: Placements, tmp_path: Path) -> httpx.AsyncClient:
+def console_over(
+    register: ServiceRuntime, places: Placements, tmp_path: Path, **overrides: object
+) -> httpx.AsyncClient:
     settings = console_settings(
         tmp_path,
         provider_registry_url="http://provider_registry",
         placements_url="http://placements",
+        **overrides,
     )
     transports: dict[str, httpx.AsyncBaseTransport] = {
         "provider_registry": httpx.ASGITransport(app=register.build_app()),
@@ -64,7 +69,14 @@ def date_fields(prefix: str, day: date) -> dict[str, str]:
     }
 
 
-async def test_a_provider_proposes_a_document_for_the_council_to_verify(
+PDF = b"%PDF-1.7\n%%EOF\n"
+
+
+def pdf(name: str = "policy.pdf", content: bytes = PDF) -> dict[str, tuple[str, bytes, str]]:
+    return {"file": (name, content, "application/pdf")}
+
+
+async def test_a_provider_proposes_a_document_with_its_file_for_the_council_to_verify(
     registry: ServiceRuntime,  # noqa: F811
     placements: Placements,  # noqa: F811
     tmp_path: Path,
@@ -74,6 +86,8 @@ async def test_a_provider_proposes_a_document_for_the_council_to_verify(
         csrf = await signed_in(client, f"provider:{mine}")
         page = await client.get("/portal/documents")
         assert page.status_code == 200 and "Send to the council" in page.text
+        assert 'enctype="multipart/form-data"' in page.text and 'type="file"' in page.text
+        assert "10 MB or smaller" in page.text and "PDF, PNG, JPEG" in page.text
         past = await client.post(
             "/portal/documents",
             data={
@@ -81,12 +95,20 @@ async def test_a_provider_proposes_a_document_for_the_council_to_verify(
                 "kind": "insurance",
                 **date_fields("expires", date(2020, 1, 1)),
             },
+            files=pdf(),
         )
         assert past.status_code == 400 and 'href="#expires"' in past.text
         wrong = await client.post(
-            "/portal/documents", data={"csrf_token": csrf, "kind": "passport", "expires-day": "x"}
+            "/portal/documents",
+            data={"csrf_token": csrf, "kind": "passport", "expires-day": "x"},
+            files=pdf(),
         )
         assert wrong.status_code == 400 and 'href="#kind"' in wrong.text
+        no_file = await client.post(
+            "/portal/documents",
+            data={"csrf_token": csrf, "kind": "insurance", **date_fields("expires", SOON)},
+        )
+        assert no_file.status_code == 400 and 'href="#file"' in no_file.text
         for kind in ("insurance", "financial_check"):
             sent = await client.post(
                 "/portal/documents",
@@ -96,8 +118,9 @@ async def test_a_provider_proposes_a_document_for_the_council_to_verify(
                     "reference": "POL-1",
                     **date_fields("expires", SOON),
                 },
+                files=pdf(f"{kind}.pdf"),
             )
-            assert sent.headers["location"] == "/portal/documents?proposed=1"
+            assert sent.headers["location"] == "/portal/documents?proposed=1", sent.text
         shown = await client.get("/portal/documents?proposed=1")
         assert "sent to the council to verify" in shown.text and "POL-1" in shown.text
     held = await record(registry, mine)
@@ -105,6 +128,58 @@ async def test_a_provider_proposes_a_document_for_the_council_to_verify(
     assert sorted(d["kind"] for d in pending) == ["financial_check", "insurance"]  # type: ignore[union-attr]
     # The verified documents are untouched: a proposal counts for nothing until verified.
     assert all(d["expires_on"] == "2030-01-01" for d in held["documents"])  # type: ignore[union-attr]
+    async with client_for(registry, issue_token(TEST_SECRET, Role.COMMISSIONER)) as c:
+        kept = await c.get(f"/providers/{mine}/documents/insurance/file")
+    assert kept.content == PDF and kept.headers["content-type"] == "application/pdf"
+
+
+async def test_a_too_large_or_wrong_type_file_is_refused_on_the_file_field(
+    registry: ServiceRuntime,  # noqa: F811
+    placements: Placements,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    mine = await registered(registry, 700002)
+    form = {"kind": "insurance", "reference": "", **date_fields("expires", SOON)}
+    async with console_over(registry, placements, tmp_path, document_max_bytes=4096) as client:
+        csrf = await signed_in(client, f"provider:{mine}")
+        large = await client.post(
+            "/portal/documents",
+            data={"csrf_token": csrf, **form},
+            files=pdf(content=PDF + b"0" * 200_000),
+        )
+        disguised = await client.post(
+            "/portal/documents",
+            data={"csrf_token": csrf, **form},
+            files=pdf("policy.pdf", b"MZ\x90\x00" + b"\x00" * 100),
+        )
+        empty = await client.post(
+            "/portal/documents", data={"csrf_token": csrf, **form}, files=pdf(content=b"")
+        )
+    assert large.status_code == 413
+    assert 'href="#file"' in large.text and "must be smaller than 4 KB" in large.text
+    assert disguised.status_code == 415 and 'href="#file"' in disguised.text
+    assert "must be a PDF, PNG, JPEG" in disguised.text
+    assert empty.status_code == 400 and "The selected file is empty" in empty.text
+    assert (await record(registry, mine))["documents_awaiting_verification"] == []
+
+
+async def test_the_register_refuses_a_file_over_its_own_limit_on_the_file_field(
+    registry: ServiceRuntime,  # noqa: F811
+    placements: Placements,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """The register may be set lower than the console: its 413 lands on the file too."""
+    mine = await registered(registry, 700003)
+    registry.settings.document_max_bytes = 2048
+    form = {"kind": "insurance", **date_fields("expires", SOON)}
+    async with console_over(registry, placements, tmp_path) as client:
+        csrf = await signed_in(client, f"provider:{mine}")
+        large = await client.post(
+            "/portal/documents",
+            data={"csrf_token": csrf, **form},
+            files=pdf(content=PDF + b"0" * 8000),
+        )
+    assert large.status_code == 413 and 'href="#file"' in large.text
 
 
 async def test_a_provider_sees_its_placement_and_asks_for_an_uplift(
@@ -160,3 +235,45 @@ async def test_a_provider_sees_its_placement_and_asks_for_an_uplift(
         assert refused.status_code == 404 and other.child_ref not in refused.text
     assert await placements.count(UpliftRow) == 1
     assert await placements.count(UpliftRow, UpliftRow.placement_id == other.placement_id) == 0
+
+
+async def test_an_officer_downloads_the_file_and_verifies_the_document(
+    registry: ServiceRuntime,  # noqa: F811
+    placements: Placements,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    mine = await registered(registry, 700004)
+    async with console_over(registry, placements, tmp_path) as client:
+        csrf = await signed_in(client, f"provider:{mine}")
+        sent = await client.post(
+            "/portal/documents",
+            data={"csrf_token": csrf, "kind": "insurance", **date_fields("expires", SOON)},
+            files=pdf('<b>"cover".pdf'),
+        )
+        assert sent.status_code == 303, sent.text
+        theirs = await client.get(f"/providers/{mine}/documents/insurance/file")
+        assert theirs.status_code == 403  # the officers' page, not the provider's
+        await signed_in(client, "monitoring_officer")
+        shown = await client.get(f"/providers/{mine}")
+        link = f"/providers/{mine}/documents/insurance/file"
+        assert f'href="{link}"' in shown.text and "&lt;b&gt;" not in shown.text
+        assert "<b>" not in shown.text.split("Waiting for verification")[1]
+        got = await client.get(link)
+        assert got.status_code == 200 and got.content == PDF
+        assert got.headers["content-type"] == "application/pdf"
+        assert got.headers["content-disposition"].startswith("attachment;")
+        assert got.headers["x-content-type-options"] == "nosniff"
+        action = f"/providers/{mine}/documents/verification"
+        csrf = form_of(shown.text, action)
+        bad = await client.post(action, data={**csrf, "kind": "insurance"})
+        assert bad.status_code == 400 and 'href="#expires"' in bad.text
+        verified = await client.post(
+            action, data={**csrf, "kind": "insurance", **date_fields("expires", READ_ON_IT)}
+        )
+        assert verified.status_code == 303, verified.text
+        after = await client.get(verified.headers["location"])
+        assert "The document is verified" in after.text
+    held = await record(registry, mine)
+    assert held["documents_awaiting_verification"] == []
+    insurance = [d for d in held["documents"] if d["kind"] == "insurance"]  # type: ignore[union-attr]
+    assert insurance == [{"kind": "insurance", "expires_on": READ_ON_IT.isoformat()}]
