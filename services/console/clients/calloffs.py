@@ -44,3 +44,12 @@ async def approve(api: Api, competition_id: str) -> dict[str, Any]:
         SERVICE, f"/competitions/{segment(competition_id)}/award", {"decision": "approve"}
     )
     return done
+
+
+async def answer(api: Api, competition_id: str, clarification_id: str, text: str) -> dict[str, Any]:
+    """Publish the answer to a clarification question to every invited provider."""
+    path = (
+        f"/competitions/{segment(competition_id)}/clarifications/{segment(clarification_id)}/answer"
+    )
+    done: dict[str, Any] = await api.post(SERVICE, path, {"answer": text})
+    return done
