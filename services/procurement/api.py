@@ -45,6 +45,7 @@ from services.procurement.models import (
     ApplicationRow,
     AwardRow,
     BidRow,
+    ClarificationRow,
     CompetitionRow,
     DecisionRow,
     EvaluationRow,
@@ -116,6 +117,11 @@ STATE_RULES = {
     d.Rule.COMPETITION_NOT_OPEN,
     d.Rule.APPROVER_SCORED_BID,
     d.Rule.AMENDMENT_REFUSED,
+    d.Rule.CLARIFICATIONS_CLOSED,
+    d.Rule.CLARIFICATION_ALREADY_ANSWERED,
+    d.Rule.ANSWER_AFTER_DEADLINE,
+    d.Rule.WITHDRAWAL_AFTER_DEADLINE,
+    d.Rule.NO_LIVE_BID,
 }
 
 
@@ -1245,10 +1251,27 @@ async def _competition_view(
                 .order_by(col(EvaluatorScoreRow.id))
             )
         ).all()
+        evaluated_rounds = set(
+            (
+                await session.exec(
+                    select(EvaluationRow.round).where(
+                        EvaluationRow.competition_id == competition_id
+                    )
+                )
+            ).all()
+        )
+        questions = (
+            await session.exec(
+                select(ClarificationRow)
+                .where(ClarificationRow.competition_id == competition_id)
+                .order_by(col(ClarificationRow.asked_at), col(ClarificationRow.id))
+            )
+        ).all()
         winner = await session.get(ProviderRow, award.provider_id) if award else None
     if actor.role == Role.PROVIDER.value:
         winner_name = winner.name if winner and winner.name else None
-        return _provider_view(row, invitations, evaluation, award, actor, winner_name)
+        view = _provider_view(row, invitations, evaluation, award, actor, winner_name)
+        return view | _provider_clarifications(row, questions, actor)
     return {
         "competition_id": row.id,
         "scheme_id": row.scheme_id,
@@ -1287,11 +1310,15 @@ async def _competition_view(
                 "version": b.version,
                 "superseded": b.superseded,
                 "submitted_at": b.submitted_at,
+                "withdrawn_at": b.withdrawn_at,
                 "offer": b.offer if _unsealed(row, b) else None,
             }
             for b in bids
         ],
         "set_aside": row.set_aside or [],
+        # Each evaluator scores blind to the others until the ranking moderates the
+        # scores (their mean): until then a caller sees only its own score sheet.
+        "scores_moderated": row.round in evaluated_rounds,
         "evaluator_scores": [
             {
                 "bid_id": s.bid_id,
@@ -1302,10 +1329,38 @@ async def _competition_view(
                 "scored_at": s.scored_at,
             }
             for s in scores
+            if s.round in evaluated_rounds or s.evaluator == actor.id
         ],
+        "clarifications_close_at": d.clarifications_close_at(row.deadline_at),
+        "clarifications": [clarification_view(q) for q in questions],
         "evaluation": None if evaluation is None else _evaluation_view(evaluation),
         "award": None if award is None else award.terms,
         "award_status": _award_status(award),
+    }
+
+
+def clarification_view(q: ClarificationRow, *, for_provider: str | None = None) -> dict[str, Any]:
+    """A clarification as the council sees it or, with ``for_provider``, as an invited
+    provider does: the question and answer, never who asked (only "asked by you")."""
+    view: dict[str, Any] = {
+        "clarification_id": q.id,
+        "round": q.round,
+        "question": q.question,
+        "asked_at": q.asked_at,
+        "answer": q.answer,
+        "answered_at": q.answered_at,
+    }
+    if for_provider is None:
+        return view | {"asked_by": q.asked_by, "answered_by": q.answered_by}
+    return view | {"asked_by_you": q.asked_by == for_provider}
+
+
+def _provider_clarifications(row: CompetitionRow, questions: Any, actor: Actor) -> dict[str, Any]:
+    """Every answered clarification, and the provider's own questions still unanswered."""
+    shown = [q for q in questions if q.answer is not None or q.asked_by == actor.provider_id]
+    return {
+        "clarifications_close_at": d.clarifications_close_at(row.deadline_at),
+        "clarifications": [clarification_view(q, for_provider=actor.provider_id) for q in shown],
     }
 
 
@@ -1466,6 +1521,7 @@ async def submit_bid(
                 )
             )
         ).all()
+        earlier = await _earlier_version(uow, row, provider_id)
         offer = d.BidOffer(
             provider_id=provider_id,
             fee_basis=body.fee_basis,
@@ -1486,6 +1542,7 @@ async def submit_bid(
                 membership=membership,
                 live_bids=[bid_to_domain(b) for b in live],
                 now=now,
+                earlier_versions=earlier,
             )
             await _require_bidder_compliant(uow, scheme, provider_id, now)
         for old in live:
@@ -1515,6 +1572,68 @@ async def submit_bid(
         "replaces_bid_id": b.replaces_bid_id,
         "submitted_at": now,
         "deadline_at": row.deadline_at,
+    }
+
+
+async def _earlier_version(uow: UnitOfWork, row: CompetitionRow, provider_id: str) -> int:
+    """The highest version this provider sent in the round (withdrawn ones included)."""
+    versions = (
+        await uow.session.exec(
+            select(BidRow.version).where(
+                BidRow.competition_id == row.id,
+                BidRow.provider_id == provider_id,
+                BidRow.round == row.round,
+            )
+        )
+    ).all()
+    return max(versions, default=0)
+
+
+@router.post("/competitions/{competition_id}/bids/withdrawal")
+async def withdraw_bid(
+    competition_id: str, runtime: Runtime, actor: Actor = ALLOWED
+) -> dict[str, Any]:
+    """The provider withdraws its live bid before the deadline and gets a receipt; the
+    bid is kept (superseded) but not evaluated, and it may bid again before the deadline.
+    From the deadline: 409 ``withdrawal_after_deadline`` (d.WITHDRAWAL_SOURCE)."""
+    provider_id = _own_provider(actor)
+    now = _now()
+    async with unit_of_work(runtime.db, runtime.source) as uow:
+        row = await _competition_row(uow, competition_id)
+        c = competition_to_domain(row, await load_invitations(uow, competition_id))
+        if not any(i.provider_id == provider_id for i in c.invitations):
+            raise NotFound("competition", competition_id)  # others' call-offs stay hidden
+        live = (
+            await uow.session.exec(
+                select(BidRow).where(
+                    BidRow.competition_id == competition_id,
+                    BidRow.provider_id == provider_id,
+                    BidRow.round == row.round,
+                    col(BidRow.superseded).is_(False),
+                )
+            )
+        ).first()
+        with rules():
+            d.withdraw_bid(c, None if live is None else bid_to_domain(live), now=now)
+        assert live is not None
+        live.superseded = True
+        live.withdrawn_at = now
+        uow.session.add(live)
+        uow.audit(
+            actor,
+            "bid.withdrawn",
+            "competition",
+            competition_id,
+            bid_id=live.id,
+            version=live.version,
+        )
+    return {
+        "competition_id": competition_id,
+        "bid_id": live.id,
+        "version": live.version,
+        "withdrawn_at": now,
+        "deadline_at": row.deadline_at,
+        "rule": d.WITHDRAWAL_SOURCE,
     }
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from services.procurement import (
     activities,
     api,
+    clarifications_api,
     handlers,
     notice_activities,
     notice_workflows,
@@ -34,6 +35,7 @@ definition = ServiceDefinition(
     publishes=[procurement_v1.TOPIC],
     routers=[
         api.router,
+        clarifications_api.router,
         notices_api.router,
         worklist_api.router,
         portal_api.router,

@@ -84,6 +84,11 @@ class Rule(StrEnum):
     DECLARATION_ALREADY_ANSWERED = "declaration_already_answered"
     APPROVER_SCORED_BID = "approver_scored_bid"
     AMENDMENT_REFUSED = "amendment_refused"
+    CLARIFICATIONS_CLOSED = "clarifications_closed"
+    CLARIFICATION_ALREADY_ANSWERED = "clarification_already_answered"
+    ANSWER_AFTER_DEADLINE = "answer_after_deadline"
+    WITHDRAWAL_AFTER_DEADLINE = "withdrawal_after_deadline"
+    NO_LIVE_BID = "no_live_bid"
 
 
 class DomainError(Exception):
@@ -2532,6 +2537,7 @@ def submit_bid(
     membership: Membership | None,
     live_bids: Iterable[Bid] = (),
     now: datetime,
+    earlier_versions: int = 0,
 ) -> BidReceipt:
     """Accept a bid from an invited, active member before the deadline.
 
@@ -2568,7 +2574,8 @@ def submit_bid(
         round=c.round,
         offer=offer,
         submitted_at=now,
-        version=previous.version + 1 if previous else 1,
+        # After a withdrawal there is no live bid, but the version still counts on.
+        version=max(previous.version if previous else 0, earlier_versions) + 1,
         replaces_bid_id=previous.bid_id if previous else None,
     )
     return BidReceipt(bid, previous)
@@ -2583,6 +2590,128 @@ def _live_bid_of(bids: Iterable[Bid], c: Competition, provider_id: str) -> Bid |
         and b.round == c.round
     ]
     return max(mine, key=lambda b: b.version) if mine else None
+
+
+# ------------------------------------------------------------- bid withdrawal
+
+# Choice, not statute: PCR 2015 has no rule on withdrawing a call-off tender. A bid may
+# be revised until the deadline (submit_bid), so it may be withdrawn until then too;
+# from the deadline every bid is fixed, because a bidder who could withdraw after the
+# deadline could act on what it learns of the field (equal treatment, PCR 2015 reg 18;
+# Procurement Act 2023 s.12). A withdrawn bid is kept (superseded) but never evaluated.
+WITHDRAWAL_SOURCE = (
+    "Call-off terms under PCR 2015 reg 18 (equal treatment; Procurement Act 2023 s.12): a "
+    "bid may be withdrawn until the tender deadline, not after; a withdrawn bid is not "
+    "evaluated and the provider may bid again before the deadline"
+)
+
+
+def withdraw_bid(competition: Competition, live: Bid | None, *, now: datetime) -> Bid:
+    """The live bid to withdraw, refused from the deadline on (409, naming the rule) or
+    when the provider has no live bid in the current round."""
+    c = competition
+    _require(
+        now < c.deadline_at,
+        "deadline_at",
+        Rule.WITHDRAWAL_AFTER_DEADLINE,
+        f"the deadline has passed: {WITHDRAWAL_SOURCE}",
+    )
+    _require_status(c, CompetitionStatus.OPEN)
+    _require(
+        live is not None and live.competition_id == c.competition_id and live.round == c.round,
+        "bid",
+        Rule.NO_LIVE_BID,
+        "no live bid of yours in this round to withdraw",
+    )
+    assert live is not None
+    return live
+
+
+# ------------------------------------------------------ clarification questions
+
+# Questions close a set time before the tender deadline so that every answer reaches
+# every invited provider in time to use it. PCR 2015 reg 53(2) (open and restricted
+# procedures) requires additional information at least 6 days before the deadline; a
+# call-off's tender period may be far shorter (10 days, or less for urgent light-touch
+# call-offs), so the scheme's rules set 2 days: the choice made here.
+CLARIFICATION_CLOSE_BEFORE_DEADLINE = timedelta(days=2)
+CLARIFICATION_SOURCE = (
+    "Choice made under PCR 2015 reg 18 (equal treatment; Procurement Act 2023 s.12) by "
+    "analogy with reg 53(2): questions close 2 days before the tender deadline; every "
+    "answer goes to every invited provider without naming who asked"
+)
+QUESTION_MAX = 2000
+ANSWER_MAX = 5000
+
+
+@dataclass(frozen=True, slots=True)
+class Clarification:
+    """A provider's question on a call-off and, once published, the answer everyone sees."""
+
+    clarification_id: str
+    competition_id: str
+    round: int
+    asked_by: str  # the provider: known to the council, never shown to other bidders
+    question: str
+    asked_at: datetime
+    answer: str | None = None
+    answered_by: str | None = None
+    answered_at: datetime | None = None
+
+
+def clarifications_close_at(deadline_at: datetime) -> datetime:
+    """When questions close (exclusive) for a call-off with this tender deadline."""
+    return deadline_at - CLARIFICATION_CLOSE_BEFORE_DEADLINE
+
+
+def _bounded_text(value: str, field: str, limit: int) -> str:
+    text = _require_text(value, field)
+    _require(len(text) <= limit, field, Rule.OUT_OF_RANGE, f"at most {limit} characters")
+    return text
+
+
+def ask_clarification(
+    competition: Competition,
+    *,
+    clarification_id: str,
+    provider_id: str,
+    question: str,
+    now: datetime,
+) -> Clarification:
+    """An invited provider's question, before questions close."""
+    c = competition
+    text = _bounded_text(question, "question", QUESTION_MAX)
+    _require_status(c, CompetitionStatus.OPEN)
+    _require(c.invited(provider_id), "provider_id", Rule.NOT_INVITED, "not invited")
+    closes = clarifications_close_at(c.deadline_at)
+    _require(
+        now < closes,
+        "question",
+        Rule.CLARIFICATIONS_CLOSED,
+        f"questions closed at {closes.isoformat()}: {CLARIFICATION_SOURCE}",
+    )
+    return Clarification(clarification_id, c.competition_id, c.round, provider_id, text, now)
+
+
+def answer_clarification(
+    competition: Competition, q: Clarification, *, answer: str, by: str, now: datetime
+) -> Clarification:
+    """Publish the answer to every invited provider, once, before the tender deadline
+    (after it, no bidder could use it)."""
+    text = _bounded_text(answer, "answer", ANSWER_MAX)
+    _require(
+        q.answer is None,
+        "answer",
+        Rule.CLARIFICATION_ALREADY_ANSWERED,
+        f"answered on {q.answered_at.isoformat() if q.answered_at else ''}",
+    )
+    _require(
+        now < competition.deadline_at and competition.status is CompetitionStatus.OPEN,
+        "answer",
+        Rule.ANSWER_AFTER_DEADLINE,
+        "the tender deadline has passed: an answer now would reach no bidder in time",
+    )
+    return replace(q, answer=text, answered_by=by, answered_at=now)
 
 
 # -------------------------------------------------------------------- evaluation

@@ -751,6 +751,8 @@ class BidRow(ProcurementModel, table=True):
     submitted_at: datetime = _aware()
     annual_cost: str = Field(max_length=30)
     offer: dict[str, Any] = _json()
+    # Withdrawn by the provider before the deadline (also superseded: never evaluated).
+    withdrawn_at: datetime | None = _aware(nullable=True)
 
 
 def bid_row(b: d.Bid) -> BidRow:
@@ -803,6 +805,51 @@ def bid_to_domain(row: BidRow) -> d.Bid:
 
 
 # -------------------------------------------------------------- evaluator scores
+
+
+class ClarificationRow(ProcurementModel, table=True):
+    """A provider's clarification question on a call-off and the published answer
+    (shown to every invited provider; who asked is for the council only)."""
+
+    __tablename__ = "clarification"
+
+    id: str = Field(primary_key=True, max_length=36)
+    competition_id: str = Field(max_length=64, index=True, foreign_key="competition.id")
+    round: int
+    asked_by: str = Field(max_length=36)
+    question: str = Field(max_length=2000)
+    asked_at: datetime = _aware()
+    answer: str | None = Field(default=None, max_length=5000)
+    answered_by: str | None = Field(default=None, max_length=200)
+    answered_at: datetime | None = _aware(nullable=True)
+
+
+def clarification_to_domain(row: ClarificationRow) -> d.Clarification:
+    return d.Clarification(
+        clarification_id=row.id,
+        competition_id=row.competition_id,
+        round=row.round,
+        asked_by=row.asked_by,
+        question=row.question,
+        asked_at=row.asked_at,
+        answer=row.answer,
+        answered_by=row.answered_by,
+        answered_at=row.answered_at,
+    )
+
+
+def clarification_row(q: d.Clarification) -> ClarificationRow:
+    return ClarificationRow(
+        id=q.clarification_id,
+        competition_id=q.competition_id,
+        round=q.round,
+        asked_by=q.asked_by,
+        question=q.question,
+        asked_at=q.asked_at,
+        answer=q.answer,
+        answered_by=q.answered_by,
+        answered_at=q.answered_at,
+    )
 
 
 class EvaluatorScoreRow(ProcurementModel, table=True):

@@ -38,10 +38,25 @@ POLICY: Policy = {
         M,
         P,
         why="reading a call-off",
-        narrowed="a provider only if invited, and only its own bid and feedback",
+        narrowed="a provider only if invited, and only its own bid and feedback, answered "
+        "clarifications (never who asked) and its own questions; an evaluator only its own "
+        "scores until the ranking moderates them",
     ),
     ("POST", "/competitions/{competition_id}/bids"): rule(
         P, why="an invited provider bids", narrowed="as the provider its token names"
+    ),
+    ("POST", "/competitions/{competition_id}/bids/withdrawal"): rule(
+        P,
+        why="a bidder withdraws its own bid before the deadline",
+        narrowed="as the provider its token names; a call-off it was not invited to is 404",
+    ),
+    ("POST", "/competitions/{competition_id}/clarifications"): rule(
+        P,
+        why="an invited provider asks a clarification question",
+        narrowed="as the provider its token names; a call-off it was not invited to is 404",
+    ),
+    ("POST", "/competitions/{competition_id}/clarifications/{clarification_id}/answer"): rule(
+        C, why="the council answers, to every invited provider (equal treatment)"
     ),
     ("POST", "/competitions/{competition_id}/bids/{bid_id}/scores"): rule(
         C, why="evaluators score bids; who scored is recorded"

@@ -4,9 +4,11 @@ the provider its token names: there is no provider id in these paths to swap."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import APIRouter
+from sqlalchemy import or_
 from sqlmodel import col, select
 
 from services.procurement.api import Runtime, _own_provider, application_view, scheme_view
@@ -49,11 +51,12 @@ async def my_invitations(runtime: Runtime, actor: Actor = ALLOWED) -> list[dict[
                 select(BidRow).where(
                     BidRow.provider_id == provider_id,
                     col(BidRow.competition_id).in_(ids),
-                    col(BidRow.superseded).is_(False),
+                    or_(col(BidRow.superseded).is_(False), col(BidRow.withdrawn_at).is_not(None)),
                 )
             )
         ).all()
-    live = {b.competition_id: b for b in bids}
+    live = {b.competition_id: b for b in bids if not b.superseded}
+    withdrawn = _latest_withdrawals(bids, {row.id: row.round for row in rows})
     return [
         {
             "competition_id": row.id,
@@ -69,9 +72,29 @@ async def my_invitations(runtime: Runtime, actor: Actor = ALLOWED) -> list[dict[
                 "version": live[row.id].version,
                 "submitted_at": live[row.id].submitted_at,
             },
+            # The receipt of the latest withdrawal while no bid is live in the round.
+            "my_withdrawal": None
+            if row.id in live or row.id not in withdrawn
+            else {
+                "bid_id": withdrawn[row.id].id,
+                "version": withdrawn[row.id].version,
+                "withdrawn_at": withdrawn[row.id].withdrawn_at,
+            },
         }
         for row in rows
     ]
+
+
+def _latest_withdrawals(bids: Sequence[BidRow], rounds: dict[str, int]) -> dict[str, BidRow]:
+    """Per call-off, the provider's latest withdrawn bid of the current round."""
+    latest: dict[str, BidRow] = {}
+    for b in bids:
+        if b.withdrawn_at is None or b.round != rounds.get(b.competition_id):
+            continue
+        seen = latest.get(b.competition_id)
+        if seen is None or b.version > seen.version:
+            latest[b.competition_id] = b
+    return latest
 
 
 @router.get("/portal/applications")

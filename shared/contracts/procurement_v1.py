@@ -380,6 +380,19 @@ class BidReceived(_CompetitionEvent):
     submitted_at: AwareDatetime
 
 
+class ClarificationAnswered(_CompetitionEvent):
+    """A clarification answer is published to every invited provider of the round (equal
+    treatment: PCR 2015 reg 18, Procurement Act 2023 s.12). Carries who to tell, not the
+    text nor who asked (the portal shows the text to invited providers only)."""
+
+    TYPE: ClassVar[str] = "procurement.clarification.answered"
+    clarification_id: str
+    round: int = Field(ge=1)
+    invited_provider_ids: list[str]
+    answered_at: AwareDatetime
+    deadline_at: AwareDatetime
+
+
 class CompetitionClosed(_CompetitionEvent):
     TYPE: ClassVar[str] = "procurement.competition.closed"
     round: int = Field(ge=1)
@@ -582,6 +595,7 @@ EVENT_MODELS: tuple[type[ProcurementEvent], ...] = (
     CompetitionOpened,
     ProviderInvited,
     BidReceived,
+    ClarificationAnswered,
     CompetitionClosed,
     CompetitionEvaluated,
     CompetitionAwarded,

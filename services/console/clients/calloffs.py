@@ -50,3 +50,12 @@ async def open_call_off(api: Api, body: dict[str, Any]) -> dict[str, Any]:
     """POST /competitions: a call-off on the scheme's published award criteria."""
     done: dict[str, Any] = await api.post(SERVICE, "/competitions", body)
     return done
+
+
+async def answer(api: Api, competition_id: str, clarification_id: str, text: str) -> dict[str, Any]:
+    """Publish the answer to a clarification question to every invited provider."""
+    path = (
+        f"/competitions/{segment(competition_id)}/clarifications/{segment(clarification_id)}/answer"
+    )
+    done: dict[str, Any] = await api.post(SERVICE, path, {"answer": text})
+    return done

@@ -1,5 +1,6 @@
 """The provider portal's calls: procurement's provider reads (portal_api.py) and the
-provider's own writes (applications, self-declarations, bids), all with the provider's
+provider's own writes (applications, self-declarations, bids and their withdrawal,
+clarification questions), all with the provider's
 token, so the service narrows every answer to that provider."""
 
 from __future__ import annotations
@@ -67,6 +68,22 @@ async def competition(api: Api, competition_id: str) -> dict[str, Any]:
 async def bid(api: Api, competition_id: str, body: dict[str, Any]) -> dict[str, Any]:
     done: dict[str, Any] = await api.post(
         SERVICE, f"/competitions/{segment(competition_id)}/bids", body
+    )
+    return done
+
+
+async def withdraw(api: Api, competition_id: str) -> dict[str, Any]:
+    """Withdraw this provider's live bid before the deadline (a receipt comes back)."""
+    done: dict[str, Any] = await api.post(
+        SERVICE, f"/competitions/{segment(competition_id)}/bids/withdrawal"
+    )
+    return done
+
+
+async def ask(api: Api, competition_id: str, question: str) -> dict[str, Any]:
+    """Ask a clarification question; the answer goes to every invited provider."""
+    done: dict[str, Any] = await api.post(
+        SERVICE, f"/competitions/{segment(competition_id)}/clarifications", {"question": question}
     )
     return done
 

@@ -32,6 +32,7 @@ READERS = ("commissioner", "admin", "monitoring_officer")
 COMMISSIONERS = ("commissioner",)
 PAGE_SIZE = 25
 COMMENT_MAX = 2000
+ANSWER_MAX = 5000  # procurement's d.ANSWER_MAX
 # The list's stages, as the commissioner thinks of them, and the service's statuses in each.
 STAGES: dict[str, tuple[str, tuple[str, ...]]] = {
     "open": ("Open or closing", ("open",)),
@@ -47,6 +48,9 @@ RULE_TEXT = {
     "approve its award (separation of duties)",
     "assessment_missing": "Every compliant bid needs an evaluator's scores before the bids "
     "can be ranked",
+    "clarification_already_answered": "This question has already been answered",
+    "answer_after_deadline": "The tender deadline has passed: an answer now would reach no "
+    "bidder in time",
 }
 
 
@@ -149,9 +153,10 @@ def _own_sheet(call_off: dict[str, Any], person: Person) -> dict[str, dict[str, 
 def _visible_scores(call_off: dict[str, Any], person: Person) -> list[dict[str, Any]]:
     """Each evaluator sees only their own scores until the evaluation moderates them
     (the mean of all evaluators' scores, when the bids are ranked); then everyone's.
-    The service itself returns all scores to a commissioner: this is the console's view."""
+    Procurement already answers so (``scores_moderated``); the console keeps the same
+    rule as a second line, should an older service answer with every sheet."""
     scores: list[dict[str, Any]] = call_off.get("evaluator_scores", [])
-    if call_off["status"] in ("open", "closed", "evaluation"):
+    if not call_off.get("scores_moderated", False):
         return [s for s in scores if s["evaluator"] == person.subject]
     return scores
 
@@ -163,6 +168,7 @@ async def _show(
     errors: list[dict[str, str]] | None = None,
     form: dict[str, str] | None = None,
     form_bid: str | None = None,
+    form_clarification: str | None = None,
 ) -> Response:
     person = person_of(request, *READERS)
     api = api_for(request, person)
@@ -188,6 +194,9 @@ async def _show(
         errors=errors or [],
         form=form or {},
         form_bid=form_bid,
+        form_clarification=form_clarification,
+        clarifications=call_off.get("clarifications", []),
+        answer_max=ANSWER_MAX,
         done=request.query_params.get("done", ""),
     )
 
@@ -289,3 +298,38 @@ async def evaluate(request: Request, competition_id: str) -> Response:
 @router.post("/call-offs/{competition_id}/award")
 async def approve(request: Request, competition_id: str) -> Response:
     return await _act(request, competition_id, "awarded")
+
+
+@router.post("/call-offs/{competition_id}/clarifications/{clarification_id}/answer")
+async def answer(request: Request, competition_id: str, clarification_id: str) -> Response:
+    """Publish an answer to a clarification question: procurement sends it to every
+    invited provider, without naming who asked (equal treatment)."""
+    person = person_of(request, *COMMISSIONERS)
+    form = await checked_form(request)
+    api = form_api(request, person, form)
+    text = str(form.get("answer", "")).strip()
+    field = f"answer-{clarification_id}"
+    problem = (
+        "Enter the answer"
+        if not text
+        else f"The answer must be {ANSWER_MAX} characters or fewer"
+        if len(text) > ANSWER_MAX
+        else ""
+    )
+    if problem:
+        errors = [{"text": problem, "href": f"#{field}", "field": field}]
+        return await _show(
+            request, competition_id, 400, errors, {"answer": text}, None, clarification_id
+        )
+    try:
+        await calloffs.answer(api, competition_id, clarification_id, text)
+    except ApiRefused as refused:
+        if refused.status == 404:
+            raise
+        if not still_in_progress(refused.errors):
+            errors = refusal_errors(refused.errors)
+            code = 409 if refused.status == 409 else 400
+            return await _show(
+                request, competition_id, code, errors, {"answer": text}, None, clarification_id
+            )
+    return RedirectResponse(f"/call-offs/{competition_id}?done=answered", status_code=303)

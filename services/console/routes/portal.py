@@ -1,5 +1,6 @@
 """The provider portal (issue 15): a provider's home and its call-offs (the need, the bid
-form, the receipt and, after award, the outcome and feedback).
+form, the receipt, withdrawing the bid before the deadline, clarification questions and
+their published answers and, after award, the outcome and feedback).
 
 Only the provider role reaches these pages (officers get the 403 page) and every call goes
 with the provider's own token: the services narrow each answer to the provider the token
@@ -20,18 +21,47 @@ from services.console.clients import ApiRefused, ServiceUnavailable, portal, reg
 from services.console.clients import placements as placements_api
 from services.console.render import page
 from services.console.routes.home import DOCUMENTS_WITHIN, _clock, _section
-from services.console.web import Person, api_for, checked_form, field_errors, form_api, person_of
+from services.console.web import (
+    Person,
+    api_for,
+    checked_form,
+    field_errors,
+    form_api,
+    person_of,
+    still_in_progress,
+)
 
 router = APIRouter()
 PROVIDER = "provider"
 ANSWER_MAX = 5000
+QUESTION_MAX = 2000  # procurement's d.QUESTION_MAX
 FEE_MAX = Decimal("1000000")
 LABELS = {
     "fee_basis": "How the fee is quoted",
     "core_fee": "Core fee",
     "weeks_per_year": "Weeks per year",
     "start_date": "Start date",
+    "question": "Question",
 }
+# Procurement's refusals a provider can act on, in words (the rest name field and rule).
+RULE_TEXT = {
+    "withdrawal_after_deadline": "The deadline has passed: a bid can no longer be withdrawn",
+    "no_live_bid": "You have no bid in this call-off to withdraw",
+    "clarifications_closed": "Questions have closed for this call-off",
+    "competition_not_open": "This call-off is no longer open",
+}
+
+
+def refusal_errors(errors: list[dict[str, str]]) -> list[dict[str, str]]:
+    """Known rules in words for the error summary; anything else as field and rule."""
+    known, rest = [], []
+    for error in errors:
+        rule = error["rule"].split(":", 1)[0].strip()
+        if rule in RULE_TEXT:
+            known.append({"text": RULE_TEXT[rule], "href": "#main-content", "field": rule})
+        else:
+            rest.append(error)
+    return known + field_errors(rest, LABELS)
 
 
 def provider_of(request: Request) -> tuple[Person, str]:
@@ -112,14 +142,21 @@ async def _call_off(
     # Procurement answers 404 unless this provider was invited (no other call-off shows).
     competition = await portal.competition(api, competition_id)
     mine = _invitation(await portal.invitations(api), competition_id)
+    now = datetime.now(UTC)
+    is_open = competition["status"] == "open"
+    closes = competition.get("clarifications_close_at")
     return page(
         request,
         "portal/call_off.html",
         status_code,
         competition=competition,
         my_bid=mine["my_bid"] if mine else None,
-        open_for_bids=competition["status"] == "open"
-        and datetime.fromisoformat(competition["deadline_at"]) > datetime.now(UTC),
+        my_withdrawal=mine.get("my_withdrawal") if mine else None,
+        open_for_bids=is_open and datetime.fromisoformat(competition["deadline_at"]) > now,
+        open_for_questions=is_open and closes is not None and datetime.fromisoformat(closes) > now,
+        clarifications=competition.get("clarifications", []),
+        question_max=QUESTION_MAX,
+        asked=request.query_params.get("asked") == "1",
         errors=errors or [],
         form=form or {},
     )
@@ -209,3 +246,73 @@ async def receipt(request: Request, competition_id: str) -> Response:
     if mine is None or mine["my_bid"] is None:
         return page(request, "errors/not_found.html", 404)
     return page(request, "portal/receipt.html", invitation=mine, bid=mine["my_bid"])
+
+
+@router.post("/portal/call-offs/{competition_id}/clarifications")
+async def ask(request: Request, competition_id: str) -> Response:
+    """A clarification question; the answer is published to every invited provider and
+    never names who asked."""
+    person, _ = provider_of(request)
+    form = await checked_form(request)
+    api = form_api(request, person, form)
+    question = str(form.get("question", "")).strip()
+    problem = (
+        "Enter your question"
+        if not question
+        else f"Your question must be {QUESTION_MAX} characters or fewer"
+        if len(question) > QUESTION_MAX
+        else ""
+    )
+    if problem:
+        errors = [_problem("question", problem)]
+        return await _call_off(request, competition_id, 400, errors, {"question": question})
+    try:
+        await portal.ask(api, competition_id, question)
+    except ApiRefused as refused:
+        if refused.status == 404:
+            raise
+        errors = refusal_errors(refused.errors)
+        code = 409 if refused.status == 409 else 400
+        return await _call_off(request, competition_id, code, errors, {"question": question})
+    return RedirectResponse(f"/portal/call-offs/{competition_id}?asked=1", status_code=303)
+
+
+@router.get("/portal/call-offs/{competition_id}/withdraw")
+async def confirm_withdrawal(request: Request, competition_id: str) -> Response:
+    """Are you sure? A page of its own, so that withdrawing works without JavaScript."""
+    person, _ = provider_of(request)
+    api = api_for(request, person)
+    competition = await portal.competition(api, competition_id)  # 404 unless invited
+    mine = _invitation(await portal.invitations(api), competition_id)
+    if mine is None or mine["my_bid"] is None:
+        return RedirectResponse(f"/portal/call-offs/{competition_id}", status_code=303)
+    return page(request, "portal/withdraw.html", competition=competition, bid=mine["my_bid"])
+
+
+@router.post("/portal/call-offs/{competition_id}/withdraw")
+async def withdraw(request: Request, competition_id: str) -> Response:
+    person, _ = provider_of(request)
+    form = await checked_form(request)
+    api = form_api(request, person, form)
+    try:
+        await portal.withdraw(api, competition_id)
+    except ApiRefused as refused:
+        if refused.status == 404:
+            raise
+        if not still_in_progress(refused.errors):
+            errors = refusal_errors(refused.errors)
+            code = 409 if refused.status == 409 else 400
+            return await _call_off(request, competition_id, code, errors)
+    return RedirectResponse(f"/portal/call-offs/{competition_id}/withdrawal", status_code=303)
+
+
+@router.get("/portal/call-offs/{competition_id}/withdrawal")
+async def withdrawal_receipt(request: Request, competition_id: str) -> Response:
+    person, _ = provider_of(request)
+    api = api_for(request, person)
+    mine = _invitation(await portal.invitations(api), competition_id)
+    if mine is None or mine.get("my_withdrawal") is None:
+        return page(request, "errors/not_found.html", 404)
+    return page(
+        request, "portal/withdrawal.html", invitation=mine, withdrawal=mine["my_withdrawal"]
+    )

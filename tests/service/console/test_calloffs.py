@@ -15,6 +15,7 @@ from sqlmodel import func, select
 
 from services.console.routes.calloffs import csv_cell
 from services.procurement.models import AwardRow, EvaluationRow, EvaluatorScoreRow
+from shared.contracts.common import Role
 from tests.service.console.test_applications import console_over
 from tests.service.console.test_console import csrf_of, sign_in
 from tests.service.procurement.conftest import Driver, proc  # noqa: F401  (the fixture)
@@ -161,3 +162,48 @@ async def test_a_form_key_reaches_the_service_as_idempotency_key(tmp_path: Path)
             # In progress (the first submission is still being served): show the result.
             assert r.status_code == 303 and r.headers["location"].startswith("/call-offs/c-1")
     assert seen == ["k-1", None]
+
+
+async def test_a_commissioner_answers_a_clarification_for_every_invited_provider(
+    proc: Driver,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    scheme_id = await proc.scheme()
+    await proc.admit(scheme_id, "p-1")
+    await proc.admit(scheme_id, "p-2")
+    opened = await proc.open(scheme_id)
+    competition_id = str(opened.json()["competition_id"])
+    async with proc.client(Role.PROVIDER, "p-1") as c:
+        r = await c.post(
+            f"/competitions/{competition_id}/clarifications", json={"question": "Transport?"}
+        )
+    cid = r.json()["clarification_id"]
+    page_path = f"/call-offs/{competition_id}"
+    action = f"{page_path}/clarifications/{cid}/answer"
+    async with console_over(proc, tmp_path) as client:
+        await sign_in(client, "monitoring_officer")
+        page = (await client.get(page_path)).text
+        assert "Transport?" in page and f'action="{action}"' not in page  # reads, never answers
+        await client.post("/sign-out", data={"csrf_token": csrf_of(page)})
+        await sign_in(client, "commissioner")
+        page = (await client.get(page_path)).text
+        assert "Transport?" in page and "Publish answer" in page
+        empty = await client.post(action, data={**form_of(page, action), "answer": " "})
+        assert empty.status_code == 400 and f'href="#answer-{cid}"' in empty.text
+        fields = {**form_of(page, action), "answer": "The council arranges transport."}
+        done = [await client.post(action, data=fields) for _ in range(2)]  # a double click
+        assert [d.status_code for d in done] == [303, 303]
+        page = (await client.get(done[0].headers["location"])).text
+        assert "The answer was published to every invited provider." in page
+        assert "The council arranges transport." in page and "Publish answer" not in page
+        again = await client.post(
+            action, data={**fields, "idempotency_key": "another-form", "answer": "No"}
+        )
+        assert again.status_code == 409 and "already been answered" in again.text
+    [event] = await proc.events("procurement.clarification.answered")
+    assert event["invited_provider_ids"] == ["p-1", "p-2"]
+    for provider_id in ("p-1", "p-2"):
+        seen = (
+            await proc.get(f"/competitions/{competition_id}", Role.PROVIDER, provider_id)
+        ).json()
+        assert [q["answer"] for q in seen["clarifications"]] == ["The council arranges transport."]

@@ -4,11 +4,12 @@ join, renewing a self-declaration, and another provider's ids on every portal ro
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import httpx
 
+from services.procurement.models import CompetitionRow
 from shared.contracts.common import Role
 from tests.service.console.test_applications import console_over
 from tests.service.console.test_console import csrf_of
@@ -229,6 +230,8 @@ async def test_another_providers_ids_find_nothing_on_any_portal_route(
         for path in (
             f"/portal/call-offs/{competition_id}",
             f"/portal/call-offs/{competition_id}/receipt",
+            f"/portal/call-offs/{competition_id}/withdraw",
+            f"/portal/call-offs/{competition_id}/withdrawal",
             f"/portal/self-declarations/{request_id}",
         ):
             answer = await client.get(path)
@@ -236,6 +239,11 @@ async def test_another_providers_ids_find_nothing_on_any_portal_route(
             assert bid_id not in answer.text and "Placement for child A" not in answer.text
         for path, data in (
             (f"/portal/call-offs/{competition_id}/bid", bid_form(csrf)),
+            (f"/portal/call-offs/{competition_id}/withdraw", {"csrf_token": csrf}),
+            (
+                f"/portal/call-offs/{competition_id}/clarifications",
+                {"csrf_token": csrf, "question": "Whose is this?"},
+            ),
             (f"/portal/self-declarations/{request_id}", {"csrf_token": csrf, "confirm": "yes"}),
         ):
             assert (await client.post(path, data=data)).status_code == 404, path
@@ -245,6 +253,99 @@ async def test_another_providers_ids_find_nothing_on_any_portal_route(
         assert answer.status_code == 403
         # Path tricks reach no other route of the service.
         assert (await client.get("/portal/call-offs/..%2Fcompetitions")).status_code == 404
-    bids = (await proc.get(f"/competitions/{competition_id}")).json()["bids"]
-    assert [b["provider_id"] for b in bids] == ["p-1"]
+    body = (await proc.get(f"/competitions/{competition_id}")).json()
+    assert [(b["provider_id"], b["withdrawn_at"]) for b in body["bids"]] == [("p-1", None)]
+    assert body["clarifications"] == []
     assert (await proc.get(f"/self-declarations/{request_id}")).json()["status"] == "requested"
+
+
+async def test_a_provider_asks_a_question_and_every_invited_provider_sees_the_answer(
+    proc: Driver,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    scheme_id = await proc.scheme()
+    await proc.admit(scheme_id, "p-1")
+    await proc.admit(scheme_id, "p-3")
+    opened = await proc.open(scheme_id)
+    competition_id = str(opened.json()["competition_id"])
+    page_path = f"/portal/call-offs/{competition_id}"
+    action = f"{page_path}/clarifications"
+    async with console_over(proc, tmp_path) as client:
+        csrf = await signed_in(client, "provider:p-1")
+        page = await client.get(page_path)
+        assert "Ask a question" in page.text and "No answers have been published" in page.text
+        empty = await client.post(action, data={"csrf_token": csrf, "question": "  "})
+        assert empty.status_code == 400 and 'href="#question"' in empty.text
+        long = await client.post(action, data={"csrf_token": csrf, "question": "x" * 2001})
+        assert long.status_code == 400 and "2000 characters or fewer" in long.text
+        sent = await client.post(action, data={"csrf_token": csrf, "question": "Transport?"})
+        assert sent.headers["location"] == f"{page_path}?asked=1"
+        page = await client.get(sent.headers["location"])
+        assert "Your question was sent" in page.text and "(your question)" in page.text
+        assert "Not answered yet" in page.text
+        [q] = (await proc.get(f"/competitions/{competition_id}")).json()["clarifications"]
+        async with proc.client() as c:
+            r = await c.post(
+                f"/competitions/{competition_id}/clarifications/{q['clarification_id']}/answer",
+                json={"answer": "Transport is arranged by the council."},
+            )
+        assert r.status_code == 200, r.text
+        await client.post("/sign-out", data={"csrf_token": csrf})
+        await signed_in(client, "provider:p-3")
+        other = await client.get(page_path)
+        assert "Transport is arranged by the council." in other.text and "Transport?" in other.text
+        assert "(your question)" not in other.text and "p-1" not in other.text
+
+
+async def test_a_provider_withdraws_its_bid_with_a_receipt_and_bids_again(
+    proc: Driver,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    _, competition_id = await call_off(proc)
+    page_path = f"/portal/call-offs/{competition_id}"
+    async with console_over(proc, tmp_path) as client:
+        csrf = await signed_in(client, "provider:p-1")
+        # Nothing to withdraw yet: the confirmation page sends back to the call-off.
+        nothing = await client.get(f"{page_path}/withdraw")
+        assert nothing.headers["location"] == page_path
+        sent = await client.post(f"{page_path}/bid", data=bid_form(csrf))
+        assert sent.status_code == 303
+        bid_id = await proc.live_bid(competition_id, "p-1")
+        page = await client.get(page_path)
+        assert f'href="{page_path}/withdraw"' in page.text
+        confirm = await client.get(f"{page_path}/withdraw")
+        assert confirm.status_code == 200 and "Are you sure" in confirm.text
+        assert bid_id in confirm.text and 'action="' + f"{page_path}/withdraw" in confirm.text
+        form = {"csrf_token": csrf, "idempotency_key": "withdraw-form-1"}
+        done = [await client.post(f"{page_path}/withdraw", data=form) for _ in range(2)]
+        assert [d.status_code for d in done] == [303, 303]  # a double click acts once
+        assert done[0].headers["location"] == f"{page_path}/withdrawal"
+        receipt = await client.get(f"{page_path}/withdrawal")
+        assert receipt.status_code == 200 and "Bid withdrawn" in receipt.text
+        assert bid_id in receipt.text
+        page = await client.get(page_path)
+        assert "You withdrew your bid" in page.text and "Send bid" in page.text
+        # Another withdrawal with nothing live: the summary says why (409).
+        again = await client.post(
+            f"{page_path}/withdraw", data={"csrf_token": csrf, "idempotency_key": "w-2"}
+        )
+        assert again.status_code == 409 and "no bid in this call-off to withdraw" in again.text
+        resent = await client.post(f"{page_path}/bid", data=bid_form(csrf, fee="1450.00"))
+        assert resent.status_code == 303
+        assert "version 2" in (await client.get(page_path)).text
+        # From the deadline a bid is fixed: refused, naming the rule in words.
+        async with proc.runtime.db.transaction() as session:
+            row = await session.get(CompetitionRow, competition_id)
+            assert row is not None
+            row.deadline_at = datetime.now(UTC) - timedelta(seconds=1)
+            session.add(row)
+        late = await client.post(
+            f"{page_path}/withdraw", data={"csrf_token": csrf, "idempotency_key": "w-3"}
+        )
+        assert late.status_code == 409 and "can no longer be withdrawn" in late.text
+        assert f'href="{page_path}/withdraw"' not in late.text
+    body = (await proc.get(f"/competitions/{competition_id}")).json()
+    assert [(b["version"], bool(b["withdrawn_at"])) for b in body["bids"]] == [
+        (1, True),
+        (2, False),
+    ]

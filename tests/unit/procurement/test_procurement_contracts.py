@@ -32,6 +32,7 @@ REQUIRED_TYPES = {
     "procurement.competition.opened",
     "procurement.provider.invited",
     "procurement.bid.received",
+    "procurement.clarification.answered",
     "procurement.competition.closed",
     "procurement.competition.evaluated",
     "procurement.competition.awarded",
