@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from services.monitoring import activities, api, handlers, provider_file_api, workflows
+from services.monitoring import (
+    activities,
+    api,
+    handlers,
+    kpi_due_api,
+    provider_file_api,
+    recommendations_api,
+    workflows,
+)
 from shared.contracts import quality_v1
 from shared.runtime import ServiceDefinition
 
@@ -14,7 +22,12 @@ definition = ServiceDefinition(
     description="Quality evidence, alert rules and the monitoring officers' inbox.",
     migrations_dir=Path(__file__).parent / "migrations",
     publishes=[quality_v1.TOPIC],
-    routers=[api.router, provider_file_api.router],
+    routers=[
+        api.router,
+        provider_file_api.router,
+        recommendations_api.router,
+        kpi_due_api.router,
+    ],
     subscriptions=handlers.subscriptions,
     workflows=workflows.WORKFLOWS,
     activities=activities.activities,

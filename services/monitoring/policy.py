@@ -32,6 +32,21 @@ POLICY: Policy = {
     ("GET", "/budgets"): rule(C, M, why=WATCH),
     ("GET", "/dashboard"): rule(C, M, why=WATCH),
     ("GET", "/providers"): rule(C, M, why=WATCH),
+    ("GET", "/suspension-grounds"): rule(C, M, why=WATCH),
+    ("POST", "/providers/{provider_id}/suspension-recommendations"): rule(
+        M,
+        why="a monitoring officer recommends; the commissioner decides at the register "
+        "(one person does not both raise and decide a suspension)",
+    ),
+    ("GET", "/providers/{provider_id}/suspension-recommendations"): rule(C, M, why=WATCH),
+    ("GET", "/providers/{provider_id}/kpi-returns/due"): rule(
+        C,
+        M,
+        P,
+        why="a provider sees which KPI returns it owes",
+        own="provider_id",
+        narrowed="placements by id only, no child's details",
+    ),
 }
 
 ALLOWED = Depends(guard(POLICY))

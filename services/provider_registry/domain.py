@@ -718,6 +718,8 @@ class SuspensionRecommendation:
     recommended_at: datetime
     alert_ids: tuple[str, ...] = ()
     evidence_refs: tuple[str, ...] = ()
+    raised_by: str | None = None  # a monitoring officer raised it by hand; None: rules
+    grounds: tuple[str, ...] = ()  # monitoring's ground codes, when raised by hand
     status: RecommendationStatus = RecommendationStatus.PENDING
     decided_by: str | None = None
     decided_at: datetime | None = None
@@ -732,6 +734,8 @@ def receive_recommendation(
     recommended_at: datetime,
     alert_ids: Iterable[str] = (),
     evidence_refs: Iterable[str] = (),
+    raised_by: str | None = None,
+    grounds: Iterable[str] = (),
 ) -> SuspensionRecommendation:
     """A pending recommendation, as received from quality.v1; raises ProviderInvalid."""
     given = tuple(reason.strip() for reason in reasons if reason.strip())
@@ -751,6 +755,8 @@ def receive_recommendation(
         recommended_at=recommended_at,
         alert_ids=tuple(alert_ids),
         evidence_refs=tuple(evidence_refs),
+        raised_by=(raised_by or "").strip() or None,
+        grounds=tuple(grounds),
     )
 
 
