@@ -58,9 +58,7 @@ async def test_recommendation_by_hand_refusals(monitoring: Monitoring, tokens) -
         named = await client.post(
             PATH, json={"grounds": ["safeguarding"], "reason": "Child's name: Jo Bloggs"}
         )
-        missing = await client.post(
-            "/providers/p-404/suspension-recommendations", json=BODY
-        )
+        missing = await client.post("/providers/p-404/suspension-recommendations", json=BODY)
     for refused, field in ((no_grounds, "grounds"), (unknown, "grounds"), (blank, "reason")):
         assert refused.status_code == 422, refused.text
         assert refused.json()["detail"][0]["field"].endswith(field)
@@ -83,9 +81,7 @@ async def test_provider_reads_the_kpi_returns_it_owes_and_only_its_own(
             "/providers/p-1/kpi-returns/due", params={"term": "2025-autumn"}
         )
         sent = await provider.post("/kpi-returns", json=kpi_body("pl-1"))
-        after = await provider.get(
-            "/providers/p-1/kpi-returns/due", params={"term": "2025-autumn"}
-        )
+        after = await provider.get("/providers/p-1/kpi-returns/due", params={"term": "2025-autumn"})
         default = await provider.get("/providers/p-1/kpi-returns/due")
         other = await provider.get("/providers/p-2/kpi-returns/due")
         others_placement = await provider.post("/kpi-returns", json=kpi_body("pl-2"))
