@@ -388,6 +388,13 @@ async def on_status_changed(
         await _close_recommendation(uow, event.recommendation_id, event.status.value)
 
 
+async def on_recommendation_rejected(
+    uow: UnitOfWork, _envelope: Envelope, event: providers_v1.ProviderRecommendationRejected
+) -> None:
+    """The commissioner said no: close ours, so a new recommendation can be raised."""
+    await _close_recommendation(uow, event.recommendation_id, f"rejected: {event.reason}"[:200])
+
+
 async def _close_recommendation(uow: UnitOfWork, recommendation_id: str, decision: str) -> None:
     row = await find(uow, Recommendation, recommendation_id)
     if row is not None and row.status == "open":
@@ -711,6 +718,7 @@ def _all_subscriptions() -> Subscriptions:
             providers_v1.PROVIDER_INSPECTION_RECORDED: on_inspection_recorded,
             providers_v1.PROVIDER_STATUS_CHANGED: on_status_changed,
             providers_v1.PROVIDER_DOCUMENT_EXPIRING: on_document_expiring,
+            providers_v1.PROVIDER_RECOMMENDATION_REJECTED: on_recommendation_rejected,
         },
         placements_v1.TOPIC: {
             "placement.contract.created": on_contract_created,

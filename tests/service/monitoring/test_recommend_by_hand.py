@@ -4,6 +4,7 @@ the commissioner to decide at the register), and a provider reads the KPI return
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 from services.monitoring.models import Recommendation
 from shared.auth import issue_token
@@ -99,3 +100,30 @@ async def test_provider_reads_the_kpi_returns_it_owes_and_only_its_own(
     stranger = issue_token(TEST_SECRET, Role.PROVIDER, provider_id="p-2")
     async with client_for(monitoring.runtime, stranger) as client:
         assert (await client.get("/providers/p-1/kpi-returns/due")).status_code == 403
+
+
+async def test_a_rejected_recommendation_closes_and_another_can_be_raised(
+    monitoring: Monitoring, tokens
+) -> None:
+    await seed(monitoring)
+    async with client_for(monitoring.runtime, tokens[Role.MONITORING_OFFICER]) as client:
+        first = (await client.post(PATH, json=BODY)).json()
+        rejected = providers_v1.ProviderRecommendationRejected(
+            provider_id="p-1",
+            recommendation_id=first["recommendation_id"],
+            rejected_by="dev-commissioner",
+            rejected_at=datetime(2026, 1, 9, 10, tzinfo=UTC),
+            reason="Action plan agreed with the school",
+        )
+        await monitoring.feed(
+            providers_v1.TOPIC,
+            events.envelope(
+                providers_v1.TOPIC, providers_v1.PROVIDER_RECOMMENDATION_REJECTED, "p-1", rejected
+            ),
+        )
+        [closed] = (await client.get(PATH)).json()
+        assert closed["status"] == "closed"
+        assert closed["decision"] == "rejected: Action plan agreed with the school"
+        again = await client.post(PATH, json=BODY)
+    assert again.status_code == 201, again.text
+    assert len(await monitoring.outbox(EVENT)) == 2

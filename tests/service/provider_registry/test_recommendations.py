@@ -111,7 +111,8 @@ async def test_rejecting_leaves_provider_alone(broker_and_registry, commissioner
     )
     assert response.json()["status"] == "rejected"
     assert (await commissioner.get(f"/providers/{provider_id}")).json()["status"] == "active"
-    assert await outbox_types(registry) == events_before
+    # Only the rejection is told (monitoring closes its recommendation); no status change.
+    assert await outbox_types(registry) == [*events_before, "provider.recommendation_rejected"]
     missing = await commissioner.post(
         "/recommendations/nope/decision", json={"decision": "reject", "reason": "x"}
     )
