@@ -101,3 +101,9 @@ async def test_officer_recommends_and_commissioner_decides(
     async with client_for(registry, tokens[Role.COMMISSIONER]) as client:
         [done] = (await client.get("/recommendations")).json()
     assert (done["status"], done["decided_by"]) == ("rejected", "demo-commissioner")
+
+    async def closed_in_monitoring() -> bool:
+        [kept] = await _rows(monitoring, Recommendation)
+        return kept.status == "closed"
+
+    await eventually(closed_in_monitoring)  # provider.recommendation_rejected reached it
