@@ -128,6 +128,7 @@ __all__ = [
     "needs_escalation",
     "next_term",
     "parse_condition",
+    "previous_term",
     "raise_alert",
     "raise_alerts",
     "recommend_suspension",
@@ -254,6 +255,14 @@ def next_term(term: str) -> str:
     return f"{year}-{_SEASONS[season + 1]}"
 
 
+def previous_term(term: str) -> str:
+    """The term before `term`: autumn -> summer -> spring -> last year's autumn."""
+    year, season = term_sort_key(term)
+    if season == 0:
+        return f"{year - 1}-{_SEASONS[-1]}"
+    return f"{year}-{_SEASONS[season - 1]}"
+
+
 KPI_RETURN_WORKING_DAYS = 10  # default: a term's return is due 10 working days after it
 
 
@@ -283,8 +292,7 @@ def first_term_due_after(
     term = next_term(term_of(now.date()))
     # Walk back while the previous term's deadline is still in the future.
     while True:
-        year, season = term_sort_key(term)
-        previous = f"{year - 1}-{_SEASONS[-1]}" if season == 0 else f"{year}-{_SEASONS[season - 1]}"
+        previous = previous_term(term)
         if kpi_return_deadline(previous, working_day_deadline, working_days) <= now:
             return term
         term = previous

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from sqlmodel import col, select
 
 from services.monitoring import domain
-from services.monitoring.activities import kpi_deadline
+from services.monitoring.activities import MonitoringSettings, kpi_deadline
 from services.monitoring.api import domain_rules
 from services.monitoring.models import KpiReturnRow, PlacementFact
 from services.monitoring.policy import ALLOWED
@@ -37,11 +37,9 @@ def _terms(term: str | None, now: datetime) -> list[str]:
     it (whose deadline has passed): what a provider can still send and what is late."""
     if term is not None:
         return [term]
-    due = domain.first_term_due_after(now, working_day_deadline)
-    year, season = domain.term_sort_key(due)
-    seasons = ("spring", "summer", "autumn")
-    before = f"{year - 1}-autumn" if season == 0 else f"{year}-{seasons[season - 1]}"
-    return [due, before]
+    days = MonitoringSettings().kpi_return_working_days  # as the deadlines below
+    due = domain.first_term_due_after(now, working_day_deadline, days)
+    return [due, domain.previous_term(due)]
 
 
 def _placement(fact: PlacementFact) -> domain.PlacementRecord:

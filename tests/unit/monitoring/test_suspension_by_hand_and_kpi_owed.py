@@ -97,3 +97,9 @@ def test_kpi_returns_owed_per_placement_active_in_the_term() -> None:
         placements, [], "2025-autumn", deadline, datetime(2026, 1, 2, tzinfo=UTC)
     )
     assert {o.state for o in before} == {domain.KpiReturnState.DUE}
+
+
+def test_previous_term_walks_back_over_the_year() -> None:
+    assert domain.previous_term("2026-spring") == "2025-autumn"
+    assert domain.previous_term("2026-autumn") == "2026-summer"
+    assert domain.next_term(domain.previous_term("2026-summer")) == "2026-summer"
