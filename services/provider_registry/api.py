@@ -749,13 +749,7 @@ async def decide_recommendation(
                 providers_v1.TOPIC,
                 providers_v1.PROVIDER_RECOMMENDATION_REJECTED,
                 row.provider_id,
-                providers_v1.ProviderRecommendationRejected(
-                    provider_id=row.provider_id,
-                    recommendation_id=recommendation_id,
-                    rejected_by=actor.id,
-                    rejected_at=decided.decided_at or _now(),
-                    reason=body.reason,
-                ),
+                domain.recommendation_rejected_event(decided),
             )
         uow.session.add(apply_recommendation(row, decided))
         uow.audit(

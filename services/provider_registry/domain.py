@@ -31,6 +31,7 @@ from shared.contracts.providers_v1 import (
     OfstedJudgement,
     ProviderDocumentExpiring,
     ProviderInspectionRecorded,
+    ProviderRecommendationRejected,
     ProviderRegistered,
     ProviderSnapshot,
     ProviderStatus,
@@ -884,6 +885,23 @@ def status_changed_event(provider: Provider, change: StatusChange) -> ProviderSt
         changed_at=change.changed_at,
         reason=change.reason,
         recommendation_id=change.recommendation_id,
+    )
+
+
+def recommendation_rejected_event(
+    recommendation: SuspensionRecommendation,
+) -> ProviderRecommendationRejected:
+    """A rejected recommendation, for monitoring to close its own (accepted ones show as
+    provider.status_changed citing the recommendation)."""
+    by, at = recommendation.decided_by, recommendation.decided_at
+    if recommendation.status is not RecommendationStatus.REJECTED or by is None or at is None:
+        raise DomainError("status", "only a rejected recommendation is told as rejected")
+    return ProviderRecommendationRejected(
+        provider_id=recommendation.provider_id,
+        recommendation_id=recommendation.recommendation_id,
+        rejected_by=by,
+        rejected_at=at,
+        reason=recommendation.decision_reason or "",
     )
 
 

@@ -65,7 +65,7 @@ async def test_a_provider_sees_the_returns_it_owes_and_sends_one(
         shown = await client.get("/portal/kpi-returns")
         assert shown.status_code == 200, shown.text
         assert "pl-1" in shown.text and "pl-2" not in shown.text  # only its own placements
-        assert "Overdue" in shown.text and "Due" in shown.text  # the term before, the open one
+        assert ">Overdue<" in shown.text and ">Due<" in shown.text  # the term before, the open one
         owed = sorted(set(re.findall(r'value="(pl-1\|[^"]+)"', shown.text)))
         assert len(owed) == 2
         hidden = form_of(shown.text, "/portal/kpi-returns")
