@@ -63,6 +63,7 @@ __all__ = [
     "FAILING_JUDGEMENTS",
     "FRAMEWORK_JUDGEMENTS",
     "SAFEGUARDING_RULE_IDS",
+    "SUSPENSION_GROUNDS",
     "Alert",
     "AlertRule",
     "AlertStatus",
@@ -84,6 +85,8 @@ __all__ = [
     "Judgement",
     "KpiReturn",
     "KpiReturnMissing",
+    "KpiReturnOwed",
+    "KpiReturnState",
     "MonitoringVisit",
     "NeedCost",
     "OfstedInspection",
@@ -99,6 +102,7 @@ __all__ = [
     "Scorecard",
     "Severity",
     "SpendLine",
+    "SuspensionGround",
     "SuspensionRecommendation",
     "SuspensionStatus",
     "TermKpi",
@@ -117,15 +121,18 @@ __all__ = [
     "first_term_due_after",
     "inspection_evidence",
     "kpi_return_deadline",
+    "kpi_returns_owed",
     "latest_inspection",
     "lowest_report_card_grade",
     "missing_kpi_returns",
     "needs_escalation",
     "next_term",
     "parse_condition",
+    "previous_term",
     "raise_alert",
     "raise_alerts",
     "recommend_suspension",
+    "recommend_suspension_by_hand",
     "render_cause",
     "revise_rule",
     "term_of",
@@ -248,6 +255,14 @@ def next_term(term: str) -> str:
     return f"{year}-{_SEASONS[season + 1]}"
 
 
+def previous_term(term: str) -> str:
+    """The term before `term`: autumn -> summer -> spring -> last year's autumn."""
+    year, season = term_sort_key(term)
+    if season == 0:
+        return f"{year - 1}-{_SEASONS[-1]}"
+    return f"{year}-{_SEASONS[season - 1]}"
+
+
 KPI_RETURN_WORKING_DAYS = 10  # default: a term's return is due 10 working days after it
 
 
@@ -277,8 +292,7 @@ def first_term_due_after(
     term = next_term(term_of(now.date()))
     # Walk back while the previous term's deadline is still in the future.
     while True:
-        year, season = term_sort_key(term)
-        previous = f"{year - 1}-{_SEASONS[-1]}" if season == 0 else f"{year}-{_SEASONS[season - 1]}"
+        previous = previous_term(term)
         if kpi_return_deadline(previous, working_day_deadline, working_days) <= now:
             return term
         term = previous
@@ -1565,6 +1579,48 @@ def missing_kpi_returns(
     ]
 
 
+class KpiReturnState(StrEnum):
+    SUBMITTED = "submitted"
+    DUE = "due"  # not in yet, the deadline still ahead
+    OVERDUE = "overdue"  # not in, the deadline passed ("no KPI return" is raised)
+
+
+@dataclass(frozen=True)
+class KpiReturnOwed:
+    """One placement's KPI return for one term, as the provider owes it."""
+
+    placement_id: str
+    term: str
+    deadline: datetime
+    state: KpiReturnState
+    return_id: str | None = None
+
+
+def kpi_returns_owed(
+    placements: Iterable[PlacementRecord],
+    returns: Iterable[KpiReturn],
+    term: str,
+    deadline: datetime,
+    now: datetime,
+) -> list[KpiReturnOwed]:
+    """Every placement active in the term's window, with its return or what is owed."""
+    _require_aware("now", now)
+    first, last = term_window(term)
+    returned = {r.placement_id: r.evidence_id for r in returns if r.term == term}
+    late = KpiReturnState.OVERDUE if now >= deadline else KpiReturnState.DUE
+    return [
+        KpiReturnOwed(
+            placement_id=p.placement_id,
+            term=term,
+            deadline=deadline,
+            state=KpiReturnState.SUBMITTED if p.placement_id in returned else late,
+            return_id=returned.get(p.placement_id),
+        )
+        for p in sorted(placements, key=lambda p: p.placement_id)
+        if p.active_during(first, last)
+    ]
+
+
 # ----------------------------------------------------------------------- evaluation
 
 
@@ -1840,6 +1896,8 @@ class SuspensionRecommendation(_Record):
     status: SuspensionStatus = SuspensionStatus.OPEN
     closed_at: datetime | None = None
     decision: str | None = None
+    raised_by: str | None = None  # an officer raised it by hand; None: the rules did
+    grounds: tuple[str, ...] = ()
 
     def close(self, decision: str, now: datetime) -> SuspensionRecommendation:
         """Record the register's decision (e.g. "suspended", "not suspended")."""
@@ -1851,6 +1909,89 @@ class SuspensionRecommendation(_Record):
         return self.model_copy(
             update={"status": SuspensionStatus.CLOSED, "closed_at": now, "decision": decision}
         )
+
+
+@dataclass(frozen=True)
+class SuspensionGround:
+    """A ground on which a monitoring officer may recommend suspension by hand."""
+
+    code: str
+    label: str
+    source: str  # the law, guidance or contract term the ground rests on
+
+
+# Grounds an officer may cite when recommending suspension by hand. The commissioner
+# still decides (provider_registry); these only say why monitoring thinks it should.
+SUSPENSION_GROUNDS: dict[str, SuspensionGround] = {
+    g.code: g
+    for g in (
+        SuspensionGround(
+            "safeguarding",
+            "Safeguarding concern",
+            "Keeping children safe in education (DfE statutory guidance); Education Act "
+            "2002 s.175 and s.157 with the Education (Independent School Standards) "
+            "Regulations 2014 Sch. 1 Part 3 para 7 (the school's safeguarding duty).",
+        ),
+        SuspensionGround(
+            "inspection",
+            "Inspection outcome",
+            SOURCE_OFSTED + " " + SOURCE_STANDARDS,
+        ),
+        SuspensionGround(
+            "exclusion",
+            "A ground for excluding the provider has arisen",
+            "Public Contracts Regulations 2015 reg 57 (mandatory and discretionary "
+            "exclusion grounds), which a DPS member must go on meeting (reg 34(25)).",
+        ),
+        SuspensionGround(
+            "performance",
+            "Significant or persistent deficiencies in performing the placement contract",
+            "Public Contracts Regulations 2015 reg 57(8)(g); the placement contract's "
+            "terms on serious or persistent breach.",
+        ),
+    )
+}
+SUSPENSION_REASON_MAX_LENGTH = 2000
+
+
+def recommend_suspension_by_hand(
+    provider_id: str,
+    *,
+    grounds: Iterable[str],
+    reason: str,
+    raised_by: str,
+    existing: Iterable[SuspensionRecommendation],
+    now: datetime,
+    recommendation_id: str,
+) -> SuspensionRecommendation:
+    """A monitoring officer's own recommendation, citing grounds and saying why.
+
+    Like the rules' one, at most one open recommendation per provider: a second would
+    ask the commissioner the same question twice (409 at the API).
+    """
+    _require_aware("now", now)
+    codes = list(dict.fromkeys(grounds))
+    if not codes:
+        raise DomainError("grounds", "choose at least one ground")
+    unknown = [c for c in codes if c not in SUSPENSION_GROUNDS]
+    if unknown:
+        raise DomainError("grounds", f"unknown ground {unknown[0]!r}")
+    try:
+        text = _check_free_text(reason.strip(), SUSPENSION_REASON_MAX_LENGTH)
+    except ValueError as exc:
+        raise DomainError("reason", str(exc)) from None
+    if not text:
+        raise DomainError("reason", "say why suspension is recommended")
+    if any(r.provider_id == provider_id and r.status is SuspensionStatus.OPEN for r in existing):
+        raise DomainError("status", "an open suspension recommendation already awaits a decision")
+    return SuspensionRecommendation(
+        recommendation_id=recommendation_id,
+        provider_id=provider_id,
+        reasons=(*(f"Grounds: {SUSPENSION_GROUNDS[c].label}" for c in codes), text),
+        recommended_at=now,
+        raised_by=raised_by,
+        grounds=tuple(codes),
+    )
 
 
 def latest_inspection(

@@ -246,42 +246,58 @@ async def consider_suspension(uow: UnitOfWork, provider_id: str) -> None:
         domain.OfstedInspection.model_validate(body)
         for body in await evidence_of(uow, domain.EvidenceKind.OFSTED_INSPECTION, provider_id)
     ]
-    rec_rows = await select_rows(
-        uow, select(Recommendation).where(Recommendation.provider_id == provider_id)
-    )
-    rec_rows += [r for r in pending(uow, Recommendation) if r.provider_id == provider_id]
-    existing = [domain.SuspensionRecommendation.model_validate(r.model_dump()) for r in rec_rows]
     recommendation = domain.recommend_suspension(
         provider_id,
         inspections=inspections,
         open_alerts=[alert_of(row) for row in alert_rows],
-        existing=existing,
+        existing=await recommendations_of(uow, provider_id),
         now=utcnow(),
         recommendation_id=str(uuid.uuid4()),
     )
-    if recommendation is None:
-        return
+    if recommendation is not None:
+        publish_recommendation(uow, recommendation)
+
+
+async def recommendations_of(
+    uow: UnitOfWork, provider_id: str
+) -> list[domain.SuspensionRecommendation]:
+    """The provider's recommendations, open and closed, this transaction's included."""
+    rows = await select_rows(
+        uow, select(Recommendation).where(Recommendation.provider_id == provider_id)
+    )
+    rows += [r for r in pending(uow, Recommendation) if r.provider_id == provider_id]
+    return [domain.SuspensionRecommendation.model_validate(r.model_dump()) for r in rows]
+
+
+def publish_recommendation(
+    uow: UnitOfWork, recommendation: domain.SuspensionRecommendation
+) -> None:
+    """Keep the recommendation and tell the register (outbox): the commissioner decides."""
     uow.session.add(
         Recommendation(
             recommendation_id=recommendation.recommendation_id,
-            provider_id=provider_id,
+            provider_id=recommendation.provider_id,
             reasons=list(recommendation.reasons),
             evidence_refs=list(recommendation.evidence_refs),
             alert_ids=list(recommendation.alert_ids),
             recommended_at=recommendation.recommended_at,
+            raised_by=recommendation.raised_by,
+            grounds=list(recommendation.grounds),
         )
     )
     uow.emit(
         quality_v1.TOPIC,
-        "quality.provider.suspension_recommended",
-        provider_id,
+        quality_v1.SuspensionRecommended.EVENT_TYPE,
+        recommendation.provider_id,
         quality_v1.SuspensionRecommended(
             recommendation_id=recommendation.recommendation_id,
-            provider_id=provider_id,
+            provider_id=recommendation.provider_id,
             reasons=list(recommendation.reasons),
             evidence_refs=list(recommendation.evidence_refs),
             alert_ids=list(recommendation.alert_ids),
             recommended_at=recommendation.recommended_at,
+            raised_by=recommendation.raised_by,
+            grounds=list(recommendation.grounds),
         ),
     )
 
@@ -370,6 +386,13 @@ async def on_status_changed(
     )
     if event.recommendation_id:
         await _close_recommendation(uow, event.recommendation_id, event.status.value)
+
+
+async def on_recommendation_rejected(
+    uow: UnitOfWork, _envelope: Envelope, event: providers_v1.ProviderRecommendationRejected
+) -> None:
+    """The commissioner said no: close ours, so a new recommendation can be raised."""
+    await _close_recommendation(uow, event.recommendation_id, f"rejected: {event.reason}"[:200])
 
 
 async def _close_recommendation(uow: UnitOfWork, recommendation_id: str, decision: str) -> None:
@@ -695,6 +718,7 @@ def _all_subscriptions() -> Subscriptions:
             providers_v1.PROVIDER_INSPECTION_RECORDED: on_inspection_recorded,
             providers_v1.PROVIDER_STATUS_CHANGED: on_status_changed,
             providers_v1.PROVIDER_DOCUMENT_EXPIRING: on_document_expiring,
+            providers_v1.PROVIDER_RECOMMENDATION_REJECTED: on_recommendation_rejected,
         },
         placements_v1.TOPIC: {
             "placement.contract.created": on_contract_created,

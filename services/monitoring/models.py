@@ -180,6 +180,9 @@ class Recommendation(MonitoringModel, table=True):
     status: str = Field(default="open", max_length=20)
     closed_at: datetime | None = None
     decision: str | None = Field(default=None, max_length=200)
+    # Who raised it by hand (None: monitoring's rules) and the grounds they cited.
+    raised_by: str | None = Field(default=None, max_length=200)
+    grounds: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
 
 
 class PlacementFact(MonitoringModel, table=True):

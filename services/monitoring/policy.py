@@ -39,6 +39,21 @@ POLICY: Policy = {
     ("PUT", "/notification-preferences/mine"): rule(
         P, why=MINE, narrowed="the caller's own subject and provider (from the token)"
     ),
+    ("GET", "/suspension-grounds"): rule(C, M, why=WATCH),
+    ("POST", "/providers/{provider_id}/suspension-recommendations"): rule(
+        M,
+        why="a monitoring officer recommends; the commissioner decides at the register "
+        "(one person does not both raise and decide a suspension)",
+    ),
+    ("GET", "/providers/{provider_id}/suspension-recommendations"): rule(C, M, why=WATCH),
+    ("GET", "/providers/{provider_id}/kpi-returns/due"): rule(
+        C,
+        M,
+        P,
+        why="a provider sees which KPI returns it owes",
+        own="provider_id",
+        narrowed="placements by id only, no child's details",
+    ),
 }
 
 ALLOWED = Depends(guard(POLICY))

@@ -252,6 +252,8 @@ class RecommendationOut(BaseModel):
     alert_ids: list[str]
     evidence_refs: list[str]
     recommended_at: datetime
+    raised_by: str | None = None  # a monitoring officer raised it by hand
+    grounds: list[str] = []
     status: str
     decided_by: str | None = None
     decided_at: datetime | None = None
@@ -689,6 +691,8 @@ def _recommendation_out(row: RecommendationRow) -> RecommendationOut:
         alert_ids=row.alert_ids,
         evidence_refs=row.evidence_refs,
         recommended_at=row.recommended_at,
+        raised_by=row.raised_by,
+        grounds=row.grounds,
         status=row.status,
         decided_by=row.decided_by,
         decided_at=row.decided_at,
@@ -740,6 +744,12 @@ async def decide_recommendation(
         else:
             decided = domain.reject_recommendation(
                 recommendation, by=actor.id, at=_now(), reason=body.reason
+            )
+            uow.emit(
+                providers_v1.TOPIC,
+                providers_v1.PROVIDER_RECOMMENDATION_REJECTED,
+                row.provider_id,
+                domain.recommendation_rejected_event(decided),
             )
         uow.session.add(apply_recommendation(row, decided))
         uow.audit(

@@ -31,6 +31,7 @@ from shared.contracts.providers_v1 import (
     OfstedJudgement,
     ProviderDocumentExpiring,
     ProviderInspectionRecorded,
+    ProviderRecommendationRejected,
     ProviderRegistered,
     ProviderSnapshot,
     ProviderStatus,
@@ -718,6 +719,8 @@ class SuspensionRecommendation:
     recommended_at: datetime
     alert_ids: tuple[str, ...] = ()
     evidence_refs: tuple[str, ...] = ()
+    raised_by: str | None = None  # a monitoring officer raised it by hand; None: rules
+    grounds: tuple[str, ...] = ()  # monitoring's ground codes, when raised by hand
     status: RecommendationStatus = RecommendationStatus.PENDING
     decided_by: str | None = None
     decided_at: datetime | None = None
@@ -732,6 +735,8 @@ def receive_recommendation(
     recommended_at: datetime,
     alert_ids: Iterable[str] = (),
     evidence_refs: Iterable[str] = (),
+    raised_by: str | None = None,
+    grounds: Iterable[str] = (),
 ) -> SuspensionRecommendation:
     """A pending recommendation, as received from quality.v1; raises ProviderInvalid."""
     given = tuple(reason.strip() for reason in reasons if reason.strip())
@@ -751,6 +756,8 @@ def receive_recommendation(
         recommended_at=recommended_at,
         alert_ids=tuple(alert_ids),
         evidence_refs=tuple(evidence_refs),
+        raised_by=(raised_by or "").strip() or None,
+        grounds=tuple(grounds),
     )
 
 
@@ -878,6 +885,23 @@ def status_changed_event(provider: Provider, change: StatusChange) -> ProviderSt
         changed_at=change.changed_at,
         reason=change.reason,
         recommendation_id=change.recommendation_id,
+    )
+
+
+def recommendation_rejected_event(
+    recommendation: SuspensionRecommendation,
+) -> ProviderRecommendationRejected:
+    """A rejected recommendation, for monitoring to close its own (accepted ones show as
+    provider.status_changed citing the recommendation)."""
+    by, at = recommendation.decided_by, recommendation.decided_at
+    if recommendation.status is not RecommendationStatus.REJECTED or by is None or at is None:
+        raise DomainError("status", "only a rejected recommendation is told as rejected")
+    return ProviderRecommendationRejected(
+        provider_id=recommendation.provider_id,
+        recommendation_id=recommendation.recommendation_id,
+        rejected_by=by,
+        rejected_at=at,
+        reason=recommendation.decision_reason or "",
     )
 
 

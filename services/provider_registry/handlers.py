@@ -23,6 +23,8 @@ async def on_suspension_recommended(
         recommended_at=event.recommended_at,
         alert_ids=event.alert_ids,
         evidence_refs=event.evidence_refs,
+        raised_by=event.raised_by,
+        grounds=event.grounds,
     )
     uow.session.add(
         RecommendationRow(
@@ -31,6 +33,8 @@ async def on_suspension_recommended(
             reasons=list(recommendation.reasons),
             alert_ids=list(recommendation.alert_ids),
             evidence_refs=list(recommendation.evidence_refs),
+            raised_by=recommendation.raised_by,
+            grounds=list(recommendation.grounds),
             recommended_at=recommendation.recommended_at,
             status=recommendation.status.value,
         )
@@ -41,6 +45,7 @@ async def on_suspension_recommended(
         "recommendation",
         recommendation.recommendation_id,
         provider_id=recommendation.provider_id,
+        raised_by=recommendation.raised_by,
         event_id=envelope.id,
     )
 

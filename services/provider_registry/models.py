@@ -97,6 +97,10 @@ class RecommendationRow(RegistryModel, table=True):
     alert_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     evidence_refs: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     recommended_at: datetime
+    # The monitoring officer who raised it by hand (None: monitoring's rules) and the
+    # grounds they cited (monitoring's codes).
+    raised_by: str | None = Field(default=None, max_length=200)
+    grounds: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     status: str = Field(max_length=20, index=True)
     decided_by: str | None = Field(default=None, max_length=200)
     decided_at: datetime | None = None
@@ -212,6 +216,8 @@ def recommendation_to_domain(row: RecommendationRow) -> domain.SuspensionRecomme
         recommended_at=row.recommended_at,
         alert_ids=tuple(row.alert_ids),
         evidence_refs=tuple(row.evidence_refs),
+        raised_by=row.raised_by,
+        grounds=tuple(row.grounds),
         status=domain.RecommendationStatus(row.status),
         decided_by=row.decided_by,
         decided_at=row.decided_at,

@@ -28,6 +28,7 @@ PROVIDER_UPDATED = "provider.updated"
 PROVIDER_STATUS_CHANGED = "provider.status_changed"
 PROVIDER_INSPECTION_RECORDED = "provider.inspection_recorded"
 PROVIDER_DOCUMENT_EXPIRING = "provider.document_expiring"
+PROVIDER_RECOMMENDATION_REJECTED = "provider.recommendation_rejected"
 
 
 # --- vocabulary ---------------------------------------------------------------------
@@ -210,10 +211,23 @@ class ProviderDocumentExpiring(_Payload):
     documents_valid: bool
 
 
+class ProviderRecommendationRejected(_Payload):
+    """A commissioner rejected a quality.v1 suspension recommendation: the provider stays
+    as it was. (An accepted one shows as ``provider.status_changed`` citing it.) Lets
+    monitoring close its recommendation, so a new one can be raised."""
+
+    provider_id: str
+    recommendation_id: str
+    rejected_by: str
+    rejected_at: datetime
+    reason: str
+
+
 EVENT_TYPES: dict[str, type[BaseModel]] = {
     PROVIDER_REGISTERED: ProviderRegistered,
     PROVIDER_UPDATED: ProviderUpdated,
     PROVIDER_STATUS_CHANGED: ProviderStatusChanged,
     PROVIDER_INSPECTION_RECORDED: ProviderInspectionRecorded,
     PROVIDER_DOCUMENT_EXPIRING: ProviderDocumentExpiring,
+    PROVIDER_RECOMMENDATION_REJECTED: ProviderRecommendationRejected,
 }

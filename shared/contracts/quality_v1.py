@@ -142,6 +142,10 @@ class SuspensionRecommended(QualityEvent):
     evidence_refs: list[str] = Field(default_factory=list)
     alert_ids: list[str] = Field(default_factory=list)
     recommended_at: AwareDatetime
+    # Set when a monitoring officer raised it by hand (None: monitoring's rules did);
+    # `grounds` are codes of monitoring's SUSPENSION_GROUNDS, `reasons` say why.
+    raised_by: str | None = None
+    grounds: list[str] = Field(default_factory=list)
 
 
 class VisitRecorded(QualityEvent):

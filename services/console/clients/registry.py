@@ -65,3 +65,31 @@ async def verify_document(
         SERVICE, f"/providers/{segment(provider_id)}/documents/{segment(kind)}/verification", body
     )
     return done
+
+
+async def recommendations(
+    api: Api, *, provider_id: str | None = None, status: str | None = None
+) -> list[dict[str, Any]]:
+    """Suspension recommendations (the commissioner's to decide), oldest first."""
+    params = {k: v for k, v in (("provider_id", provider_id), ("status", status)) if v}
+    found: list[dict[str, Any]] = await api.get(SERVICE, "/recommendations", params)
+    return found
+
+
+async def decide_recommendation(
+    api: Api, recommendation_id: str, decision: str, reason: str
+) -> dict[str, Any]:
+    done: dict[str, Any] = await api.post(
+        SERVICE,
+        f"/recommendations/{segment(recommendation_id)}/decision",
+        {"decision": decision, "reason": reason},
+    )
+    return done
+
+
+async def status_changes(api: Api, provider_id: str) -> list[dict[str, Any]]:
+    """The provider's status history with the council's reasons (a provider: its own)."""
+    found: list[dict[str, Any]] = await api.get(
+        SERVICE, f"/providers/{segment(provider_id)}/status-changes"
+    )
+    return found

@@ -103,6 +103,12 @@ async def home(request: Request) -> Response:
         _section(monitoring_api.dashboard(api)),
         _section(registry.providers(api, status="active", limit=200)),
     )
+    # Suspensions are the commissioner's alone to decide (the register's policy).
+    suspensions = (
+        await _section(registry.recommendations(api, status="pending"))
+        if person.role == "commissioner"
+        else None
+    )
     return page(
         request,
         "home.html",
@@ -123,4 +129,5 @@ async def home(request: Request) -> Response:
             else _expiring(register, now.date())
         ),
         names=_names(register),
+        suspensions=suspensions,
     )

@@ -17,7 +17,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
-from services.console.clients import ApiRefused, ServiceUnavailable, portal, registry
+from services.console.clients import ApiRefused, ServiceUnavailable, portal, registry, watch
 from services.console.clients import placements as placements_api
 from services.console.render import page
 from services.console.routes.home import DOCUMENTS_WITHIN, _clock, _section
@@ -101,6 +101,15 @@ async def portal_home(request: Request) -> Response:
         _section(registry.provider(api, provider_id)),
         _section(placements_api.placements_at(api, provider_id)),
     )
+    # Its own record as the council holds it (read-only): inspections (public), the
+    # council's decisions on its registration with their reasons (its own only) and the
+    # KPI returns it owes. Monitoring's alerts and any pending suspension recommendation
+    # stay the council's: those services do not show them to a provider.
+    inspections, decisions, owed = await asyncio.gather(
+        _section(registry.inspections(api, provider_id)),
+        _section(registry.status_changes(api, provider_id)),
+        _section(watch.kpi_returns_due(api, provider_id)),
+    )
     return page(
         request,
         "portal/home.html",
@@ -121,6 +130,13 @@ async def portal_home(request: Request) -> Response:
             [] if isinstance(record, ServiceUnavailable) else _documents(record, now.date())
         ),
         placements=placed,
+        inspections=inspections,
+        decisions=decisions,
+        owed=(
+            owed
+            if isinstance(owed, ServiceUnavailable)
+            else [o for o in owed if o["state"] != "submitted"]
+        ),
         applied=request.query_params.get("applied") == "1",
         declared=request.query_params.get("declared") == "1",
     )

@@ -46,11 +46,22 @@ async def _show(
     api = api_for(request, person)
     provider = await registry.provider(api, provider_id)  # 404 / down: the whole page
     placements = await _or_none(placements_api.placements_at(api, provider_id))
+    # The officer raises recommendations (monitoring); the commissioner decides them at
+    # the register, so each sees the side that is theirs.
+    officer = person.role == "monitoring_officer"
     return page(
         request,
         "placements/watch.html",
         status_code,
         provider=provider,
+        officer=officer,
+        grounds=await _or_none(watch.suspension_grounds(api)) if officer else None,
+        raised=await _or_none(watch.suspension_recommendations(api, provider_id))
+        if officer
+        else None,
+        to_decide=None
+        if officer
+        else await _or_none(registry.recommendations(api, provider_id=provider_id)),
         inspections=await _or_none(registry.inspections(api, provider_id)),
         scorecard=await _or_none(watch.scorecard(api, provider_id)),
         file=await _or_none(watch.provider_file(api, provider_id)),
@@ -197,3 +208,88 @@ async def record_kpi_return(request: Request, provider_id: str) -> Response:
         "outcomes_progress": "progress",
     }
     return await _record(request, provider_id, "kpi-returns", values, errors, body, ids, form)
+
+
+REASON_MAX = 2000  # monitoring's SUSPENSION_REASON_MAX_LENGTH and the register's reason
+
+
+def _refusals(refused: ApiRefused, ids: dict[str, str]) -> list[dict[str, str]]:
+    """A service's `{field, rule}` errors as error-summary items on the form's elements."""
+    problems = []
+    for error in refused.errors:
+        field = error["field"].split(".")[-1]
+        rule = error.get("message") or error["rule"].replace("_", " ")
+        element = ids.get(field, "main-content")
+        problems.append(
+            {"text": f"{field.replace('_', ' ')}: {rule}", "href": f"#{element}", "field": element}
+        )
+    return problems
+
+
+@router.post("/providers/{provider_id}/suspension-recommendations")
+async def recommend_suspension(request: Request, provider_id: str) -> Response:
+    """A monitoring officer recommends suspension; the commissioner decides."""
+    person = person_of(request, "monitoring_officer")
+    form = await checked_form(request)
+    grounds = [str(g) for g in form.getlist("grounds") if str(g)]
+    reason = str(form.get("reason", "")).strip()
+    values = {"reason": reason, "grounds": ",".join(grounds)}
+    errors: list[dict[str, str]] = []
+    if not grounds:
+        errors.append(_problem("grounds", "Select at least one ground for suspension"))
+    if not reason:
+        errors.append(_problem("reason", "Enter why you recommend suspension"))
+    elif len(reason) > REASON_MAX:
+        errors.append(_problem("reason", f"Reason must be {REASON_MAX} characters or fewer"))
+    if errors:
+        return await _show(request, provider_id, 400, errors, values)
+    try:
+        await watch.recommend_suspension(
+            form_api(request, person, form), provider_id, grounds, reason
+        )
+    except ApiRefused as refused:
+        if refused.status == 404:
+            raise
+        problems = _refusals(refused, {"grounds": "grounds", "reason": "reason"})
+        return await _show(request, provider_id, 400, problems, values)
+    return RedirectResponse(
+        f"/providers/{provider_id}/monitoring?done=recommendation", status_code=303
+    )
+
+
+@router.post("/providers/{provider_id}/recommendations/{recommendation_id}/decision")
+async def decide_recommendation(
+    request: Request, provider_id: str, recommendation_id: str
+) -> Response:
+    """The commissioner accepts (the provider is suspended) or rejects a recommendation."""
+    person = person_of(request, "commissioner")
+    form = await checked_form(request)
+    decision = str(form.get("decision", "")).strip()
+    reason = str(form.get("decision_reason", "")).strip()
+    values = {"decision": decision, "decision_reason": reason, "recommendation": recommendation_id}
+    ids = {"decision": f"decision-{recommendation_id}", "reason": f"reason-{recommendation_id}"}
+    errors: list[dict[str, str]] = []
+    if decision not in ("accept", "reject"):
+        errors.append(_problem(ids["decision"], "Select accept or reject"))
+    if not reason:
+        errors.append(_problem(ids["reason"], "Enter the reason for your decision"))
+    elif len(reason) > REASON_MAX:
+        errors.append(_problem(ids["reason"], f"Reason must be {REASON_MAX} characters or fewer"))
+    if errors:
+        return await _show(request, provider_id, 400, errors, values)
+    try:
+        await registry.decide_recommendation(
+            form_api(request, person, form), recommendation_id, decision, reason
+        )
+    except ApiRefused as refused:
+        if refused.status == 404:
+            raise
+        if refused.status == 409:  # decided already, or the provider cannot be suspended now
+            text = "This recommendation cannot be decided now: " + "; ".join(
+                e.get("message") or e["rule"] for e in refused.errors
+            )
+            problems = [{"text": text, "href": f"#{ids['decision']}", "field": ids["decision"]}]
+        else:
+            problems = _refusals(refused, ids)
+        return await _show(request, provider_id, 400, problems, values)
+    return RedirectResponse(f"/providers/{provider_id}/monitoring?done=decision", status_code=303)

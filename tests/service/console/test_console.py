@@ -175,7 +175,9 @@ async def test_a_service_that_is_down_gets_a_page_naming_it(tmp_path: Path) -> N
         assert "the provider register" in down.text and "Traceback" not in down.text
         # The home page keeps what it can and names each section it cannot show.
         home = await client.get("/")
-        assert home.status_code == 200 and home.text.count("cannot be reached now") == 4
+        assert (
+            home.status_code == 200 and home.text.count("cannot be reached now") == 5
+        )  # suspensions too
 
 
 async def test_health_metrics_and_no_caching(tmp_path: Path) -> None:

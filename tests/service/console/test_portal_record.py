@@ -277,3 +277,34 @@ async def test_an_officer_downloads_the_file_and_verifies_the_document(
     assert held["documents_awaiting_verification"] == []
     insurance = [d for d in held["documents"] if d["kind"] == "insurance"]  # type: ignore[union-attr]
     assert insurance == [{"kind": "insurance", "expires_on": READ_ON_IT.isoformat()}]
+
+
+async def test_a_provider_sees_its_inspections_and_the_councils_decisions_only(
+    registry: ServiceRuntime,  # noqa: F811
+    placements: Placements,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    mine = await registered(registry, 700011)
+    theirs = await registered(registry, 700012)
+    async with client_for(registry, issue_token(TEST_SECRET, Role.COMMISSIONER)) as c:
+        for provider_id, overall, reason in (
+            (mine, "good", "Admitted after due diligence"),
+            (theirs, "inadequate", "Admitted: Birch reason"),
+        ):
+            made = await c.post(
+                f"/providers/{provider_id}/inspections",
+                json={"inspected_on": "2025-11-04", "overall": overall},
+            )
+            assert made.status_code == 201, made.text
+            moved = await c.post(
+                f"/providers/{provider_id}/status", json={"status": "active", "reason": reason}
+            )
+            assert moved.status_code == 200, moved.text
+    async with console_over(registry, placements, tmp_path) as client:
+        await signed_in(client, f"provider:{mine}")
+        home = (await client.get("/portal")).text
+    assert "Inspections" in home and "4 November 2025" in home and "Good" in home
+    assert "Registered to active" in home and "Admitted after due diligence" in home
+    assert "Inadequate" not in home and "Birch reason" not in home  # another provider's
+    # Monitoring is not reachable here: only the KPI returns section says so.
+    assert "Monitoring" in home and "/portal/kpi-returns" not in home

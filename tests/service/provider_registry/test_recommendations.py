@@ -111,7 +111,8 @@ async def test_rejecting_leaves_provider_alone(broker_and_registry, commissioner
     )
     assert response.json()["status"] == "rejected"
     assert (await commissioner.get(f"/providers/{provider_id}")).json()["status"] == "active"
-    assert await outbox_types(registry) == events_before
+    # Only the rejection is told (monitoring closes its recommendation); no status change.
+    assert await outbox_types(registry) == [*events_before, "provider.recommendation_rejected"]
     missing = await commissioner.post(
         "/recommendations/nope/decision", json={"decision": "reject", "reason": "x"}
     )
@@ -152,3 +153,41 @@ async def test_invalid_recommendation_is_dead_lettered(broker_and_registry) -> N
 
     await eventually(dead)
     assert await count(registry, RecommendationRow) == 0
+
+
+async def test_recommendation_raised_by_hand_is_marked_with_who_and_why(
+    broker_and_registry, commissioner
+) -> None:
+    broker, registry = broker_and_registry
+    provider_id = await _active_provider(commissioner)
+    payload = quality_v1.SuspensionRecommended(
+        recommendation_id="rec-hand",
+        provider_id=provider_id,
+        reasons=["Grounds: Safeguarding concern", "Restraint used and not recorded, twice."],
+        recommended_at=datetime(2026, 1, 6, 9, 0, tzinfo=UTC),
+        raised_by="officer-7",
+        grounds=["safeguarding"],
+    )
+    event = new_event(
+        payload.EVENT_TYPE,
+        source="dps/monitoring",
+        subject=provider_id,
+        data=payload,
+        topic=quality_v1.TOPIC,
+    )
+    await deliver(broker, event)
+    await deliver(broker, recommendation(provider_id, "rec-rules"))
+    await eventually(lambda: _stored(registry, 2))
+    listed = (await commissioner.get("/recommendations", params={"status": "pending"})).json()
+    by_id = {r["recommendation_id"]: r for r in listed}
+    assert by_id["rec-hand"]["raised_by"] == "officer-7"
+    assert by_id["rec-hand"]["grounds"] == ["safeguarding"]
+    assert by_id["rec-hand"]["reasons"][-1] == "Restraint used and not recorded, twice."
+    assert (by_id["rec-rules"]["raised_by"], by_id["rec-rules"]["grounds"]) == (None, [])
+    # Decided the same way as the rules' ones.
+    response = await commissioner.post(
+        "/recommendations/rec-hand/decision", json={"decision": "accept", "reason": "agreed"}
+    )
+    assert response.json()["status"] == "accepted"
+    assert response.json()["raised_by"] == "officer-7"
+    assert (await commissioner.get(f"/providers/{provider_id}")).json()["status"] == "suspended"

@@ -678,6 +678,19 @@ def test_event_builders_fill_every_event_type() -> None:
         domain.status_changed_event(suspended, change),
         domain.inspection_recorded_event(provider_after, outcome),
         *domain.document_expiring_events(provider, TODAY),
+        domain.recommendation_rejected_event(
+            domain.reject_recommendation(
+                domain.receive_recommendation(
+                    recommendation_id="r-1",
+                    provider_id=provider.provider_id,
+                    reasons=["x"],
+                    recommended_at=NOW,
+                ),
+                by="c-1",
+                at=NOW,
+                reason="one-off",
+            )
+        ),
     ]
     assert [type(event) for event in events] == list(providers_v1.EVENT_TYPES.values())
     status_event = events[2]
