@@ -2,12 +2,6 @@
 that a provider's people may want to hear of. Each queues e-mails in the event's own
 transaction (the consumer's inbox makes a redelivered event a no-op; the e-mail's unique
 dedupe key backs that up), so every subscribed person gets one e-mail per event.
-
-`procurement.clarification.answered` is not in shared/contracts yet: the kind
-"clarification" is in the kind table (notifications.KINDS, people may choose it now)
-and its subscriber is added here once procurement_v1 defines the event (it queues
-`notifications.clarification_answered` for every provider invited to the call-off,
-from InvitationFact, with `queue` as below).
 """
 
 from __future__ import annotations
@@ -121,6 +115,24 @@ async def on_competition_awarded(
         )
 
 
+async def on_clarification_answered(
+    uow: UnitOfWork, envelope: Envelope, event: procurement_v1.ClarificationAnswered
+) -> None:
+    """Every invited provider hears of every answer (equal treatment), never who asked."""
+    link = _call_off_link(event.competition_id)
+    for provider_id in sorted(set(event.invited_provider_ids)):
+        await queue(
+            uow,
+            event_id=envelope.id,
+            provider_id=provider_id,
+            kind="clarification",
+            topic_key=f"clarification:{event.clarification_id}:{provider_id}",
+            message=notifications.clarification_answered(event.competition_id, link),
+            due_at=event.answered_at,
+            expires_at=event.deadline_at,
+        )
+
+
 def notification_subscriptions() -> dict[str, Any]:
     return {
         procurement_v1.ProviderInvited.TYPE: on_provider_invited,
@@ -128,6 +140,7 @@ def notification_subscriptions() -> dict[str, Any]:
         procurement_v1.CompetitionClosed.TYPE: on_competition_closed,
         procurement_v1.ApplicationDecided.TYPE: on_application_decided,
         procurement_v1.CompetitionAwarded.TYPE: on_competition_awarded,
+        procurement_v1.ClarificationAnswered.TYPE: on_clarification_answered,
     }
 
 

@@ -52,8 +52,6 @@ KINDS: tuple[NotificationKind, ...] = (
         code="clarification",
         title="Clarification answers",
         hint="When the council answers a clarification question on a call-off.",
-        # `procurement.clarification.answered` is being added to procurement.v1; until the
-        # type exists in shared/contracts no event causes this kind (see handlers).
         events=("procurement.clarification.answered",),
         source="PCR 2015 reg 18 (equal treatment and transparency): answers to "
         "clarification questions are shared with every invited provider.",

@@ -249,6 +249,31 @@ async def test_award_tells_every_bidder_and_the_winner_that_it_won(monitoring: M
     assert "awarded to your organisation" not in rows["eve"].body
 
 
+async def test_a_clarification_answer_tells_every_invited_provider_once(
+    monitoring: Monitoring,
+) -> None:
+    for subject, provider_id in (("ann", "p-1"), ("eve", "p-2"), ("fay", "p-3")):
+        await choose(monitoring, subject, provider_id, f"{subject}@x.example", ["clarification"])
+    await choose(monitoring, "gil", "p-1", "gil@x.example", ["award"])  # not chosen
+    payload = procurement_v1.ClarificationAnswered(
+        competition_id="c-1",
+        scheme_id="s-1",
+        clarification_id="q-1",
+        round=1,
+        invited_provider_ids=["p-1", "p-2"],
+        answered_at=NOW,
+        deadline_at=NOW + timedelta(days=3),
+    )
+    event = envelope(procurement_v1.TOPIC, payload.TYPE, "c-1", payload)
+    await monitoring.feed(procurement_v1.TOPIC, event)
+    async with unit_of_work(monitoring.runtime.db, "tests") as uow:  # past the inbox
+        await notification_handlers.on_clarification_answered(uow, event, payload)
+    rows = await queued(monitoring)
+    assert sorted(r.subject for r in rows) == ["ann", "eve"]  # p-3 was not invited
+    assert {r.kind for r in rows} == {"clarification"}
+    assert all(f"{BASE}/portal/call-offs/c-1" in r.body for r in rows)
+
+
 async def test_no_emails_carry_a_childs_data_or_prices(monitoring: Monitoring) -> None:
     kinds = list(notifications.KIND_CODES)
     await choose(monitoring, "ann", "p-1", "ann@oakfield.example", kinds)
