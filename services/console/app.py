@@ -70,7 +70,9 @@ def build_app(
     app = create_app(
         "console",
         title="send-dps console",
-        jwt_secret=settings.signing_secret(),
+        # The console authenticates people by its session cookie, not by bearer tokens;
+        # production has no development key at all (nothing is generated into a pod).
+        jwt_secret=None if settings.production else settings.signing_secret(),
         checks={"console": services_answer},
         edge=EdgeSettings(
             trust_forwarded_proto=settings.trust_forwarded_proto,
