@@ -19,10 +19,13 @@ from jinja2 import (
 from markupsafe import Markup
 
 from services.console.clients import ServiceUnavailable
+from services.console.govuk_table import govuk_table
+from services.console.updating import WAITING
 from services.console.web import FORM_KEY_FIELD, csrf_token, new_form_key, signed_in
 from shared import clock
 
 HERE = Path(__file__).parent
+PACKAGE_ORIGINAL = "govuk_frontend_jinja_original"
 ROLE_NAMES = {
     "commissioner": "Commissioner",
     "monitoring_officer": "Monitoring officer",
@@ -84,7 +87,14 @@ def environment() -> Environment:
         loader=ChoiceLoader(
             [
                 FileSystemLoader(HERE / "templates"),
-                PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja")}),
+                PrefixLoader(
+                    {
+                        "govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
+                        # The package's own templates where templates/ shadows one
+                        # (the table: services/console/govuk_table.py).
+                        PACKAGE_ORIGINAL: PackageLoader("govuk_frontend_jinja"),
+                    }
+                ),
             ]
         ),
         autoescape=select_autoescape(["html"]),
@@ -97,6 +107,11 @@ def environment() -> Environment:
     env.globals["link"] = _link
     env.globals["severity_tag"] = _severity_tag
     env.globals["form_key_field"] = _form_key_field
+    env.globals["waiting"] = WAITING
+    env.globals["govuk_table"] = govuk_table
+    env.globals["govuk_table_macro"] = lambda params: env.get_template(
+        f"{PACKAGE_ORIGINAL}/components/table/macro.html"
+    ).module.govukTable(params)  # type: ignore[attr-defined]
     env.tests["unavailable"] = lambda value: isinstance(value, ServiceUnavailable)
     return env
 
