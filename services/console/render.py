@@ -16,7 +16,7 @@ from jinja2 import (
     PrefixLoader,
     select_autoescape,
 )
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from services.console.clients import ServiceUnavailable
 from services.console.govuk_table import govuk_table
@@ -57,10 +57,10 @@ def _words(value: Any) -> str:
 
 def _link(href: str, text: object, hidden: str = "") -> Markup:
     """A link for a table cell's `html` (every part escaped here, once)."""
-    extra = (
-        Markup('<span class="govuk-visually-hidden"> {}</span>').format(hidden) if hidden else ""
-    )
-    return Markup('<a class="govuk-link" href="{}">{}{}</a>').format(href, text, extra)
+    # f-strings of escaped parts, not Markup.format (string.Formatter in Python): a long
+    # table calls this once per row.
+    extra = f'<span class="govuk-visually-hidden"> {escape(hidden)}</span>' if hidden else ""
+    return Markup(f'<a class="govuk-link" href="{escape(href)}">{escape(text)}{extra}</a>')
 
 
 SEVERITY_TAGS = {
@@ -72,7 +72,7 @@ SEVERITY_TAGS = {
 
 def _severity_tag(severity: str) -> Markup:
     colour = SEVERITY_TAGS.get(severity, "govuk-tag--grey")
-    return Markup('<strong class="govuk-tag {}">{}</strong>').format(colour, severity.capitalize())
+    return Markup(f'<strong class="govuk-tag {colour}">{escape(severity.capitalize())}</strong>')
 
 
 def _form_key_field() -> Markup:
@@ -98,6 +98,9 @@ def environment() -> Environment:
             ]
         ),
         autoescape=select_autoescape(["html"]),
+        # Templates ship with the code and change only with a restart: no stat() of every
+        # template (and each one it imports) on every render.
+        auto_reload=False,
         trim_blocks=True,
         lstrip_blocks=True,
     )

@@ -18,7 +18,7 @@ from services.console.clients import ApiRefused, ServiceUnavailable, registry, w
 from services.console.clients import monitoring as monitoring_api
 from services.console.clients import placements as placements_api
 from services.console.render import page
-from services.console.web import api_for, checked_form, form_api, person_of
+from services.console.web import api_for, checked_form, form_api, person_of, together
 
 router = APIRouter()
 WATCHERS = ("monitoring_officer", "commissioner")  # monitoring's policy: C, M
@@ -44,17 +44,24 @@ async def _show(
 ) -> Response:
     person = person_of(request, *WATCHERS)
     api = api_for(request, person)
-    provider = await registry.provider(api, provider_id)  # 404 / down: the whole page
-    placements = await _or_none(placements_api.placements_at(api, provider_id))
+    # All at once; the register's provider failing (404, down) fails the whole page.
+    provider, placements, inspections, scorecard, file, alerts = await together(
+        registry.provider(api, provider_id),
+        _or_none(placements_api.placements_at(api, provider_id)),
+        _or_none(registry.inspections(api, provider_id)),
+        _or_none(watch.scorecard(api, provider_id)),
+        _or_none(watch.provider_file(api, provider_id)),
+        _or_none(monitoring_api.alerts(api, status="open", provider_id=provider_id)),
+    )
     return page(
         request,
         "placements/watch.html",
         status_code,
         provider=provider,
-        inspections=await _or_none(registry.inspections(api, provider_id)),
-        scorecard=await _or_none(watch.scorecard(api, provider_id)),
-        file=await _or_none(watch.provider_file(api, provider_id)),
-        alerts=await _or_none(monitoring_api.alerts(api, status="open", provider_id=provider_id)),
+        inspections=inspections,
+        scorecard=scorecard,
+        file=file,
+        alerts=alerts,
         placements=None if placements is None else placements["items"],
         ratings=RATINGS,
         today=datetime.now(UTC).date().isoformat(),

@@ -7,8 +7,9 @@ from fastapi import APIRouter, Query, Request, Response
 
 from services.console.clients import ServiceUnavailable, registry
 from services.console.clients import monitoring as monitoring_api
+from services.console.clients.api import Api
 from services.console.render import page
-from services.console.web import api_for, person_of
+from services.console.web import api_for, person_of, together
 
 router = APIRouter()
 READERS = ("commissioner", "admin", "monitoring_officer")
@@ -42,11 +43,18 @@ async def provider_list(
 async def provider_page(request: Request, provider_id: str) -> Response:
     person = person_of(request, *READERS)
     api = api_for(request, person)
-    provider = await registry.provider(api, provider_id)
+    provider, alerts = await together(
+        registry.provider(api, provider_id),
+        _open_alerts(api, provider_id),
+    )
+    return page(request, "provider.html", provider=provider, alerts=alerts)
+
+
+async def _open_alerts(api: Api, provider_id: str) -> list[dict[str, object]] | None:
     try:
-        alerts: list[dict[str, object]] | None = await monitoring_api.alerts(
+        found: list[dict[str, object]] = await monitoring_api.alerts(
             api, status="open", provider_id=provider_id
         )
     except ServiceUnavailable:
-        alerts = None  # the page still shows the register's facts
-    return page(request, "provider.html", provider=provider, alerts=alerts)
+        return None  # the page still shows the register's facts
+    return found
