@@ -60,7 +60,7 @@ def _link(href: str, text: object, hidden: str = "") -> Markup:
     # f-strings of escaped parts, not Markup.format (string.Formatter in Python): a long
     # table calls this once per row.
     extra = f'<span class="govuk-visually-hidden"> {escape(hidden)}</span>' if hidden else ""
-    return Markup(f'<a class="govuk-link" href="{escape(href)}">{escape(text)}{extra}</a>')
+    return Markup(f'<a class="govuk-link" href="{escape(href)}">{escape(text)}{extra}</a>')  # nosec B704
 
 
 SEVERITY_TAGS = {
@@ -72,7 +72,8 @@ SEVERITY_TAGS = {
 
 def _severity_tag(severity: str) -> Markup:
     colour = SEVERITY_TAGS.get(severity, "govuk-tag--grey")
-    return Markup(f'<strong class="govuk-tag {colour}">{escape(severity.capitalize())}</strong>')
+    # colour is one of SEVERITY_TAGS' constants; the text is escaped.
+    return Markup(f'<strong class="govuk-tag {colour}">{escape(severity.capitalize())}</strong>')  # nosec B704
 
 
 def _form_key_field() -> Markup:
