@@ -14,6 +14,12 @@ again (asyncio.gather), the rest one after another, so its latency is the least 
 could take; the console row is the page itself (session cookie, CSRF token, rendering
 with GOV.UK Frontend's macros). The difference is what the console adds.
 
+Both rows share the machine's cores with the five servers, so on a busy machine the
+difference swells with queueing. A third figure does not: each page rendered one at a
+time in this process by a console whose upstream answers are the recorded ones, replayed
+from memory (no service, no network), so its time is the console's own work per page:
+session, routing, its HTTP client, JSON, rendering.
+
     python -m bench.console [--sessions 8] [--requests 400] [--seconds 15]
                             [--placements 2000]
 
@@ -26,6 +32,7 @@ import argparse
 import asyncio
 import re
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -48,6 +55,7 @@ from shared.logging import configure_logging
 from shared.settings import SERVICES
 
 SUBJECT = "demo-commissioner"  # the development sign-in's commissioner
+OWN_COST_RENDERS = 50
 
 
 # ------------------------------------------------------------------------ processes
@@ -121,19 +129,34 @@ class Call:
 
 
 class _Recording(httpx.AsyncBaseTransport):
-    def __init__(self, service: str, calls: list[Call]) -> None:
-        self.service, self.calls = service, calls
+    def __init__(
+        self, service: str, calls: list[Call], answers: dict[tuple[str, str], bytes]
+    ) -> None:
+        self.service, self.calls, self.answers = service, calls, answers
         self.inner = httpx.AsyncHTTPTransport()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         started = time.perf_counter()
         response = await self.inner.handle_async_request(request)
-        await response.aread()
+        body = await response.aread()
         url = request.url
         self.calls.append(
             Call(self.service, url.path, url.query.decode(), started, time.perf_counter())
         )
+        if request.method == "GET" and response.status_code == 200:
+            self.answers[(self.service, str(url.raw_path, "ascii"))] = body
         return response
+
+
+class _Replay(httpx.AsyncBaseTransport):
+    """The recorded answers from memory: the console's own cost, no service behind it."""
+
+    def __init__(self, service: str, answers: dict[tuple[str, str], bytes]) -> None:
+        self.service, self.answers = service, answers
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        body = self.answers[(self.service, str(request.url.raw_path, "ascii"))]
+        return httpx.Response(200, content=body, headers={"content-type": "application/json"})
 
 
 def _waves(calls: Sequence[Call]) -> list[list[Call]]:
@@ -159,12 +182,13 @@ async def _sign_in(client: httpx.AsyncClient) -> None:
 
 async def _discover(
     data_dir: Path, urls: dict[str, str], pages: Sequence[str]
-) -> dict[str, list[list[Call]]]:
+) -> tuple[dict[str, list[list[Call]]], dict[tuple[str, str], bytes]]:
     from services.console.app import build_app
 
     calls: list[Call] = []
+    answers: dict[tuple[str, str], bytes] = {}
     transports: dict[str, httpx.AsyncBaseTransport] = {
-        name: _Recording(name, calls) for name in urls
+        name: _Recording(name, calls, answers) for name in urls
     }
     app = build_app(_console_settings(data_dir, urls), transports)
     found: dict[str, list[list[Call]]] = {}
@@ -177,6 +201,32 @@ async def _discover(
             answer = await client.get(path)
             answer.raise_for_status()
             found[path] = _waves(calls)
+    return found, answers
+
+
+async def _own_cost(
+    data_dir: Path, urls: dict[str, str], pages: Sequence[str], answers: dict[Any, bytes]
+) -> dict[str, float]:
+    """Median ms per page, one at a time in this process, upstream replayed from memory
+    (the sign-in page's register call is recorded too, by _discover's sign-in)."""
+    from services.console.app import build_app
+
+    transports: dict[str, httpx.AsyncBaseTransport] = {
+        name: _Replay(name, answers) for name in urls
+    }
+    app = build_app(_console_settings(data_dir, urls), transports)
+    found: dict[str, float] = {}
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://console"
+    ) as client:
+        await _sign_in(client)
+        for path in pages:
+            samples = []
+            for _ in range(OWN_COST_RENDERS):
+                started = time.perf_counter()
+                (await client.get(path)).raise_for_status()
+                samples.append((time.perf_counter() - started) * 1000)
+            found[path] = statistics.median(samples[OWN_COST_RENDERS // 5 :])  # warm
     return found
 
 
@@ -239,6 +289,7 @@ class Row:
     calls: int
     api: Run
     console: Run
+    own_ms: float  # the console's own work per page, upstream replayed (_own_cost)
 
 
 async def _run_all(
@@ -251,7 +302,8 @@ async def _run_all(
             for base in (*urls.values(), console):
                 await _ready(probe, base)
         pages = await _pages(urls, seeded)
-        shapes = await _discover(data_dir, urls, pages)
+        shapes, answers = await _discover(data_dir, urls, pages)
+        own = await _own_cost(data_dir, urls, pages, answers)
         token = issue_token(SECRET, Role.COMMISSIONER, subject=SUBJECT)
         pool = httpx.Limits(max_connections=sessions, max_keepalive_connections=sessions)
         api_clients = {
@@ -274,7 +326,7 @@ async def _run_all(
                 api = await _measure("API calls alone", api_work, limits)
                 page = await _measure("console page", page_work, limits)
                 calls = sum(len(w) for w in shapes[path])
-                rows.append(Row(_label(path), calls, api, page))
+                rows.append(Row(_label(path), calls, api, page, own[path]))
                 print(f"  measured {path}", flush=True)
         finally:
             for client in (*api_clients.values(), *browsers):
@@ -326,6 +378,9 @@ def _print_table(rows: Sequence[Row], limits: Limits, sessions: int) -> None:
         f"{sessions} sessions at once; +p50 ms / p50 x: the console page's p50 minus / over "
         "that of the same API calls alone just before it (same servers, same run)"
     )
+    print("\nthe console's own work per page (one at a time, upstream replayed from memory):")
+    for row in rows:
+        print(f"  {row.page:<18}{row.own_ms:>7.1f} ms (median of {OWN_COST_RENDERS})")
     if any(len(r.console.samples) < limits.requests for r in rows):
         print(f"* stopped starting requests after {limits.seconds:g}s (--seconds)")
 

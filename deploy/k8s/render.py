@@ -12,6 +12,10 @@ Each service runs as four Deployments, one per role, so each scales on its own s
 plus a `dps migrate` Job, an init container running the same (a no-op when the schema is
 current; a PostgreSQL advisory lock makes concurrent runs safe), PodDisruptionBudgets
 and topology spread over zones and nodes.
+
+It also writes deploy/k8s/console.yaml: the officers' console, one stateless Deployment
+(no database, no Kafka: it calls the four Services over HTTP with the signed-in person's
+token) behind a Service and a TLS Ingress, its session key and OIDC client from Secrets.
 """
 
 from __future__ import annotations
@@ -316,9 +320,126 @@ def render(service: str) -> str:
     return HEADER + intro + body
 
 
+# -- the officers' console -----------------------------------------------------------------
+
+CONSOLE = "console"
+CONSOLE_PORT = 8000  # as services/console/settings.py CONSOLE_PORT
+CONSOLE_HOST = "send-dps.example.org"  # the council's name for the console; set yours
+
+
+def console_env() -> list[dict[str, Any]]:
+    def secret(name: str, key: str) -> dict[str, Any]:
+        return {"name": key, "valueFrom": {"secretKeyRef": {"name": name, "key": key}}}
+
+    urls = [
+        {"name": f"DPS_{service.upper()}_URL", "value": f"http://{stem}:{port}"}
+        for service, (stem, port) in SERVICES.items()
+    ]
+    return [
+        # The console's own port setting; DPS_HTTP_PORT too, for the image's HEALTHCHECK.
+        {"name": "DPS_CONSOLE_PORT", "value": str(CONSOLE_PORT)},
+        {"name": "DPS_HTTP_PORT", "value": str(CONSOLE_PORT)},
+        *urls,
+        # TLS ends at the Ingress: trust its X-Forwarded-Proto (HSTS, redirect URLs).
+        {"name": "DPS_TRUST_FORWARDED_PROTO", "value": "true"},
+        {"name": "DPS_OIDC_REDIRECT_URI", "value": f"https://{CONSOLE_HOST}/sign-in/callback"},
+        # One cookie key for every replica (a session signed by one pod is read by any);
+        # production refuses to start without it or with a placeholder.
+        secret("dps-console-session", "DPS_SESSION_SECRET"),
+        # The console's client registration at the council's OpenID Connect provider.
+        secret("dps-console-oidc", "DPS_OIDC_CLIENT_ID"),
+        secret("dps-console-oidc", "DPS_OIDC_CLIENT_SECRET"),
+    ]
+
+
+def console_deployment() -> dict[str, Any]:
+    main = {
+        "name": CONSOLE,
+        "image": IMAGE,
+        "imagePullPolicy": "IfNotPresent",
+        # The image's entrypoint is `dps`; the console is its own module.
+        "command": ["python", "-m", "services.console"],
+        "envFrom": [{"configMapRef": {"name": "dps-config"}}],
+        "env": console_env(),
+        "resources": {
+            "requests": {"cpu": "100m", "memory": "192Mi"},
+            "limits": {"cpu": "1", "memory": "384Mi"},
+        },
+        "securityContext": CONTAINER_SECURITY,
+        "volumeMounts": MOUNTS[:2],  # no transport CA: it reaches only the Services
+        "ports": [{"name": "http", "containerPort": CONSOLE_PORT}],
+    }
+    checks = probes(CONSOLE_PORT)
+    main.update({k: v for k, v in checks.items() if k != "ports"})
+    found = deployment("console", CONSOLE, CONSOLE_PORT, "api")
+    found["metadata"]["name"] = CONSOLE
+    spec = found["spec"]
+    spec["replicas"] = ROLES["api"]["replicas"]
+    pod = spec["template"]["spec"]
+    # Nothing to finish on SIGTERM but the requests in flight.
+    pod["terminationGracePeriodSeconds"] = 30
+    del pod["initContainers"]  # no database, nothing to migrate
+    pod["containers"] = [main]
+    pod["volumes"] = VOLUMES[:2]
+    return found
+
+
+def console_ingress() -> dict[str, Any]:
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "Ingress",
+        "metadata": {
+            "name": CONSOLE,
+            "namespace": PART_OF,
+            "labels": labels(CONSOLE),
+            # cert-manager issues the certificate into the TLS Secret (name your issuer).
+            "annotations": {"cert-manager.io/cluster-issuer": "letsencrypt"},
+        },
+        "spec": {
+            "ingressClassName": "nginx",
+            "tls": [{"hosts": [CONSOLE_HOST], "secretName": "console-tls"}],
+            "rules": [
+                {
+                    "host": CONSOLE_HOST,
+                    "http": {
+                        "paths": [
+                            {
+                                "path": "/",
+                                "pathType": "Prefix",
+                                "backend": {"service": {"name": CONSOLE, "port": {"name": "http"}}},
+                            }
+                        ]
+                    },
+                }
+            ],
+        },
+    }
+
+
+def console_objects() -> list[dict[str, Any]]:
+    found = [console_deployment(), pdb(CONSOLE, "api")]
+    found[1]["metadata"]["name"] = CONSOLE
+    autoscaler = hpa("console", CONSOLE, "api")
+    autoscaler["metadata"]["name"] = CONSOLE
+    autoscaler["spec"]["scaleTargetRef"]["name"] = CONSOLE
+    found += [autoscaler, service_object(CONSOLE, CONSOLE_PORT), console_ingress()]
+    return found
+
+
+def render_console() -> str:
+    intro = (
+        "# console: the officers' and providers' web pages. Stateless (a signed cookie\n"
+        "# session whose key every replica shares): a Deployment of 2+ replicas, a\n"
+        "# PodDisruptionBudget, an HPA on CPU, the Service (port 8000) and a TLS Ingress.\n"
+    )
+    body = yaml.dump_all(console_objects(), Dumper=NoAliases, sort_keys=False, width=100)
+    return HEADER + intro + body
+
+
 def main() -> int:
     for service, (stem, _port) in SERVICES.items():
         (HERE / f"{stem}.yaml").write_text(render(service))
+    (HERE / f"{CONSOLE}.yaml").write_text(render_console())
     return 0
 
 

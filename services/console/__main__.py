@@ -19,6 +19,9 @@ def main() -> None:
         log_config=None,
         access_log=False,
         proxy_headers=settings.trust_forwarded_proto,
+        # Behind the cluster's ingress (deploy/k8s/console.yaml) the proxy's address is
+        # not known ahead; the NetworkPolicy lets only the ingress controller reach the pod.
+        forwarded_allow_ips="*" if settings.trust_forwarded_proto else None,
     )
 
 

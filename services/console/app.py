@@ -5,7 +5,6 @@ security headers), a signed session cookie, static GOV.UK Frontend assets and th
 from __future__ import annotations
 
 import secrets
-from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -15,8 +14,10 @@ from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.console.clients import ApiRefused, NotSignedIn, ServiceUnavailable, Upstream
 from services.console.render import page
@@ -77,7 +78,9 @@ def build_app(
     app = create_app(
         "console",
         title="send-dps console",
-        jwt_secret=settings.signing_secret(),
+        # The console authenticates people by its session cookie, not by bearer tokens;
+        # production has no development key at all (nothing is generated into a pod).
+        jwt_secret=None if settings.production else settings.signing_secret(),
         checks={"console": services_answer},
         edge=EdgeSettings(
             trust_forwarded_proto=settings.trust_forwarded_proto,
@@ -130,24 +133,37 @@ def build_app(
 
 
 def _add_content_security_policy(app: FastAPI) -> None:
-    @app.middleware("http")
-    async def csp(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        # Only our own files, plus GOV.UK Frontend's one inline line (by nonce).
+    app.add_middleware(ContentSecurityPolicy)
+
+
+class ContentSecurityPolicy:
+    """Only our own files, plus GOV.UK Frontend's one inline line (by nonce); pages never
+    cached (they show one person's data), static files for an hour. Plain ASGI rather
+    than `@app.middleware("http")`: no extra task and body stream per request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
         nonce = secrets.token_urlsafe(16)
-        request.state.csp_nonce = nonce
-        response = await call_next(request)
-        response.headers["Content-Security-Policy"] = (
-            f"default-src 'self'; script-src 'self' 'nonce-{nonce}'; img-src 'self'; "
-            "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-        )
-        if request.url.path.startswith("/static/"):
-            response.headers["Cache-Control"] = "public, max-age=3600"
-        else:
-            # Pages show one person's data: never cached by the browser or a proxy.
-            response.headers["Cache-Control"] = "no-store"
-        return response
+        scope.setdefault("state", {})["csp_nonce"] = nonce  # request.state.csp_nonce
+        static = scope["path"].startswith("/static/")
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers["Content-Security-Policy"] = (
+                    f"default-src 'self'; script-src 'self' 'nonce-{nonce}'; img-src 'self'; "
+                    "object-src 'none'; base-uri 'none'; form-action 'self'; "
+                    "frame-ancestors 'none'"
+                )
+                headers["Cache-Control"] = "public, max-age=3600" if static else "no-store"
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
 
 
 def _add_error_pages(app: FastAPI) -> None:

@@ -16,13 +16,16 @@ from jinja2 import (
     PrefixLoader,
     select_autoescape,
 )
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from services.console.clients import ServiceUnavailable
+from services.console.govuk_table import govuk_table
+from services.console.updating import WAITING
 from services.console.web import FORM_KEY_FIELD, csrf_token, new_form_key, signed_in
 from shared import clock
 
 HERE = Path(__file__).parent
+PACKAGE_ORIGINAL = "govuk_frontend_jinja_original"
 ROLE_NAMES = {
     "commissioner": "Commissioner",
     "monitoring_officer": "Monitoring officer",
@@ -55,10 +58,10 @@ def _words(value: Any) -> str:
 
 def _link(href: str, text: object, hidden: str = "") -> Markup:
     """A link for a table cell's `html` (every part escaped here, once)."""
-    extra = (
-        Markup('<span class="govuk-visually-hidden"> {}</span>').format(hidden) if hidden else ""
-    )
-    return Markup('<a class="govuk-link" href="{}">{}{}</a>').format(href, text, extra)
+    # f-strings of escaped parts, not Markup.format (string.Formatter in Python): a long
+    # table calls this once per row.
+    extra = f'<span class="govuk-visually-hidden"> {escape(hidden)}</span>' if hidden else ""
+    return Markup(f'<a class="govuk-link" href="{escape(href)}">{escape(text)}{extra}</a>')  # nosec B704
 
 
 SEVERITY_TAGS = {
@@ -70,7 +73,8 @@ SEVERITY_TAGS = {
 
 def _severity_tag(severity: str) -> Markup:
     colour = SEVERITY_TAGS.get(severity, "govuk-tag--grey")
-    return Markup('<strong class="govuk-tag {}">{}</strong>').format(colour, severity.capitalize())
+    # colour is one of SEVERITY_TAGS' constants; the text is escaped.
+    return Markup(f'<strong class="govuk-tag {colour}">{escape(severity.capitalize())}</strong>')  # nosec B704
 
 
 def _form_key_field() -> Markup:
@@ -85,10 +89,20 @@ def environment() -> Environment:
         loader=ChoiceLoader(
             [
                 FileSystemLoader(HERE / "templates"),
-                PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja")}),
+                PrefixLoader(
+                    {
+                        "govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
+                        # The package's own templates where templates/ shadows one
+                        # (the table: services/console/govuk_table.py).
+                        PACKAGE_ORIGINAL: PackageLoader("govuk_frontend_jinja"),
+                    }
+                ),
             ]
         ),
         autoescape=select_autoescape(["html"]),
+        # Templates ship with the code and change only with a restart: no stat() of every
+        # template (and each one it imports) on every render.
+        auto_reload=False,
         trim_blocks=True,
         lstrip_blocks=True,
     )
@@ -98,6 +112,11 @@ def environment() -> Environment:
     env.globals["link"] = _link
     env.globals["severity_tag"] = _severity_tag
     env.globals["form_key_field"] = _form_key_field
+    env.globals["waiting"] = WAITING
+    env.globals["govuk_table"] = govuk_table
+    env.globals["govuk_table_macro"] = lambda params: env.get_template(
+        f"{PACKAGE_ORIGINAL}/components/table/macro.html"
+    ).module.govukTable(params)  # type: ignore[attr-defined]
     env.tests["unavailable"] = lambda value: isinstance(value, ServiceUnavailable)
     return env
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 import secrets
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
+from shared.identity_settings import weak_key_reason
 from shared.settings import (
     DOCUMENT_CEILING_BYTES,
     DOCUMENT_TYPES,
@@ -34,7 +35,11 @@ class ConsoleSettings(CommonSettings):
     placements_url: str = _local("placements")
     monitoring_url: str = _local("monitoring")
     upstream_timeout_s: float = Field(default=10.0, gt=0, le=120)
-    session_secret: str = Field(default="", description="cookie signing key; generated if empty")
+    session_secret: str = Field(
+        default="",
+        description="cookie signing key, the same for every replica; generated into the "
+        "data folder if empty (development only: production refuses to start without it)",
+    )
     session_max_age_s: int = Field(default=8 * 3600, ge=300, le=7 * 86400)
     trust_forwarded_proto: bool = False
     # The seam for the council's OpenID Connect sign-in (authorisation code with PKCE):
@@ -55,6 +60,44 @@ class ConsoleSettings(CommonSettings):
     def production(self) -> bool:
         return self.env == "production"
 
+    @model_validator(mode="after")
+    def _transport_consistent(self) -> ConsoleSettings:
+        # Replaces TransportSettings' check of the same name: the console reaches no
+        # broker, workflow engine or database, only the services' HTTP APIs, so it holds
+        # none of their credentials (Kafka SASL, Temporal payload keys) and needs none.
+        return self
+
+    @model_validator(mode="after")
+    def _console_fit_for_production(self) -> ConsoleSettings:
+        if problems := self.console_problems():
+            raise ValueError("; ".join(problems))
+        return self
+
+    def console_problems(self) -> list[str]:
+        """What makes this configuration unfit to serve the console, each naming its
+        setting. Production only: a development console generates what it lacks."""
+        if not self.production:
+            return []
+        problems = []
+        # Replicas behind one Service must share the key, or a person's session (and
+        # their form's CSRF token) would be refused by every replica but the one that
+        # signed it; a guessable key lets anyone forge a session.
+        if not self.session_secret:
+            problems.append(
+                "DPS_SESSION_SECRET must be set when DPS_ENV=production (every replica "
+                "needs the same cookie key; make one with `openssl rand -base64 48`)"
+            )
+        elif reason := weak_key_reason(self.session_secret) or (
+            "a default or placeholder value" if _placeholder(self.session_secret) else None
+        ):
+            problems.append(f"DPS_SESSION_SECRET is {reason}; use `openssl rand -base64 48`")
+        if self.oidc_client_secret and _placeholder(self.oidc_client_secret):
+            problems.append(
+                "DPS_OIDC_CLIENT_SECRET is a placeholder; set the console's client secret "
+                "from the council's provider (or leave it empty for a public PKCE client)"
+            )
+        return problems
+
     def service_urls(self) -> dict[str, str]:
         return {
             "provider_registry": self.provider_registry_url,
@@ -65,8 +108,8 @@ class ConsoleSettings(CommonSettings):
 
     def cookie_secret(self) -> str:
         """DPS_SESSION_SECRET, else one kept in the data dir so replicas on one machine
-        (and restarts) share it; production sets it (several replicas share one key)."""
-        if self.session_secret:
+        (and restarts) share it; production must set it (the validator above)."""
+        if self.session_secret or self.production:
             return self.session_secret
         path = self.data_dir / "console-session-secret"
         if not path.exists():
@@ -74,3 +117,10 @@ class ConsoleSettings(CommonSettings):
             path.write_text(secrets.token_urlsafe(48))
             path.chmod(0o600)
         return path.read_text().strip()
+
+
+def _placeholder(value: str) -> bool:
+    """A value left as shipped: deploy/k8s/secrets.yaml's CHANGE-ME, docker-compose.yml's
+    development default (...-not-for-production)."""
+    letters = "".join(c for c in value.lower() if c.isalnum())
+    return any(word in letters for word in ("changeme", "replace", "placeholder", "notforprod"))

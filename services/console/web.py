@@ -7,9 +7,10 @@ HttpOnly and SameSite=Lax, and Secure in production.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -194,3 +195,15 @@ def field_errors(errors: list[dict[str, str]], labels: dict[str, str]) -> list[d
         href = f"#{field}" if field in labels else "#main-content"
         items.append({"text": f"{label}: {rule}", "href": href, "field": field})
     return items
+
+
+async def together(*calls: Awaitable[Any]) -> list[Any]:
+    """Independent upstream calls of one page at once (the page waits for the slowest,
+    not the sum). A failure is raised as if that call had been awaited alone (ApiRefused,
+    ServiceUnavailable: the error pages), once every call has finished, so none is left
+    running."""
+    done = await asyncio.gather(*calls, return_exceptions=True)
+    for result in done:
+        if isinstance(result, BaseException):
+            raise result
+    return list(done)

@@ -541,6 +541,9 @@ async def list_placements(
     child_ref: str | None = None,
     status_: PlacementStatus | None = Query(default=None, alias="status"),
     review_due_before: ApiDate | None = None,
+    competition_ref: str | None = Query(
+        default=None, max_length=64, description="the call-off whose award made it"
+    ),
     limit: int = Query(default=50, ge=1, le=500),
     offset: Offset = 0,
     actor: Actor = ALLOWED,
@@ -552,6 +555,9 @@ async def list_placements(
     query = select(PlacementRow)
     if provider_id:
         query = query.where(PlacementRow.provider_id == provider_id)
+    if competition_ref:
+        # The console's call-off page: has the award's placement arrived yet?
+        query = query.where(PlacementRow.competition_ref == competition_ref)
     if child_ref:
         query = query.where(col(PlacementRow.child_ref).in_(_as_held(runtime, child_ref)))
     if status_:

@@ -42,11 +42,16 @@ def transport(env: dict[str, str]) -> TransportSettings:
     return TransportSettings.model_validate(values)
 
 
+# The console reaches no Kafka, Temporal or database (only the services' HTTP APIs), so
+# it holds none of their transport material (tests/unit/test_console_deploy.py).
+NOT_ON_KAFKA = {"kafka-certs", "console"}
+
+
 def dps_containers() -> dict[str, dict[str, Any]]:
     return {
         name: spec
         for name, spec in compose()["services"].items()
-        if spec.get("image") == "send-dps:local" and name != "kafka-certs"
+        if spec.get("image") == "send-dps:local" and name not in NOT_ON_KAFKA
     }
 
 
@@ -88,7 +93,7 @@ def k8s_documents() -> list[dict[str, Any]]:
 def pod_containers() -> list[tuple[str, dict[str, Any]]]:
     found = []
     for doc in k8s_documents():
-        if doc["kind"] in {"Deployment", "Job"}:
+        if doc["kind"] in {"Deployment", "Job"} and doc["metadata"]["name"] not in NOT_ON_KAFKA:
             pod = doc["spec"]["template"]["spec"]
             for container in [*pod.get("initContainers", []), *pod["containers"]]:
                 found.append((f"{doc['metadata']['name']}/{container['name']}", container))

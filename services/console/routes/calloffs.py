@@ -13,9 +13,12 @@ from typing import Any
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
-from services.console.clients import ApiRefused, calloffs
+from services.console.clients import ApiRefused, ServiceUnavailable, calloffs
+from services.console.clients import placements as placements_api
+from services.console.clients.api import Api
 from services.console.render import page
 from services.console.routes.applications import provider_names
+from services.console.updating import updating_state, updating_url
 from services.console.web import (
     Person,
     api_for,
@@ -180,10 +183,13 @@ async def _show(
         and b["round"] == call_off["round"]
         and b["bid_id"] not in call_off.get("set_aside", [])
     ]
+    placement, reflected = await _placement_of(api, call_off)
     return page(
         request,
         "calloffs/page.html",
         status_code,
+        updating=updating_state(request, reflected),
+        placement=placement,
         call_off=call_off,
         live_bids=live,
         questions=call_off["spec"].get("quality_questions", []),
@@ -199,6 +205,21 @@ async def _show(
         answer_max=ANSWER_MAX,
         done=request.query_params.get("done", ""),
     )
+
+
+async def _placement_of(api: Api, call_off: dict[str, Any]) -> tuple[dict[str, Any] | None, bool]:
+    """The placement an individual award made (placements makes it from procurement's
+    event, so it appears a moment after the award) and whether the page shows all the
+    award leads to: True also when nothing is to come (no award yet, a block call-off,
+    or standstill still running: the contract and its placement wait for its end)."""
+    concluded = call_off.get("award_status") == "contract_concluded"
+    if not concluded or call_off.get("kind") != "individual":
+        return None, True
+    try:
+        found = await placements_api.placement_of_award(api, call_off["competition_id"])
+    except (ServiceUnavailable, ApiRefused):
+        return None, False  # cannot tell yet: the updating banner keeps checking
+    return found, found is not None
 
 
 @router.get("/call-offs/{competition_id}")
@@ -287,7 +308,10 @@ async def _act(request: Request, competition_id: str, action: str) -> Response:
             return await _show(
                 request, competition_id, 409 if refused.status == 409 else 400, errors
             )
-    return RedirectResponse(f"/call-offs/{competition_id}?done={action}", status_code=303)
+    target = f"/call-offs/{competition_id}?done={action}"
+    if action == "awarded":  # placements makes the placement when the award's event arrives
+        target = updating_url(target, "placement")
+    return RedirectResponse(target, status_code=303)
 
 
 @router.post("/call-offs/{competition_id}/evaluation")

@@ -13,7 +13,7 @@ from markupsafe import Markup
 
 from services.console.clients import ApiRefused, ServiceUnavailable, registry
 from services.console.clients import monitoring as monitoring_api
-from services.console.clients.api import segment
+from services.console.clients.api import Api, segment
 from services.console.render import page
 from services.console.web import (
     Person,
@@ -23,6 +23,7 @@ from services.console.web import (
     form_api,
     person_of,
     still_in_progress,
+    together,
 )
 
 router = APIRouter()
@@ -72,6 +73,20 @@ def _download_link(provider_id: str, file: dict[str, Any]) -> Markup:
     ).format(url, label, file["filename"], size_kb)
 
 
+async def _open_alerts(api: Api, provider_id: str) -> list[dict[str, object]] | None:
+    try:
+        found: list[dict[str, object]] = await monitoring_api.alerts(
+            api, status="open", provider_id=provider_id
+        )
+    except ServiceUnavailable:
+        return None  # the page still shows the register's facts
+    return found
+
+
+async def _none() -> None:
+    return None
+
+
 async def _provider_page(
     request: Request,
     person: Person,
@@ -81,17 +96,13 @@ async def _provider_page(
     form: Any = None,
 ) -> Response:
     api = api_for(request, person)
-    provider = await registry.provider(api, provider_id)
-    try:
-        alerts: list[dict[str, object]] | None = await monitoring_api.alerts(
-            api, status="open", provider_id=provider_id
-        )
-    except ServiceUnavailable:
-        alerts = None  # the page still shows the register's facts
-    files: dict[str, Markup] = {}
-    if person.role in VERIFIERS:
-        found = await registry.document_files(api, provider_id)
-        files = {f["kind"]: _download_link(provider_id, f) for f in found}
+    # Independent calls go out together; the register's provider failing fails the page.
+    provider, alerts, found = await together(
+        registry.provider(api, provider_id),
+        _open_alerts(api, provider_id),
+        registry.document_files(api, provider_id) if person.role in VERIFIERS else _none(),
+    )
+    files: dict[str, Markup] = {f["kind"]: _download_link(provider_id, f) for f in found or []}
     return page(
         request,
         "provider.html",

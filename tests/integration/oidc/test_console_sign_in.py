@@ -32,9 +32,8 @@ def console(
     signed_in(runtime, idp, **identity)  # the registry trusts the provider too
     values: dict[str, object] = dict(
         env="production",
-        kafka_security_protocol="SSL",  # the transport rules every production process keeps
-        temporal_payload_keys="k1=" + "A" * 43 + "=",
-        session_secret="a-console-session-secret-for-the-tests-0123456789",
+        # One strong cookie key for every replica: production refuses a weak one.
+        session_secret="q3Jx0yV7pZrT2mWc8kLbN5hGdF1sA9eU4oIiY6tR",
         provider_registry_url="http://registry",
         oidc_issuer=idp.issuer,
         oidc_audience=API.format(service="provider_registry"),

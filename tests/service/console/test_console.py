@@ -94,9 +94,8 @@ async def test_the_session_cookie_is_httponly_lax_and_secure_in_production(tmp_p
         cookie = signed.headers["set-cookie"].lower()
         assert "httponly" in cookie and "samesite=lax" in cookie and "secure" not in cookie
         assert "Signed in as Demo platform operator" in (await client.get("/")).text
-    production = {  # the transport rules every production process keeps
-        "kafka_security_protocol": "SSL",
-        "temporal_payload_keys": "k1=" + "A" * 43 + "=",
+    production = {  # replicas share one strong cookie key (refused without it)
+        "session_secret": "q3Jx0yV7pZrT2mWc8kLbN5hGdF1sA9eU4oIiY6tR",
     }
     async with console(console_settings(tmp_path, env="production", **production)) as client:
         page = await client.get("/sign-in")
