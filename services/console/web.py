@@ -194,3 +194,19 @@ def field_errors(errors: list[dict[str, str]], labels: dict[str, str]) -> list[d
         href = f"#{field}" if field in labels else "#main-content"
         items.append({"text": f"{label}: {rule}", "href": href, "field": field})
     return items
+
+
+def on_form(
+    items: list[dict[str, str]], fields: dict[str, tuple[str, str]]
+) -> list[dict[str, str]]:
+    """Error-summary items for a service's fields moved onto the form's own fields
+    (service field -> (form field, the id its link goes to)), so that the message shows
+    against the field and the summary's link reaches it. A date input's link goes to its
+    day box: GOV.UK links to the first field of a group, and the date input's own id is
+    a <div> that focus cannot reach."""
+    moved = []
+    for item in items:
+        if (target := fields.get(item["field"])) is not None:
+            item = {**item, "field": target[0], "href": target[1]}
+        moved.append(item)
+    return moved

@@ -143,6 +143,11 @@ SHOWS: dict[tuple[str, str], str] = {
 # error summary whose links point at fields on the page.
 EMPTY_FORMS: list[tuple[str, str, str]] = [
     ("commissioner", "/schemes/new", "/schemes/new"),
+    (
+        "commissioner",
+        "/providers/{provider_id}",
+        "/providers/{provider_id}/documents/verification",
+    ),
     ("commissioner", "/needs/{need_id}/call-off", "/needs/{need_id}/call-off"),
     ("commissioner", "/block-contracts/new", "/block-contracts"),
     ("commissioner", "/registrations/{registration_id}", "/registrations/{registration_id}"),
@@ -161,6 +166,7 @@ EMPTY_FORMS: list[tuple[str, str, str]] = [
         "/providers/{provider_id}/monitoring",
         "/providers/{provider_id}/incidents",
     ),
+    ("admin", "/portal/call-offs/{competition_id}", "/portal/call-offs/{competition_id}/bid"),
     ("admin", "/portal/people", "/portal/people/invitations"),
     (
         "admin",
@@ -488,11 +494,12 @@ def _seed(stack: Stack) -> dict[str, str]:
     assert uploaded.status_code in (200, 201), uploaded.text
     # As the portal's document form does: the file, then the proposal for an officer.
     renewed = {"kind": "insurance", "expires_on": "2031-03-31", "reference": "POL-2031-77"}
-    ok(
-        _client(stack, "provider_registry", token(Role.PROVIDER, providers[0])).patch(
-            f"/providers/{providers[0]}", json={"documents": [renewed]}
+    for provider_id in providers[:2]:  # the second's for the officer's verification form
+        ok(
+            _client(stack, "provider_registry", token(Role.PROVIDER, provider_id)).patch(
+                f"/providers/{provider_id}", json={"documents": [renewed]}
+            )
         )
-    )
     return {
         "scheme_id": str(scheme_id),
         "application_id": str(application_id),
@@ -560,7 +567,11 @@ def _error_summary_links_fields(page: Any) -> None:
     assert hrefs, f"{page.url}: the error summary links to nothing"
     for href in hrefs:
         assert href and href.startswith("#"), f"{page.url}: {href}"
-        assert page.locator(f"[id='{href[1:]}']").count() == 1, f"{page.url}: no field {href}"
+        target = page.locator(f"[id='{href[1:]}']")
+        assert target.count() == 1, f"{page.url}: no field {href}"
+        # GOV.UK: the link moves focus to the field itself (the first of a group).
+        tag = target.evaluate("e => e.tagName.toLowerCase()")
+        assert tag in ("input", "select", "textarea"), f"{page.url}: {href} is a <{tag}>"
 
 
 @pytest.mark.parametrize("who", _roles())
