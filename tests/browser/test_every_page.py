@@ -150,12 +150,19 @@ EMPTY_FORMS: list[tuple[str, str, str]] = [
     ),
     ("commissioner", "/needs/{need_id}/call-off", "/needs/{need_id}/call-off"),
     ("commissioner", "/block-contracts/new", "/block-contracts"),
+    (
+        "commissioner",
+        "/block-contracts/{block_id}",
+        "/block-contracts/{block_id}/renewal",
+    ),
+    ("commissioner", "/placements/{placement_id}", "/placements/{placement_id}/end"),
     ("commissioner", "/registrations/{registration_id}", "/registrations/{registration_id}"),
     (
         "monitoring_officer",
         "/providers/{provider_id}/monitoring",
         "/providers/{provider_id}/suspension-recommendations",
     ),
+    ("monitoring_officer", "/alerts/{alert_id}", "/alerts/{alert_id}/resolve"),
     (
         "monitoring_officer",
         "/providers/{provider_id}/monitoring",
