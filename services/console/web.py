@@ -207,3 +207,19 @@ async def together(*calls: Awaitable[Any]) -> list[Any]:
         if isinstance(result, BaseException):
             raise result
     return list(done)
+
+
+def on_form(
+    items: list[dict[str, str]], fields: dict[str, tuple[str, str]]
+) -> list[dict[str, str]]:
+    """Error-summary items for a service's fields moved onto the form's own fields
+    (service field -> (form field, the id its link goes to)), so that the message shows
+    against the field and the summary's link reaches it. A date input's link goes to its
+    day box: GOV.UK links to the first field of a group, and the date input's own id is
+    a <div> that focus cannot reach."""
+    moved = []
+    for item in items:
+        if (target := fields.get(item["field"])) is not None:
+            item = {**item, "field": target[0], "href": target[1]}
+        moved.append(item)
+    return moved

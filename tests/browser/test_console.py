@@ -164,7 +164,7 @@ def sign_in(page: Any, console: str, who: str, *, check: bool = True) -> None:
     if check:
         no_violations(page)
     page.get_by_label(who).check()
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
 
 
 def test_a_commissioner_and_a_monitoring_officer_work_in_the_browser(

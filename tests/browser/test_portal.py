@@ -144,7 +144,7 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
 def sign_in_as(page: Any, console: str, name: str) -> None:
     page.goto(f"{console}/sign-in")
     page.get_by_label(name).check()
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
 
 
 def live_bid(portal: Portal, provider_id: str) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from services.console.web import (
     checked_form,
     field_errors,
     form_api,
+    on_form,
     person_of,
     still_in_progress,
 )
@@ -61,7 +62,12 @@ def refusal_errors(errors: list[dict[str, str]]) -> list[dict[str, str]]:
             known.append({"text": RULE_TEXT[rule], "href": "#main-content", "field": rule})
         else:
             rest.append(error)
-    return known + field_errors(rest, LABELS)
+    return known + bid_errors(rest)
+
+
+def bid_errors(errors: list[dict[str, str]]) -> list[dict[str, str]]:
+    """Procurement's field errors on a bid, each against the form's own field."""
+    return on_form(field_errors(errors, LABELS), {"start_date": ("start", "#start-day")})
 
 
 def provider_of(request: Request) -> tuple[Person, str]:
@@ -184,7 +190,8 @@ async def call_off_page(request: Request, competition_id: str) -> Response:
 
 
 def _problem(field: str, text: str) -> dict[str, str]:
-    return {"text": text, "href": f"#{field}", "field": field}
+    # The start date's link goes to its day box (GOV.UK: the group's first field).
+    return {"text": text, "href": "#start-day" if field == "start" else f"#{field}", "field": field}
 
 
 def read_bid(form: Any, questions: list[dict[str, Any]]) -> tuple[dict[str, Any], list[Any]]:
@@ -249,7 +256,7 @@ async def submit_bid(request: Request, competition_id: str) -> Response:
     except ApiRefused as refused:
         if refused.status == 404:
             raise
-        errors = field_errors(refused.errors, LABELS)
+        errors = bid_errors(refused.errors)
         return await _call_off(request, competition_id, 400, errors, read["given"])
     return RedirectResponse(f"/portal/call-offs/{competition_id}/receipt", status_code=303)
 

@@ -29,6 +29,7 @@ from services.console.web import (
     checked_upload_form,
     field_errors,
     form_api,
+    on_form,
 )
 from shared.edge import MAX_BODY_EXTRA
 from shared.settings import DOCUMENT_CEILING_BYTES
@@ -50,6 +51,13 @@ FILE_TYPES = {
 REFERENCE_MAX = 200
 REASON_MAX = 1000
 UPLIFT_MAX = Decimal("100")
+# The register's and placements' field names -> the forms' fields and the ids their error
+# summary links go to (a date input's day box: GOV.UK links to a group's first field).
+EXPIRES = ("expires", "#expires-day")
+UPLIFT_FIELDS = {
+    "requested_percent": ("percent", "#percent"),
+    "effective_from": ("from", "#from-day"),
+}
 
 
 def _date(form: Any, prefix: str) -> date | None:
@@ -115,10 +123,10 @@ def _problems(
         problems.append({"text": "Select the document", "href": "#kind", "field": "kind"})
     if expires is None:
         text = "Enter the expiry date as a real date, like 31 8 2027"
-        problems.append({"text": text, "href": "#expires", "field": "expires"})
+        problems.append({"text": text, "href": "#expires-day", "field": "expires"})
     elif expires <= date.today():
         text = "The expiry date must be in the future"
-        problems.append({"text": text, "href": "#expires", "field": "expires"})
+        problems.append({"text": text, "href": "#expires-day", "field": "expires"})
     if len(given["reference"]) > REFERENCE_MAX:
         text = f"Reference must be {REFERENCE_MAX} characters or fewer"
         problems.append({"text": text, "href": "#reference", "field": "reference"})
@@ -208,7 +216,8 @@ async def _propose(request: Request, form: FormData) -> Response:
         if refused.status == 404:
             raise
         labels = {"documents": "Document", "kind": "Document", "expires_on": "Expiry date"}
-        return await _documents_page(request, 400, field_errors(refused.errors, labels), given)
+        errors = on_form(field_errors(refused.errors, labels), {"expires_on": EXPIRES})
+        return await _documents_page(request, 400, errors, given)
     return RedirectResponse("/portal/documents?proposed=1", status_code=303)
 
 
@@ -255,7 +264,7 @@ async def uplift(request: Request, placement_id: str) -> Response:
         percent = Decimal(0)
     if starts is None:
         text = "Enter the date the uplift would start, like 1 4 2027"
-        problems.append({"text": text, "href": "#from", "field": "from"})
+        problems.append({"text": text, "href": "#from-day", "field": "from"})
     if not given["reason"]:
         text = "Enter the evidence for the uplift"
         problems.append({"text": text, "href": "#reason", "field": "reason"})
@@ -275,6 +284,6 @@ async def uplift(request: Request, placement_id: str) -> Response:
         if refused.status == 404:
             raise
         labels = {"requested_percent": "Uplift", "effective_from": "Start", "reason": "Evidence"}
-        errors = field_errors(refused.errors, labels)
+        errors = on_form(field_errors(refused.errors, labels), UPLIFT_FIELDS)
         return await _placement_page(request, placement_id, 400, errors, given)
     return RedirectResponse(f"/portal/placements/{placement_id}?requested=1", status_code=303)

@@ -21,6 +21,7 @@ from services.console.web import (
     checked_form,
     field_errors,
     form_api,
+    on_form,
     person_of,
     still_in_progress,
     together,
@@ -162,7 +163,7 @@ async def verify(request: Request, provider_id: str) -> Response:
         problems.append({"text": "Select the document", "href": "#kind", "field": "kind"})
     if expires is None:
         text = "Enter the expiry date on the document, like 31 8 2027"
-        problems.append({"text": text, "href": "#expires", "field": "expires"})
+        problems.append({"text": text, "href": "#expires-day", "field": "expires"})
     if len(given["reference"]) > REFERENCE_MAX:
         text = f"Reference must be {REFERENCE_MAX} characters or fewer"
         problems.append({"text": text, "href": "#reference", "field": "reference"})
@@ -178,6 +179,8 @@ async def verify(request: Request, provider_id: str) -> Response:
             raise
         if not still_in_progress(refused.errors):
             labels = {"kind": "Document", "expires_on": "Expiry date", "reference": "Reference"}
-            errors = field_errors(refused.errors, labels)
+            errors = on_form(
+                field_errors(refused.errors, labels), {"expires_on": ("expires", "#expires-day")}
+            )
             return await _provider_page(request, person, provider_id, 400, errors, given)
     return RedirectResponse(f"/providers/{segment(provider_id)}?verified=1", status_code=303)

@@ -106,7 +106,7 @@ async def test_a_provider_bids_revises_and_sees_its_receipt_and_outcome(
             data=bid_form(csrf, fee="lots", **{"start-month": "13", "answer-fit": ""}),
         )
         assert bad.status_code == 400 and 'class="govuk-error-summary"' in bad.text
-        for field in ("#core_fee", "#start", "#answer-fit"):
+        for field in ("#core_fee", "#start-day", "#answer-fit"):
             assert f'href="{field}"' in bad.text
         assert 'value="lots"' in bad.text  # what was typed comes back
 

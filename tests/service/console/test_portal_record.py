@@ -97,7 +97,7 @@ async def test_a_provider_proposes_a_document_with_its_file_for_the_council_to_v
             },
             files=pdf(),
         )
-        assert past.status_code == 400 and 'href="#expires"' in past.text
+        assert past.status_code == 400 and 'href="#expires-day"' in past.text
         wrong = await client.post(
             "/portal/documents",
             data={"csrf_token": csrf, "kind": "passport", "expires-day": "x"},
@@ -206,7 +206,7 @@ async def test_a_provider_sees_its_placement_and_asks_for_an_uplift(
             f"/portal/placements/{placed.placement_id}/uplift", data={"csrf_token": csrf}
         )
         assert empty.status_code == 400
-        for field in ("#percent", "#from", "#reason"):
+        for field in ("#percent", "#from-day", "#reason"):
             assert f'href="{field}"' in empty.text
         sent = await client.post(
             f"/portal/placements/{placed.placement_id}/uplift",
@@ -266,7 +266,7 @@ async def test_an_officer_downloads_the_file_and_verifies_the_document(
         action = f"/providers/{mine}/documents/verification"
         csrf = form_of(shown.text, action)
         bad = await client.post(action, data={**csrf, "kind": "insurance"})
-        assert bad.status_code == 400 and 'href="#expires"' in bad.text
+        assert bad.status_code == 400 and 'href="#expires-day"' in bad.text
         verified = await client.post(
             action, data={**csrf, "kind": "insurance", **date_fields("expires", READ_ON_IT)}
         )
