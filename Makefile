@@ -41,7 +41,8 @@ bench: $(STAMP)
 
 # The README's pictures of the console, from the browser tests' seed on the real stack.
 screenshots: $(STAMP)
-	DPS_SCREENSHOTS=1 $(BIN)/pytest -q -p no:randomly tests/browser/test_screenshots.py tests/browser/test_training_clock.py
+	DPS_SCREENSHOTS=1 $(BIN)/pytest -q -p no:randomly tests/browser/test_screenshots.py tests/browser/test_training_clock.py \
+		tests/browser/test_provider_journey.py
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache .mypy_cache .ruff_cache
