@@ -148,6 +148,7 @@ EMPTY_FORMS: list[tuple[str, str, str]] = [
         "/providers/{provider_id}",
         "/providers/{provider_id}/documents/verification",
     ),
+    ("commissioner", "/providers/{provider_id}", "/providers/{provider_id}/status"),
     ("commissioner", "/needs/{need_id}/call-off", "/needs/{need_id}/call-off"),
     ("commissioner", "/block-contracts/new", "/block-contracts"),
     (

@@ -269,14 +269,14 @@ def test_a_new_provider_from_registration_to_placement_and_alert(
     assert verified["status"] == "verified"
     provider_id = str(verified["provider_id"])
     assert ok(registry.get(f"/providers/{provider_id}"))["status"] == "registered"
-    # The council's own checks complete: the console has no form to activate a provider
-    # yet, so this is the register's API as the council's back office would call it.
-    ok(
-        registry.post(
-            f"/providers/{provider_id}/status",
-            json={"status": "active", "reason": "checks complete"},
-        )
-    )
+    # The council's own checks complete: the commissioner makes the provider active.
+    council.goto(f"{c}/providers/{provider_id}")
+    council.get_by_label("Active: may apply to the DPS, bid and be placed with").check()
+    council.get_by_label("Reason").fill("Due diligence checks complete")
+    council.get_by_role("button", name="Change status").click()
+    expect(council.locator(".govuk-notification-banner")).to_contain_text("status was changed")
+    no_violations(council)
+    assert ok(registry.get(f"/providers/{provider_id}"))["status"] == "active"
 
     # 4. The supplier continues as its provider and applies to join the DPS.
     supplier.goto(f"{c}/portal/register/status")

@@ -93,3 +93,11 @@ async def status_changes(api: Api, provider_id: str) -> list[dict[str, Any]]:
         SERVICE, f"/providers/{segment(provider_id)}/status-changes"
     )
     return found
+
+
+async def change_status(api: Api, provider_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    """POST /providers/{id}/status: the commissioner moves a provider, saying why."""
+    done: dict[str, Any] = await api.post(
+        SERVICE, f"/providers/{segment(provider_id)}/status", body
+    )
+    return done

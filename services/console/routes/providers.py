@@ -116,6 +116,8 @@ async def _provider_page(
         errors=errors or [],
         form=form or {},
         verified=request.query_params.get("verified") == "1",
+        moved=request.query_params.get("moved") == "1",
+        moves={k: v for k, v in MOVES.items() if k != provider["status"]},
     )
 
 
@@ -184,3 +186,47 @@ async def verify(request: Request, provider_id: str) -> Response:
             )
             return await _provider_page(request, person, provider_id, 400, errors, given)
     return RedirectResponse(f"/providers/{segment(provider_id)}?verified=1", status_code=303)
+
+
+# What a commissioner may move a provider to (the register decides which move is lawful
+# from where it is now, and its 409 is shown as the error summary).
+MOVES = {
+    "active": "Active: may apply to the DPS, bid and be placed with",
+    "suspended": "Suspended: no new call-offs or placements",
+    "removed": "Removed from the register (final)",
+}
+REASON_MAX = 500
+
+
+@router.post("/providers/{provider_id}/status")
+async def change_status(request: Request, provider_id: str) -> Response:
+    """A commissioner admits a registered provider to the market, suspends or removes it,
+    saying why (the register records and publishes the change)."""
+    person = person_of(request, "commissioner")
+    form = await checked_form(request)
+    given = {name: str(form.get(name, "")).strip() for name in ("status", "status_reason")}
+    problems = []
+    if given["status"] not in MOVES:
+        problems.append({"text": "Select the new status", "href": "#status", "field": "status"})
+    if not given["status_reason"]:
+        text = "Enter why the status changes"
+        problems.append({"text": text, "href": "#status_reason", "field": "status_reason"})
+    elif len(given["status_reason"]) > REASON_MAX:
+        text = f"Reason must be {REASON_MAX} characters or fewer"
+        problems.append({"text": text, "href": "#status_reason", "field": "status_reason"})
+    if problems:
+        return await _provider_page(request, person, provider_id, 400, problems, given)
+    body = {"status": given["status"], "reason": given["status_reason"]}
+    try:
+        await registry.change_status(form_api(request, person, form), provider_id, body)
+    except ApiRefused as refused:
+        if refused.status == 404:
+            raise
+        if not still_in_progress(refused.errors):
+            labels = {"status": "New status", "reason": "Reason"}
+            errors = on_form(
+                field_errors(refused.errors, labels),
+                {"reason": ("status_reason", "#status_reason")},
+            )
+            return await _provider_page(request, person, provider_id, 400, errors, given)
+    return RedirectResponse(f"/providers/{segment(provider_id)}?moved=1", status_code=303)
