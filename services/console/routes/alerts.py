@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import RedirectResponse
@@ -27,12 +28,26 @@ OFFICERS = ("monitoring_officer", "commissioner", "admin")
 SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
 STATUSES = ("open", "acknowledged", "resolved")
 OUTCOME_MAX = 2000
+PER_PAGE = 50  # a page a person reads; rendering every open alert made the inbox slow
 LABELS = {"outcome": "What was done"}
 
 
 def _inbox_order(alert: dict[str, Any]) -> tuple[int, str]:
     # Most severe first; within a severity the oldest first (it has waited longest).
     return (SEVERITY_ORDER.get(alert["severity"], 9), alert["raised_at"])
+
+
+def _pagination(link: str, current: int, pages: int) -> dict[str, Any] | None:
+    if pages <= 1:
+        return None
+    return {
+        "previous": {"href": f"{link}{current - 1}"} if current > 1 else None,
+        "next": {"href": f"{link}{current + 1}"} if current < pages else None,
+        "items": [
+            {"number": n, "href": f"{link}{n}", "current": n == current}
+            for n in range(1, pages + 1)
+        ],
+    }
 
 
 def time_left(deadline: str | None, now: datetime) -> str:
@@ -53,6 +68,7 @@ async def alert_list(
     status: str = Query(default="open", max_length=20),
     severity: str = Query(default="", max_length=20),
     provider_id: str = Query(default="", max_length=200),
+    page_number: int = Query(default=1, alias="page", ge=1, le=100_000),
 ) -> Response:
     person = person_of(request, *OFFICERS)
     chosen = status if status in STATUSES else "open"
@@ -64,14 +80,20 @@ async def alert_list(
         severity=graded or None,
         provider_id=provider or None,
     )
+    pages = max(1, -(-len(found) // PER_PAGE))
+    current = min(page_number, pages)
+    shown = sorted(found, key=_inbox_order)[(current - 1) * PER_PAGE : current * PER_PAGE]
     now = clock.now()  # the training clock's time in a rehearsal
-    for alert in found:
+    for alert in shown:
         waiting = alert.get("status") == "open" and not alert.get("escalated_at")
         alert["time_left"] = time_left(alert.get("escalation_deadline"), now) if waiting else ""
+    query = urlencode({"status": chosen, "severity": graded, "provider_id": provider})
     return page(
         request,
         "alerts.html",
-        alerts=sorted(found, key=_inbox_order),
+        alerts=shown,
+        total=len(found),
+        pagination=_pagination(f"/alerts?{query}&page=", current, pages),
         status=chosen,
         statuses=STATUSES,
         severity=graded,

@@ -214,3 +214,35 @@ async def test_the_inbox_filters_shows_time_before_escalation_and_assigns(
         )
         assert theirs.status_code == 303 and (await alert_row(monitoring)).assigned_to == "jo"
         assert "Assigned to" in (await client.get(f"/alerts/{alert.alert_id}")).text
+
+
+async def test_the_inbox_is_paginated_most_severe_first_keeping_its_filters(
+    tmp_path: Path, monitoring: ServiceRuntime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from services.console.routes import alerts as inbox
+
+    critical = await alert_row(monitoring)
+    async with monitoring.db.session() as session:
+        warning = AlertRow.model_validate(
+            {
+                **critical.model_dump(),
+                "alert_id": "a-warning",
+                "severity": "warning",
+                "dedupe_key": "other-cause",
+                "open_key": "other-cause",
+            }
+        )
+        session.add(warning)
+        await session.commit()
+    monkeypatch.setattr(inbox, "PER_PAGE", 1)
+    async with console(console_settings(tmp_path), monitoring) as client:
+        await sign_in(client, "monitoring_officer")
+        first = (await client.get("/alerts", params={"provider_id": critical.provider_id})).text
+        assert f"/alerts/{critical.alert_id}" in first and "/alerts/a-warning" not in first
+        assert "2 open alerts" in first and 'class="govuk-pagination"' in first
+        assert f"provider_id={critical.provider_id}&amp;page=2" in first  # filters kept
+        second = (await client.get("/alerts", params={"page": 2})).text
+        assert "/alerts/a-warning" in second and f"/alerts/{critical.alert_id}" not in second
+        beyond = await client.get("/alerts", params={"page": 99})  # the last page instead
+        assert beyond.status_code == 200 and "/alerts/a-warning" in beyond.text
+        assert (await client.get("/alerts", params={"page": 0})).status_code in (400, 422)
