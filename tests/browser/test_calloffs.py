@@ -203,7 +203,10 @@ def test_a_commissioner_scores_and_ranks_and_another_approves(
     sign_in(page, call_off.console, "Demo approving commissioner", check=False)
     page.goto(f"{call_off.console}/call-offs/{call_off.competition_id}")
     page.get_by_role("button", name="Approve award").click()
-    assert "The award was approved." in page.locator(".govuk-notification-banner").inner_text()
+    assert (
+        "The award was approved."
+        in page.locator(".govuk-notification-banner--success").inner_text()
+    )
     no_violations(page)
     procurement = _client(call_off.stack, "procurement", token(Role.COMMISSIONER))
     found = ok(procurement.get(f"/competitions/{call_off.competition_id}"))

@@ -421,7 +421,9 @@ def test_a_new_provider_from_registration_to_placement_and_alert(
     sign_in(council, c, "Demo approving commissioner", check=False)
     council.goto(f"{c}/call-offs/{competition_id}")
     council.get_by_role("button", name="Approve award").click()
-    expect(council.locator(".govuk-notification-banner")).to_contain_text("The award was approved.")
+    expect(council.locator(".govuk-notification-banner--success")).to_contain_text(
+        "The award was approved."
+    )
     no_violations(council)
     awarded = ok(procurement.get(f"/competitions/{competition_id}"))
     assert awarded["status"] == "awarded"
