@@ -83,7 +83,7 @@ async def queue_open_reminders(uow: UnitOfWork, person: NotificationSubscription
     topics = {competition_key(f.competition_id, f.provider_id): f for f in facts}
     had = await select_rows(
         uow,
-        select(NotificationEmail.topic_key).where(
+        select(NotificationEmail).where(
             NotificationEmail.subject == person.subject,
             NotificationEmail.kind == "deadline",
             col(NotificationEmail.topic_key).in_(list(topics)),
@@ -91,7 +91,7 @@ async def queue_open_reminders(uow: UnitOfWork, person: NotificationSubscription
     )
     added = 0
     for topic, fact in sorted(topics.items()):
-        if topic in had:
+        if topic in {row.topic_key for row in had}:
             continue
         link = notifications.portal_link(
             settings().console_base_url, f"/portal/call-offs/{fact.competition_id}"

@@ -1032,8 +1032,7 @@ def invitation_expiry(now: datetime) -> datetime:
 # over): without an administrator only the council could, by hand. So the last
 # administrator can neither leave, be removed nor step down; they hand over first.
 LAST_ADMINISTRATOR = (
-    "the organisation must keep at least one administrator: "
-    "make another person administrator first"
+    "the organisation must keep at least one administrator: make another person administrator first"
 )
 
 
