@@ -347,9 +347,10 @@ def _refusal(refused: ApiRefused) -> list[dict[str, str]]:
     return [{"text": rules[:1].upper() + rules[1:], "href": "#main-content", "field": "person"}]
 
 
-@router.get("/portal/people/change")
-async def change_page(request: Request, subject: str = "", action: str = "") -> Response:
+@router.get("/portal/people/{subject}/{change}")
+async def change_page(request: Request, subject: str, change: str) -> Response:
     person, provider_id = provider_of(request)
+    action = change
     if action not in CHANGES:
         return page(request, "errors/not_found.html", 404)
     try:
