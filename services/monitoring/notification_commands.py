@@ -14,6 +14,7 @@ from services.monitoring import notifications
 from services.monitoring.handlers import find, pending, select_rows
 from services.monitoring.models import InvitationFact, NotificationEmail, NotificationSubscription
 from services.monitoring.settings import MonitoringSettings
+from shared import clock
 from shared.infra_models import utcnow
 from shared.unit_of_work import Actor, UnitOfWork
 
@@ -48,6 +49,7 @@ async def save_preferences(
     row.provider_id, row.email, row.kinds = provider_id, chosen.email, list(chosen.kinds)
     row.updated_at = utcnow()
     uow.session.add(row)
+    late = await queue_open_reminders(uow, row) if "deadline" in row.kinds and row.email else 0
     # The address is the person's own data: the audit keeps that it changed, not what to.
     uow.audit(
         actor,
@@ -56,8 +58,63 @@ async def save_preferences(
         actor.id,
         kinds=list(chosen.kinds),
         email_changed=before is None or before["email"] != chosen.email,
+        reminders_queued=late,
     )
     return row
+
+
+async def queue_open_reminders(uow: UnitOfWork, person: NotificationSubscription) -> int:
+    """A person who chooses deadline reminders after its provider was invited would
+    otherwise hear nothing of that call-off (the invitation's reminders were queued for
+    the subscribers of that moment). Queue one for each invitation still open: not bid,
+    deadline ahead on the business clock. Idempotent: a call-off for which this person
+    has any deadline e-mail already (pending, sent or cancelled) gets none again."""
+    now = clock.now()
+    facts = await select_rows(
+        uow,
+        select(InvitationFact).where(
+            InvitationFact.provider_id == person.provider_id,
+            ~col(InvitationFact.bid),
+            col(InvitationFact.deadline_at) > now,
+        ),
+    )
+    if not facts:
+        return 0
+    topics = {competition_key(f.competition_id, f.provider_id): f for f in facts}
+    had = await select_rows(
+        uow,
+        select(NotificationEmail).where(
+            NotificationEmail.subject == person.subject,
+            NotificationEmail.kind == "deadline",
+            col(NotificationEmail.topic_key).in_(list(topics)),
+        ),
+    )
+    added = 0
+    for topic, fact in sorted(topics.items()):
+        if topic in {row.topic_key for row in had}:
+            continue
+        link = notifications.portal_link(
+            settings().console_base_url, f"/portal/call-offs/{fact.competition_id}"
+        )
+        message = notifications.deadline_reminder(fact.competition_id, fact.deadline_at, link)
+        uow.session.add(
+            NotificationEmail(
+                # One per person and call-off: a second save finds it (and so would a race,
+                # on the unique key).
+                dedupe_key=f"late:{fact.competition_id}:deadline:{person.subject}",
+                subject=person.subject,
+                provider_id=person.provider_id,
+                kind="deadline",
+                topic_key=topic,
+                mail_subject=message.subject,
+                body=message.body,
+                # `lead` before the deadline, or now when that moment has passed already.
+                due_at=max(fact.deadline_at - settings().reminder_lead, now),
+                expires_at=fact.deadline_at,
+            )
+        )
+        added += 1
+    return added
 
 
 # ------------------------------------------------------------------ queuing

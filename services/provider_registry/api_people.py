@@ -143,6 +143,7 @@ class PersonOut(BaseModel):
 
 
 class PersonOfProvider(BaseModel):
+    subject: str  # the person's sign-in identity: what the removal and role routes name
     name: str
     email: str
     role: domain.MemberRole
@@ -155,6 +156,10 @@ class InvitationIn(RequestBody):
     name: str = Field(max_length=200)
     email: str = Field(max_length=200)
     role: domain.MemberRole = domain.MemberRole.MEMBER
+
+
+class RoleIn(RequestBody):
+    role: domain.MemberRole
 
 
 class InvitationOut(BaseModel):
@@ -462,17 +467,7 @@ async def list_people(
             .order_by(col(InvitationRow.invited_at))
         )
         return PeopleOut(
-            people=[
-                PersonOfProvider(
-                    name=m.name,
-                    email=m.email,
-                    role=domain.MemberRole(m.role),
-                    status=domain.MemberStatus(m.status),
-                    joined_at=m.joined_at,
-                    invited_by=m.invited_by,
-                )
-                for m in people.all()
-            ],
+            people=[_person_out(m) for m in people.all()],
             invitations=[_invitation_out(i) for i in invitations.all()],
         )
 
@@ -533,15 +528,7 @@ async def accept_invitation(
         if await commands.active_membership(uow.session, actor.id) is not None:
             raise Conflict("person", "is a person of a provider already")
         provider = await _provider(uow.session, invitation.provider_id)
-        member = commands.new_membership(
-            actor.id,
-            invitation.provider_id,
-            domain.MemberRole(invitation.role),
-            invitation.name,
-            invitation.email,
-            invited_by=invitation.invited_by,
-        )
-        uow.session.add(member)
+        member = await commands.join(uow.session, actor.id, invitation)
         invitation.accepted_by, invitation.accepted_at = actor.id, now
         uow.session.add(invitation)
         uow.audit(
@@ -558,3 +545,53 @@ async def accept_invitation(
         status=domain.MemberStatus(member.status),
         joined_at=member.joined_at,
     )
+
+
+def _person_out(m: MembershipRow) -> PersonOfProvider:
+    return PersonOfProvider(
+        subject=m.subject,
+        name=m.name,
+        email=m.email,
+        role=domain.MemberRole(m.role),
+        status=domain.MemberStatus(m.status),
+        joined_at=m.joined_at,
+        invited_by=m.invited_by,
+    )
+
+
+@router.post("/providers/{provider_id}/people/{subject}/removal")
+async def remove_person(
+    provider_id: str,
+    subject: str,
+    actor: Actor = ALLOWED,
+    runtime: ServiceRuntime = Depends(runtime_of),
+) -> PersonOfProvider:
+    """The administrator removes a person, or a person leaves (its own subject). The
+    person's GET /people/me then lists the provider no more, so no provider token is
+    minted for it again (in production the identity provider's mapping must follow).
+    The last administrator cannot go: 409 naming the rule."""
+    async with unit_of_work(runtime.db, runtime.source) as uow:
+        await _provider(uow.session, provider_id)
+        if subject != actor.id:
+            await _ensure_administrator(uow.session, actor, provider_id)
+        person = await commands.person_of(uow.session, provider_id, subject)
+        await commands.change_person(uow, actor, person, None)
+    return _person_out(person)
+
+
+@router.post("/providers/{provider_id}/people/{subject}/role")
+async def change_role(
+    provider_id: str,
+    subject: str,
+    body: RoleIn,
+    actor: Actor = ALLOWED,
+    runtime: ServiceRuntime = Depends(runtime_of),
+) -> PersonOfProvider:
+    """The administrator makes a person administrator (handing over: then steps down
+    itself) or member; the last administrator cannot step down (409 naming the rule)."""
+    async with unit_of_work(runtime.db, runtime.source) as uow:
+        await _provider(uow.session, provider_id)
+        await _ensure_administrator(uow.session, actor, provider_id)
+        person = await commands.person_of(uow.session, provider_id, subject)
+        await commands.change_person(uow, actor, person, body.role)
+    return _person_out(person)

@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.provider_registry import domain
 from services.provider_registry.models import (
+    InvitationRow,
     MembershipRow,
     ProviderRow,
     RegistrationRow,
@@ -19,9 +20,10 @@ from services.provider_registry.models import (
     new_row,
     status_change_row,
 )
+from shared import clock
 from shared.contracts import providers_v1
 from shared.contracts.providers_v1 import ProviderStatus
-from shared.errors import Conflict, DomainError, RulesBroken
+from shared.errors import Conflict, DomainError, NotFound, RulesBroken
 from shared.unit_of_work import Actor, UnitOfWork
 
 
@@ -190,6 +192,83 @@ async def verify_new(
 async def _ensure_unbound(session: AsyncSession, subject: str) -> None:
     if await active_membership(session, subject) is not None:
         raise Conflict("registration", "the person is a person of a provider already")
+
+
+async def person_of(session: AsyncSession, provider_id: str, subject: str) -> MembershipRow:
+    """The provider's active person `subject` (404 otherwise: removed or never joined)."""
+    rows = await session.exec(
+        select(MembershipRow).where(
+            MembershipRow.provider_id == provider_id,
+            MembershipRow.subject == subject,
+            MembershipRow.status == domain.MemberStatus.ACTIVE.value,
+        )
+    )
+    found = rows.first()
+    if found is None:
+        raise NotFound("person", subject)
+    return found
+
+
+async def _administrators(session: AsyncSession, provider_id: str) -> int:
+    rows = await session.exec(
+        select(MembershipRow.id).where(
+            MembershipRow.provider_id == provider_id,
+            MembershipRow.role == domain.MemberRole.ADMINISTRATOR.value,
+            MembershipRow.status == domain.MemberStatus.ACTIVE.value,
+        )
+    )
+    return len(rows.all())
+
+
+async def change_person(
+    uow: UnitOfWork, actor: Actor, person: MembershipRow, role: domain.MemberRole | None
+) -> None:
+    """Remove the person (`role` None) or give them `role`; 409 naming the rule when the
+    organisation would be left without an administrator."""
+    was_administrator = person.role == domain.MemberRole.ADMINISTRATOR.value
+    stays = role is domain.MemberRole.ADMINISTRATOR
+    problem = domain.people_change_problem(
+        await _administrators(uow.session, person.provider_id), was_administrator, stays
+    )
+    if problem:
+        raise Conflict("role" if role else "person", problem)
+    if role is None:
+        person.status = domain.MemberStatus.REMOVED.value
+        action = "person.left" if person.subject == actor.id else "person.removed"
+        details: dict[str, str] = {}
+    else:
+        details = {"from": person.role, "to": role.value}
+        person.role = role.value
+        action = "person.role_changed"
+    uow.session.add(person)
+    uow.audit(actor, action, "provider", person.provider_id, subject=person.subject, **details)
+
+
+async def join(
+    session: AsyncSession,
+    subject: str,
+    invitation: InvitationRow,
+) -> MembershipRow:
+    """The invited person's membership: a new one, or their old one made active again
+    (a removed person invited back: one row per person and provider)."""
+    rows = await session.exec(
+        select(MembershipRow).where(
+            MembershipRow.subject == subject, MembershipRow.provider_id == invitation.provider_id
+        )
+    )
+    member = rows.first() or new_membership(
+        subject,
+        invitation.provider_id,
+        domain.MemberRole(invitation.role),
+        invitation.name,
+        invitation.email,
+        invited_by=invitation.invited_by,
+    )
+    member.status, member.role = domain.MemberStatus.ACTIVE.value, invitation.role
+    member.name, member.email = invitation.name, invitation.email
+    member.invited_by, member.joined_at = invitation.invited_by, clock.now()
+    session.add(member)
+    return member
 
 
 def invitation_code() -> tuple[str, str]:

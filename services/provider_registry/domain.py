@@ -1028,6 +1028,24 @@ def invitation_expiry(now: datetime) -> datetime:
     return now + timedelta(days=INVITATION_DAYS)
 
 
+# Someone must always be able to manage the organisation's people (invite, remove, hand
+# over): without an administrator only the council could, by hand. So the last
+# administrator can neither leave, be removed nor step down; they hand over first.
+LAST_ADMINISTRATOR = (
+    "the organisation must keep at least one administrator: make another person administrator first"
+)
+
+
+def people_change_problem(
+    administrators: int, was_administrator: bool, stays_administrator: bool
+) -> str | None:
+    """Why removing a person, or changing their role, would break the one-administrator
+    rule (None: it would not). `administrators` counts the active ones now."""
+    if was_administrator and not stays_administrator and administrators <= 1:
+        return LAST_ADMINISTRATOR
+    return None
+
+
 # --- document files ----------------------------------------------------------------------
 # What a provider may upload as a compliance document, told by its first bytes (magic
 # numbers), never by the name or the declared type: a renamed executable is refused.

@@ -106,6 +106,20 @@ POLICY: Policy = {
         own="provider_id",
         narrowed="only a person who is the provider's administrator (403 for its members)",
     ),
+    ("POST", "/providers/{provider_id}/people/{subject}/removal"): rule(
+        P,
+        why="the administrator removes a person; a person leaves its organisation",
+        own="provider_id",
+        narrowed="the provider's administrator, or the person itself (leaving); never "
+        "the last administrator (409)",
+    ),
+    ("POST", "/providers/{provider_id}/people/{subject}/role"): rule(
+        P,
+        why="the administrator hands the administrator role to another person",
+        own="provider_id",
+        narrowed="only a person who is the provider's administrator (403 for its members); "
+        "never leaves the organisation without an administrator (409)",
+    ),
     ("POST", "/invitations/{code}/acceptance"): rule(
         U, why="an invited person joins its provider", narrowed="not a person of a provider yet"
     ),

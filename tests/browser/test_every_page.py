@@ -102,6 +102,8 @@ PAGES: list[tuple[str, str]] = [
     ("admin", "/portal/block-offers"),
     ("admin", "/portal/block-offers/{offer_id}"),
     ("admin", "/portal/people"),
+    ("admin", "/portal/people/{subject}/{change}"),
+    ("admin", "/portal/people/leave"),
     ("admin", "/portal/register/status"),
     ("admin", "/accessibility"),
     ("provider1", "/portal/call-offs/{competition_id}/withdrawal"),
@@ -133,6 +135,7 @@ SHOWS: dict[tuple[str, str], str] = {
     ("monitoring_officer", "/providers/{provider_id}/monitoring"): "Restraint used twice",
     ("monitoring_officer", "/alerts"): "/alerts/{alert_id}",
     ("admin", "/portal/people"): "Hana Head",
+    ("admin", "/portal/people/{subject}/{change}"): "Make Hana Head a member?",
     ("admin", "/portal/call-offs/{competition_id}"): "No: the council arranges transport.",
     ("admin", "/portal/block-offers"): "/portal/block-offers/{offer_id}",
     ("admin", "/portal/kpi-returns"): "{placement_id}",
@@ -517,6 +520,9 @@ def _seed(stack: Stack) -> dict[str, str]:
         "provider0": providers[0],
         "provider1": providers[1],
         "registration_id": _people(stack, providers[0]),
+        # The administrator's own row on the people page: the step-down question.
+        "subject": supplier_subject(ADMIN_EMAIL),
+        "change": "member",
         "alert_id": _monitoring(stack, providers[1]),
         **_casework(stack, providers[0]),
     }

@@ -60,3 +60,20 @@ async def invite(api: Api, provider_id: str, body: dict[str, Any]) -> dict[str, 
 async def accept(api: Api, code: str) -> dict[str, Any]:
     done: dict[str, Any] = await api.post(SERVICE, f"/invitations/{segment(code)}/acceptance", {})
     return done
+
+
+async def remove(api: Api, provider_id: str, subject: str) -> dict[str, Any]:
+    """Remove a person (the administrator), or leave (the person's own subject)."""
+    done: dict[str, Any] = await api.post(
+        SERVICE, f"/providers/{segment(provider_id)}/people/{segment(subject)}/removal", {}
+    )
+    return done
+
+
+async def set_role(api: Api, provider_id: str, subject: str, role: str) -> dict[str, Any]:
+    done: dict[str, Any] = await api.post(
+        SERVICE,
+        f"/providers/{segment(provider_id)}/people/{segment(subject)}/role",
+        {"role": role},
+    )
+    return done

@@ -31,6 +31,7 @@ from services.console.web import (
     form_api,
     person_of,
     sign_in,
+    sign_out,
 )
 from shared.contracts.common import Attendance, NeedType, Role
 from shared.contracts.providers_v1 import ProviderType
@@ -277,6 +278,7 @@ async def _people_page(
     form: dict[str, Any] | None = None,
     errors: list[dict[str, str]] | None = None,
     status_code: int = 200,
+    done: str = "",
 ) -> Response:
     person, provider_id = provider_of(request)
     try:
@@ -290,16 +292,18 @@ async def _people_page(
         "portal/people.html",
         status_code,
         administrator=True,
-        people=found["people"],
+        people=[p for p in found["people"] if p["status"] == "active"],
         invitations=found["invitations"],
         form=form or {"name": "", "email": "", "role": "member"},
         errors=errors or [],
+        me=person.subject,
+        done=DONE.get(done, ""),
     )
 
 
 @router.get("/portal/people")
-async def people_page(request: Request) -> Response:
-    return await _people_page(request)
+async def people_page(request: Request, done: str = "") -> Response:
+    return await _people_page(request, done=done)
 
 
 @router.post("/portal/people/invitations")
@@ -318,3 +322,100 @@ async def invite(request: Request) -> Response:
             return page(request, "portal/people.html", 403, administrator=False)
         return await _people_page(request, typed, field_errors(refused.errors, INVITE_LABELS), 400)
     return page(request, "portal/invited.html", invitation=made)
+
+
+# --- removing people, handing over, leaving ----------------------------------------------
+# Each change is asked on a page of its own and confirmed by a button (no JavaScript).
+
+CHANGES = {
+    "remove": "Remove {name} from your organisation?",
+    "administrator": "Make {name} an administrator?",
+    "member": "Make {name} a member?",
+}
+DONE = {
+    "remove": "The person was removed. They can no longer act for your organisation.",
+    "administrator": "The person is now an administrator.",
+    "member": "The person is now a member.",
+}
+
+
+def _refusal(refused: ApiRefused) -> list[dict[str, str]]:
+    """The service's 409 (the one-administrator rule) or 404 (gone) in words."""
+    if refused.status == 404:
+        return [_problem("main-content", "That person is no longer in your organisation")]
+    rules = "; ".join(e.get("rule", "") for e in refused.errors) or "This change was refused"
+    return [{"text": rules[:1].upper() + rules[1:], "href": "#main-content", "field": "person"}]
+
+
+@router.get("/portal/people/{subject}/{change}")
+async def change_page(request: Request, subject: str, change: str) -> Response:
+    person, provider_id = provider_of(request)
+    action = change
+    if action not in CHANGES:
+        return page(request, "errors/not_found.html", 404)
+    try:
+        found = await people.people(api_for(request, person), provider_id)
+    except ApiRefused as refused:
+        if refused.status != 403:
+            raise
+        return page(request, "portal/people.html", 403, administrator=False)
+    chosen = [p for p in found["people"] if p["subject"] == subject and p["status"] == "active"]
+    if not chosen:
+        return page(request, "errors/not_found.html", 404)
+    return page(
+        request,
+        "portal/people_change.html",
+        who=chosen[0],
+        action=action,
+        question=CHANGES[action].format(name=chosen[0]["name"]),
+        myself=subject == person.subject,
+        errors=[],
+    )
+
+
+@router.post("/portal/people/change")
+async def change(request: Request) -> Response:
+    person, provider_id = provider_of(request)
+    form = await checked_form(request)
+    subject, action = str(form.get("subject", "")), str(form.get("action", ""))
+    if action not in CHANGES or not subject:
+        return page(request, "errors/not_found.html", 404)
+    api = form_api(request, person, form)
+    try:
+        if action == "remove":
+            await people.remove(api, provider_id, subject)
+        else:
+            await people.set_role(api, provider_id, subject, action)
+    except ApiRefused as refused:
+        if refused.status == 403:
+            return page(request, "portal/people.html", 403, administrator=False)
+        return await _people_page(request, errors=_refusal(refused), status_code=409)
+    if subject == person.subject and action == "remove":
+        return _left(request)
+    if subject == person.subject:  # stepped down: no longer manages the people
+        return RedirectResponse("/portal", status_code=303)
+    return RedirectResponse(f"/portal/people?done={action}", status_code=303)
+
+
+@router.get("/portal/people/leave")
+async def leave_page(request: Request) -> Response:
+    provider_of(request)
+    return page(request, "portal/leave.html", errors=[])
+
+
+@router.post("/portal/people/leave")
+async def leave(request: Request) -> Response:
+    person, provider_id = provider_of(request)
+    form = await checked_form(request)
+    try:
+        await people.remove(form_api(request, person, form), provider_id, person.subject)
+    except ApiRefused as refused:
+        return page(request, "portal/leave.html", 409, errors=_refusal(refused))
+    return _left(request)
+
+
+def _left(request: Request) -> Response:
+    """Gone from the organisation: its provider session ends. Signing in again, the
+    person is a plain supplier (GET /people/me lists no provider)."""
+    sign_out(request)
+    return RedirectResponse("/sign-in", status_code=303)

@@ -227,3 +227,137 @@ async def test_registration_pages_are_for_their_people_only(
         blank = await as_supplier(client, "", "not-an-email")
         assert blank.status_code == 400
         assert 'href="#supplier_name"' in blank.text and 'href="#supplier_email"' in blank.text
+
+
+async def _admin_and_member(registry: ServiceRuntime, tmp_path: Path, urn: int) -> str:  # noqa: F811
+    """Ann (administrator, by a verified claim) and Carl (member, invited)."""
+    await on_register(registry, urn)
+    async with console_over(registry, tmp_path) as ann:
+        await as_supplier(ann, "Ann Head", "ann@school.example")
+        start = await ann.get("/", follow_redirects=True)
+        await ann.post(
+            "/portal/register/claim",
+            data={
+                **form_of(start.text, "/portal/register/claim"),
+                "urn": str(urn),
+                "person_name": "Ann Head",
+                "person_email": "ann@school.example",
+            },
+        )
+        async with console_over(registry, tmp_path) as officer:
+            await signed_in(officer, "commissioner")
+            assert (await decide(officer, decision="verify")).status_code == 303
+        done = await ann.get("/portal/register/status")
+        await ann.post(
+            "/portal/register/continue", data=form_of(done.text, "/portal/register/continue")
+        )
+        people = await ann.get("/portal/people")
+        invited = await ann.post(
+            "/portal/people/invitations",
+            data={
+                **form_of(people.text, "/portal/people/invitations"),
+                "name": "Carl Clerk",
+                "email": "carl@school.example",
+                "role": "member",
+            },
+        )
+        code = re.search(r'<code id="invitation-code">([^<]+)</code>', invited.text)
+        assert code
+    async with console_over(registry, tmp_path) as carl:
+        await as_supplier(carl, "Carl Clerk", "carl@school.example")
+        join = await carl.get("/portal/join")
+        joined = await carl.post(
+            "/portal/join", data={**form_of(join.text, "/portal/join"), "code": code[1]}
+        )
+        assert joined.headers["location"] == "/portal?joined=1"
+    return code[1]
+
+
+def _change_link(html: str, action: str, name: str) -> str:
+    found = re.search(
+        rf'href="(/portal/people/[^"/]+/{action})">[^<]*'
+        rf'<span class="govuk-visually-hidden"> \({name}\)',
+        html,
+    )
+    assert found, html
+    return found[1]
+
+
+async def test_the_administrator_removes_a_person_who_is_then_a_plain_supplier(
+    registry: ServiceRuntime,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    await _admin_and_member(registry, tmp_path, 800011)
+    async with console_over(registry, tmp_path) as ann:
+        await as_supplier(ann, "Ann Head", "ann@school.example")
+        people = await ann.get("/portal/people")
+        # Ann, the only administrator, may not leave: the rule is named in the summary.
+        mine = await ann.get(_change_link(people.text, "remove", "Ann Head"))
+        assert "Remove Ann Head from your organisation?" in mine.text
+        refused = await ann.post(
+            "/portal/people/change", data=form_of(mine.text, "/portal/people/change")
+        )
+        assert refused.status_code == 409
+        assert (
+            "govuk-error-summary" in refused.text and "at least one administrator" in refused.text
+        )
+        # Removing Carl asks first, and is done only on the confirming button.
+        confirm = await ann.get(_change_link(refused.text, "remove", "Carl Clerk"))
+        assert confirm.status_code == 200 and "Remove Carl Clerk" in confirm.text
+        assert "carl@school.example" in (await ann.get("/portal/people")).text
+        removed = await ann.post(
+            "/portal/people/change", data=form_of(confirm.text, "/portal/people/change")
+        )
+        assert removed.headers["location"] == "/portal/people?done=remove"
+        after = await ann.get("/portal/people?done=remove")
+        assert "The person was removed" in after.text and "carl@school.example" not in after.text
+        # The same form sent again (its idempotency key) changes nothing more.
+        resent = await ann.post(
+            "/portal/people/change", data=form_of(confirm.text, "/portal/people/change")
+        )
+        assert resent.status_code in (303, 409)
+    # Carl signs in again: a plain supplier, no provider token minted.
+    async with console_over(registry, tmp_path) as carl:
+        await as_supplier(carl, "Carl Clerk", "carl@school.example")
+        home = await carl.get("/", follow_redirects=False)
+        assert home.headers["location"] == "/portal/register"
+        assert (await carl.get("/portal/people")).status_code == 403
+
+
+async def test_the_administrator_hands_over_and_a_member_leaves(
+    registry: ServiceRuntime,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    await _admin_and_member(registry, tmp_path, 800012)
+    async with console_over(registry, tmp_path) as ann:
+        await as_supplier(ann, "Ann Head", "ann@school.example")
+        people = await ann.get("/portal/people")
+        promote = await ann.get(_change_link(people.text, "administrator", "Carl Clerk"))
+        assert "Make Carl Clerk an administrator?" in promote.text
+        made = await ann.post(
+            "/portal/people/change", data=form_of(promote.text, "/portal/people/change")
+        )
+        assert made.headers["location"] == "/portal/people?done=administrator"
+        people = await ann.get("/portal/people")
+        step_down = await ann.get(_change_link(people.text, "member", "Ann Head"))
+        stepped = await ann.post(
+            "/portal/people/change", data=form_of(step_down.text, "/portal/people/change")
+        )
+        assert stepped.headers["location"] == "/portal"
+        members_only = await ann.get("/portal/people")
+        assert members_only.status_code == 403 and "Leave your organisation" in members_only.text
+        leave = await ann.get("/portal/people/leave")
+        left = await ann.post(
+            "/portal/people/leave", data=form_of(leave.text, "/portal/people/leave")
+        )
+        assert left.headers["location"] == "/sign-in"
+        assert (await ann.get("/portal/people")).status_code in (303, 401, 403)
+    async with console_over(registry, tmp_path) as carl:  # the administrator now
+        await as_supplier(carl, "Carl Clerk", "carl@school.example")
+        people = await carl.get("/portal/people")
+        assert people.status_code == 200 and "ann@school.example" not in people.text
+        leave = await carl.get("/portal/people/leave")
+        last = await carl.post(
+            "/portal/people/leave", data=form_of(leave.text, "/portal/people/leave")
+        )
+        assert last.status_code == 409 and "at least one administrator" in last.text

@@ -349,3 +349,39 @@ async def test_a_due_reminder_goes_and_a_late_one_is_dropped(monitoring: Monitor
         "skipped",
         "deadline passed before sending",
     )
+
+
+async def test_choosing_reminders_after_an_invitation_queues_them_once(
+    monitoring: Monitoring,
+) -> None:
+    await choose(monitoring, "ann", "p-1", "ann@oakfield.example", ["deadline"])
+    await monitoring.feed(procurement_v1.TOPIC, invited("p-1", "c-1"))  # ann: reminded
+    await monitoring.feed(procurement_v1.TOPIC, invited("p-1", "c-2"))  # bid below
+    await monitoring.feed(procurement_v1.TOPIC, invited("p-1", "c-3", timedelta(days=-1)))
+    await monitoring.feed(procurement_v1.TOPIC, invited("p-1", "c-4", timedelta(hours=12)))
+    await monitoring.feed(procurement_v1.TOPIC, invited("p-2", "c-5"))  # another org
+    await monitoring.feed(procurement_v1.TOPIC, bid("p-1", "c-2"))
+    before = len(await queued(monitoring))
+    # Cat chooses reminders after the invitations: the open ones (not bid, not past) only.
+    await choose(monitoring, "cat", "p-1", "cat@oakfield.example", ["deadline"])
+    await choose(monitoring, "cat", "p-1", "cat@oakfield.example", ["deadline"])  # again
+    late = [r for r in await queued(monitoring) if r.subject == "cat"]
+    assert sorted(r.topic_key for r in late) == ["competition:c-1:p-1", "competition:c-4:p-1"]
+    assert len(await queued(monitoring)) == before + 2
+    by_topic = {r.topic_key: r for r in late}
+    lead = notifications.DEFAULT_REMINDER_LEAD
+    assert by_topic["competition:c-1:p-1"].due_at == NOW + timedelta(days=5) - lead
+    # Less than the lead left: due at once, still dropped after the deadline.
+    assert by_topic["competition:c-4:p-1"].due_at > NOW
+    assert by_topic["competition:c-4:p-1"].expires_at == NOW + timedelta(hours=12)
+    assert all(f"{BASE}/portal/call-offs/" in r.body for r in late)
+    # Ann, reminded of c-1 by the invitation itself, gets no second one on saving again
+    # (c-4's window was shorter than the lead, so she gets that one now, like Cat).
+    await choose(monitoring, "ann", "p-1", "ann@oakfield.example", ["deadline", "award"])
+    await choose(monitoring, "ann", "p-1", "ann@oakfield.example", ["deadline", "award"])
+    ann = sorted(r.topic_key for r in await queued(monitoring) if r.subject == "ann")
+    assert ann == ["competition:c-1:p-1", "competition:c-2:p-1", "competition:c-4:p-1"]
+    # A bid cancels the late reminder like any other.
+    await monitoring.feed(procurement_v1.TOPIC, bid("p-1", "c-1"))
+    statuses = {r.topic_key: r.status for r in await queued(monitoring) if r.subject == "cat"}
+    assert statuses["competition:c-1:p-1"] == "cancelled"

@@ -7,11 +7,12 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
-from sqlmodel import select
+from sqlmodel import col, select
 
 from services.provider_registry.models import InvitationRow, MembershipRow, ProviderRow
 from shared.auth import issue_token
 from shared.contracts.common import Role
+from shared.infra_models import AuditEntry
 from shared.runtime import ServiceRuntime
 from tests.conftest import TEST_SECRET
 from tests.harness import client_for
@@ -312,3 +313,137 @@ async def test_a_bound_person_cannot_register_again(
     await register(commissioner, urn=520015)
     again = await submit(registry, "ann", claim(520015))
     assert again.status_code == 409 and fields_of(again) == {"person"}
+
+
+# --- removing people, leaving, handing over the administrator role ---------------------
+
+
+async def _join(registry: ServiceRuntime, provider_id: str, admin: str, who: str) -> None:
+    async with client_for(registry, bound(admin, provider_id)) as client:
+        sent = await client.post(
+            f"/providers/{provider_id}/invitations",
+            json={"name": who.title(), "email": f"{who}@oak.example"},
+        )
+    assert sent.status_code == 201, sent.text
+    async with client_for(registry, supplier(who)) as client:
+        joined = await client.post(f"/invitations/{sent.json()['code']}/acceptance", json={})
+    assert joined.status_code == 200, joined.text
+
+
+async def _post(
+    registry: ServiceRuntime, token: str, path: str, body: dict[str, Any] | None = None
+) -> httpx.Response:
+    async with client_for(registry, token) as client:
+        return await client.post(path, json=body or {})
+
+
+async def _audited(registry: ServiceRuntime) -> list[str]:
+    async with registry.db.session() as session:
+        rows = await session.exec(select(AuditEntry).order_by(col(AuditEntry.id)))
+        return [row.action for row in rows.all() if row.action.startswith("person.")]
+
+
+async def test_the_administrator_removes_a_person_who_then_is_a_plain_supplier(
+    registry: ServiceRuntime, commissioner: httpx.AsyncClient
+) -> None:
+    oak = await _administrator(registry, commissioner, 520020, "ann")
+    await _join(registry, oak, "ann", "carl")
+    removed = await _post(registry, bound("ann", oak), f"/providers/{oak}/people/carl/removal")
+    assert removed.status_code == 200, removed.text
+    assert removed.json()["status"] == "removed"
+    assert (await me(registry, supplier("carl")))["memberships"] == []
+    again = await _post(registry, bound("ann", oak), f"/providers/{oak}/people/carl/removal")
+    assert again.status_code == 404  # removed already
+    async with client_for(registry, bound("ann", oak)) as admin:
+        people = (await admin.get(f"/providers/{oak}/people")).json()["people"]
+    assert {(p["subject"], p["status"]) for p in people} == {
+        ("ann", "active"),
+        ("carl", "removed"),
+    }
+    # Removed, Carl may register or be invited back (his one row made active again).
+    await _join(registry, oak, "ann", "carl")
+    assert [m["role"] for m in (await me(registry, supplier("carl")))["memberships"]] == ["member"]
+    assert await _audited(registry) == ["person.removed"]
+
+
+async def test_a_member_may_leave_but_not_remove_or_promote_others(
+    registry: ServiceRuntime, commissioner: httpx.AsyncClient
+) -> None:
+    oak = await _administrator(registry, commissioner, 520021, "ann")
+    await _join(registry, oak, "ann", "carl")
+    await _join(registry, oak, "ann", "dee")
+    carl = bound("carl", oak)
+    assert (await _post(registry, carl, f"/providers/{oak}/people/dee/removal")).status_code == 403
+    assert (await _post(registry, carl, f"/providers/{oak}/people/ann/removal")).status_code == 403
+    promote = await _post(
+        registry, carl, f"/providers/{oak}/people/carl/role", {"role": "administrator"}
+    )
+    assert promote.status_code == 403
+    left = await _post(registry, carl, f"/providers/{oak}/people/carl/removal")
+    assert left.status_code == 200, left.text
+    assert (await me(registry, supplier("carl")))["memberships"] == []
+    assert await _audited(registry) == ["person.left"]
+
+
+async def test_the_last_administrator_cannot_go_until_it_hands_over(
+    registry: ServiceRuntime, commissioner: httpx.AsyncClient
+) -> None:
+    oak = await _administrator(registry, commissioner, 520022, "ann")
+    await _join(registry, oak, "ann", "carl")
+    ann = bound("ann", oak)
+    for path, body in (
+        (f"/providers/{oak}/people/ann/removal", None),
+        (f"/providers/{oak}/people/ann/role", {"role": "member"}),
+    ):
+        refused = await _post(registry, ann, path, body)
+        assert refused.status_code == 409, refused.text
+        assert "at least one administrator" in refused.text
+    bad = await _post(registry, ann, f"/providers/{oak}/people/carl/role", {"role": "boss"})
+    assert bad.status_code == 422 and fields_of(bad) == {"role"}
+    # Hand-over: Carl becomes administrator, then Ann steps down (or leaves).
+    made = await _post(
+        registry, ann, f"/providers/{oak}/people/carl/role", {"role": "administrator"}
+    )
+    assert made.status_code == 200 and made.json()["role"] == "administrator"
+    stepped = await _post(registry, ann, f"/providers/{oak}/people/ann/role", {"role": "member"})
+    assert stepped.status_code == 200 and stepped.json()["role"] == "member"
+    # Ann, a member now, manages no one; Carl is the last administrator in turn.
+    assert (await _post(registry, ann, f"/providers/{oak}/people/carl/removal")).status_code == 403
+    carl = bound("carl", oak)
+    last = await _post(registry, carl, f"/providers/{oak}/people/carl/removal")
+    assert last.status_code == 409
+    assert (await _post(registry, carl, f"/providers/{oak}/people/ann/removal")).is_success
+    assert await _audited(registry) == ["person.role_changed"] * 2 + ["person.removed"]
+
+
+async def test_an_administrator_leaves_while_another_administrator_stays(
+    registry: ServiceRuntime, commissioner: httpx.AsyncClient
+) -> None:
+    oak = await _administrator(registry, commissioner, 520023, "ann")
+    await _join(registry, oak, "ann", "carl")
+    ann = bound("ann", oak)
+    await _post(registry, ann, f"/providers/{oak}/people/carl/role", {"role": "administrator"})
+    left = await _post(registry, ann, f"/providers/{oak}/people/ann/removal")
+    assert left.status_code == 200, left.text
+    assert (await me(registry, supplier("ann")))["memberships"] == []
+    # Gone, Ann's old provider token manages nothing there any more.
+    assert (await _post(registry, ann, f"/providers/{oak}/people/carl/removal")).status_code == 403
+
+
+async def test_another_providers_administrator_cannot_remove_or_promote(
+    registry: ServiceRuntime, commissioner: httpx.AsyncClient
+) -> None:
+    oak = await _administrator(registry, commissioner, 520024, "ann")
+    elm = await _administrator(registry, commissioner, 520025, "eve")
+    await _join(registry, oak, "ann", "carl")
+    for token in (bound("eve", elm), bound("eve", oak)):  # its own token, and a forged one
+        removal = await _post(registry, token, f"/providers/{oak}/people/carl/removal")
+        role = await _post(
+            registry, token, f"/providers/{oak}/people/carl/role", {"role": "administrator"}
+        )
+        assert (removal.status_code, role.status_code) == (403, 403)
+    # Nor can Oak's administrator reach Elm's people through Oak's route.
+    assert (
+        await _post(registry, bound("ann", oak), f"/providers/{oak}/people/eve/removal")
+    ).status_code == 404
+    assert len((await me(registry, supplier("carl")))["memberships"]) == 1

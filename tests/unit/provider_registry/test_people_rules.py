@@ -78,3 +78,20 @@ def test_a_new_provider_may_leave_out_its_urn_but_not_give_a_bad_one() -> None:
     assert domain.validate_new_provider(_draft(0), urn_given=False) == []
     assert [e.field for e in domain.validate_new_provider(_draft(12), urn_given=True)] == ["urn"]
     assert domain.validate_new_provider(_draft(118945), urn_given=True) == []
+
+
+@pytest.mark.parametrize(
+    ("administrators", "was", "stays", "refused"),
+    [
+        (1, True, False, True),  # the last administrator leaves or steps down
+        (2, True, False, False),  # another administrator stays
+        (1, False, False, False),  # a member goes
+        (1, True, True, False),  # the administrator stays one
+        (1, False, True, False),  # a member made administrator
+    ],
+)
+def test_the_organisation_always_keeps_an_administrator(
+    administrators: int, was: bool, stays: bool, refused: bool
+) -> None:
+    problem = domain.people_change_problem(administrators, was, stays)
+    assert (problem == domain.LAST_ADMINISTRATOR) is refused
