@@ -191,12 +191,11 @@ REPLY_MAX = 5000
 
 
 def _request_of(
-    applications: list[dict[str, Any]], application_id: str, request_id: str
+    applications: list[dict[str, Any]], request_id: str
 ) -> tuple[dict[str, Any], dict[str, Any]] | None:
-    """The request on one of this provider's own applications (the list is its own)."""
+    """The request on one of this provider's own applications (the list is its own, so
+    another provider's request id finds nothing)."""
     for a in applications:
-        if a["application_id"] != application_id:
-            continue
         for r in a.get("clarification_requests", []):
             if r["request_id"] == request_id:
                 return a, r
@@ -205,18 +204,11 @@ def _request_of(
 
 async def _reply_form(
     request: Request,
-    application_id: str,
-    request_id: str,
+    found: tuple[dict[str, Any], dict[str, Any]],
     status_code: int = 200,
     errors: list[dict[str, str]] | None = None,
     answer: str = "",
 ) -> Response:
-    person, _ = provider_of(request)
-    found = _request_of(
-        await portal.applications(api_for(request, person)), application_id, request_id
-    )
-    if found is None:
-        return page(request, "errors/not_found.html", 404)
     application, asked = found
     return page(
         request,
@@ -229,15 +221,41 @@ async def _reply_form(
     )
 
 
-@router.get("/portal/applications/{application_id}/clarification-requests/{request_id}")
-async def reply_page(request: Request, application_id: str, request_id: str) -> Response:
-    return await _reply_form(request, application_id, request_id)
+async def _own_request(
+    request: Request, api: Any, request_id: str
+) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    return _request_of(await portal.applications(api), request_id)
 
 
-@router.post("/portal/applications/{application_id}/clarification-requests/{request_id}")
-async def reply(request: Request, application_id: str, request_id: str) -> Response:
+@router.get("/portal/clarification-requests/{clarification_request_id}")
+async def reply_page(request: Request, clarification_request_id: str) -> Response:
+    person, _ = provider_of(request)
+    found = await _own_request(request, api_for(request, person), clarification_request_id)
+    if found is None:
+        return page(request, "errors/not_found.html", 404)
+    return await _reply_form(request, found)
+
+
+def _refused(errors: list[dict[str, str]]) -> list[dict[str, str]]:
+    """Procurement's refusal of a reply, in words against the answer box."""
+    rules = " ".join(e.get("rule", "") for e in errors)
+    if "reply_by_passed" in rules:
+        text = "The reply-by date has passed: the council can no longer take an answer here"
+    elif "application_clarification_answered" in rules:
+        text = "You already answered this request"
+    else:
+        return field_errors(errors, {"answer": "Your answer"})
+    return [{"text": text, "href": "#answer", "field": "answer"}]
+
+
+@router.post("/portal/clarification-requests/{clarification_request_id}")
+async def reply(request: Request, clarification_request_id: str) -> Response:
     person, _ = provider_of(request)
     form = await checked_form(request)
+    api = form_api(request, person, form)
+    found = await _own_request(request, api, clarification_request_id)
+    if found is None:
+        return page(request, "errors/not_found.html", 404)
     answer = str(form.get("answer", "")).strip()
     text = ""
     if not answer:
@@ -246,35 +264,15 @@ async def reply(request: Request, application_id: str, request_id: str) -> Respo
         text = f"Your answer must be {REPLY_MAX} characters or fewer"
     if text:
         problem = [{"text": text, "href": "#answer", "field": "answer"}]
-        return await _reply_form(request, application_id, request_id, 400, problem, answer)
+        return await _reply_form(request, found, 400, problem, answer)
     try:
         await portal.answer_request(
-            form_api(request, person, form), application_id, request_id, answer
+            api, found[0]["application_id"], clarification_request_id, answer
         )
     except ApiRefused as refused:
         if refused.status == 404:
             raise
         if not still_in_progress(refused.errors):
-            rules = " ".join(e.get("rule", "") for e in refused.errors)
-            if "reply_by_passed" in rules:
-                late = "The reply-by date has passed: the council can no longer take an answer here"
-                errors = [{"text": late, "href": "#answer", "field": "answer"}]
-            elif "application_clarification_answered" in rules:
-                errors = [
-                    {
-                        "text": "You already answered this request",
-                        "href": "#answer",
-                        "field": "answer",
-                    }
-                ]
-            else:
-                errors = field_errors(refused.errors, {"answer": "Your answer"})
-            return await _reply_form(
-                request,
-                application_id,
-                request_id,
-                409 if refused.status == 409 else 400,
-                errors,
-                answer,
-            )
+            code = 409 if refused.status == 409 else 400
+            return await _reply_form(request, found, code, _refused(refused.errors), answer)
     return RedirectResponse("/portal?replied=1#applications", status_code=303)

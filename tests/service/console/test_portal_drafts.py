@@ -123,7 +123,7 @@ async def test_commissioner_asks_and_provider_answers(proc: Driver, tmp_path: Pa
         page = await client.get(sent.headers["location"])
         assert "Your question was sent" in page.text and "Not answered" in page.text
     request_id = (await proc.get(page_path)).json()["clarification_requests"][0]["request_id"]
-    reply = f"/portal/applications/{application_id}/clarification-requests/{request_id}"
+    reply = f"/portal/clarification-requests/{request_id}"
     async with console_over(proc, tmp_path) as other:
         csrf = await signed_in(other, "provider:p-2")
         assert request_id not in (await other.get("/portal")).text
@@ -156,7 +156,7 @@ async def test_a_late_answer_is_refused(
     application_id = await proc.apply(scheme_id, "p-1")
     today = london_date(clock.now())
     request_id = await _asked(proc, application_id, today)
-    reply = f"/portal/applications/{application_id}/clarification-requests/{request_id}"
+    reply = f"/portal/clarification-requests/{request_id}"
     async with console_over(proc, tmp_path) as client:
         csrf = await signed_in(client, "provider:p-1")
         late = end_of_day(today)
