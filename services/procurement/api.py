@@ -42,6 +42,7 @@ from services.procurement.handlers import (
     set_aside_open_bids,
 )
 from services.procurement.models import (
+    ApplicationDraftRow,
     ApplicationRow,
     AwardRow,
     BidRow,
@@ -122,6 +123,8 @@ STATE_RULES = {
     d.Rule.ANSWER_AFTER_DEADLINE,
     d.Rule.WITHDRAWAL_AFTER_DEADLINE,
     d.Rule.NO_LIVE_BID,
+    d.Rule.REPLY_BY_PASSED,
+    d.Rule.APPLICATION_CLARIFICATION_ANSWERED,
 }
 
 
@@ -691,6 +694,10 @@ async def submit_application(
             )
         row = application_row(application)
         uow.session.add(row)
+        # The draft becomes the request: gone in the same transaction as the submission.
+        draft = await uow.session.get(ApplicationDraftRow, (scheme_id, provider_id))
+        if draft is not None:
+            await uow.session.delete(draft)
         _emit(
             uow,
             procurement_v1.ApplicationSubmitted(

@@ -9,6 +9,7 @@ from typing import Any
 from services.procurement import (
     activities,
     api,
+    application_extras_api,
     clarifications_api,
     handlers,
     notice_activities,
@@ -35,6 +36,7 @@ definition = ServiceDefinition(
     publishes=[procurement_v1.TOPIC],
     routers=[
         api.router,
+        application_extras_api.router,
         clarifications_api.router,
         notices_api.router,
         worklist_api.router,

@@ -89,6 +89,8 @@ class Rule(StrEnum):
     ANSWER_AFTER_DEADLINE = "answer_after_deadline"
     WITHDRAWAL_AFTER_DEADLINE = "withdrawal_after_deadline"
     NO_LIVE_BID = "no_live_bid"
+    REPLY_BY_PASSED = "reply_by_passed"
+    APPLICATION_CLARIFICATION_ANSWERED = "application_clarification_answered"
 
 
 class DomainError(Exception):
@@ -2712,6 +2714,153 @@ def answer_clarification(
         "the tender deadline has passed: an answer now would reach no bidder in time",
     )
     return replace(q, answer=text, answered_by=by, answered_at=now)
+
+
+# -------------------------------------------------- application drafts (issue 15)
+
+# A draft is the provider's unfinished form, kept so that it can come back to it. It is
+# not a request to participate: it is not evaluated and starts no clock. The 10 working
+# days of PCR 2015 reg 34(15) run from receipt of a request to participate, i.e. from
+# the submission (submit_application), never from a saved draft.
+DRAFT_SOURCE = (
+    "PCR 2015 reg 34(15): the evaluation period runs from receipt of a request to "
+    "participate; a saved draft is not one, so it is not evaluated and starts no clock"
+)
+DRAFT_MAX_CATEGORIES = 100
+DRAFT_MAX_ANSWERS = 100
+DRAFT_ANSWER_MAX = 5000  # the same cap as the portal's answer box
+DRAFT_KEY_MAX = 50
+
+
+@dataclass(frozen=True, slots=True)
+class ApplicationDraft:
+    """What a provider has typed so far, as given (checked for size and shape only)."""
+
+    scheme_id: str
+    provider_id: str
+    requested_categories: tuple[str, ...]
+    answers: Mapping[str, str]
+    saved_at: datetime
+
+
+def save_draft(
+    scheme: Scheme,
+    *,
+    provider_id: str,
+    requested_categories: Sequence[str],
+    answers: Mapping[str, str],
+    now: datetime,
+) -> ApplicationDraft:
+    """Keep an unfinished application: sizes are bounded, completeness is not required
+    (it is checked on submission). Only a scheme taking applications takes drafts."""
+    _require_accepts_applications(scheme, _today(now))
+    cats = tuple(dict.fromkeys(requested_categories))
+    _require(
+        len(cats) <= DRAFT_MAX_CATEGORIES,
+        "requested_categories",
+        Rule.OUT_OF_RANGE,
+        f"at most {DRAFT_MAX_CATEGORIES}",
+    )
+    for code in cats:
+        _require(
+            0 < len(code) <= DRAFT_KEY_MAX,
+            "requested_categories",
+            Rule.OUT_OF_RANGE,
+            f"each code 1 to {DRAFT_KEY_MAX} characters",
+        )
+    _require(
+        len(answers) <= DRAFT_MAX_ANSWERS,
+        "answers",
+        Rule.OUT_OF_RANGE,
+        f"at most {DRAFT_MAX_ANSWERS}",
+    )
+    for qid, text in answers.items():
+        _require(
+            0 < len(qid) <= DRAFT_KEY_MAX,
+            "answers",
+            Rule.OUT_OF_RANGE,
+            f"each question id 1 to {DRAFT_KEY_MAX} characters",
+        )
+        _require(
+            len(text) <= DRAFT_ANSWER_MAX,
+            f"answers.{qid}",
+            Rule.OUT_OF_RANGE,
+            f"at most {DRAFT_ANSWER_MAX} characters",
+        )
+    return ApplicationDraft(scheme.scheme_id, provider_id, cats, dict(answers), now)
+
+
+# ------------------------------------ clarification requests on an application
+
+# During evaluation the council may ask an applicant to clarify or supplement what it
+# submitted. The request does not stop the evaluation clock: reg 34(15) has no pause, so
+# a commissioner who needs more time uses the one justified extension to 15 working days
+# (extend_evaluation, reg 34(16)), with its reason, as before.
+APPLICATION_CLARIFICATION_SOURCE = (
+    "PCR 2015 reg 56(4): the authority may request the economic operator to submit, "
+    "supplement, clarify or complete information, in compliance with equal treatment and "
+    "transparency. It does not stop the reg 34(15) clock; the reg 34(16) extension remains"
+)
+CLARIFICATION_REQUEST_MAX = 2000
+CLARIFICATION_REPLY_MAX = 5000
+
+
+@dataclass(frozen=True, slots=True)
+class ApplicationClarification:
+    """The council's request to an applicant and, once given, the applicant's reply."""
+
+    request_id: str
+    application_id: str
+    provider_id: str
+    question: str
+    reply_by_on: date  # the last London day on which the reply is in time
+    asked_by: str
+    asked_at: datetime
+    answer: str | None = None
+    answered_at: datetime | None = None
+
+    @property
+    def reply_by(self) -> datetime:
+        """Exclusive deadline instant (end of ``reply_by_on``, Europe/London)."""
+        return end_of_day(self.reply_by_on)
+
+
+def request_application_clarification(
+    application: Application,
+    *,
+    request_id: str,
+    question: str,
+    reply_by_on: date,
+    by: str,
+    now: datetime,
+) -> ApplicationClarification:
+    """Ask the applicant to clarify or supplement, while the application awaits decision."""
+    text = _bounded_text(question, "question", CLARIFICATION_REQUEST_MAX)
+    _require(not application.decided, "application_id", Rule.ALREADY_DECIDED, "decided")
+    _require(reply_by_on >= london_date(now), "reply_by_on", Rule.OUT_OF_RANGE, "today or later")
+    return ApplicationClarification(
+        request_id, application.application_id, application.provider_id, text, reply_by_on, by, now
+    )
+
+
+def answer_application_clarification(
+    c: ApplicationClarification, *, answer: str, now: datetime
+) -> ApplicationClarification:
+    """The applicant's reply, once, before the reply-by time (later: 409)."""
+    text = _bounded_text(answer, "answer", CLARIFICATION_REPLY_MAX)
+    _require(
+        c.answer is None,
+        "answer",
+        Rule.APPLICATION_CLARIFICATION_ANSWERED,
+        "this request was already answered",
+    )
+    _require(
+        now < c.reply_by,
+        "answer",
+        Rule.REPLY_BY_PASSED,
+        f"the reply-by date {c.reply_by_on.isoformat()} has passed",
+    )
+    return replace(c, answer=text, answered_at=now)
 
 
 # -------------------------------------------------------------------- evaluation

@@ -379,6 +379,52 @@ class ApplicationRow(ProcurementModel, table=True):
     overdue_at: datetime | None = _aware(nullable=True)
 
 
+class ApplicationDraftRow(ProcurementModel, table=True):
+    """A provider's unsaved application to a scheme (one per provider and scheme). Not
+    a request to participate: no clock (domain.DRAFT_SOURCE)."""
+
+    __tablename__ = "application_draft"
+
+    scheme_id: str = Field(primary_key=True, max_length=36, foreign_key="scheme.id")
+    provider_id: str = Field(primary_key=True, max_length=36, index=True)
+    requested_categories: list[str] = _json()
+    answers: dict[str, str] = _json()
+    saved_at: datetime = _aware()
+
+
+class ApplicationClarificationRow(ProcurementModel, table=True):
+    """The council's request that an applicant clarify or supplement (PCR 2015 reg 56(4))
+    and the applicant's reply."""
+
+    __tablename__ = "application_clarification"
+
+    id: str = Field(primary_key=True, max_length=36)
+    application_id: str = Field(max_length=36, index=True, foreign_key="application.id")
+    provider_id: str = Field(max_length=36)
+    question: str = Field(max_length=2000)
+    reply_by_on: date
+    asked_by: str = Field(max_length=200)
+    asked_at: datetime = _aware()
+    answer: str | None = Field(default=None, max_length=5000)
+    answered_at: datetime | None = _aware(nullable=True)
+
+
+def application_clarification_to_domain(
+    row: ApplicationClarificationRow,
+) -> d.ApplicationClarification:
+    return d.ApplicationClarification(
+        request_id=row.id,
+        application_id=row.application_id,
+        provider_id=row.provider_id,
+        question=row.question,
+        reply_by_on=row.reply_by_on,
+        asked_by=row.asked_by,
+        asked_at=row.asked_at,
+        answer=row.answer,
+        answered_at=row.answered_at,
+    )
+
+
 class DecisionRow(ProcurementModel, table=True):
     """The decision on a request to participate: every criterion, who decided, when."""
 

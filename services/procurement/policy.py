@@ -21,6 +21,27 @@ POLICY: Policy = {
     ("POST", "/schemes/{scheme_id}/applications"): rule(
         P, why="a provider applies to join", narrowed="as the provider its token names"
     ),
+    ("PUT", "/schemes/{scheme_id}/application-draft"): rule(
+        P,
+        why="a provider keeps an unfinished application (not evaluated, no clock)",
+        narrowed="only its own draft: the provider its token names",
+    ),
+    ("GET", "/schemes/{scheme_id}/application-draft"): rule(
+        P,
+        why="a provider comes back to its unfinished application",
+        narrowed="only its own draft: the provider its token names (another's is never read)",
+    ),
+    ("GET", "/portal/application-drafts"): rule(
+        P, why="a provider's own unfinished applications", narrowed="the provider its token names"
+    ),
+    ("POST", "/applications/{application_id}/clarification-requests"): rule(
+        C, why="the council asks an applicant to clarify or supplement (PCR 2015 reg 56(4))"
+    ),
+    ("POST", "/applications/{application_id}/clarification-requests/{request_id}/answer"): rule(
+        P,
+        why="the applicant replies before the reply-by date",
+        narrowed="only a request on its own application (404 otherwise)",
+    ),
     ("POST", "/applications/{application_id}/decision"): rule(C, why=COUNCIL),
     ("POST", "/applications/{application_id}/extension"): rule(C, why=COUNCIL),
     ("GET", "/schemes/{scheme_id}/members"): rule(C, M, why="the council's view of its members"),

@@ -12,6 +12,7 @@ from sqlalchemy import or_
 from sqlmodel import col, select
 
 from services.procurement.api import Runtime, _own_provider, application_view, scheme_view
+from services.procurement.application_extras_api import clarification_requests
 from services.procurement.models import (
     ApplicationRow,
     BidRow,
@@ -127,10 +128,12 @@ async def my_applications(runtime: Runtime, actor: Actor = ALLOWED) -> list[dict
                 )
             ).all()
         }
+        asked = await clarification_requests(session, [r.id for r in rows])
     found = []
     for row in rows:
         view = application_view(row, decisions.get(row.id))
         view["scheme_title"] = schemes.get(row.scheme_id, row.scheme_id)
+        view["clarification_requests"] = asked[row.id]
         found.append(view)
     return found
 

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query
 from sqlmodel import col, select
 
 from services.procurement.api import Runtime, application_view
+from services.procurement.application_extras_api import clarification_requests
 from services.procurement.models import ApplicationRow, CompetitionRow, DecisionRow
 from services.procurement.policy import ALLOWED
 from shared.errors import NotFound
@@ -61,8 +62,10 @@ async def get_application(
         if row is None:
             raise NotFound("application", application_id)
         decision = await session.get(DecisionRow, application_id)
+        asked = await clarification_requests(session, [application_id])
     view = application_view(row, decision)
     view["answers"] = row.answers
+    view["clarification_requests"] = asked[application_id]
     return view
 
 

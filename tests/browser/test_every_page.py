@@ -95,6 +95,7 @@ PAGES: list[tuple[str, str]] = [
     ("admin", "/portal/call-offs/{competition_id}/receipt"),
     ("admin", "/portal/call-offs/{competition_id}/withdraw"),
     ("admin", "/portal/self-declarations/{request_id}"),
+    ("admin", "/portal/clarification-requests/{clarification_request_id}"),
     ("admin", "/portal/documents"),
     ("admin", "/portal/placements/{placement_id}"),
     ("admin", "/portal/kpi-returns"),
@@ -140,6 +141,11 @@ SHOWS: dict[tuple[str, str], str] = {
     ("admin", "/portal/block-offers"): "/portal/block-offers/{offer_id}",
     ("admin", "/portal/kpi-returns"): "{placement_id}",
     ("admin", "/portal/documents"): "POL-2031-77",
+    ("admin", "/portal"): "/portal/clarification-requests/{clarification_request_id}",
+    (
+        "admin",
+        "/portal/clarification-requests/{clarification_request_id}",
+    ): "Please send the latest inspection letter.",
 }
 
 # Forms sent empty: (who, page's path, the form's action). Each must answer with a GOV.UK
@@ -179,6 +185,16 @@ EMPTY_FORMS: list[tuple[str, str, str]] = [
     ),
     ("admin", "/portal/call-offs/{competition_id}", "/portal/call-offs/{competition_id}/bid"),
     ("admin", "/portal/people", "/portal/people/invitations"),
+    (
+        "admin",
+        "/portal/clarification-requests/{clarification_request_id}",
+        "/portal/clarification-requests/{clarification_request_id}",
+    ),
+    (
+        "commissioner",
+        "/applications/{application_id}",
+        "/applications/{application_id}/clarification-requests",
+    ),
     (
         "admin",
         "/portal/self-declarations/{request_id}",
@@ -266,9 +282,9 @@ def _supplier(stack: Stack, service: str, email: str) -> Any:
     return _client(stack, service, issue_token(TEST_SECRET, Role.SUPPLIER, subject=subject))
 
 
-def _providers(stack: Stack, scheme_id: str) -> tuple[list[str], str]:
-    """Two active providers, admitted to the scheme; a third applying (its application
-    undecided)."""
+def _providers(stack: Stack, scheme_id: str) -> tuple[list[str], str, str]:
+    """Two active providers, admitted to the scheme (the first asked to clarify before its
+    decision, unanswered); a third applying (its application undecided)."""
     commissioner = token(Role.COMMISSIONER)
     registry = _client(stack, "provider_registry", commissioner)
     procurement = _client(stack, "procurement", commissioner)
@@ -296,6 +312,16 @@ def _providers(stack: Stack, scheme_id: str) -> tuple[list[str], str]:
 
         applications.append(wait_for(applied)["application_id"])
         providers.append(provider_id)
+    asked = ok(
+        procurement.post(
+            f"/applications/{applications[0]}/clarification-requests",
+            json={
+                "question": "Please send the latest inspection letter.",
+                "reply_by_on": str(date.today() + timedelta(days=30)),
+            },
+        ),
+        201,
+    )["request_id"]
     for application in applications[:2]:
         ok(
             procurement.post(
@@ -308,7 +334,7 @@ def _providers(stack: Stack, scheme_id: str) -> tuple[list[str], str]:
                 },
             )
         )
-    return providers, applications[2]
+    return providers, applications[2], str(asked)
 
 
 def _call_off(stack: Stack, scheme_id: str, providers: list[str]) -> str:
@@ -490,7 +516,7 @@ def _monitoring(stack: Stack, provider_id: str) -> str:
 def _seed(stack: Stack) -> dict[str, str]:
     procurement = _client(stack, "procurement", token(Role.COMMISSIONER))
     scheme_id = ok(procurement.post("/schemes", json=_scheme_body()), 201)["scheme_id"]
-    providers, application_id = _providers(stack, scheme_id)
+    providers, application_id, clarification_request_id = _providers(stack, scheme_id)
     competition_id = _call_off(stack, scheme_id, providers)
     request_id = ok(
         procurement.post(
@@ -516,6 +542,7 @@ def _seed(stack: Stack) -> dict[str, str]:
         "application_id": str(application_id),
         "competition_id": competition_id,
         "request_id": str(request_id),
+        "clarification_request_id": clarification_request_id,
         "provider_id": providers[1],
         "provider0": providers[0],
         "provider1": providers[1],

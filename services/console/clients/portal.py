@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.console.clients import ApiRefused
 from services.console.clients.api import Api, segment
 
 SERVICE = "procurement"
@@ -107,5 +108,48 @@ async def placement(api: Api, placement_id: str) -> dict[str, Any]:
 async def request_uplift(api: Api, placement_id: str, body: dict[str, Any]) -> dict[str, Any]:
     done: dict[str, Any] = await api.post(
         "placements", f"/placements/{segment(placement_id)}/uplifts", body
+    )
+    return done
+
+
+async def drafts(api: Api) -> list[dict[str, Any]]:
+    """This provider's unfinished applications (procurement keeps them; no clock runs)."""
+    found: list[dict[str, Any]] = await api.get(SERVICE, "/portal/application-drafts")
+    return found
+
+
+async def draft(api: Api, scheme_id: str) -> dict[str, Any] | None:
+    """This provider's draft to the scheme, or None when it has none."""
+    try:
+        found: dict[str, Any] = await api.get(
+            SERVICE, f"/schemes/{segment(scheme_id)}/application-draft"
+        )
+    except ApiRefused as refused:
+        if refused.status == 404:
+            return None
+        raise
+    return found
+
+
+async def save_draft(
+    api: Api, scheme_id: str, categories: list[str], answers: dict[str, str]
+) -> dict[str, Any]:
+    saved: dict[str, Any] = await api.put(
+        SERVICE,
+        f"/schemes/{segment(scheme_id)}/application-draft",
+        {"requested_categories": categories, "answers": answers},
+    )
+    return saved
+
+
+async def answer_request(
+    api: Api, application_id: str, request_id: str, answer: str
+) -> dict[str, Any]:
+    """Reply to the council's clarification request on this provider's application."""
+    done: dict[str, Any] = await api.post(
+        SERVICE,
+        f"/applications/{segment(application_id)}/clarification-requests/"
+        f"{segment(request_id)}/answer",
+        {"answer": answer},
     )
     return done

@@ -21,6 +21,18 @@ async def application(api: Api, application_id: str) -> dict[str, Any]:
     return found
 
 
+async def request_clarification(
+    api: Api, application_id: str, question: str, reply_by_on: str
+) -> dict[str, Any]:
+    """Ask the applicant to clarify or supplement (PCR 2015 reg 56(4)); the clock runs on."""
+    done: dict[str, Any] = await api.post(
+        SERVICE,
+        f"/applications/{segment(application_id)}/clarification-requests",
+        {"question": question, "reply_by_on": reply_by_on},
+    )
+    return done
+
+
 async def decide(
     api: Api,
     application_id: str,

@@ -3,6 +3,7 @@ application's page and the decision form (admit, or refuse with a reason)."""
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -88,6 +89,8 @@ async def _show(
         decided=request.query_params.get("decided") == "1",
         extended=request.query_params.get("extended") == "1",
         may_extend=person.role == "commissioner",
+        may_ask=person.role == "commissioner",
+        asked=request.query_params.get("asked") == "1",
     )
 
 
@@ -216,3 +219,60 @@ async def decide(request: Request, application_id: str) -> Response:
         errors = service_errors(refused_by_service.errors, questions)
         return await _show(request, application_id, 400, errors, given)
     return RedirectResponse(f"/applications/{application_id}?decided=1", status_code=303)
+
+
+# ---------------------------------------------- clarification requests (reg 56(4))
+
+QUESTION_MAX = 2000
+ASK_LABELS = {"question": "Question", "reply_by_on": "Reply by"}
+
+
+def _reply_by(given: dict[str, str], problems: list[dict[str, str]]) -> str:
+    parts = [given[f"reply_by-{p}"] for p in ("year", "month", "day")]
+    if not all(parts):
+        problems.append(_ask_problem("reply_by", "Enter the date the provider must reply by"))
+        return ""
+    try:
+        return date(int(parts[0]), int(parts[1]), int(parts[2])).isoformat()
+    except ValueError:
+        problems.append(_ask_problem("reply_by", "Reply by must be a real date"))
+        return ""
+
+
+def _ask_problem(field: str, text: str) -> dict[str, str]:
+    href = "#reply_by-day" if field == "reply_by" else f"#{field}"
+    return {"text": text, "href": href, "field": field}
+
+
+@router.post("/applications/{application_id}/clarification-requests")
+async def ask_applicant(request: Request, application_id: str) -> Response:
+    """Ask the applicant to clarify or supplement its answers or documents. The evaluation
+    clock runs on (reg 34(15) has no pause); the extension with a reason remains."""
+    person = person_of(request, "commissioner")
+    form = await checked_form(request)
+    given = {"question": str(form.get("question", "")).strip()}
+    for part in ("day", "month", "year"):
+        given[f"reply_by-{part}"] = str(form.get(f"reply_by-{part}", "")).strip()
+    problems: list[dict[str, str]] = []
+    if not given["question"]:
+        problems.append(_ask_problem("question", "Enter the question for the provider"))
+    elif len(given["question"]) > QUESTION_MAX:
+        text = f"The question must be {QUESTION_MAX} characters or fewer"
+        problems.append(_ask_problem("question", text))
+    reply_by_on = _reply_by(given, problems)
+    if problems:
+        return await _show(request, application_id, 400, problems, given)
+    try:
+        await procurement.request_clarification(
+            form_api(request, person, form), application_id, given["question"], reply_by_on
+        )
+    except ApiRefused as refused:
+        if refused.status == 404:
+            raise
+        if not still_in_progress(refused.errors):
+            errors = [
+                _ask_problem("reply_by" if e["field"] == "reply_by_on" else "question", e["text"])
+                for e in field_errors(refused.errors, ASK_LABELS)
+            ]
+            return await _show(request, application_id, 400, errors, given)
+    return RedirectResponse(f"/applications/{application_id}?asked=1", status_code=303)

@@ -111,10 +111,11 @@ async def portal_home(request: Request) -> Response:
     # council's decisions on its registration with their reasons (its own only) and the
     # KPI returns it owes. Monitoring's alerts and any pending suspension recommendation
     # stay the council's: those services do not show them to a provider.
-    inspections, decisions, owed = await asyncio.gather(
+    inspections, decisions, owed, drafts = await asyncio.gather(
         _section(registry.inspections(api, provider_id)),
         _section(registry.status_changes(api, provider_id)),
         _section(watch.kpi_returns_due(api, provider_id)),
+        _section(portal.drafts(api)),
     )
     return page(
         request,
@@ -143,7 +144,10 @@ async def portal_home(request: Request) -> Response:
             if isinstance(owed, ServiceUnavailable)
             else [o for o in owed if o["state"] != "submitted"]
         ),
+        drafts=drafts,
         applied=request.query_params.get("applied") == "1",
+        draft_saved=request.query_params.get("draft_saved") == "1",
+        replied=request.query_params.get("replied") == "1",
         declared=request.query_params.get("declared") == "1",
     )
 

@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse
 from services.console.clients import ApiRefused, portal
 from services.console.render import page
 from services.console.routes.portal import ANSWER_MAX, provider_of
-from services.console.web import api_for, checked_form, field_errors, form_api
+from services.console.web import api_for, checked_form, field_errors, form_api, still_in_progress
 
 router = APIRouter()
 LABELS = {"requested_categories": "Categories", "answers": "Answers", "declaration": "Declaration"}
@@ -37,7 +37,12 @@ async def _apply_form(
     form: dict[str, Any] | None = None,
 ) -> Response:
     person, _ = provider_of(request)
-    scheme = await portal.scheme(api_for(request, person), scheme_id)
+    api = api_for(request, person)
+    scheme = await portal.scheme(api, scheme_id)
+    saved = await portal.draft(api, scheme_id)
+    if form is None and saved is not None:
+        # Coming back: the form as the provider left it.
+        form = {"categories": saved["requested_categories"], "answers": saved["answers"]}
     return page(
         request,
         "portal/apply.html",
@@ -45,6 +50,7 @@ async def _apply_form(
         scheme=scheme,
         errors=errors or [],
         form=form or {"categories": [], "answers": {}},
+        draft=saved,
     )
 
 
@@ -66,6 +72,8 @@ async def apply(request: Request, scheme_id: str) -> Response:
         for q in scheme["selection_questions"]
     }
     given = {"categories": chosen, "answers": answers}
+    if form.get("action") == "save":
+        return await _save_draft(request, scheme_id, api, given)
     problems = []
     if not chosen:
         problems.append(
@@ -98,6 +106,33 @@ async def apply(request: Request, scheme_id: str) -> Response:
         errors = field_errors(refused.errors, LABELS)
         return await _apply_form(request, scheme_id, 400, errors, given)
     return RedirectResponse("/portal?applied=1#applications", status_code=303)
+
+
+async def _save_draft(
+    request: Request, scheme_id: str, api: Any, given: dict[str, Any]
+) -> Response:
+    """Keep the form as it is, unfinished: only sizes are checked. A draft is not a request
+    to participate, so it is not evaluated and no clock starts (PCR 2015 reg 34(15))."""
+    problems = [
+        {
+            "text": f"Answers must be {ANSWER_MAX} characters or fewer",
+            "href": f"#answer-{qid}",
+            "field": f"answer-{qid}",
+        }
+        for qid, text in given["answers"].items()
+        if len(text) > ANSWER_MAX
+    ]
+    if problems:
+        return await _apply_form(request, scheme_id, 400, problems, given)
+    kept = {qid: text for qid, text in given["answers"].items() if text}
+    try:
+        await portal.save_draft(api, scheme_id, given["categories"], kept)
+    except ApiRefused as refused:
+        if refused.status == 404:
+            raise
+        errors = field_errors(refused.errors, LABELS)
+        return await _apply_form(request, scheme_id, 400, errors, given)
+    return RedirectResponse("/portal?draft_saved=1#drafts", status_code=303)
 
 
 async def _declaration_form(
@@ -148,3 +183,96 @@ async def declare(request: Request, request_id: str) -> Response:
         errors = field_errors(refused.errors, LABELS)
         return await _declaration_form(request, request_id, 400, errors)
     return RedirectResponse("/portal?declared=1#declarations", status_code=303)
+
+
+# ------------------------------------------- the council's clarification requests
+
+REPLY_MAX = 5000
+
+
+def _request_of(
+    applications: list[dict[str, Any]], request_id: str
+) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """The request on one of this provider's own applications (the list is its own, so
+    another provider's request id finds nothing)."""
+    for a in applications:
+        for r in a.get("clarification_requests", []):
+            if r["request_id"] == request_id:
+                return a, r
+    return None
+
+
+async def _reply_form(
+    request: Request,
+    found: tuple[dict[str, Any], dict[str, Any]],
+    status_code: int = 200,
+    errors: list[dict[str, str]] | None = None,
+    answer: str = "",
+) -> Response:
+    application, asked = found
+    return page(
+        request,
+        "portal/clarification_request.html",
+        status_code,
+        application=application,
+        asked=asked,
+        errors=errors or [],
+        answer=answer,
+    )
+
+
+async def _own_request(
+    request: Request, api: Any, request_id: str
+) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    return _request_of(await portal.applications(api), request_id)
+
+
+@router.get("/portal/clarification-requests/{clarification_request_id}")
+async def reply_page(request: Request, clarification_request_id: str) -> Response:
+    person, _ = provider_of(request)
+    found = await _own_request(request, api_for(request, person), clarification_request_id)
+    if found is None:
+        return page(request, "errors/not_found.html", 404)
+    return await _reply_form(request, found)
+
+
+def _refused(errors: list[dict[str, str]]) -> list[dict[str, str]]:
+    """Procurement's refusal of a reply, in words against the answer box."""
+    rules = " ".join(e.get("rule", "") for e in errors)
+    if "reply_by_passed" in rules:
+        text = "The reply-by date has passed: the council can no longer take an answer here"
+    elif "application_clarification_answered" in rules:
+        text = "You already answered this request"
+    else:
+        return field_errors(errors, {"answer": "Your answer"})
+    return [{"text": text, "href": "#answer", "field": "answer"}]
+
+
+@router.post("/portal/clarification-requests/{clarification_request_id}")
+async def reply(request: Request, clarification_request_id: str) -> Response:
+    person, _ = provider_of(request)
+    form = await checked_form(request)
+    api = form_api(request, person, form)
+    found = await _own_request(request, api, clarification_request_id)
+    if found is None:
+        return page(request, "errors/not_found.html", 404)
+    answer = str(form.get("answer", "")).strip()
+    text = ""
+    if not answer:
+        text = "Enter your answer"
+    elif len(answer) > REPLY_MAX:
+        text = f"Your answer must be {REPLY_MAX} characters or fewer"
+    if text:
+        problem = [{"text": text, "href": "#answer", "field": "answer"}]
+        return await _reply_form(request, found, 400, problem, answer)
+    try:
+        await portal.answer_request(
+            api, found[0]["application_id"], clarification_request_id, answer
+        )
+    except ApiRefused as refused:
+        if refused.status == 404:
+            raise
+        if not still_in_progress(refused.errors):
+            code = 409 if refused.status == 409 else 400
+            return await _reply_form(request, found, code, _refused(refused.errors), answer)
+    return RedirectResponse("/portal?replied=1#applications", status_code=303)
