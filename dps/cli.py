@@ -175,8 +175,23 @@ def up(
             bold=True,
         )
     if demo:
-        load_demo(seed, 1.0)
+        load_demo_beside_supervision(seed)
     supervise(stack, RestartPolicy(max_crashes=max_crashes, window_s=crash_window))
+
+
+def load_demo_beside_supervision(seed: int) -> None:
+    """`dps up --demo`: the demo loads in a thread while the supervisor watches, so a
+    process that dies during the load is restarted like any other (the load's calls
+    retry); a load that fails says why and leaves the stack running (`dps demo` again)."""
+    import threading
+
+    def load() -> None:
+        try:
+            load_demo(seed, 1.0)
+        except typer.Exit:
+            typer.echo("the stack keeps running; `dps demo` loads the demo again")
+
+    threading.Thread(target=load, name="demo-load", daemon=True).start()
 
 
 def prepare_training(data_dir: Path, settings: CommonSettings, training: bool) -> dict[str, str]:

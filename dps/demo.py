@@ -29,6 +29,7 @@ import asyncio
 import os
 import random
 import time
+import uuid
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -113,6 +114,10 @@ def year_targets(scale: float, current_year: int) -> dict[int, Decimal]:
 
 
 # --- the plan ---------------------------------------------------------------------------
+
+
+# A call that meets a dead service is tried again this often (about a minute in all).
+CALL_TRIES = 10
 
 
 @dataclass
@@ -511,6 +516,16 @@ def _default_urls() -> dict[str, str]:
     }
 
 
+def _claim_left_by_dead_process(response: httpx.Response) -> bool:
+    if response.status_code != 409:
+        return False
+    try:
+        problems = response.json().get("detail") or []
+    except ValueError:
+        return False
+    return any(isinstance(p, dict) and p.get("rule") == "in_progress" for p in problems)
+
+
 def _ok(response: httpx.Response, *statuses: int) -> Any:
     if response.status_code not in (statuses or (200,)):
         raise RuntimeError(
@@ -554,7 +569,12 @@ class Demo:
 
     def client(self, service: str) -> httpx.AsyncClient:
         if service not in self._clients:
-            self._clients[service] = httpx.AsyncClient(base_url=self.urls[service], timeout=120)
+            # A service restarted by `dps up`'s supervisor mid-load refuses connections for
+            # a few seconds: connect errors (nothing was sent) are retried with backoff.
+            transport = httpx.AsyncHTTPTransport(retries=8)
+            self._clients[service] = httpx.AsyncClient(
+                base_url=self.urls[service], timeout=120, transport=transport
+            )
         return self._clients[service]
 
     async def call(
@@ -569,10 +589,29 @@ class Demo:
         expect: tuple[int, ...] = (200,),
     ) -> Any:
         headers = {"Authorization": f"Bearer {token or self.commissioner}"}
-        async with self.limit:
-            response = await self.client(service).request(
-                method, path, json=json, params=params, headers=headers
-            )
+        if method != "GET":
+            # One key for every try of this call: a service that died after acting on it
+            # (and was restarted by the supervisor) answers the retry with the first
+            # answer instead of acting twice (shared/idempotency.py).
+            headers["Idempotency-Key"] = str(uuid.uuid4())
+        for attempt in range(CALL_TRIES):
+            try:
+                async with self.limit:
+                    response = await self.client(service).request(
+                        method, path, json=json, params=params, headers=headers
+                    )
+            except httpx.TransportError:
+                if attempt == CALL_TRIES - 1:
+                    raise
+                await asyncio.sleep(min(2**attempt * 0.5, 8))
+                continue
+            if attempt and _claim_left_by_dead_process(response):
+                # The process that held the key died mid-call: its claim outlives it for
+                # minutes. The demo's writes carry their own natural keys (import keys,
+                # URNs), so a fresh key is safe: what was written is found, not doubled.
+                headers["Idempotency-Key"] = str(uuid.uuid4())
+                continue
+            break
         return _ok(response, *expect)
 
     async def until(self, what: str, check: Callable[[], Awaitable[Any]]) -> Any:
