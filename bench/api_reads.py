@@ -387,7 +387,7 @@ async def _record(uow: UnitOfWork, steps: Sequence[Step]) -> None:
     leave them but for the intermediate spend snapshots, and several times faster."""
     for step in steps:
         for event_type, payload in step.events:
-            uow.emit(PLACEMENTS_TOPIC, event_type, step.after.placement_id, payload)
+            uow.emit_raw(PLACEMENTS_TOPIC, event_type, step.after.placement_id, payload)
         uow.session.add_all(step.rows)
     await placement_handlers.record_placement(uow, None, steps[-1].after)
 
@@ -439,7 +439,7 @@ async def _raise_overdue_reviews(runtime: ServiceRuntime, today: date) -> None:
                 due_on=review.due_on,
                 days_overdue=(today - review.due_on).days,
             )
-            uow.emit(PLACEMENTS_TOPIC, "placement.review.overdue", placement.placement_id, event)
+            uow.emit_raw(PLACEMENTS_TOPIC, "placement.review.overdue", placement.placement_id, event)
 
 
 # --------------------------------------------------------------------------- monitoring

@@ -6,13 +6,24 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 
-class DomainError(ValueError):
-    """A broken rule on one field, e.g. ``DomainError("urn", "must be 6 digits")``."""
+class DomainError(Exception):
+    """A broken rule on one field, e.g. ``DomainError("urn", "must_be_6_digits", "...")``.
 
-    def __init__(self, field: str, rule: str) -> None:
-        super().__init__(f"{field}: {rule}")
+    ``rule`` is a stable code a client may branch on; ``message`` says it in words (it
+    defaults to the rule). Not a ValueError, so pydantic never swallows one raised inside
+    a validator into its own ValidationError.
+    """
+
+    def __init__(self, field: str, rule: str, message: str | None = None) -> None:
         self.field = field
-        self.rule = rule
+        self.rule = str(rule)
+        self.message = message or self.rule
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        if self.message == self.rule:
+            return f"{self.field}: {self.rule}"
+        return f"{self.field}: {self.message} [{self.rule}]"
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, DomainError):
@@ -26,8 +37,12 @@ class DomainError(ValueError):
         return f"{type(self).__name__}(field={self.field!r}, rule={self.rule!r})"
 
     def to_dict(self) -> dict[str, str]:
-        """JSON-ready form for a 422 body."""
-        return {"field": self.field, "rule": self.rule}
+        """JSON-ready form for a 422/409 body or a dead-letter record: field, rule and,
+        when it says more than the rule, message."""
+        body = {"field": self.field, "rule": self.rule}
+        if self.message != self.rule:
+            body["message"] = self.message
+        return body
 
 
 class RulesBroken(ValueError):

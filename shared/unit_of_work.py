@@ -21,6 +21,7 @@ from sqlalchemy import event
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared import audit
+from shared.contracts.base import Event
 from shared.db import Database
 from shared.envelope import Envelope, new_event
 from shared.infra_models import AuditEntry, OutboxMessage, utcnow
@@ -56,7 +57,18 @@ class UnitOfWork:
         self.correlation_id = envelope.correlationid or envelope.id
         self.causation_id = envelope.id
 
-    def emit(
+    def emit(self, event: Event, *, correlation_id: str | None = None) -> Envelope:
+        """Stage ``event`` in the outbox; it is published only if the transaction commits.
+
+        Topic, type and subject come from the event itself (``shared.contracts.base``).
+        The correlation id is the one of the event or request being handled, unless a
+        batch handler names the event it is answering.
+        """
+        return self.emit_raw(
+            event.TOPIC, event.TYPE, event.subject(), event, correlation_id=correlation_id
+        )
+
+    def emit_raw(
         self,
         topic: str,
         event_type: str,
@@ -65,11 +77,7 @@ class UnitOfWork:
         *,
         correlation_id: str | None = None,
     ) -> Envelope:
-        """Stage an event in the outbox; it is published only if the transaction commits.
-
-        The correlation id is the one of the event or request being handled, unless a
-        batch handler names the event it is answering.
-        """
+        """Stage a payload under an explicit topic, type and subject (prefer ``emit``)."""
         event_id = None
         if self.causation_id is not None:
             key = (self.causation_id, topic, event_type, subject)

@@ -77,7 +77,7 @@ def escalate_activity(runtime: ServiceRuntime) -> Callable[..., Any]:
                 uow.session.add(
                     Delivery(alert_id=row.alert_id, channel=channel, purpose="escalated")
                 )
-            uow.emit(
+            uow.emit_raw(
                 quality_v1.TOPIC,
                 "quality.alert.escalated",
                 row.alert_id,

@@ -197,7 +197,7 @@ async def record_visit(
         await _provider(uow, body.provider_id)
         uow.session.add(Visit(visit_id=visit_id, officer_id=actor.id, **body.model_dump()))
         raised = await assess(uow, evidence)
-        uow.emit(
+        uow.emit_raw(
             quality_v1.TOPIC,
             quality_v1.VisitRecorded.EVENT_TYPE,
             body.provider_id,
@@ -270,7 +270,7 @@ async def record_kpi_return(
             )
         )
         raised = await assess(uow, evidence)
-        uow.emit(
+        uow.emit_raw(
             quality_v1.TOPIC,
             quality_v1.KpiReturnRecorded.EVENT_TYPE,
             body.placement_id,
@@ -338,7 +338,7 @@ async def record_incident(
             )
         )
         raised = await assess(uow, evidence)
-        uow.emit(
+        uow.emit_raw(
             quality_v1.TOPIC,
             quality_v1.IncidentRecorded.EVENT_TYPE,
             body.provider_id,
@@ -509,7 +509,7 @@ def _emit_transition(uow: UnitOfWork, alert: domain.Alert, action: str) -> None:
         )
     else:
         return  # assignment is internal to the inbox; quality.v1 has no event for it
-    uow.emit(quality_v1.TOPIC, payload.EVENT_TYPE, alert.alert_id, payload)
+    uow.emit_raw(quality_v1.TOPIC, payload.EVENT_TYPE, alert.alert_id, payload)
 
 
 @router.post("/alerts/{alert_id}/assign")

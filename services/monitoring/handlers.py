@@ -220,7 +220,7 @@ async def open_alert(uow: UnitOfWork, alert: domain.Alert) -> None:
     uow.session.add(row)
     for channel in CHANNELS:
         uow.session.add(Delivery(alert_id=alert.alert_id, channel=channel))
-    uow.emit(quality_v1.TOPIC, "quality.alert.raised", alert.alert_id, alert_payload(alert))
+    uow.emit_raw(quality_v1.TOPIC, "quality.alert.raised", alert.alert_id, alert_payload(alert))
 
 
 async def consider_suspension(uow: UnitOfWork, provider_id: str) -> None:
@@ -285,7 +285,7 @@ def publish_recommendation(
             grounds=list(recommendation.grounds),
         )
     )
-    uow.emit(
+    uow.emit_raw(
         quality_v1.TOPIC,
         quality_v1.SuspensionRecommended.EVENT_TYPE,
         recommendation.provider_id,

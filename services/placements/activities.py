@@ -138,7 +138,7 @@ async def _review_step(uow: UnitOfWork, placement: domain.Placement, request: St
             due_on=row.due_on,
             weeks_before=weeks,
         )
-        uow.emit(TOPIC, "placement.review.due", pid, payload)
+        uow.emit_raw(TOPIC, "placement.review.due", pid, payload)
     elif request.step.kind == "overdue" and not row.overdue_sent:
         row.overdue_sent = True
         payload = placements_v1.PlacementReviewOverdue(
@@ -149,7 +149,7 @@ async def _review_step(uow: UnitOfWork, placement: domain.Placement, request: St
             due_on=row.due_on,
             days_overdue=max(1, (request.today - row.due_on).days),
         )
-        uow.emit(TOPIC, "placement.review.overdue", pid, payload)
+        uow.emit_raw(TOPIC, "placement.review.overdue", pid, payload)
     uow.session.add(row)
 
 
@@ -169,7 +169,7 @@ async def _renewal_step(uow: UnitOfWork, placement: domain.Placement) -> None:
         notice_period_weeks=placement.notice_period_weeks,
         decision_by=domain.add_weeks(placement.term_end, -placement.notice_period_weeks),
     )
-    uow.emit(TOPIC, "placement.renewal.decision_requested", placement.placement_id, payload)
+    uow.emit_raw(TOPIC, "placement.renewal.decision_requested", placement.placement_id, payload)
 
 
 async def _renewal_overdue_step(uow: UnitOfWork, placement: domain.Placement, today: date) -> None:
@@ -192,7 +192,7 @@ async def _renewal_overdue_step(uow: UnitOfWork, placement: domain.Placement, to
         notice_deadline=deadline,
         days_overdue=max(1, (today - deadline).days),
     )
-    uow.emit(TOPIC, "placement.renewal.decision_overdue", placement.placement_id, payload)
+    uow.emit_raw(TOPIC, "placement.renewal.decision_overdue", placement.placement_id, payload)
 
 
 class BlockActivities:
@@ -233,7 +233,7 @@ class BlockActivities:
                 decision_by=domain.add_weeks(block.term_end, -block.notice_period_weeks),
                 utilisation_percent=domain.utilisation_percent(block),
             )
-            uow.emit(TOPIC, "block_contract.renewal_requested", block_contract_id, payload)
+            uow.emit_raw(TOPIC, "block_contract.renewal_requested", block_contract_id, payload)
 
 
 def activities(runtime: ServiceRuntime) -> Sequence[Callable[..., Any]]:

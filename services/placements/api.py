@@ -308,7 +308,7 @@ async def _decide_offer(
         )
         uow.session.add(need_into_row(placed, row))
         await save_block(uow.session, block_after, actor.id)
-        uow.emit(
+        uow.emit_raw(
             TOPIC,
             "placement.contract.created",
             placement_id,
@@ -320,7 +320,7 @@ async def _decide_offer(
                 created, created.start_date, handlers.SERVICE_ACTOR.id, at
             )
             await handlers.record_placement(uow, created, started)
-        uow.emit(
+        uow.emit_raw(
             TOPIC,
             "block_contract.place_filled",
             block.block_contract_id,
@@ -331,15 +331,15 @@ async def _decide_offer(
         referred, freed, number = domain.decline_block_offer(need, block, reason)
         uow.session.add(need_into_row(referred, row))
         await save_block(uow.session, freed, actor.id)
-        uow.emit(
+        uow.emit_raw(
             TOPIC,
             "block_contract.place_freed",
             block.block_contract_id,
             domain.block_place_event(freed, number, need_id, filled=False),
         )
-        uow.emit(TOPIC, "placement.need.raised", need_id, domain.need_raised_event(referred))
+        uow.emit_raw(TOPIC, "placement.need.raised", need_id, domain.need_raised_event(referred))
     await handlers.settle_open_offer(uow, need_id, actor.id, reason, offer_status, placement_id)
-    uow.emit(
+    uow.emit_raw(
         TOPIC,
         "placement.need.block_offer_decided",
         need_id,
@@ -662,7 +662,7 @@ async def record_review_outcome(
             before, review_id, body.outcome, completed_on, actor.id, datetime.now(UTC)
         )
         review = after.review(review_id)
-        uow.emit(
+        uow.emit_raw(
             TOPIC,
             "placement.review.completed",
             placement_id,
@@ -716,7 +716,7 @@ async def request_uplift(
             others=[uplift_from_row(r) for r in pending.all()],
         )
         uow.session.add(uplift_into_row(uplift))
-        uow.emit(
+        uow.emit_raw(
             TOPIC,
             "placement.contract.uplift_requested",
             placement_id,
@@ -769,7 +769,7 @@ async def decide_uplift(
         )
         uow.session.add(uplift_into_row(decided, row))
         approved = body.decision == UpliftDecision.APPROVED
-        uow.emit(
+        uow.emit_raw(
             TOPIC,
             "placement.contract.uplift_decided",
             before.placement_id,
@@ -840,7 +840,7 @@ async def vary_placement(
                 at=at,
             )
         )
-        uow.emit(
+        uow.emit_raw(
             TOPIC,
             "placement.contract.varied",
             placement_id,
@@ -929,7 +929,7 @@ async def decide_renewal(
                 before, _today(), actor.id, at, f"renewal declined: {body.reason}"
             )
         await handlers.record_placement(uow, before, after)
-        uow.emit(
+        uow.emit_raw(
             TOPIC,
             "placement.renewal.decided",
             placement_id,
@@ -946,7 +946,7 @@ async def decide_renewal(
             ),
         )
         if body.weekly_core_fee is not None:
-            uow.emit(
+            uow.emit_raw(
                 TOPIC,
                 "placement.contract.varied",
                 placement_id,
@@ -1112,7 +1112,7 @@ async def import_placements(
         for states in built:
             created = states[0]
             pid = created.placement_id
-            uow.emit(
+            uow.emit_raw(
                 TOPIC, "placement.contract.created", pid, domain.contract_created_event(created)
             )
             before: domain.Placement | None = None
@@ -1213,7 +1213,7 @@ async def create_block_contract(
             if clash.first() is not None:
                 raise Conflict("competition_ref", "block_contract_exists_for_competition")
         await save_block(uow.session, block, actor.id)
-        uow.emit(
+        uow.emit_raw(
             TOPIC,
             "block_contract.created",
             block.block_contract_id,
@@ -1419,7 +1419,7 @@ async def decide_block_renewal(
         uow.session.add(row)
         await save_block(uow.session, after, actor.id)
         await handlers.record_block_spend(uow, after)  # a renewal commits the new term
-        uow.emit(
+        uow.emit_raw(
             TOPIC,
             "block_contract.renewal_decided",
             block_contract_id,

@@ -112,14 +112,14 @@ async def record_placement(
             continue  # creation: placement.contract.created says it
         if change.from_status == change.to_status == PlacementStatus.ACTIVE:
             continue  # renewal: recorded in the status history, no status event
-        uow.emit(TOPIC, _STATUS_EVENTS[change.to_status], pid, _status_event(after, change))
+        uow.emit_raw(TOPIC, _STATUS_EVENTS[change.to_status], pid, _status_event(after, change))
     base = before or replace(after, reviews=())
     for review in domain.review_changes(base, after):
-        uow.emit(
+        uow.emit_raw(
             TOPIC, "placement.review.scheduled", pid, domain.review_scheduled_event(after, review)
         )
     for snapshot in await write_spend(uow.session, after, today()):
-        uow.emit(TOPIC, "placement.spend.committed", pid, snapshot)
+        uow.emit_raw(TOPIC, "placement.spend.committed", pid, snapshot)
     if after.status in (PlacementStatus.ENDED, PlacementStatus.TERMINATED):
         await free_block_place(uow, after)
     if after.block_contract_id is not None:
@@ -131,7 +131,7 @@ async def record_placement(
 async def record_block_spend(uow: UnitOfWork, block: domain.BlockContract) -> None:
     """Post the block's unfilled places to the spend ledger and publish what changed."""
     for snapshot in await write_block_spend(uow.session, block, today()):
-        uow.emit(TOPIC, "placement.spend.committed", block.block_contract_id, snapshot)
+        uow.emit_raw(TOPIC, "placement.spend.committed", block.block_contract_id, snapshot)
 
 
 async def free_block_place(uow: UnitOfWork, placement: domain.Placement) -> None:
@@ -145,7 +145,7 @@ async def free_block_place(uow: UnitOfWork, placement: domain.Placement) -> None
     freed, occupant = domain.free_place(block, number)
     await save_block(uow.session, freed, SERVICE_ACTOR.id)
     event_payload = domain.block_place_event(freed, number, occupant, filled=False)
-    uow.emit(TOPIC, "block_contract.place_freed", freed.block_contract_id, event_payload)
+    uow.emit_raw(TOPIC, "block_contract.place_freed", freed.block_contract_id, event_payload)
 
 
 _NOT_CLOSED = col(PlacementRow.status).not_in(
@@ -339,7 +339,7 @@ async def _withdraw_needs(uow: UnitOfWork, child_ref: str, ceased_on: date, key:
             if block is not None and domain.place_held_by(block, need.need_id):
                 freed, occupant = domain.free_place(block, need.place_number)
                 await save_block(uow.session, freed, SERVICE_ACTOR.id)
-                uow.emit(
+                uow.emit_raw(
                     TOPIC,
                     "block_contract.place_freed",
                     freed.block_contract_id,
@@ -392,7 +392,7 @@ async def raise_placement_need(
     if decision.offered:
         await _offer_block_place(uow, need, decision, blocks)
     else:
-        uow.emit(TOPIC, "placement.need.raised", need_id, domain.need_raised_event(need))
+        uow.emit_raw(TOPIC, "placement.need.raised", need_id, domain.need_raised_event(need))
     uow.audit(
         SERVICE_ACTOR,
         "need.raised",
@@ -416,13 +416,13 @@ async def _offer_block_place(
     # The block's provider answers the offer (portal), by its answer-by date.
     offer = domain.new_block_offer(derived_id("block-offer", need.need_id), need, decision, today())
     uow.session.add(offer_into_row(offer))
-    uow.emit(
+    uow.emit_raw(
         TOPIC,
         "placement.need.offered_block_place",
         need.need_id,
         domain.block_offer_event(need, decision),
     )
-    uow.emit(
+    uow.emit_raw(
         TOPIC,
         "block_contract.place_filled",
         filled.block_contract_id,
@@ -494,7 +494,7 @@ async def create_placement_from_award(
         award_to_domain(award, need, next_review), placement_id, award.approved_by, at
     )
     uow.session.add(need_into_row(domain.mark_need_placed(need), need_row))
-    uow.emit(
+    uow.emit_raw(
         TOPIC, "placement.contract.created", placement_id, domain.contract_created_event(created)
     )
     await record_placement(uow, None, created)
@@ -539,7 +539,7 @@ async def create_block_from_award(
         **block_terms(award),
     )
     await save_block(uow.session, block, award.approved_by)
-    uow.emit(TOPIC, "block_contract.created", block_id, block_created_event(block))
+    uow.emit_raw(TOPIC, "block_contract.created", block_id, block_created_event(block))
     await record_block_spend(uow, block)
     return block
 

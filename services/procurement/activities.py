@@ -140,7 +140,7 @@ async def remind_evaluators(db: Database, source: str, check: ClockCheck) -> Clo
                 extended=row.extension_reason is not None,
                 detected_at=check.now,
             )
-            uow.emit(procurement_v1.TOPIC, reminder.TYPE, reminder.subject(), reminder)
+            uow.emit_raw(procurement_v1.TOPIC, reminder.TYPE, reminder.subject(), reminder)
             uow.audit(
                 CLOCK,
                 "application.reminder_sent",
@@ -176,7 +176,7 @@ def _emit_overdue(uow: UnitOfWork, row: ApplicationRow, now: datetime) -> None:
         detected_at=now,
         extended=row.extension_reason is not None,
     )
-    uow.emit(procurement_v1.TOPIC, payload.TYPE, payload.subject(), payload)
+    uow.emit_raw(procurement_v1.TOPIC, payload.TYPE, payload.subject(), payload)
     uow.audit(CLOCK, "application.overdue", "application", row.id, due_on=row.due_on.isoformat())
 
 
@@ -216,7 +216,7 @@ async def mark_declaration_overdue(db: Database, source: str, check: Declaration
                 due_on=row.due_on,
                 detected_at=check.now,
             )
-            uow.emit(procurement_v1.TOPIC, payload.TYPE, payload.subject(), payload)
+            uow.emit_raw(procurement_v1.TOPIC, payload.TYPE, payload.subject(), payload)
             uow.audit(
                 CLOCK,
                 "self_declaration.overdue",
@@ -406,7 +406,7 @@ def _emit_closed(
         bids_received=bids,
         awaiting_evaluator_scores=awaiting_scores,
     )
-    uow.emit(procurement_v1.TOPIC, closed.TYPE, closed.subject(), closed)
+    uow.emit_raw(procurement_v1.TOPIC, closed.TYPE, closed.subject(), closed)
 
 
 def _emit_evaluated(
@@ -437,7 +437,7 @@ def _emit_evaluated(
         evaluated_at=now,
         evaluated_by=actor.id,
     )
-    uow.emit(procurement_v1.TOPIC, evaluated.TYPE, evaluated.subject(), evaluated)
+    uow.emit_raw(procurement_v1.TOPIC, evaluated.TYPE, evaluated.subject(), evaluated)
     uow.audit(
         actor,
         "competition.evaluated",

@@ -380,7 +380,7 @@ async def create_scheme(body: SchemeIn, runtime: Runtime, actor: Actor = ALLOWED
 
 
 def _emit(uow: UnitOfWork, payload: procurement_v1.ProcurementEvent) -> None:
-    uow.emit(procurement_v1.TOPIC, payload.TYPE, payload.subject(), payload)
+    uow.emit_raw(procurement_v1.TOPIC, payload.TYPE, payload.subject(), payload)
 
 
 def _emit_scheme_created(uow: UnitOfWork, s: d.Scheme, actor: Actor) -> None:

@@ -115,7 +115,7 @@ def emit_invitations(
 ) -> None:
     for i in invitations:
         uow.session.add(invitation_row(c.competition_id, i))
-        uow.emit(
+        uow.emit_raw(
             procurement_v1.TOPIC,
             procurement_v1.ProviderInvited.TYPE,
             c.competition_id,
@@ -136,7 +136,7 @@ def emit_no_eligible(uow: UnitOfWork, c: d.Competition, now: datetime) -> None:
     screened = [s for s in c.screenings if s.round == c.round]
     reasons = [f"{s.provider_id}: {'; '.join(s.reasons)}" for s in screened if not s.eligible]
     reasons += [t.reason for t in c.tier_steps if t.round == c.round and not t.consulted]
-    uow.emit(
+    uow.emit_raw(
         procurement_v1.TOPIC,
         procurement_v1.CompetitionNoEligibleMembers.TYPE,
         c.competition_id,
@@ -190,7 +190,7 @@ async def open_call_off(
         emit_no_eligible(uow, c, now)
         uow.audit(actor, "competition.no_eligible_members", "competition", c.competition_id)
         return c
-    uow.emit(
+    uow.emit_raw(
         procurement_v1.TOPIC,
         procurement_v1.CompetitionOpened.TYPE,
         c.competition_id,
@@ -433,7 +433,7 @@ def record_membership_change(uow: UnitOfWork, row: MembershipRow, m: d.Membershi
             reinstated_by=m.status_changed_by,
             reinstated_on=m.status_changed_on,
         )
-    uow.emit(procurement_v1.TOPIC, payload.TYPE, payload.subject(), payload)
+    uow.emit_raw(procurement_v1.TOPIC, payload.TYPE, payload.subject(), payload)
     actor = Actor(id=m.status_changed_by, role="service")
     uow.audit(
         actor, f"membership.{m.status.value}", "membership", str(row.id), reason=m.status_reason
@@ -564,7 +564,7 @@ def need_spec(
 
 def _no_scheme_alert(uow: UnitOfWork, need: placements_v1.PlacementNeedRaised, why: str) -> None:
     competition_id = f"need-{need.need_id}"
-    uow.emit(
+    uow.emit_raw(
         procurement_v1.TOPIC,
         procurement_v1.CompetitionNoEligibleMembers.TYPE,
         competition_id,
@@ -604,7 +604,7 @@ def check_phase_transfer(
         reason=check.reason,
         detected_at=now,
     )
-    uow.emit(procurement_v1.TOPIC, event.TYPE, c.competition_id, event)
+    uow.emit_raw(procurement_v1.TOPIC, event.TYPE, c.competition_id, event)
     uow.audit(NEEDS, "competition.deadline_at_risk", "competition", c.competition_id)
 
 

@@ -68,7 +68,7 @@ async def end_standstill(db: Database, source: str, tick: ClockTick) -> bool:
         ended = procurement_v1.CompetitionStandstillEnded.model_validate(
             {**row.terms, "standstill_ended_at": tick.now}
         )
-        uow.emit(procurement_v1.TOPIC, ended.TYPE, ended.subject(), ended)
+        uow.emit_raw(procurement_v1.TOPIC, ended.TYPE, ended.subject(), ended)
         uow.audit(CLOCK, "competition.standstill_ended", "competition", row.competition_id)
         return True
 
@@ -101,7 +101,7 @@ async def mark_notice_overdue(db: Database, source: str, tick: ClockTick) -> boo
             rule=marked.rule,
             detected_at=tick.now,
         )
-        uow.emit(procurement_v1.TOPIC, overdue.TYPE, overdue.subject(), overdue)
+        uow.emit_raw(procurement_v1.TOPIC, overdue.TYPE, overdue.subject(), overdue)
         uow.audit(CLOCK, "notice.overdue", "notice", marked.notice_id, due_on=str(marked.due_on))
         return True
 

@@ -180,6 +180,6 @@ async def record_publication(
             publication_ref=n.publication_ref,
             late=d.notice_late(n),
         )
-        uow.emit(procurement_v1.TOPIC, event.TYPE, event.subject(), event)
+        uow.emit_raw(procurement_v1.TOPIC, event.TYPE, event.subject(), event)
         uow.audit(actor, f"notice.{body.status}", "notice", notice_id, ref=n.publication_ref)
     return _tracking_view(n)

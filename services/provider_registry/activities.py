@@ -60,7 +60,7 @@ async def sweep_document_expiry(db: Database, source: str, today: date) -> Sweep
                         expires_on=event.expires_on,
                     )
                 )
-                uow.emit(
+                uow.emit_raw(
                     providers_v1.TOPIC,
                     providers_v1.PROVIDER_DOCUMENT_EXPIRING,
                     event.provider_id,

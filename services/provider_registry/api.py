@@ -363,7 +363,7 @@ async def register_provider(
             raise Conflict("urn", f"a provider with URN {provider.details.urn} is registered")
         uow.session.add(new_row(provider))
         event = domain.registered_event(provider, date.today(), by=actor.id)
-        uow.emit(providers_v1.TOPIC, providers_v1.PROVIDER_REGISTERED, provider.provider_id, event)
+        uow.emit_raw(providers_v1.TOPIC, providers_v1.PROVIDER_REGISTERED, provider.provider_id, event)
         uow.audit(
             actor, "provider.registered", "provider", provider.provider_id, urn=provider.details.urn
         )
@@ -405,7 +405,7 @@ async def update_provider(
         row.version += 1
         uow.session.add(row)
         event = domain.updated_event(updated, changed, date.today(), by=actor.id)
-        uow.emit(providers_v1.TOPIC, providers_v1.PROVIDER_UPDATED, provider_id, event)
+        uow.emit_raw(providers_v1.TOPIC, providers_v1.PROVIDER_UPDATED, provider_id, event)
         uow.audit(actor, "provider.updated", "provider", provider_id, changed_fields=changed)
     return _view(updated, actor)
 
@@ -434,7 +434,7 @@ async def verify_document(
         row.version += 1
         uow.session.add(row)
         event = domain.updated_event(updated, ["documents"], date.today(), by=actor.id)
-        uow.emit(providers_v1.TOPIC, providers_v1.PROVIDER_UPDATED, provider_id, event)
+        uow.emit_raw(providers_v1.TOPIC, providers_v1.PROVIDER_UPDATED, provider_id, event)
         uow.audit(
             actor,
             "provider.document_verified",
@@ -471,7 +471,7 @@ async def record_inspection(
         row.version += 1
         uow.session.add(row)
         event = domain.inspection_recorded_event(provider, outcome)
-        uow.emit(providers_v1.TOPIC, providers_v1.PROVIDER_INSPECTION_RECORDED, provider_id, event)
+        uow.emit_raw(providers_v1.TOPIC, providers_v1.PROVIDER_INSPECTION_RECORDED, provider_id, event)
         uow.audit(
             actor,
             "provider.inspection_recorded",
@@ -745,7 +745,7 @@ async def decide_recommendation(
             decided = domain.reject_recommendation(
                 recommendation, by=actor.id, at=_now(), reason=body.reason
             )
-            uow.emit(
+            uow.emit_raw(
                 providers_v1.TOPIC,
                 providers_v1.PROVIDER_RECOMMENDATION_REJECTED,
                 row.provider_id,

@@ -33,7 +33,7 @@ def record_status_change(
     """Keep a status move's history row, publish provider.status_changed and audit it."""
     uow.session.add(status_change_row(change))
     event = domain.status_changed_event(provider, change)
-    uow.emit(providers_v1.TOPIC, providers_v1.PROVIDER_STATUS_CHANGED, provider.provider_id, event)
+    uow.emit_raw(providers_v1.TOPIC, providers_v1.PROVIDER_STATUS_CHANGED, provider.provider_id, event)
     uow.audit(
         actor,
         "provider.status_changed",
@@ -165,7 +165,7 @@ async def verify_new(
     provider = domain.register_provider(str(uuid.uuid4()), draft)
     uow.session.add(new_row(provider))
     event = domain.registered_event(provider, today, by=actor.id)
-    uow.emit(providers_v1.TOPIC, providers_v1.PROVIDER_REGISTERED, provider.provider_id, event)
+    uow.emit_raw(providers_v1.TOPIC, providers_v1.PROVIDER_REGISTERED, provider.provider_id, event)
     uow.audit(
         actor,
         "provider.registered",

@@ -125,7 +125,7 @@ def _record_inspection(
     provider, outcome = domain.record_inspection(provider, inspection, today)
     if latest is not None:
         event = domain.inspection_recorded_event(provider, outcome)
-        uow.emit(
+        uow.emit_raw(
             providers_v1.TOPIC,
             providers_v1.PROVIDER_INSPECTION_RECORDED,
             provider.provider_id,
@@ -148,7 +148,7 @@ def _create(uow: UnitOfWork, actor: Actor, item: _Accepted, today: date) -> Insp
     provider, history = _record_inspection(uow, actor, provider, item.inspection, today)
     uow.session.add(new_row(provider))
     event = domain.registered_event(provider, today, by=actor.id)
-    uow.emit(providers_v1.TOPIC, providers_v1.PROVIDER_REGISTERED, provider.provider_id, event)
+    uow.emit_raw(providers_v1.TOPIC, providers_v1.PROVIDER_REGISTERED, provider.provider_id, event)
     uow.audit(
         actor,
         "provider.registered",
@@ -184,7 +184,7 @@ def _update(
     uow.session.add(row)
     if changed:
         event = domain.updated_event(provider, changed, today, by=actor.id)
-        uow.emit(providers_v1.TOPIC, providers_v1.PROVIDER_UPDATED, row.id, event)
+        uow.emit_raw(providers_v1.TOPIC, providers_v1.PROVIDER_UPDATED, row.id, event)
         uow.audit(actor, "provider.updated", "provider", row.id, changed_fields=changed)
     return True, history
 

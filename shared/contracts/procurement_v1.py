@@ -18,8 +18,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
+from shared.contracts.base import Event
 from shared.contracts.common import Attendance, NeedType
 
 TOPIC = "procurement.v1"
@@ -48,17 +49,10 @@ WEEKS_PER_YEAR_FOR_ATTENDANCE: dict[str, int] = {"residential_38": 38, "resident
 DEFAULT_INDIVIDUAL_TERM_YEARS = 3
 
 
-class ProcurementEvent(BaseModel):
+class ProcurementEvent(Event):
     """Base of every ``procurement.v1`` payload."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
-    TYPE: ClassVar[str]
-    SUBJECT_FIELD: ClassVar[str]
-
-    def subject(self) -> str:
-        """CloudEvents ``subject`` and Kafka key: the aggregate this event is about."""
-        return str(getattr(self, self.SUBJECT_FIELD))
+    TOPIC: ClassVar[str] = TOPIC
 
 
 # ------------------------------------------------------------------ parts

@@ -21,7 +21,7 @@ from tests.service.test_consumer import MIGRATIONS, registered
 
 async def emit_twice(uow: UnitOfWork, envelope: Envelope, _payload: Any) -> None:
     for _ in range(2):  # two events of one type and subject: two ids
-        uow.emit("quality.v1", "x.seen", envelope.subject, _Seen())
+        uow.emit_raw("quality.v1", "x.seen", envelope.subject, _Seen())
 
 
 @batch_handler

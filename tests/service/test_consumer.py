@@ -75,7 +75,7 @@ async def test_batch_handler_gets_runs_and_duplicates_are_applied_once(db: Datab
     async def on_registered(uow: UnitOfWork, events: Sequence[tuple[Envelope, Any]]) -> None:
         calls.append(len(events))
         for envelope, _payload in events:
-            uow.emit(
+            uow.emit_raw(
                 "quality.v1",
                 "x.seen",
                 envelope.subject,
