@@ -9,9 +9,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Self
 
-from pydantic import (
-    model_validator,
-)
+from pydantic import model_validator
 
 from services.monitoring.domain._records import (
     OUTCOME_MAX_LENGTH,
@@ -22,10 +20,7 @@ from services.monitoring.domain._records import (
 )
 from services.monitoring.domain.evidence import EvidenceKind
 from services.monitoring.domain.rules import RuleMatch
-from shared.contracts.quality_v1 import (
-    AlertTarget,
-    Severity,
-)
+from shared.contracts.quality_v1 import AlertTarget, Severity
 from shared.errors import DomainError
 
 

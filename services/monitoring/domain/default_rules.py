@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from services.monitoring.domain.evidence import EvidenceKind
 from services.monitoring.domain.rules import AlertRule
-from shared.contracts.quality_v1 import (
-    AlertTarget,
-    Severity,
-)
+from shared.contracts.quality_v1 import AlertTarget, Severity
 
 
 def _default_rule(

@@ -12,12 +12,7 @@ from functools import cache
 from types import NoneType, UnionType
 from typing import Annotated, Any, ClassVar, Literal, Self, Union, get_args, get_origin
 
-from pydantic import (
-    Field,
-    computed_field,
-    field_validator,
-    model_validator,
-)
+from pydantic import Field, computed_field, field_validator, model_validator
 
 from services.monitoring.domain._records import (
     FINDINGS_MAX_LENGTH,

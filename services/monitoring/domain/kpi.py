@@ -9,18 +9,13 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Self
 
-from pydantic import (
-    Field,
-    model_validator,
-)
+from pydantic import Field, model_validator
 
 from services.monitoring.domain._records import _Id, _Record, _require_aware
 from services.monitoring.domain.evidence import KpiReturn, KpiReturnMissing
 from services.monitoring.domain.terms import term_sort_key, term_window
 from shared.contracts.common import NeedType
-from shared.contracts.quality_v1 import (
-    OutcomeProgress,
-)
+from shared.contracts.quality_v1 import OutcomeProgress
 from shared.errors import DomainError
 
 

@@ -9,9 +9,7 @@ from decimal import Decimal
 from statistics import fmean
 from typing import Literal
 
-from pydantic import (
-    Field,
-)
+from pydantic import Field
 
 from services.monitoring.domain._records import _Id, _Record
 from services.monitoring.domain.alerts import Alert
@@ -20,10 +18,7 @@ from services.monitoring.domain.kpi import PlacementRecord
 from services.monitoring.domain.suspension import latest_inspection
 from services.monitoring.domain.terms import financial_year_label, term_sort_key
 from shared.contracts.common import NeedType
-from shared.contracts.quality_v1 import (
-    OutcomeProgress,
-    Severity,
-)
+from shared.contracts.quality_v1 import OutcomeProgress, Severity
 from shared.fiscal import financial_year_of
 
 # ------------------------------------------------------------------------ scorecard

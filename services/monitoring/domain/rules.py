@@ -6,10 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Self
 
-from pydantic import (
-    Field,
-    model_validator,
-)
+from pydantic import Field, model_validator
 
 from services.monitoring.domain._records import _Record, _require_aware
 from services.monitoring.domain.conditions import (
@@ -19,10 +16,7 @@ from services.monitoring.domain.conditions import (
     render_cause,
 )
 from services.monitoring.domain.evidence import EVIDENCE_TYPES, Evidence, EvidenceKind
-from shared.contracts.quality_v1 import (
-    AlertTarget,
-    Severity,
-)
+from shared.contracts.quality_v1 import AlertTarget, Severity
 from shared.errors import DomainError
 
 

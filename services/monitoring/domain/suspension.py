@@ -9,9 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import (
-    Field,
-)
+from pydantic import Field
 
 from services.monitoring.domain._records import _check_free_text, _Id, _Record, _require_aware
 from services.monitoring.domain.alerts import Alert

@@ -9,12 +9,8 @@ from datetime import UTC, date, datetime, time
 import shared.fiscal
 from services.monitoring.domain._records import _require_aware
 from shared.api_types import DATE_MAX, DATE_MIN
-from shared.contracts.quality_v1 import (
-    TERM_PATTERN,
-)
+from shared.contracts.quality_v1 import TERM_PATTERN
 from shared.errors import DomainError
-
-# ------------------------------------------------------------------ terms and years
 
 _SEASONS = ("spring", "summer", "autumn")  # order within a calendar year
 
