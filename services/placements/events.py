@@ -7,10 +7,11 @@ use case knows (who decided, the status change just made) are built here.
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 from services.placements import domain
 from shared.contracts import placements_v1
-from shared.contracts.placements_v1 import PlacementStatus
+from shared.contracts.placements_v1 import PlacementStatus, ReviewOutcome, UpliftDecision
 
 _Status = (
     placements_v1.PlacementContractStarted
@@ -130,4 +131,133 @@ def block_renewal_requested_event(
         term_end=block.term_end,
         decision_by=domain.add_weeks(block.term_end, -block.notice_period_weeks),
         utilisation_percent=domain.utilisation_percent(block),
+    )
+
+
+def review_completed_event(
+    placement: domain.Placement,
+    review: domain.Review,
+    completed_on: date,
+    outcome: ReviewOutcome,
+    recorded_by: str,
+) -> placements_v1.PlacementReviewCompleted:
+    return placements_v1.PlacementReviewCompleted(
+        placement_id=placement.placement_id,
+        review_id=review.review_id,
+        child_ref=placement.child_ref,
+        provider_id=placement.provider_id,
+        due_on=review.due_on,
+        completed_on=completed_on,
+        outcome=outcome,
+        recorded_by=recorded_by,
+    )
+
+
+def uplift_requested_event(
+    placement: domain.Placement, uplift: domain.UpliftRequest
+) -> placements_v1.PlacementContractUpliftRequested:
+    return placements_v1.PlacementContractUpliftRequested(
+        placement_id=placement.placement_id,
+        uplift_id=uplift.uplift_id,
+        provider_id=placement.provider_id,
+        requested_percent=uplift.requested_percent,
+        cap_percent=uplift.cap_percent,
+        above_cap=uplift.above_cap,
+        effective_from=uplift.effective_from,
+        reason=uplift.reason,
+        cumulative_percent=uplift.cumulative_percent,
+    )
+
+
+def uplift_decided_event(
+    after: domain.Placement,
+    decided: domain.UpliftRequest,
+    decision: UpliftDecision,
+    decided_by: str,
+    reason: str | None,
+) -> placements_v1.PlacementContractUpliftDecided:
+    approved = decision == UpliftDecision.APPROVED
+    return placements_v1.PlacementContractUpliftDecided(
+        placement_id=after.placement_id,
+        uplift_id=decided.uplift_id,
+        provider_id=after.provider_id,
+        decision=decision,
+        approved_percent=decided.approved_percent,
+        effective_from=decided.effective_from,
+        decided_by=decided_by,
+        reason=reason,
+        fee=domain.fee_terms(after, decided.effective_from) if approved else None,
+    )
+
+
+def varied_event(
+    after: domain.Placement, effective_from: date, reason: str, varied_by: str
+) -> placements_v1.PlacementContractVaried:
+    return placements_v1.PlacementContractVaried(
+        placement_id=after.placement_id,
+        provider_id=after.provider_id,
+        fee=domain.fee_terms(after, effective_from),
+        reason=reason,
+        varied_by=varied_by,
+    )
+
+
+def renewal_decided_event(
+    before: domain.Placement,
+    decision: str,
+    new_term_end: date | None,
+    weekly_core_fee: Decimal | None,
+    decided_by: str,
+    reason: str,
+) -> placements_v1.PlacementRenewalDecided:
+    return placements_v1.PlacementRenewalDecided(
+        placement_id=before.placement_id,
+        child_ref=before.child_ref,
+        provider_id=before.provider_id,
+        decision=decision,
+        previous_term_end=before.term_end,
+        new_term_end=new_term_end,
+        weekly_core_fee=weekly_core_fee,
+        decided_by=decided_by,
+        reason=reason,
+    )
+
+
+def block_offer_decided_event(
+    need: domain.PlacementNeed,
+    block: domain.BlockContract,
+    place_number: int,
+    decision: str,
+    placement_id: str | None,
+    decided_by: str,
+    reason: str,
+) -> placements_v1.PlacementNeedBlockOfferDecided:
+    return placements_v1.PlacementNeedBlockOfferDecided(
+        need_id=need.need_id,
+        child_ref=need.child_ref,
+        block_contract_id=block.block_contract_id,
+        place_number=place_number,
+        provider_id=block.provider_id,
+        decision=decision,
+        placement_id=placement_id,
+        decided_by=decided_by,
+        reason=reason,
+    )
+
+
+def block_renewal_decided_event(
+    block: domain.BlockContract,
+    decision: str,
+    new_term_end: date | None,
+    decided_by: str,
+    reason: str,
+) -> placements_v1.BlockContractRenewalDecided:
+    return placements_v1.BlockContractRenewalDecided(
+        block_contract_id=block.block_contract_id,
+        provider_id=block.provider_id,
+        decision=decision,
+        previous_term_end=block.term_end,
+        new_term_end=new_term_end,
+        decided_by=decided_by,
+        reason=reason,
     )

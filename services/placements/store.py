@@ -21,8 +21,10 @@ from services.placements.models import (
     load_placement,
 )
 from services.placements.workflow_types import BlockSnapshot, ReviewInfo, Snapshot
+from shared.contracts.common import Role
 from shared.contracts.placements_v1 import PlacementStatus
 from shared.errors import NotFound
+from shared.unit_of_work import Actor
 
 _NOT_CLOSED = col(PlacementRow.status).not_in(
     [PlacementStatus.ENDED.value, PlacementStatus.TERMINATED.value]
@@ -111,3 +113,9 @@ async def block_snapshot(session: Any, block_contract_id: str) -> BlockSnapshot 
         renewal_requested_for=row.renewal_requested_for,
         renewal_decided_for=row.renewal_decided_for,
     )
+
+
+def may_read(actor: Actor, provider_id: str) -> None:
+    """A provider sees only its own placements; answer 404 so ids are not probed."""
+    if actor.role == Role.PROVIDER.value and actor.provider_id != provider_id:
+        raise NotFound("placement", "of another provider")

@@ -12,7 +12,6 @@ from services.placements.models import (
 )
 from shared import clock
 from shared.contracts.common import Role
-from shared.errors import NotFound
 from shared.runtime import ServiceRuntime
 from shared.unit_of_work import Actor
 
@@ -45,12 +44,6 @@ def _fee_terms_view(placement: domain.Placement) -> dict[str, Any]:
     return domain.fee_terms(placement, _today()).model_dump(mode="json")
 
 
-def _child(runtime: ServiceRuntime, child_ref: str) -> str:
-    """The child's pseudonym, as the audit trail holds it (shared.audit)."""
-    return domain.pseudonym(child_ref, runtime.settings.pseudonym_key())
-
-
-def _may_read(actor: Actor, provider_id: str) -> None:
-    # A provider sees only its own placements; answer 404 so ids are not probed.
-    if actor.role == Role.PROVIDER.value and actor.provider_id != provider_id:
-        raise NotFound("placement", "of another provider")
+def _key(runtime: ServiceRuntime) -> bytes:
+    """The child pseudonym key: the audit trail names a child by pseudonym."""
+    return runtime.settings.pseudonym_key()

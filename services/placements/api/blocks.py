@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, status
 from sqlalchemy import func
 from sqlmodel import col, select
 
-from services.placements import clocks, commands, domain, events, store
+from services.placements import clocks, commands, domain, store
 from services.placements.api._views import (
     _today,
 )
@@ -25,13 +25,11 @@ from services.placements.models import (
     PlacementRow,
     load_block,
     offer_from_row,
-    save_block,
 )
 from services.placements.policy import ALLOWED
 from shared.api_types import ApiDate, Offset
 from shared.audit_read import READS, ReadAudit
-from shared.contracts import placements_v1
-from shared.errors import Conflict, DomainError, NotFound
+from shared.errors import DomainError, NotFound
 from shared.runtime import ServiceRuntime, runtime_of
 from shared.unit_of_work import Actor, unit_of_work
 
@@ -89,18 +87,7 @@ async def create_block_contract(
         weeks_per_year=body.weeks_per_year,
     )
     async with unit_of_work(runtime.db, runtime.source) as uow:
-        if body.competition_ref:
-            clash = await uow.session.exec(
-                select(BlockContractRow).where(
-                    BlockContractRow.competition_ref == body.competition_ref
-                )
-            )
-            if clash.first() is not None:
-                raise Conflict("competition_ref", "block_contract_exists_for_competition")
-        await save_block(uow.session, block, actor.id)
-        uow.emit(events.block_created_event(block))
-        await commands.record_block_spend(uow, block)
-        uow.audit(actor, "block_contract.created", "block_contract", block.block_contract_id)
+        await commands.create_block_contract(uow, actor, block)
         clocks.start_block_after_commit(runtime, uow, [block.block_contract_id])
     return _block_view(block)
 
@@ -276,46 +263,9 @@ async def decide_block_renewal(
     actor: Actor = ALLOWED,
     runtime: ServiceRuntime = Depends(runtime_of),
 ) -> dict[str, Any]:
-    at = datetime.now(UTC)
     async with unit_of_work(runtime.db, runtime.source) as uow:
-        block = await load_block(uow.session, block_contract_id)
-        row = await uow.session.get(BlockContractRow, block_contract_id)
-        if block is None or row is None:
-            raise NotFound("block contract", block_contract_id)
-        if row.renewal_decided_for == block.term_end:
-            raise Conflict("block_contract_id", f"renewal_already_decided: {row.renewal_decision}")
-        if body.decision == "renew":
-            if body.new_term_end is None:
-                raise DomainError("new_term_end", "required_to_renew")
-            after = domain.renew_block(block, body.new_term_end)
-        else:
-            if body.new_term_end is not None:
-                raise DomainError("new_term_end", "only_when_renewing")
-            after = block
-        row.renewal_decision = body.decision
-        row.renewal_decided_for = block.term_end
-        row.renewal_decided_by = actor.id
-        row.renewal_decided_at = at
-        uow.session.add(row)
-        await save_block(uow.session, after, actor.id)
-        await commands.record_block_spend(uow, after)  # a renewal commits the new term
-        uow.emit(
-            placements_v1.BlockContractRenewalDecided(
-                block_contract_id=block_contract_id,
-                provider_id=block.provider_id,
-                decision=body.decision,
-                previous_term_end=block.term_end,
-                new_term_end=body.new_term_end,
-                decided_by=actor.id,
-                reason=body.reason,
-            )
-        )
-        uow.audit(
-            actor,
-            f"block_contract.renewal_{body.decision}",
-            "block_contract",
-            block_contract_id,
-            reason=body.reason,
+        after = await commands.decide_block_renewal(
+            uow, actor, block_contract_id, body.decision, body.new_term_end, body.reason
         )
         clocks.poke_blocks_after_commit(runtime, uow, [block_contract_id])
     view = _block_view(after)

@@ -12,7 +12,7 @@ from sqlmodel import col, select
 
 from services.placements import clocks, commands, domain
 from services.placements.api._views import (
-    _child,
+    _key,
     _today,
 )
 from services.placements.models import (
@@ -164,22 +164,7 @@ async def import_placements(
             ).all()
             by_id = {r.placement_id: r.status for r in rows}
             return _import_result(body.import_key, [(i, by_id[i]) for i in ids], replayed=True)
-        for states in built:
-            created = states[0]
-            pid = created.placement_id
-            uow.emit(domain.contract_created_event(created))
-            before: domain.Placement | None = None
-            for state in states:
-                await commands.record_placement(uow, before, state)
-                before = state
-            uow.audit(
-                actor,
-                "placement.imported",
-                "placement",
-                pid,
-                child=_child(runtime, created.child_ref),
-                import_key=body.import_key,
-            )
+        await commands.record_imported(uow, actor, _key(runtime), built, body.import_key)
         open_ids = [
             s[-1].placement_id
             for s in built

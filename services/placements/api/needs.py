@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query
@@ -12,7 +12,7 @@ from sqlmodel import col, select
 
 from services.placements import clocks, commands, domain
 from services.placements.api._views import (
-    _child,
+    _key,
     _need_view,
     _today,
 )
@@ -21,22 +21,16 @@ from services.placements.api.bodies import (
 )
 from services.placements.models import (
     BlockOfferRow,
-    ChildPlanRow,
     NeedRow,
     PlacementRow,
-    load_block,
     need_from_row,
-    need_into_row,
     offer_from_row,
-    plan_from_row,
-    save_block,
 )
 from services.placements.policy import ALLOWED
 from shared.api_types import Offset, RequestBody
 from shared.audit_read import READS, ReadAudit
-from shared.contracts import placements_v1
 from shared.contracts.common import Role
-from shared.errors import Conflict, DomainError, NotFound
+from shared.errors import DomainError, NotFound
 from shared.runtime import ServiceRuntime, runtime_of
 from shared.unit_of_work import Actor, UnitOfWork, unit_of_work
 
@@ -134,78 +128,19 @@ async def _decide_offer(
 ) -> dict[str, Any]:
     """Accept (a placement is made in the place) or decline (the place is freed and the
     need goes to procurement for a call-off) a need's offered block place."""
-    at = datetime.now(UTC)
-    need_id = row.need_id
-    need = need_from_row(row)
-    if need.status != domain.NeedStatus.BLOCK_PLACE_OFFERED or not need.block_contract_id:
-        raise Conflict("status", f"no_block_offer: need is {need.status.value}")
-    block = await load_block(uow.session, need.block_contract_id)
-    if block is None:
-        raise NotFound("block contract", need.block_contract_id)
-    number = domain.place_held_by(block, need_id) or 0
-    placement_id: str | None = None
-    if decision == "accepted":
-        placement_id = commands.derived_id("placement", f"block-offer:{need_id}")
-        plan = plan_from_row(await uow.session.get(ChildPlanRow, need.child_ref))
-        placed, created, block_after = domain.accept_block_offer(
-            need,
-            block,
-            placement_id,
-            _today(),
-            actor.id,
-            at,
-            next_review_due=plan.next_review_due if plan else None,
-            start_date=start_date,
-        )
-        uow.session.add(need_into_row(placed, row))
-        await save_block(uow.session, block_after, actor.id)
-        uow.emit(domain.contract_created_event(created))
-        await commands.record_placement(uow, None, created)
-        if created.start_date <= _today():
-            started = domain.start_placement(
-                created, created.start_date, commands.SERVICE_ACTOR.id, at
-            )
-            await commands.record_placement(uow, created, started)
-        uow.emit(domain.block_place_event(block_after, number, placement_id, filled=True))
-        clocks.start_after_commit(runtime, uow, [placement_id])
-    else:
-        referred, freed, number = domain.decline_block_offer(need, block, reason)
-        uow.session.add(need_into_row(referred, row))
-        await save_block(uow.session, freed, actor.id)
-        uow.emit(domain.block_place_event(freed, number, need_id, filled=False))
-        uow.emit(domain.need_raised_event(referred))
-    await commands.settle_open_offer(uow, need_id, actor.id, reason, offer_status, placement_id)
-    uow.emit(
-        placements_v1.PlacementNeedBlockOfferDecided(
-            need_id=need_id,
-            child_ref=need.child_ref,
-            block_contract_id=block.block_contract_id,
-            place_number=number,
-            provider_id=block.provider_id,
-            decision=decision,
-            placement_id=placement_id,
-            decided_by=actor.id,
-            reason=reason,
-        )
+    done = await commands.decide_block_offer(
+        uow, actor, _key(runtime), row, decision, reason, start_date, offer_status, _today()
     )
-    uow.audit(
-        actor,
-        f"need.block_offer_{decision}",
-        "need",
-        need_id,
-        child=_child(runtime, need.child_ref),
-        reason=reason,
-        block_contract_id=block.block_contract_id,
-        placement_id=placement_id,
-    )
+    if done.placement_id is not None:
+        clocks.start_after_commit(runtime, uow, [done.placement_id])
     return {
-        "need_id": need_id,
+        "need_id": row.need_id,
         "decision": decision,
         "need_status": domain.NeedStatus.PLACED.value
-        if placement_id
+        if done.placement_id
         else domain.NeedStatus.WITH_PROCUREMENT.value,
-        "placement_id": placement_id,
-        "block_contract_id": block.block_contract_id,
+        "placement_id": done.placement_id,
+        "block_contract_id": done.block.block_contract_id,
     }
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, status
@@ -12,9 +10,8 @@ from sqlmodel import col, select
 
 from services.placements import clocks, commands, domain, store
 from services.placements.api._views import (
-    _child,
     _fee_terms_view,
-    _may_read,
+    _key,
     _placement_summary,
     _today,
 )
@@ -33,21 +30,16 @@ from services.placements.models import (
     ReviewRow,
     StatusChangeRow,
     UpliftRow,
-    VariationRow,
     load_placement,
-    uplift_from_row,
-    uplift_into_row,
 )
 from services.placements.policy import ALLOWED
 from shared.api_types import ApiDate, Offset
 from shared.audit_read import READS, ReadAudit
-from shared.contracts import placements_v1
 from shared.contracts.common import Role
 from shared.contracts.placements_v1 import (
     PlacementStatus,
-    UpliftDecision,
 )
-from shared.errors import Conflict, DomainError, NotFound
+from shared.errors import NotFound
 from shared.infra_models import OutboxMessage
 from shared.runtime import ServiceRuntime, runtime_of
 from shared.unit_of_work import Actor, unit_of_work
@@ -120,7 +112,7 @@ async def get_placement(
         placement = await load_placement(session, placement_id)
         if row is None or placement is None:
             raise NotFound("placement", placement_id)
-        _may_read(actor, row.provider_id)
+        store.may_read(actor, row.provider_id)
         view = _placement_summary(row, await store.provider_names(session, {row.provider_id}))
         view["fee"] = _fee_terms_view(placement)
         view["fee_history"] = await _history(
@@ -169,35 +161,10 @@ async def record_review_outcome(
     actor: Actor = ALLOWED,
     runtime: ServiceRuntime = Depends(runtime_of),
 ) -> dict[str, Any]:
+    completed_on = body.completed_on or _today()
     async with unit_of_work(runtime.db, runtime.source) as uow:
-        before = await store.placement_or_404(uow.session, placement_id)
-        if review_id not in {r.review_id for r in before.reviews}:
-            raise NotFound("review", review_id)
-        completed_on = body.completed_on or _today()
-        after = domain.record_review_outcome(
-            before, review_id, body.outcome, completed_on, actor.id, datetime.now(UTC)
-        )
-        review = after.review(review_id)
-        uow.emit(
-            placements_v1.PlacementReviewCompleted(
-                placement_id=placement_id,
-                review_id=review_id,
-                child_ref=after.child_ref,
-                provider_id=after.provider_id,
-                due_on=review.due_on,
-                completed_on=completed_on,
-                outcome=body.outcome,
-                recorded_by=actor.id,
-            )
-        )
-        await commands.record_placement(uow, before, after)
-        uow.audit(
-            actor,
-            "review.outcome",
-            "placement",
-            placement_id,
-            child=_child(runtime, after.child_ref),
-            review_id=review_id,
+        after = await commands.record_review_outcome(
+            uow, actor, _key(runtime), placement_id, review_id, body.outcome, completed_on
         )
         clocks.poke_after_commit(runtime, uow, [placement_id])
     return {"placement_id": placement_id, "review_id": review_id, "status": after.status}
@@ -211,45 +178,14 @@ async def request_uplift(
     runtime: ServiceRuntime = Depends(runtime_of),
 ) -> dict[str, Any]:
     async with unit_of_work(runtime.db, runtime.source) as uow:
-        placement = await store.placement_or_404(uow.session, placement_id)
-        _may_read(actor, placement.provider_id)
-        pending = await uow.session.exec(
-            select(UpliftRow).where(
-                UpliftRow.placement_id == placement_id, col(UpliftRow.decision).is_(None)
-            )
-        )
-        uplift = domain.request_uplift(
-            placement,
-            str(uuid.uuid4()),
+        uplift = await commands.request_uplift(
+            uow,
+            actor,
+            _key(runtime),
+            placement_id,
             body.requested_percent,
             body.effective_from,
-            actor.id,
-            datetime.now(UTC),
             body.reason,
-            others=[uplift_from_row(r) for r in pending.all()],
-        )
-        uow.session.add(uplift_into_row(uplift))
-        uow.emit(
-            placements_v1.PlacementContractUpliftRequested(
-                placement_id=placement_id,
-                uplift_id=uplift.uplift_id,
-                provider_id=placement.provider_id,
-                requested_percent=uplift.requested_percent,
-                cap_percent=uplift.cap_percent,
-                above_cap=uplift.above_cap,
-                effective_from=uplift.effective_from,
-                reason=uplift.reason,
-                cumulative_percent=uplift.cumulative_percent,
-            )
-        )
-        uow.audit(
-            actor,
-            "uplift.requested",
-            "placement",
-            placement_id,
-            child=_child(runtime, placement.child_ref),
-            uplift=uplift.uplift_id,
-            reason=body.reason,
         )
     return {"uplift_id": uplift.uplift_id, "above_cap": uplift.above_cap}
 
@@ -262,45 +198,8 @@ async def decide_uplift(
     runtime: ServiceRuntime = Depends(runtime_of),
 ) -> dict[str, Any]:
     async with unit_of_work(runtime.db, runtime.source) as uow:
-        row = await uow.session.get(UpliftRow, uplift_id)
-        if row is None:
-            raise NotFound("uplift", uplift_id)
-        if row.decision is not None:
-            raise Conflict("uplift_id", "uplift_already_decided")
-        before = await store.placement_or_404(uow.session, row.placement_id)
-        after, decided = domain.decide_uplift(
-            before,
-            uplift_from_row(row),
-            body.decision,
-            actor.id,
-            datetime.now(UTC),
-            body.reason,
-            body.approved_percent,
-        )
-        uow.session.add(uplift_into_row(decided, row))
-        approved = body.decision == UpliftDecision.APPROVED
-        uow.emit(
-            placements_v1.PlacementContractUpliftDecided(
-                placement_id=before.placement_id,
-                uplift_id=uplift_id,
-                provider_id=before.provider_id,
-                decision=body.decision,
-                approved_percent=decided.approved_percent,
-                effective_from=decided.effective_from,
-                decided_by=actor.id,
-                reason=body.reason,
-                fee=domain.fee_terms(after, decided.effective_from) if approved else None,
-            )
-        )
-        await commands.record_placement(uow, before, after)
-        uow.audit(
-            actor,
-            "uplift.decided",
-            "placement",
-            before.placement_id,
-            child=_child(runtime, before.child_ref),
-            uplift=uplift_id,
-            reason=body.reason,
+        after = await commands.decide_uplift(
+            uow, actor, _key(runtime), uplift_id, body.decision, body.approved_percent, body.reason
         )
     return {"uplift_id": uplift_id, "decision": body.decision, "fee": _fee_terms_view(after)}
 
@@ -319,52 +218,16 @@ async def vary_placement(
             domain.SupportItem(s.description, s.weekly_amount) for s in body.additional_support
         )
     )
-    variation_id = str(uuid.uuid4())
-    at = datetime.now(UTC)
     async with unit_of_work(runtime.db, runtime.source) as uow:
-        before = await store.placement_or_404(uow.session, placement_id)
-        after = domain.vary_placement(
-            before,
+        variation_id, after = await commands.vary_placement(
+            uow,
+            actor,
+            _key(runtime),
+            placement_id,
             body.effective_from,
-            actor.id,
-            at,
             body.reason,
             body.weekly_core_fee,
             support,
-            ref=variation_id,
-        )
-        uow.session.add(
-            VariationRow(
-                variation_id=variation_id,
-                placement_id=placement_id,
-                effective_from=body.effective_from,
-                weekly_core_fee=body.weekly_core_fee,
-                additional_support=None
-                if body.additional_support is None
-                else [s.model_dump(mode="json") for s in body.additional_support],
-                reason=body.reason,
-                by=actor.id,
-                at=at,
-            )
-        )
-        uow.emit(
-            placements_v1.PlacementContractVaried(
-                placement_id=placement_id,
-                provider_id=after.provider_id,
-                fee=domain.fee_terms(after, body.effective_from),
-                reason=body.reason,
-                varied_by=actor.id,
-            )
-        )
-        await commands.record_placement(uow, before, after)
-        uow.audit(
-            actor,
-            "placement.varied",
-            "placement",
-            placement_id,
-            child=_child(runtime, before.child_ref),
-            variation=variation_id,
-            reason=body.reason,
         )
     return {"variation_id": variation_id, "fee": domain.fee_terms(after, body.effective_from)}
 
@@ -379,24 +242,8 @@ async def end_placement(
     on = body.notice_given_on or _today()
     reason = f"ended by the {body.by}: {body.reason}"
     async with unit_of_work(runtime.db, runtime.source) as uow:
-        before = await store.placement_or_404(uow.session, placement_id)
-        if before.status in (PlacementStatus.ENDED, PlacementStatus.TERMINATED):
-            raise Conflict("status", f"already_{before.status.value}")
-        if before.status == PlacementStatus.ENDING and not body.terminate:
-            raise Conflict("status", "already_ending")
-        at = datetime.now(UTC)
-        if body.terminate or before.status == PlacementStatus.PENDING:
-            after = domain.terminate_placement(before, on, actor.id, at, reason)
-        else:
-            after = domain.give_notice(before, on, actor.id, at, reason)
-        await commands.record_placement(uow, before, after)
-        uow.audit(
-            actor,
-            "placement.end",
-            "placement",
-            placement_id,
-            child=_child(runtime, before.child_ref),
-            reason=reason,
+        after = await commands.end_placement(
+            uow, actor, _key(runtime), placement_id, on, reason, body.terminate
         )
         clocks.poke_after_commit(runtime, uow, [placement_id])
     return {"placement_id": placement_id, "status": after.status, "end_date": after.end_date}
@@ -409,60 +256,12 @@ async def decide_renewal(
     actor: Actor = ALLOWED,
     runtime: ServiceRuntime = Depends(runtime_of),
 ) -> dict[str, Any]:
-    at = datetime.now(UTC)
+    decision = commands.RenewalDecision(
+        body.decision, body.reason, body.new_term_end, body.weekly_core_fee
+    )
     async with unit_of_work(runtime.db, runtime.source) as uow:
-        before = await store.placement_or_404(uow.session, placement_id)
-        if body.decision == "renew":
-            if body.new_term_end is None:
-                raise DomainError("new_term_end", "required_to_renew")
-            after = domain.renew_placement(before, body.new_term_end, actor.id, at, body.reason)
-            if body.weekly_core_fee is not None:
-                after = domain.vary_placement(
-                    after,
-                    before.term_end + timedelta(days=1),
-                    actor.id,
-                    at,
-                    f"renewal fee: {body.reason}",
-                    weekly_core_fee=body.weekly_core_fee,
-                    ref=f"renewal:{body.new_term_end.isoformat()}",
-                )
-        else:
-            if body.new_term_end is not None or body.weekly_core_fee is not None:
-                raise DomainError("new_term_end", "not_allowed_when_declining")
-            after = domain.decline_renewal(
-                before, _today(), actor.id, at, f"renewal declined: {body.reason}"
-            )
-        await commands.record_placement(uow, before, after)
-        uow.emit(
-            placements_v1.PlacementRenewalDecided(
-                placement_id=placement_id,
-                child_ref=before.child_ref,
-                provider_id=before.provider_id,
-                decision=body.decision,
-                previous_term_end=before.term_end,
-                new_term_end=body.new_term_end,
-                weekly_core_fee=body.weekly_core_fee,
-                decided_by=actor.id,
-                reason=body.reason,
-            )
-        )
-        if body.weekly_core_fee is not None:
-            uow.emit(
-                placements_v1.PlacementContractVaried(
-                    placement_id=placement_id,
-                    provider_id=after.provider_id,
-                    fee=domain.fee_terms(after, before.term_end + timedelta(days=1)),
-                    reason=f"renewal fee: {body.reason}",
-                    varied_by=actor.id,
-                )
-            )
-        uow.audit(
-            actor,
-            f"renewal.{body.decision}",
-            "placement",
-            placement_id,
-            child=_child(runtime, before.child_ref),
-            reason=body.reason,
+        after = await commands.decide_renewal(
+            uow, actor, _key(runtime), placement_id, decision, _today()
         )
         clocks.poke_after_commit(runtime, uow, [placement_id])
     return {

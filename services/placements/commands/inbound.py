@@ -1,117 +1,50 @@
-"""Placements' use cases: every write of the service, saved with the events it causes in
-one unit of work. Routes, Kafka handlers and Temporal activities call these; nothing else
-writes."""
+"""Use cases of inbound events: EHC plans (needs, review dates, cessation), procurement's
+awards (placements and block contracts) and provider names."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlmodel import select
 
 from services.placements import domain, events, store
+from services.placements.commands._core import (
+    DEFAULT_NOTICE_PERIOD_WEEKS,
+    DEFAULT_TERM_YEARS,
+    SERVICE_ACTOR,
+    derived_id,
+    record_block_spend,
+    record_placement,
+    settle_open_offer,
+    today,
+)
 from services.placements.models import (
-    BlockContractRow,
     ChildPlanRow,
     NeedRow,
     PlacementRow,
     ProviderNameRow,
-    ReviewRow,
     blocks_for,
     load_block,
-    load_placement,
     load_plans,
     need_from_row,
     need_into_row,
     new_need_row,
-    offer_from_row,
     offer_into_row,
-    open_offer_for_need,
     plan_from_row,
     save_block,
-    save_placement,
     save_plans,
-    write_block_spend,
-    write_spend,
 )
-from services.placements.workflow_types import StepRequest
 from shared.contracts import ehc_plans_v1, procurement_v1
 from shared.contracts.common import Attendance, NeedType
-from shared.contracts.placements_v1 import PlacementSource, PlacementStatus
+from shared.contracts.placements_v1 import PlacementSource
 from shared.envelope import Envelope
 from shared.logging import get_logger
-from shared.unit_of_work import Actor, UnitOfWork
+from shared.unit_of_work import UnitOfWork
 
 log = get_logger(__name__)
-
-# Awards do not carry a notice period or always a term end; these are the scheme's terms.
-DEFAULT_NOTICE_PERIOD_WEEKS = 12
-# The term of an individual placement agreement without a stated end: the same term
-# procurement values the award over (shared contract constant).
-DEFAULT_TERM_YEARS = procurement_v1.DEFAULT_INDIVIDUAL_TERM_YEARS
-SERVICE_ACTOR = Actor(id="dps/placements", role="service")
-_NAMESPACE = uuid.UUID("6f1c2a55-1d0b-4c8e-9a57-2f7f0b9e3c11")
-
-
-def today() -> date:
-    return datetime.now(UTC).date()
-
-
-def derived_id(kind: str, source: str) -> str:
-    """A stable id from the event that caused a row: a redelivered event cannot mint twins."""
-    return str(uuid.uuid5(_NAMESPACE, f"{kind}:{source}"))
-
-
-# ==========================================================================================
-# Placement changes
-# ==========================================================================================
-
-
-async def record_placement(
-    uow: UnitOfWork, before: domain.Placement | None, after: domain.Placement
-) -> None:
-    """Save a placement change and emit its status, review and spend events."""
-    await save_placement(uow.session, after, before)
-    for change in after.status_history[len(before.status_history) if before else 0 :]:
-        if change.from_status is None:
-            continue  # creation: placement.contract.created says it
-        if change.from_status == change.to_status == PlacementStatus.ACTIVE:
-            continue  # renewal: recorded in the status history, no status event
-        uow.emit(events.status_event(after, change))
-    base = before or replace(after, reviews=())
-    for review in domain.review_changes(base, after):
-        uow.emit(domain.review_scheduled_event(after, review))
-    for snapshot in await write_spend(uow.session, after, today()):
-        uow.emit(snapshot)
-    if after.status in (PlacementStatus.ENDED, PlacementStatus.TERMINATED):
-        await free_block_place(uow, after)
-    if after.block_contract_id is not None:
-        block = await load_block(uow.session, after.block_contract_id)
-        if block is not None:
-            await record_block_spend(uow, block)
-
-
-async def record_block_spend(uow: UnitOfWork, block: domain.BlockContract) -> None:
-    """Post the block's unfilled places to the spend ledger and publish what changed."""
-    for snapshot in await write_block_spend(uow.session, block, today()):
-        uow.emit(snapshot)
-
-
-async def free_block_place(uow: UnitOfWork, placement: domain.Placement) -> None:
-    """A closed placement gives its block contract place back."""
-    if placement.block_contract_id is None:
-        return
-    block = await load_block(uow.session, placement.block_contract_id)
-    number = None if block is None else domain.place_held_by(block, placement.placement_id)
-    if block is None or number is None:
-        return
-    freed, occupant = domain.free_place(block, number)
-    await save_block(uow.session, freed, SERVICE_ACTOR.id)
-    uow.emit(domain.block_place_event(freed, number, occupant, filled=False))
-
 
 # ==========================================================================================
 # ehc.plans.v1
@@ -266,26 +199,6 @@ async def _withdraw_needs(uow: UnitOfWork, child_ref: str, ceased_on: date, key:
             child=domain.pseudonym(child_ref, key),
             reason="plan ceased",
         )
-
-
-async def settle_open_offer(
-    uow: UnitOfWork,
-    need_id: str,
-    by: str,
-    reason: str,
-    status: domain.BlockOfferStatus = domain.BlockOfferStatus.WITHDRAWN,
-    placement_id: str | None = None,
-) -> domain.BlockOffer | None:
-    """Close the need's open block place offer when the council decides it instead (the
-    commissioner's decision, or the need withdrawn), so the provider can no longer answer."""
-    row = await open_offer_for_need(uow.session, need_id)
-    if row is None:
-        return None
-    settled = domain.settle_block_offer(
-        offer_from_row(row), status, by, datetime.now(UTC), reason, placement_id
-    )
-    uow.session.add(offer_into_row(settled, row))
-    return settled
 
 
 async def raise_placement_need(
@@ -482,86 +395,3 @@ async def remember_provider_name(uow: UnitOfWork, provider_id: str, name: str) -
     row = row or ProviderNameRow(provider_id=provider_id, name=name)
     row.name = name
     uow.session.add(row)
-
-
-# ==========================================================================================
-# Workflow steps (activities)
-# ==========================================================================================
-
-
-async def take_lifecycle_step(uow: UnitOfWork, request: StepRequest) -> None:
-    """Take a dated step of a placement's lifecycle; each is idempotent in the database
-    (a sent reminder is recorded with it), so a retried step emits nothing twice."""
-    placement = await load_placement(uow.session, request.placement_id)
-    if placement is None:
-        return
-    step = request.step
-    if step.kind in ("reminder", "overdue"):
-        await _review_step(uow, placement, request)
-    elif step.kind == "start" and placement.status == PlacementStatus.PENDING:
-        at = datetime.now(UTC)
-        started = domain.start_placement(placement, placement.start_date, SERVICE_ACTOR.id, at)
-        await record_placement(uow, placement, started)
-    elif step.kind == "renewal":
-        await _renewal_step(uow, placement)
-    elif step.kind == "renewal_overdue":
-        await _renewal_overdue_step(uow, placement, request.today)
-    elif step.kind == "end" and placement.status in (
-        PlacementStatus.ACTIVE,
-        PlacementStatus.ENDING,
-    ):
-        at = datetime.now(UTC)
-        ended = domain.complete_end(placement, request.today, SERVICE_ACTOR.id, at)
-        await record_placement(uow, placement, ended)
-
-
-async def _review_step(uow: UnitOfWork, placement: domain.Placement, request: StepRequest) -> None:
-    row = await uow.session.get(ReviewRow, request.step.review_id)
-    if row is None or row.outcome is not None:
-        return
-    if request.step.kind == "reminder" and request.step.weeks_before is not None:
-        weeks = request.step.weeks_before
-        if weeks in row.reminders_sent:
-            return
-        row.reminders_sent = [*row.reminders_sent, weeks]
-        uow.emit(events.review_due_event(placement, row.review_id, row.due_on, weeks))
-    elif request.step.kind == "overdue" and not row.overdue_sent:
-        row.overdue_sent = True
-        uow.emit(events.review_overdue_event(placement, row.review_id, row.due_on, request.today))
-    uow.session.add(row)
-
-
-async def _renewal_step(uow: UnitOfWork, placement: domain.Placement) -> None:
-    row = await uow.session.get(PlacementRow, placement.placement_id)
-    if row is None or row.renewal_requested_for == placement.term_end:
-        return
-    row.renewal_requested_for = placement.term_end
-    uow.session.add(row)
-    if placement.status != PlacementStatus.ACTIVE:
-        return
-    uow.emit(events.renewal_requested_event(placement))
-
-
-async def _renewal_overdue_step(uow: UnitOfWork, placement: domain.Placement, today: date) -> None:
-    row = await uow.session.get(PlacementRow, placement.placement_id)
-    if (
-        row is None
-        or placement.status != PlacementStatus.ACTIVE
-        or row.renewal_requested_for != placement.term_end
-        or row.renewal_overdue_sent_for == placement.term_end
-    ):
-        return  # decided meanwhile, or already escalated
-    row.renewal_overdue_sent_for = placement.term_end
-    uow.session.add(row)
-    uow.emit(events.renewal_overdue_event(placement, today))
-
-
-async def request_block_renewal(uow: UnitOfWork, block_contract_id: str) -> None:
-    """Ask for a renewal decision on a block contract, once per term end."""
-    block = await load_block(uow.session, block_contract_id)
-    row = await uow.session.get(BlockContractRow, block_contract_id)
-    if block is None or row is None or row.renewal_requested_for == block.term_end:
-        return
-    row.renewal_requested_for = block.term_end
-    uow.session.add(row)
-    uow.emit(events.block_renewal_requested_event(block))
