@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from services.placements import activities, api, handlers, ingest, retention, workflows
+from services.placements import activities, api, clocks, handlers, ingest, retention, workflows
 from shared.contracts import placements_v1
 from shared.runtime import ServiceDefinition
 
@@ -20,5 +20,5 @@ definition = ServiceDefinition(
     activities=activities.activities,
     # Workflows for placements whose start after commit failed (Temporal down, crash).
     # Children's data past its retention period is pseudonymised (retention.py).
-    on_start=[activities.lifecycle_sweep, retention.retention_sweep],
+    on_start=[clocks.lifecycle_sweep, retention.retention_sweep],
 )

@@ -1,322 +1,69 @@
-"""Kafka subscribers of placements, and the write helpers the API and activities share:
-every change to a placement is saved with the events it causes in one unit of work."""
+"""Kafka subscribers of placements: each translates an inbound event to a use case
+(``commands``) and starts or pokes the workflows it touched (``clocks``)."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from collections.abc import Callable, Sequence
 
-from sqlmodel import col, select
-
-from services.placements import domain
-from services.placements.models import (
-    ChildPlanRow,
-    NeedRow,
-    PlacementRow,
-    ProviderNameRow,
-    blocks_for,
-    load_block,
-    load_placement,
-    load_plans,
-    need_from_row,
-    need_into_row,
-    new_need_row,
-    offer_from_row,
-    offer_into_row,
-    open_offer_for_need,
-    plan_from_row,
-    save_block,
-    save_placement,
-    save_plans,
-    write_block_spend,
-    write_spend,
+from services.placements import clocks, commands
+from services.placements.commands import (  # re-exported: callers outside the service
+    DEFAULT_NOTICE_PERIOD_WEEKS,
+    DEFAULT_TERM_YEARS,
+    SERVICE_ACTOR,
+    award_to_domain,
+    block_terms,
+    derived_id,
+    record_placement,
 )
 from shared.consumer import batch_handler
-from shared.contracts import ehc_plans_v1, placements_v1, procurement_v1, providers_v1
-from shared.contracts.common import Attendance, NeedType
-from shared.contracts.placements_v1 import PlacementSource, PlacementStatus
+from shared.contracts import ehc_plans_v1, procurement_v1, providers_v1
 from shared.envelope import Envelope
-from shared.logging import get_logger
 from shared.runtime import ServiceRuntime, Subscriptions
-from shared.unit_of_work import Actor, UnitOfWork
+from shared.unit_of_work import UnitOfWork
 
-log = get_logger(__name__)
-
-TOPIC = placements_v1.TOPIC
-# Awards do not carry a notice period or always a term end; these are the scheme's terms.
-DEFAULT_NOTICE_PERIOD_WEEKS = 12
-# The term of an individual placement agreement without a stated end: the same term
-# procurement values the award over (shared contract constant).
-DEFAULT_TERM_YEARS = procurement_v1.DEFAULT_INDIVIDUAL_TERM_YEARS
-SERVICE_ACTOR = Actor(id="dps/placements", role="service")
-_NAMESPACE = uuid.UUID("6f1c2a55-1d0b-4c8e-9a57-2f7f0b9e3c11")
-
-
-def today() -> date:
-    return datetime.now(UTC).date()
-
-
-def derived_id(kind: str, source: str) -> str:
-    """A stable id from the event that caused a row: a redelivered event cannot mint twins."""
-    return str(uuid.uuid5(_NAMESPACE, f"{kind}:{source}"))
-
-
-# ==========================================================================================
-# Write helpers shared by handlers, API and activities
-# ==========================================================================================
-
-_STATUS_EVENTS = {
-    PlacementStatus.ACTIVE: "placement.contract.started",
-    PlacementStatus.ENDING: "placement.contract.ending",
-    PlacementStatus.ENDED: "placement.contract.ended",
-    PlacementStatus.TERMINATED: "placement.contract.terminated",
-}
-
-
-def _status_event(p: domain.Placement, change: domain.StatusChange) -> placements_v1.BaseModel:
-    common = {
-        "placement_id": p.placement_id,
-        "child_ref": p.child_ref,
-        "provider_id": p.provider_id,
-    }
-    if change.to_status == PlacementStatus.ACTIVE:
-        return placements_v1.PlacementContractStarted(**common, started_on=p.started_on)
-    if change.to_status == PlacementStatus.ENDING:
-        return placements_v1.PlacementContractEnding(
-            **common,
-            notice_given_on=p.notice_given_on or change.at.date(),
-            end_date=p.end_date or p.term_end,
-            reason=change.reason,
-            by=change.by,
-        )
-    if change.to_status == PlacementStatus.ENDED:
-        return placements_v1.PlacementContractEnded(
-            **common, ended_on=p.end_date or p.term_end, reason=change.reason
-        )
-    return placements_v1.PlacementContractTerminated(
-        **common, terminated_on=p.end_date or change.at.date(), reason=change.reason, by=change.by
-    )
-
-
-async def record_placement(
-    uow: UnitOfWork, before: domain.Placement | None, after: domain.Placement
-) -> None:
-    """Save a placement change and emit its status, review and spend events."""
-    await save_placement(uow.session, after, before)
-    pid = after.placement_id
-    for change in after.status_history[len(before.status_history) if before else 0 :]:
-        if change.from_status is None:
-            continue  # creation: placement.contract.created says it
-        if change.from_status == change.to_status == PlacementStatus.ACTIVE:
-            continue  # renewal: recorded in the status history, no status event
-        uow.emit_raw(TOPIC, _STATUS_EVENTS[change.to_status], pid, _status_event(after, change))
-    base = before or replace(after, reviews=())
-    for review in domain.review_changes(base, after):
-        uow.emit_raw(
-            TOPIC, "placement.review.scheduled", pid, domain.review_scheduled_event(after, review)
-        )
-    for snapshot in await write_spend(uow.session, after, today()):
-        uow.emit_raw(TOPIC, "placement.spend.committed", pid, snapshot)
-    if after.status in (PlacementStatus.ENDED, PlacementStatus.TERMINATED):
-        await free_block_place(uow, after)
-    if after.block_contract_id is not None:
-        block = await load_block(uow.session, after.block_contract_id)
-        if block is not None:
-            await record_block_spend(uow, block)
-
-
-async def record_block_spend(uow: UnitOfWork, block: domain.BlockContract) -> None:
-    """Post the block's unfilled places to the spend ledger and publish what changed."""
-    for snapshot in await write_block_spend(uow.session, block, today()):
-        uow.emit_raw(TOPIC, "placement.spend.committed", block.block_contract_id, snapshot)
-
-
-async def free_block_place(uow: UnitOfWork, placement: domain.Placement) -> None:
-    """A closed placement gives its block contract place back."""
-    if placement.block_contract_id is None:
-        return
-    block = await load_block(uow.session, placement.block_contract_id)
-    number = None if block is None else domain.place_held_by(block, placement.placement_id)
-    if block is None or number is None:
-        return
-    freed, occupant = domain.free_place(block, number)
-    await save_block(uow.session, freed, SERVICE_ACTOR.id)
-    event_payload = domain.block_place_event(freed, number, occupant, filled=False)
-    uow.emit_raw(TOPIC, "block_contract.place_freed", freed.block_contract_id, event_payload)
-
-
-_NOT_CLOSED = col(PlacementRow.status).not_in(
-    [PlacementStatus.ENDED.value, PlacementStatus.TERMINATED.value]
-)
-
-
-async def open_placements_of(uow: UnitOfWork, child_ref: str) -> list[domain.Placement]:
-    rows = await uow.session.exec(
-        select(PlacementRow.placement_id).where(PlacementRow.child_ref == child_ref, _NOT_CLOSED)
-    )
-    loaded = [await load_placement(uow.session, pid) for pid in rows.all()]
-    return [p for p in loaded if p is not None]
-
-
-async def children_with_open_placements(uow: UnitOfWork, child_refs: set[str]) -> set[str]:
-    """Which of these children have a placement not yet closed, with one query."""
-    if not child_refs:
-        return set()
-    rows = await uow.session.exec(
-        select(PlacementRow.child_ref).where(
-            col(PlacementRow.child_ref).in_(child_refs), _NOT_CLOSED
-        )
-    )
-    return set(rows.all())
-
-
-# ==========================================================================================
-# ehc.plans.v1
-# ==========================================================================================
-
-
-@dataclass(frozen=True)
-class PlanApplied:
-    """A plan change plus the review date held before it (None: no date was known, so
-    the child can have no placement reviews to move)."""
-
-    change: domain.PlanChange
-    previous_review: date | None
-
-    @property
-    def next_review_moved(self) -> bool:
-        return self.change.next_review_moved
-
-    @property
-    def ceased(self) -> bool:
-        return self.change.ceased
-
-    @property
-    def plan(self) -> domain.ChildPlan:
-        return self.change.plan
-
-
-@dataclass
-class PlanBook:
-    """The child plans one run of EHC events reads and writes: read with one query
-    before the run, changed in memory event by event, written with one upsert after it.
-    It also knows which of the run's children have an open placement (one query), so
-    that the reviews of placements are looked up only for them: most children with a
-    plan have no placement commissioned here (EHC events create no placement)."""
-
-    held: dict[str, domain.ChildPlan | None]
-    changed: set[str]
-    placed: set[str]
-
-    @classmethod
-    async def open(cls, uow: UnitOfWork, child_refs: set[str]) -> PlanBook:
-        found = await load_plans(uow.session, child_refs)
-        placed = await children_with_open_placements(uow, child_refs)
-        return cls({ref: found.get(ref) for ref in child_refs}, set(), placed)
-
-    def apply(self, envelope: Envelope, payload: ehc_plans_v1.InboundEvent) -> PlanApplied:
-        before = self.held[payload.child_ref]
-        change = domain.apply_plan_event(before, payload, envelope.time)
-        if change.stale:
-            log.info("ehc.stale_fields_ignored", fields=change.stale)  # event id is bound
-        self.held[payload.child_ref] = change.plan
-        self.changed.add(payload.child_ref)
-        return PlanApplied(change, before.next_review_due if before else None)
-
-    async def save(self, uow: UnitOfWork) -> None:
-        await save_plans(uow.session, (p for r, p in self.held.items() if r in self.changed and p))
-        self.changed.clear()
-
-
-async def _realign_reviews(
-    uow: UnitOfWork,
-    child_ref: str,
-    next_review_due: date,
-    reviewed_on: date | None,
-    statutory_latest: date | None = None,
-) -> list[str]:
-    moved: list[str] = []
-    for placement in await open_placements_of(uow, child_ref):
-        after = domain.align_reviews_to_plan(
-            placement, next_review_due, reviewed_on, statutory_latest
-        )
-        if after != placement:
-            await record_placement(uow, placement, after)
-            moved.append(placement.placement_id)
-    return moved
+__all__ = [
+    "DEFAULT_NOTICE_PERIOD_WEEKS",
+    "DEFAULT_TERM_YEARS",
+    "SERVICE_ACTOR",
+    "award_to_domain",
+    "block_terms",
+    "derived_id",
+    "make_ehc_handlers",
+    "make_procurement_handlers",
+    "on_provider_snapshot",
+    "on_provider_status",
+    "record_placement",
+    "subscriptions",
+]
 
 
 def make_ehc_handlers(runtime: ServiceRuntime) -> dict[str, Callable[..., object]]:
-    from services.placements.activities import poke_after_commit
-
     key = runtime.settings.pseudonym_key()  # the audit trail names children by pseudonym
 
-    async def on_issued_or_amended(uow: UnitOfWork, change: PlanApplied, child_ref: str) -> None:
-        # A child with no review date before has no placement reviews to realign (most
-        # issued events are such: skipping the lookup keeps ingest fast).
-        due = change.plan.next_review_due
-        if change.previous_review is not None and change.next_review_moved and due is not None:
-            latest = change.plan.review_statutory_latest  # flags a date beyond s.44's
-            moved = await _realign_reviews(uow, child_ref, due, None, latest)
-            poke_after_commit(runtime, uow, moved)
-
-    async def on_reviewed(
-        uow: UnitOfWork, change: PlanApplied, payload: ehc_plans_v1.EhcPlanReviewed
-    ) -> None:
-        if change.previous_review is not None and change.next_review_moved:
-            moved = await _realign_reviews(
-                uow, payload.child_ref, payload.next_review_due, payload.reviewed_on
-            )
-            poke_after_commit(runtime, uow, moved)
-
-    async def on_ceased(
-        uow: UnitOfWork, change: PlanApplied, payload: ehc_plans_v1.EhcPlanCeased, placed: bool
-    ) -> None:
-        if not change.ceased:
-            return  # already ceased, or an older cease arriving late
-        await _withdraw_needs(uow, payload.child_ref, payload.ceased_on, key)
-        placements = await open_placements_of(uow, payload.child_ref) if placed else []
-        by_id = {p.placement_id: p for p in placements}
-        at = datetime.now(UTC)
-        ended = domain.end_placements_for_ceased_plan(
-            placements, payload.ceased_on, SERVICE_ACTOR.id, at
-        )
-        for after in ended:
-            await record_placement(uow, by_id[after.placement_id], after)
-            uow.audit(
-                SERVICE_ACTOR,
-                "placement.ended_for_cease",
-                "placement",
-                after.placement_id,
-                child=domain.pseudonym(payload.child_ref, key),
-            )
-        poke_after_commit(runtime, uow, [p.placement_id for p in ended])
-
     async def on_event(
-        uow: UnitOfWork, book: PlanBook, envelope: Envelope, payload: object
+        uow: UnitOfWork, book: commands.PlanBook, envelope: Envelope, payload: object
     ) -> None:
         assert isinstance(payload, ehc_plans_v1.InboundEvent)
         change = book.apply(envelope, payload)
         placed = payload.child_ref in book.placed  # else no placement reviews to move
+        moved: list[str] = []
         if isinstance(payload, ehc_plans_v1.EhcPlanIssued | ehc_plans_v1.EhcPlanAmended):
             if placed:
-                await on_issued_or_amended(uow, change, payload.child_ref)
+                moved = await commands.realign_after_plan_change(uow, change, payload.child_ref)
         elif isinstance(payload, ehc_plans_v1.EhcPlanReviewed):
             if placed:
-                await on_reviewed(uow, change, payload)
+                moved = await commands.realign_after_review(uow, change, payload)
         elif isinstance(payload, ehc_plans_v1.EhcPlanCeased):
-            await on_ceased(uow, change, payload, placed)
+            moved = await commands.end_for_ceased_plan(uow, change, payload, placed, key)
         else:
-            await raise_placement_need(uow, envelope, payload, key)
+            await commands.raise_placement_need(uow, envelope, payload, key)
+        clocks.poke_after_commit(runtime, uow, moved)
 
     @batch_handler
     async def on_ehc_events(uow: UnitOfWork, events: Sequence[tuple[Envelope, object]]) -> None:
         """Every EHC event of a batch, in order, with one read and one write of the
         children's plans (a council's bulk load is the service's hottest path)."""
-        book = await PlanBook.open(uow, {p.child_ref for _, p in events})  # type: ignore[attr-defined]
+        book = await commands.PlanBook.open(uow, {p.child_ref for _, p in events})  # type: ignore[attr-defined]
         for envelope, payload in events:
             uow.answering(envelope)
             await on_event(uow, book, envelope, payload)
@@ -325,278 +72,7 @@ def make_ehc_handlers(runtime: ServiceRuntime) -> dict[str, Callable[..., object
     return {event_type: on_ehc_events for event_type in ehc_plans_v1.EVENT_TYPES}
 
 
-async def _withdraw_needs(uow: UnitOfWork, child_ref: str, ceased_on: date, key: bytes) -> None:
-    rows = await uow.session.exec(select(NeedRow).where(NeedRow.child_ref == child_ref))
-    for row in rows.all():
-        need = need_from_row(row)
-        if need.status in (domain.NeedStatus.PLACED, domain.NeedStatus.WITHDRAWN):
-            continue
-        withdrawn = domain.withdraw_need(need, f"EHC plan ceased on {ceased_on.isoformat()}")
-        uow.session.add(need_into_row(withdrawn, row))
-        await settle_open_offer(uow, need.need_id, SERVICE_ACTOR.id, "EHC plan ceased")
-        if need.block_contract_id and need.place_number:
-            block = await load_block(uow.session, need.block_contract_id)
-            if block is not None and domain.place_held_by(block, need.need_id):
-                freed, occupant = domain.free_place(block, need.place_number)
-                await save_block(uow.session, freed, SERVICE_ACTOR.id)
-                uow.emit_raw(
-                    TOPIC,
-                    "block_contract.place_freed",
-                    freed.block_contract_id,
-                    domain.block_place_event(freed, need.place_number, occupant, filled=False),
-                )
-        uow.audit(
-            SERVICE_ACTOR,
-            "need.withdrawn",
-            "need",
-            need.need_id,
-            child=domain.pseudonym(child_ref, key),
-            reason="plan ceased",
-        )
-
-
-async def settle_open_offer(
-    uow: UnitOfWork,
-    need_id: str,
-    by: str,
-    reason: str,
-    status: domain.BlockOfferStatus = domain.BlockOfferStatus.WITHDRAWN,
-    placement_id: str | None = None,
-) -> domain.BlockOffer | None:
-    """Close the need's open block place offer when the council decides it instead (the
-    commissioner's decision, or the need withdrawn), so the provider can no longer answer."""
-    row = await open_offer_for_need(uow.session, need_id)
-    if row is None:
-        return None
-    settled = domain.settle_block_offer(
-        offer_from_row(row), status, by, datetime.now(UTC), reason, placement_id
-    )
-    uow.session.add(offer_into_row(settled, row))
-    return settled
-
-
-async def raise_placement_need(
-    uow: UnitOfWork, envelope: Envelope, payload: ehc_plans_v1.PlacementRequested, key: bytes
-) -> domain.PlacementNeed:
-    """A need from the request: offer a free block place first, else ask procurement.
-    `key`: the child pseudonym key (the audit row names the child by pseudonym)."""
-    need_id = derived_id("need", envelope.id)
-    existing = await uow.session.get(NeedRow, need_id)
-    if existing is not None:  # the same request re-sent under a new inbox entry
-        return need_from_row(existing)
-    need = domain.raise_need(payload, need_id, envelope.time)
-    blocks = await blocks_for(uow.session, need.primary_need.value, need.attendance.value)
-    decision = domain.choose_block_place(need, blocks)
-    need = domain.apply_block_decision(need, decision)
-    uow.session.add(new_need_row(need, envelope.id))
-    if decision.offered:
-        await _offer_block_place(uow, need, decision, blocks)
-    else:
-        uow.emit_raw(TOPIC, "placement.need.raised", need_id, domain.need_raised_event(need))
-    uow.audit(
-        SERVICE_ACTOR,
-        "need.raised",
-        "need",
-        need_id,
-        child=domain.pseudonym(need.child_ref, key),
-        decision=decision.reason,
-    )
-    return need
-
-
-async def _offer_block_place(
-    uow: UnitOfWork,
-    need: domain.PlacementNeed,
-    decision: domain.BlockPlaceDecision,
-    blocks: Iterable[domain.BlockContract],
-) -> None:
-    block = next(b for b in blocks if b.block_contract_id == decision.block_contract_id)
-    filled, number = domain.fill_place(block, need.need_id, decision.place_number)
-    await save_block(uow.session, filled, SERVICE_ACTOR.id)
-    # The block's provider answers the offer (portal), by its answer-by date.
-    offer = domain.new_block_offer(derived_id("block-offer", need.need_id), need, decision, today())
-    uow.session.add(offer_into_row(offer))
-    uow.emit_raw(
-        TOPIC,
-        "placement.need.offered_block_place",
-        need.need_id,
-        domain.block_offer_event(need, decision),
-    )
-    uow.emit_raw(
-        TOPIC,
-        "block_contract.place_filled",
-        filled.block_contract_id,
-        domain.block_place_event(filled, number, need.need_id, filled=True),
-    )
-
-
-# ==========================================================================================
-# procurement.v1
-# ==========================================================================================
-
-
-def award_support(
-    award: procurement_v1.CompetitionAwarded,
-) -> tuple[tuple[domain.SupportItem, ...], tuple[domain.OneOffCharge, ...]]:
-    """Every priced support item of the winning bid: weekly items and one-off charges."""
-    items = ((s.description, s.amount, s.basis) for s in award.additional_support)
-    return domain.split_support(items, award.weeks_per_year)
-
-
-def award_to_domain(
-    award: procurement_v1.CompetitionAwarded, need: domain.PlacementNeed, next_review: date
-) -> domain.Award:
-    term_end = award.end_date or (
-        domain.add_years(award.start_date, DEFAULT_TERM_YEARS) - timedelta(days=1)
-    )
-    support, one_off = award_support(award)
-    return domain.Award(
-        child_ref=need.child_ref,
-        provider_id=award.provider_id,
-        source=PlacementSource.DPS_AWARD,
-        primary_need=need.primary_need,
-        attendance=need.attendance,
-        awarded_on=award.approved_at.astimezone(UTC).date(),
-        start_date=award.start_date,
-        term_end=term_end,
-        weekly_core_fee=award.weekly_core_fee,
-        weeks_per_year=award.weeks_per_year,
-        notice_period_weeks=DEFAULT_NOTICE_PERIOD_WEEKS,
-        next_review_due=next_review,
-        additional_support=support,
-        need_id=need.need_id,
-        scheme_ref=award.scheme_id,
-        competition_ref=award.competition_id,
-        one_off_charges=one_off,
-    )
-
-
-async def create_placement_from_award(
-    uow: UnitOfWork, envelope: Envelope, award: procurement_v1.CompetitionAwarded, key: bytes
-) -> domain.Placement | None:
-    """IPA from an individual award; None if this competition already made one."""
-    taken = await uow.session.exec(
-        select(PlacementRow.placement_id).where(
-            PlacementRow.competition_ref == award.competition_id
-        )
-    )
-    if taken.first() is not None:
-        return None  # a re-published award (new event id) changes nothing
-    need_row = await uow.session.get(NeedRow, award.need_ref) if award.need_ref else None
-    if need_row is None:
-        raise domain.DomainError("need_ref", "unknown_need", f"no need {award.need_ref!r}")
-    need = need_from_row(need_row)
-    plan = plan_from_row(await uow.session.get(ChildPlanRow, need.child_ref))
-    next_review = (plan.next_review_due if plan else None) or need.next_review_due
-    at = datetime.now(UTC)
-    placement_id = derived_id("placement", award.competition_id)
-    created = domain.create_placement(
-        award_to_domain(award, need, next_review), placement_id, award.approved_by, at
-    )
-    uow.session.add(need_into_row(domain.mark_need_placed(need), need_row))
-    uow.emit_raw(
-        TOPIC, "placement.contract.created", placement_id, domain.contract_created_event(created)
-    )
-    await record_placement(uow, None, created)
-    # Activation: at once when the start date has come, else the lifecycle workflow
-    # starts it on the start date (a pending IPA commits no spend before then anyway).
-    if created.start_date <= today():
-        started = domain.start_placement(created, created.start_date, SERVICE_ACTOR.id, at)
-        await record_placement(uow, created, started)
-        created = started
-    uow.audit(
-        SERVICE_ACTOR,
-        "placement.created",
-        "placement",
-        placement_id,
-        child=domain.pseudonym(need.child_ref, key),
-        award=envelope.id,
-    )
-    return created
-
-
-async def create_block_from_award(
-    uow: UnitOfWork, award: procurement_v1.CompetitionAwarded
-) -> domain.BlockContract | None:
-    block_id = derived_id("block", award.competition_id)
-    if await load_block(uow.session, block_id) is not None:
-        return None
-    category = await _category_of(uow, award)
-    term_end = award.end_date or (
-        domain.add_years(award.start_date, DEFAULT_TERM_YEARS) - timedelta(days=1)
-    )
-    block = domain.new_block_contract(
-        block_id,
-        award.provider_id,
-        category[0],
-        category[1],
-        award.places,
-        award.start_date,
-        term_end,
-        award.weekly_core_fee,
-        DEFAULT_NOTICE_PERIOD_WEEKS,
-        award.competition_id,
-        **block_terms(award),
-    )
-    await save_block(uow.session, block, award.approved_by)
-    uow.emit_raw(TOPIC, "block_contract.created", block_id, block_created_event(block))
-    await record_block_spend(uow, block)
-    return block
-
-
-def block_terms(award: procurement_v1.CompetitionAwarded) -> dict[str, Any]:
-    """Every priced item of the winning bid and its weeks, for ``new_block_contract``."""
-    support, one_off = award_support(award)
-    return {"support": support, "one_off_charges": one_off, "weeks_per_year": award.weeks_per_year}
-
-
-async def _category_of(
-    uow: UnitOfWork, award: procurement_v1.CompetitionAwarded
-) -> tuple[NeedType, Attendance]:
-    # A block award names its need when it was bought for one; else the category code
-    # is "<NEED>-<attendance>" by the schemes' convention.
-    if award.need_ref:
-        row = await uow.session.get(NeedRow, award.need_ref)
-        if row is not None:
-            need = need_from_row(row)
-            return need.primary_need, need.attendance
-    need_code, _, attendance = award.category_code.partition("-")
-    try:
-        return NeedType(need_code.upper()), Attendance(attendance.lower())
-    except ValueError as exc:
-        raise domain.DomainError(
-            "category_code",
-            "unknown_category",
-            f"cannot tell need/attendance of {award.category_code!r}",
-        ) from exc
-
-
-def block_created_event(block: domain.BlockContract) -> placements_v1.BlockContractCreated:
-    return placements_v1.BlockContractCreated(
-        block_contract_id=block.block_contract_id,
-        provider_id=block.provider_id,
-        primary_need=block.primary_need,
-        attendance=block.attendance,
-        places=block.places,
-        term_start=block.term_start,
-        term_end=block.term_end,
-        weekly_fee_per_place=block.weekly_fee_per_place,
-        competition_ref=block.competition_ref,
-        additional_support=tuple(
-            placements_v1.SupportItem(description=i.description, weekly_amount=i.weekly_amount)
-            for i in block.support
-        ),
-        one_off_charges=tuple(
-            placements_v1.OneOffCharge(description=c.description, amount=c.amount)
-            for c in block.one_off_charges
-        ),
-        weeks_per_year=block.place_weeks,
-    )
-
-
 def make_procurement_handlers(runtime: ServiceRuntime) -> dict[str, Callable[..., object]]:
-    from services.placements.activities import start_after_commit, start_block_after_commit
-
     key = runtime.settings.pseudonym_key()
 
     async def on_awarded(uow: UnitOfWork, envelope: Envelope, payload: object) -> None:
@@ -608,13 +84,13 @@ def make_procurement_handlers(runtime: ServiceRuntime) -> dict[str, Callable[...
             # regs 86-87); procurement.competition.standstill_ended makes it.
             return
         if payload.kind == "block":
-            block = await create_block_from_award(uow, payload)
+            block = await commands.create_block_from_award(uow, payload)
             if block is not None:
-                start_block_after_commit(runtime, uow, [block.block_contract_id])
+                clocks.start_block_after_commit(runtime, uow, [block.block_contract_id])
             return
-        created = await create_placement_from_award(uow, envelope, payload, key)
+        created = await commands.create_placement_from_award(uow, envelope, payload, key)
         if created is not None:
-            start_after_commit(runtime, uow, [created.placement_id])
+            clocks.start_after_commit(runtime, uow, [created.placement_id])
 
     return {
         procurement_v1.CompetitionAwarded.TYPE: on_awarded,
@@ -622,26 +98,14 @@ def make_procurement_handlers(runtime: ServiceRuntime) -> dict[str, Callable[...
     }
 
 
-# ==========================================================================================
-# providers.v1 (display names only)
-# ==========================================================================================
-
-
-async def _remember_name(uow: UnitOfWork, provider_id: str, name: str) -> None:
-    row = await uow.session.get(ProviderNameRow, provider_id)
-    row = row or ProviderNameRow(provider_id=provider_id, name=name)
-    row.name = name
-    uow.session.add(row)
-
-
 async def on_provider_snapshot(uow: UnitOfWork, _envelope: Envelope, payload: object) -> None:
     assert isinstance(payload, providers_v1.ProviderRegistered | providers_v1.ProviderUpdated)
-    await _remember_name(uow, payload.provider.provider_id, payload.provider.name)
+    await commands.remember_provider_name(uow, payload.provider.provider_id, payload.provider.name)
 
 
 async def on_provider_status(uow: UnitOfWork, _envelope: Envelope, payload: object) -> None:
     assert isinstance(payload, providers_v1.ProviderStatusChanged)
-    await _remember_name(uow, payload.provider_id, payload.name)
+    await commands.remember_provider_name(uow, payload.provider_id, payload.name)
 
 
 def subscriptions(runtime: ServiceRuntime) -> Subscriptions:

@@ -20,7 +20,7 @@ from sqlalchemy import and_, or_, update
 from sqlmodel import col, select
 
 from services.placements import domain
-from services.placements.handlers import SERVICE_ACTOR
+from services.placements.commands import SERVICE_ACTOR
 from services.placements.models import ChildPlanRow, NeedRow, PlacementRow
 from shared.contracts import placements_v1
 from shared.db import Database

@@ -25,16 +25,45 @@ Versioning: changes that alter the commands a running workflow issues are guarde
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Literal
 
-from pydantic import BaseModel
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from services.placements import domain
+    from services.placements.workflow_types import (
+        ADVANCE_ACTIVITY,
+        BLOCK_RENEWAL_WORKFLOW,
+        BLOCK_SNAPSHOT_ACTIVITY,
+        LIFECYCLE_WORKFLOW,
+        REQUEST_BLOCK_RENEWAL_ACTIVITY,
+        SNAPSHOT_ACTIVITY,
+        TAKE_STEP_ACTIVITY,
+        BlockRenewalInput,
+        BlockSnapshot,
+        LifecycleInput,
+        ReviewInfo,
+        Snapshot,
+        Step,
+        StepKind,
+        StepRequest,
+    )
 
-StepKind = Literal["start", "reminder", "overdue", "renewal", "renewal_overdue", "end"]
+__all__ = [
+    "WORKFLOWS",
+    "BlockContractRenewalWorkflow",
+    "BlockRenewalInput",
+    "BlockSnapshot",
+    "LifecycleInput",
+    "PlacementLifecycleWorkflow",
+    "ReviewInfo",
+    "Snapshot",
+    "Step",
+    "StepKind",
+    "StepRequest",
+    "next_step",
+]
+
 RENEWAL_OVERDUE_PATCH = "renewal-decision-overdue"
 BLOCK_DECIDED_PATCH = "block-renewal-decided-early"
 LOCAL_STEPS_PATCH = "local-steps"
@@ -42,51 +71,6 @@ CLOSED = ("ended", "terminated")
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
 MAX_STEPS_PER_RUN = 40  # bounds history even if a cycle never completes
-
-
-class ReviewInfo(BaseModel):
-    review_id: str
-    due_on: date
-    reminders_sent: list[int] = []
-    overdue_sent: bool = False
-
-
-class Snapshot(BaseModel):
-    """What the workflow needs to know about a placement, read by an activity."""
-
-    placement_id: str
-    status: str
-    start_date: date
-    term_end: date
-    end_date: date | None = None
-    notice_period_weeks: int
-    renewal_requested_for: date | None = None
-    renewal_overdue_sent_for: date | None = None
-    review: ReviewInfo | None = None  # earliest open review
-
-    @property
-    def awaiting_renewal_decision(self) -> bool:
-        """A renewal decision was asked for this term and none is recorded yet."""
-        return self.status == "active" and self.renewal_requested_for == self.term_end
-
-
-class Step(BaseModel):
-    kind: StepKind
-    on: date
-    review_id: str | None = None
-    weeks_before: int | None = None
-
-
-class StepRequest(BaseModel):
-    placement_id: str
-    step: Step
-    today: date
-
-
-class LifecycleInput(BaseModel):
-    placement_id: str
-    cycle: int = 1
-    review_id: str | None = None  # the review this run waits on
 
 
 def _review_steps(review: ReviewInfo) -> list[Step]:
@@ -140,7 +124,7 @@ def _at_midnight(d: date) -> datetime:
     return datetime.combine(d, time(), tzinfo=UTC)
 
 
-@workflow.defn
+@workflow.defn(name=LIFECYCLE_WORKFLOW)
 class PlacementLifecycleWorkflow:
     def __init__(self) -> None:
         self._changed = False
@@ -183,7 +167,7 @@ class PlacementLifecycleWorkflow:
                     snap, fresh = await self._advance(request), True
                 else:
                     await workflow.execute_activity(
-                        "placements.take_step",
+                        TAKE_STEP_ACTIVITY,
                         request,
                         start_to_close_timeout=ACTIVITY_TIMEOUT,
                         retry_policy=RETRY,
@@ -205,7 +189,7 @@ class PlacementLifecycleWorkflow:
         # trip each; a snapshot is a quick read, well inside a workflow task.
         run = workflow.execute_local_activity if local else workflow.execute_activity
         result: Snapshot | None = await run(
-            "placements.snapshot",
+            SNAPSHOT_ACTIVITY,
             placement_id,
             result_type=Snapshot | None,  # type: ignore[arg-type]
             start_to_close_timeout=ACTIVITY_TIMEOUT,
@@ -215,7 +199,7 @@ class PlacementLifecycleWorkflow:
 
     async def _advance(self, request: StepRequest) -> Snapshot | None:
         result: Snapshot | None = await workflow.execute_local_activity(
-            "placements.advance",
+            ADVANCE_ACTIVITY,
             request,
             result_type=Snapshot | None,  # type: ignore[arg-type]
             start_to_close_timeout=ACTIVITY_TIMEOUT,
@@ -232,19 +216,7 @@ class PlacementLifecycleWorkflow:
             pass  # the dated step has come
 
 
-class BlockSnapshot(BaseModel):
-    block_contract_id: str
-    term_end: date
-    decision_by: date
-    renewal_requested_for: date | None = None
-    renewal_decided_for: date | None = None
-
-
-class BlockRenewalInput(BaseModel):
-    block_contract_id: str
-
-
-@workflow.defn
+@workflow.defn(name=BLOCK_RENEWAL_WORKFLOW)
 class BlockContractRenewalWorkflow:
     """Asks for a renewal or re-procurement decision before a block contract's term ends
     (id ``block-contract-{id}``); done once the request is made."""
@@ -260,7 +232,7 @@ class BlockContractRenewalWorkflow:
     async def run(self, args: BlockRenewalInput) -> str:
         for _ in range(MAX_STEPS_PER_RUN):
             snap: BlockSnapshot | None = await workflow.execute_activity(
-                "placements.block_snapshot",
+                BLOCK_SNAPSHOT_ACTIVITY,
                 args.block_contract_id,
                 result_type=BlockSnapshot | None,  # type: ignore[arg-type]
                 start_to_close_timeout=ACTIVITY_TIMEOUT,
@@ -274,7 +246,7 @@ class BlockContractRenewalWorkflow:
                 return "decided"
             if workflow.now().date() >= snap.decision_by:
                 await workflow.execute_activity(
-                    "placements.request_block_renewal",
+                    REQUEST_BLOCK_RENEWAL_ACTIVITY,
                     args.block_contract_id,
                     start_to_close_timeout=ACTIVITY_TIMEOUT,
                     retry_policy=RETRY,

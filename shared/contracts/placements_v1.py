@@ -18,10 +18,11 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.contracts.base import Event
 from shared.contracts.common import PERSONAL, Attendance, NeedType
 
 TOPIC = "placements.v1"
@@ -65,6 +66,12 @@ class UpliftDecision(StrEnum):
 
 class _Outbound(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class _PlacementsEvent(Event):
+    """Base of every ``placements.v1`` payload."""
+
+    TOPIC: ClassVar[str] = TOPIC
 
 
 class SupportItem(_Outbound):
@@ -111,11 +118,14 @@ class SearchOrigin(_Outbound):
     cell_m: int = Field(default=5000, ge=1)
 
 
-class PlacementNeedRaised(_Outbound):
+class PlacementNeedRaised(_PlacementsEvent):
     """``placement.need.raised``: procurement should open a call-off for this need.
 
     Published only when no block contract place was offered (see ``need.offered_block_place``).
     """
+
+    TYPE: ClassVar[str] = "placement.need.raised"
+    SUBJECT_FIELD: ClassVar[str] = "need_id"
 
     need_id: str = Field(description="Placements' own opaque id of the need (not the child's).")
     child_ref: str | None = Field(
@@ -164,8 +174,11 @@ class PlacementNeedRaised(_Outbound):
     )
 
 
-class PlacementNeedOfferedBlockPlace(_Outbound):
+class PlacementNeedOfferedBlockPlace(_PlacementsEvent):
     """``placement.need.offered_block_place``: a free block contract place was offered."""
+
+    TYPE: ClassVar[str] = "placement.need.offered_block_place"
+    SUBJECT_FIELD: ClassVar[str] = "need_id"
 
     need_id: str
     child_ref: str = Field(json_schema_extra=PERSONAL)
@@ -178,8 +191,11 @@ class PlacementNeedOfferedBlockPlace(_Outbound):
 # --- placement contracts ----------------------------------------------------------------
 
 
-class PlacementContractCreated(_Outbound):
+class PlacementContractCreated(_PlacementsEvent):
     """``placement.contract.created``: an individual placement agreement was made (pending)."""
+
+    TYPE: ClassVar[str] = "placement.contract.created"
+    SUBJECT_FIELD: ClassVar[str] = "placement_id"
 
     placement_id: str
     need_id: str | None = None
@@ -201,8 +217,11 @@ class PlacementContractCreated(_Outbound):
     first_review_due: date | None = None
 
 
-class PlacementContractStarted(_Outbound):
+class PlacementContractStarted(_PlacementsEvent):
     """``placement.contract.started``: the child started; the placement is active."""
+
+    TYPE: ClassVar[str] = "placement.contract.started"
+    SUBJECT_FIELD: ClassVar[str] = "placement_id"
 
     placement_id: str
     child_ref: str = Field(json_schema_extra=PERSONAL)
@@ -210,8 +229,11 @@ class PlacementContractStarted(_Outbound):
     started_on: date
 
 
-class PlacementContractVaried(_Outbound):
+class PlacementContractVaried(_PlacementsEvent):
     """``placement.contract.varied``: fee or support changed from a date."""
+
+    TYPE: ClassVar[str] = "placement.contract.varied"
+    SUBJECT_FIELD: ClassVar[str] = "placement_id"
 
     placement_id: str
     provider_id: str
@@ -220,8 +242,11 @@ class PlacementContractVaried(_Outbound):
     varied_by: str
 
 
-class PlacementContractUpliftRequested(_Outbound):
+class PlacementContractUpliftRequested(_PlacementsEvent):
     """``placement.contract.uplift_requested``: the provider asked for a fee increase."""
+
+    TYPE: ClassVar[str] = "placement.contract.uplift_requested"
+    SUBJECT_FIELD: ClassVar[str] = "placement_id"
 
     placement_id: str
     uplift_id: str
@@ -238,8 +263,11 @@ class PlacementContractUpliftRequested(_Outbound):
     )
 
 
-class PlacementContractUpliftDecided(_Outbound):
+class PlacementContractUpliftDecided(_PlacementsEvent):
     """``placement.contract.uplift_decided``: the commissioner approved or rejected an uplift."""
+
+    TYPE: ClassVar[str] = "placement.contract.uplift_decided"
+    SUBJECT_FIELD: ClassVar[str] = "placement_id"
 
     placement_id: str
     uplift_id: str
@@ -252,8 +280,11 @@ class PlacementContractUpliftDecided(_Outbound):
     fee: FeeTerms | None = Field(default=None, description="New fee terms when approved.")
 
 
-class PlacementContractEnding(_Outbound):
+class PlacementContractEnding(_PlacementsEvent):
     """``placement.contract.ending``: notice was given (or renewal declined); end date set."""
+
+    TYPE: ClassVar[str] = "placement.contract.ending"
+    SUBJECT_FIELD: ClassVar[str] = "placement_id"
 
     placement_id: str
     child_ref: str = Field(json_schema_extra=PERSONAL)
@@ -264,8 +295,11 @@ class PlacementContractEnding(_Outbound):
     by: str
 
 
-class PlacementContractEnded(_Outbound):
+class PlacementContractEnded(_PlacementsEvent):
     """``placement.contract.ended``: the placement reached its end date."""
+
+    TYPE: ClassVar[str] = "placement.contract.ended"
+    SUBJECT_FIELD: ClassVar[str] = "placement_id"
 
     placement_id: str
     child_ref: str = Field(json_schema_extra=PERSONAL)
@@ -274,8 +308,11 @@ class PlacementContractEnded(_Outbound):
     reason: str
 
 
-class PlacementContractTerminated(_Outbound):
+class PlacementContractTerminated(_PlacementsEvent):
     """``placement.contract.terminated``: ended at once (before start, or without notice)."""
+
+    TYPE: ClassVar[str] = "placement.contract.terminated"
+    SUBJECT_FIELD: ClassVar[str] = "placement_id"
 
     placement_id: str
     child_ref: str = Field(json_schema_extra=PERSONAL)
@@ -288,8 +325,11 @@ class PlacementContractTerminated(_Outbound):
 # --- reviews and renewals -----------------------------------------------------------------
 
 
-class PlacementReviewScheduled(_Outbound):
+class PlacementReviewScheduled(_PlacementsEvent):
     """``placement.review.scheduled``: an annual review was (re)scheduled."""
+
+    TYPE: ClassVar[str] = "placement.review.scheduled"
+    SUBJECT_FIELD: ClassVar[str] = "placement_id"
 
     placement_id: str
     review_id: str
@@ -308,8 +348,11 @@ class PlacementReviewScheduled(_Outbound):
     )
 
 
-class PlacementReviewDue(_Outbound):
+class PlacementReviewDue(_PlacementsEvent):
     """``placement.review.due``: a reminder that a review falls due soon."""
+
+    TYPE: ClassVar[str] = "placement.review.due"
+    SUBJECT_FIELD: ClassVar[str] = "placement_id"
 
     placement_id: str
     review_id: str
@@ -318,8 +361,11 @@ class PlacementReviewDue(_Outbound):
     weeks_before: int
 
 
-class PlacementReviewOverdue(_Outbound):
+class PlacementReviewOverdue(_PlacementsEvent):
     """``placement.review.overdue``: the due date passed without an outcome."""
+
+    TYPE: ClassVar[str] = "placement.review.overdue"
+    SUBJECT_FIELD: ClassVar[str] = "placement_id"
 
     placement_id: str
     review_id: str
@@ -329,8 +375,11 @@ class PlacementReviewOverdue(_Outbound):
     days_overdue: int = Field(ge=1)
 
 
-class PlacementReviewCompleted(_Outbound):
+class PlacementReviewCompleted(_PlacementsEvent):
     """``placement.review.completed``: the review's outcome was recorded."""
+
+    TYPE: ClassVar[str] = "placement.review.completed"
+    SUBJECT_FIELD: ClassVar[str] = "placement_id"
 
     placement_id: str
     review_id: str
@@ -342,8 +391,11 @@ class PlacementReviewCompleted(_Outbound):
     recorded_by: str
 
 
-class PlacementRenewalDecisionRequested(_Outbound):
+class PlacementRenewalDecisionRequested(_PlacementsEvent):
     """``placement.renewal.decision_requested``: decide whether to renew before notice runs out."""
+
+    TYPE: ClassVar[str] = "placement.renewal.decision_requested"
+    SUBJECT_FIELD: ClassVar[str] = "placement_id"
 
     placement_id: str
     child_ref: str = Field(json_schema_extra=PERSONAL)
@@ -353,8 +405,11 @@ class PlacementRenewalDecisionRequested(_Outbound):
     decision_by: date
 
 
-class PlacementRenewalDecisionOverdue(_Outbound):
+class PlacementRenewalDecisionOverdue(_PlacementsEvent):
     """``placement.renewal.decision_overdue``: no renewal decision by the notice deadline."""
+
+    TYPE: ClassVar[str] = "placement.renewal.decision_overdue"
+    SUBJECT_FIELD: ClassVar[str] = "placement_id"
 
     placement_id: str
     child_ref: str = Field(json_schema_extra=PERSONAL)
@@ -364,9 +419,12 @@ class PlacementRenewalDecisionOverdue(_Outbound):
     days_overdue: int = Field(ge=1)
 
 
-class PlacementRenewalDecided(_Outbound):
+class PlacementRenewalDecided(_PlacementsEvent):
     """``placement.renewal.decided``: the council renewed the term or declined to renew
     (the placement then ends at term end)."""
+
+    TYPE: ClassVar[str] = "placement.renewal.decided"
+    SUBJECT_FIELD: ClassVar[str] = "placement_id"
 
     placement_id: str
     child_ref: str = Field(json_schema_extra=PERSONAL)
@@ -379,10 +437,13 @@ class PlacementRenewalDecided(_Outbound):
     reason: str
 
 
-class PlacementNeedBlockOfferDecided(_Outbound):
+class PlacementNeedBlockOfferDecided(_PlacementsEvent):
     """``placement.need.block_offer_decided``: an offered block place was accepted (a
     placement was made in it) or declined (the place is freed and the need goes to
     procurement)."""
+
+    TYPE: ClassVar[str] = "placement.need.block_offer_decided"
+    SUBJECT_FIELD: ClassVar[str] = "need_id"
 
     need_id: str
     child_ref: str = Field(json_schema_extra=PERSONAL)
@@ -398,8 +459,11 @@ class PlacementNeedBlockOfferDecided(_Outbound):
 # --- block contracts ----------------------------------------------------------------------
 
 
-class BlockContractCreated(_Outbound):
+class BlockContractCreated(_PlacementsEvent):
     """``block_contract.created``: N places bought for a term from a provider in a category."""
+
+    TYPE: ClassVar[str] = "block_contract.created"
+    SUBJECT_FIELD: ClassVar[str] = "block_contract_id"
 
     block_contract_id: str
     provider_id: str
@@ -419,7 +483,9 @@ class BlockContractCreated(_Outbound):
     weeks_per_year: int | None = Field(default=None, description="Weeks each place is paid for.")
 
 
-class _BlockPlaceChange(_Outbound):
+class _BlockPlaceChange(_PlacementsEvent):
+    SUBJECT_FIELD: ClassVar[str] = "block_contract_id"
+
     block_contract_id: str
     provider_id: str
     place_number: int = Field(ge=1)
@@ -432,13 +498,20 @@ class _BlockPlaceChange(_Outbound):
 class BlockContractPlaceFilled(_BlockPlaceChange):
     """``block_contract.place_filled``: a place was taken."""
 
+    TYPE: ClassVar[str] = "block_contract.place_filled"
+
 
 class BlockContractPlaceFreed(_BlockPlaceChange):
     """``block_contract.place_freed``: a place became free."""
 
+    TYPE: ClassVar[str] = "block_contract.place_freed"
 
-class BlockContractRenewalRequested(_Outbound):
+
+class BlockContractRenewalRequested(_PlacementsEvent):
     """``block_contract.renewal_requested``: decide whether to renew the block before term end."""
+
+    TYPE: ClassVar[str] = "block_contract.renewal_requested"
+    SUBJECT_FIELD: ClassVar[str] = "block_contract_id"
 
     block_contract_id: str
     provider_id: str
@@ -447,8 +520,11 @@ class BlockContractRenewalRequested(_Outbound):
     utilisation_percent: Annotated[Decimal, Field(ge=0, le=100, decimal_places=2)]
 
 
-class BlockContractRenewalDecided(_Outbound):
+class BlockContractRenewalDecided(_PlacementsEvent):
     """``block_contract.renewal_decided``: renew (new term end), re-procure or let it end."""
+
+    TYPE: ClassVar[str] = "block_contract.renewal_decided"
+    SUBJECT_FIELD: ClassVar[str] = "block_contract_id"
 
     block_contract_id: str
     provider_id: str
@@ -462,12 +538,15 @@ class BlockContractRenewalDecided(_Outbound):
 # --- spend --------------------------------------------------------------------------------
 
 
-class PlacementSpendCommitted(_Outbound):
+class PlacementSpendCommitted(_PlacementsEvent):
     """``placement.spend.committed``: the committed cost of a placement in one financial year.
 
     A snapshot, not a delta: the latest event for (placement_id, financial_year) replaces
     earlier ones. An amount of 0 withdraws a commitment (e.g. terminated before start).
     """
+
+    TYPE: ClassVar[str] = "placement.spend.committed"
+    SUBJECT_FIELD: ClassVar[str] = "placement_id"
 
     placement_id: str
     provider_id: str
@@ -488,32 +567,34 @@ class PlacementSpendCommitted(_Outbound):
     )
 
 
-EVENT_TYPES: dict[str, type[BaseModel]] = {
-    "placement.need.raised": PlacementNeedRaised,
-    "placement.need.offered_block_place": PlacementNeedOfferedBlockPlace,
-    "placement.contract.created": PlacementContractCreated,
-    "placement.contract.started": PlacementContractStarted,
-    "placement.contract.varied": PlacementContractVaried,
-    "placement.contract.uplift_requested": PlacementContractUpliftRequested,
-    "placement.contract.uplift_decided": PlacementContractUpliftDecided,
-    "placement.contract.ending": PlacementContractEnding,
-    "placement.contract.ended": PlacementContractEnded,
-    "placement.contract.terminated": PlacementContractTerminated,
-    "placement.review.scheduled": PlacementReviewScheduled,
-    "placement.review.due": PlacementReviewDue,
-    "placement.review.overdue": PlacementReviewOverdue,
-    "placement.review.completed": PlacementReviewCompleted,
-    "placement.renewal.decision_requested": PlacementRenewalDecisionRequested,
-    "placement.renewal.decision_overdue": PlacementRenewalDecisionOverdue,
-    "placement.renewal.decided": PlacementRenewalDecided,
-    "placement.need.block_offer_decided": PlacementNeedBlockOfferDecided,
-    "block_contract.created": BlockContractCreated,
-    "block_contract.place_filled": BlockContractPlaceFilled,
-    "block_contract.place_freed": BlockContractPlaceFreed,
-    "block_contract.renewal_requested": BlockContractRenewalRequested,
-    "block_contract.renewal_decided": BlockContractRenewalDecided,
-    "placement.spend.committed": PlacementSpendCommitted,
-}
+EVENT_CLASSES: tuple[type[_PlacementsEvent], ...] = (
+    PlacementNeedRaised,
+    PlacementNeedOfferedBlockPlace,
+    PlacementContractCreated,
+    PlacementContractStarted,
+    PlacementContractVaried,
+    PlacementContractUpliftRequested,
+    PlacementContractUpliftDecided,
+    PlacementContractEnding,
+    PlacementContractEnded,
+    PlacementContractTerminated,
+    PlacementReviewScheduled,
+    PlacementReviewDue,
+    PlacementReviewOverdue,
+    PlacementReviewCompleted,
+    PlacementRenewalDecisionRequested,
+    PlacementRenewalDecisionOverdue,
+    PlacementRenewalDecided,
+    PlacementNeedBlockOfferDecided,
+    BlockContractCreated,
+    BlockContractPlaceFilled,
+    BlockContractPlaceFreed,
+    BlockContractRenewalRequested,
+    BlockContractRenewalDecided,
+    PlacementSpendCommitted,
+)
+
+EVENT_TYPES: dict[str, type[BaseModel]] = {model.TYPE: model for model in EVENT_CLASSES}
 
 EVENT_TYPE_OF: dict[type[BaseModel], str] = {model: name for name, model in EVENT_TYPES.items()}
 

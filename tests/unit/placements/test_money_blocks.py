@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from services.placements import domain as d
-from services.placements.handlers import block_terms
+from services.placements.commands import block_terms
 from shared.contracts.common import Attendance
 
 from .factories import AT, OFFICER, block, request

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from services.placements import domain as d
-from services.placements.handlers import award_to_domain
+from services.placements.commands import award_to_domain
 from shared.contracts import procurement_v1
 
 from .factories import AT, OFFICER, placement, request

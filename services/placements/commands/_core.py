@@ -1,0 +1,112 @@
+"""The shared write of every placement change: saved with the status, review and spend
+events it causes, and the block place and spend it moves."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+from datetime import UTC, date, datetime
+
+from services.placements import domain, events
+from services.placements.models import (
+    load_block,
+    offer_from_row,
+    offer_into_row,
+    open_offer_for_need,
+    save_block,
+    save_placement,
+    write_block_spend,
+    write_spend,
+)
+from shared.contracts import procurement_v1
+from shared.contracts.placements_v1 import PlacementStatus
+from shared.logging import get_logger
+from shared.unit_of_work import Actor, UnitOfWork
+
+log = get_logger(__name__)
+
+
+# Awards do not carry a notice period or always a term end; these are the scheme's terms.
+DEFAULT_NOTICE_PERIOD_WEEKS = 12
+# The term of an individual placement agreement without a stated end: the same term
+# procurement values the award over (shared contract constant).
+DEFAULT_TERM_YEARS = procurement_v1.DEFAULT_INDIVIDUAL_TERM_YEARS
+SERVICE_ACTOR = Actor(id="dps/placements", role="service")
+_NAMESPACE = uuid.UUID("6f1c2a55-1d0b-4c8e-9a57-2f7f0b9e3c11")
+
+
+def today() -> date:
+    return datetime.now(UTC).date()
+
+
+def derived_id(kind: str, source: str) -> str:
+    """A stable id from the event that caused a row: a redelivered event cannot mint twins."""
+    return str(uuid.uuid5(_NAMESPACE, f"{kind}:{source}"))
+
+
+# ==========================================================================================
+# Placement changes
+# ==========================================================================================
+
+
+async def record_placement(
+    uow: UnitOfWork, before: domain.Placement | None, after: domain.Placement
+) -> None:
+    """Save a placement change and emit its status, review and spend events."""
+    await save_placement(uow.session, after, before)
+    for change in after.status_history[len(before.status_history) if before else 0 :]:
+        if change.from_status is None:
+            continue  # creation: placement.contract.created says it
+        if change.from_status == change.to_status == PlacementStatus.ACTIVE:
+            continue  # renewal: recorded in the status history, no status event
+        uow.emit(events.status_event(after, change))
+    base = before or replace(after, reviews=())
+    for review in domain.review_changes(base, after):
+        uow.emit(domain.review_scheduled_event(after, review))
+    for snapshot in await write_spend(uow.session, after, today()):
+        uow.emit(snapshot)
+    if after.status in (PlacementStatus.ENDED, PlacementStatus.TERMINATED):
+        await free_block_place(uow, after)
+    if after.block_contract_id is not None:
+        block = await load_block(uow.session, after.block_contract_id)
+        if block is not None:
+            await record_block_spend(uow, block)
+
+
+async def record_block_spend(uow: UnitOfWork, block: domain.BlockContract) -> None:
+    """Post the block's unfilled places to the spend ledger and publish what changed."""
+    for snapshot in await write_block_spend(uow.session, block, today()):
+        uow.emit(snapshot)
+
+
+async def free_block_place(uow: UnitOfWork, placement: domain.Placement) -> None:
+    """A closed placement gives its block contract place back."""
+    if placement.block_contract_id is None:
+        return
+    block = await load_block(uow.session, placement.block_contract_id)
+    number = None if block is None else domain.place_held_by(block, placement.placement_id)
+    if block is None or number is None:
+        return
+    freed, occupant = domain.free_place(block, number)
+    await save_block(uow.session, freed, SERVICE_ACTOR.id)
+    uow.emit(domain.block_place_event(freed, number, occupant, filled=False))
+
+
+async def settle_open_offer(
+    uow: UnitOfWork,
+    need_id: str,
+    by: str,
+    reason: str,
+    status: domain.BlockOfferStatus = domain.BlockOfferStatus.WITHDRAWN,
+    placement_id: str | None = None,
+) -> domain.BlockOffer | None:
+    """Close the need's open block place offer when the council decides it instead (the
+    commissioner's decision, or the need withdrawn), so the provider can no longer answer."""
+    row = await open_offer_for_need(uow.session, need_id)
+    if row is None:
+        return None
+    settled = domain.settle_block_offer(
+        offer_from_row(row), status, by, datetime.now(UTC), reason, placement_id
+    )
+    uow.session.add(offer_into_row(settled, row))
+    return settled

@@ -1,0 +1,121 @@
+"""Placements' reads: loaders and queries shared by commands and routes.
+
+Row <-> domain conversion and the per-aggregate loaders live in ``models``; the queries
+across rows live here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.placements import domain
+from services.placements.models import (
+    BlockContractRow,
+    PlacementRow,
+    ProviderNameRow,
+    ReviewRow,
+    load_block,
+    load_placement,
+)
+from services.placements.workflow_types import BlockSnapshot, ReviewInfo, Snapshot
+from shared.contracts.common import Role
+from shared.contracts.placements_v1 import PlacementStatus
+from shared.errors import NotFound
+from shared.unit_of_work import Actor
+
+_NOT_CLOSED = col(PlacementRow.status).not_in(
+    [PlacementStatus.ENDED.value, PlacementStatus.TERMINATED.value]
+)
+
+
+async def open_placements_of(session: AsyncSession, child_ref: str) -> list[domain.Placement]:
+    rows = await session.exec(
+        select(PlacementRow.placement_id).where(PlacementRow.child_ref == child_ref, _NOT_CLOSED)
+    )
+    loaded = [await load_placement(session, pid) for pid in rows.all()]
+    return [p for p in loaded if p is not None]
+
+
+async def children_with_open_placements(session: AsyncSession, child_refs: set[str]) -> set[str]:
+    """Which of these children have a placement not yet closed, with one query."""
+    if not child_refs:
+        return set()
+    rows = await session.exec(
+        select(PlacementRow.child_ref).where(
+            col(PlacementRow.child_ref).in_(child_refs), _NOT_CLOSED
+        )
+    )
+    return set(rows.all())
+
+
+async def provider_names(session: Any, provider_ids: set[str]) -> dict[str, str]:
+    """Display names of providers, as providers.v1 last told them."""
+    if not provider_ids:
+        return {}
+    rows = await session.exec(
+        select(ProviderNameRow).where(col(ProviderNameRow.provider_id).in_(provider_ids))
+    )
+    return {r.provider_id: r.name for r in rows.all()}
+
+
+async def placement_or_404(session: Any, placement_id: str) -> domain.Placement:
+    """The placement, or ``NotFound``."""
+    placement = await load_placement(session, placement_id)
+    if placement is None:
+        raise NotFound("placement", placement_id)
+    return placement
+
+
+async def lifecycle_snapshot(session: Any, placement_id: str) -> Snapshot | None:
+    """What the lifecycle workflow needs to know about a placement (None: no such one)."""
+    row = await session.get(PlacementRow, placement_id)
+    if row is None:
+        return None
+    reviews = await session.exec(
+        select(ReviewRow)
+        .where(ReviewRow.placement_id == placement_id, ReviewRow.outcome == None)  # noqa: E711
+        .order_by("due_on")
+    )
+    review = reviews.first()
+    return Snapshot(
+        placement_id=placement_id,
+        status=row.status,
+        start_date=row.start_date,
+        term_end=row.term_end,
+        end_date=row.end_date,
+        notice_period_weeks=row.notice_period_weeks,
+        renewal_requested_for=row.renewal_requested_for,
+        renewal_overdue_sent_for=row.renewal_overdue_sent_for,
+        review=None
+        if review is None
+        else ReviewInfo(
+            review_id=review.review_id,
+            due_on=review.due_on,
+            reminders_sent=list(review.reminders_sent),
+            overdue_sent=review.overdue_sent,
+        ),
+    )
+
+
+async def block_snapshot(session: Any, block_contract_id: str) -> BlockSnapshot | None:
+    """What the block renewal workflow needs to know about a block contract."""
+    block = await load_block(session, block_contract_id)
+    row = await session.get(BlockContractRow, block_contract_id)
+    if block is None or row is None:
+        return None
+    return BlockSnapshot(
+        block_contract_id=block_contract_id,
+        term_end=block.term_end,
+        decision_by=domain.block_renewal_decision_date(block),
+        renewal_requested_for=row.renewal_requested_for,
+        renewal_decided_for=row.renewal_decided_for,
+    )
+
+
+def may_read(actor: Actor, provider_id: str) -> None:
+    """A provider sees only its own placements; answer 404 so ids are not probed."""
+    if actor.role == Role.PROVIDER.value and actor.provider_id != provider_id:
+        raise NotFound("placement", "of another provider")
