@@ -29,6 +29,7 @@ from services.placements.domain.fees import (
 from services.placements.domain.placements import (
     Placement,
     _drop_reviews_after,
+    _require_active,
     _require_not_closed,
     _transition,
     _with_review,
@@ -296,12 +297,8 @@ def renew_placement(
     placement: Placement, new_term_end: date, by: str, at: datetime, reason: str
 ) -> Placement:
     """Extend an active placement's term (recorded as active -> active with who/when/why)."""
-    _require_not_closed(placement)
-    _require(
-        placement.status == PlacementStatus.ACTIVE,
-        "status",
-        "not_active",
-        f"only an active placement is renewed (it is {placement.status.value})",
+    _require_active(
+        placement, f"only an active placement is renewed (it is {placement.status.value})"
     )
     _require_later_term_end(new_term_end, placement.term_end)
     renewed = _transition(
@@ -324,13 +321,7 @@ def decline_renewal(
     placement: Placement, decided_on: date, by: str, at: datetime, reason: str
 ) -> Placement:
     """active -> ending at term end: the council will not renew."""
-    _require_not_closed(placement)
-    _require(
-        placement.status == PlacementStatus.ACTIVE,
-        "status",
-        "not_active",
-        f"placement is {placement.status.value}",
-    )
+    _require_active(placement, f"placement is {placement.status.value}")
     ending = _transition(
         placement,
         PlacementStatus.ENDING,

@@ -287,6 +287,11 @@ def _require_not_closed(placement: Placement) -> None:
     _require(rule is None, "status", rule or "", f"placement is {placement.status.value}")
 
 
+def _require_active(placement: Placement, message: str) -> None:
+    _require_not_closed(placement)
+    _require(placement.status == PlacementStatus.ACTIVE, "status", "not_active", message)
+
+
 def _transition(
     placement: Placement, to: PlacementStatus, by: str, at: datetime, reason: str, **changes: Any
 ) -> Placement:
