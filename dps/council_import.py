@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from services.placements.domain import PROFILE_FIELDS
 from shared.contracts import ehc_plans_v1
 
 TOPIC = ehc_plans_v1.TOPIC
@@ -31,19 +32,7 @@ SOURCE = "urn:send-dps:csv-import"
 # Fixed: the same row of any file gets the same event id, on any machine, at any time.
 _NAMESPACE = uuid.UUID("5b0b7a0e-3c1f-4d55-9a53-2f1c9e1d7c11")
 
-CASELOAD_COLUMNS = (
-    "child_ref",
-    "la_code",
-    "date_of_birth",
-    "year_group",
-    "primary_need",
-    "secondary_needs",
-    "attendance",
-    "postcode_district",
-    "issued_on",
-    "next_review_due",
-    "last_review_on",
-)
+CASELOAD_COLUMNS = ("child_ref", *PROFILE_FIELDS, "last_review_on")
 REQUIRED_COLUMNS = ("child_ref", "la_code", "primary_need", "issued_on", "next_review_due")
 _LIST_SEPARATORS = (";", "|", ",")
 
