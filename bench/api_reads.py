@@ -39,13 +39,11 @@ import asyncio
 import random
 import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -60,6 +58,7 @@ from pydantic import BaseModel
 from sqlalchemy import func
 from sqlmodel import SQLModel, col, select
 
+from bench.serving import ready, served
 from dps.services import definition_of
 from services.monitoring.handlers import alert_of, copy_alert
 from services.monitoring.models import AlertRow, Budget, PlacementFact, SpendLineRow
@@ -439,7 +438,9 @@ async def _raise_overdue_reviews(runtime: ServiceRuntime, today: date) -> None:
                 due_on=review.due_on,
                 days_overdue=(today - review.due_on).days,
             )
-            uow.emit_raw(PLACEMENTS_TOPIC, "placement.review.overdue", placement.placement_id, event)
+            uow.emit_raw(
+                PLACEMENTS_TOPIC, "placement.review.overdue", placement.placement_id, event
+            )
 
 
 # --------------------------------------------------------------------------- monitoring
@@ -616,36 +617,9 @@ def _serve(service: str, data_dir: Path, fd: int) -> None:
     asyncio.run(uvicorn.Server(config).serve(sockets=[sock]))
 
 
-@contextmanager
-def _server(service: str, data_dir: Path) -> Iterator[str]:
+def _server(service: str, data_dir: Path) -> AbstractContextManager[str]:
     """A uvicorn child process serving `service`; yields its base URL."""
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(256)
-    port = listener.getsockname()[1]
-    command = [sys.executable, "-m", "bench.api_reads", "--serve", service]
-    command += ["--data-dir", str(data_dir), "--fd", str(listener.fileno())]
-    child = subprocess.Popen(
-        command, pass_fds=[listener.fileno()], cwd=Path(__file__).resolve().parent.parent
-    )
-    listener.close()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        child.terminate()
-        child.wait(timeout=15)
-
-
-async def _ready(client: httpx.AsyncClient, base: str) -> None:
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if (await client.get(f"{base}/healthz")).status_code == 200:
-                return
-        except httpx.TransportError:
-            if time.monotonic() > deadline:
-                raise
-        await asyncio.sleep(0.05)
+    return served("bench.api_reads", "--serve", service, "--data-dir", str(data_dir))
 
 
 # ------------------------------------------------------------------------ measuring
@@ -764,7 +738,7 @@ async def _run_all(
     ) as client:
         for service, reads in _reads(seeded).items():
             with _server(service, data_dir) as base:
-                await _ready(client, base)
+                await ready(client, base, seconds=30, poll=0.05)
                 for label, request in reads:
                     path, params = request()
                     body = (await client.get(f"{base}{path}", params=params)).json()
