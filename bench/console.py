@@ -45,8 +45,9 @@ from typing import Any
 import httpx
 import uvicorn
 
-from bench import api_reads
-from bench.api_reads import SECRET, Limits, Run
+from bench import api_reads, api_reads_seed
+from bench.api_reads import Limits, Run
+from bench.api_reads_seed import SECRET
 from bench.serving import ready, served
 from shared.auth import issue_token
 from shared.contracts.common import Role
@@ -264,7 +265,7 @@ class Row:
 
 
 async def _run_all(
-    data_dir: Path, seeded: api_reads.Seeded, limits: Limits, sessions: int
+    data_dir: Path, seeded: api_reads_seed.Seeded, limits: Limits, sessions: int
 ) -> list[Row]:
     with ExitStack() as stack:
         urls = {name: stack.enter_context(api_reads._server(name, data_dir)) for name in SERVICES}
@@ -305,7 +306,7 @@ async def _run_all(
     return rows
 
 
-async def _pages(urls: dict[str, str], seeded: api_reads.Seeded) -> list[str]:
+async def _pages(urls: dict[str, str], seeded: api_reads_seed.Seeded) -> list[str]:
     """The five pages a commissioner and an officer open most: the day's work, the
     inbox, an alert, the register and a provider (an alerted one)."""
     token = issue_token(SECRET, Role.COMMISSIONER, subject=SUBJECT)
@@ -363,8 +364,8 @@ async def main(limits: Limits, sessions: int, placement_count: int) -> None:
         data_dir = Path(scratch)
         started = time.perf_counter()
         print("seeding...", flush=True)
-        seeded = await api_reads._seed(data_dir, placement_count, today)
-        procurement = api_reads._runtime("procurement", data_dir)
+        seeded = await api_reads_seed.seed(data_dir, placement_count, today)
+        procurement = api_reads_seed.runtime_for("procurement", data_dir)
         await asyncio.to_thread(procurement.migrate)
         await procurement.db.dispose()
         print(f"seeded in {time.perf_counter() - started:.0f}s")
