@@ -33,12 +33,10 @@ import asyncio
 import re
 import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -47,8 +45,10 @@ from typing import Any
 import httpx
 import uvicorn
 
-from bench import api_reads
-from bench.api_reads import SECRET, Limits, Run
+from bench import api_reads, api_reads_seed
+from bench.api_reads import Limits, Run
+from bench.api_reads_seed import SECRET
+from bench.serving import ready, served
 from shared.auth import issue_token
 from shared.contracts.common import Role
 from shared.logging import configure_logging
@@ -83,37 +83,9 @@ def _serve_console(data_dir: Path, urls: dict[str, str], fd: int) -> None:
     asyncio.run(uvicorn.Server(config).serve(sockets=[socket.socket(fileno=fd)]))
 
 
-@contextmanager
-def _console_server(data_dir: Path, urls: dict[str, str]) -> Iterator[str]:
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(256)
-    port = listener.getsockname()[1]
-    command = [sys.executable, "-m", "bench.console", "--serve-console", "--fd"]
-    command += [str(listener.fileno()), "--data-dir", str(data_dir)]
-    command += [f"--url={name}={url}" for name, url in urls.items()]
-    child = subprocess.Popen(
-        command, pass_fds=[listener.fileno()], cwd=Path(__file__).resolve().parent.parent
-    )
-    listener.close()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        child.terminate()
-        child.wait(timeout=15)
-
-
-async def _ready(client: httpx.AsyncClient, base: str) -> None:
-    """Five processes start at once: on a busy machine that takes a while."""
-    deadline = time.monotonic() + 180
-    while True:
-        try:
-            if (await client.get(f"{base}/healthz")).status_code == 200:
-                return
-        except httpx.TransportError:
-            if time.monotonic() > deadline:
-                raise
-        await asyncio.sleep(0.2)
+def _console_server(data_dir: Path, urls: dict[str, str]) -> AbstractContextManager[str]:
+    args = ["--serve-console", "--data-dir", str(data_dir)]
+    return served("bench.console", *args, *(f"--url={name}={url}" for name, url in urls.items()))
 
 
 # ------------------------------------------------------------ what each page calls
@@ -293,14 +265,14 @@ class Row:
 
 
 async def _run_all(
-    data_dir: Path, seeded: api_reads.Seeded, limits: Limits, sessions: int
+    data_dir: Path, seeded: api_reads_seed.Seeded, limits: Limits, sessions: int
 ) -> list[Row]:
     with ExitStack() as stack:
         urls = {name: stack.enter_context(api_reads._server(name, data_dir)) for name in SERVICES}
         console = stack.enter_context(_console_server(data_dir, urls))
         async with httpx.AsyncClient(timeout=10) as probe:
             for base in (*urls.values(), console):
-                await _ready(probe, base)
+                await ready(probe, base, seconds=180, poll=0.2)  # five processes start at once
         pages = await _pages(urls, seeded)
         shapes, answers = await _discover(data_dir, urls, pages)
         own = await _own_cost(data_dir, urls, pages, answers)
@@ -334,7 +306,7 @@ async def _run_all(
     return rows
 
 
-async def _pages(urls: dict[str, str], seeded: api_reads.Seeded) -> list[str]:
+async def _pages(urls: dict[str, str], seeded: api_reads_seed.Seeded) -> list[str]:
     """The five pages a commissioner and an officer open most: the day's work, the
     inbox, an alert, the register and a provider (an alerted one)."""
     token = issue_token(SECRET, Role.COMMISSIONER, subject=SUBJECT)
@@ -392,8 +364,8 @@ async def main(limits: Limits, sessions: int, placement_count: int) -> None:
         data_dir = Path(scratch)
         started = time.perf_counter()
         print("seeding...", flush=True)
-        seeded = await api_reads._seed(data_dir, placement_count, today)
-        procurement = api_reads._runtime("procurement", data_dir)
+        seeded = await api_reads_seed.seed(data_dir, placement_count, today)
+        procurement = api_reads_seed.runtime_for("procurement", data_dir)
         await asyncio.to_thread(procurement.migrate)
         await procurement.db.dispose()
         print(f"seeded in {time.perf_counter() - started:.0f}s")

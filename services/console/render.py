@@ -145,3 +145,17 @@ def page(request: Request, template: str, status_code: int = 200, **context: Any
         **context,
     )
     return HTMLResponse(html, status_code=status_code)
+
+
+def pagination(link: str, current: int, pages: int) -> dict[str, Any] | None:
+    """GOV.UK pagination for page `current` of `pages`; `link` + a number is a page's URL."""
+    if pages <= 1:
+        return None
+    return {
+        "previous": {"href": f"{link}{current - 1}"} if current > 1 else None,
+        "next": {"href": f"{link}{current + 1}"} if current < pages else None,
+        "items": [
+            {"number": n, "href": f"{link}{n}", "current": n == current}
+            for n in range(1, pages + 1)
+        ],
+    }

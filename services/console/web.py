@@ -18,7 +18,7 @@ from fastapi import Request
 from starlette.datastructures import FormData
 from starlette.formparsers import MultiPartException, MultiPartParser
 
-from services.console.clients import Upstream
+from services.console.clients import ApiRefused, Upstream
 from services.console.clients.api import Api
 from shared.unit_of_work import current_correlation_id
 
@@ -184,16 +184,42 @@ def still_in_progress(errors: list[dict[str, str]]) -> bool:
     )
 
 
-def field_errors(errors: list[dict[str, str]], labels: dict[str, str]) -> list[dict[str, str]]:
+def refused_form(refused: ApiRefused) -> list[dict[str, str]] | None:
+    """What a form POST the service refused shows: a 404 is raised again (the not-found
+    page); None while the service is still serving this form's first submission (show
+    the outcome, act no more); else the service's errors, for the form to show again."""
+    if refused.status == 404:
+        raise refused
+    return None if still_in_progress(refused.errors) else refused.errors
+
+
+def refused_status(refused: ApiRefused) -> int:
+    """The status of a form shown again after a refusal: 409 for a conflict, else 400."""
+    return 409 if refused.status == 409 else 400
+
+
+def field_errors(
+    errors: list[dict[str, str]],
+    labels: dict[str, str],
+    moved: dict[str, tuple[str, str]] | None = None,
+) -> list[dict[str, str]]:
     """The services' `{field, rule}` errors as GOV.UK error-summary items: each names the
-    form field it belongs to (`href`) and says what is wrong in words."""
+    form field it belongs to (`href`) and says what is wrong in words.
+
+    `moved` puts a service's field onto the form's own (service field -> (form field, the
+    id its link goes to)), so that the message shows against the field and the summary's
+    link reaches it. A date input's link goes to its day box: GOV.UK links to the first
+    field of a group, and the date input's own id is a <div> that focus cannot reach."""
     items = []
     for error in errors:
         field = error["field"].split(".")[0] or "body"
         label = labels.get(field, field.replace("_", " "))
         rule = error.get("message") or error["rule"].replace("_", " ")
         href = f"#{field}" if field in labels else "#main-content"
-        items.append({"text": f"{label}: {rule}", "href": href, "field": field})
+        item = {"text": f"{label}: {rule}", "href": href, "field": field}
+        if moved and (target := moved.get(field)) is not None:
+            item = {**item, "field": target[0], "href": target[1]}
+        items.append(item)
     return items
 
 
@@ -207,19 +233,3 @@ async def together(*calls: Awaitable[Any]) -> list[Any]:
         if isinstance(result, BaseException):
             raise result
     return list(done)
-
-
-def on_form(
-    items: list[dict[str, str]], fields: dict[str, tuple[str, str]]
-) -> list[dict[str, str]]:
-    """Error-summary items for a service's fields moved onto the form's own fields
-    (service field -> (form field, the id its link goes to)), so that the message shows
-    against the field and the summary's link reaches it. A date input's link goes to its
-    day box: GOV.UK links to the first field of a group, and the date input's own id is
-    a <div> that focus cannot reach."""
-    moved = []
-    for item in items:
-        if (target := fields.get(item["field"])) is not None:
-            item = {**item, "field": target[0], "href": target[1]}
-        moved.append(item)
-    return moved

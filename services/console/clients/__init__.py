@@ -6,7 +6,7 @@ fields), or it does not know the thing (404)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import httpx
 
@@ -23,6 +23,17 @@ class ServiceUnavailable(Exception):
         super().__init__(service)
         self.service = service
         self.label = SERVICE_NAMES.get(service, service)
+
+
+class CallOptions(TypedDict, total=False):
+    """What a call may add to its request."""
+
+    params: dict[str, Any] | None
+    json: Any
+    files: Any
+    correlation_id: str | None
+    idempotency_key: str | None
+    headers: dict[str, str] | None
 
 
 class ApiRefused(Exception):
@@ -60,31 +71,11 @@ class Upstream:
             await client.aclose()
 
     async def call(
-        self,
-        service: str,
-        method: str,
-        path: str,
-        token: str,
-        *,
-        params: dict[str, Any] | None = None,
-        json: Any = None,
-        files: Any = None,
-        correlation_id: str | None = None,
-        idempotency_key: str | None = None,
-        headers: dict[str, str] | None = None,
+        self, service: str, method: str, path: str, token: str, **options: Unpack[CallOptions]
     ) -> Any:
-        response = await self.respond(
-            service,
-            method,
-            path,
-            token,
-            params=params,
-            json=json,
-            files=files,
-            correlation_id=correlation_id,
-            idempotency_key=idempotency_key,
-            headers=headers,
-        )
+        """The service's JSON answer (None for an empty body); a refusal raises ApiRefused,
+        a failed or 5xx service ServiceUnavailable, a refused token NotSignedIn."""
+        response = await self.respond(service, method, path, token, **options)
         return response.json() if response.content else None
 
     async def respond(

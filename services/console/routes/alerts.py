@@ -12,14 +12,14 @@ from fastapi.responses import RedirectResponse
 
 from services.console.clients import ApiRefused
 from services.console.clients import monitoring as monitoring_api
-from services.console.render import page
+from services.console.render import page, pagination
 from services.console.web import (
     api_for,
     checked_form,
     field_errors,
     form_api,
     person_of,
-    still_in_progress,
+    refused_form,
 )
 from shared import clock
 
@@ -35,19 +35,6 @@ LABELS = {"outcome": "What was done"}
 def _inbox_order(alert: dict[str, Any]) -> tuple[int, str]:
     # Most severe first; within a severity the oldest first (it has waited longest).
     return (SEVERITY_ORDER.get(alert["severity"], 9), alert["raised_at"])
-
-
-def _pagination(link: str, current: int, pages: int) -> dict[str, Any] | None:
-    if pages <= 1:
-        return None
-    return {
-        "previous": {"href": f"{link}{current - 1}"} if current > 1 else None,
-        "next": {"href": f"{link}{current + 1}"} if current < pages else None,
-        "items": [
-            {"number": n, "href": f"{link}{n}", "current": n == current}
-            for n in range(1, pages + 1)
-        ],
-    }
 
 
 def time_left(deadline: str | None, now: datetime) -> str:
@@ -93,7 +80,7 @@ async def alert_list(
         "alerts.html",
         alerts=shown,
         total=len(found),
-        pagination=_pagination(f"/alerts?{query}&page=", current, pages),
+        pagination=pagination(f"/alerts?{query}&page=", current, pages),
         status=chosen,
         statuses=STATUSES,
         severity=graded,
@@ -135,11 +122,9 @@ async def acknowledge(request: Request, alert_id: str) -> Response:
     try:
         await monitoring_api.acknowledge(form_api(request, person, form), alert_id)
     except ApiRefused as refused:
-        if refused.status == 404:
-            raise
-        if still_in_progress(refused.errors):
+        if (refusal := refused_form(refused)) is None:
             return RedirectResponse(f"/alerts/{alert_id}?done=acknowledged", status_code=303)
-        return await _show(request, alert_id, 400, field_errors(refused.errors, LABELS))
+        return await _show(request, alert_id, 400, field_errors(refusal, LABELS))
     return RedirectResponse(f"/alerts/{alert_id}?done=acknowledged", status_code=303)
 
 
@@ -178,10 +163,8 @@ async def resolve(request: Request, alert_id: str) -> Response:
     try:
         await monitoring_api.resolve(form_api(request, person, form), alert_id, outcome)
     except ApiRefused as refused:
-        if refused.status == 404:
-            raise
-        if still_in_progress(refused.errors):
+        if (refusal := refused_form(refused)) is None:
             return RedirectResponse(f"/alerts/{alert_id}?done=resolved", status_code=303)
-        errors = field_errors(refused.errors, LABELS)
+        errors = field_errors(refusal, LABELS)
         return await _show(request, alert_id, 400, errors, {"outcome": outcome})
     return RedirectResponse(f"/alerts/{alert_id}?done=resolved", status_code=303)

@@ -26,7 +26,7 @@ from services.console.web import (
     field_errors,
     form_api,
     person_of,
-    still_in_progress,
+    refused_form,
 )
 from shared import clock
 
@@ -212,11 +212,9 @@ async def decide(request: Request, application_id: str) -> Response:
     try:
         await procurement.decide(api, application_id, refused, assessments)
     except ApiRefused as refused_by_service:
-        if refused_by_service.status == 404:
-            raise
-        if still_in_progress(refused_by_service.errors):
+        if (refusal := refused_form(refused_by_service)) is None:
             return RedirectResponse(f"/applications/{application_id}?decided=1", status_code=303)
-        errors = service_errors(refused_by_service.errors, questions)
+        errors = service_errors(refusal, questions)
         return await _show(request, application_id, 400, errors, given)
     return RedirectResponse(f"/applications/{application_id}?decided=1", status_code=303)
 
@@ -267,12 +265,10 @@ async def ask_applicant(request: Request, application_id: str) -> Response:
             form_api(request, person, form), application_id, given["question"], reply_by_on
         )
     except ApiRefused as refused:
-        if refused.status == 404:
-            raise
-        if not still_in_progress(refused.errors):
+        if (refusal := refused_form(refused)) is not None:
             errors = [
                 _ask_problem("reply_by" if e["field"] == "reply_by_on" else "question", e["text"])
-                for e in field_errors(refused.errors, ASK_LABELS)
+                for e in field_errors(refusal, ASK_LABELS)
             ]
             return await _show(request, application_id, 400, errors, given)
     return RedirectResponse(f"/applications/{application_id}?asked=1", status_code=303)

@@ -16,7 +16,7 @@ from fastapi.responses import RedirectResponse
 from services.console.clients import ApiRefused, ServiceUnavailable, calloffs
 from services.console.clients import placements as placements_api
 from services.console.clients.api import Api
-from services.console.render import page
+from services.console.render import page, pagination
 from services.console.routes.applications import provider_names
 from services.console.updating import updating_state, updating_url
 from services.console.web import (
@@ -26,7 +26,8 @@ from services.console.web import (
     field_errors,
     form_api,
     person_of,
-    still_in_progress,
+    refused_form,
+    refused_status,
 )
 
 router = APIRouter()
@@ -92,22 +93,8 @@ async def call_off_list(
         total=len(found),
         stage=chosen,
         stages=STAGES,
-        pagination=_pagination(chosen, current, pages),
+        pagination=pagination(f"/call-offs?stage={chosen}&page=", current, pages),
     )
-
-
-def _pagination(stage: str, current: int, pages: int) -> dict[str, Any] | None:
-    if pages <= 1:
-        return None
-    link = f"/call-offs?stage={stage}&page="
-    return {
-        "previous": {"href": f"{link}{current - 1}"} if current > 1 else None,
-        "next": {"href": f"{link}{current + 1}"} if current < pages else None,
-        "items": [
-            {"number": n, "href": f"{link}{n}", "current": n == current}
-            for n in range(1, pages + 1)
-        ],
-    }
 
 
 CSV_COLUMNS = ("competition_id", "title", "category_code", "kind", "status", "round")
@@ -283,10 +270,8 @@ async def score(request: Request, competition_id: str, bid_id: str) -> Response:
     try:
         await calloffs.score(api, competition_id, bid_id, scores, comment or None)
     except ApiRefused as refused:
-        if refused.status == 404:
-            raise
-        if not still_in_progress(refused.errors):
-            errors = refusal_errors(refused.errors)
+        if (refusal := refused_form(refused)) is not None:
+            errors = refusal_errors(refusal)
             return await _show(request, competition_id, 400, errors, given, bid_id)
     return RedirectResponse(f"/call-offs/{competition_id}?done=scored", status_code=303)
 
@@ -301,13 +286,9 @@ async def _act(request: Request, competition_id: str, action: str) -> Response:
         else:
             await calloffs.approve(api, competition_id)
     except ApiRefused as refused:
-        if refused.status == 404:
-            raise
-        if not still_in_progress(refused.errors):
-            errors = refusal_errors(refused.errors)
-            return await _show(
-                request, competition_id, 409 if refused.status == 409 else 400, errors
-            )
+        if (refusal := refused_form(refused)) is not None:
+            errors = refusal_errors(refusal)
+            return await _show(request, competition_id, refused_status(refused), errors)
     target = f"/call-offs/{competition_id}?done={action}"
     if action == "awarded":  # placements makes the placement when the award's event arrives
         target = updating_url(target, "placement")
@@ -348,11 +329,9 @@ async def answer(request: Request, competition_id: str, clarification_id: str) -
     try:
         await calloffs.answer(api, competition_id, clarification_id, text)
     except ApiRefused as refused:
-        if refused.status == 404:
-            raise
-        if not still_in_progress(refused.errors):
-            errors = refusal_errors(refused.errors)
-            code = 409 if refused.status == 409 else 400
+        if (refusal := refused_form(refused)) is not None:
+            errors = refusal_errors(refusal)
+            code = refused_status(refused)
             return await _show(
                 request, competition_id, code, errors, {"answer": text}, None, clarification_id
             )

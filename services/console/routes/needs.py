@@ -18,8 +18,14 @@ from fastapi.responses import RedirectResponse
 from starlette.datastructures import FormData
 
 from services.console.clients import ApiRefused, calloffs, casework, schemes
-from services.console.render import page
-from services.console.web import api_for, checked_form, form_api, person_of, still_in_progress
+from services.console.render import page, pagination
+from services.console.web import (
+    api_for,
+    checked_form,
+    form_api,
+    person_of,
+    refused_form,
+)
 
 router = APIRouter()
 READERS = ("commissioner", "monitoring_officer")
@@ -60,23 +66,9 @@ async def need_list(
         total=found["total"],
         status=chosen,
         statuses=STATUSES,
-        pagination=_pagination(chosen, min(page_number, pages), pages),
+        pagination=pagination(f"/needs?status={chosen}&page=", min(page_number, pages), pages),
         may_open=person.role == OPENER,
     )
-
-
-def _pagination(status: str, current: int, pages: int) -> dict[str, Any] | None:
-    if pages <= 1:
-        return None
-    link = f"/needs?status={status}&page="
-    return {
-        "previous": {"href": f"{link}{current - 1}"} if current > 1 else None,
-        "next": {"href": f"{link}{current + 1}"} if current < pages else None,
-        "items": [
-            {"number": n, "href": f"{link}{n}", "current": n == current}
-            for n in range(1, pages + 1)
-        ],
-    }
 
 
 def age_at(date_of_birth: str | None, on: str) -> int | None:
@@ -229,9 +221,7 @@ async def open_call_off(request: Request, need_id: str) -> Response:
     try:
         done = await calloffs.open_call_off(api, body)
     except ApiRefused as refused:
-        if refused.status == 404:
-            raise
-        if still_in_progress(refused.errors):
+        if (refusal := refused_form(refused)) is None:
             return RedirectResponse("/call-offs", status_code=303)
-        return await _show(request, need_id, 400, service_errors(refused.errors), given)
+        return await _show(request, need_id, 400, service_errors(refusal), given)
     return RedirectResponse(f"/call-offs/{done['competition_id']}?done=opened", status_code=303)

@@ -19,6 +19,7 @@ from fastapi.responses import RedirectResponse
 
 from services.console.clients import ApiRefused, ServiceUnavailable, portal, registry, watch
 from services.console.clients import placements as placements_api
+from services.console.clients.api import Api
 from services.console.render import page
 from services.console.routes.home import DOCUMENTS_WITHIN, _clock, _section
 from services.console.web import (
@@ -27,9 +28,9 @@ from services.console.web import (
     checked_form,
     field_errors,
     form_api,
-    on_form,
     person_of,
-    still_in_progress,
+    refused_form,
+    refused_status,
 )
 
 router = APIRouter()
@@ -67,7 +68,7 @@ def refusal_errors(errors: list[dict[str, str]]) -> list[dict[str, str]]:
 
 def bid_errors(errors: list[dict[str, str]]) -> list[dict[str, str]]:
     """Procurement's field errors on a bid, each against the form's own field."""
-    return on_form(field_errors(errors, LABELS), {"start_date": ("start", "#start-day")})
+    return field_errors(errors, LABELS, {"start_date": ("start", "#start-day")})
 
 
 def provider_of(request: Request) -> tuple[Person, str]:
@@ -77,6 +78,12 @@ def provider_of(request: Request) -> tuple[Person, str]:
     if not person.provider_id:
         raise ApiRefused(403, [])
     return person, person.provider_id
+
+
+def provider_api(request: Request) -> Api:
+    """The signed-in provider person's API (see provider_of)."""
+    person, _ = provider_of(request)
+    return api_for(request, person)
 
 
 def _documents(record: dict[str, Any], today: date) -> list[dict[str, Any]]:
@@ -163,8 +170,7 @@ async def _call_off(
     errors: list[dict[str, str]] | None = None,
     form: dict[str, Any] | None = None,
 ) -> Response:
-    person, _ = provider_of(request)
-    api = api_for(request, person)
+    api = provider_api(request)
     # Procurement answers 404 unless this provider was invited (no other call-off shows).
     competition = await portal.competition(api, competition_id)
     mine = _invitation(await portal.invitations(api), competition_id)
@@ -267,8 +273,7 @@ async def submit_bid(request: Request, competition_id: str) -> Response:
 
 @router.get("/portal/call-offs/{competition_id}/receipt")
 async def receipt(request: Request, competition_id: str) -> Response:
-    person, _ = provider_of(request)
-    api = api_for(request, person)
+    api = provider_api(request)
     mine = _invitation(await portal.invitations(api), competition_id)
     if mine is None or mine["my_bid"] is None:
         return page(request, "errors/not_found.html", 404)
@@ -307,8 +312,7 @@ async def ask(request: Request, competition_id: str) -> Response:
 @router.get("/portal/call-offs/{competition_id}/withdraw")
 async def confirm_withdrawal(request: Request, competition_id: str) -> Response:
     """Are you sure? A page of its own, so that withdrawing works without JavaScript."""
-    person, _ = provider_of(request)
-    api = api_for(request, person)
+    api = provider_api(request)
     competition = await portal.competition(api, competition_id)  # 404 unless invited
     mine = _invitation(await portal.invitations(api), competition_id)
     if mine is None or mine["my_bid"] is None:
@@ -324,19 +328,16 @@ async def withdraw(request: Request, competition_id: str) -> Response:
     try:
         await portal.withdraw(api, competition_id)
     except ApiRefused as refused:
-        if refused.status == 404:
-            raise
-        if not still_in_progress(refused.errors):
-            errors = refusal_errors(refused.errors)
-            code = 409 if refused.status == 409 else 400
+        if (refusal := refused_form(refused)) is not None:
+            errors = refusal_errors(refusal)
+            code = refused_status(refused)
             return await _call_off(request, competition_id, code, errors)
     return RedirectResponse(f"/portal/call-offs/{competition_id}/withdrawal", status_code=303)
 
 
 @router.get("/portal/call-offs/{competition_id}/withdrawal")
 async def withdrawal_receipt(request: Request, competition_id: str) -> Response:
-    person, _ = provider_of(request)
-    api = api_for(request, person)
+    api = provider_api(request)
     mine = _invitation(await portal.invitations(api), competition_id)
     if mine is None or mine.get("my_withdrawal") is None:
         return page(request, "errors/not_found.html", 404)

@@ -11,8 +11,15 @@ from fastapi.responses import RedirectResponse
 
 from services.console.clients import ApiRefused, portal
 from services.console.render import page
-from services.console.routes.portal import ANSWER_MAX, provider_of
-from services.console.web import api_for, checked_form, field_errors, form_api, still_in_progress
+from services.console.routes.portal import ANSWER_MAX, provider_api, provider_of
+from services.console.web import (
+    api_for,
+    checked_form,
+    field_errors,
+    form_api,
+    refused_form,
+    refused_status,
+)
 
 router = APIRouter()
 LABELS = {"requested_categories": "Categories", "answers": "Answers", "declaration": "Declaration"}
@@ -24,8 +31,7 @@ DECLARATION_TEXT = (
 
 @router.get("/portal/schemes")
 async def scheme_list(request: Request) -> Response:
-    person, _ = provider_of(request)
-    api = api_for(request, person)
+    api = provider_api(request)
     return page(request, "portal/schemes.html", schemes=await portal.schemes(api))
 
 
@@ -36,8 +42,7 @@ async def _apply_form(
     errors: list[dict[str, str]] | None = None,
     form: dict[str, Any] | None = None,
 ) -> Response:
-    person, _ = provider_of(request)
-    api = api_for(request, person)
+    api = provider_api(request)
     scheme = await portal.scheme(api, scheme_id)
     saved = await portal.draft(api, scheme_id)
     if form is None and saved is not None:
@@ -270,9 +275,7 @@ async def reply(request: Request, clarification_request_id: str) -> Response:
             api, found[0]["application_id"], clarification_request_id, answer
         )
     except ApiRefused as refused:
-        if refused.status == 404:
-            raise
-        if not still_in_progress(refused.errors):
-            code = 409 if refused.status == 409 else 400
-            return await _reply_form(request, found, code, _refused(refused.errors), answer)
+        if (refusal := refused_form(refused)) is not None:
+            code = refused_status(refused)
+            return await _reply_form(request, found, code, _refused(refusal), answer)
     return RedirectResponse("/portal?replied=1#applications", status_code=303)

@@ -29,7 +29,6 @@ from services.console.web import (
     checked_upload_form,
     field_errors,
     form_api,
-    on_form,
 )
 from shared.edge import MAX_BODY_EXTRA
 from shared.settings import DOCUMENT_CEILING_BYTES
@@ -216,7 +215,7 @@ async def _propose(request: Request, form: FormData) -> Response:
         if refused.status == 404:
             raise
         labels = {"documents": "Document", "kind": "Document", "expires_on": "Expiry date"}
-        errors = on_form(field_errors(refused.errors, labels), {"expires_on": EXPIRES})
+        errors = field_errors(refused.errors, labels, {"expires_on": EXPIRES})
         return await _documents_page(request, 400, errors, given)
     return RedirectResponse("/portal/documents?proposed=1", status_code=303)
 
@@ -284,6 +283,6 @@ async def uplift(request: Request, placement_id: str) -> Response:
         if refused.status == 404:
             raise
         labels = {"requested_percent": "Uplift", "effective_from": "Start", "reason": "Evidence"}
-        errors = on_form(field_errors(refused.errors, labels), UPLIFT_FIELDS)
+        errors = field_errors(refused.errors, labels, UPLIFT_FIELDS)
         return await _placement_page(request, placement_id, 400, errors, given)
     return RedirectResponse(f"/portal/placements/{placement_id}?requested=1", status_code=303)

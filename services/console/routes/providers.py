@@ -21,9 +21,8 @@ from services.console.web import (
     checked_form,
     field_errors,
     form_api,
-    on_form,
     person_of,
-    still_in_progress,
+    refused_form,
     together,
 )
 
@@ -177,13 +176,9 @@ async def verify(request: Request, provider_id: str) -> Response:
             form_api(request, person, form), provider_id, given["kind"], body
         )
     except ApiRefused as refused:
-        if refused.status == 404:
-            raise
-        if not still_in_progress(refused.errors):
+        if (refusal := refused_form(refused)) is not None:
             labels = {"kind": "Document", "expires_on": "Expiry date", "reference": "Reference"}
-            errors = on_form(
-                field_errors(refused.errors, labels), {"expires_on": ("expires", "#expires-day")}
-            )
+            errors = field_errors(refusal, labels, {"expires_on": ("expires", "#expires-day")})
             return await _provider_page(request, person, provider_id, 400, errors, given)
     return RedirectResponse(f"/providers/{segment(provider_id)}?verified=1", status_code=303)
 
@@ -220,13 +215,8 @@ async def change_status(request: Request, provider_id: str) -> Response:
     try:
         await registry.change_status(form_api(request, person, form), provider_id, body)
     except ApiRefused as refused:
-        if refused.status == 404:
-            raise
-        if not still_in_progress(refused.errors):
+        if (refusal := refused_form(refused)) is not None:
             labels = {"status": "New status", "reason": "Reason"}
-            errors = on_form(
-                field_errors(refused.errors, labels),
-                {"reason": ("status_reason", "#status_reason")},
-            )
+            errors = field_errors(refusal, labels, {"reason": ("status_reason", "#status_reason")})
             return await _provider_page(request, person, provider_id, 400, errors, given)
     return RedirectResponse(f"/providers/{segment(provider_id)}?moved=1", status_code=303)

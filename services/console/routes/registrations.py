@@ -10,32 +10,21 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
 from services.console.clients import ApiRefused, people
-from services.console.render import page
+from services.console.render import page, pagination
 from services.console.routes.portal_people import ATTENDANCE_NAMES, TYPE_NAMES
-from services.console.web import api_for, checked_form, field_errors, form_api, person_of
+from services.console.web import (
+    api_for,
+    checked_form,
+    field_errors,
+    form_api,
+    person_of,
+)
 
 router = APIRouter()
 COMMISSIONER = "commissioner"
 PAGE_SIZE = 25
 STATUSES = {"pending": "Awaiting verification", "verified": "Verified", "rejected": "Rejected"}
 LABELS = {"decision": "Decision", "reason": "Reason", "urn": "URN", "registration": "Decision"}
-
-
-def _pagination(status: str, number: int, total: int) -> dict[str, Any] | None:
-    pages = max(1, -(-total // PAGE_SIZE))
-    if pages == 1:
-        return None
-    link = f"/registrations?status={status}&page="
-    result: dict[str, Any] = {
-        "items": [
-            {"number": n, "href": f"{link}{n}", "current": n == number} for n in range(1, pages + 1)
-        ]
-    }
-    if number > 1:
-        result["previous"] = {"href": f"{link}{number - 1}"}
-    if number < pages:
-        result["next"] = {"href": f"{link}{number + 1}"}
-    return result
 
 
 @router.get("/registrations")
@@ -59,7 +48,11 @@ async def registration_list(
         total=found["total"],
         status=status,
         statuses=STATUSES,
-        pagination=_pagination(status, page_number, found["total"]),
+        pagination=pagination(
+            f"/registrations?status={status}&page=",
+            page_number,
+            max(1, -(-found["total"] // PAGE_SIZE)),
+        ),
     )
 
 

@@ -24,6 +24,7 @@ from services.console.web import (
     checked_form,
     form_api,
     person_of,
+    refused_form,
     still_in_progress,
 )
 
@@ -212,10 +213,8 @@ async def extend(request: Request, application_id: str) -> Response:
     try:
         await schemes.extend(form_api(request, person, form), application_id, reason)
     except ApiRefused as refused:
-        if refused.status == 404:
-            raise
-        if not still_in_progress(refused.errors):
-            errors = refusal_errors(refused.errors)
+        if (refusal := refused_form(refused)) is not None:
+            errors = refusal_errors(refusal)
             return await show_application(request, application_id, 400, errors, given)
     return RedirectResponse(f"/applications/{application_id}?extended=1", status_code=303)
 

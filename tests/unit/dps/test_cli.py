@@ -186,5 +186,5 @@ def test_status_finds_a_stack_started_with_other_ports(
     )
     assert runner.invoke(app, ["status"]).exit_code == 0
     (folder / "stack.json").unlink()  # the default ports: nothing listens there in tests
-    monkeypatch.setattr("dps.cli.SERVICE_PORTS", dict.fromkeys(SERVICES, _closed_port()))
+    monkeypatch.setattr("dps.cli_common.SERVICE_PORTS", dict.fromkeys(SERVICES, _closed_port()))
     assert runner.invoke(app, ["status"]).exit_code == 1
