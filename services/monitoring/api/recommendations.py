@@ -11,8 +11,9 @@ from fastapi import APIRouter, Depends, status
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import col, select
 
-from services.monitoring import commands, domain
-from services.monitoring.api import _provider, _status_rule
+from services.monitoring import domain
+from services.monitoring.api._common import status_rule
+from services.monitoring.commands import evidence
 from services.monitoring.models import ProviderProfile, Recommendation
 from services.monitoring.policy import ALLOWED
 from shared.api_types import RequestBody
@@ -80,13 +81,12 @@ async def recommend_suspension(
 ) -> RecommendationOut:
     """Recommend suspension by hand (409 while another recommendation awaits a decision)."""
     async with unit_of_work(runtime.db, runtime.source) as uow:
-        await _provider(uow, provider_id)
         try:
-            recommendation = await commands.recommend_suspension_by_hand(
+            recommendation = await evidence.recommend_suspension_by_hand(
                 uow, actor, provider_id, body.grounds, body.reason
             )
         except domain.DomainError as exc:
-            raise _status_rule(exc) from None
+            raise status_rule(exc) from None
     return _out(recommendation)
 
 
