@@ -23,7 +23,9 @@ from sqlmodel.sql.expression import SelectOfScalar
 from services.monitoring import domain
 from services.monitoring.models import (
     AlertRow,
+    Budget,
     EvidenceRecord,
+    Incident,
     InvitationFact,
     KpiReturnRow,
     MonitoringModel,
@@ -439,3 +441,79 @@ async def bidders(uow: UnitOfWork, competition_id: str) -> list[str]:
     )
     fresh = [f for f in pending(uow, InvitationFact) if f.competition_id == competition_id]
     return sorted({fact.provider_id for fact in [*stored, *fresh] if fact.bid})
+
+
+# ------------------------------------------------------------------ route reads
+
+
+async def alerts(
+    session: AsyncSession,
+    *,
+    status: str | None,
+    severity: str | None,
+    provider_id: str | None,
+    limit: int,
+) -> list[AlertRow]:
+    """The officers' inbox, newest first."""
+    query = select(AlertRow)
+    if status is not None:
+        query = query.where(AlertRow.status == status)
+    if severity is not None:
+        query = query.where(AlertRow.severity == severity)
+    if provider_id is not None:
+        query = query.where(AlertRow.provider_id == provider_id)
+    rows = await session.exec(query.order_by(col(AlertRow.raised_at).desc()).limit(limit))
+    return list(rows.all())
+
+
+async def budgets(session: AsyncSession) -> list[Budget]:
+    return list((await session.exec(select(Budget).order_by(col(Budget.financial_year)))).all())
+
+
+async def known_providers(session: AsyncSession, limit: int = 500) -> list[ProviderProfile]:
+    rows = await session.exec(
+        select(ProviderProfile).order_by(col(ProviderProfile.first_seen_at).desc()).limit(limit)
+    )
+    return list(rows.all())
+
+
+async def provider_file(session: AsyncSession, provider_id: str, limit: int) -> dict[str, Any]:
+    """The provider's latest `limit` visits, KPI returns and incidents (each newest first)."""
+    if await session.get(ProviderProfile, provider_id) is None:
+        raise NotFound("provider", provider_id)
+    visits = await session.exec(
+        select(Visit)
+        .where(Visit.provider_id == provider_id)
+        .order_by(col(Visit.visited_on).desc())
+        .limit(limit)
+    )
+    returns = await session.exec(
+        select(KpiReturnRow)
+        .where(KpiReturnRow.provider_id == provider_id)
+        .order_by(col(KpiReturnRow.submitted_on).desc())
+        .limit(limit)
+    )
+    incidents = await session.exec(
+        select(Incident)
+        .where(Incident.provider_id == provider_id)
+        .order_by(col(Incident.occurred_on).desc())
+        .limit(limit)
+    )
+    return {
+        "provider_id": provider_id,
+        "visits": [v.model_dump(mode="json") for v in visits.all()],
+        "kpi_returns": [k.model_dump(mode="json") for k in returns.all()],
+        "incidents": [i.model_dump(mode="json") for i in incidents.all()],
+    }
+
+
+async def recommendations(session: AsyncSession, provider_id: str) -> list[Recommendation]:
+    """The provider's recommendations (the rules' and the officers'), newest first."""
+    if await session.get(ProviderProfile, provider_id) is None:
+        raise NotFound("provider", provider_id)
+    rows = await session.exec(
+        select(Recommendation)
+        .where(Recommendation.provider_id == provider_id)
+        .order_by(col(Recommendation.recommended_at).desc())
+    )
+    return list(rows.all())

@@ -6,7 +6,6 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import Field
-from sqlmodel import col, select
 
 from services.monitoring import clocks, domain, store
 from services.monitoring.api._common import Body, domain_rules, status_rule
@@ -90,16 +89,14 @@ async def list_alerts(
     reads: ReadAudit = READS,
 ) -> list[AlertRow]:
     """The monitoring officers' inbox, newest first."""
-    query = select(AlertRow)
-    if status_ is not None:
-        query = query.where(AlertRow.status == status_.value)
-    if severity is not None:
-        query = query.where(AlertRow.severity == severity.value)
-    if provider_id is not None:
-        query = query.where(AlertRow.provider_id == provider_id)
     async with runtime.db.session() as session:
-        rows = await session.exec(query.order_by(col(AlertRow.raised_at).desc()).limit(limit))
-        found = list(rows.all())
+        found = await store.alerts(
+            session,
+            status=status_.value if status_ is not None else None,
+            severity=severity.value if severity is not None else None,
+            provider_id=provider_id,
+            limit=limit,
+        )
     await reads.record(actor, "alert", _about_placements(found))
     return found
 

@@ -7,7 +7,6 @@ from decimal import Decimal
 
 from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, Field
-from sqlmodel import col, select
 
 from services.monitoring import domain, store
 from services.monitoring.api._common import Body, domain_rules, today
@@ -84,7 +83,7 @@ async def list_budgets(
     runtime: ServiceRuntime = Depends(runtime_of),
 ) -> list[BudgetOut]:
     async with runtime.db.session() as session:
-        rows = (await session.exec(select(Budget).order_by(col(Budget.financial_year)))).all()
+        rows = await store.budgets(session)
     return [_budget_out(row) for row in rows]
 
 
@@ -104,7 +103,7 @@ async def dashboard(
         spend = await store.spend_lines(session, year)
         open_alerts = await store.open_alerts(session)
         reviews = await store.reviews_due(session, day)
-        budgets = (await session.exec(select(Budget))).all()
+        budgets = await store.budgets(session)
     with domain_rules():
         return domain.build_dashboard(
             as_of=day,
@@ -124,7 +123,4 @@ async def list_known_providers(
 ) -> list[ProviderProfile]:
     """Providers monitoring has heard of through providers.v1, newest first."""
     async with runtime.db.session() as session:
-        rows = await session.exec(
-            select(ProviderProfile).order_by(col(ProviderProfile.first_seen_at).desc()).limit(500)
-        )
-        return list(rows.all())
+        return await store.known_providers(session)

@@ -6,11 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query
-from sqlmodel import col, select
 
-from services.monitoring.models import Incident, KpiReturnRow, ProviderProfile, Visit
+from services.monitoring import store
 from services.monitoring.policy import ALLOWED
-from shared.errors import NotFound
 from shared.runtime import ServiceRuntime, runtime_of
 from shared.unit_of_work import Actor
 
@@ -27,29 +25,4 @@ async def provider_file(
     """The provider's latest `limit` visits, KPI returns and incidents (each newest first).
     No child is named: KPI returns and incidents carry only the placement id."""
     async with runtime.db.session() as session:
-        if await session.get(ProviderProfile, provider_id) is None:
-            raise NotFound("provider", provider_id)
-        visits = await session.exec(
-            select(Visit)
-            .where(Visit.provider_id == provider_id)
-            .order_by(col(Visit.visited_on).desc())
-            .limit(limit)
-        )
-        returns = await session.exec(
-            select(KpiReturnRow)
-            .where(KpiReturnRow.provider_id == provider_id)
-            .order_by(col(KpiReturnRow.submitted_on).desc())
-            .limit(limit)
-        )
-        incidents = await session.exec(
-            select(Incident)
-            .where(Incident.provider_id == provider_id)
-            .order_by(col(Incident.occurred_on).desc())
-            .limit(limit)
-        )
-        return {
-            "provider_id": provider_id,
-            "visits": [v.model_dump(mode="json") for v in visits.all()],
-            "kpi_returns": [k.model_dump(mode="json") for k in returns.all()],
-            "incidents": [i.model_dump(mode="json") for i in incidents.all()],
-        }
+        return await store.provider_file(session, provider_id, limit)
