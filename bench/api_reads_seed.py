@@ -20,8 +20,8 @@ from sqlalchemy import func
 from sqlmodel import SQLModel, col, select
 
 from dps.services import definition_of
-from services.monitoring.handlers import alert_of, copy_alert
 from services.monitoring.models import AlertRow, Budget, PlacementFact, SpendLineRow
+from services.monitoring.store import alert_of, copy_alert
 from services.placements import domain as placements
 from services.placements import handlers as placement_handlers
 from services.placements.models import (

@@ -9,7 +9,8 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from services.monitoring import domain, notifications
+from services.monitoring import domain
+from services.monitoring.delivery import notifications
 
 
 class MonitoringSettings(BaseSettings):

@@ -11,28 +11,26 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from pydantic import AwareDatetime, BaseModel
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
-WORKFLOW_ID_PREFIX = "alert-escalation-"
+from services.monitoring.workflow_types import (
+    CHECK_MISSING_KPI_RETURNS_ACTIVITY,
+    ESCALATE_ACTIVITY,
+    ESCALATION_WORKFLOW,
+    KPI_CHECK_WORKFLOW,
+    KPI_CHECK_WORKFLOW_ID,
+    PLAN_KPI_CHECK_ACTIVITY,
+    EscalationInput,
+    EscalationResult,
+    KpiCheckInput,
+    KpiCheckPlan,
+    KpiCheckResult,
+    escalation_workflow_id,
+)
 
 
-def escalation_workflow_id(alert_id: str) -> str:
-    return f"{WORKFLOW_ID_PREFIX}{alert_id}"
-
-
-class EscalationInput(BaseModel):
-    alert_id: str
-    deadline: AwareDatetime
-
-
-class EscalationResult(BaseModel):
-    alert_id: str
-    escalated: bool
-
-
-@workflow.defn(name="AlertEscalation")
+@workflow.defn(name=ESCALATION_WORKFLOW)
 class AlertEscalationWorkflow:
     def __init__(self) -> None:
         self._acknowledged = False
@@ -52,7 +50,7 @@ class AlertEscalationWorkflow:
         if self._acknowledged:
             return EscalationResult(alert_id=params.alert_id, escalated=False)
         escalated: bool = await workflow.execute_activity(
-            "escalate_alert",
+            ESCALATE_ACTIVITY,
             params,
             result_type=bool,
             start_to_close_timeout=timedelta(seconds=30),
@@ -65,28 +63,7 @@ def _until(deadline: datetime, now: datetime) -> timedelta:
     return deadline - now
 
 
-KPI_CHECK_WORKFLOW_ID = "kpi-return-check"
-
-
-class KpiCheckInput(BaseModel):
-    """Which term to check next; None: the earliest term whose return deadline is ahead."""
-
-    term: str | None = None
-    once: bool = False  # check one term and finish (tests, one-off back-fills)
-
-
-class KpiCheckPlan(BaseModel):
-    term: str
-    deadline: AwareDatetime  # the term's KPI return deadline (working-day convention)
-    next_term: str
-
-
-class KpiCheckResult(BaseModel):
-    term: str
-    alerts_raised: int
-
-
-@workflow.defn(name="KpiReturnCheck")
+@workflow.defn(name=KPI_CHECK_WORKFLOW)
 class KpiReturnCheckWorkflow:
     """One long-lived workflow (fixed id): sleep until a term's KPI return deadline,
     raise "no KPI return" for every placement that still owes one, then continue as new
@@ -98,7 +75,7 @@ class KpiReturnCheckWorkflow:
     @workflow.run
     async def run(self, params: KpiCheckInput) -> KpiCheckResult:
         plan: KpiCheckPlan = await workflow.execute_activity(
-            "plan_kpi_check",
+            PLAN_KPI_CHECK_ACTIVITY,
             params,
             result_type=KpiCheckPlan,
             start_to_close_timeout=timedelta(seconds=30),
@@ -108,7 +85,7 @@ class KpiReturnCheckWorkflow:
         if wait > timedelta(0):
             await workflow.sleep(wait)
         raised: int = await workflow.execute_activity(
-            "check_missing_kpi_returns",
+            CHECK_MISSING_KPI_RETURNS_ACTIVITY,
             plan.term,
             result_type=int,
             start_to_close_timeout=timedelta(minutes=10),
@@ -120,3 +97,16 @@ class KpiReturnCheckWorkflow:
 
 
 WORKFLOWS: list[type] = [AlertEscalationWorkflow, KpiReturnCheckWorkflow]
+
+__all__ = [  # the inputs live in workflow_types; tests import them from here too
+    "KPI_CHECK_WORKFLOW_ID",
+    "WORKFLOWS",
+    "AlertEscalationWorkflow",
+    "EscalationInput",
+    "EscalationResult",
+    "KpiCheckInput",
+    "KpiCheckPlan",
+    "KpiCheckResult",
+    "KpiReturnCheckWorkflow",
+    "escalation_workflow_id",
+]

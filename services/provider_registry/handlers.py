@@ -54,6 +54,6 @@ def subscriptions(_runtime: ServiceRuntime) -> Subscriptions:
     """Topic -> event type -> handler."""
     return {
         quality_v1.TOPIC: {
-            quality_v1.SuspensionRecommended.EVENT_TYPE: on_suspension_recommended,
+            quality_v1.SuspensionRecommended.TYPE: on_suspension_recommended,
         },
     }

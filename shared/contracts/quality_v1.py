@@ -17,7 +17,9 @@ from datetime import date
 from enum import StrEnum
 from typing import ClassVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, Field
+
+from shared.contracts.base import Event
 
 TOPIC = "quality.v1"
 
@@ -62,18 +64,17 @@ class OutcomeProgress(StrEnum):
     NOT_MET = "not_met"
 
 
-class QualityEvent(BaseModel):
-    """Base of every quality.v1 payload; EVENT_TYPE is the CloudEvents `type`."""
+class QualityEvent(Event):
+    """Base of every quality.v1 payload (TYPE is the CloudEvents `type`)."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
-    EVENT_TYPE: ClassVar[str]
+    TOPIC: ClassVar[str] = TOPIC
 
 
 class AlertRaised(QualityEvent):
     """A rule matched evidence and a new alert was opened for monitoring officers."""
 
-    EVENT_TYPE: ClassVar[str] = "quality.alert.raised"
+    TYPE: ClassVar[str] = "quality.alert.raised"
+    SUBJECT_FIELD: ClassVar[str] = "alert_id"
 
     alert_id: str = Field(min_length=1)
     dedupe_key: str = Field(min_length=1)  # rule id + target + cause
@@ -94,7 +95,8 @@ class AlertRaised(QualityEvent):
 class AlertAcknowledged(QualityEvent):
     """A monitoring officer took ownership of an alert."""
 
-    EVENT_TYPE: ClassVar[str] = "quality.alert.acknowledged"
+    TYPE: ClassVar[str] = "quality.alert.acknowledged"
+    SUBJECT_FIELD: ClassVar[str] = "alert_id"
 
     alert_id: str = Field(min_length=1)
     acknowledged_by: str = Field(min_length=1)
@@ -106,7 +108,8 @@ class AlertAcknowledged(QualityEvent):
 class AlertResolved(QualityEvent):
     """A monitoring officer closed an alert with an outcome."""
 
-    EVENT_TYPE: ClassVar[str] = "quality.alert.resolved"
+    TYPE: ClassVar[str] = "quality.alert.resolved"
+    SUBJECT_FIELD: ClassVar[str] = "alert_id"
 
     alert_id: str = Field(min_length=1)
     resolved_by: str = Field(min_length=1)
@@ -119,7 +122,8 @@ class AlertResolved(QualityEvent):
 class AlertEscalated(QualityEvent):
     """A critical alert was not acknowledged by its deadline."""
 
-    EVENT_TYPE: ClassVar[str] = "quality.alert.escalated"
+    TYPE: ClassVar[str] = "quality.alert.escalated"
+    SUBJECT_FIELD: ClassVar[str] = "alert_id"
 
     alert_id: str = Field(min_length=1)
     severity: Severity
@@ -134,7 +138,8 @@ class AlertEscalated(QualityEvent):
 class SuspensionRecommended(QualityEvent):
     """Monitoring recommends suspending a provider; provider_registry decides."""
 
-    EVENT_TYPE: ClassVar[str] = "quality.provider.suspension_recommended"
+    TYPE: ClassVar[str] = "quality.provider.suspension_recommended"
+    SUBJECT_FIELD: ClassVar[str] = "provider_id"
 
     recommendation_id: str = Field(min_length=1)
     provider_id: str = Field(min_length=1)
@@ -151,7 +156,8 @@ class SuspensionRecommended(QualityEvent):
 class VisitRecorded(QualityEvent):
     """A monitoring officer recorded a visit (rating 1 outstanding .. 4 inadequate)."""
 
-    EVENT_TYPE: ClassVar[str] = "quality.visit.recorded"
+    TYPE: ClassVar[str] = "quality.visit.recorded"
+    SUBJECT_FIELD: ClassVar[str] = "provider_id"
 
     visit_id: str = Field(min_length=1)
     provider_id: str = Field(min_length=1)
@@ -164,7 +170,8 @@ class VisitRecorded(QualityEvent):
 class KpiReturnRecorded(QualityEvent):
     """A provider's termly KPI return for one placement."""
 
-    EVENT_TYPE: ClassVar[str] = "quality.kpi_return.recorded"
+    TYPE: ClassVar[str] = "quality.kpi_return.recorded"
+    SUBJECT_FIELD: ClassVar[str] = "placement_id"
 
     return_id: str = Field(min_length=1)
     placement_id: str = Field(min_length=1)
@@ -180,7 +187,8 @@ class KpiReturnRecorded(QualityEvent):
 class IncidentRecorded(QualityEvent):
     """A safeguarding incident or complaint was recorded (summary withheld, see above)."""
 
-    EVENT_TYPE: ClassVar[str] = "quality.incident.recorded"
+    TYPE: ClassVar[str] = "quality.incident.recorded"
+    SUBJECT_FIELD: ClassVar[str] = "provider_id"
 
     incident_id: str = Field(min_length=1)
     provider_id: str = Field(min_length=1)
@@ -191,7 +199,7 @@ class IncidentRecorded(QualityEvent):
 
 
 EVENT_TYPES: dict[str, type[BaseModel]] = {
-    model.EVENT_TYPE: model
+    model.TYPE: model
     for model in (
         AlertRaised,
         AlertAcknowledged,

@@ -93,7 +93,7 @@ async def test_recommendation_over_real_broker_is_stored_pending(
         recommended_at=datetime.now(UTC),
     )
     envelope = new_event(
-        payload.EVENT_TYPE,
+        payload.TYPE,
         source="dps/monitoring",
         subject=payload.provider_id,
         data=payload,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sqlmodel import select
 
-from services.monitoring import notifications
+from services.monitoring.delivery import notifications
 from services.monitoring.models import NotificationSubscription
 from shared.runtime import ServiceRuntime
 from tests.service.console.test_calloffs import form_of

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from services.monitoring.activities import raise_missing_kpi_alerts
+from services.monitoring.commands.alerts import raise_missing_kpi_alerts
 from services.monitoring.models import AlertRow, Budget, CompetitionFact, EvidenceRecord
 from shared.contracts import placements_v1, procurement_v1, providers_v1
 from shared.contracts.common import Role

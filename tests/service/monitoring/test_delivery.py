@@ -8,8 +8,9 @@ import pytest
 from sqlmodel import select
 
 from dps import processes
-from services.monitoring.activities import MonitoringSettings, deliver_due
+from services.monitoring.delivery.alerts import deliver_due
 from services.monitoring.models import Delivery
+from services.monitoring.settings import MonitoringSettings
 from shared.contracts import providers_v1
 from shared.infra_models import utcnow
 from tests.service.monitoring import events

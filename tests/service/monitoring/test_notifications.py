@@ -12,9 +12,10 @@ import pytest
 from sqlmodel import col, select
 
 from dps import processes
-from services.monitoring import notification_handlers, notifications
+from services.monitoring import handlers
+from services.monitoring.delivery import notifications
+from services.monitoring.delivery.notification_sender import send_due_notifications
 from services.monitoring.models import NotificationEmail
-from services.monitoring.notification_sender import send_due_notifications
 from services.monitoring.settings import MonitoringSettings
 from shared.auth import issue_token
 from shared.contracts import procurement_v1
@@ -209,7 +210,7 @@ async def test_one_email_per_event_and_person_also_on_redelivery(monitoring: Mon
     # Past the inbox too (its entry lost): the e-mail's dedupe key still holds.
     payload = procurement_v1.ProviderInvited.model_validate(event.data)
     async with unit_of_work(monitoring.runtime.db, "tests") as uow:
-        await notification_handlers.on_provider_invited(uow, event, payload)
+        await handlers.on_provider_invited(uow, event, payload)
     rows = await queued(monitoring)
     assert sorted(r.subject for r in rows) == ["ann", "cat"]
     assert {r.kind for r in rows} == {"invitation"}
@@ -267,7 +268,7 @@ async def test_a_clarification_answer_tells_every_invited_provider_once(
     event = envelope(procurement_v1.TOPIC, payload.TYPE, "c-1", payload)
     await monitoring.feed(procurement_v1.TOPIC, event)
     async with unit_of_work(monitoring.runtime.db, "tests") as uow:  # past the inbox
-        await notification_handlers.on_clarification_answered(uow, event, payload)
+        await handlers.on_clarification_answered(uow, event, payload)
     rows = await queued(monitoring)
     assert sorted(r.subject for r in rows) == ["ann", "eve"]  # p-3 was not invited
     assert {r.kind for r in rows} == {"clarification"}

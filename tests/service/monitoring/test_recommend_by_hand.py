@@ -17,7 +17,7 @@ from tests.service.monitoring import events
 from tests.service.monitoring.conftest import Monitoring
 from tests.service.monitoring.test_api import kpi_body, seed
 
-EVENT = quality_v1.SuspensionRecommended.EVENT_TYPE
+EVENT = quality_v1.SuspensionRecommended.TYPE
 PATH = "/providers/p-1/suspension-recommendations"
 BODY = {"grounds": ["safeguarding", "performance"], "reason": "Repeated restraint unrecorded."}
 

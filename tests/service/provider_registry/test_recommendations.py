@@ -27,7 +27,7 @@ def recommendation(provider_id: str, recommendation_id: str = "rec-1") -> Envelo
         recommended_at=datetime(2026, 1, 5, 9, 0, tzinfo=UTC),
     )
     return new_event(
-        payload.EVENT_TYPE,
+        payload.TYPE,
         source="dps/monitoring",
         subject=provider_id,
         data=payload,
@@ -169,7 +169,7 @@ async def test_recommendation_raised_by_hand_is_marked_with_who_and_why(
         grounds=["safeguarding"],
     )
     event = new_event(
-        payload.EVENT_TYPE,
+        payload.TYPE,
         source="dps/monitoring",
         subject=provider_id,
         data=payload,

@@ -119,7 +119,7 @@ def test_incident_event_carries_no_summary() -> None:
         severity="high",
         occurred_on=date(2026, 1, 10),
     )
-    assert event.EVENT_TYPE == "quality.incident.recorded"
+    assert event.TYPE == "quality.incident.recorded"
 
 
 def test_domain_vocabulary_matches_the_upstream_contracts() -> None:

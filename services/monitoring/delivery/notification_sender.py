@@ -20,7 +20,8 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import col, select
 
-from services.monitoring import mailer
+from services.monitoring.delivery import mailer
+from services.monitoring.delivery.retry import backoff
 from services.monitoring.models import NotificationEmail, NotificationSubscription
 from services.monitoring.settings import MonitoringSettings
 from shared import clock
@@ -88,10 +89,6 @@ async def _address(runtime: ServiceRuntime, row: NotificationEmail) -> str | Non
     return person.email
 
 
-def _backoff(settings: MonitoringSettings, attempts: int) -> timedelta:
-    return timedelta(seconds=min(settings.delivery_backoff_s * 2 ** (attempts - 1), 300))
-
-
 async def send_due_notifications(
     runtime: ServiceRuntime, settings: MonitoringSettings, limit: int = 100
 ) -> int:
@@ -126,7 +123,7 @@ async def _attempt(
             attempts=attempts,
             last_error=repr(exc)[:1000],
             status="failed" if failed else "pending",
-            next_attempt_at=utcnow() + _backoff(settings, attempts),
+            next_attempt_at=utcnow() + backoff(settings, attempts),
         )
         return
     await _mark(runtime, row, status="sent", sent_to=to, sent_at=utcnow())

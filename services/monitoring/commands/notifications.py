@@ -1,6 +1,6 @@
 """Use cases of providers' e-mail notifications: a person saves their choice, and an
 event queues one e-mail per subscribed person. Queuing happens in the consumer's
-transaction (with the inbox entry), sending later (notification_sender), so an e-mail is
+transaction (with the inbox entry), sending later (delivery.notification_sender), so an e-mail is
 queued exactly once per event and person and never blocks the consumer."""
 
 from __future__ import annotations
@@ -10,10 +10,11 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from services.monitoring import notifications
-from services.monitoring.handlers import find, pending, select_rows
+from services.monitoring import store
+from services.monitoring.delivery import notifications
 from services.monitoring.models import InvitationFact, NotificationEmail, NotificationSubscription
 from services.monitoring.settings import MonitoringSettings
+from services.monitoring.store import find, pending, select_rows
 from shared import clock
 from shared.infra_models import utcnow
 from shared.unit_of_work import Actor, UnitOfWork
@@ -120,24 +121,6 @@ async def queue_open_reminders(uow: UnitOfWork, person: NotificationSubscription
 # ------------------------------------------------------------------ queuing
 
 
-async def subscribers(
-    uow: UnitOfWork, provider_id: str, kind: str
-) -> list[NotificationSubscription]:
-    rows = await select_rows(
-        uow,
-        select(NotificationSubscription).where(NotificationSubscription.provider_id == provider_id),
-    )
-    return [row for row in rows if kind in row.kinds and row.email]
-
-
-async def _queued_keys(uow: UnitOfWork, keys: list[str]) -> set[str]:
-    found = {row.dedupe_key for row in pending(uow, NotificationEmail)}
-    rows = await select_rows(
-        uow, select(NotificationEmail).where(col(NotificationEmail.dedupe_key).in_(keys))
-    )
-    return found | {row.dedupe_key for row in rows}
-
-
 async def queue(
     uow: UnitOfWork,
     *,
@@ -151,9 +134,9 @@ async def queue(
 ) -> int:
     """One e-mail per person of `provider_id` who chose `kind`; nothing twice for the same
     event (the unique dedupe key backs this up when two consumers race)."""
-    people = await subscribers(uow, provider_id, kind)
+    people = await store.subscribers(uow, provider_id, kind)
     keys = {person.subject: f"{event_id}:{kind}:{person.subject}" for person in people}
-    known = await _queued_keys(uow, list(keys.values())) if keys else set()
+    known = await store.queued_keys(uow, list(keys.values())) if keys else set()
     added = 0
     for person in people:
         if keys[person.subject] in known:
@@ -217,16 +200,6 @@ async def record_bid(uow: UnitOfWork, competition_id: str, provider_id: str) -> 
     if fact is not None:
         fact.bid = True
         uow.session.add(fact)
-
-
-async def bidders(uow: UnitOfWork, competition_id: str) -> list[str]:
-    """Providers that bid in the call-off. Filtered here, not in SQL: a fact marked in
-    this same (unflushed) batch is the session's object and already says bid."""
-    stored = await select_rows(
-        uow, select(InvitationFact).where(InvitationFact.competition_id == competition_id)
-    )
-    fresh = [f for f in pending(uow, InvitationFact) if f.competition_id == competition_id]
-    return sorted({fact.provider_id for fact in [*stored, *fresh] if fact.bid})
 
 
 def settings() -> MonitoringSettings:

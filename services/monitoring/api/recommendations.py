@@ -9,14 +9,13 @@ from datetime import datetime
 
 from fastapi import APIRouter, Depends, status
 from pydantic import BaseModel, ConfigDict, Field
-from sqlmodel import col, select
 
-from services.monitoring import commands, domain
-from services.monitoring.api import _provider, _status_rule
-from services.monitoring.models import ProviderProfile, Recommendation
+from services.monitoring import domain, store
+from services.monitoring.api._common import status_rule
+from services.monitoring.commands import evidence
+from services.monitoring.models import Recommendation
 from services.monitoring.policy import ALLOWED
 from shared.api_types import RequestBody
-from shared.errors import NotFound
 from shared.runtime import ServiceRuntime, runtime_of
 from shared.unit_of_work import Actor, unit_of_work
 
@@ -80,13 +79,12 @@ async def recommend_suspension(
 ) -> RecommendationOut:
     """Recommend suspension by hand (409 while another recommendation awaits a decision)."""
     async with unit_of_work(runtime.db, runtime.source) as uow:
-        await _provider(uow, provider_id)
         try:
-            recommendation = await commands.recommend_suspension_by_hand(
+            recommendation = await evidence.recommend_suspension_by_hand(
                 uow, actor, provider_id, body.grounds, body.reason
             )
         except domain.DomainError as exc:
-            raise _status_rule(exc) from None
+            raise status_rule(exc) from None
     return _out(recommendation)
 
 
@@ -98,11 +96,4 @@ async def list_recommendations(
 ) -> list[RecommendationOut]:
     """The provider's recommendations (the rules' and the officers'), newest first."""
     async with runtime.db.session() as session:
-        if await session.get(ProviderProfile, provider_id) is None:
-            raise NotFound("provider", provider_id)
-        rows = await session.exec(
-            select(Recommendation)
-            .where(Recommendation.provider_id == provider_id)
-            .order_by(col(Recommendation.recommended_at).desc())
-        )
-        return [_out(row) for row in rows.all()]
+        return [_out(row) for row in await store.recommendations(session, provider_id)]

@@ -8,13 +8,12 @@ from datetime import datetime
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
-from sqlmodel import col, select
 
-from services.monitoring import domain
-from services.monitoring.activities import MonitoringSettings, kpi_deadline
-from services.monitoring.api import domain_rules
-from services.monitoring.models import KpiReturnRow, PlacementFact
+from services.monitoring import domain, store
+from services.monitoring.api._common import domain_rules
+from services.monitoring.commands.alerts import kpi_deadline
 from services.monitoring.policy import ALLOWED
+from services.monitoring.settings import MonitoringSettings
 from shared import clock
 from shared.contracts import quality_v1
 from shared.runtime import ServiceRuntime, runtime_of
@@ -42,34 +41,6 @@ def _terms(term: str | None, now: datetime) -> list[str]:
     return [due, domain.previous_term(due)]
 
 
-def _placement(fact: PlacementFact) -> domain.PlacementRecord:
-    return domain.PlacementRecord(
-        placement_id=fact.placement_id,
-        provider_id=fact.provider_id,
-        primary_need=fact.primary_need,
-        starts_on=fact.starts_on,
-        ends_on=fact.ends_on
-        if fact.ends_on is None or fact.ends_on >= fact.starts_on
-        else fact.starts_on,
-        weekly_fee=fact.weekly_fee,
-        on_contract=fact.on_contract,
-    )
-
-
-def _return(row: KpiReturnRow) -> domain.KpiReturn:
-    return domain.KpiReturn(
-        evidence_id=row.return_id,
-        provider_id=row.provider_id,
-        placement_id=row.placement_id,
-        term=row.term,
-        attendance_pct=row.attendance_pct,
-        exclusions=row.exclusions,
-        incidents=row.incidents,
-        outcomes_progress=domain.OutcomeProgress(row.outcomes_progress),
-        submitted_on=row.submitted_on,
-    )
-
-
 @router.get("/providers/{provider_id}/kpi-returns/due")
 async def kpi_returns_due(
     provider_id: str,
@@ -84,20 +55,7 @@ async def kpi_returns_due(
         terms = _terms(term, now)
         deadlines = {t: kpi_deadline(t) for t in terms}
     async with runtime.db.session() as session:
-        facts = (
-            await session.exec(
-                select(PlacementFact).where(PlacementFact.provider_id == provider_id)
-            )
-        ).all()
-        rows = (
-            await session.exec(
-                select(KpiReturnRow).where(
-                    KpiReturnRow.provider_id == provider_id, col(KpiReturnRow.term).in_(terms)
-                )
-            )
-        ).all()
-    placements = [_placement(f) for f in facts]
-    returns = [_return(r) for r in rows]
+        placements, returns = await store.provider_kpi_position(session, provider_id, terms)
     owed = [
         owe
         for t in terms

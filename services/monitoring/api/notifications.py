@@ -8,8 +8,8 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.monitoring.commands.notifications import preferences_view, save_preferences
 from services.monitoring.models import NotificationSubscription
-from services.monitoring.notification_commands import preferences_view, save_preferences
 from services.monitoring.policy import ALLOWED
 from shared.runtime import ServiceRuntime, runtime_of
 from shared.unit_of_work import Actor, unit_of_work
