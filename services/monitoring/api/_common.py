@@ -1,10 +1,8 @@
-"""What every monitoring router shares: translating a broken domain rule to HTTP, the
+"""What every monitoring router shares: a state rule as a 409, the
 request base and the answer to evidence entry."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 
 from pydantic import BaseModel, ConfigDict
@@ -13,15 +11,6 @@ from services.monitoring import domain
 from shared import clock
 from shared.api_types import RequestBody
 from shared.errors import Conflict, DomainError
-
-
-@contextmanager
-def domain_rules() -> Iterator[None]:
-    """Answer a broken domain rule the way every service does (422 naming the field)."""
-    try:
-        yield
-    except domain.DomainError as exc:
-        raise DomainError(exc.field, exc.rule) from None
 
 
 def status_rule(exc: domain.DomainError) -> DomainError:

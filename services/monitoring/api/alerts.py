@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import Field
 
 from services.monitoring import clocks, domain, store
-from services.monitoring.api._common import Body, domain_rules, status_rule
+from services.monitoring.api._common import Body, status_rule
 from services.monitoring.commands import alerts, evidence
 from services.monitoring.models import AlertRow
 from services.monitoring.policy import ALLOWED
@@ -62,17 +62,16 @@ async def change_rule(
 ) -> domain.AlertRule:
     """A new version of a rule (threshold, severity, title, on/off); audited with reason."""
     async with unit_of_work(runtime.db, runtime.source) as uow:
-        with domain_rules():
-            return await evidence.change_rule(
-                uow,
-                actor,
-                rule_id,
-                reason=body.reason,
-                title=body.title,
-                condition=body.condition,
-                severity=domain.Severity(body.severity.value) if body.severity else None,
-                enabled=body.enabled,
-            )
+        return await evidence.change_rule(
+            uow,
+            actor,
+            rule_id,
+            reason=body.reason,
+            title=body.title,
+            condition=body.condition,
+            severity=domain.Severity(body.severity.value) if body.severity else None,
+            enabled=body.enabled,
+        )
 
 
 # ----------------------------------------------------------------------- alerts

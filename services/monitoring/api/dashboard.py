@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, Field
 
 from services.monitoring import domain, store
-from services.monitoring.api._common import Body, domain_rules, today
+from services.monitoring.api._common import Body, today
 from services.monitoring.commands import evidence
 from services.monitoring.models import Budget, ProviderProfile
 from services.monitoring.policy import ALLOWED
@@ -47,8 +47,7 @@ async def provider_scorecard(
     async with unit_of_work(runtime.db, runtime.source) as uow:
         await store.provider(uow, provider_id)
         inputs = await store.scorecard_inputs(uow, provider_id)
-        with domain_rules():
-            return domain.build_scorecard(provider_id, as_of=as_of or today(), **inputs)
+        return domain.build_scorecard(provider_id, as_of=as_of or today(), **inputs)
 
 
 def _budget_out(row: Budget) -> BudgetOut:
@@ -104,16 +103,15 @@ async def dashboard(
         open_alerts = await store.open_alerts(session)
         reviews = await store.reviews_due(session, day)
         budgets = await store.budgets(session)
-    with domain_rules():
-        return domain.build_dashboard(
-            as_of=day,
-            financial_year=year,
-            budgets={b.financial_year: Decimal(b.amount) for b in budgets},
-            totals=totals,
-            spend=spend,
-            alerts=open_alerts,
-            reviews=reviews,
-        )
+    return domain.build_dashboard(
+        as_of=day,
+        financial_year=year,
+        budgets={b.financial_year: Decimal(b.amount) for b in budgets},
+        totals=totals,
+        spend=spend,
+        alerts=open_alerts,
+        reviews=reviews,
+    )
 
 
 @router.get("/providers")

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, HTTPException, status
 from pydantic import BaseModel, Field
 
 from services.monitoring import domain, store
-from services.monitoring.api._common import Body, Created, domain_rules, today
+from services.monitoring.api._common import Body, Created, today
 from services.monitoring.commands import alerts, evidence
 from services.monitoring.policy import ALLOWED
 from shared import clock
@@ -67,10 +67,7 @@ async def record_visit(
 ) -> Created:
     """Record a monitoring visit; a poor rating may raise alerts under the rules."""
     visit_id = str(uuid.uuid4())
-    with domain_rules():
-        visit = domain.MonitoringVisit(
-            evidence_id=visit_id, officer_id=actor.id, **body.model_dump()
-        )
+    visit = domain.MonitoringVisit(evidence_id=visit_id, officer_id=actor.id, **body.model_dump())
     async with unit_of_work(runtime.db, runtime.source) as uow:
         raised = await evidence.record_visit(uow, actor, visit)
     return Created(id=visit_id, alerts_raised=[a.alert_id for a in raised])
@@ -92,15 +89,14 @@ async def record_kpi_return(
                 detail=f"provider {actor.provider_id} may submit KPI returns only for its own "
                 f"placements; {body.placement_id} is not one",
             )
-        with domain_rules():
-            kpi = domain.KpiReturn(
-                evidence_id=return_id,
-                provider_id=placement.provider_id,
-                **body.model_dump(exclude={"outcomes_progress", "submitted_on"}),
-                outcomes_progress=domain.OutcomeProgress(body.outcomes_progress.value),
-                submitted_on=body.submitted_on or today(),
-            )
-            raised = await evidence.record_kpi_return(uow, actor, placement, kpi)
+        kpi = domain.KpiReturn(
+            evidence_id=return_id,
+            provider_id=placement.provider_id,
+            **body.model_dump(exclude={"outcomes_progress", "submitted_on"}),
+            outcomes_progress=domain.OutcomeProgress(body.outcomes_progress.value),
+            submitted_on=body.submitted_on or today(),
+        )
+        raised = await evidence.record_kpi_return(uow, actor, placement, kpi)
     return Created(id=return_id, alerts_raised=[a.alert_id for a in raised])
 
 
@@ -115,8 +111,7 @@ async def check_missing_kpi_returns(
     The KpiReturnCheck workflow does this by itself after every term's deadline; this
     is for an officer who wants it re-run (idempotent: nothing is raised twice).
     """
-    with domain_rules():
-        deadline = alerts.kpi_deadline(body.term)
+    deadline = alerts.kpi_deadline(body.term)
     if clock.now() < deadline:
         raise Conflict(
             "term",
@@ -137,16 +132,15 @@ async def record_incident(
 ) -> Created:
     """A safeguarding incident or complaint (no child names: use the child reference)."""
     incident_id = str(uuid.uuid4())
-    with domain_rules():
-        incident = domain.IncidentReport(
-            evidence_id=incident_id,
-            provider_id=body.provider_id,
-            placement_id=body.placement_id,
-            category=domain.IncidentCategory(body.category.value),
-            severity=domain.IncidentSeverity(body.severity.value),
-            occurred_on=body.occurred_on,
-            summary=body.summary,
-        )
+    incident = domain.IncidentReport(
+        evidence_id=incident_id,
+        provider_id=body.provider_id,
+        placement_id=body.placement_id,
+        category=domain.IncidentCategory(body.category.value),
+        severity=domain.IncidentSeverity(body.severity.value),
+        occurred_on=body.occurred_on,
+        summary=body.summary,
+    )
     async with unit_of_work(runtime.db, runtime.source) as uow:
         raised = await evidence.record_incident(uow, actor, incident)
     return Created(id=incident_id, alerts_raised=[a.alert_id for a in raised])

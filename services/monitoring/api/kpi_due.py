@@ -10,7 +10,6 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
 from services.monitoring import domain, store
-from services.monitoring.api._common import domain_rules
 from services.monitoring.commands.alerts import kpi_deadline
 from services.monitoring.policy import ALLOWED
 from services.monitoring.settings import MonitoringSettings
@@ -51,9 +50,8 @@ async def kpi_returns_due(
     """The provider's placements' returns for the term (default: the open term and the
     one before), placement by placement. An unknown provider simply owes nothing."""
     now = clock.now()
-    with domain_rules():
-        terms = _terms(term, now)
-        deadlines = {t: kpi_deadline(t) for t in terms}
+    terms = _terms(term, now)
+    deadlines = {t: kpi_deadline(t) for t in terms}
     async with runtime.db.session() as session:
         placements, returns = await store.provider_kpi_position(session, provider_id, terms)
     owed = [
