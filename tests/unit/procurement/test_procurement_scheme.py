@@ -79,7 +79,7 @@ def test_unknown_regime() -> None:
 
 def test_domain_error_is_api_ready() -> None:
     err = DomainError("deadline_at", Rule.DEADLINE_IN_PAST, "deadline is in the past")
-    assert err.as_dict() == {
+    assert err.to_dict() == {
         "field": "deadline_at",
         "rule": "deadline_in_past",
         "message": "deadline is in the past",
