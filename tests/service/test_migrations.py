@@ -27,7 +27,7 @@ def _models_metadata(service: str):  # type: ignore[no-untyped-def]
         for value in vars(models).values()
         if isinstance(value, type)
         and value.__name__.endswith("Model")
-        and value.__module__ == models.__name__
+        and value.__module__.startswith(models.__name__)  # a module or a package
     )
     return base.metadata
 
