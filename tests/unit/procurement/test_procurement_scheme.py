@@ -10,6 +10,8 @@ import pytest
 
 from services.procurement.domain import (
     REGIMES,
+    STATE_RULES,
+    Conflict,
     DomainError,
     Lot,
     RegimeCode,
@@ -79,7 +81,7 @@ def test_unknown_regime() -> None:
 
 def test_domain_error_is_api_ready() -> None:
     err = DomainError("deadline_at", Rule.DEADLINE_IN_PAST, "deadline is in the past")
-    assert err.as_dict() == {
+    assert err.to_dict() == {
         "field": "deadline_at",
         "rule": "deadline_in_past",
         "message": "deadline is in the past",
@@ -174,6 +176,16 @@ def test_suspension_needs_a_reason() -> None:
     with pytest.raises(DomainError) as e:
         suspend_scheme(scheme(), " ")
     assert (e.value.field, e.value.rule) == ("reason", Rule.REQUIRED)
+
+
+def test_a_clash_with_the_state_is_a_conflict_and_a_bad_request_is_not() -> None:
+    s = close_scheme(scheme(), "ended early")
+    with pytest.raises(Conflict) as clash:  # 409
+        open_scheme(s, TODAY)
+    assert clash.value.rule in STATE_RULES
+    with pytest.raises(DomainError) as bad:  # 422
+        suspend_scheme(scheme(), " ")
+    assert not isinstance(bad.value, Conflict) and bad.value.rule not in STATE_RULES
 
 
 def test_only_an_open_scheme_can_be_suspended() -> None:
