@@ -23,6 +23,7 @@ from dps.services import definition_of
 from services.monitoring.models import AlertRow, Budget, PlacementFact, SpendLineRow
 from services.monitoring.store import alert_of, copy_alert
 from services.placements import domain as placements
+from services.placements import events as placement_events
 from services.placements import handlers as placement_handlers
 from services.placements.models import (
     FeeChangeRow,
@@ -201,7 +202,7 @@ def _variation(p: placements.Placement, on: date, reason: str, fee: Decimal) -> 
     event = placements_v1.PlacementContractVaried(
         placement_id=p.placement_id,
         provider_id=p.provider_id,
-        fee=placements.fee_terms(after, on),
+        fee=placement_events.fee_terms(after, on),
         reason=reason,
         varied_by=COMMISSIONER.id,
     )
@@ -296,7 +297,7 @@ def _uplift_events(
         effective_from=uplift.effective_from,
         decided_by=COMMISSIONER.id,
         reason=uplift.decision_reason,
-        fee=placements.fee_terms(p, uplift.effective_from) if approved else None,
+        fee=placement_events.fee_terms(p, uplift.effective_from) if approved else None,
     )
     return (
         ("placement.contract.uplift_requested", requested),
@@ -322,7 +323,7 @@ def _life(index: int, provider: Provider, rng: random.Random, today: date) -> li
     award = _award(index, provider, rng, today)
     pid = str(uuid.UUID(int=rng.getrandbits(128)))
     p = placements.create_placement(award, pid, COMMISSIONER.id, _at(award.awarded_on))
-    steps = [Step(p, (("placement.contract.created", placements.contract_created_event(p)),))]
+    steps = [Step(p, (("placement.contract.created", placement_events.contract_created_event(p)),))]
     p = placements.start_placement(p, award.start_date, COMMISSIONER.id, _at(award.start_date))
     steps.append(Step(p))
     for more in (_review_steps, _uplift_steps):

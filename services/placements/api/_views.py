@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from services.placements import domain
+from services.placements import domain, events
 from services.placements.models import (
     NeedRow,
     PlacementRow,
@@ -41,7 +41,7 @@ def _placement_summary(row: PlacementRow, names: dict[str, str]) -> dict[str, An
 
 
 def _fee_terms_view(placement: domain.Placement) -> dict[str, Any]:
-    return domain.fee_terms(placement, _today()).model_dump(mode="json")
+    return events.fee_terms(placement, _today()).model_dump(mode="json")
 
 
 def _key(runtime: ServiceRuntime) -> bytes:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, status
 from sqlalchemy import func
 from sqlmodel import col, select
 
-from services.placements import clocks, commands, domain, store
+from services.placements import clocks, commands, domain, events, store
 from services.placements.api._views import (
     _fee_terms_view,
     _key,
@@ -229,7 +229,7 @@ async def vary_placement(
             body.weekly_core_fee,
             support,
         )
-    return {"variation_id": variation_id, "fee": domain.fee_terms(after, body.effective_from)}
+    return {"variation_id": variation_id, "fee": events.fee_terms(after, body.effective_from)}
 
 
 @router.post("/placements/{placement_id}/end")

@@ -7,7 +7,7 @@ import uuid
 from dataclasses import replace
 from datetime import UTC, date, datetime
 
-from services.placements import domain, events
+from services.placements import domain, events, store
 from services.placements.models import (
     load_block,
     offer_from_row,
@@ -15,8 +15,6 @@ from services.placements.models import (
     open_offer_for_need,
     save_block,
     save_placement,
-    write_block_spend,
-    write_spend,
 )
 from shared.contracts import procurement_v1
 from shared.contracts.placements_v1 import PlacementStatus
@@ -62,8 +60,8 @@ async def record_placement(
         uow.emit(events.status_event(after, change))
     base = before or replace(after, reviews=())
     for review in domain.review_changes(base, after):
-        uow.emit(domain.review_scheduled_event(after, review))
-    for snapshot in await write_spend(uow.session, after, today()):
+        uow.emit(events.review_scheduled_event(after, review))
+    for snapshot in await store.write_spend(uow.session, after, today()):
         uow.emit(snapshot)
     if after.status in (PlacementStatus.ENDED, PlacementStatus.TERMINATED):
         await free_block_place(uow, after)
@@ -75,7 +73,7 @@ async def record_placement(
 
 async def record_block_spend(uow: UnitOfWork, block: domain.BlockContract) -> None:
     """Post the block's unfilled places to the spend ledger and publish what changed."""
-    for snapshot in await write_block_spend(uow.session, block, today()):
+    for snapshot in await store.write_block_spend(uow.session, block, today()):
         uow.emit(snapshot)
 
 
@@ -89,7 +87,7 @@ async def free_block_place(uow: UnitOfWork, placement: domain.Placement) -> None
         return
     freed, occupant = domain.free_place(block, number)
     await save_block(uow.session, freed, SERVICE_ACTOR.id)
-    uow.emit(domain.block_place_event(freed, number, occupant, filled=False))
+    uow.emit(events.block_place_event(freed, number, occupant, filled=False))
 
 
 async def settle_open_offer(

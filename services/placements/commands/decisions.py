@@ -304,7 +304,7 @@ async def record_imported(
     """Save imported placements, each through its states from creation to now."""
     for states in built:
         created = states[0]
-        uow.emit(domain.contract_created_event(created))
+        uow.emit(events.contract_created_event(created))
         before: domain.Placement | None = None
         for state in states:
             await record_placement(uow, before, state)
@@ -367,18 +367,18 @@ async def decide_block_offer(
         )
         uow.session.add(need_into_row(placed, row))
         await save_block(uow.session, block_after, actor.id)
-        uow.emit(domain.contract_created_event(created))
+        uow.emit(events.contract_created_event(created))
         await record_placement(uow, None, created)
         if created.start_date <= today:
             started = domain.start_placement(created, created.start_date, SERVICE_ACTOR.id, at)
             await record_placement(uow, created, started)
-        uow.emit(domain.block_place_event(block_after, number, placement_id, filled=True))
+        uow.emit(events.block_place_event(block_after, number, placement_id, filled=True))
     else:
         referred, freed, number = domain.decline_block_offer(need, block, reason)
         uow.session.add(need_into_row(referred, row))
         await save_block(uow.session, freed, actor.id)
-        uow.emit(domain.block_place_event(freed, number, need_id, filled=False))
-        uow.emit(domain.need_raised_event(referred))
+        uow.emit(events.block_place_event(freed, number, need_id, filled=False))
+        uow.emit(events.need_raised_event(referred))
     await settle_open_offer(uow, need_id, actor.id, reason, offer_status, placement_id)
     uow.emit(
         events.block_offer_decided_event(

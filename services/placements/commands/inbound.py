@@ -190,7 +190,7 @@ async def _withdraw_needs(uow: UnitOfWork, child_ref: str, ceased_on: date, key:
             if block is not None and domain.place_held_by(block, need.need_id):
                 freed, occupant = domain.free_place(block, need.place_number)
                 await save_block(uow.session, freed, SERVICE_ACTOR.id)
-                uow.emit(domain.block_place_event(freed, need.place_number, occupant, filled=False))
+                uow.emit(events.block_place_event(freed, need.place_number, occupant, filled=False))
         uow.audit(
             SERVICE_ACTOR,
             "need.withdrawn",
@@ -218,7 +218,7 @@ async def raise_placement_need(
     if decision.offered:
         await _offer_block_place(uow, need, decision, blocks)
     else:
-        uow.emit(domain.need_raised_event(need))
+        uow.emit(events.need_raised_event(need))
     uow.audit(
         SERVICE_ACTOR,
         "need.raised",
@@ -242,8 +242,8 @@ async def _offer_block_place(
     # The block's provider answers the offer (portal), by its answer-by date.
     offer = domain.new_block_offer(derived_id("block-offer", need.need_id), need, decision, today())
     uow.session.add(offer_into_row(offer))
-    uow.emit(domain.block_offer_event(need, decision))
-    uow.emit(domain.block_place_event(filled, number, need.need_id, filled=True))
+    uow.emit(events.block_offer_event(need, decision))
+    uow.emit(events.block_place_event(filled, number, need.need_id, filled=True))
 
 
 # ==========================================================================================
@@ -310,7 +310,7 @@ async def create_placement_from_award(
         award_to_domain(award, need, next_review), placement_id, award.approved_by, at
     )
     uow.session.add(need_into_row(domain.mark_need_placed(need), need_row))
-    uow.emit(domain.contract_created_event(created))
+    uow.emit(events.contract_created_event(created))
     await record_placement(uow, None, created)
     # Activation: at once when the start date has come, else the lifecycle workflow
     # starts it on the start date (a pending IPA commits no spend before then anyway).

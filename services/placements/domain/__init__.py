@@ -8,8 +8,7 @@ API can answer 422 naming both the field and the rule.
 A module per concept: ``fees`` (weekly fees and their cost by financial year), ``plans``
 (EHC plan records), ``needs`` (placement needs and block place offers), ``placements``
 (IPAs and their status machine), ``reviews``, ``changes`` (variations, uplifts, renewal),
-``blocks`` (block contracts), ``spend`` (summaries and ledger posting) and ``payloads``
-(placements.v1 event payloads); ``_rules`` holds the limits and checks they share.
+``blocks`` (block contracts) and ``spend`` (summaries and ledger posting); ``_rules`` holds the limits and checks they share.
 Every public name is re-exported here: ``from services.placements import domain``.
 """
 
@@ -109,16 +108,6 @@ from services.placements.domain.needs import (
     settle_block_offer,
     withdraw_need,
     year_group_on,
-)
-from services.placements.domain.payloads import (
-    block_offer_event,
-    block_place_event,
-    block_spend_events,
-    contract_created_event,
-    fee_terms,
-    need_raised_event,
-    review_scheduled_event,
-    spend_committed_events,
 )
 from services.placements.domain.placements import (
     Award,
@@ -266,18 +255,14 @@ __all__ = [
     "apply_plan_event",
     "apportion_by_financial_year",
     "block_cost_by_financial_year",
-    "block_offer_event",
     "block_offer_state",
-    "block_place_event",
     "block_place_weeks_per_year",
     "block_renewal_decision_date",
-    "block_spend_events",
     "block_unfilled_spend",
     "block_utilisation",
     "choose_block_place",
     "committed_spend_by_financial_year",
     "complete_end",
-    "contract_created_event",
     "create_placement",
     "cumulative_uplift_percent",
     "days_in_financial_year",
@@ -290,7 +275,6 @@ __all__ = [
     "exact_cost_by_financial_year",
     "fee_on",
     "fee_periods",
-    "fee_terms",
     "fill_place",
     "financial_year_end",
     "financial_year_label",
@@ -301,7 +285,6 @@ __all__ = [
     "give_notice",
     "mark_need_placed",
     "monthly_utilisation",
-    "need_raised_event",
     "new_block_contract",
     "new_block_offer",
     "notice_end_date",
@@ -328,13 +311,11 @@ __all__ = [
     "retention_cutoff",
     "review_changes",
     "review_reminder_dates",
-    "review_scheduled_event",
     "review_state",
     "review_window_opens",
     "round_preserving_total",
     "search_origin",
     "settle_block_offer",
-    "spend_committed_events",
     "spend_lines",
     "split_support",
     "start_placement",

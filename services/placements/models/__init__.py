@@ -54,8 +54,6 @@ from services.placements.models.plans import (
 from services.placements.models.spend import (
     ProviderNameRow,
     SpendLedgerRow,
-    write_block_spend,
-    write_spend,
 )
 
 __all__ = [
@@ -93,6 +91,4 @@ __all__ = [
     "save_plans",
     "uplift_from_row",
     "uplift_into_row",
-    "write_block_spend",
-    "write_spend",
 ]

@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from services.placements import domain as d
+from services.placements.events import need_raised_event
 from shared import geography
 
 from .factories import AT, request
@@ -21,7 +22,7 @@ BOUND_KM = d.SEARCH_CELL_M * math.sqrt(2) / 2 / 1000
 
 
 def test_need_raised_event_carries_no_child_reference_birth_date_or_district() -> None:
-    event = d.need_raised_event(d.raise_need(request(), "need-1", AT))
+    event = need_raised_event(d.raise_need(request(), "need-1", AT))
     serialised = event.model_dump_json()
     for value in ("KCC-EHC-000123", "2014-05-01", "ME14"):
         assert value not in serialised
@@ -91,7 +92,7 @@ def test_a_phase_transfer_need_carries_its_deadline_to_procurement() -> None:
     need = d.raise_need(transfer, "need-1", AT)
     assert need.year_group_at_start == 7
     assert need.phase_transfer_deadline == date(2026, 2, 15)
-    assert d.need_raised_event(need).phase_transfer_deadline == date(2026, 2, 15)
+    assert need_raised_event(need).phase_transfer_deadline == date(2026, 2, 15)
     assert d.raise_need(request(), "need-2", AT).phase_transfer_deadline is None
 
 
@@ -101,4 +102,4 @@ def test_year_group_sent_by_the_council_is_used_without_a_birth_date() -> None:
     )
     need = d.raise_need(post16, "need-1", AT)
     assert need.phase_transfer_deadline == date(2026, 3, 31)
-    assert d.need_raised_event(need).age_at_start is None
+    assert need_raised_event(need).age_at_start is None

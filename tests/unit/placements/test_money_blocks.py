@@ -10,6 +10,7 @@ import pytest
 
 from services.placements import domain as d
 from services.placements.commands import block_terms
+from services.placements.events import block_spend_events
 from shared.contracts.common import Attendance
 
 from .factories import AT, OFFICER, block, request
@@ -85,7 +86,7 @@ def test_unfilled_places_are_the_block_cost_its_placements_do_not_count() -> Non
 
 def test_block_ledger_lines_are_keyed_by_the_block_and_marked() -> None:
     blk = _year_block()
-    [line] = d.block_spend_events(blk, {}, {}, None)
+    [line] = block_spend_events(blk, {}, {}, None)
     assert line.placement_id == blk.block_contract_id
     assert line.line == "block_unfilled_places" and line.on_contract
     assert line.amount == Decimal("84600.00")

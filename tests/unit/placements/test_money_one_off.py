@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from services.placements import domain as d
 from services.placements.commands import award_to_domain
+from services.placements.events import contract_created_event
 from shared.contracts import procurement_v1
 
 from .factories import AT, OFFICER, placement, request
@@ -91,7 +92,7 @@ def test_one_off_charge_falls_in_the_year_of_its_effective_date_only_if_in_term(
 
 def test_created_event_lists_one_off_apart_from_the_weekly_total() -> None:
     created = placement(one_off_charges=(d.OneOffCharge("ramp", Decimal("2500.00")),))
-    fee = d.contract_created_event(created).fee
+    fee = contract_created_event(created).fee
     assert [(c.description, c.amount) for c in fee.one_off_charges] == [
         ("ramp", Decimal("2500.00"))
     ]

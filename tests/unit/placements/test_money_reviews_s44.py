@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.placements import domain as d
+from services.placements.events import review_scheduled_event
 from shared.contracts.ehc_plans_v1 import EhcPlanReviewed
 from shared.contracts.placements_v1 import ReviewOutcome
 
@@ -67,7 +68,7 @@ def test_council_date_beyond_twelve_months_is_kept_but_flagged() -> None:
     [moved] = [r for r in d.open_reviews(after) if r.review_id != "pl-1-R1"]
     assert moved.due_on == late  # accepted: it is the council's decision
     assert moved.statutory_latest == date(2027, 9, 30) and moved.beyond_statutory_limit
-    event = d.review_scheduled_event(after, moved)
+    event = review_scheduled_event(after, moved)
     assert event.beyond_statutory_limit and event.statutory_latest == date(2027, 9, 30)
     within = d.align_reviews_to_plan(p, date(2027, 9, 30), reviewed_on=date(2026, 10, 1))
     assert not any(r.beyond_statutory_limit for r in d.open_reviews(within))

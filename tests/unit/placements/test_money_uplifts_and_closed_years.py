@@ -12,6 +12,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from services.placements import domain as d
+from services.placements.events import spend_committed_events
 from shared.contracts.placements_v1 import UpliftDecision
 
 from .factories import AT, OFFICER, active_placement
@@ -135,9 +136,9 @@ def test_back_dated_uplift_posts_an_adjustment_in_the_current_year() -> None:
         AT,
     )
     today = date(2026, 6, 1)  # financial year 2026-27: 2025-26 is closed
-    held = {e.financial_year: e.amount for e in d.spend_committed_events(p, (), today)}
+    held = {e.financial_year: e.amount for e in spend_committed_events(p, (), today)}
     uplifted = _approved(p, "up-1", Decimal("2"), date(2025, 10, 1))
-    posted = {e.financial_year: e for e in d.spend_committed_events(uplifted, held, today)}
+    posted = {e.financial_year: e for e in spend_committed_events(uplifted, held, today)}
     recomputed = d.committed_spend_by_financial_year(uplifted)
     assert posted[2025].amount == held[2025]  # the closed year is not rewritten
     correction = recomputed[2025] - held[2025]
@@ -148,9 +149,7 @@ def test_back_dated_uplift_posts_an_adjustment_in_the_current_year() -> None:
     # Posting again (held = what was posted) changes nothing: the rule is idempotent.
     again = {
         e.financial_year: e.amount
-        for e in d.spend_committed_events(
-            uplifted, {fy: e.amount for fy, e in posted.items()}, today
-        )
+        for e in spend_committed_events(uplifted, {fy: e.amount for fy, e in posted.items()}, today)
     }
     assert again == {fy: e.amount for fy, e in posted.items()}
 

@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 
 from services.placements import domain as d
+from services.placements.events import need_raised_event
 from shared.contracts.common import Attendance, NeedType
 
 from .factories import AT, block, request
@@ -20,7 +21,7 @@ def _need(**overrides: object) -> d.PlacementNeed:
 
 def test_need_carries_what_procurement_needs() -> None:
     need = _need()
-    event = d.need_raised_event(need)
+    event = need_raised_event(need)
     assert event.need_id == "need-1"
     # Not the child reference, date of birth or district (UK GDPR Art. 5(1)(c)).
     assert (event.child_ref, event.date_of_birth, event.postcode_district) == (None, None, None)

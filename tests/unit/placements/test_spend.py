@@ -6,6 +6,14 @@ from datetime import date
 from decimal import Decimal
 
 from services.placements import domain as d
+from services.placements.events import (
+    block_offer_event,
+    block_place_event,
+    contract_created_event,
+    fee_terms,
+    review_scheduled_event,
+    spend_committed_events,
+)
 from shared.contracts import placements_v1 as pv1
 from shared.contracts.common import Attendance, NeedType
 from shared.contracts.placements_v1 import PlacementSource
@@ -71,14 +79,14 @@ def test_no_spend_has_no_share() -> None:
 
 def test_spend_committed_events_snapshot_each_year_and_withdraw_dropped_years() -> None:
     p = active_placement(start_date=date(2026, 4, 1), term_end=date(2028, 3, 31))
-    first = d.spend_committed_events(p)
+    first = spend_committed_events(p)
     assert [(e.financial_year, e.amount) for e in first] == [
         (2026, Decimal("72200.00")),
         (2027, Decimal("72200.00")),
     ]
     assert all(e.on_contract and e.provider_id == "prov-1" for e in first)
     terminated = d.terminate_placement(p, date(2027, 3, 31), OFFICER, AT, "moved away")
-    after = d.spend_committed_events(terminated, previously_committed_years=[2026, 2027])
+    after = spend_committed_events(terminated, previously_committed_years=[2026, 2027])
     assert [(e.financial_year, e.amount) for e in after] == [
         (2026, Decimal("72200.00")),
         (2027, Decimal("0.00")),
@@ -86,7 +94,7 @@ def test_spend_committed_events_snapshot_each_year_and_withdraw_dropped_years() 
 
 
 def test_fee_terms_payload() -> None:
-    terms = d.fee_terms(active_placement(), date(2026, 5, 1))
+    terms = fee_terms(active_placement(), date(2026, 5, 1))
     assert terms.weekly_total == Decimal("1900.00")
     assert terms.annual_cost == Decimal("72200.00")
     assert terms.additional_support[0].description == "1:1 teaching assistant"
@@ -94,17 +102,17 @@ def test_fee_terms_payload() -> None:
 
 def test_event_builders_produce_valid_payloads() -> None:
     p = placement()
-    created = d.contract_created_event(p)
+    created = contract_created_event(p)
     assert pv1.event_type_of(created) == "placement.contract.created"
     assert created.first_review_due == date(2026, 11, 2)
     assert created.fee.annual_cost == Decimal("72200.00")
-    scheduled = d.review_scheduled_event(p, p.reviews[0])
+    scheduled = review_scheduled_event(p, p.reviews[0])
     assert scheduled.reminders_on == (date(2026, 9, 21), date(2026, 10, 19))
     need = d.raise_need(request(), "need-1", AT)
     decision = d.choose_block_place(need, [block()])
-    offer = d.block_offer_event(need, decision)
+    offer = block_offer_event(need, decision)
     assert (offer.block_contract_id, offer.place_number) == ("blk-1", 1)
     filled_block, number = d.fill_place(block(), need.need_id)
-    filled = d.block_place_event(filled_block, number, need.need_id, filled=True)
+    filled = block_place_event(filled_block, number, need.need_id, filled=True)
     assert pv1.event_type_of(filled) == "block_contract.place_filled"
     assert filled.utilisation_percent == Decimal("25.00")
