@@ -15,7 +15,7 @@ from sqlalchemy import and_, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.provider_registry import domain
+from services.provider_registry import domain, events
 from services.provider_registry.commands import record_status_change
 from services.provider_registry.models import (
     InspectionRow,
@@ -268,7 +268,7 @@ def _now() -> datetime:
 
 
 def _snapshot(provider: domain.Provider) -> providers_v1.ProviderSnapshot:
-    return domain.provider_snapshot(provider, date.today())
+    return events.provider_snapshot(provider, date.today())
 
 
 def _view(provider: domain.Provider, actor: Actor) -> ProviderView:
@@ -362,8 +362,8 @@ async def register_provider(
         if duplicate.first():
             raise Conflict("urn", f"a provider with URN {provider.details.urn} is registered")
         uow.session.add(new_row(provider))
-        event = domain.registered_event(provider, date.today(), by=actor.id)
-        uow.emit_raw(providers_v1.TOPIC, providers_v1.PROVIDER_REGISTERED, provider.provider_id, event)
+        event = events.registered_event(provider, date.today(), by=actor.id)
+        uow.emit(event)
         uow.audit(
             actor, "provider.registered", "provider", provider.provider_id, urn=provider.details.urn
         )
@@ -404,8 +404,8 @@ async def update_provider(
         apply_provider(row, updated)
         row.version += 1
         uow.session.add(row)
-        event = domain.updated_event(updated, changed, date.today(), by=actor.id)
-        uow.emit_raw(providers_v1.TOPIC, providers_v1.PROVIDER_UPDATED, provider_id, event)
+        event = events.updated_event(updated, changed, date.today(), by=actor.id)
+        uow.emit(event)
         uow.audit(actor, "provider.updated", "provider", provider_id, changed_fields=changed)
     return _view(updated, actor)
 
@@ -433,8 +433,8 @@ async def verify_document(
         apply_provider(row, updated)
         row.version += 1
         uow.session.add(row)
-        event = domain.updated_event(updated, ["documents"], date.today(), by=actor.id)
-        uow.emit_raw(providers_v1.TOPIC, providers_v1.PROVIDER_UPDATED, provider_id, event)
+        event = events.updated_event(updated, ["documents"], date.today(), by=actor.id)
+        uow.emit(event)
         uow.audit(
             actor,
             "provider.document_verified",
@@ -470,8 +470,8 @@ async def record_inspection(
         apply_provider(row, provider)
         row.version += 1
         uow.session.add(row)
-        event = domain.inspection_recorded_event(provider, outcome)
-        uow.emit_raw(providers_v1.TOPIC, providers_v1.PROVIDER_INSPECTION_RECORDED, provider_id, event)
+        event = events.inspection_recorded_event(provider, outcome)
+        uow.emit(event)
         uow.audit(
             actor,
             "provider.inspection_recorded",
@@ -499,7 +499,7 @@ async def list_inspections(
         )
         return [
             InspectionOut(
-                inspection=domain.inspection_summary(inspection_from_json(r.inspection)),
+                inspection=events.inspection_summary(inspection_from_json(r.inspection)),
                 declined=r.declined,
                 is_latest=r.is_latest,
                 recorded_by=r.recorded_by,
@@ -526,7 +526,7 @@ async def change_status(
         row.version += 1
         uow.session.add(row)
         _emit_status(uow, actor, provider, change)
-    return domain.status_changed_event(provider, change)
+    return events.status_changed_event(provider, change)
 
 
 @router.get("/providers/{provider_id}/status-changes")
@@ -745,12 +745,7 @@ async def decide_recommendation(
             decided = domain.reject_recommendation(
                 recommendation, by=actor.id, at=_now(), reason=body.reason
             )
-            uow.emit_raw(
-                providers_v1.TOPIC,
-                providers_v1.PROVIDER_RECOMMENDATION_REJECTED,
-                row.provider_id,
-                domain.recommendation_rejected_event(decided),
-            )
+            uow.emit(events.recommendation_rejected_event(decided))
         uow.session.add(apply_recommendation(row, decided))
         uow.audit(
             actor,

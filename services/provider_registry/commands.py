@@ -5,13 +5,14 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
-from datetime import date
+from datetime import date, timedelta
 
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.provider_registry import domain
+from services.provider_registry import domain, events
 from services.provider_registry.models import (
+    DocumentNoticeRow,
     InvitationRow,
     MembershipRow,
     ProviderRow,
@@ -19,12 +20,14 @@ from services.provider_registry.models import (
     draft_from_json,
     new_row,
     status_change_row,
+    to_domain,
 )
+from services.provider_registry.workflow_types import SweepResult
 from shared import clock
-from shared.contracts import providers_v1
 from shared.contracts.providers_v1 import ProviderStatus
+from shared.db import Database
 from shared.errors import Conflict, DomainError, NotFound, RulesBroken
-from shared.unit_of_work import Actor, UnitOfWork
+from shared.unit_of_work import Actor, UnitOfWork, unit_of_work
 
 
 def record_status_change(
@@ -32,8 +35,8 @@ def record_status_change(
 ) -> None:
     """Keep a status move's history row, publish provider.status_changed and audit it."""
     uow.session.add(status_change_row(change))
-    event = domain.status_changed_event(provider, change)
-    uow.emit_raw(providers_v1.TOPIC, providers_v1.PROVIDER_STATUS_CHANGED, provider.provider_id, event)
+    event = events.status_changed_event(provider, change)
+    uow.emit(event)
     uow.audit(
         actor,
         "provider.status_changed",
@@ -44,6 +47,56 @@ def record_status_change(
         reason=change.reason,
         recommendation_id=change.recommendation_id,
     )
+
+
+SWEEPER = Actor(id="dps/provider_registry/document-expiry-sweep", role="service")
+
+
+async def sweep_document_expiry(db: Database, source: str, today: date) -> SweepResult:
+    """Emit provider.document_expiring once per provider, document kind and expiry date
+    for documents expired or expiring within the warning window."""
+    horizon = today + timedelta(days=domain.DOCUMENT_WARNING_DAYS)
+    async with unit_of_work(db, source) as uow:
+        rows = await uow.session.exec(
+            select(ProviderRow).where(
+                col(ProviderRow.next_document_expiry) <= horizon,
+                ProviderRow.status != ProviderStatus.REMOVED.value,
+            )
+        )
+        providers = [to_domain(row) for row in rows.all()]
+        sent = await uow.session.exec(
+            select(
+                col(DocumentNoticeRow.provider_id),
+                col(DocumentNoticeRow.kind),
+                col(DocumentNoticeRow.expires_on),
+            ).where(col(DocumentNoticeRow.provider_id).in_([p.provider_id for p in providers]))
+        )
+        already = set(sent.all())
+        notices = 0
+        for provider in providers:
+            for event in events.document_expiring_events(provider, today):
+                key = (event.provider_id, event.kind.value, event.expires_on)
+                if key in already:
+                    continue
+                already.add(key)
+                uow.session.add(
+                    DocumentNoticeRow(
+                        provider_id=event.provider_id,
+                        kind=event.kind.value,
+                        expires_on=event.expires_on,
+                    )
+                )
+                uow.emit(event)
+                uow.audit(
+                    SWEEPER,
+                    "provider.document_expiring",
+                    "provider",
+                    event.provider_id,
+                    kind=event.kind.value,
+                    expires_on=event.expires_on.isoformat(),
+                )
+                notices += 1
+    return SweepResult(providers_checked=len(providers), notices_sent=notices)
 
 
 # --- people (issue 15) ------------------------------------------------------------------
@@ -164,8 +217,8 @@ async def verify_new(
     draft = draft_from_json({**registration.details, "urn": urn})
     provider = domain.register_provider(str(uuid.uuid4()), draft)
     uow.session.add(new_row(provider))
-    event = domain.registered_event(provider, today, by=actor.id)
-    uow.emit_raw(providers_v1.TOPIC, providers_v1.PROVIDER_REGISTERED, provider.provider_id, event)
+    event = events.registered_event(provider, today, by=actor.id)
+    uow.emit(event)
     uow.audit(
         actor,
         "provider.registered",

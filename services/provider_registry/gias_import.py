@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.progress import Progress
 from sqlmodel import col, select
 
-from services.provider_registry import domain, gias
+from services.provider_registry import domain, events, gias
 from services.provider_registry.app import definition
 from services.provider_registry.commands import record_status_change
 from services.provider_registry.models import (
@@ -124,13 +124,8 @@ def _record_inspection(
         return provider, None  # the register knows a newer one: the extract is behind
     provider, outcome = domain.record_inspection(provider, inspection, today)
     if latest is not None:
-        event = domain.inspection_recorded_event(provider, outcome)
-        uow.emit_raw(
-            providers_v1.TOPIC,
-            providers_v1.PROVIDER_INSPECTION_RECORDED,
-            provider.provider_id,
-            event,
-        )
+        event = events.inspection_recorded_event(provider, outcome)
+        uow.emit(event)
     history = InspectionRow(
         provider_id=provider.provider_id,
         inspected_on=inspection.inspected_on,
@@ -147,8 +142,8 @@ def _create(uow: UnitOfWork, actor: Actor, item: _Accepted, today: date) -> Insp
     # The first inspection travels in the registered snapshot, not as a separate event.
     provider, history = _record_inspection(uow, actor, provider, item.inspection, today)
     uow.session.add(new_row(provider))
-    event = domain.registered_event(provider, today, by=actor.id)
-    uow.emit_raw(providers_v1.TOPIC, providers_v1.PROVIDER_REGISTERED, provider.provider_id, event)
+    event = events.registered_event(provider, today, by=actor.id)
+    uow.emit(event)
     uow.audit(
         actor,
         "provider.registered",
@@ -183,8 +178,8 @@ def _update(
     row.version += 1
     uow.session.add(row)
     if changed:
-        event = domain.updated_event(provider, changed, today, by=actor.id)
-        uow.emit_raw(providers_v1.TOPIC, providers_v1.PROVIDER_UPDATED, row.id, event)
+        event = events.updated_event(provider, changed, today, by=actor.id)
+        uow.emit(event)
         uow.audit(actor, "provider.updated", "provider", row.id, changed_fields=changed)
     return True, history
 
