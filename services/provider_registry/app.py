@@ -4,15 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from services.provider_registry import (
-    activities,
-    api,
-    api_people,
-    clocks,
-    files_api,
-    handlers,
-    workflows,
-)
+from services.provider_registry import activities, api, clocks, handlers, workflows
 from services.provider_registry.clocks import ensure_sweep_schedule
 from shared.contracts import providers_v1
 from shared.runtime import ServiceDefinition
@@ -26,7 +18,7 @@ definition = ServiceDefinition(
     description="The council's record of every NMISS school it may place with.",
     migrations_dir=Path(__file__).parent / "migrations",
     publishes=[providers_v1.TOPIC],
-    routers=[api.router, api_people.router, files_api.router],
+    routers=api.routers,
     subscriptions=handlers.subscriptions,
     workflows=workflows.WORKFLOWS,
     activities=activities.activities,

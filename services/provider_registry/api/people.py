@@ -14,7 +14,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.provider_registry import commands, domain
+from services.provider_registry import commands, domain, store
 from services.provider_registry.models import (
     InvitationRow,
     MembershipRow,
@@ -241,7 +241,7 @@ async def _competing(session: AsyncSession, row: RegistrationRow) -> int:
 
 async def _ensure_administrator(session: AsyncSession, actor: Actor, provider_id: str) -> None:
     """The policy lets only a provider's own people here; of those, the administrator."""
-    member = await commands.active_membership(session, actor.id)
+    member = await store.active_membership(session, actor.id)
     if (
         member is None
         or member.provider_id != provider_id
@@ -299,7 +299,7 @@ async def submit_registration(
         else:
             assert body.provider is not None
             urn = body.provider.urn
-            if urn is not None and await commands.provider_by_urn(uow.session, urn):
+            if urn is not None and await store.provider_by_urn(uow.session, urn):
                 raise Conflict("urn", "is on the register already: claim it instead")
             cleaned = domain.clean_draft(draft if urn is not None else _with_any_urn(draft))
             details = draft_to_json(cleaned)
@@ -525,7 +525,7 @@ async def accept_invitation(
         problem = domain.invitation_problem(invitation.expires_at, invitation.accepted_at, now)
         if problem:
             raise Conflict("code", problem)
-        if await commands.active_membership(uow.session, actor.id) is not None:
+        if await store.active_membership(uow.session, actor.id) is not None:
             raise Conflict("person", "is a person of a provider already")
         provider = await _provider(uow.session, invitation.provider_id)
         member = await commands.join(uow.session, actor.id, invitation)
@@ -574,7 +574,7 @@ async def remove_person(
         await _provider(uow.session, provider_id)
         if subject != actor.id:
             await _ensure_administrator(uow.session, actor, provider_id)
-        person = await commands.person_of(uow.session, provider_id, subject)
+        person = await store.person_of(uow.session, provider_id, subject)
         await commands.change_person(uow, actor, person, None)
     return _person_out(person)
 
@@ -592,6 +592,6 @@ async def change_role(
     async with unit_of_work(runtime.db, runtime.source) as uow:
         await _provider(uow.session, provider_id)
         await _ensure_administrator(uow.session, actor, provider_id)
-        person = await commands.person_of(uow.session, provider_id, subject)
+        person = await store.person_of(uow.session, provider_id, subject)
         await commands.change_person(uow, actor, person, body.role)
     return _person_out(person)
