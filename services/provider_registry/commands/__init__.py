@@ -1,6 +1,12 @@
 """The register's use cases: the API, the Kafka handlers, the Temporal activities and
 the GIAS import call these, and nothing else writes."""
 
+from services.provider_registry.commands.gias import (
+    close_establishment,
+    import_inspection,
+    import_new_provider,
+    import_update,
+)
 from services.provider_registry.commands.people import (
     change_person,
     claimable,
@@ -14,6 +20,7 @@ from services.provider_registry.commands.people import (
 )
 from services.provider_registry.commands.providers import (
     SWEEPER,
+    announce_registered,
     change_status,
     decide_recommendation,
     receive_recommendation,
@@ -27,12 +34,17 @@ from services.provider_registry.commands.providers import (
 
 __all__ = [
     "SWEEPER",
+    "announce_registered",
     "change_person",
     "change_status",
     "claimable",
+    "close_establishment",
     "code_digest",
     "decide_recommendation",
     "ensure_may_register",
+    "import_inspection",
+    "import_new_provider",
+    "import_update",
     "invitation_code",
     "join",
     "new_membership",

@@ -10,14 +10,14 @@ from datetime import date
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.provider_registry import domain, events, store
+from services.provider_registry import domain, store
+from services.provider_registry.commands.providers import announce_registered
 from services.provider_registry.models import (
     InvitationRow,
     MembershipRow,
     ProviderRow,
     RegistrationRow,
     draft_from_json,
-    new_row,
 )
 from shared import clock
 from shared.contracts.providers_v1 import ProviderStatus
@@ -115,17 +115,7 @@ async def verify_new(
     await _ensure_unbound(uow.session, registration.subject)
     draft = draft_from_json({**registration.details, "urn": urn})
     provider = domain.register_provider(str(uuid.uuid4()), draft)
-    uow.session.add(new_row(provider))
-    event = events.registered_event(provider, today, by=actor.id)
-    uow.emit(event)
-    uow.audit(
-        actor,
-        "provider.registered",
-        "provider",
-        provider.provider_id,
-        urn=urn,
-        registration_id=registration.id,
-    )
+    announce_registered(uow, actor, provider, today, urn=urn, registration_id=registration.id)
     await uow.session.flush()  # the provider row first: the membership refers to it
     uow.session.add(
         new_membership(

@@ -58,6 +58,15 @@ def record_status_change(
     )
 
 
+def announce_registered(
+    uow: UnitOfWork, actor: Actor, provider: domain.Provider, today: date, **details: Any
+) -> None:
+    """Keep a new provider's row, publish provider.registered and audit it."""
+    uow.session.add(new_row(provider))
+    uow.emit(events.registered_event(provider, today, by=actor.id))
+    uow.audit(actor, "provider.registered", "provider", provider.provider_id, **details)
+
+
 def _save(uow: UnitOfWork, row: ProviderRow, provider: domain.Provider) -> None:
     apply_provider(row, provider)
     row.version += 1
@@ -76,11 +85,7 @@ async def register_provider(
     )
     if duplicate.first():
         raise Conflict("urn", f"a provider with URN {provider.details.urn} is registered")
-    uow.session.add(new_row(provider))
-    uow.emit(events.registered_event(provider, today, by=actor.id))
-    uow.audit(
-        actor, "provider.registered", "provider", provider.provider_id, urn=provider.details.urn
-    )
+    announce_registered(uow, actor, provider, today, urn=provider.details.urn)
     return provider
 
 
