@@ -3,8 +3,6 @@ verification, membership (the binding source of provider tokens) and invitations
 
 from __future__ import annotations
 
-import uuid
-from dataclasses import replace
 from datetime import date, datetime
 from enum import StrEnum
 
@@ -20,14 +18,13 @@ from services.provider_registry.models import (
     MembershipRow,
     ProviderRow,
     RegistrationRow,
-    draft_to_json,
 )
 from services.provider_registry.policy import ALLOWED
 from shared import clock
 from shared.api_types import Offset, RequestBody
 from shared.contracts.common import Attendance, NeedType
 from shared.contracts.providers_v1 import GenderIntake, ProviderType
-from shared.errors import Conflict, DomainError, NotFound, RulesBroken
+from shared.errors import DomainError, NotFound, RulesBroken
 from shared.runtime import ServiceRuntime, runtime_of
 from shared.unit_of_work import Actor, unit_of_work
 
@@ -253,13 +250,6 @@ async def _ensure_administrator(session: AsyncSession, actor: Actor, provider_id
         )
 
 
-async def _provider(session: AsyncSession, provider_id: str) -> ProviderRow:
-    row = await session.get(ProviderRow, provider_id)
-    if row is None:
-        raise NotFound("provider", provider_id)
-    return row
-
-
 # --- registrations ----------------------------------------------------------------------
 
 
@@ -282,41 +272,18 @@ async def submit_registration(
         errors += domain.validate_new_provider(draft, body.provider.urn is not None)
     _checked(errors)
     async with unit_of_work(runtime.db, runtime.source) as uow:
-        await commands.ensure_may_register(uow.session, actor.id)
-        row = RegistrationRow(
-            id=str(uuid.uuid4()),
-            kind=body.kind.value,
-            subject=actor.id,
-            person_name=body.person_name.strip(),
-            person_email=body.person_email.strip(),
-            provider_name="",
-            status=domain.RegistrationStatus.PENDING.value,
-        )
-        if draft is None:
-            assert body.urn is not None
-            claimed = await commands.claimable(uow.session, body.urn)
-            row.urn, row.provider_id, row.provider_name = claimed.urn, claimed.id, claimed.name
-        else:
-            assert body.provider is not None
-            urn = body.provider.urn
-            if urn is not None and await store.provider_by_urn(uow.session, urn):
-                raise Conflict("urn", "is on the register already: claim it instead")
-            cleaned = domain.clean_draft(draft if urn is not None else _with_any_urn(draft))
-            details = draft_to_json(cleaned)
-            details.pop("urn")
-            row.urn, row.provider_name, row.details = urn, cleaned.name, details
-        uow.session.add(row)
-        uow.audit(
-            actor, "registration.submitted", "registration", row.id, kind=row.kind, urn=row.urn
+        row = await commands.submit_registration(
+            uow,
+            actor,
+            body.kind,
+            body.person_name,
+            body.person_email,
+            body.urn,
+            draft,
+            body.provider.urn if body.provider is not None else None,
         )
         competing = await _competing(uow.session, row)
     return _registration_out(row, competing)
-
-
-def _with_any_urn(draft: domain.ProviderDraft) -> domain.ProviderDraft:
-    """The draft with a well-formed stand-in URN, so it can be cleaned; the stand-in is
-    not kept (the officer gives the real one when verifying)."""
-    return replace(draft, urn=domain.URN_RANGE[0])
 
 
 @router.get("/registrations/mine")
@@ -383,29 +350,14 @@ async def decide_registration(
     the register) or reject with a reason. A claim by URN is verified too: anyone can
     type a URN."""
     async with unit_of_work(runtime.db, runtime.source) as uow:
-        row = await uow.session.get(RegistrationRow, registration_id)
-        if row is None:
-            raise NotFound("registration", registration_id)
-        verify = body.decision is DecisionKind.VERIFY
-        decided = domain.decide_registration(
-            domain.RegistrationStatus(row.status), verify, body.reason
-        )
-        if verify and row.kind == domain.RegistrationKind.CLAIM.value:
-            await commands.verify_claim(uow, row)
-        elif verify:
-            row.provider_id = await commands.verify_new(uow, actor, row, body.urn, date.today())
-        row.status = decided.value
-        row.decided_by = actor.id
-        row.decided_at = clock.now()
-        row.reason = body.reason.strip() or None
-        uow.session.add(row)
-        uow.audit(
+        row = await commands.decide_registration(
+            uow,
             actor,
-            f"registration.{decided.value}",
-            "registration",
-            row.id,
-            provider_id=row.provider_id,
-            reason=row.reason,
+            registration_id,
+            body.decision is DecisionKind.VERIFY,
+            body.reason,
+            body.urn,
+            date.today(),
         )
     return _registration_out(row)
 
@@ -451,7 +403,7 @@ async def list_people(
 ) -> PeopleOut:
     """The organisation's people and the invitations not yet accepted (administrator)."""
     async with runtime.db.session() as session:
-        await _provider(session, provider_id)
+        await store.load_provider(session, provider_id)
         await _ensure_administrator(session, actor, provider_id)
         people = await session.exec(
             select(MembershipRow)
@@ -489,21 +441,11 @@ async def invite(
     code, digest = commands.invitation_code()
     now = clock.now()
     async with unit_of_work(runtime.db, runtime.source) as uow:
-        await _provider(uow.session, provider_id)
+        await store.load_provider(uow.session, provider_id)
         await _ensure_administrator(uow.session, actor, provider_id)
-        row = InvitationRow(
-            id=str(uuid.uuid4()),
-            code_sha256=digest,
-            provider_id=provider_id,
-            name=body.name.strip(),
-            email=body.email.strip(),
-            role=body.role.value,
-            invited_by=actor.id,
-            invited_at=now,
-            expires_at=domain.invitation_expiry(now),
+        row = commands.invite(
+            uow, actor, provider_id, body.name, body.email, body.role, digest, now
         )
-        uow.session.add(row)
-        uow.audit(actor, "invitation.sent", "provider", provider_id, invitation_id=row.id)
     return InvitationCreated(**_invitation_out(row).model_dump(), code=code)
 
 
@@ -516,28 +458,7 @@ async def accept_invitation(
     """A supplier's person accepts an invitation and becomes a person of the provider."""
     now = clock.now()
     async with unit_of_work(runtime.db, runtime.source) as uow:
-        found = await uow.session.exec(
-            select(InvitationRow).where(InvitationRow.code_sha256 == commands.code_digest(code))
-        )
-        invitation = found.first()
-        if invitation is None:
-            raise NotFound("invitation", "with this code")
-        problem = domain.invitation_problem(invitation.expires_at, invitation.accepted_at, now)
-        if problem:
-            raise Conflict("code", problem)
-        if await store.active_membership(uow.session, actor.id) is not None:
-            raise Conflict("person", "is a person of a provider already")
-        provider = await _provider(uow.session, invitation.provider_id)
-        member = await commands.join(uow.session, actor.id, invitation)
-        invitation.accepted_by, invitation.accepted_at = actor.id, now
-        uow.session.add(invitation)
-        uow.audit(
-            actor,
-            "invitation.accepted",
-            "provider",
-            invitation.provider_id,
-            invitation_id=invitation.id,
-        )
+        provider, member = await commands.accept_invitation(uow, actor, code, now)
     return MembershipOut(
         provider_id=member.provider_id,
         provider_name=provider.name,
@@ -571,7 +492,7 @@ async def remove_person(
     minted for it again (in production the identity provider's mapping must follow).
     The last administrator cannot go: 409 naming the rule."""
     async with unit_of_work(runtime.db, runtime.source) as uow:
-        await _provider(uow.session, provider_id)
+        await store.load_provider(uow.session, provider_id)
         if subject != actor.id:
             await _ensure_administrator(uow.session, actor, provider_id)
         person = await store.person_of(uow.session, provider_id, subject)
@@ -590,7 +511,7 @@ async def change_role(
     """The administrator makes a person administrator (handing over: then steps down
     itself) or member; the last administrator cannot step down (409 naming the rule)."""
     async with unit_of_work(runtime.db, runtime.source) as uow:
-        await _provider(uow.session, provider_id)
+        await store.load_provider(uow.session, provider_id)
         await _ensure_administrator(uow.session, actor, provider_id)
         person = await store.person_of(uow.session, provider_id, subject)
         await commands.change_person(uow, actor, person, body.role)

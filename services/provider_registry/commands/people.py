@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
-from datetime import date
+from dataclasses import replace
+from datetime import date, datetime
 
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -18,10 +19,11 @@ from services.provider_registry.models import (
     ProviderRow,
     RegistrationRow,
     draft_from_json,
+    draft_to_json,
 )
 from shared import clock
 from shared.contracts.providers_v1 import ProviderStatus
-from shared.errors import Conflict, DomainError, RulesBroken
+from shared.errors import Conflict, DomainError, NotFound, RulesBroken
 from shared.unit_of_work import Actor, UnitOfWork
 
 # --- people (issue 15) ------------------------------------------------------------------
@@ -195,3 +197,137 @@ def invitation_code() -> tuple[str, str]:
 
 def code_digest(code: str) -> str:
     return hashlib.sha256(code.encode()).hexdigest()
+
+
+def _with_any_urn(draft: domain.ProviderDraft) -> domain.ProviderDraft:
+    """The draft with a well-formed stand-in URN, so it can be cleaned; the stand-in is
+    not kept (the officer gives the real one when verifying)."""
+    return replace(draft, urn=domain.URN_RANGE[0])
+
+
+async def submit_registration(
+    uow: UnitOfWork,
+    actor: Actor,
+    kind: domain.RegistrationKind,
+    person_name: str,
+    person_email: str,
+    claimed_urn: int | None,
+    draft: domain.ProviderDraft | None,
+    urn: int | None,
+) -> RegistrationRow:
+    """A claim by URN (``draft`` None) or a new provider, awaiting the council."""
+    await ensure_may_register(uow.session, actor.id)
+    row = RegistrationRow(
+        id=str(uuid.uuid4()),
+        kind=kind.value,
+        subject=actor.id,
+        person_name=person_name.strip(),
+        person_email=person_email.strip(),
+        provider_name="",
+        status=domain.RegistrationStatus.PENDING.value,
+    )
+    if draft is None:
+        assert claimed_urn is not None
+        claimed = await claimable(uow.session, claimed_urn)
+        row.urn, row.provider_id, row.provider_name = claimed.urn, claimed.id, claimed.name
+    else:
+        if urn is not None and await store.provider_by_urn(uow.session, urn):
+            raise Conflict("urn", "is on the register already: claim it instead")
+        cleaned = domain.clean_draft(draft if urn is not None else _with_any_urn(draft))
+        details = draft_to_json(cleaned)
+        details.pop("urn")
+        row.urn, row.provider_name, row.details = urn, cleaned.name, details
+    uow.session.add(row)
+    uow.audit(actor, "registration.submitted", "registration", row.id, kind=row.kind, urn=row.urn)
+    return row
+
+
+async def decide_registration(
+    uow: UnitOfWork,
+    actor: Actor,
+    registration_id: str,
+    verify: bool,
+    reason: str,
+    urn: int | None,
+    today: date,
+) -> RegistrationRow:
+    """Verify (the person becomes its provider's administrator; a new provider goes on
+    the register) or reject with a reason."""
+    row = await uow.session.get(RegistrationRow, registration_id)
+    if row is None:
+        raise NotFound("registration", registration_id)
+    decided = domain.decide_registration(domain.RegistrationStatus(row.status), verify, reason)
+    if verify and row.kind == domain.RegistrationKind.CLAIM.value:
+        await verify_claim(uow, row)
+    elif verify:
+        row.provider_id = await verify_new(uow, actor, row, urn, today)
+    row.status = decided.value
+    row.decided_by = actor.id
+    row.decided_at = clock.now()
+    row.reason = reason.strip() or None
+    uow.session.add(row)
+    uow.audit(
+        actor,
+        f"registration.{decided.value}",
+        "registration",
+        row.id,
+        provider_id=row.provider_id,
+        reason=row.reason,
+    )
+    return row
+
+
+def invite(
+    uow: UnitOfWork,
+    actor: Actor,
+    provider_id: str,
+    name: str,
+    email: str,
+    role: domain.MemberRole,
+    digest: str,
+    now: datetime,
+) -> InvitationRow:
+    """The administrator's invitation, kept by the SHA-256 of its one-time code."""
+    row = InvitationRow(
+        id=str(uuid.uuid4()),
+        code_sha256=digest,
+        provider_id=provider_id,
+        name=name.strip(),
+        email=email.strip(),
+        role=role.value,
+        invited_by=actor.id,
+        invited_at=now,
+        expires_at=domain.invitation_expiry(now),
+    )
+    uow.session.add(row)
+    uow.audit(actor, "invitation.sent", "provider", provider_id, invitation_id=row.id)
+    return row
+
+
+async def accept_invitation(
+    uow: UnitOfWork, actor: Actor, code: str, now: datetime
+) -> tuple[ProviderRow, MembershipRow]:
+    """The invited person joins the provider (404 unknown code, 409 expired or used)."""
+    found = await uow.session.exec(
+        select(InvitationRow).where(InvitationRow.code_sha256 == code_digest(code))
+    )
+    invitation = found.first()
+    if invitation is None:
+        raise NotFound("invitation", "with this code")
+    problem = domain.invitation_problem(invitation.expires_at, invitation.accepted_at, now)
+    if problem:
+        raise Conflict("code", problem)
+    if await store.active_membership(uow.session, actor.id) is not None:
+        raise Conflict("person", "is a person of a provider already")
+    provider = await store.load_provider(uow.session, invitation.provider_id)
+    member = await join(uow.session, actor.id, invitation)
+    invitation.accepted_by, invitation.accepted_at = actor.id, now
+    uow.session.add(invitation)
+    uow.audit(
+        actor,
+        "invitation.accepted",
+        "provider",
+        invitation.provider_id,
+        invitation_id=invitation.id,
+    )
+    return provider, member
