@@ -15,6 +15,7 @@ from services.provider_registry.models import (
     MembershipRow,
     ProviderRow,
     RecommendationRow,
+    RegistrationRow,
     StatusChangeRow,
 )
 from shared.errors import NotFound
@@ -204,3 +205,19 @@ async def administrators(session: AsyncSession, provider_id: str) -> int:
         )
     )
     return len(rows.all())
+
+
+async def competing_registrations(session: AsyncSession, row: RegistrationRow) -> int:
+    """Other registrations awaiting the council for the same URN."""
+    if row.urn is None or row.status != domain.RegistrationStatus.PENDING.value:
+        return 0
+    total = await session.exec(
+        select(func.count())
+        .select_from(RegistrationRow)
+        .where(
+            RegistrationRow.urn == row.urn,
+            RegistrationRow.status == domain.RegistrationStatus.PENDING.value,
+            RegistrationRow.id != row.id,
+        )
+    )
+    return int(total.one())

@@ -10,9 +10,7 @@ the name or the declared type say.
 
 from __future__ import annotations
 
-import hashlib
 import io
-import uuid
 import zipfile
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -25,7 +23,7 @@ from sqlmodel import col, select
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
-from services.provider_registry import domain
+from services.provider_registry import commands, domain
 from services.provider_registry.models import DocumentFileRow, ProviderRow
 from services.provider_registry.policy import ALLOWED
 from shared.audit_read import READS, ReadAudit
@@ -190,31 +188,9 @@ async def upload_document_file(
         type_name = _checked(data, limit, allowed)
     except Refused as refused:
         return JSONResponse({"detail": refused.detail}, status_code=refused.status_code)
-    row = DocumentFileRow(
-        id=str(uuid.uuid4()),
-        provider_id=provider_id,
-        kind=kind.value,
-        filename=domain.safe_filename(given_name, type_name),
-        media_type=domain.MEDIA_TYPES[type_name],
-        size=len(data),
-        sha256=hashlib.sha256(data).hexdigest(),
-        content=data,
-        uploaded_by=actor.id,
-    )
     async with unit_of_work(runtime.db, runtime.source) as uow:
-        if await uow.session.get(ProviderRow, provider_id) is None:
-            raise NotFound("provider", provider_id)
-        uow.session.add(row)
-        uow.audit(
-            actor,
-            "provider.document_file_uploaded",
-            "provider",
-            provider_id,
-            kind=kind.value,
-            file_id=row.id,
-            sha256=row.sha256,
-            size=row.size,
-            media_type=row.media_type,
+        row = await commands.keep_document_file(
+            uow, actor, provider_id, kind, data, given_name, type_name
         )
     return JSONResponse(_out(row).model_dump(mode="json"), status_code=201)
 

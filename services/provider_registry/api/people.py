@@ -221,21 +221,6 @@ def _checked(errors: list[DomainError]) -> None:
         raise RulesBroken(errors)
 
 
-async def _competing(session: AsyncSession, row: RegistrationRow) -> int:
-    if row.urn is None or row.status != domain.RegistrationStatus.PENDING.value:
-        return 0
-    total = await session.exec(
-        select(func.count())
-        .select_from(RegistrationRow)
-        .where(
-            RegistrationRow.urn == row.urn,
-            RegistrationRow.status == domain.RegistrationStatus.PENDING.value,
-            RegistrationRow.id != row.id,
-        )
-    )
-    return int(total.one())
-
-
 async def _ensure_administrator(session: AsyncSession, actor: Actor, provider_id: str) -> None:
     """The policy lets only a provider's own people here; of those, the administrator."""
     member = await store.active_membership(session, actor.id)
@@ -282,7 +267,7 @@ async def submit_registration(
             draft,
             body.provider.urn if body.provider is not None else None,
         )
-        competing = await _competing(uow.session, row)
+        competing = await store.competing_registrations(uow.session, row)
     return _registration_out(row, competing)
 
 
@@ -322,7 +307,10 @@ async def list_registrations(
             .limit(limit)
             .offset(offset)
         )
-        items = [_registration_out(row, await _competing(session, row)) for row in rows.all()]
+        items = [
+            _registration_out(row, await store.competing_registrations(session, row))
+            for row in rows.all()
+        ]
     return RegistrationPage(total=total, limit=limit, offset=offset, items=items)
 
 
@@ -336,7 +324,7 @@ async def get_registration(
         row = await session.get(RegistrationRow, registration_id)
         if row is None:
             raise NotFound("registration", registration_id)
-        return _registration_out(row, await _competing(session, row))
+        return _registration_out(row, await store.competing_registrations(session, row))
 
 
 @router.post("/registrations/{registration_id}/decision")

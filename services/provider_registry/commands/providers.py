@@ -7,6 +7,7 @@ the rows, emits the providers.v1 event and audits.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Mapping
 from dataclasses import replace
@@ -17,6 +18,7 @@ from sqlmodel import col, select
 
 from services.provider_registry import domain, events, store
 from services.provider_registry.models import (
+    DocumentFileRow,
     DocumentNoticeRow,
     InspectionRow,
     ProviderRow,
@@ -314,3 +316,41 @@ async def sweep_document_expiry(db: Database, source: str, today: date) -> Sweep
                 )
                 notices += 1
     return SweepResult(providers_checked=len(providers), notices_sent=notices)
+
+
+async def keep_document_file(
+    uow: UnitOfWork,
+    actor: Actor,
+    provider_id: str,
+    kind: DocumentKind,
+    data: bytes,
+    given_name: str | None,
+    type_name: str,
+) -> DocumentFileRow:
+    """Keep the uploaded file of a compliance document (its type already told by its
+    first bytes); the newest file of a kind is the one an officer verifies."""
+    row = DocumentFileRow(
+        id=str(uuid.uuid4()),
+        provider_id=provider_id,
+        kind=kind.value,
+        filename=domain.safe_filename(given_name, type_name),
+        media_type=domain.MEDIA_TYPES[type_name],
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        content=data,
+        uploaded_by=actor.id,
+    )
+    await store.load_provider(uow.session, provider_id)
+    uow.session.add(row)
+    uow.audit(
+        actor,
+        "provider.document_file_uploaded",
+        "provider",
+        provider_id,
+        kind=kind.value,
+        file_id=row.id,
+        sha256=row.sha256,
+        size=row.size,
+        media_type=row.media_type,
+    )
+    return row
