@@ -6,18 +6,22 @@ import math
 from typing import Any
 
 from sqlalchemy import and_, func
+from sqlalchemy.orm import defer
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.provider_registry import domain
 from services.provider_registry.models import (
+    DocumentFileRow,
     InspectionRow,
+    InvitationRow,
     MembershipRow,
     ProviderRow,
     RecommendationRow,
     RegistrationRow,
     StatusChangeRow,
 )
+from shared.contracts.providers_v1 import DocumentKind
 from shared.errors import NotFound
 
 # --- providers --------------------------------------------------------------------------
@@ -221,3 +225,97 @@ async def competing_registrations(session: AsyncSession, row: RegistrationRow) -
         )
     )
     return int(total.one())
+
+
+async def registrations_of(session: AsyncSession, subject: str) -> list[RegistrationRow]:
+    """The person's own registrations, newest first."""
+    rows = await session.exec(
+        select(RegistrationRow)
+        .where(RegistrationRow.subject == subject)
+        .order_by(col(RegistrationRow.submitted_at).desc(), col(RegistrationRow.id))
+    )
+    return list(rows.all())
+
+
+async def registrations_page(
+    session: AsyncSession, status: domain.RegistrationStatus | None, limit: int, offset: int
+) -> tuple[int, list[RegistrationRow]]:
+    """Registrations (of one status, or all), oldest first, and how many there are."""
+    query = select(RegistrationRow)
+    counted = select(func.count()).select_from(RegistrationRow)
+    if status is not None:
+        query = query.where(RegistrationRow.status == status.value)
+        counted = counted.where(RegistrationRow.status == status.value)
+    total = int((await session.exec(counted)).one())
+    rows = await session.exec(
+        query.order_by(col(RegistrationRow.submitted_at), col(RegistrationRow.id))
+        .limit(limit)
+        .offset(offset)
+    )
+    return total, list(rows.all())
+
+
+async def memberships_of(session: AsyncSession, subject: str) -> list[tuple[MembershipRow, str]]:
+    """The person's active memberships with their providers' names."""
+    rows = await session.exec(
+        select(MembershipRow, ProviderRow.name)
+        .join(ProviderRow, col(ProviderRow.id) == col(MembershipRow.provider_id))
+        .where(
+            MembershipRow.subject == subject,
+            MembershipRow.status == domain.MemberStatus.ACTIVE.value,
+        )
+        .order_by(col(MembershipRow.id))
+    )
+    return list(rows.all())
+
+
+async def people_of(session: AsyncSession, provider_id: str) -> list[MembershipRow]:
+    rows = await session.exec(
+        select(MembershipRow)
+        .where(MembershipRow.provider_id == provider_id)
+        .order_by(col(MembershipRow.id))
+    )
+    return list(rows.all())
+
+
+async def open_invitations(session: AsyncSession, provider_id: str) -> list[InvitationRow]:
+    """The provider's invitations not yet accepted, oldest first."""
+    rows = await session.exec(
+        select(InvitationRow)
+        .where(
+            InvitationRow.provider_id == provider_id,
+            col(InvitationRow.accepted_at).is_(None),
+        )
+        .order_by(col(InvitationRow.invited_at))
+    )
+    return list(rows.all())
+
+
+# --- document files ---------------------------------------------------------------------
+
+
+async def latest_document_file(
+    session: AsyncSession, provider_id: str, kind: DocumentKind
+) -> DocumentFileRow | None:
+    """The newest uploaded file of this kind (the one an officer verifies)."""
+    rows = await session.exec(
+        select(DocumentFileRow)
+        .where(DocumentFileRow.provider_id == provider_id, DocumentFileRow.kind == kind.value)
+        .order_by(col(DocumentFileRow.uploaded_at).desc(), col(DocumentFileRow.id))
+        .limit(1)
+    )
+    return rows.first()
+
+
+async def newest_document_files(session: AsyncSession, provider_id: str) -> list[DocumentFileRow]:
+    """The newest uploaded file of each kind, without its bytes."""
+    rows = await session.exec(
+        select(DocumentFileRow)
+        .options(defer(DocumentFileRow.content))  # type: ignore[arg-type]
+        .where(DocumentFileRow.provider_id == provider_id)
+        .order_by(col(DocumentFileRow.uploaded_at).desc(), col(DocumentFileRow.id))
+    )
+    newest: dict[str, DocumentFileRow] = {}
+    for row in rows.all():
+        newest.setdefault(row.kind, row)
+    return list(newest.values())

@@ -18,13 +18,11 @@ from datetime import datetime
 from fastapi import APIRouter, Depends, Request, status
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
-from sqlalchemy.orm import defer
-from sqlmodel import col, select
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
-from services.provider_registry import commands, domain
-from services.provider_registry.models import DocumentFileRow, ProviderRow
+from services.provider_registry import commands, domain, store
+from services.provider_registry.models import DocumentFileRow
 from services.provider_registry.policy import ALLOWED
 from shared.audit_read import READS, ReadAudit
 from shared.contracts.common import Role
@@ -197,13 +195,7 @@ async def upload_document_file(
 
 async def _latest(runtime: ServiceRuntime, provider_id: str, kind: DocumentKind) -> DocumentFileRow:
     async with runtime.db.session() as session:
-        rows = await session.exec(
-            select(DocumentFileRow)
-            .where(DocumentFileRow.provider_id == provider_id, DocumentFileRow.kind == kind.value)
-            .order_by(col(DocumentFileRow.uploaded_at).desc(), col(DocumentFileRow.id))
-            .limit(1)
-        )
-        row = rows.first()
+        row = await store.latest_document_file(session, provider_id, kind)
     if row is None:
         raise NotFound("document file", f"{provider_id}/{kind.value}")
     return row
@@ -250,15 +242,6 @@ async def list_document_files(
     """The newest uploaded file of each kind (what it is, not its bytes)."""
     _own_or_officer(actor, provider_id)
     async with runtime.db.session() as session:
-        if await session.get(ProviderRow, provider_id) is None:
-            raise NotFound("provider", provider_id)
-        rows = await session.exec(
-            select(DocumentFileRow)
-            .options(defer(DocumentFileRow.content))  # type: ignore[arg-type]
-            .where(DocumentFileRow.provider_id == provider_id)
-            .order_by(col(DocumentFileRow.uploaded_at).desc(), col(DocumentFileRow.id))
-        )
-        newest: dict[str, DocumentFileRow] = {}
-        for row in rows.all():
-            newest.setdefault(row.kind, row)
-    return [_out(row) for row in newest.values()]
+        await store.load_provider(session, provider_id)
+        newest = await store.newest_document_files(session, provider_id)
+    return [_out(row) for row in newest]

@@ -8,15 +8,12 @@ from enum import StrEnum
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 from pydantic import BaseModel, Field
-from sqlalchemy import func
-from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.provider_registry import commands, domain, store
 from services.provider_registry.models import (
     InvitationRow,
     MembershipRow,
-    ProviderRow,
     RegistrationRow,
 )
 from services.provider_registry.policy import ALLOWED
@@ -278,12 +275,8 @@ async def my_registrations(
 ) -> list[RegistrationOut]:
     """The caller's own registrations, newest first."""
     async with runtime.db.session() as session:
-        rows = await session.exec(
-            select(RegistrationRow)
-            .where(RegistrationRow.subject == actor.id)
-            .order_by(col(RegistrationRow.submitted_at).desc(), col(RegistrationRow.id))
-        )
-        return [_registration_out(row) for row in rows.all()]
+        rows = await store.registrations_of(session, actor.id)
+        return [_registration_out(row) for row in rows]
 
 
 @router.get("/registrations")
@@ -295,21 +288,11 @@ async def list_registrations(
     runtime: ServiceRuntime = Depends(runtime_of),
 ) -> RegistrationPage:
     """Registrations for the council to verify, oldest first."""
-    query = select(RegistrationRow)
-    counted = select(func.count()).select_from(RegistrationRow)
-    if status_ is not None:
-        query = query.where(RegistrationRow.status == status_.value)
-        counted = counted.where(RegistrationRow.status == status_.value)
     async with runtime.db.session() as session:
-        total = int((await session.exec(counted)).one())
-        rows = await session.exec(
-            query.order_by(col(RegistrationRow.submitted_at), col(RegistrationRow.id))
-            .limit(limit)
-            .offset(offset)
-        )
+        total, rows = await store.registrations_page(session, status_, limit, offset)
         items = [
             _registration_out(row, await store.competing_registrations(session, row))
-            for row in rows.all()
+            for row in rows
         ]
     return RegistrationPage(total=total, limit=limit, offset=offset, items=items)
 
@@ -361,15 +344,7 @@ async def people_me(
     """The caller's memberships: which provider its tokens are bound to (the console
     reads this; a council's identity provider maps its provider claim from it)."""
     async with runtime.db.session() as session:
-        rows = await session.exec(
-            select(MembershipRow, ProviderRow.name)
-            .join(ProviderRow, col(ProviderRow.id) == col(MembershipRow.provider_id))
-            .where(
-                MembershipRow.subject == actor.id,
-                MembershipRow.status == domain.MemberStatus.ACTIVE.value,
-            )
-            .order_by(col(MembershipRow.id))
-        )
+        rows = await store.memberships_of(session, actor.id)
         memberships = [
             MembershipOut(
                 provider_id=m.provider_id,
@@ -378,7 +353,7 @@ async def people_me(
                 status=domain.MemberStatus(m.status),
                 joined_at=m.joined_at,
             )
-            for m, name in rows.all()
+            for m, name in rows
         ]
     return PersonOut(subject=actor.id, memberships=memberships)
 
@@ -393,22 +368,11 @@ async def list_people(
     async with runtime.db.session() as session:
         await store.load_provider(session, provider_id)
         await _ensure_administrator(session, actor, provider_id)
-        people = await session.exec(
-            select(MembershipRow)
-            .where(MembershipRow.provider_id == provider_id)
-            .order_by(col(MembershipRow.id))
-        )
-        invitations = await session.exec(
-            select(InvitationRow)
-            .where(
-                InvitationRow.provider_id == provider_id,
-                col(InvitationRow.accepted_at).is_(None),
-            )
-            .order_by(col(InvitationRow.invited_at))
-        )
+        people = await store.people_of(session, provider_id)
+        invitations = await store.open_invitations(session, provider_id)
         return PeopleOut(
-            people=[_person_out(m) for m in people.all()],
-            invitations=[_invitation_out(i) for i in invitations.all()],
+            people=[_person_out(m) for m in people],
+            invitations=[_invitation_out(i) for i in invitations],
         )
 
 
