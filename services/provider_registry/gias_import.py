@@ -11,32 +11,26 @@ from __future__ import annotations
 
 import asyncio
 import getpass
-import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 
 from rich.console import Console
 from rich.progress import Progress
 from sqlmodel import col, select
 
-from services.provider_registry import domain, gias
+from services.provider_registry import commands, domain, gias
 from services.provider_registry.app import definition
-from services.provider_registry.commands import record_status_change
 from services.provider_registry.models import (
     InspectionRow,
     ProviderRow,
-    apply_provider,
-    inspection_to_json,
-    new_row,
-    to_domain,
 )
 from shared import geography
 from shared.contracts import providers_v1
 from shared.db import Database, migrate
 from shared.infra_models import utcnow
 from shared.settings import settings_for
-from shared.unit_of_work import Actor, UnitOfWork, unit_of_work
+from shared.unit_of_work import Actor, unit_of_work
 
 BATCH_SIZE = 250
 FIRST_DATA_LINE = 2  # line 1 of the file is the header
@@ -105,90 +99,6 @@ def _sort_rows(
     return accepted, closing
 
 
-def _record_inspection(
-    uow: UnitOfWork,
-    actor: Actor,
-    provider: domain.Provider,
-    inspection: domain.Inspection | None,
-    today: date,
-) -> tuple[domain.Provider, InspectionRow | None]:
-    """Record the extract's inspection unless the register already holds it as latest.
-
-    The history row is returned, not added, so the caller adds it after the provider's
-    own row (the foreign key needs that order and the session does not infer it).
-    """
-    if inspection is None or provider.latest_inspection == inspection:
-        return provider, None
-    latest = provider.latest_inspection
-    if latest is not None and inspection.inspected_on < latest.inspected_on:
-        return provider, None  # the register knows a newer one: the extract is behind
-    provider, outcome = domain.record_inspection(provider, inspection, today)
-    if latest is not None:
-        event = domain.inspection_recorded_event(provider, outcome)
-        uow.emit_raw(
-            providers_v1.TOPIC,
-            providers_v1.PROVIDER_INSPECTION_RECORDED,
-            provider.provider_id,
-            event,
-        )
-    history = InspectionRow(
-        provider_id=provider.provider_id,
-        inspected_on=inspection.inspected_on,
-        inspection=inspection_to_json(inspection),
-        declined=outcome.declined,
-        is_latest=outcome.is_latest,
-        recorded_by=actor.id,
-    )
-    return provider, history
-
-
-def _create(uow: UnitOfWork, actor: Actor, item: _Accepted, today: date) -> InspectionRow | None:
-    provider = domain.register_provider(str(uuid.uuid4()), item.draft)
-    # The first inspection travels in the registered snapshot, not as a separate event.
-    provider, history = _record_inspection(uow, actor, provider, item.inspection, today)
-    uow.session.add(new_row(provider))
-    event = domain.registered_event(provider, today, by=actor.id)
-    uow.emit_raw(providers_v1.TOPIC, providers_v1.PROVIDER_REGISTERED, provider.provider_id, event)
-    uow.audit(
-        actor,
-        "provider.registered",
-        "provider",
-        provider.provider_id,
-        urn=item.draft.urn,
-        source="gias import",
-        line=item.line,
-    )
-    return history
-
-
-def _update(
-    uow: UnitOfWork, actor: Actor, row: ProviderRow, item: _Accepted, today: date
-) -> tuple[bool, InspectionRow | None]:
-    """Apply the extract to a known provider; False when nothing changed.
-
-    Only the columns GIAS holds are taken from it: contacts the provider keeps itself
-    and compliance documents stay as the register has them.
-    """
-    before = to_domain(row)
-    draft = replace(
-        item.draft,
-        documents=before.details.documents,
-        contacts=before.details.contacts or item.draft.contacts,
-    )
-    provider, changed = domain.update_details(before, draft)
-    provider, history = _record_inspection(uow, actor, provider, item.inspection, today)
-    if not changed and provider == before:
-        return False, None
-    apply_provider(row, provider)
-    row.version += 1
-    uow.session.add(row)
-    if changed:
-        event = domain.updated_event(provider, changed, today, by=actor.id)
-        uow.emit_raw(providers_v1.TOPIC, providers_v1.PROVIDER_UPDATED, row.id, event)
-        uow.audit(actor, "provider.updated", "provider", row.id, changed_fields=changed)
-    return True, history
-
-
 async def _write_batch(
     db: Database, actor: Actor, batch: list[_Accepted], today: date, summary: ImportSummary
 ) -> None:
@@ -200,15 +110,23 @@ async def _write_batch(
         for item in batch:
             row = by_urn.get(item.draft.urn)
             if row is None:
-                histories.append(_create(uow, actor, item, today))
+                histories.append(
+                    commands.import_new_provider(
+                        uow, actor, item.draft, item.inspection, today, item.line
+                    )
+                )
                 summary.created += 1
             elif row.status == providers_v1.ProviderStatus.REMOVED.value:
                 reason = "URN: the provider was removed from the register; not re-imported"
                 summary.rejected.append(Rejection(item.line, str(item.draft.urn), (reason,)))
             else:
-                changed, history = _update(uow, actor, row, item, today)
+                changed, history = commands.import_update(
+                    uow, actor, row, item.draft, item.inspection, today
+                )
                 histories.append(history)
-                if item.closure is not None and _close(uow, actor, row, item.closure):
+                if item.closure is not None and commands.close_establishment(
+                    uow, actor, row, item.closure, utcnow()
+                ):
                     summary.suspended += 1
                 else:
                     summary.updated += changed
@@ -216,24 +134,6 @@ async def _write_batch(
         # Providers first: the session does not order inserts by the foreign key.
         await uow.session.flush()
         uow.session.add_all([history for history in histories if history is not None])
-
-
-def _close(
-    uow: UnitOfWork, actor: Actor, row: ProviderRow, closure: domain.EstablishmentClosure
-) -> bool:
-    """Close or flag a known provider by the register's normal status changes (each one
-    kept, audited and published as provider.status_changed); False when nothing moved."""
-    provider, changes = domain.close_establishment(
-        to_domain(row), closure, by=actor.id, at=utcnow()
-    )
-    if not changes:
-        return False
-    apply_provider(row, provider)
-    row.version += 1
-    uow.session.add(row)
-    for change in changes:
-        record_status_change(uow, actor, provider, change)
-    return True
 
 
 async def _write_closings(
@@ -247,7 +147,9 @@ async def _write_closings(
             row = by_urn.get(item.urn)
             if row is None:
                 summary.rejected.append(item.rejection)  # never registered: nothing to close
-            elif _close(uow, actor, row, domain.EstablishmentClosure.CLOSED):
+            elif commands.close_establishment(
+                uow, actor, row, domain.EstablishmentClosure.CLOSED, utcnow()
+            ):
                 summary.closed += 1
             else:
                 summary.unchanged += 1  # already removed

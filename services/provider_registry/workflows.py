@@ -10,10 +10,14 @@ from datetime import timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from services.provider_registry.activities import SWEEP_ACTIVITY, SweepResult
+    from services.provider_registry.workflow_types import (
+        SWEEP_ACTIVITY,
+        SWEEP_SCHEDULE_ID,
+        SWEEP_WORKFLOW,
+        SweepResult,
+    )
 
-SWEEP_WORKFLOW = "provider_registry.document_expiry_sweep"
-SWEEP_SCHEDULE_ID = "provider_registry.document-expiry-sweep"
+__all__ = ["SWEEP_SCHEDULE_ID", "WORKFLOWS", "DocumentExpirySweep"]
 
 
 @workflow.defn(name=SWEEP_WORKFLOW)

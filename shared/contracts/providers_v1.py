@@ -16,9 +16,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
+from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.contracts.base import Event
 from shared.contracts.common import Attendance, NeedType
 
 TOPIC = "providers.v1"
@@ -157,24 +159,39 @@ class ProviderSnapshot(_Payload):
 # --- events ---------------------------------------------------------------------------
 
 
-class ProviderRegistered(_Payload):
+class ProviderRegistered(Event):
     """A provider joined the register (status ``registered``)."""
 
+    TOPIC: ClassVar[str] = TOPIC
+    TYPE: ClassVar[str] = PROVIDER_REGISTERED
+    SUBJECT_FIELD: ClassVar[str] = "provider"  # its subject is provider.provider_id
     provider: ProviderSnapshot
     registered_by: str
 
+    def subject(self) -> str:
+        return self.provider.provider_id
 
-class ProviderUpdated(_Payload):
+
+class ProviderUpdated(Event):
     """A provider's details changed; ``provider`` is the full state afterwards."""
 
+    TOPIC: ClassVar[str] = TOPIC
+    TYPE: ClassVar[str] = PROVIDER_UPDATED
+    SUBJECT_FIELD: ClassVar[str] = "provider"  # its subject is provider.provider_id
     provider: ProviderSnapshot
     changed_fields: list[str]
     updated_by: str
 
+    def subject(self) -> str:
+        return self.provider.provider_id
 
-class ProviderStatusChanged(_Payload):
+
+class ProviderStatusChanged(Event):
     """A provider moved on the status machine, with who, when and why."""
 
+    TOPIC: ClassVar[str] = TOPIC
+    TYPE: ClassVar[str] = PROVIDER_STATUS_CHANGED
+    SUBJECT_FIELD: ClassVar[str] = "provider_id"
     provider_id: str
     urn: int
     name: str
@@ -186,9 +203,12 @@ class ProviderStatusChanged(_Payload):
     recommendation_id: str | None = None  # set when a quality recommendation was accepted
 
 
-class ProviderInspectionRecorded(_Payload):
+class ProviderInspectionRecorded(Event):
     """An inspection was recorded; ``declined`` says it is worse than ``previous``."""
 
+    TOPIC: ClassVar[str] = TOPIC
+    TYPE: ClassVar[str] = PROVIDER_INSPECTION_RECORDED
+    SUBJECT_FIELD: ClassVar[str] = "provider_id"
     provider_id: str
     urn: int
     name: str
@@ -198,9 +218,12 @@ class ProviderInspectionRecorded(_Payload):
     is_latest: bool = True  # False when an older inspection was back-filled
 
 
-class ProviderDocumentExpiring(_Payload):
+class ProviderDocumentExpiring(Event):
     """A compliance document has expired or expires within the warning window."""
 
+    TOPIC: ClassVar[str] = TOPIC
+    TYPE: ClassVar[str] = PROVIDER_DOCUMENT_EXPIRING
+    SUBJECT_FIELD: ClassVar[str] = "provider_id"
     provider_id: str
     urn: int
     name: str
@@ -211,11 +234,14 @@ class ProviderDocumentExpiring(_Payload):
     documents_valid: bool
 
 
-class ProviderRecommendationRejected(_Payload):
+class ProviderRecommendationRejected(Event):
     """A commissioner rejected a quality.v1 suspension recommendation: the provider stays
     as it was. (An accepted one shows as ``provider.status_changed`` citing it.) Lets
     monitoring close its recommendation, so a new one can be raised."""
 
+    TOPIC: ClassVar[str] = TOPIC
+    TYPE: ClassVar[str] = PROVIDER_RECOMMENDATION_REJECTED
+    SUBJECT_FIELD: ClassVar[str] = "provider_id"
     provider_id: str
     recommendation_id: str
     rejected_by: str
@@ -223,11 +249,13 @@ class ProviderRecommendationRejected(_Payload):
     reason: str
 
 
-EVENT_TYPES: dict[str, type[BaseModel]] = {
-    PROVIDER_REGISTERED: ProviderRegistered,
-    PROVIDER_UPDATED: ProviderUpdated,
-    PROVIDER_STATUS_CHANGED: ProviderStatusChanged,
-    PROVIDER_INSPECTION_RECORDED: ProviderInspectionRecorded,
-    PROVIDER_DOCUMENT_EXPIRING: ProviderDocumentExpiring,
-    PROVIDER_RECOMMENDATION_REJECTED: ProviderRecommendationRejected,
-}
+EVENT_MODELS: tuple[type[Event], ...] = (
+    ProviderRegistered,
+    ProviderUpdated,
+    ProviderStatusChanged,
+    ProviderInspectionRecorded,
+    ProviderDocumentExpiring,
+    ProviderRecommendationRejected,
+)
+
+EVENT_TYPES: dict[str, type[BaseModel]] = {model.TYPE: model for model in EVENT_MODELS}

@@ -13,7 +13,7 @@ import pytest
 from aiokafka import ConsumerRecord
 from sqlmodel import func, select
 
-from services.provider_registry import domain
+from services.provider_registry import domain, events
 from services.provider_registry.api import ProviderIn
 from shared.consumer import EventConsumer, batch_handler
 from shared.contracts import providers_v1
@@ -40,7 +40,7 @@ def registered(offset: int, event_id: str | None = None) -> ConsumerRecord[bytes
         providers_v1.PROVIDER_REGISTERED,
         source="test",
         subject=provider.provider_id,
-        data=domain.registered_event(provider, date(2026, 1, 1), "tester"),
+        data=events.registered_event(provider, date(2026, 1, 1), "tester"),
     )
     if event_id:
         event.id = event_id

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from pydantic import BaseModel
 
 from services.provider_registry import domain
+from services.provider_registry import events as provider_events
 from services.provider_registry.domain import (
     Attendance,
     ComplianceDocument,
@@ -649,7 +650,7 @@ def test_snapshot_carries_what_consumers_need() -> None:
         a_provider(documents=docs),
         latest_inspection=Inspection(inspected_on=date(2024, 1, 1), overall=J.GOOD),
     )
-    snapshot = domain.provider_snapshot(provider, TODAY)
+    snapshot = provider_events.provider_snapshot(provider, TODAY)
     assert snapshot.status is S.ACTIVE
     assert snapshot.need_types == [NeedType.ASD, NeedType.SLCN]
     assert snapshot.attendance == [Attendance.DAY]
@@ -659,7 +660,7 @@ def test_snapshot_carries_what_consumers_need() -> None:
     assert snapshot.documents_valid
     assert snapshot.latest_inspection is not None
     assert snapshot.latest_inspection.equivalent_judgement is J.GOOD
-    later = domain.provider_snapshot(provider, TODAY + timedelta(days=101))
+    later = provider_events.provider_snapshot(provider, TODAY + timedelta(days=101))
     assert not later.documents_valid
 
 
@@ -673,12 +674,12 @@ def test_event_builders_fill_every_event_type() -> None:
         replace(provider, latest_inspection=inspected(overall=J.GOOD)), poor, TODAY
     )
     events: list[BaseModel] = [
-        domain.registered_event(provider, TODAY, by="c-1"),
-        domain.updated_event(provider, ["capacity"], TODAY, by="c-1"),
-        domain.status_changed_event(suspended, change),
-        domain.inspection_recorded_event(provider_after, outcome),
-        *domain.document_expiring_events(provider, TODAY),
-        domain.recommendation_rejected_event(
+        provider_events.registered_event(provider, TODAY, by="c-1"),
+        provider_events.updated_event(provider, ["capacity"], TODAY, by="c-1"),
+        provider_events.status_changed_event(suspended, change),
+        provider_events.inspection_recorded_event(provider_after, outcome),
+        *provider_events.document_expiring_events(provider, TODAY),
+        provider_events.recommendation_rejected_event(
             domain.reject_recommendation(
                 domain.receive_recommendation(
                     recommendation_id="r-1",
@@ -716,12 +717,12 @@ def test_event_builders_fill_every_event_type() -> None:
 
 def test_expired_documents_are_announced_with_negative_days() -> None:
     provider = a_provider(documents=(document(DocumentKind.FINANCIAL_CHECK, -3),))
-    (event,) = domain.document_expiring_events(provider, TODAY)
+    (event,) = provider_events.document_expiring_events(provider, TODAY)
     assert (event.expired, event.days_until_expiry) == (True, -3)
 
 
 def test_payloads_ignore_fields_added_later() -> None:
-    snapshot = domain.provider_snapshot(a_provider(), TODAY)
+    snapshot = provider_events.provider_snapshot(a_provider(), TODAY)
     data = {**snapshot.model_dump(mode="json"), "a_future_field": 1}
     assert providers_v1.ProviderSnapshot.model_validate(data) == snapshot
     assert providers_v1.TOPIC == "providers.v1"

@@ -3,31 +3,25 @@ verification, membership (the binding source of provider tokens) and invitations
 
 from __future__ import annotations
 
-import uuid
-from dataclasses import replace
 from datetime import date, datetime
 from enum import StrEnum
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 from pydantic import BaseModel, Field
-from sqlalchemy import func
-from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.provider_registry import commands, domain
+from services.provider_registry import commands, domain, store
 from services.provider_registry.models import (
     InvitationRow,
     MembershipRow,
-    ProviderRow,
     RegistrationRow,
-    draft_to_json,
 )
 from services.provider_registry.policy import ALLOWED
 from shared import clock
 from shared.api_types import Offset, RequestBody
 from shared.contracts.common import Attendance, NeedType
 from shared.contracts.providers_v1 import GenderIntake, ProviderType
-from shared.errors import Conflict, DomainError, NotFound, RulesBroken
+from shared.errors import DomainError, NotFound, RulesBroken
 from shared.runtime import ServiceRuntime, runtime_of
 from shared.unit_of_work import Actor, unit_of_work
 
@@ -224,24 +218,9 @@ def _checked(errors: list[DomainError]) -> None:
         raise RulesBroken(errors)
 
 
-async def _competing(session: AsyncSession, row: RegistrationRow) -> int:
-    if row.urn is None or row.status != domain.RegistrationStatus.PENDING.value:
-        return 0
-    total = await session.exec(
-        select(func.count())
-        .select_from(RegistrationRow)
-        .where(
-            RegistrationRow.urn == row.urn,
-            RegistrationRow.status == domain.RegistrationStatus.PENDING.value,
-            RegistrationRow.id != row.id,
-        )
-    )
-    return int(total.one())
-
-
 async def _ensure_administrator(session: AsyncSession, actor: Actor, provider_id: str) -> None:
     """The policy lets only a provider's own people here; of those, the administrator."""
-    member = await commands.active_membership(session, actor.id)
+    member = await store.active_membership(session, actor.id)
     if (
         member is None
         or member.provider_id != provider_id
@@ -251,13 +230,6 @@ async def _ensure_administrator(session: AsyncSession, actor: Actor, provider_id
             status.HTTP_403_FORBIDDEN,
             "only the organisation's administrator manages its people",
         )
-
-
-async def _provider(session: AsyncSession, provider_id: str) -> ProviderRow:
-    row = await session.get(ProviderRow, provider_id)
-    if row is None:
-        raise NotFound("provider", provider_id)
-    return row
 
 
 # --- registrations ----------------------------------------------------------------------
@@ -282,41 +254,18 @@ async def submit_registration(
         errors += domain.validate_new_provider(draft, body.provider.urn is not None)
     _checked(errors)
     async with unit_of_work(runtime.db, runtime.source) as uow:
-        await commands.ensure_may_register(uow.session, actor.id)
-        row = RegistrationRow(
-            id=str(uuid.uuid4()),
-            kind=body.kind.value,
-            subject=actor.id,
-            person_name=body.person_name.strip(),
-            person_email=body.person_email.strip(),
-            provider_name="",
-            status=domain.RegistrationStatus.PENDING.value,
+        row = await commands.submit_registration(
+            uow,
+            actor,
+            body.kind,
+            body.person_name,
+            body.person_email,
+            body.urn,
+            draft,
+            body.provider.urn if body.provider is not None else None,
         )
-        if draft is None:
-            assert body.urn is not None
-            claimed = await commands.claimable(uow.session, body.urn)
-            row.urn, row.provider_id, row.provider_name = claimed.urn, claimed.id, claimed.name
-        else:
-            assert body.provider is not None
-            urn = body.provider.urn
-            if urn is not None and await commands.provider_by_urn(uow.session, urn):
-                raise Conflict("urn", "is on the register already: claim it instead")
-            cleaned = domain.clean_draft(draft if urn is not None else _with_any_urn(draft))
-            details = draft_to_json(cleaned)
-            details.pop("urn")
-            row.urn, row.provider_name, row.details = urn, cleaned.name, details
-        uow.session.add(row)
-        uow.audit(
-            actor, "registration.submitted", "registration", row.id, kind=row.kind, urn=row.urn
-        )
-        competing = await _competing(uow.session, row)
+        competing = await store.competing_registrations(uow.session, row)
     return _registration_out(row, competing)
-
-
-def _with_any_urn(draft: domain.ProviderDraft) -> domain.ProviderDraft:
-    """The draft with a well-formed stand-in URN, so it can be cleaned; the stand-in is
-    not kept (the officer gives the real one when verifying)."""
-    return replace(draft, urn=domain.URN_RANGE[0])
 
 
 @router.get("/registrations/mine")
@@ -326,12 +275,8 @@ async def my_registrations(
 ) -> list[RegistrationOut]:
     """The caller's own registrations, newest first."""
     async with runtime.db.session() as session:
-        rows = await session.exec(
-            select(RegistrationRow)
-            .where(RegistrationRow.subject == actor.id)
-            .order_by(col(RegistrationRow.submitted_at).desc(), col(RegistrationRow.id))
-        )
-        return [_registration_out(row) for row in rows.all()]
+        rows = await store.registrations_of(session, actor.id)
+        return [_registration_out(row) for row in rows]
 
 
 @router.get("/registrations")
@@ -343,19 +288,12 @@ async def list_registrations(
     runtime: ServiceRuntime = Depends(runtime_of),
 ) -> RegistrationPage:
     """Registrations for the council to verify, oldest first."""
-    query = select(RegistrationRow)
-    counted = select(func.count()).select_from(RegistrationRow)
-    if status_ is not None:
-        query = query.where(RegistrationRow.status == status_.value)
-        counted = counted.where(RegistrationRow.status == status_.value)
     async with runtime.db.session() as session:
-        total = int((await session.exec(counted)).one())
-        rows = await session.exec(
-            query.order_by(col(RegistrationRow.submitted_at), col(RegistrationRow.id))
-            .limit(limit)
-            .offset(offset)
-        )
-        items = [_registration_out(row, await _competing(session, row)) for row in rows.all()]
+        total, rows = await store.registrations_page(session, status_, limit, offset)
+        items = [
+            _registration_out(row, await store.competing_registrations(session, row))
+            for row in rows
+        ]
     return RegistrationPage(total=total, limit=limit, offset=offset, items=items)
 
 
@@ -369,7 +307,7 @@ async def get_registration(
         row = await session.get(RegistrationRow, registration_id)
         if row is None:
             raise NotFound("registration", registration_id)
-        return _registration_out(row, await _competing(session, row))
+        return _registration_out(row, await store.competing_registrations(session, row))
 
 
 @router.post("/registrations/{registration_id}/decision")
@@ -383,29 +321,14 @@ async def decide_registration(
     the register) or reject with a reason. A claim by URN is verified too: anyone can
     type a URN."""
     async with unit_of_work(runtime.db, runtime.source) as uow:
-        row = await uow.session.get(RegistrationRow, registration_id)
-        if row is None:
-            raise NotFound("registration", registration_id)
-        verify = body.decision is DecisionKind.VERIFY
-        decided = domain.decide_registration(
-            domain.RegistrationStatus(row.status), verify, body.reason
-        )
-        if verify and row.kind == domain.RegistrationKind.CLAIM.value:
-            await commands.verify_claim(uow, row)
-        elif verify:
-            row.provider_id = await commands.verify_new(uow, actor, row, body.urn, date.today())
-        row.status = decided.value
-        row.decided_by = actor.id
-        row.decided_at = clock.now()
-        row.reason = body.reason.strip() or None
-        uow.session.add(row)
-        uow.audit(
+        row = await commands.decide_registration(
+            uow,
             actor,
-            f"registration.{decided.value}",
-            "registration",
-            row.id,
-            provider_id=row.provider_id,
-            reason=row.reason,
+            registration_id,
+            body.decision is DecisionKind.VERIFY,
+            body.reason,
+            body.urn,
+            date.today(),
         )
     return _registration_out(row)
 
@@ -421,15 +344,7 @@ async def people_me(
     """The caller's memberships: which provider its tokens are bound to (the console
     reads this; a council's identity provider maps its provider claim from it)."""
     async with runtime.db.session() as session:
-        rows = await session.exec(
-            select(MembershipRow, ProviderRow.name)
-            .join(ProviderRow, col(ProviderRow.id) == col(MembershipRow.provider_id))
-            .where(
-                MembershipRow.subject == actor.id,
-                MembershipRow.status == domain.MemberStatus.ACTIVE.value,
-            )
-            .order_by(col(MembershipRow.id))
-        )
+        rows = await store.memberships_of(session, actor.id)
         memberships = [
             MembershipOut(
                 provider_id=m.provider_id,
@@ -438,7 +353,7 @@ async def people_me(
                 status=domain.MemberStatus(m.status),
                 joined_at=m.joined_at,
             )
-            for m, name in rows.all()
+            for m, name in rows
         ]
     return PersonOut(subject=actor.id, memberships=memberships)
 
@@ -451,24 +366,13 @@ async def list_people(
 ) -> PeopleOut:
     """The organisation's people and the invitations not yet accepted (administrator)."""
     async with runtime.db.session() as session:
-        await _provider(session, provider_id)
+        await store.load_provider(session, provider_id)
         await _ensure_administrator(session, actor, provider_id)
-        people = await session.exec(
-            select(MembershipRow)
-            .where(MembershipRow.provider_id == provider_id)
-            .order_by(col(MembershipRow.id))
-        )
-        invitations = await session.exec(
-            select(InvitationRow)
-            .where(
-                InvitationRow.provider_id == provider_id,
-                col(InvitationRow.accepted_at).is_(None),
-            )
-            .order_by(col(InvitationRow.invited_at))
-        )
+        people = await store.people_of(session, provider_id)
+        invitations = await store.open_invitations(session, provider_id)
         return PeopleOut(
-            people=[_person_out(m) for m in people.all()],
-            invitations=[_invitation_out(i) for i in invitations.all()],
+            people=[_person_out(m) for m in people],
+            invitations=[_invitation_out(i) for i in invitations],
         )
 
 
@@ -489,21 +393,11 @@ async def invite(
     code, digest = commands.invitation_code()
     now = clock.now()
     async with unit_of_work(runtime.db, runtime.source) as uow:
-        await _provider(uow.session, provider_id)
+        await store.load_provider(uow.session, provider_id)
         await _ensure_administrator(uow.session, actor, provider_id)
-        row = InvitationRow(
-            id=str(uuid.uuid4()),
-            code_sha256=digest,
-            provider_id=provider_id,
-            name=body.name.strip(),
-            email=body.email.strip(),
-            role=body.role.value,
-            invited_by=actor.id,
-            invited_at=now,
-            expires_at=domain.invitation_expiry(now),
+        row = commands.invite(
+            uow, actor, provider_id, body.name, body.email, body.role, digest, now
         )
-        uow.session.add(row)
-        uow.audit(actor, "invitation.sent", "provider", provider_id, invitation_id=row.id)
     return InvitationCreated(**_invitation_out(row).model_dump(), code=code)
 
 
@@ -516,28 +410,7 @@ async def accept_invitation(
     """A supplier's person accepts an invitation and becomes a person of the provider."""
     now = clock.now()
     async with unit_of_work(runtime.db, runtime.source) as uow:
-        found = await uow.session.exec(
-            select(InvitationRow).where(InvitationRow.code_sha256 == commands.code_digest(code))
-        )
-        invitation = found.first()
-        if invitation is None:
-            raise NotFound("invitation", "with this code")
-        problem = domain.invitation_problem(invitation.expires_at, invitation.accepted_at, now)
-        if problem:
-            raise Conflict("code", problem)
-        if await commands.active_membership(uow.session, actor.id) is not None:
-            raise Conflict("person", "is a person of a provider already")
-        provider = await _provider(uow.session, invitation.provider_id)
-        member = await commands.join(uow.session, actor.id, invitation)
-        invitation.accepted_by, invitation.accepted_at = actor.id, now
-        uow.session.add(invitation)
-        uow.audit(
-            actor,
-            "invitation.accepted",
-            "provider",
-            invitation.provider_id,
-            invitation_id=invitation.id,
-        )
+        provider, member = await commands.accept_invitation(uow, actor, code, now)
     return MembershipOut(
         provider_id=member.provider_id,
         provider_name=provider.name,
@@ -571,10 +444,10 @@ async def remove_person(
     minted for it again (in production the identity provider's mapping must follow).
     The last administrator cannot go: 409 naming the rule."""
     async with unit_of_work(runtime.db, runtime.source) as uow:
-        await _provider(uow.session, provider_id)
+        await store.load_provider(uow.session, provider_id)
         if subject != actor.id:
             await _ensure_administrator(uow.session, actor, provider_id)
-        person = await commands.person_of(uow.session, provider_id, subject)
+        person = await store.person_of(uow.session, provider_id, subject)
         await commands.change_person(uow, actor, person, None)
     return _person_out(person)
 
@@ -590,8 +463,8 @@ async def change_role(
     """The administrator makes a person administrator (handing over: then steps down
     itself) or member; the last administrator cannot step down (409 naming the rule)."""
     async with unit_of_work(runtime.db, runtime.source) as uow:
-        await _provider(uow.session, provider_id)
+        await store.load_provider(uow.session, provider_id)
         await _ensure_administrator(uow.session, actor, provider_id)
-        person = await commands.person_of(uow.session, provider_id, subject)
+        person = await store.person_of(uow.session, provider_id, subject)
         await commands.change_person(uow, actor, person, body.role)
     return _person_out(person)

@@ -10,9 +10,7 @@ the name or the declared type say.
 
 from __future__ import annotations
 
-import hashlib
 import io
-import uuid
 import zipfile
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -20,13 +18,11 @@ from datetime import datetime
 from fastapi import APIRouter, Depends, Request, status
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
-from sqlalchemy.orm import defer
-from sqlmodel import col, select
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
-from services.provider_registry import domain
-from services.provider_registry.models import DocumentFileRow, ProviderRow
+from services.provider_registry import commands, domain, store
+from services.provider_registry.models import DocumentFileRow
 from services.provider_registry.policy import ALLOWED
 from shared.audit_read import READS, ReadAudit
 from shared.contracts.common import Role
@@ -190,44 +186,16 @@ async def upload_document_file(
         type_name = _checked(data, limit, allowed)
     except Refused as refused:
         return JSONResponse({"detail": refused.detail}, status_code=refused.status_code)
-    row = DocumentFileRow(
-        id=str(uuid.uuid4()),
-        provider_id=provider_id,
-        kind=kind.value,
-        filename=domain.safe_filename(given_name, type_name),
-        media_type=domain.MEDIA_TYPES[type_name],
-        size=len(data),
-        sha256=hashlib.sha256(data).hexdigest(),
-        content=data,
-        uploaded_by=actor.id,
-    )
     async with unit_of_work(runtime.db, runtime.source) as uow:
-        if await uow.session.get(ProviderRow, provider_id) is None:
-            raise NotFound("provider", provider_id)
-        uow.session.add(row)
-        uow.audit(
-            actor,
-            "provider.document_file_uploaded",
-            "provider",
-            provider_id,
-            kind=kind.value,
-            file_id=row.id,
-            sha256=row.sha256,
-            size=row.size,
-            media_type=row.media_type,
+        row = await commands.keep_document_file(
+            uow, actor, provider_id, kind, data, given_name, type_name
         )
     return JSONResponse(_out(row).model_dump(mode="json"), status_code=201)
 
 
 async def _latest(runtime: ServiceRuntime, provider_id: str, kind: DocumentKind) -> DocumentFileRow:
     async with runtime.db.session() as session:
-        rows = await session.exec(
-            select(DocumentFileRow)
-            .where(DocumentFileRow.provider_id == provider_id, DocumentFileRow.kind == kind.value)
-            .order_by(col(DocumentFileRow.uploaded_at).desc(), col(DocumentFileRow.id))
-            .limit(1)
-        )
-        row = rows.first()
+        row = await store.latest_document_file(session, provider_id, kind)
     if row is None:
         raise NotFound("document file", f"{provider_id}/{kind.value}")
     return row
@@ -274,15 +242,6 @@ async def list_document_files(
     """The newest uploaded file of each kind (what it is, not its bytes)."""
     _own_or_officer(actor, provider_id)
     async with runtime.db.session() as session:
-        if await session.get(ProviderRow, provider_id) is None:
-            raise NotFound("provider", provider_id)
-        rows = await session.exec(
-            select(DocumentFileRow)
-            .options(defer(DocumentFileRow.content))  # type: ignore[arg-type]
-            .where(DocumentFileRow.provider_id == provider_id)
-            .order_by(col(DocumentFileRow.uploaded_at).desc(), col(DocumentFileRow.id))
-        )
-        newest: dict[str, DocumentFileRow] = {}
-        for row in rows.all():
-            newest.setdefault(row.kind, row)
-    return [_out(row) for row in newest.values()]
+        await store.load_provider(session, provider_id)
+        newest = await store.newest_document_files(session, provider_id)
+    return [_out(row) for row in newest]
