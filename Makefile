@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed-stamp
 help:
 	@echo "make up     start the whole system (broker, Temporal, four services, the console)"
 	@echo "make test   run the whole test suite"
-	@echo "make lint   ruff, mypy and bandit"
+	@echo "make lint   ruff, mypy, bandit and the import contracts"
 	@echo "make bench  run the benchmarks and print their figures"
 	@echo "make screenshots  retake docs/screenshots/*.png (the console in Chromium)"
 	@echo "make up TRAINING=1  a training stack: simulated time, \`dps clock advance 3d\`"
@@ -30,11 +30,13 @@ test: $(STAMP)
 	$(BIN)/pytest
 
 # bandit: no medium or high finding (-ll); a justified one carries `# nosec BXXX` and why.
+# lint-imports: the layer contracts in pyproject.toml [tool.importlinter].
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check shared dps services tests $(wildcard bench)
 	$(BIN)/mypy shared dps services bench
 	$(BIN)/bandit -q -r shared dps services -ll
+	$(BIN)/lint-imports --no-cache
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -23,7 +23,7 @@ from dps.services import definition_of
 from services.monitoring.models import AlertRow, Budget, PlacementFact, SpendLineRow
 from services.monitoring.store import alert_of, copy_alert
 from services.placements import domain as placements
-from services.placements import events as placement_events
+from services.placements import events as placement_payloads
 from services.placements import handlers as placement_handlers
 from services.placements.models import (
     FeeChangeRow,
@@ -39,6 +39,7 @@ from services.provider_registry.cli import import_extract
 from services.provider_registry.models import ProviderRow
 from shared.consumer import EventConsumer
 from shared.contracts import placements_v1, providers_v1
+from shared.contracts.base import Event
 from shared.contracts.common import Attendance, NeedType, Role
 from shared.contracts.placements_v1 import (
     PlacementSource,
@@ -162,7 +163,7 @@ class Step:
     the route emits besides those of `record_placement`, and rows of its own."""
 
     after: placements.Placement
-    events: tuple[tuple[str, BaseModel], ...] = ()
+    events: tuple[tuple[str, Event], ...] = ()
     rows: tuple[SQLModel, ...] = ()
 
 
@@ -202,7 +203,7 @@ def _variation(p: placements.Placement, on: date, reason: str, fee: Decimal) -> 
     event = placements_v1.PlacementContractVaried(
         placement_id=p.placement_id,
         provider_id=p.provider_id,
-        fee=placement_events.fee_terms(after, on),
+        fee=placement_payloads.fee_terms(after, on),
         reason=reason,
         varied_by=COMMISSIONER.id,
     )
@@ -276,7 +277,7 @@ def _uplift_steps(p: placements.Placement, rng: random.Random, today: date) -> l
 
 def _uplift_events(
     p: placements.Placement, uplift: placements.UpliftRequest
-) -> tuple[tuple[str, BaseModel], ...]:
+) -> tuple[tuple[str, Event], ...]:
     approved = uplift.decision is UpliftDecision.APPROVED
     requested = placements_v1.PlacementContractUpliftRequested(
         placement_id=p.placement_id,
@@ -297,7 +298,7 @@ def _uplift_events(
         effective_from=uplift.effective_from,
         decided_by=COMMISSIONER.id,
         reason=uplift.decision_reason,
-        fee=placement_events.fee_terms(p, uplift.effective_from) if approved else None,
+        fee=placement_payloads.fee_terms(p, uplift.effective_from) if approved else None,
     )
     return (
         ("placement.contract.uplift_requested", requested),
@@ -323,7 +324,9 @@ def _life(index: int, provider: Provider, rng: random.Random, today: date) -> li
     award = _award(index, provider, rng, today)
     pid = str(uuid.UUID(int=rng.getrandbits(128)))
     p = placements.create_placement(award, pid, COMMISSIONER.id, _at(award.awarded_on))
-    steps = [Step(p, (("placement.contract.created", placement_events.contract_created_event(p)),))]
+    steps = [
+        Step(p, (("placement.contract.created", placement_payloads.contract_created_event(p)),))
+    ]
     p = placements.start_placement(p, award.start_date, COMMISSIONER.id, _at(award.start_date))
     steps.append(Step(p))
     for more in (_review_steps, _uplift_steps):
@@ -342,8 +345,8 @@ async def _record(uow: UnitOfWork, steps: Sequence[Step]) -> None:
     (its rows, status and review events and spend ledger), as one call per step would
     leave them but for the intermediate spend snapshots, and several times faster."""
     for step in steps:
-        for event_type, payload in step.events:
-            uow.emit_raw(PLACEMENTS_TOPIC, event_type, step.after.placement_id, payload)
+        for _event_type, payload in step.events:
+            uow.emit(payload)
         uow.session.add_all(step.rows)
     await placement_handlers.record_placement(uow, None, steps[-1].after)
 
@@ -395,9 +398,7 @@ async def _raise_overdue_reviews(runtime: ServiceRuntime, today: date) -> None:
                 due_on=review.due_on,
                 days_overdue=(today - review.due_on).days,
             )
-            uow.emit_raw(
-                PLACEMENTS_TOPIC, "placement.review.overdue", placement.placement_id, event
-            )
+            uow.emit(event)
 
 
 # --------------------------------------------------------------------------- monitoring

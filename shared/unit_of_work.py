@@ -16,7 +16,6 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel
 from sqlalchemy import event
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -64,20 +63,7 @@ class UnitOfWork:
         The correlation id is the one of the event or request being handled, unless a
         batch handler names the event it is answering.
         """
-        return self.emit_raw(
-            event.TOPIC, event.TYPE, event.subject(), event, correlation_id=correlation_id
-        )
-
-    def emit_raw(
-        self,
-        topic: str,
-        event_type: str,
-        subject: str,
-        payload: BaseModel,
-        *,
-        correlation_id: str | None = None,
-    ) -> Envelope:
-        """Stage a payload under an explicit topic, type and subject (prefer ``emit``)."""
+        topic, event_type, subject = event.TOPIC, event.TYPE, event.subject()
         event_id = None
         if self.causation_id is not None:
             key = (self.causation_id, topic, event_type, subject)
@@ -87,7 +73,7 @@ class UnitOfWork:
             event_type,
             source=self.source,
             subject=subject,
-            data=payload,
+            data=event,
             correlation_id=correlation_id or self.correlation_id,
             topic=topic,
             event_id=event_id,

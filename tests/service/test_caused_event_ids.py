@@ -5,13 +5,13 @@ applying it again on a database restored from a backup publishes the same events
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
-from pydantic import BaseModel
 from sqlmodel import col, select
 
 from shared.consumer import EventConsumer, batch_handler
 from shared.contracts import providers_v1
+from shared.contracts.base import Event
 from shared.db import Database, migrate
 from shared.envelope import Envelope
 from shared.infra_models import OutboxMessage
@@ -21,7 +21,7 @@ from tests.service.test_consumer import MIGRATIONS, registered
 
 async def emit_twice(uow: UnitOfWork, envelope: Envelope, _payload: Any) -> None:
     for _ in range(2):  # two events of one type and subject: two ids
-        uow.emit_raw("quality.v1", "x.seen", envelope.subject, _Seen())
+        uow.emit(_Seen(about=envelope.subject))
 
 
 @batch_handler
@@ -31,8 +31,12 @@ async def emit_twice_in_batch(uow: UnitOfWork, events: Sequence[tuple[Envelope, 
         await emit_twice(uow, envelope, payload)
 
 
-class _Seen(BaseModel):
-    pass
+class _Seen(Event):
+    TOPIC: ClassVar[str] = "quality.v1"
+    TYPE: ClassVar[str] = "x.seen"
+    SUBJECT_FIELD: ClassVar[str] = "about"
+
+    about: str
 
 
 async def emitted_ids(

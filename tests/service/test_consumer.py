@@ -7,7 +7,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from aiokafka import ConsumerRecord
@@ -17,6 +17,7 @@ from services.provider_registry import domain, events
 from services.provider_registry.api import ProviderIn
 from shared.consumer import EventConsumer, batch_handler
 from shared.contracts import providers_v1
+from shared.contracts.base import Event
 from shared.db import Database, migrate
 from shared.envelope import Envelope, new_event
 from shared.infra_models import DeadLetter, InboxEntry, OutboxMessage
@@ -68,6 +69,14 @@ async def count(db: Database, model: type) -> int:
         return int((await session.exec(select(func.count()).select_from(model))).one())
 
 
+class _Seen(Event):
+    TOPIC: ClassVar[str] = "quality.v1"
+    TYPE: ClassVar[str] = "x.seen"
+    SUBJECT_FIELD: ClassVar[str] = "about"
+
+    about: str
+
+
 async def test_batch_handler_gets_runs_and_duplicates_are_applied_once(db: Database) -> None:
     calls: list[int] = []
 
@@ -75,13 +84,7 @@ async def test_batch_handler_gets_runs_and_duplicates_are_applied_once(db: Datab
     async def on_registered(uow: UnitOfWork, events: Sequence[tuple[Envelope, Any]]) -> None:
         calls.append(len(events))
         for envelope, _payload in events:
-            uow.emit_raw(
-                "quality.v1",
-                "x.seen",
-                envelope.subject,
-                _payload,
-                correlation_id=envelope.correlationid,
-            )
+            uow.emit(_Seen(about=envelope.subject), correlation_id=envelope.correlationid)
 
     consumer = EventConsumer(
         service="monitoring",
