@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from services.procurement import domain as d
 from services.procurement.models import ApplicationRow, SelfDeclarationRow
@@ -260,6 +260,101 @@ def notice_overdue(n: d.TrackedNotice, now: datetime) -> procurement_v1.NoticeOv
     )
 
 
+# ------------------------------------------------------------------ schemes
+
+
+def scheme_created(s: d.Scheme, created_by: str) -> procurement_v1.SchemeCreated:
+    return procurement_v1.SchemeCreated(
+        scheme_id=s.scheme_id,
+        reference=s.reference,
+        title=s.title,
+        regime=s.regime.value,
+        term_start=s.term_start,
+        term_end=s.term_end,
+        max_extension_end=s.max_extension_end,
+        categories=[
+            procurement_v1.CategoryInfo(
+                code=c.code,
+                name=c.name,
+                need_types=sorted(c.need_types),
+                attendance=sorted(c.attendance),
+            )
+            for c in s.categories
+        ],
+        lots=[
+            procurement_v1.LotInfo(
+                code=lot.code,
+                name=lot.name,
+                min_quality_score=lot.min_quality_score,
+                block_contracts_allowed=lot.block_contracts_allowed,
+            )
+            for lot in s.lots
+        ],
+        required_documents=sorted(s.required_documents),
+        min_tender_days=s.tender_days_floor,
+        created_by=created_by,
+        established_on=s.established_on,
+        imported=s.imported,
+        narrowing_published=s.narrowing_published,
+        award_quality_weight=s.award_criteria.quality_weight,
+        award_price_weight=s.award_criteria.price_weight,
+    )
+
+
+def _latest_notice_form(before: d.Scheme, after: d.Scheme) -> str | None:
+    new = after.period_notices[len(before.period_notices) :]
+    return new[-1].form if new else None
+
+
+def scheme_status_changed(
+    before: d.Scheme,
+    after: d.Scheme,
+    action: Literal["open", "suspend", "close", "extend"],
+    reason: str,
+    by: str,
+    now: datetime,
+) -> ProcurementEvent:
+    """The event of a scheme's change of status (opened, suspended, closed, extended)."""
+    sid = after.scheme_id
+    if action == "open":
+        prev: Literal["draft", "suspended"] = (
+            "suspended" if before.status is d.SchemeStatus.SUSPENDED else "draft"
+        )
+        return procurement_v1.SchemeOpened(
+            scheme_id=sid, previous_status=prev, opened_at=now, opened_by=by
+        )
+    if action == "suspend":
+        return procurement_v1.SchemeSuspended(
+            scheme_id=sid, reason=reason, suspended_at=now, suspended_by=by
+        )
+    if action == "close":
+        return procurement_v1.SchemeClosed(
+            scheme_id=sid,
+            reason=reason,
+            closed_at=now,
+            closed_by=by,
+            previous_term_end=before.term_end_effective,
+            period_notice_form=_latest_notice_form(before, after),
+        )
+    return scheme_extended(before, after, reason, by, now)
+
+
+def scheme_extended(
+    before: d.Scheme, after: d.Scheme, reason: str, by: str, now: datetime
+) -> procurement_v1.SchemeExtended:
+    return procurement_v1.SchemeExtended(
+        scheme_id=after.scheme_id,
+        previous_term_end=before.term_end_effective,
+        term_end=after.term_end_effective,
+        extended_at=now,
+        extended_by=by,
+        reason=reason,
+        extension_number=after.extensions_used,
+        extensions_allowed=len(after.extension_options),
+        period_notice_form=_latest_notice_form(before, after),
+    )
+
+
 # ------------------------------------------------- applications and declarations
 
 
@@ -299,6 +394,50 @@ def self_declaration_overdue(
         due_on=row.due_on,
         detected_at=now,
     )
+
+
+def application_decided(result: d.DecisionResult, decided_by: str) -> list[ProcurementEvent]:
+    """The decision, then each membership it admits."""
+    a = result.application
+    decision = a.decision
+    assert decision is not None
+    events: list[ProcurementEvent] = [
+        procurement_v1.ApplicationDecided(
+            application_id=a.application_id,
+            scheme_id=a.scheme_id,
+            provider_id=a.provider_id,
+            outcome=decision.outcome.value,
+            admitted_categories=list(decision.admitted_categories),
+            refused_categories=[
+                procurement_v1.CategoryRefusal(category_code=r.category_code, reason=r.reason)
+                for r in decision.refused_categories
+            ],
+            criteria=[
+                procurement_v1.CriterionOutcome(
+                    criterion=c.criterion, passed=c.passed, reason=c.reason, score=c.score
+                )
+                for c in decision.criteria
+            ],
+            quality_score=decision.quality_score,
+            lot_code=decision.lot_code,
+            decided_by=decided_by,
+            decided_at=decision.decided_at,
+            decided_late=decision.decided_late,
+        )
+    ]
+    for m in result.memberships:
+        events.append(
+            procurement_v1.MembershipAdmitted(
+                scheme_id=m.scheme_id,
+                provider_id=m.provider_id,
+                category_code=m.category_code,
+                application_id=m.application_id,
+                lot_code=m.lot_code,
+                quality_score=m.quality_score,
+                admitted_on=m.admitted_on,
+            ),
+        )
+    return events
 
 
 # ---------------------------------------------------------------- memberships

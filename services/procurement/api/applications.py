@@ -11,6 +11,7 @@ from fastapi import APIRouter, status
 from pydantic import Field
 
 from services.procurement import domain as d
+from services.procurement import events
 from services.procurement.api._common import Runtime, current_time, own_provider, rules
 from services.procurement.clocks import (
     signal,
@@ -44,7 +45,7 @@ from services.procurement.workflow_types import application_workflow_id
 from shared.api_types import RequestBody
 from shared.contracts import procurement_v1
 from shared.errors import Conflict
-from shared.unit_of_work import Actor, UnitOfWork, unit_of_work
+from shared.unit_of_work import Actor, unit_of_work
 
 router = APIRouter(tags=["procurement"])
 
@@ -180,7 +181,8 @@ async def decide_application(
         uow.session.add_all([row, decision])
         for m in result.memberships:
             uow.session.add(membership_row(m))
-        _emit_decision(uow, result, actor)
+        for event in events.application_decided(result, actor.id):
+            uow.emit(event)
         uow.audit(actor, "application.decided", "application", row.id, outcome=decision.outcome)
         await uow.session.flush()
         invited_to = await invite_late_joiners(uow, scheme, result.memberships, now)
@@ -188,48 +190,6 @@ async def decide_application(
     view = application_view(row, decision)
     view["late_joiner_invitations"] = invited_to
     return view
-
-
-def _emit_decision(uow: UnitOfWork, result: d.DecisionResult, actor: Actor) -> None:
-    a = result.application
-    decision = a.decision
-    assert decision is not None
-    uow.emit(
-        procurement_v1.ApplicationDecided(
-            application_id=a.application_id,
-            scheme_id=a.scheme_id,
-            provider_id=a.provider_id,
-            outcome=decision.outcome.value,
-            admitted_categories=list(decision.admitted_categories),
-            refused_categories=[
-                procurement_v1.CategoryRefusal(category_code=r.category_code, reason=r.reason)
-                for r in decision.refused_categories
-            ],
-            criteria=[
-                procurement_v1.CriterionOutcome(
-                    criterion=c.criterion, passed=c.passed, reason=c.reason, score=c.score
-                )
-                for c in decision.criteria
-            ],
-            quality_score=decision.quality_score,
-            lot_code=decision.lot_code,
-            decided_by=actor.id,
-            decided_at=decision.decided_at,
-            decided_late=decision.decided_late,
-        ),
-    )
-    for m in result.memberships:
-        uow.emit(
-            procurement_v1.MembershipAdmitted(
-                scheme_id=m.scheme_id,
-                provider_id=m.provider_id,
-                category_code=m.category_code,
-                application_id=m.application_id,
-                lot_code=m.lot_code,
-                quality_score=m.quality_score,
-                admitted_on=m.admitted_on,
-            ),
-        )
 
 
 class ExtensionIn(RequestBody):

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from services.procurement import domain as d
+from services.procurement import events
 from services.procurement.api._common import Runtime, current_time, rules
 from services.procurement.clocks import start_notice_clock
 from services.procurement.models import (
@@ -33,7 +34,7 @@ from shared.api_types import RequestBody
 from shared.contracts import procurement_v1
 from shared.contracts.common import Attendance, NeedType
 from shared.errors import Conflict, NotFound
-from shared.unit_of_work import Actor, UnitOfWork, unit_of_work
+from shared.unit_of_work import Actor, unit_of_work
 from shared.working_days import london_date
 
 router = APIRouter(tags=["procurement"])
@@ -259,7 +260,7 @@ async def create_scheme(body: SchemeIn, runtime: Runtime, actor: Actor = ALLOWED
                 raise Conflict("reference", "duplicate: a scheme has this reference")
             row = scheme_row(opened, actor.id)
             uow.session.add(row)
-            _emit_scheme_created(uow, scheme, actor)
+            uow.emit(events.scheme_created(scheme, actor.id))
             if body.open:
                 uow.emit(
                     procurement_v1.SchemeOpened(
@@ -273,46 +274,6 @@ async def create_scheme(body: SchemeIn, runtime: Runtime, actor: Actor = ALLOWED
     except IntegrityError as exc:  # a concurrent create with the same reference
         raise Conflict("reference", "duplicate: a scheme has this reference") from exc
     return scheme_view(row)
-
-
-def _emit_scheme_created(uow: UnitOfWork, s: d.Scheme, actor: Actor) -> None:
-    uow.emit(
-        procurement_v1.SchemeCreated(
-            scheme_id=s.scheme_id,
-            reference=s.reference,
-            title=s.title,
-            regime=s.regime.value,
-            term_start=s.term_start,
-            term_end=s.term_end,
-            max_extension_end=s.max_extension_end,
-            categories=[
-                procurement_v1.CategoryInfo(
-                    code=c.code,
-                    name=c.name,
-                    need_types=sorted(c.need_types),
-                    attendance=sorted(c.attendance),
-                )
-                for c in s.categories
-            ],
-            lots=[
-                procurement_v1.LotInfo(
-                    code=lot.code,
-                    name=lot.name,
-                    min_quality_score=lot.min_quality_score,
-                    block_contracts_allowed=lot.block_contracts_allowed,
-                )
-                for lot in s.lots
-            ],
-            required_documents=sorted(s.required_documents),
-            min_tender_days=s.tender_days_floor,
-            created_by=actor.id,
-            established_on=s.established_on,
-            imported=s.imported,
-            narrowing_published=s.narrowing_published,
-            award_quality_weight=s.award_criteria.quality_weight,
-            award_price_weight=s.award_criteria.price_weight,
-        ),
-    )
 
 
 @router.get("/schemes/{scheme_id}")
@@ -342,7 +303,9 @@ async def change_scheme_status(
             after = _scheme_transition(before, body, actor, now)
         apply_scheme(row, after)
         uow.session.add(row)
-        uow.emit(_scheme_event(before, after, body, actor, now))
+        uow.emit(
+            events.scheme_status_changed(before, after, body.action, body.reason, actor.id, now)
+        )
         uow.audit(actor, f"scheme.{body.action}", "scheme", scheme_id, reason=body.reason)
         owed = [
             d.track_period_notice(after, number)
@@ -364,54 +327,6 @@ def _scheme_transition(s: d.Scheme, body: SchemeStatusIn, actor: Actor, now: dat
     if body.action == "close":
         return d.close_scheme(s, body.reason, by=actor.id, now=now)
     return d.extend_scheme_term(s, today, by=actor.id, reason=body.reason, now=now)
-
-
-def _latest_notice_form(before: d.Scheme, after: d.Scheme) -> str | None:
-    new = after.period_notices[len(before.period_notices) :]
-    return new[-1].form if new else None
-
-
-def _scheme_event(
-    before: d.Scheme, after: d.Scheme, body: SchemeStatusIn, actor: Actor, now: datetime
-) -> procurement_v1.ProcurementEvent:
-    sid = after.scheme_id
-    if body.action == "open":
-        prev: Literal["draft", "suspended"] = (
-            "suspended" if before.status is d.SchemeStatus.SUSPENDED else "draft"
-        )
-        return procurement_v1.SchemeOpened(
-            scheme_id=sid, previous_status=prev, opened_at=now, opened_by=actor.id
-        )
-    if body.action == "suspend":
-        return procurement_v1.SchemeSuspended(
-            scheme_id=sid, reason=body.reason, suspended_at=now, suspended_by=actor.id
-        )
-    if body.action == "close":
-        return procurement_v1.SchemeClosed(
-            scheme_id=sid,
-            reason=body.reason,
-            closed_at=now,
-            closed_by=actor.id,
-            previous_term_end=before.term_end_effective,
-            period_notice_form=_latest_notice_form(before, after),
-        )
-    return _extended_event(before, after, body.reason, actor, now)
-
-
-def _extended_event(
-    before: d.Scheme, after: d.Scheme, reason: str, actor: Actor, now: datetime
-) -> procurement_v1.SchemeExtended:
-    return procurement_v1.SchemeExtended(
-        scheme_id=after.scheme_id,
-        previous_term_end=before.term_end_effective,
-        term_end=after.term_end_effective,
-        extended_at=now,
-        extended_by=actor.id,
-        reason=reason,
-        extension_number=after.extensions_used,
-        extensions_allowed=len(after.extension_options),
-        period_notice_form=_latest_notice_form(before, after),
-    )
 
 
 class SchemeAmendmentIn(RequestBody):
@@ -486,7 +401,7 @@ async def amend_scheme(
         )
         owed = []
         if done.extended:
-            uow.emit(_extended_event(before, done.scheme, body.reason, actor, now))
+            uow.emit(events.scheme_extended(before, done.scheme, body.reason, actor.id, now))
             owed = [d.track_period_notice(done.scheme, len(done.scheme.period_notices))]
             uow.session.add(tracked_notice_row(owed[0]))
         uow.audit(
