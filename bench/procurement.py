@@ -30,7 +30,9 @@ from temporalio.worker import Worker
 from dps import processes
 from dps.services import definition_of
 from services.procurement import domain as d
-from services.procurement.activities import activities, evaluate_row, finish_evaluation, live_bids
+from services.procurement.activities import activities
+from services.procurement.clocks import start_competition_workflow
+from services.procurement.commands import evaluate_row, finish_evaluation
 from services.procurement.models import (
     CompetitionRow,
     EvaluatorScoreRow,
@@ -44,7 +46,8 @@ from services.procurement.models import (
     scheme_row,
     set_aside_of,
 )
-from services.procurement.workflows import WORKFLOWS, start_competition_workflow
+from services.procurement.store import live_bids
+from services.procurement.workflows import WORKFLOWS
 from shared import temporal
 from shared.contracts.common import Attendance, NeedType
 from shared.runtime import ProcessRole, ServiceRuntime

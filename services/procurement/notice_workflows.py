@@ -1,7 +1,7 @@
 """Temporal workflows of an award's clocks: standstill, then the contract; a notice's
 due date, then the overdue alert. Deterministic: a timer to an absolute instant (computed
 by the domain when the award was written), then an activity that re-reads the database.
-Starting helpers and the on_start sweep at the bottom run outside workflows.
+Starting them and the on_start sweep are clocks.py's.
 """
 
 from __future__ import annotations
@@ -12,23 +12,16 @@ from datetime import datetime, timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from pydantic import BaseModel
-    from sqlmodel import col, select
-
-    from services.procurement import domain as d
-    from services.procurement.models import AwardRow, TrackedNoticeRow, tracked_notice_to_domain
-    from services.procurement.notice_activities import (
+    from services.procurement.workflow_types import (
         END_STANDSTILL_ACTIVITY,
         NOTICE_OVERDUE_ACTIVITY,
+        NOTICE_WORKFLOW,
+        STANDSTILL_WORKFLOW,
         ClockTick,
         NoticeClock,
         StandstillClock,
     )
-    from services.procurement.workflows import _start, log
-    from shared.runtime import ServiceRuntime
 
-STANDSTILL_WORKFLOW = "procurement.standstill"
-NOTICE_WORKFLOW = "procurement.notice_due"
 ACTIVITY_TIMEOUT = timedelta(minutes=2)
 # If the activity finds the instant not reached yet (clock skew), look again this soon.
 RECHECK = timedelta(minutes=5)
@@ -74,56 +67,3 @@ class NoticeDueWorkflow:
 
 
 NOTICE_WORKFLOWS: list[type] = [StandstillWorkflow, NoticeDueWorkflow]
-
-
-# ------------------------------------------------- starting (client side)
-
-
-def standstill_workflow_id(competition_id: str) -> str:
-    return f"standstill-{competition_id}"
-
-
-def notice_workflow_id(notice_id: str) -> str:
-    return f"notice-{notice_id}"
-
-
-async def start_standstill_clock(
-    runtime: ServiceRuntime, competition_id: str, ends_at: datetime
-) -> None:
-    clock: BaseModel = StandstillClock(competition_id=competition_id, ends_at=ends_at)
-    await _start(runtime, STANDSTILL_WORKFLOW, clock, standstill_workflow_id(competition_id))
-
-
-async def start_notice_clock(runtime: ServiceRuntime, notice: d.TrackedNotice) -> None:
-    clock: BaseModel = NoticeClock(notice_id=notice.notice_id, due_at=notice.due_at)
-    await _start(runtime, NOTICE_WORKFLOW, clock, notice_workflow_id(notice.notice_id))
-
-
-async def start_missing_clocks(runtime: ServiceRuntime) -> None:
-    """on_start: the standstill of every award still in it and the clock of every notice
-    still due, so that a crash between a commit and its workflow start loses nothing."""
-    if runtime.temporal is None:
-        return
-    async with runtime.db.session() as session:
-        awards = (
-            await session.exec(
-                select(AwardRow).where(
-                    col(AwardRow.contract_awaits_standstill).is_(True),
-                    col(AwardRow.standstill_ended_at).is_(None),
-                )
-            )
-        ).all()
-        notices = (
-            await session.exec(
-                select(TrackedNoticeRow).where(
-                    TrackedNoticeRow.status == d.NoticeStatus.DUE.value,
-                    col(TrackedNoticeRow.overdue_at).is_(None),
-                )
-            )
-        ).all()
-    for a in awards:
-        if a.standstill_ends_at is not None:
-            await start_standstill_clock(runtime, a.competition_id, a.standstill_ends_at)
-    for n in notices:
-        await start_notice_clock(runtime, tracked_notice_to_domain(n))
-    log.info("award_clocks.swept", standstills=len(awards), notices=len(notices))

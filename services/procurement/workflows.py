@@ -3,7 +3,7 @@
 Deterministic: no I/O and no clock but workflow.now(); deadlines arrive as absolute
 instants (computed by the domain when the application or competition was written) and
 activities do the database work, given the workflow's now. Starting and signalling
-helpers at the bottom run outside workflows (API, handlers, on_start sweep).
+them is clocks.py's (type names, ids and inputs in workflow_types.py).
 """
 
 from __future__ import annotations
@@ -17,16 +17,13 @@ from temporalio import workflow
 # Everything but the workflow classes is passed through: re-importing pydantic or the
 # ORM in every workflow's sandbox costs seconds per workflow task.
 with workflow.unsafe.imports_passed_through():
-    from pydantic import BaseModel
-    from sqlmodel import col, select
-    from temporalio.client import WorkflowHandle
-    from temporalio.common import WorkflowIDConflictPolicy
-    from temporalio.exceptions import WorkflowAlreadyStartedError
-
     from services.procurement import domain as d
-    from services.procurement.activities import (
+    from services.procurement.workflow_types import (
+        APPLICATION_WORKFLOW,
         CLOSE_ACTIVITY,
+        COMPETITION_WORKFLOW,
         DECLARATION_OVERDUE_ACTIVITY,
+        DECLARATION_WORKFLOW,
         OVERDUE_ACTIVITY,
         REMIND_ACTIVITY,
         ApplicationClock,
@@ -39,13 +36,7 @@ with workflow.unsafe.imports_passed_through():
         DeclarationCheck,
         DeclarationClock,
     )
-    from services.procurement.models import ApplicationRow, CompetitionRow, SelfDeclarationRow
-    from shared.logging import get_logger
-    from shared.runtime import ServiceRuntime
 
-APPLICATION_WORKFLOW = "procurement.application_evaluation"
-DECLARATION_WORKFLOW = "procurement.self_declaration"
-COMPETITION_WORKFLOW = "procurement.competition"
 ACTIVITY_TIMEOUT = timedelta(minutes=2)
 # A lost award signal must not strand a call-off: re-read its state this often.
 AWARD_RECHECK = timedelta(days=1)
@@ -234,117 +225,3 @@ WORKFLOWS: list[type] = [
     CompetitionWorkflow,
     SelfDeclarationWorkflow,
 ]
-
-
-# ------------------------------------------------- starting and signalling (client side)
-
-log = get_logger(__name__)
-
-
-def application_workflow_id(application_id: str) -> str:
-    return f"application-{application_id}"
-
-
-def competition_workflow_id(competition_id: str) -> str:
-    return f"competition-{competition_id}"
-
-
-def declaration_workflow_id(request_id: str) -> str:
-    return f"self-declaration-{request_id}"
-
-
-async def start_declaration_workflow(runtime: ServiceRuntime, clock: DeclarationClock) -> None:
-    await _start(runtime, DECLARATION_WORKFLOW, clock, declaration_workflow_id(clock.request_id))
-
-
-async def _start(runtime: ServiceRuntime, workflow_name: str, arg: BaseModel, wf_id: str) -> None:
-    if runtime.temporal is None:
-        log.warning("workflow.not_started", workflow_id=wf_id, reason="no Temporal client")
-        return
-    try:
-        await runtime.temporal.start_workflow(
-            workflow_name,
-            arg,
-            id=wf_id,
-            task_queue=runtime.settings.task_queue,
-            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-        )
-    except WorkflowAlreadyStartedError:
-        pass  # idempotent: it is already running
-    except Exception as exc:  # the on_start sweep starts it next time
-        log.warning("workflow.start_failed", workflow_id=wf_id, error=repr(exc))
-
-
-async def start_application_workflow(runtime: ServiceRuntime, clock: ApplicationClock) -> None:
-    await _start(
-        runtime, APPLICATION_WORKFLOW, clock, application_workflow_id(clock.application_id)
-    )
-
-
-async def start_competition_workflow(
-    runtime: ServiceRuntime, competition_id: str, deadline_at: datetime
-) -> None:
-    clock = CompetitionClock(competition_id=competition_id, deadline_at=deadline_at)
-    await _start(runtime, COMPETITION_WORKFLOW, clock, competition_workflow_id(competition_id))
-
-
-async def signal(
-    runtime: ServiceRuntime, wf_id: str, name: str, arg: BaseModel | None = None
-) -> None:
-    """Signal a workflow; if it is gone the stored state still rules (activities re-read it)."""
-    if runtime.temporal is None:
-        return
-    handle: WorkflowHandle[object, object] = runtime.temporal.get_workflow_handle(wf_id)
-    try:
-        if arg is None:
-            await handle.signal(name)
-        else:
-            await handle.signal(name, arg)
-    except Exception as exc:
-        log.warning("workflow.signal_failed", workflow_id=wf_id, signal=name, error=repr(exc))
-
-
-async def start_missing_workflows(runtime: ServiceRuntime) -> None:
-    """on_start: start the workflow of every undecided application and running call-off,
-    so a crash between a commit and its workflow start loses nothing."""
-    if runtime.temporal is None:
-        return
-    async with runtime.db.session() as session:
-        apps = (
-            await session.exec(select(ApplicationRow).where(ApplicationRow.status != "decided"))
-        ).all()
-        running = [
-            d.CompetitionStatus.OPEN.value,
-            d.CompetitionStatus.CLOSED.value,
-            d.CompetitionStatus.EVALUATION.value,
-            d.CompetitionStatus.EVALUATED.value,
-        ]
-        comps = (
-            await session.exec(
-                select(CompetitionRow).where(col(CompetitionRow.status).in_(running))
-            )
-        ).all()
-    for a in apps:
-        clock = ApplicationClock(application_id=a.id, reminder_at=a.reminder_at, due_at=a.due_at)
-        await start_application_workflow(runtime, clock)
-    for c in comps:
-        await start_competition_workflow(runtime, c.id, c.deadline_at)
-    log.info("workflows.swept", applications=len(apps), competitions=len(comps))
-    await start_missing_declaration_workflows(runtime)
-
-
-async def start_missing_declaration_workflows(runtime: ServiceRuntime) -> None:
-    """on_start: restart the clock of every unanswered, not yet overdue declaration."""
-    async with runtime.db.session() as session:
-        waiting = (
-            await session.exec(
-                select(SelfDeclarationRow).where(
-                    SelfDeclarationRow.status == "requested",
-                    col(SelfDeclarationRow.overdue_at).is_(None),
-                )
-            )
-        ).all()
-    for r in waiting:
-        await start_declaration_workflow(
-            runtime, DeclarationClock(request_id=r.id, due_at=r.due_at)
-        )

@@ -177,7 +177,7 @@ async def test_price_only_call_off_is_evaluated_by_the_deadline_timer(
 async def test_on_start_sweep_starts_a_workflow_lost_in_a_crash(
     proc: Driver, time_skipping: WorkflowEnvironment
 ) -> None:
-    from services.procurement.workflows import start_missing_workflows
+    from services.procurement.clocks import start_missing_workflows
 
     scheme_id = await proc.scheme()
     await proc.register("p-1")

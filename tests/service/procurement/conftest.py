@@ -18,8 +18,9 @@ from faststream.kafka import KafkaBroker, TestKafkaBroker
 from pydantic import BaseModel
 from sqlmodel import func, select
 
-from services.procurement.activities import CompetitionCheck, close_and_evaluate
+from services.procurement.activities import close_and_evaluate
 from services.procurement.models import CompetitionRow
+from services.procurement.workflow_types import CompetitionCheck
 from shared.auth import issue_token
 from shared.contracts import providers_v1
 from shared.contracts.common import Role

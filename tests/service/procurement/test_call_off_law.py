@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from services.procurement.activities import DeclarationCheck, mark_declaration_overdue
+from services.procurement.activities import mark_declaration_overdue
 from services.procurement.models import SelfDeclarationRow
+from services.procurement.workflow_types import DeclarationCheck
 from shared.contracts.common import Role
 from tests.service.procurement.conftest import GLASGOW, TIERED, TODAY, Driver
 from tests.service.procurement.test_needs import need, raise_need

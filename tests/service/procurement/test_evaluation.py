@@ -10,8 +10,9 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from services.procurement.activities import ClockCheck, remind_evaluators
+from services.procurement.activities import remind_evaluators
 from services.procurement.models import ApplicationRow, EvaluatorScoreRow
+from services.procurement.workflow_types import ClockCheck
 from shared.auth import issue_token
 from shared.contracts.common import Role
 from shared.infra_models import AuditEntry, OutboxMessage

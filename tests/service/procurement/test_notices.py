@@ -8,7 +8,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from services.procurement.notice_activities import ClockTick, end_standstill, mark_notice_overdue
+from services.procurement.activities import end_standstill, mark_notice_overdue
+from services.procurement.workflow_types import ClockTick
 from shared.contracts.common import Role
 from tests.service.procurement.conftest import TODAY, Driver
 

@@ -7,7 +7,7 @@ import math
 from datetime import UTC, date, datetime
 
 from services.procurement import domain as d
-from services.procurement import handlers
+from services.procurement.commands import needs
 from shared import geography
 from shared.contracts import placements_v1
 from tests.unit.procurement.builders import scheme
@@ -27,11 +27,11 @@ OLDER_EVENT = {  # as placements published it before: child reference, birth dat
 
 def test_title_names_neither_child_nor_need_and_birth_date_is_ignored() -> None:
     need = placements_v1.PlacementNeedRaised.model_validate(OLDER_EVENT)
-    title = handlers.need_title(need)
+    title = needs.need_title(need)
     assert title == "Individual placement: day, need 6d1c0b8e-0000-5000-8000-000000000001"
     assert "KCC" not in title and "ASD" not in title
-    assert handlers.need_age(need) is None  # no age_at_start: not derived from the DOB
-    assert handlers.need_origin(need) is None  # the district is ignored
+    assert needs.need_age(need) is None  # no age_at_start: not derived from the DOB
+    assert needs.need_origin(need) is None  # the district is ignored
 
 
 def test_distance_is_measured_from_the_coarse_origin_placements_sends() -> None:
@@ -40,12 +40,12 @@ def test_distance_is_measured_from_the_coarse_origin_placements_sends() -> None:
         {**OLDER_EVENT, "child_ref": None, "date_of_birth": None, "postcode_district": None}
         | {"search_origin": origin.model_dump(), "age_at_start": 11}
     )
-    point = handlers.need_origin(need)
+    point = needs.need_origin(need)
     assert point is not None and (point.easting, point.northing) == (577500.0, 157500.0)
     centroid = geography.district_grid("ME14")
     assert centroid is not None
     assert math.dist(centroid, (577500, 157500)) <= 5000 * math.sqrt(2) / 2
-    assert handlers.need_age(need) == 11
+    assert needs.need_age(need) == 11
     assert need.required_start == date(2026, 4, 20)
 
 

@@ -636,7 +636,7 @@ def need(**overrides: Any) -> Any:
 
 
 def test_automatic_call_offs_apply_the_schemes_published_award_criteria() -> None:
-    from services.procurement.handlers import need_spec
+    from services.procurement.commands import need_spec
 
     questions = (QualityQuestion("q1", "Outcomes", 20, 3, min_score=8),)
     s = scheme(award_criteria=AwardCriteria(70, 30, questions))
@@ -646,7 +646,7 @@ def test_automatic_call_offs_apply_the_schemes_published_award_criteria() -> Non
 
 
 def test_automatic_call_offs_screen_by_age_and_distance_only_where_allowed() -> None:
-    from services.procurement.handlers import need_spec
+    from services.procurement.commands import need_spec
 
     light = need_spec(need(), scheme(), scheme().categories[0])
     assert light.filter.min_age == 12 and light.filter.max_distance_km == 30

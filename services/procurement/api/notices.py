@@ -12,7 +12,7 @@ from pydantic import Field
 from sqlmodel import col, select
 
 from services.procurement import domain as d
-from services.procurement.api import Runtime, _now, rules
+from services.procurement.api._common import Runtime, current_time, rules
 from services.procurement.models import (
     NoticeRow,
     TrackedNoticeRow,
@@ -20,8 +20,8 @@ from services.procurement.models import (
     tracked_notice_row,
     tracked_notice_to_domain,
 )
-from services.procurement.notice_activities import lock_notice
 from services.procurement.policy import ALLOWED
+from services.procurement.store import lock_notice
 from shared.api_types import ApiDate, RequestBody
 from shared.contracts import procurement_v1
 from shared.errors import NotFound
@@ -154,7 +154,7 @@ async def record_publication(
 ) -> dict[str, Any]:
     """Record that a notice was sent for publication (e.g. to Find a Tender) or
     published, by whom and when; emits ``procurement.notice.published``."""
-    now = _now()
+    now = current_time()
     async with unit_of_work(runtime.db, runtime.source) as uow:
         await lock_notice(uow, notice_id)
         row = await uow.session.get(TrackedNoticeRow, notice_id)
@@ -180,6 +180,6 @@ async def record_publication(
             publication_ref=n.publication_ref,
             late=d.notice_late(n),
         )
-        uow.emit_raw(procurement_v1.TOPIC, event.TYPE, event.subject(), event)
+        uow.emit(event)
         uow.audit(actor, f"notice.{body.status}", "notice", notice_id, ref=n.publication_ref)
     return _tracking_view(n)

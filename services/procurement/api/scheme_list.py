@@ -8,7 +8,8 @@ from typing import Any, Literal
 from fastapi import APIRouter, Query
 from sqlmodel import col, select
 
-from services.procurement.api import Runtime, scheme_view
+from services.procurement.api._common import Runtime
+from services.procurement.api.schemes import scheme_view
 from services.procurement.models import SchemeRow
 from services.procurement.policy import ALLOWED
 from shared.unit_of_work import Actor

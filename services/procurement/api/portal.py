@@ -11,8 +11,10 @@ from fastapi import APIRouter
 from sqlalchemy import or_
 from sqlmodel import col, select
 
-from services.procurement.api import Runtime, _own_provider, application_view, scheme_view
-from services.procurement.application_extras_api import clarification_requests
+from services.procurement.api._common import Runtime, own_provider
+from services.procurement.api.application_extras import clarification_requests
+from services.procurement.api.applications import application_view
+from services.procurement.api.schemes import scheme_view
 from services.procurement.models import (
     ApplicationRow,
     BidRow,
@@ -32,7 +34,7 @@ router = APIRouter(tags=["procurement"])
 async def my_invitations(runtime: Runtime, actor: Actor = ALLOWED) -> list[dict[str, Any]]:
     """Call-offs this provider is invited to, the deadline soonest first, with its own live
     bid (never another's, never the child: a call-off names a need reference only)."""
-    provider_id = _own_provider(actor)
+    provider_id = own_provider(actor)
     async with runtime.db.session() as session:
         invited = (
             await session.exec(
@@ -101,7 +103,7 @@ def _latest_withdrawals(bids: Sequence[BidRow], rounds: dict[str, int]) -> dict[
 @router.get("/portal/applications")
 async def my_applications(runtime: Runtime, actor: Actor = ALLOWED) -> list[dict[str, Any]]:
     """This provider's requests to participate with their status and evaluation clock."""
-    provider_id = _own_provider(actor)
+    provider_id = own_provider(actor)
     async with runtime.db.session() as session:
         rows = (
             await session.exec(
@@ -141,7 +143,7 @@ async def my_applications(runtime: Runtime, actor: Actor = ALLOWED) -> list[dict
 @router.get("/portal/self-declarations")
 async def my_self_declarations(runtime: Runtime, actor: Actor = ALLOWED) -> list[dict[str, Any]]:
     """Renewed self-declarations the council asked this provider for, due soonest first."""
-    provider_id = _own_provider(actor)
+    provider_id = own_provider(actor)
     async with runtime.db.session() as session:
         rows = (
             await session.exec(

@@ -13,16 +13,8 @@ from fastapi import APIRouter, status
 from pydantic import Field
 
 from services.procurement import domain as d
-from services.procurement.api import (
-    Runtime,
-    _competition_row,
-    _emit,
-    _now,
-    _own_provider,
-    clarification_view,
-    rules,
-)
-from services.procurement.handlers import load_invitations
+from services.procurement.api._common import Runtime, current_time, own_provider, rules
+from services.procurement.api.competitions import clarification_view
 from services.procurement.models import (
     ClarificationRow,
     clarification_row,
@@ -30,6 +22,7 @@ from services.procurement.models import (
     competition_to_domain,
 )
 from services.procurement.policy import ALLOWED
+from services.procurement.store import load_invitations, locked_competition
 from shared.api_types import RequestBody
 from shared.contracts import procurement_v1
 from shared.errors import NotFound
@@ -52,10 +45,10 @@ async def ask(
     competition_id: str, body: QuestionIn, runtime: Runtime, actor: Actor = ALLOWED
 ) -> dict[str, Any]:
     """An invited provider's question, before questions close (409 clarifications_closed)."""
-    provider_id = _own_provider(actor)
-    now = _now()
+    provider_id = own_provider(actor)
+    now = current_time()
     async with unit_of_work(runtime.db, runtime.source) as uow:
-        row = await _competition_row(uow, competition_id)
+        row = await locked_competition(uow, competition_id)
         c = competition_to_domain(row, await load_invitations(uow, competition_id))
         if not any(i.provider_id == provider_id for i in c.invitations):
             raise NotFound("competition", competition_id)  # others' call-offs stay hidden
@@ -86,9 +79,9 @@ async def answer(
     actor: Actor = ALLOWED,
 ) -> dict[str, Any]:
     """Publish the answer, once, before the tender deadline, to every invited provider."""
-    now = _now()
+    now = current_time()
     async with unit_of_work(runtime.db, runtime.source) as uow:
-        row = await _competition_row(uow, competition_id)
+        row = await locked_competition(uow, competition_id)
         stored = await uow.session.get(ClarificationRow, clarification_id)
         if stored is None or stored.competition_id != competition_id:
             raise NotFound("clarification", clarification_id)
@@ -100,8 +93,7 @@ async def answer(
         stored.answer, stored.answered_by, stored.answered_at = q.answer, q.answered_by, now
         uow.session.add(stored)
         invited = sorted({i.provider_id for i in c.current_invitations()})
-        _emit(
-            uow,
+        uow.emit(
             procurement_v1.ClarificationAnswered(
                 competition_id=competition_id,
                 scheme_id=row.scheme_id,

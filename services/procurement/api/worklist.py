@@ -9,8 +9,9 @@ from typing import Any, Literal
 from fastapi import APIRouter, Query
 from sqlmodel import col, select
 
-from services.procurement.api import Runtime, application_view
-from services.procurement.application_extras_api import clarification_requests
+from services.procurement.api._common import Runtime
+from services.procurement.api.application_extras import clarification_requests
+from services.procurement.api.applications import application_view
 from services.procurement.models import ApplicationRow, CompetitionRow, DecisionRow
 from services.procurement.policy import ALLOWED
 from shared.errors import NotFound

@@ -22,14 +22,7 @@ from pydantic import Field
 from sqlmodel import col, select
 
 from services.procurement import domain as d
-from services.procurement.api import (
-    Runtime,
-    _application,
-    _now,
-    _own_provider,
-    _scheme_row,
-    rules,
-)
+from services.procurement.api._common import Runtime, current_time, own_provider, rules
 from services.procurement.models import (
     ApplicationClarificationRow,
     ApplicationDraftRow,
@@ -39,6 +32,7 @@ from services.procurement.models import (
     scheme_to_domain,
 )
 from services.procurement.policy import ALLOWED
+from services.procurement.store import load_scheme_row, locked_application
 from shared.api_types import RequestBody
 from shared.errors import Conflict, NotFound
 from shared.unit_of_work import Actor, unit_of_work
@@ -72,10 +66,10 @@ async def save_draft(
     scheme_id: str, body: DraftIn, runtime: Runtime, actor: Actor = ALLOWED
 ) -> dict[str, Any]:
     """Keep (replace) this provider's draft application to the scheme."""
-    provider_id = _own_provider(actor)
-    now = _now()
+    provider_id = own_provider(actor)
+    now = current_time()
     async with unit_of_work(runtime.db, runtime.source) as uow:
-        scheme = await _scheme_row(uow, scheme_id)
+        scheme = await load_scheme_row(uow, scheme_id)
         with rules():
             draft = d.save_draft(
                 scheme_to_domain(scheme),
@@ -98,7 +92,7 @@ async def save_draft(
 @router.get("/schemes/{scheme_id}/application-draft")
 async def get_draft(scheme_id: str, runtime: Runtime, actor: Actor = ALLOWED) -> dict[str, Any]:
     """This provider's draft to the scheme (404 when it has none)."""
-    provider_id = _own_provider(actor)
+    provider_id = own_provider(actor)
     async with runtime.db.session() as session:
         row = await session.get(ApplicationDraftRow, (scheme_id, provider_id))
         if row is None:
@@ -110,7 +104,7 @@ async def get_draft(scheme_id: str, runtime: Runtime, actor: Actor = ALLOWED) ->
 @router.get("/portal/application-drafts")
 async def my_drafts(runtime: Runtime, actor: Actor = ALLOWED) -> list[dict[str, Any]]:
     """This provider's drafts, the latest saved first."""
-    provider_id = _own_provider(actor)
+    provider_id = own_provider(actor)
     async with runtime.db.session() as session:
         rows = (
             await session.exec(
@@ -181,9 +175,9 @@ async def request_clarification(
     application_id: str, body: ClarificationRequestIn, runtime: Runtime, actor: Actor = ALLOWED
 ) -> dict[str, Any]:
     """Ask the applicant to clarify or supplement, with a reply-by date; the clock runs on."""
-    now = _now()
+    now = current_time()
     async with unit_of_work(runtime.db, runtime.source) as uow:
-        row = await _application(uow, application_id)
+        row = await locked_application(uow, application_id)
         if row.status != "submitted":  # the row holds no decision; its status says so
             raise Conflict("application_id", "already_decided: the application was decided")
         with rules():
@@ -224,8 +218,8 @@ async def answer_clarification(
     actor: Actor = ALLOWED,
 ) -> dict[str, Any]:
     """The applicant's reply, once, before the reply-by date; another provider gets 404."""
-    provider_id = _own_provider(actor)
-    now = _now()
+    provider_id = own_provider(actor)
+    now = current_time()
     async with unit_of_work(runtime.db, runtime.source) as uow:
         stored = await uow.session.get(ApplicationClarificationRow, request_id)
         if (

@@ -1,0 +1,189 @@
+"""Loaders, queries and locks of procurement's tables (rows <-> domain in models.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlmodel import col, select, update
+
+from services.procurement import domain as d
+from services.procurement.models import (
+    ApplicationRow,
+    BidRow,
+    CompetitionRow,
+    EvaluatorScoreRow,
+    InvitationRow,
+    MembershipRow,
+    ProviderRow,
+    SchemeRow,
+    SelfDeclarationRow,
+    TrackedNoticeRow,
+    bid_to_domain,
+    documents_to_domain,
+    membership_to_domain,
+    provider_to_domain,
+    scheme_to_domain,
+)
+from shared.errors import DomainError, NotFound
+from shared.unit_of_work import UnitOfWork
+
+
+async def lock(
+    uow: UnitOfWork,
+    model: type[CompetitionRow] | type[ApplicationRow] | type[SelfDeclarationRow],
+    row_id: str,
+) -> None:
+    """Take the row's write lock before reading it, so the deadline activity, a bid and
+    an award (or a decision and the clock) never interleave. A no-op UPDATE does this on
+    PostgreSQL and SQLite alike; on SQLite it also takes the write lock up front, where a
+    read-then-write transaction would fail at once with "database is locked"."""
+    key = col(model.id)
+    await uow.session.exec(update(model).where(key == row_id).values(id=key))
+
+
+async def lock_notice(uow: UnitOfWork, notice_id: str) -> None:
+    """The notice row's write lock (a no-op UPDATE), as :func:`lock` does."""
+    key = col(TrackedNoticeRow.notice_id)
+    await uow.session.exec(update(TrackedNoticeRow).where(key == notice_id).values(notice_id=key))
+
+
+async def load_memberships(uow: UnitOfWork, scheme_id: str) -> list[d.Membership]:
+    rows = await uow.session.exec(select(MembershipRow).where(MembershipRow.scheme_id == scheme_id))
+    return [membership_to_domain(r) for r in rows.all()]
+
+
+async def load_providers(
+    uow: UnitOfWork, provider_ids: Sequence[str]
+) -> tuple[dict[str, d.ProviderSnapshot], dict[str, tuple[d.ComplianceDocument, ...]]]:
+    rows = (
+        await uow.session.exec(
+            select(ProviderRow).where(col(ProviderRow.provider_id).in_(list(provider_ids)))
+        )
+    ).all()
+    return (
+        {r.provider_id: provider_to_domain(r) for r in rows},
+        {r.provider_id: documents_to_domain(r) for r in rows},
+    )
+
+
+async def load_invitations(uow: UnitOfWork, competition_id: str) -> list[InvitationRow]:
+    rows = await uow.session.exec(
+        select(InvitationRow)
+        .where(InvitationRow.competition_id == competition_id)
+        .order_by(col(InvitationRow.id))
+    )
+    return list(rows.all())
+
+
+async def live_bids(uow: UnitOfWork, row: CompetitionRow) -> list[d.Bid]:
+    """The live (not superseded) bids of the competition's current round."""
+    bid_rows = (
+        await uow.session.exec(
+            select(BidRow)
+            .where(
+                BidRow.competition_id == row.id,
+                BidRow.round == row.round,
+                col(BidRow.superseded).is_(False),
+            )
+            .order_by(col(BidRow.submitted_at), col(BidRow.id))
+        )
+    ).all()
+    return [bid_to_domain(b) for b in bid_rows]
+
+
+async def open_competitions_of(
+    uow: UnitOfWork, scheme_id: str, category_code: str
+) -> list[CompetitionRow]:
+    """The open call-offs of a scheme's category."""
+    rows = await uow.session.exec(
+        select(CompetitionRow).where(
+            CompetitionRow.scheme_id == scheme_id,
+            CompetitionRow.category_code == category_code,
+            CompetitionRow.status == d.CompetitionStatus.OPEN.value,
+        )
+    )
+    return list(rows.all())
+
+
+async def open_schemes(uow: UnitOfWork) -> list[d.Scheme]:
+    """The open schemes, oldest first."""
+    rows = await uow.session.exec(
+        select(SchemeRow)
+        .where(SchemeRow.status == d.SchemeStatus.OPEN.value)
+        .order_by(col(SchemeRow.created_at))
+    )
+    return [scheme_to_domain(r) for r in rows.all()]
+
+
+async def evaluator_score_rows(uow: UnitOfWork, row: CompetitionRow) -> list[EvaluatorScoreRow]:
+    """The evaluators' scores of the competition's current round."""
+    rows = await uow.session.exec(
+        select(EvaluatorScoreRow)
+        .where(EvaluatorScoreRow.competition_id == row.id, EvaluatorScoreRow.round == row.round)
+        .order_by(col(EvaluatorScoreRow.id))
+    )
+    return list(rows.all())
+
+
+async def provider_memberships(uow: UnitOfWork, provider_id: str) -> list[MembershipRow]:
+    rows = await uow.session.exec(
+        select(MembershipRow).where(MembershipRow.provider_id == provider_id)
+    )
+    return list(rows.all())
+
+
+# ------------------------------------------------------- rows the routes act on
+
+
+async def load_scheme_row(uow: UnitOfWork, scheme_id: str) -> SchemeRow:
+    row = await uow.session.get(SchemeRow, scheme_id)
+    if row is None:
+        raise NotFound("scheme", scheme_id)
+    return row
+
+
+async def locked_application(uow: UnitOfWork, application_id: str) -> ApplicationRow:
+    await lock(uow, ApplicationRow, application_id)
+    row = await uow.session.get(ApplicationRow, application_id)
+    if row is None:
+        raise NotFound("application", application_id)
+    return row
+
+
+async def locked_declaration(uow: UnitOfWork, request_id: str) -> SelfDeclarationRow:
+    await lock(uow, SelfDeclarationRow, request_id)
+    row = await uow.session.get(SelfDeclarationRow, request_id)
+    if row is None:
+        raise NotFound("self_declaration", request_id)
+    return row
+
+
+async def locked_competition(uow: UnitOfWork, competition_id: str) -> CompetitionRow:
+    await lock(uow, CompetitionRow, competition_id)
+    row = await uow.session.get(CompetitionRow, competition_id)
+    if row is None:
+        raise NotFound("competition", competition_id)
+    return row
+
+
+async def category_membership(
+    uow: UnitOfWork, row: CompetitionRow, provider_id: str
+) -> d.Membership | None:
+    rows = (
+        await uow.session.exec(
+            select(MembershipRow).where(
+                MembershipRow.scheme_id == row.scheme_id,
+                MembershipRow.provider_id == provider_id,
+                MembershipRow.category_code == row.category_code,
+                MembershipRow.status != d.MembershipStatus.ENDED.value,
+            )
+        )
+    ).all()
+    return membership_to_domain(rows[0]) if rows else None
+
+
+async def registered_provider(uow: UnitOfWork, provider_id: str) -> ProviderRow:
+    row = await uow.session.get(ProviderRow, provider_id)
+    if row is None:
+        raise DomainError("provider_id", "unknown: not (yet) in the register")
+    return row
