@@ -22,7 +22,7 @@ from pydantic import Field
 from sqlmodel import col, select
 
 from services.procurement import domain as d
-from services.procurement.api._common import Runtime, current_time, own_provider, rules
+from services.procurement.api._common import Runtime, current_time, own_provider
 from services.procurement.models import (
     ApplicationClarificationRow,
     ApplicationDraftRow,
@@ -70,14 +70,13 @@ async def save_draft(
     now = current_time()
     async with unit_of_work(runtime.db, runtime.source) as uow:
         scheme = await load_scheme_row(uow, scheme_id)
-        with rules():
-            draft = d.save_draft(
-                scheme_to_domain(scheme),
-                provider_id=provider_id,
-                requested_categories=body.requested_categories,
-                answers=body.answers,
-                now=now,
-            )
+        draft = d.save_draft(
+            scheme_to_domain(scheme),
+            provider_id=provider_id,
+            requested_categories=body.requested_categories,
+            answers=body.answers,
+            now=now,
+        )
         row = await uow.session.get(ApplicationDraftRow, (scheme_id, provider_id))
         if row is None:
             row = ApplicationDraftRow(scheme_id=scheme_id, provider_id=provider_id)
@@ -180,15 +179,14 @@ async def request_clarification(
         row = await locked_application(uow, application_id)
         if row.status != "submitted":  # the row holds no decision; its status says so
             raise Conflict("application_id", "already_decided: the application was decided")
-        with rules():
-            c = d.request_application_clarification(
-                application_to_domain(row),
-                request_id=str(uuid.uuid4()),
-                question=body.question,
-                reply_by_on=body.reply_by_on,
-                by=actor.id,
-                now=now,
-            )
+        c = d.request_application_clarification(
+            application_to_domain(row),
+            request_id=str(uuid.uuid4()),
+            question=body.question,
+            reply_by_on=body.reply_by_on,
+            by=actor.id,
+            now=now,
+        )
         stored = ApplicationClarificationRow(
             id=c.request_id,
             application_id=c.application_id,
@@ -228,10 +226,9 @@ async def answer_clarification(
             or stored.provider_id != provider_id
         ):
             raise NotFound("clarification_request", request_id)
-        with rules():
-            c = d.answer_application_clarification(
-                application_clarification_to_domain(stored), answer=body.answer, now=now
-            )
+        c = d.answer_application_clarification(
+            application_clarification_to_domain(stored), answer=body.answer, now=now
+        )
         stored.answer, stored.answered_at = c.answer, c.answered_at
         uow.session.add(stored)
         uow.audit(

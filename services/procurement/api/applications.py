@@ -12,7 +12,7 @@ from pydantic import Field
 
 from services.procurement import domain as d
 from services.procurement import events
-from services.procurement.api._common import Runtime, current_time, own_provider, rules
+from services.procurement.api._common import Runtime, current_time, own_provider
 from services.procurement.clocks import (
     signal,
     start_application_workflow,
@@ -97,19 +97,18 @@ async def submit_application(
     async with unit_of_work(runtime.db, runtime.source) as uow:
         scheme = scheme_to_domain(await load_scheme_row(uow, scheme_id))
         provider = await registered_provider(uow, provider_id)
-        with rules():
-            # Documents and register activity are selection criteria, decided within the
-            # clock; only a suspended or removed provider is refused here.
-            d.require_may_apply(provider.status)
-            application = d.submit_application(
-                scheme,
-                application_id=str(uuid.uuid4()),
-                provider_id=provider_id,
-                requested_categories=body.requested_categories,
-                answers=body.answers,
-                existing_memberships=await load_memberships(uow, scheme_id),
-                now=now,
-            )
+        # Documents and register activity are selection criteria, decided within the
+        # clock; only a suspended or removed provider is refused here.
+        d.require_may_apply(provider.status)
+        application = d.submit_application(
+            scheme,
+            application_id=str(uuid.uuid4()),
+            provider_id=provider_id,
+            requested_categories=body.requested_categories,
+            answers=body.answers,
+            existing_memberships=await load_memberships(uow, scheme_id),
+            now=now,
+        )
         row = application_row(application)
         uow.session.add(row)
         # The draft becomes the request: gone in the same transaction as the submission.
@@ -162,20 +161,19 @@ async def decide_application(
             if provider
             else d.ProviderSnapshot(row.provider_id, active=False)
         )
-        with rules():
-            result = d.decide_application(
-                application_to_domain(row),
-                scheme,
-                provider=snapshot,
-                documents=documents_to_domain(provider),
-                assessments={
-                    k: d.QuestionAssessment(a.passed, a.score, a.note)
-                    for k, a in body.assessments.items()
-                },
-                decided_by=actor.id,
-                now=now,
-                refused_categories=body.refused_categories,
-            )
+        result = d.decide_application(
+            application_to_domain(row),
+            scheme,
+            provider=snapshot,
+            documents=documents_to_domain(provider),
+            assessments={
+                k: d.QuestionAssessment(a.passed, a.score, a.note)
+                for k, a in body.assessments.items()
+            },
+            decided_by=actor.id,
+            now=now,
+            refused_categories=body.refused_categories,
+        )
         decision = decision_row(result.application)
         row.status = "decided"
         uow.session.add_all([row, decision])
@@ -207,10 +205,9 @@ async def extend_application(
         if row.status == "decided":
             raise Conflict("application_id", "already_decided: the application was decided")
         scheme = scheme_to_domain(await load_scheme_row(uow, row.scheme_id))
-        with rules():
-            extended = d.extend_evaluation(
-                application_to_domain(row), scheme, reason=body.reason, by=actor.id, now=now
-            )
+        extended = d.extend_evaluation(
+            application_to_domain(row), scheme, reason=body.reason, by=actor.id, now=now
+        )
         row.evaluation_working_days = extended.evaluation_working_days
         row.extension_reason, row.extended_by, row.extended_at = body.reason, actor.id, now
         row.due_on, row.due_at, row.reminder_at = (

@@ -10,7 +10,7 @@ from fastapi import APIRouter, status
 from pydantic import AwareDatetime, Field
 
 from services.procurement import commands
-from services.procurement.api._common import Runtime, current_time, rules
+from services.procurement.api._common import Runtime, current_time
 from services.procurement.api.competitions import competition_view
 from services.procurement.clocks import signal
 from services.procurement.policy import ALLOWED
@@ -47,16 +47,15 @@ async def score_bid(
     moderated by their mean when the evaluation is ranked."""
     now = current_time()
     async with unit_of_work(runtime.db, runtime.source) as uow:
-        with rules():
-            scored = await commands.score_bid(
-                uow,
-                competition_id,
-                bid_id,
-                evaluator=actor,
-                scores=body.scores,
-                comment=body.comment,
-                now=now,
-            )
+        scored = await commands.score_bid(
+            uow,
+            competition_id,
+            bid_id,
+            evaluator=actor,
+            scores=body.scores,
+            comment=body.comment,
+            now=now,
+        )
     return {
         "competition_id": competition_id,
         "bid_id": bid_id,
@@ -78,8 +77,7 @@ async def evaluate_competition(
     Refused (422 ``assessment_missing``, naming the bids) while a compliant bid is
     unscored; the commissioner then approves the award or declares no suitable bid."""
     async with unit_of_work(runtime.db, runtime.source) as uow:
-        with rules():
-            await commands.rank_evaluation(uow, competition_id, actor=actor, now=current_time())
+        await commands.rank_evaluation(uow, competition_id, actor=actor, now=current_time())
     return await competition_view(runtime, competition_id, actor)
 
 
@@ -98,17 +96,16 @@ async def award_competition(
     now = current_time()
     after_commit: list[commands.AfterCommit] = []
     async with unit_of_work(runtime.db, runtime.source) as uow:
-        with rules():
-            outcome = await commands.decide_award(
-                uow,
-                competition_id,
-                decision=body.decision,
-                reason=body.reason,
-                deadline_at=body.deadline_at,
-                actor=actor,
-                now=now,
-                after_commit=after_commit,
-            )
+        outcome = await commands.decide_award(
+            uow,
+            competition_id,
+            decision=body.decision,
+            reason=body.reason,
+            deadline_at=body.deadline_at,
+            actor=actor,
+            now=now,
+            after_commit=after_commit,
+        )
     await signal(runtime, competition_workflow_id(competition_id), "award_decided", outcome)
     for start in after_commit:  # the standstill and notice clocks
         await start(runtime)

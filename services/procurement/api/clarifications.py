@@ -13,7 +13,7 @@ from fastapi import APIRouter, status
 from pydantic import Field
 
 from services.procurement import domain as d
-from services.procurement.api._common import Runtime, current_time, own_provider, rules
+from services.procurement.api._common import Runtime, current_time, own_provider
 from services.procurement.api.competitions import clarification_view
 from services.procurement.models import (
     ClarificationRow,
@@ -52,14 +52,13 @@ async def ask(
         c = competition_to_domain(row, await load_invitations(uow, competition_id))
         if not any(i.provider_id == provider_id for i in c.invitations):
             raise NotFound("competition", competition_id)  # others' call-offs stay hidden
-        with rules():
-            q = d.ask_clarification(
-                c,
-                clarification_id=str(uuid.uuid4()),
-                provider_id=provider_id,
-                question=body.question,
-                now=now,
-            )
+        q = d.ask_clarification(
+            c,
+            clarification_id=str(uuid.uuid4()),
+            provider_id=provider_id,
+            question=body.question,
+            now=now,
+        )
         stored = clarification_row(q)
         uow.session.add(stored)
         uow.audit(
@@ -86,10 +85,9 @@ async def answer(
         if stored is None or stored.competition_id != competition_id:
             raise NotFound("clarification", clarification_id)
         c = competition_to_domain(row, await load_invitations(uow, competition_id))
-        with rules():
-            q = d.answer_clarification(
-                c, clarification_to_domain(stored), answer=body.answer, by=actor.id, now=now
-            )
+        q = d.answer_clarification(
+            c, clarification_to_domain(stored), answer=body.answer, by=actor.id, now=now
+        )
         stored.answer, stored.answered_by, stored.answered_at = q.answer, q.answered_by, now
         uow.session.add(stored)
         invited = sorted({i.provider_id for i in c.current_invitations()})

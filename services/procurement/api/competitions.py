@@ -13,7 +13,7 @@ from pydantic import AwareDatetime, Field
 from sqlmodel import col, select
 
 from services.procurement import domain as d
-from services.procurement.api._common import Runtime, current_time, own_provider, rules
+from services.procurement.api._common import Runtime, current_time, own_provider
 from services.procurement.api.schemes import AwardQuestionIn
 from services.procurement.clocks import start_competition_workflow
 from services.procurement.commands import (
@@ -151,16 +151,15 @@ async def open_competition(
     async with unit_of_work(runtime.db, runtime.source) as uow:
         scheme = scheme_to_domain(await load_scheme_row(uow, body.scheme_id))
         spec = body.to_domain(str(uuid.uuid4()), actor, scheme.award_criteria)
-        with rules():
-            c = await open_call_off(
-                uow,
-                scheme,
-                spec,
-                deadline_at=body.deadline_at,
-                urgent_reason=body.urgent_reason,
-                actor=actor,
-                now=now,
-            )
+        c = await open_call_off(
+            uow,
+            scheme,
+            spec,
+            deadline_at=body.deadline_at,
+            urgent_reason=body.urgent_reason,
+            actor=actor,
+            now=now,
+        )
     if c.status is d.CompetitionStatus.NO_ELIGIBLE_MEMBERS:
         reasons = [f"{s.provider_id}: {'; '.join(s.reasons)}" for s in c.screenings]
         raise DomainError(
@@ -375,13 +374,13 @@ def _provider_view(
     }
     if award is not None and evaluation is not None:
         questions = competition_to_domain(row, []).spec.quality_questions
-        with rules():  # the domain checks the award is the evaluation's winner
-            feedback = d.losing_bidder_feedback(
-                evaluation_to_domain(evaluation),
-                award_to_domain(award),
-                winner_name=winner_name,
-                questions=questions,
-            )
+        # the domain checks the award is the evaluation's winner
+        feedback = d.losing_bidder_feedback(
+            evaluation_to_domain(evaluation),
+            award_to_domain(award),
+            winner_name=winner_name,
+            questions=questions,
+        )
         own = [f for f in feedback if f.provider_id == actor.provider_id]
         if award.provider_id == actor.provider_id:
             view["feedback"] = {"outcome": "awarded to you"}
@@ -483,18 +482,17 @@ async def submit_bid(
                 d.SupportItem(i.description, i.amount, i.basis) for i in body.additional_support
             ),
         )
-        with rules():
-            d.require_scheme_takes_bids(scheme, london_date(now))
-            receipt = d.submit_bid(
-                c,
-                offer,
-                bid_id=str(uuid.uuid4()),
-                membership=membership,
-                live_bids=[bid_to_domain(b) for b in live],
-                now=now,
-                earlier_versions=earlier,
-            )
-            await _require_bidder_compliant(uow, scheme, provider_id, now)
+        d.require_scheme_takes_bids(scheme, london_date(now))
+        receipt = d.submit_bid(
+            c,
+            offer,
+            bid_id=str(uuid.uuid4()),
+            membership=membership,
+            live_bids=[bid_to_domain(b) for b in live],
+            now=now,
+            earlier_versions=earlier,
+        )
+        await _require_bidder_compliant(uow, scheme, provider_id, now)
         for old in live:
             old.superseded = True
             uow.session.add(old)
@@ -562,8 +560,7 @@ async def withdraw_bid(
                 )
             )
         ).first()
-        with rules():
-            d.withdraw_bid(c, None if live is None else bid_to_domain(live), now=now)
+        d.withdraw_bid(c, None if live is None else bid_to_domain(live), now=now)
         assert live is not None
         live.superseded = True
         live.withdrawn_at = now

@@ -12,7 +12,7 @@ from pydantic import Field
 from sqlmodel import col, select
 
 from services.procurement import domain as d
-from services.procurement.api._common import Runtime, current_time, own_provider, rules
+from services.procurement.api._common import Runtime, current_time, own_provider
 from services.procurement.clocks import (
     signal,
     start_declaration_workflow,
@@ -135,8 +135,7 @@ async def change_membership(
             "end": d.end_membership,
         }[body.action]
         for row in rows:
-            with rules():
-                changed = change(membership_to_domain(row), body.reason, actor.id, today)
+            changed = change(membership_to_domain(row), body.reason, actor.id, today)
             record_membership_change(uow, row, changed)
             await set_aside_open_bids(uow, changed)
     return {
@@ -193,16 +192,15 @@ async def request_self_declaration(
     now = current_time()
     async with unit_of_work(runtime.db, runtime.source) as uow:
         scheme = scheme_to_domain(await load_scheme_row(uow, scheme_id))
-        with rules():
-            request = d.request_self_declaration(
-                scheme,
-                await load_memberships(uow, scheme_id),
-                request_id=str(uuid.uuid4()),
-                provider_id=provider_id,
-                by=actor.id,
-                reason=body.reason,
-                now=now,
-            )
+        request = d.request_self_declaration(
+            scheme,
+            await load_memberships(uow, scheme_id),
+            request_id=str(uuid.uuid4()),
+            provider_id=provider_id,
+            by=actor.id,
+            reason=body.reason,
+            now=now,
+        )
         row = self_declaration_row(request)
         uow.session.add(row)
         uow.emit(
@@ -235,13 +233,12 @@ async def answer_self_declaration(
         row = await locked_declaration(uow, request_id)
         if row.provider_id != provider_id:
             raise NotFound("self_declaration", request_id)  # others' are not disclosed
-        with rules():
-            answered = d.answer_self_declaration(
-                self_declaration_to_domain(row),
-                provider_id=provider_id,
-                declaration=body.declaration,
-                now=now,
-            )
+        answered = d.answer_self_declaration(
+            self_declaration_to_domain(row),
+            provider_id=provider_id,
+            declaration=body.declaration,
+            now=now,
+        )
         row.status, row.answered_by, row.answered_at = "answered", provider_id, now
         row.declaration = dict(answered.declaration)
         uow.session.add(row)

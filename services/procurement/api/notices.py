@@ -12,7 +12,7 @@ from pydantic import Field
 from sqlmodel import col, select
 
 from services.procurement import domain as d
-from services.procurement.api._common import Runtime, current_time, rules
+from services.procurement.api._common import Runtime, current_time
 from services.procurement.models import (
     NoticeRow,
     TrackedNoticeRow,
@@ -160,14 +160,13 @@ async def record_publication(
         row = await uow.session.get(TrackedNoticeRow, notice_id)
         if row is None:
             raise NotFound("notice", notice_id)
-        with rules():
-            n = d.record_notice(
-                tracked_notice_to_domain(row),
-                d.NoticeStatus(body.status),
-                by=actor.id,
-                at=now,
-                publication_ref=body.publication_ref,
-            )
+        n = d.record_notice(
+            tracked_notice_to_domain(row),
+            d.NoticeStatus(body.status),
+            by=actor.id,
+            at=now,
+            publication_ref=body.publication_ref,
+        )
         uow.session.add(tracked_notice_row(n, row))
         event = procurement_v1.NoticePublished(
             notice_id=n.notice_id,

@@ -16,7 +16,7 @@ from sqlmodel import select
 
 from services.procurement import domain as d
 from services.procurement import events
-from services.procurement.api._common import Runtime, current_time, rules
+from services.procurement.api._common import Runtime, current_time
 from services.procurement.clocks import start_notice_clock
 from services.procurement.models import (
     SchemeRow,
@@ -248,9 +248,8 @@ def _regime_view(r: d.Regime) -> dict[str, Any]:
 @router.post("/schemes", status_code=status.HTTP_201_CREATED)
 async def create_scheme(body: SchemeIn, runtime: Runtime, actor: Actor = ALLOWED) -> dict[str, Any]:
     now = current_time()
-    with rules():
-        scheme = d.create_scheme(body.to_domain(str(uuid.uuid4()), london_date(now)))
-        opened = d.open_scheme(scheme, london_date(now)) if body.open else scheme
+    scheme = d.create_scheme(body.to_domain(str(uuid.uuid4()), london_date(now)))
+    opened = d.open_scheme(scheme, london_date(now)) if body.open else scheme
     try:
         async with unit_of_work(runtime.db, runtime.source) as uow:
             clash = await uow.session.exec(
@@ -299,8 +298,7 @@ async def change_scheme_status(
     async with unit_of_work(runtime.db, runtime.source) as uow:
         row = await load_scheme_row(uow, scheme_id)
         before = scheme_to_domain(row)
-        with rules():
-            after = _scheme_transition(before, body, actor, now)
+        after = _scheme_transition(before, body, actor, now)
         apply_scheme(row, after)
         uow.session.add(row)
         uow.emit(
@@ -383,10 +381,9 @@ async def amend_scheme(
     async with unit_of_work(runtime.db, runtime.source) as uow:
         row = await load_scheme_row(uow, scheme_id)
         before = scheme_to_domain(row)
-        with rules():
-            done = d.amend_scheme(
-                before, body.candidate(before), by=actor.id, reason=body.reason, now=now
-            )
+        done = d.amend_scheme(
+            before, body.candidate(before), by=actor.id, reason=body.reason, now=now
+        )
         apply_amendment(row, done.scheme)
         uow.session.add(row)
         uow.emit(

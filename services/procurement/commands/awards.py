@@ -170,7 +170,7 @@ async def _approve(
         )
     ).first()
     if evaluation is None:
-        raise d.DomainError("status", d.Rule.INVALID_TRANSITION, f"competition is {row.status}")
+        raise d.rule_broken("status", d.Rule.INVALID_TRANSITION, f"competition is {row.status}")
     result = evaluation_to_domain(evaluation)
     winner = result.winner
     bids = []
