@@ -147,13 +147,15 @@ from services.placements.domain.reviews import (
     review_window_opens,
 )
 from services.placements.domain.spend import (
+    BLOCK_UNFILLED_LINE,
+    PLACEMENT_LINE,
+    LedgerLine,
     LedgerPosting,
-    SpendLine,
-    SpendSummary,
+    LedgerSummary,
+    NeedSpend,
     committed_spend_by_financial_year,
     post_to_ledger,
-    spend_lines,
-    summarise_spend,
+    summarise_ledger,
 )
 from shared.contracts import placements_v1 as events
 from shared.contracts.common import Attendance, NeedType
@@ -184,6 +186,7 @@ from shared.pseudonym import PSEUDONYM_PREFIX, pseudonym
 
 __all__ = [
     "BLOCK_OFFER_RESPONSE_DAYS",
+    "BLOCK_UNFILLED_LINE",
     "DROPPED_CHILD_FIELDS",
     "MAX_BLOCK_PLACES",
     "MAX_NOTICE_PERIOD_WEEKS",
@@ -193,6 +196,7 @@ __all__ = [
     "MAX_WEEKLY_SUPPORT_ITEM",
     "PENNY",
     "PHASE_TRANSFER_DEADLINES",
+    "PLACEMENT_LINE",
     "PLAN_FIELDS",
     "POST_16_YEAR_GROUP",
     "PROFILE_FIELDS",
@@ -222,7 +226,10 @@ __all__ = [
     "FeeChange",
     "FeeChangeKind",
     "FeePeriod",
+    "LedgerLine",
     "LedgerPosting",
+    "LedgerSummary",
+    "NeedSpend",
     "NeedStatus",
     "NeedType",
     "OneOffCharge",
@@ -236,8 +243,6 @@ __all__ = [
     "Review",
     "ReviewOutcome",
     "ReviewState",
-    "SpendLine",
-    "SpendSummary",
     "StatusChange",
     "SupportItem",
     "UpliftDecision",
@@ -316,11 +321,10 @@ __all__ = [
     "round_preserving_total",
     "search_origin",
     "settle_block_offer",
-    "spend_lines",
     "split_support",
     "start_placement",
     "statutory_review_latest",
-    "summarise_spend",
+    "summarise_ledger",
     "terminate_placement",
     "transfer_place",
     "uplifts_counted",
