@@ -34,6 +34,8 @@ from services.placements.domain._rules import (
     statutory_review_latest,
 )
 from services.placements.domain.blocks import (
+    UTILISATION_DEFAULT_DAYS,
+    UTILISATION_MAX_PERIOD_DAYS,
     BlockContract,
     Utilisation,
     block_cost_by_financial_year,
@@ -49,6 +51,7 @@ from services.placements.domain.blocks import (
     renew_block,
     transfer_place,
     utilisation_percent,
+    utilisation_period,
     weekly_cost_per_filled_place,
 )
 from services.placements.domain.changes import (
@@ -208,6 +211,8 @@ __all__ = [
     "STATUTORY_REVIEW_PERIOD_YEARS",
     "UPLIFT_CAP_PERCENT",
     "UPLIFT_CAP_WINDOW_YEARS",
+    "UTILISATION_DEFAULT_DAYS",
+    "UTILISATION_MAX_PERIOD_DAYS",
     "WEEKS_PER_YEAR_OPTIONS",
     "Attendance",
     "Award",
@@ -329,6 +334,7 @@ __all__ = [
     "transfer_place",
     "uplifts_counted",
     "utilisation_percent",
+    "utilisation_period",
     "vary_placement",
     "weekly_cost_per_filled_place",
     "withdraw_need",

@@ -56,3 +56,27 @@ def test_utilisation_counts_filled_place_days_within_the_term() -> None:
     assert [m.period_start for m in months] == [START, date(2026, 10, 1)]
     assert domain.weekly_cost_per_filled_place(block, Decimal("50.00")) == Decimal("2000.00")
     assert domain.weekly_cost_per_filled_place(block, Decimal("0")) is None
+
+
+def test_the_utilisation_period_defaults_to_the_year_up_to_today() -> None:
+    today = date(2027, 3, 31)
+    assert domain.utilisation_period(None, None, today) == (date(2026, 4, 1), today)
+    assert domain.utilisation_period(None, date(2026, 12, 31), today) == (
+        date(2026, 1, 1),
+        date(2026, 12, 31),
+    )
+    assert domain.utilisation_period(START, None, today) == (START, today)
+    one_day = domain.utilisation_period(START, START, today)
+    assert one_day == (START, START)
+
+
+def test_the_utilisation_period_is_not_backwards_nor_over_ten_years() -> None:
+    today = date(2027, 3, 31)
+    with pytest.raises(domain.DomainError) as backwards:
+        domain.utilisation_period(START, START - timedelta(days=1), today)
+    assert (backwards.value.field, backwards.value.rule) == ("to", "before_from")
+    ten_years = START + timedelta(days=366 * 10)
+    assert domain.utilisation_period(START, ten_years, today) == (START, ten_years)
+    with pytest.raises(domain.DomainError) as too_long:
+        domain.utilisation_period(START, ten_years + timedelta(days=1), today)
+    assert (too_long.value.field, too_long.value.rule) == ("from", "period_over_ten_years")
