@@ -8,7 +8,9 @@ API can answer 422 naming both the field and the rule.
 A module per concept: ``fees`` (weekly fees and their cost by financial year), ``plans``
 (EHC plan records), ``needs`` (placement needs and block place offers), ``placements``
 (IPAs and their status machine), ``reviews``, ``changes`` (variations, uplifts, renewal),
-``blocks`` (block contracts) and ``spend`` (summaries and ledger posting); ``_rules`` holds the limits and checks they share.
+``blocks`` (block contracts and their utilisation), ``imported`` (placements made outside
+this system, with their history to today) and ``spend`` (ledger summaries and posting);
+``_rules`` holds the limits and checks they share.
 Every public name is re-exported here: ``from services.placements import domain``.
 """
 
@@ -79,6 +81,11 @@ from services.placements.domain.fees import (
     one_off_cost_by_financial_year,
     round_preserving_total,
     split_support,
+)
+from services.placements.domain.imported import (
+    ImportedPlacement,
+    imported_placement,
+    imported_term_end,
 )
 from services.placements.domain.needs import (
     BLOCK_OFFER_RESPONSE_DAYS,
@@ -231,6 +238,7 @@ __all__ = [
     "FeeChange",
     "FeeChangeKind",
     "FeePeriod",
+    "ImportedPlacement",
     "LedgerLine",
     "LedgerPosting",
     "LedgerSummary",
@@ -293,6 +301,8 @@ __all__ = [
     "first_review_due",
     "free_place",
     "give_notice",
+    "imported_placement",
+    "imported_term_end",
     "mark_need_placed",
     "monthly_utilisation",
     "new_block_contract",
