@@ -17,6 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.placements import domain, events
 from services.placements.models import (
     BlockContractRow,
+    BlockOfferRow,
     PlacementRow,
     ProviderNameRow,
     ReviewRow,
@@ -218,3 +219,13 @@ async def ledger_lines(session: AsyncSession, financial_year: int) -> list[domai
         select(SpendLedgerRow).where(SpendLedgerRow.financial_year == financial_year)
     )
     return [ledger_line(r) for r in rows.all()]
+
+
+def where_offers_in(query: Any, offers: domain.OffersInState) -> Any:
+    """``query`` narrowed to the block offers ``offers`` names (``domain.offers_in_state``)."""
+    query = query.where(BlockOfferRow.status == offers.stored.value)
+    if offers.respond_by_before is not None:
+        query = query.where(col(BlockOfferRow.respond_by) < offers.respond_by_before)
+    if offers.respond_by_on_or_after is not None:
+        query = query.where(col(BlockOfferRow.respond_by) >= offers.respond_by_on_or_after)
+    return query

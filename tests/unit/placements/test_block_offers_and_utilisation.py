@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -80,3 +81,47 @@ def test_the_utilisation_period_is_not_backwards_nor_over_ten_years() -> None:
     with pytest.raises(domain.DomainError) as too_long:
         domain.utilisation_period(START, ten_years + timedelta(days=1), today)
     assert (too_long.value.field, too_long.value.rule) == ("from", "period_over_ten_years")
+
+
+def _matches(offers: domain.OffersInState, offer: domain.BlockOffer) -> bool:
+    """What the store's query keeps, in Python."""
+    return (
+        offer.status == offers.stored
+        and (offers.respond_by_before is None or offer.respond_by < offers.respond_by_before)
+        and (
+            offers.respond_by_on_or_after is None
+            or offer.respond_by >= offers.respond_by_on_or_after
+        )
+    )
+
+
+def test_the_offers_queried_in_a_state_are_those_shown_in_it() -> None:
+    respond_by = START + timedelta(days=15)
+    stored = [s for s in domain.BlockOfferStatus if s != domain.BlockOfferStatus.EXPIRED]
+    offers = [replace(_offer(), status=status) for status in stored]
+    for today in (START, respond_by, respond_by + timedelta(days=1)):
+        for state in domain.BlockOfferStatus:
+            where = domain.offers_in_state(state, today)
+            for offer in offers:
+                shown = domain.block_offer_state(offer, today) == state
+                assert _matches(where, offer) == shown, (state, offer.status, today)
+
+
+def test_a_provider_declining_says_why_and_the_council_withdraws_instead() -> None:
+    assert domain.provider_offer_answer("accepted", None) == (
+        domain.BlockOfferStatus.ACCEPTED,
+        "accepted by the provider",
+    )
+    assert domain.provider_offer_answer("accepted", " fine ") == (
+        domain.BlockOfferStatus.ACCEPTED,
+        "fine",
+    )
+    assert domain.provider_offer_answer("declined", " full ") == (
+        domain.BlockOfferStatus.DECLINED,
+        "full",
+    )
+    with pytest.raises(domain.DomainError) as no_reason:
+        domain.provider_offer_answer("declined", "  ")
+    assert (no_reason.value.field, no_reason.value.rule) == ("reason", "required_to_decline")
+    assert domain.council_offer_decision("accepted") == domain.BlockOfferStatus.ACCEPTED
+    assert domain.council_offer_decision("declined") == domain.BlockOfferStatus.WITHDRAWN
