@@ -17,6 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.placements import domain, events
 from services.placements.models import (
     BlockContractRow,
+    BlockOfferRow,
     PlacementRow,
     ProviderNameRow,
     ReviewRow,
@@ -197,3 +198,34 @@ async def write_block_spend(
     rows = await _held_lines(session, block.block_contract_id)
     snapshots = events.block_spend_events(block, counted, _amounts(rows), today)
     return _post(session, rows, snapshots)
+
+
+def ledger_line(row: SpendLedgerRow) -> domain.LedgerLine:
+    """A ledger row as the domain reads it (amount to the penny)."""
+    return domain.LedgerLine(
+        placement_id=row.placement_id,
+        provider_id=row.provider_id,
+        primary_need=row.primary_need,
+        on_contract=row.on_contract,
+        financial_year=row.financial_year,
+        amount=Decimal(row.amount).quantize(domain.PENNY),
+        line=row.line,
+    )
+
+
+async def ledger_lines(session: AsyncSession, financial_year: int) -> list[domain.LedgerLine]:
+    """The spend ledger's lines of one financial year."""
+    rows = await session.exec(
+        select(SpendLedgerRow).where(SpendLedgerRow.financial_year == financial_year)
+    )
+    return [ledger_line(r) for r in rows.all()]
+
+
+def where_offers_in(query: Any, offers: domain.OffersInState) -> Any:
+    """``query`` narrowed to the block offers ``offers`` names (``domain.offers_in_state``)."""
+    query = query.where(BlockOfferRow.status == offers.stored.value)
+    if offers.respond_by_before is not None:
+        query = query.where(col(BlockOfferRow.respond_by) < offers.respond_by_before)
+    if offers.respond_by_on_or_after is not None:
+        query = query.where(col(BlockOfferRow.respond_by) >= offers.respond_by_on_or_after)
+    return query

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, status
@@ -29,7 +29,7 @@ from services.placements.models import (
 from services.placements.policy import ALLOWED
 from shared.api_types import ApiDate, Offset
 from shared.audit_read import READS, ReadAudit
-from shared.errors import DomainError, NotFound
+from shared.errors import NotFound
 from shared.runtime import ServiceRuntime, runtime_of
 from shared.unit_of_work import Actor, unit_of_work
 
@@ -92,19 +92,6 @@ async def create_block_contract(
     return _block_view(block)
 
 
-UTILISATION_DEFAULT_DAYS = 365  # a period not given: the year up to today
-
-
-def _period(from_: date | None, to: date | None) -> tuple[date, date]:
-    end = to or _today()
-    start = from_ or end - timedelta(days=UTILISATION_DEFAULT_DAYS - 1)
-    if end < start:
-        raise DomainError("to", "before_from")
-    if (end - start).days > 366 * 10:
-        raise DomainError("from", "period_over_ten_years")
-    return start, end
-
-
 async def _occupancy(
     session: Any, block_ids: set[str]
 ) -> dict[str, list[tuple[date, date | None]]]:
@@ -161,7 +148,7 @@ async def list_block_contracts(
     runtime: ServiceRuntime = Depends(runtime_of),
 ) -> dict[str, Any]:
     """Block contracts (newest term first), each with its utilisation over the period."""
-    period = _period(from_, to)
+    period = domain.utilisation_period(from_, to, _today())
     query = select(BlockContractRow.block_contract_id)
     if provider_id:
         query = query.where(BlockContractRow.provider_id == provider_id)
@@ -206,7 +193,7 @@ async def get_block_contract(
     runtime: ServiceRuntime = Depends(runtime_of),
     reads: ReadAudit = READS,
 ) -> dict[str, Any]:
-    period = _period(from_, to)
+    period = domain.utilisation_period(from_, to, _today())
     async with runtime.db.session() as session:
         block = await load_block(session, block_contract_id)
         row = await session.get(BlockContractRow, block_contract_id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -67,57 +67,19 @@ class PlacementImportIn(RequestBody):
     placements: list[PlacementImportItem] = Field(min_length=1, max_length=1000)
 
 
-def _import_term_end(item: PlacementImportItem, today: date) -> date:
-    if item.end_date is not None:
-        return item.end_date
-    if item.term_end is not None:
-        return item.term_end
-    years = commands.DEFAULT_TERM_YEARS
-    term_end = domain.add_years(item.start_date, years) - timedelta(days=1)
-    while term_end < today:  # an open spot placement rolls on term by term
-        term_end = domain.add_years(term_end + timedelta(days=1), years) - timedelta(days=1)
-    return term_end
-
-
 def _imported_placement(
     item: PlacementImportItem, placement_id: str, actor: Actor, at: datetime, today: date
 ) -> list[domain.Placement]:
-    """The placement's states from creation to now, through the domain's own rules."""
-    if item.end_date is not None and item.term_end is not None and item.term_end != item.end_date:
-        raise domain.DomainError(
-            "term_end", "differs_from_end_date", "give end_date or term_end, not both"
-        )
-    still_open = item.end_date is None or item.end_date >= today
-    if still_open and item.next_review_due is None:
-        raise domain.DomainError(
-            "next_review_due", "required_for_open_placement", "a placement in force needs one"
-        )
-    term_end = _import_term_end(item, today)
-    # A closed placement owes no review: its plan date is put past its last day.
-    next_review = item.next_review_due or (term_end + timedelta(days=1))
-    award = domain.Award(
-        child_ref=item.child_ref,
-        provider_id=item.provider_id,
-        source=item.source,
-        primary_need=item.primary_need,
-        attendance=item.attendance,
-        awarded_on=item.start_date,
-        start_date=item.start_date,
-        term_end=term_end,
-        weekly_core_fee=item.weekly_core_fee,
-        weeks_per_year=item.weeks_per_year,
-        notice_period_weeks=item.notice_period_weeks,
-        next_review_due=next_review,
-        scheme_ref=item.scheme_ref,
-        competition_ref=item.competition_ref,
-        block_contract_id=item.block_contract_id,
+    """The placement's states from creation to now (``domain.imported_placement``); also
+    the dry run of ``dps council-import``."""
+    return domain.imported_placement(
+        domain.ImportedPlacement(**item.model_dump()),
+        placement_id,
+        actor.id,
+        at,
+        today,
+        commands.DEFAULT_TERM_YEARS,
     )
-    states = [domain.create_placement(award, placement_id, actor.id, at)]
-    if item.start_date <= today:
-        states.append(domain.start_placement(states[-1], item.start_date, actor.id, at))
-        if term_end < today:
-            states.append(domain.complete_end(states[-1], today, actor.id, at))
-    return states
 
 
 @router.post("/placements/import", status_code=status.HTTP_201_CREATED)

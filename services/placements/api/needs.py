@@ -10,7 +10,7 @@ from pydantic import Field
 from sqlalchemy import func
 from sqlmodel import col, select
 
-from services.placements import clocks, commands, domain
+from services.placements import clocks, commands, domain, store
 from services.placements.api._views import (
     _key,
     _need_view,
@@ -30,7 +30,7 @@ from services.placements.policy import ALLOWED
 from shared.api_types import Offset, RequestBody
 from shared.audit_read import READS, ReadAudit
 from shared.contracts.common import Role
-from shared.errors import DomainError, NotFound
+from shared.errors import NotFound
 from shared.runtime import ServiceRuntime, runtime_of
 from shared.unit_of_work import Actor, UnitOfWork, unit_of_work
 
@@ -106,11 +106,7 @@ async def decide_block_offer(
         row = await uow.session.get(NeedRow, need_id)
         if row is None:
             raise NotFound("need", need_id)
-        offer = (
-            domain.BlockOfferStatus.ACCEPTED
-            if body.decision == "accepted"
-            else domain.BlockOfferStatus.WITHDRAWN
-        )
+        offer = domain.council_offer_decision(body.decision)
         return await _decide_offer(
             uow, runtime, actor, row, body.decision, body.reason, body.start_date, offer
         )
@@ -210,13 +206,8 @@ async def list_block_offers(
     query = select(BlockOfferRow)
     if provider_id:
         query = query.where(BlockOfferRow.provider_id == provider_id)
-    today = _today()
-    if status_ == domain.BlockOfferStatus.EXPIRED:
-        query = query.where(BlockOfferRow.status == "open", col(BlockOfferRow.respond_by) < today)
-    elif status_ == domain.BlockOfferStatus.OPEN:
-        query = query.where(BlockOfferRow.status == "open", col(BlockOfferRow.respond_by) >= today)
-    elif status_ is not None:
-        query = query.where(BlockOfferRow.status == status_.value)
+    if status_ is not None:
+        query = store.where_offers_in(query, domain.offers_in_state(status_, _today()))
     async with runtime.db.session() as session:
         total = (await session.exec(select(func.count()).select_from(query.subquery()))).one()
         rows = list(
@@ -268,27 +259,20 @@ async def decide_block_offer_as_provider(
     runtime: ServiceRuntime = Depends(runtime_of),
 ) -> dict[str, Any]:
     """The block's provider answers its offer, once and by the answer-by date."""
-    reason = (body.reason or "").strip()
-    if body.decision == "declined" and not reason:
-        raise DomainError("reason", "required_to_decline")
+    status_, reason = domain.provider_offer_answer(body.decision, body.reason)
     async with unit_of_work(runtime.db, runtime.source) as uow:
         offer_row = await _offer_of(uow.session, offer_id, actor)
         domain.require_answerable(offer_from_row(offer_row), _today())
         row = await uow.session.get(NeedRow, offer_row.need_id)
         if row is None:
             raise NotFound("need", offer_row.need_id)
-        status_ = (
-            domain.BlockOfferStatus.ACCEPTED
-            if body.decision == "accepted"
-            else domain.BlockOfferStatus.DECLINED
-        )
         done = await _decide_offer(
             uow,
             runtime,
             actor,
             row,
             body.decision,
-            reason or "accepted by the provider",
+            reason,
             None,
             status_,
         )

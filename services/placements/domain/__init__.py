@@ -8,7 +8,9 @@ API can answer 422 naming both the field and the rule.
 A module per concept: ``fees`` (weekly fees and their cost by financial year), ``plans``
 (EHC plan records), ``needs`` (placement needs and block place offers), ``placements``
 (IPAs and their status machine), ``reviews``, ``changes`` (variations, uplifts, renewal),
-``blocks`` (block contracts) and ``spend`` (summaries and ledger posting); ``_rules`` holds the limits and checks they share.
+``blocks`` (block contracts and their utilisation), ``imported`` (placements made outside
+this system, with their history to today) and ``spend`` (ledger summaries and posting);
+``_rules`` holds the limits and checks they share.
 Every public name is re-exported here: ``from services.placements import domain``.
 """
 
@@ -34,6 +36,8 @@ from services.placements.domain._rules import (
     statutory_review_latest,
 )
 from services.placements.domain.blocks import (
+    UTILISATION_DEFAULT_DAYS,
+    UTILISATION_MAX_PERIOD_DAYS,
     BlockContract,
     Utilisation,
     block_cost_by_financial_year,
@@ -49,6 +53,7 @@ from services.placements.domain.blocks import (
     renew_block,
     transfer_place,
     utilisation_percent,
+    utilisation_period,
     weekly_cost_per_filled_place,
 )
 from services.placements.domain.changes import (
@@ -77,6 +82,11 @@ from services.placements.domain.fees import (
     round_preserving_total,
     split_support,
 )
+from services.placements.domain.imported import (
+    ImportedPlacement,
+    imported_placement,
+    imported_term_end,
+)
 from services.placements.domain.needs import (
     BLOCK_OFFER_RESPONSE_DAYS,
     DROPPED_CHILD_FIELDS,
@@ -87,18 +97,22 @@ from services.placements.domain.needs import (
     BlockOfferStatus,
     BlockPlaceDecision,
     NeedStatus,
+    OffersInState,
     PhaseTransferDeadline,
     PlacementNeed,
     accept_block_offer,
     apply_block_decision,
     block_offer_state,
     choose_block_place,
+    council_offer_decision,
     decline_block_offer,
     mark_need_placed,
     new_block_offer,
     offered_place,
+    offers_in_state,
     phase_transfer_deadline,
     phase_transfer_kind,
+    provider_offer_answer,
     pseudonymised_event_data,
     raise_need,
     refer_to_procurement,
@@ -147,13 +161,15 @@ from services.placements.domain.reviews import (
     review_window_opens,
 )
 from services.placements.domain.spend import (
+    BLOCK_UNFILLED_LINE,
+    PLACEMENT_LINE,
+    LedgerLine,
     LedgerPosting,
-    SpendLine,
-    SpendSummary,
+    LedgerSummary,
+    NeedSpend,
     committed_spend_by_financial_year,
     post_to_ledger,
-    spend_lines,
-    summarise_spend,
+    summarise_ledger,
 )
 from shared.contracts import placements_v1 as events
 from shared.contracts.common import Attendance, NeedType
@@ -184,6 +200,7 @@ from shared.pseudonym import PSEUDONYM_PREFIX, pseudonym
 
 __all__ = [
     "BLOCK_OFFER_RESPONSE_DAYS",
+    "BLOCK_UNFILLED_LINE",
     "DROPPED_CHILD_FIELDS",
     "MAX_BLOCK_PLACES",
     "MAX_NOTICE_PERIOD_WEEKS",
@@ -193,6 +210,7 @@ __all__ = [
     "MAX_WEEKLY_SUPPORT_ITEM",
     "PENNY",
     "PHASE_TRANSFER_DEADLINES",
+    "PLACEMENT_LINE",
     "PLAN_FIELDS",
     "POST_16_YEAR_GROUP",
     "PROFILE_FIELDS",
@@ -204,6 +222,8 @@ __all__ = [
     "STATUTORY_REVIEW_PERIOD_YEARS",
     "UPLIFT_CAP_PERCENT",
     "UPLIFT_CAP_WINDOW_YEARS",
+    "UTILISATION_DEFAULT_DAYS",
+    "UTILISATION_MAX_PERIOD_DAYS",
     "WEEKS_PER_YEAR_OPTIONS",
     "Attendance",
     "Award",
@@ -222,9 +242,14 @@ __all__ = [
     "FeeChange",
     "FeeChangeKind",
     "FeePeriod",
+    "ImportedPlacement",
+    "LedgerLine",
     "LedgerPosting",
+    "LedgerSummary",
+    "NeedSpend",
     "NeedStatus",
     "NeedType",
+    "OffersInState",
     "OneOffCharge",
     "PhaseTransferDeadline",
     "Placement",
@@ -236,8 +261,6 @@ __all__ = [
     "Review",
     "ReviewOutcome",
     "ReviewState",
-    "SpendLine",
-    "SpendSummary",
     "StatusChange",
     "SupportItem",
     "UpliftDecision",
@@ -263,6 +286,7 @@ __all__ = [
     "choose_block_place",
     "committed_spend_by_financial_year",
     "complete_end",
+    "council_offer_decision",
     "create_placement",
     "cumulative_uplift_percent",
     "days_in_financial_year",
@@ -283,12 +307,15 @@ __all__ = [
     "first_review_due",
     "free_place",
     "give_notice",
+    "imported_placement",
+    "imported_term_end",
     "mark_need_placed",
     "monthly_utilisation",
     "new_block_contract",
     "new_block_offer",
     "notice_end_date",
     "offered_place",
+    "offers_in_state",
     "one_off_cost_by_financial_year",
     "open_reviews",
     "phase_transfer_deadline",
@@ -296,6 +323,7 @@ __all__ = [
     "place_held_by",
     "plan_values",
     "post_to_ledger",
+    "provider_offer_answer",
     "pseudonym",
     "pseudonymised_event_data",
     "raise_need",
@@ -316,15 +344,15 @@ __all__ = [
     "round_preserving_total",
     "search_origin",
     "settle_block_offer",
-    "spend_lines",
     "split_support",
     "start_placement",
     "statutory_review_latest",
-    "summarise_spend",
+    "summarise_ledger",
     "terminate_placement",
     "transfer_place",
     "uplifts_counted",
     "utilisation_percent",
+    "utilisation_period",
     "vary_placement",
     "weekly_cost_per_filled_place",
     "withdraw_need",

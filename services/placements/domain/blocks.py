@@ -33,6 +33,7 @@ from services.placements.domain.placements import (
     renewal_decision_date,
 )
 from shared.contracts.common import Attendance, NeedType
+from shared.errors import DomainError
 from shared.fiscal import (
     PENNY,
 )
@@ -247,6 +248,22 @@ class Utilisation:
         if days == 0:
             return Decimal("0.00")
         return (Decimal(self.filled_days) / Decimal(days)).quantize(PENNY, rounding=ROUND_HALF_UP)
+
+
+UTILISATION_DEFAULT_DAYS = 365  # a period not given: the year up to today
+UTILISATION_MAX_PERIOD_DAYS = 366 * 10
+
+
+def utilisation_period(start: date | None, end: date | None, today: date) -> tuple[date, date]:
+    """The period a utilisation is asked over (first and last day): the end defaults to
+    today, the start to a year before the end; at most ten years, and never backwards."""
+    last = end or today
+    first = start or last - timedelta(days=UTILISATION_DEFAULT_DAYS - 1)
+    if last < first:
+        raise DomainError("to", "before_from")
+    if (last - first).days > UTILISATION_MAX_PERIOD_DAYS:
+        raise DomainError("from", "period_over_ten_years")
+    return first, last
 
 
 def _overlap_days(a_start: date, a_end: date, b_start: date, b_end: date) -> int:

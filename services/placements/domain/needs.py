@@ -511,6 +511,42 @@ def require_answerable(offer: BlockOffer, today: date) -> None:
         raise errors.Conflict("offer_id", f"offer_{state.value}")
 
 
+@dataclass(frozen=True, slots=True)
+class OffersInState:
+    """Which stored offers are in a state as people see it (``block_offer_state``): the
+    stored status, and bounds on the answer-by date (``respond_by < before``,
+    ``respond_by >= on_or_after``) where the state depends on today."""
+
+    stored: BlockOfferStatus
+    respond_by_before: date | None = None
+    respond_by_on_or_after: date | None = None
+
+
+def offers_in_state(state: BlockOfferStatus, today: date) -> OffersInState:
+    """The stored offers ``block_offer_state`` shows as ``state`` today (for a query)."""
+    if state == BlockOfferStatus.EXPIRED:
+        return OffersInState(BlockOfferStatus.OPEN, respond_by_before=today)
+    if state == BlockOfferStatus.OPEN:
+        return OffersInState(BlockOfferStatus.OPEN, respond_by_on_or_after=today)
+    return OffersInState(state)
+
+
+def council_offer_decision(decision: str) -> BlockOfferStatus:
+    """The offer's status after the council decides for the provider: accepted, or
+    withdrawn (the need goes to a call-off)."""
+    return BlockOfferStatus.ACCEPTED if decision == "accepted" else BlockOfferStatus.WITHDRAWN
+
+
+def provider_offer_answer(decision: str, reason: str | None) -> tuple[BlockOfferStatus, str]:
+    """The offer's status after its provider answers, and the reason recorded: a provider
+    declining says why; one accepting need not."""
+    text = (reason or "").strip()
+    if decision == "declined" and not text:
+        raise errors.DomainError("reason", "required_to_decline")
+    status = BlockOfferStatus.ACCEPTED if decision == "accepted" else BlockOfferStatus.DECLINED
+    return status, text or "accepted by the provider"
+
+
 def settle_block_offer(
     offer: BlockOffer,
     status: BlockOfferStatus,

@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from decimal import ROUND_HALF_EVEN, Decimal
 
 from services.placements.domain.fees import (
     apportion_by_financial_year,
@@ -14,12 +13,9 @@ from services.placements.domain.fees import (
 from services.placements.domain.placements import (
     Placement,
 )
-from shared.contracts.common import NeedType
-from shared.contracts.placements_v1 import (
-    PlacementSource,
-)
 from shared.fiscal import (
     PENNY,
+    financial_year_label,
     financial_year_of,
 )
 
@@ -34,98 +30,107 @@ def committed_spend_by_financial_year(placement: Placement) -> dict[int, Decimal
     )
 
 
-@dataclass(frozen=True, slots=True)
-class SpendLine:
-    """One placement's committed spend in one financial year."""
+PLACEMENT_LINE = "placement"  # a placement's own committed cost
+# A block's places bought but not filled (the line is keyed by the block contract id).
+BLOCK_UNFILLED_LINE = "block_unfilled_places"
 
-    placement_id: str
+
+@dataclass(frozen=True, slots=True)
+class LedgerLine:
+    """One line of the spend ledger: a commitment in one financial year."""
+
+    placement_id: str  # the block contract id on a block's unfilled-places line
     provider_id: str
-    primary_need: NeedType
-    source: PlacementSource
+    primary_need: str
     on_contract: bool
     financial_year: int
     amount: Decimal
-
-
-def spend_lines(placements: Iterable[Placement]) -> list[SpendLine]:
-    """Committed spend per placement per financial year."""
-    return [
-        SpendLine(
-            placement_id=p.placement_id,
-            provider_id=p.provider_id,
-            primary_need=p.primary_need,
-            source=p.source,
-            on_contract=p.on_contract,
-            financial_year=fy,
-            amount=amount,
-        )
-        for p in placements
-        for fy, amount in committed_spend_by_financial_year(p).items()
-    ]
+    line: str = PLACEMENT_LINE
 
 
 @dataclass(frozen=True, slots=True)
-class SpendSummary:
-    """Committed spend totals for dashboards: per year, need type, provider, contract."""
+class NeedSpend:
+    """Committed spend on one primary need: the amount (unfilled block places included),
+    the placements it paid for, and the mean per placement (None without a placement)."""
 
-    total: Decimal
-    on_contract: Decimal
-    off_contract: Decimal
-    by_financial_year: dict[int, Decimal]
-    by_need_type: dict[NeedType, Decimal]
-    by_provider: dict[str, Decimal]
-    placements_by_need_type: dict[NeedType, int]
-
-    @property
-    def on_contract_share_percent(self) -> Decimal | None:
-        """On-contract spend as a % of all spend (2 dp, half-up); None when nothing is spent."""
-        if self.total == 0:
-            return None
-        return (self.on_contract * 100 / self.total).quantize(PENNY, rounding=ROUND_HALF_UP)
-
-    def average_cost_by_need_type(self) -> dict[NeedType, Decimal]:
-        """Mean committed spend per placement for each need type (2 dp, half-up)."""
-        return {
-            need: (amount / self.placements_by_need_type[need]).quantize(PENNY, ROUND_HALF_UP)
-            for need, amount in self.by_need_type.items()
-        }
+    amount: Decimal
+    placements: int
+    average: Decimal | None
 
 
-def _add(totals: dict[Any, Decimal], key: Any, amount: Decimal) -> None:
-    totals[key] = totals.get(key, Decimal("0.00")) + amount
-
-
-def summarise_spend(
-    placements: Iterable[Placement], financial_year: int | None = None
-) -> SpendSummary:
-    """Committed spend across placements, optionally for one financial year only.
+@dataclass(frozen=True, slots=True)
+class LedgerSummary:
+    """Committed spend in one financial year (April-March) from the ledger.
 
     On-contract = bought under a DPS award or a block contract; off-contract = spot.
     """
-    by_fy: dict[int, Decimal] = {}
-    by_need: dict[NeedType, Decimal] = {}
+
+    financial_year: int
+    label: str
+    total: Decimal
+    on_contract: Decimal
+    off_contract: Decimal
+    on_contract_share_percent: Decimal | None
+    unfilled_block_places: Decimal
+    by_need_type: dict[str, NeedSpend]
+    by_provider: dict[str, Decimal]
+
+
+def _share_of(part: Decimal, whole: Decimal) -> Decimal | None:
+    """``part`` as a % of ``whole`` (2 dp, half-even); None when ``whole`` is nothing."""
+    return None if whole == 0 else (part * 100 / whole).quantize(PENNY, ROUND_HALF_EVEN)
+
+
+def _add(totals: dict[str, Decimal], key: str, amount: Decimal) -> None:
+    totals[key] = totals.get(key, Decimal("0.00")) + amount
+
+
+def summarise_ledger(lines: Iterable[LedgerLine], financial_year: int) -> LedgerSummary:
+    """Committed spend in ``financial_year`` from its ledger lines (other years' are left out).
+
+    A zero line (a withdrawn commitment) counts for nothing. A block's unfilled places are
+    spend (in the totals, per need and per provider) but not a placement: they are not
+    counted among a need's placements, and are totalled as ``unfilled_block_places``.
+    A closed year's line keeps the adjustment posted to it (``post_to_ledger``).
+    """
+    by_need: dict[str, Decimal] = {}
     by_provider: dict[str, Decimal] = {}
-    counted: dict[NeedType, set[str]] = {}
-    on = off = Decimal("0.00")
-    for line in spend_lines(placements):
-        if financial_year is not None and line.financial_year != financial_year:
+    counted: dict[str, set[str]] = {}
+    on = off = unfilled = Decimal("0.00")
+    for line in lines:
+        if line.financial_year != financial_year or line.amount == 0:
             continue
-        _add(by_fy, line.financial_year, line.amount)
         _add(by_need, line.primary_need, line.amount)
         _add(by_provider, line.provider_id, line.amount)
-        counted.setdefault(line.primary_need, set()).add(line.placement_id)
+        placements = counted.setdefault(line.primary_need, set())
+        if line.line == PLACEMENT_LINE:
+            placements.add(line.placement_id)
+        else:
+            unfilled += line.amount
         if line.on_contract:
             on += line.amount
         else:
             off += line.amount
-    return SpendSummary(
-        total=on + off,
+    total = on + off
+    return LedgerSummary(
+        financial_year=financial_year,
+        label=financial_year_label(financial_year),
+        total=total,
         on_contract=on,
         off_contract=off,
-        by_financial_year=dict(sorted(by_fy.items())),
-        by_need_type=by_need,
-        by_provider=by_provider,
-        placements_by_need_type={need: len(ids) for need, ids in counted.items()},
+        on_contract_share_percent=_share_of(on, total),
+        unfilled_block_places=unfilled,
+        by_need_type={
+            need: NeedSpend(
+                amount=amount,
+                placements=len(counted[need]),
+                average=(amount / len(counted[need])).quantize(PENNY, ROUND_HALF_EVEN)
+                if counted[need]
+                else None,
+            )
+            for need, amount in sorted(by_need.items())
+        },
+        by_provider=dict(sorted(by_provider.items())),
     )
 
 
