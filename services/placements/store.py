@@ -28,14 +28,11 @@ from services.placements.models import (
 from services.placements.workflow_types import BlockSnapshot, ReviewInfo, Snapshot
 from shared.contracts import placements_v1
 from shared.contracts.common import Role
-from shared.contracts.placements_v1 import PlacementStatus
 from shared.errors import NotFound
 from shared.infra_models import utcnow
 from shared.unit_of_work import Actor
 
-_NOT_CLOSED = col(PlacementRow.status).not_in(
-    [PlacementStatus.ENDED.value, PlacementStatus.TERMINATED.value]
-)
+_NOT_CLOSED = col(PlacementRow.status).not_in([s.value for s in domain.CLOSED_STATUSES])
 
 
 async def open_placements_of(session: AsyncSession, child_ref: str) -> list[domain.Placement]:

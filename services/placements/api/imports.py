@@ -23,7 +23,6 @@ from shared.api_types import RequestBody
 from shared.contracts.common import Attendance, NeedType
 from shared.contracts.placements_v1 import (
     PlacementSource,
-    PlacementStatus,
 )
 from shared.errors import Conflict, DomainError, RulesBroken
 from shared.runtime import ServiceRuntime, runtime_of
@@ -127,11 +126,7 @@ async def import_placements(
             by_id = {r.placement_id: r.status for r in rows}
             return _import_result(body.import_key, [(i, by_id[i]) for i in ids], replayed=True)
         await commands.record_imported(uow, actor, _key(runtime), built, body.import_key)
-        open_ids = [
-            s[-1].placement_id
-            for s in built
-            if s[-1].status not in (PlacementStatus.ENDED, PlacementStatus.TERMINATED)
-        ]
+        open_ids = [s[-1].placement_id for s in built if not domain.is_closed(s[-1].status)]
         clocks.start_after_commit(runtime, uow, open_ids)
     return _import_result(
         body.import_key, [(s[-1].placement_id, s[-1].status.value) for s in built], replayed=False

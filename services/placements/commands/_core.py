@@ -63,7 +63,7 @@ async def record_placement(
         uow.emit(events.review_scheduled_event(after, review))
     for snapshot in await store.write_spend(uow.session, after, today()):
         uow.emit(snapshot)
-    if after.status in (PlacementStatus.ENDED, PlacementStatus.TERMINATED):
+    if domain.is_closed(after.status):
         await free_block_place(uow, after)
     if after.block_contract_id is not None:
         block = await load_block(uow.session, after.block_contract_id)

@@ -219,7 +219,7 @@ async def end_placement(
     terminate: bool,
 ) -> domain.Placement:
     before = await store.placement_or_404(uow.session, placement_id)
-    if before.status in (PlacementStatus.ENDED, PlacementStatus.TERMINATED):
+    if domain.is_closed(before.status):
         raise Conflict("status", f"already_{before.status.value}")
     if before.status == PlacementStatus.ENDING and not terminate:
         raise Conflict("status", "already_ending")

@@ -124,6 +124,7 @@ from services.placements.domain.needs import (
     year_group_on,
 )
 from services.placements.domain.placements import (
+    CLOSED_STATUSES,
     Award,
     Placement,
     Review,
@@ -135,6 +136,7 @@ from services.placements.domain.placements import (
     end_placements_for_ceased_plan,
     first_review_due,
     give_notice,
+    is_closed,
     notice_end_date,
     renewal_decision_date,
     renewal_notice_deadline,
@@ -201,6 +203,7 @@ from shared.pseudonym import PSEUDONYM_PREFIX, pseudonym
 __all__ = [
     "BLOCK_OFFER_RESPONSE_DAYS",
     "BLOCK_UNFILLED_LINE",
+    "CLOSED_STATUSES",
     "DROPPED_CHILD_FIELDS",
     "MAX_BLOCK_PLACES",
     "MAX_NOTICE_PERIOD_WEEKS",
@@ -309,6 +312,7 @@ __all__ = [
     "give_notice",
     "imported_placement",
     "imported_term_end",
+    "is_closed",
     "mark_need_placed",
     "monthly_utilisation",
     "new_block_contract",

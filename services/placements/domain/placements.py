@@ -280,6 +280,13 @@ _CLOSED = {
     PlacementStatus.ENDED: "already_ended",
     PlacementStatus.TERMINATED: "already_terminated",
 }
+# A closed placement changes no more: it has ended or was terminated.
+CLOSED_STATUSES: frozenset[PlacementStatus] = frozenset(_CLOSED)
+
+
+def is_closed(status: PlacementStatus | str) -> bool:
+    """Whether a placement in ``status`` has ended or was terminated."""
+    return status in CLOSED_STATUSES
 
 
 def _require_not_closed(placement: Placement) -> None:
