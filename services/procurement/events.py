@@ -301,6 +301,25 @@ def scheme_created(s: d.Scheme, created_by: str) -> procurement_v1.SchemeCreated
     )
 
 
+def scheme_opened_on_create(s: d.Scheme, by: str, now: datetime) -> procurement_v1.SchemeOpened:
+    return procurement_v1.SchemeOpened(
+        scheme_id=s.scheme_id, previous_status="draft", opened_at=now, opened_by=by
+    )
+
+
+def scheme_amended(
+    before: d.Scheme, changed: Sequence[str], reason: str, by: str, now: datetime
+) -> procurement_v1.SchemeAmended:
+    return procurement_v1.SchemeAmended(
+        scheme_id=before.scheme_id,
+        status=before.status.value,
+        changed=list(changed),
+        reason=reason or None,
+        amended_at=now,
+        amended_by=by,
+    )
+
+
 def _latest_notice_form(before: d.Scheme, after: d.Scheme) -> str | None:
     new = after.period_notices[len(before.period_notices) :]
     return new[-1].form if new else None
@@ -356,6 +375,34 @@ def scheme_extended(
 
 
 # ------------------------------------------------- applications and declarations
+
+
+def application_submitted(row: ApplicationRow) -> procurement_v1.ApplicationSubmitted:
+    return procurement_v1.ApplicationSubmitted(
+        application_id=row.id,
+        scheme_id=row.scheme_id,
+        provider_id=row.provider_id,
+        requested_categories=row.requested_categories,
+        submitted_at=row.submitted_at,
+        evaluation_due_on=row.due_on,
+        evaluation_due_at=row.due_at,
+        reminder_at=row.reminder_at,
+    )
+
+
+def application_extended(
+    row: ApplicationRow, reason: str, by: str, now: datetime
+) -> procurement_v1.ApplicationExtended:
+    return procurement_v1.ApplicationExtended(
+        application_id=row.id,
+        scheme_id=row.scheme_id,
+        provider_id=row.provider_id,
+        reason=reason,
+        extended_by=by,
+        extended_at=now,
+        evaluation_due_on=row.due_on,
+        evaluation_due_at=row.due_at,
+    )
 
 
 def application_reminder_due(
