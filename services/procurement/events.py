@@ -443,6 +443,34 @@ def self_declaration_overdue(
     )
 
 
+def self_declaration_requested(
+    row: SelfDeclarationRow, now: datetime
+) -> procurement_v1.SelfDeclarationRequested:
+    return procurement_v1.SelfDeclarationRequested(
+        request_id=row.id,
+        scheme_id=row.scheme_id,
+        provider_id=row.provider_id,
+        requested_by=row.requested_by,
+        requested_at=now,
+        due_on=row.due_on,
+        due_at=row.due_at,
+        reason=row.reason,
+    )
+
+
+def self_declaration_answered(
+    row: SelfDeclarationRow, answered_late: bool, now: datetime
+) -> procurement_v1.SelfDeclarationAnswered:
+    return procurement_v1.SelfDeclarationAnswered(
+        request_id=row.id,
+        scheme_id=row.scheme_id,
+        provider_id=row.provider_id,
+        answered_at=now,
+        due_on=row.due_on,
+        answered_late=answered_late,
+    )
+
+
 def application_decided(result: d.DecisionResult, decided_by: str) -> list[ProcurementEvent]:
     """The decision, then each membership it admits."""
     a = result.application

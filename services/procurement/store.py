@@ -132,6 +132,18 @@ async def provider_memberships(uow: UnitOfWork, provider_id: str) -> list[Member
     return list(rows.all())
 
 
+async def member_rows(
+    uow: UnitOfWork, scheme_id: str, provider_id: str, category_code: str | None
+) -> list[MembershipRow]:
+    """The provider's memberships of the scheme (of one category, or all if None)."""
+    rows = await uow.session.exec(
+        select(MembershipRow).where(
+            MembershipRow.scheme_id == scheme_id, MembershipRow.provider_id == provider_id
+        )
+    )
+    return [r for r in rows.all() if category_code in (None, r.category_code)]
+
+
 # ------------------------------------------------------- rows the routes act on
 
 
