@@ -124,6 +124,34 @@ def deadline_at_risk(
     )
 
 
+def bid_received(c: d.Competition, b: d.Bid, now: datetime) -> procurement_v1.BidReceived:
+    return procurement_v1.BidReceived(
+        competition_id=c.competition_id,
+        scheme_id=c.scheme_id,
+        bid_id=b.bid_id,
+        provider_id=b.provider_id,
+        round=b.round,
+        version=b.version,
+        replaces_bid_id=b.replaces_bid_id,
+        submitted_at=now,
+    )
+
+
+def clarification_answered(
+    c: d.Competition, q: d.Clarification, now: datetime
+) -> procurement_v1.ClarificationAnswered:
+    """Who to tell (every invited provider of the round), never who asked nor the text."""
+    return procurement_v1.ClarificationAnswered(
+        competition_id=c.competition_id,
+        scheme_id=c.scheme_id,
+        clarification_id=q.clarification_id,
+        round=q.round,
+        invited_provider_ids=sorted({i.provider_id for i in c.current_invitations()}),
+        answered_at=now,
+        deadline_at=c.deadline_at,
+    )
+
+
 def competition_closed(
     c: d.Competition, bids: int, now: datetime, *, awaiting_scores: bool
 ) -> procurement_v1.CompetitionClosed:

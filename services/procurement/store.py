@@ -19,6 +19,7 @@ from services.procurement.models import (
     SelfDeclarationRow,
     TrackedNoticeRow,
     bid_to_domain,
+    competition_to_domain,
     documents_to_domain,
     membership_to_domain,
     provider_to_domain,
@@ -199,3 +200,44 @@ async def registered_provider(uow: UnitOfWork, provider_id: str) -> ProviderRow:
     if row is None:
         raise DomainError("provider_id", "unknown: not (yet) in the register")
     return row
+
+
+async def invited_competition(
+    uow: UnitOfWork, competition_id: str, provider_id: str
+) -> tuple[CompetitionRow, d.Competition]:
+    """The competition (locked) as the domain sees it, if the provider was ever invited
+    to it; others' call-offs stay hidden (NotFound)."""
+    row = await locked_competition(uow, competition_id)
+    c = competition_to_domain(row, await load_invitations(uow, competition_id))
+    if not any(i.provider_id == provider_id for i in c.invitations):
+        raise NotFound("competition", competition_id)
+    return row, c
+
+
+async def provider_live_bid_rows(
+    uow: UnitOfWork, row: CompetitionRow, provider_id: str
+) -> list[BidRow]:
+    """The provider's live (not superseded) bids of the competition's current round."""
+    rows = await uow.session.exec(
+        select(BidRow).where(
+            BidRow.competition_id == row.id,
+            BidRow.provider_id == provider_id,
+            BidRow.round == row.round,
+            col(BidRow.superseded).is_(False),
+        )
+    )
+    return list(rows.all())
+
+
+async def latest_bid_version(uow: UnitOfWork, row: CompetitionRow, provider_id: str) -> int:
+    """The highest version this provider sent in the round (withdrawn ones included)."""
+    versions = (
+        await uow.session.exec(
+            select(BidRow.version).where(
+                BidRow.competition_id == row.id,
+                BidRow.provider_id == provider_id,
+                BidRow.round == row.round,
+            )
+        )
+    ).all()
+    return max(versions, default=0)
