@@ -276,6 +276,22 @@ def standstill_ended(
     )
 
 
+def notice_published(
+    n: d.TrackedNotice, status: Literal["sent", "published"], by: str, now: datetime
+) -> procurement_v1.NoticePublished:
+    return procurement_v1.NoticePublished(
+        notice_id=n.notice_id,
+        kind=n.kind.value,
+        scheme_id=n.scheme_id,
+        competition_id=n.competition_id,
+        status=status,
+        by=by,
+        at=now,
+        publication_ref=n.publication_ref,
+        late=d.notice_late(n),
+    )
+
+
 def notice_overdue(n: d.TrackedNotice, now: datetime) -> procurement_v1.NoticeOverdue:
     return procurement_v1.NoticeOverdue(
         notice_id=n.notice_id,

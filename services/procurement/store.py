@@ -241,3 +241,11 @@ async def latest_bid_version(uow: UnitOfWork, row: CompetitionRow, provider_id: 
         )
     ).all()
     return max(versions, default=0)
+
+
+async def locked_notice(uow: UnitOfWork, notice_id: str) -> TrackedNoticeRow:
+    await lock_notice(uow, notice_id)
+    row = await uow.session.get(TrackedNoticeRow, notice_id)
+    if row is None:
+        raise NotFound("notice", notice_id)
+    return row

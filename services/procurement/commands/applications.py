@@ -144,3 +144,33 @@ async def extend_application(
     uow.emit(events.application_extended(row, reason, actor.id, now))
     uow.audit(actor, "application.extended", "application", row.id, reason=reason)
     return row
+
+
+async def save_draft(
+    uow: UnitOfWork,
+    actor: Actor,
+    scheme_id: str,
+    provider_id: str,
+    requested_categories: Sequence[str],
+    answers: Mapping[str, str],
+    now: datetime,
+) -> tuple[ApplicationDraftRow, str]:
+    """Keep (replace) the provider's draft application to the scheme (not evaluated, no
+    clock: d.DRAFT_SOURCE); returns the draft and the scheme's title."""
+    scheme = await load_scheme_row(uow, scheme_id)
+    draft = d.save_draft(
+        scheme_to_domain(scheme),
+        provider_id=provider_id,
+        requested_categories=list(requested_categories),
+        answers=dict(answers),
+        now=now,
+    )
+    row = await uow.session.get(ApplicationDraftRow, (scheme_id, provider_id))
+    if row is None:
+        row = ApplicationDraftRow(scheme_id=scheme_id, provider_id=provider_id)
+    row.requested_categories = list(draft.requested_categories)
+    row.answers = dict(draft.answers)
+    row.saved_at = now
+    uow.session.add(row)
+    uow.audit(actor, "application.draft_saved", "scheme", scheme_id)
+    return row, scheme.title
