@@ -64,17 +64,11 @@ async def save_draft(
     scheme_id: str, body: DraftIn, runtime: Runtime, actor: Actor = ALLOWED
 ) -> dict[str, Any]:
     """Keep (replace) this provider's draft application to the scheme."""
-    provider_id = own_provider(actor)
+    form = applications.ApplicationForm(
+        scheme_id, own_provider(actor), body.requested_categories, body.answers
+    )
     async with unit_of_work(runtime.db, runtime.source) as uow:
-        row, title = await applications.save_draft(
-            uow,
-            actor,
-            scheme_id,
-            provider_id,
-            body.requested_categories,
-            body.answers,
-            current_time(),
-        )
+        row, title = await applications.save_draft(uow, actor, form, current_time())
     return draft_view(row, title)
 
 

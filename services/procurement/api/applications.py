@@ -65,17 +65,11 @@ async def submit_application(
     scheme_id: str, body: ApplicationIn, runtime: Runtime, actor: Actor = ALLOWED
 ) -> dict[str, Any]:
     """A request to participate by the provider the token names (its own only)."""
-    provider_id = own_provider(actor)
+    form = commands.ApplicationForm(
+        scheme_id, own_provider(actor), body.requested_categories, body.answers
+    )
     async with unit_of_work(runtime.db, runtime.source) as uow:
-        row = await commands.submit_application(
-            uow,
-            actor,
-            scheme_id,
-            provider_id,
-            body.requested_categories,
-            body.answers,
-            current_time(),
-        )
+        row = await commands.submit_application(uow, actor, form, current_time())
     await start_application_workflow(runtime, application_clock(row))
     return application_view(row, None)
 

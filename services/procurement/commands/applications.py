@@ -34,16 +34,21 @@ from shared.errors import Conflict
 from shared.unit_of_work import Actor, UnitOfWork
 
 
+@dataclass(frozen=True)
+class ApplicationForm:
+    """What a provider sends to a scheme, as a draft or as its request to participate."""
+
+    scheme_id: str
+    provider_id: str
+    requested_categories: Sequence[str]
+    answers: Mapping[str, str]
+
+
 async def submit_application(
-    uow: UnitOfWork,
-    actor: Actor,
-    scheme_id: str,
-    provider_id: str,
-    requested_categories: Sequence[str],
-    answers: Mapping[str, str],
-    now: datetime,
+    uow: UnitOfWork, actor: Actor, form: ApplicationForm, now: datetime
 ) -> ApplicationRow:
     """A request to participate; the provider's draft becomes it (deleted)."""
+    scheme_id, provider_id = form.scheme_id, form.provider_id
     scheme = scheme_to_domain(await load_scheme_row(uow, scheme_id))
     provider = await registered_provider(uow, provider_id)
     # Documents and register activity are selection criteria, decided within the
@@ -53,8 +58,8 @@ async def submit_application(
         scheme,
         application_id=str(uuid.uuid4()),
         provider_id=provider_id,
-        requested_categories=list(requested_categories),
-        answers=dict(answers),
+        requested_categories=list(form.requested_categories),
+        answers=dict(form.answers),
         existing_memberships=await load_memberships(uow, scheme_id),
         now=now,
     )
@@ -147,22 +152,17 @@ async def extend_application(
 
 
 async def save_draft(
-    uow: UnitOfWork,
-    actor: Actor,
-    scheme_id: str,
-    provider_id: str,
-    requested_categories: Sequence[str],
-    answers: Mapping[str, str],
-    now: datetime,
+    uow: UnitOfWork, actor: Actor, form: ApplicationForm, now: datetime
 ) -> tuple[ApplicationDraftRow, str]:
     """Keep (replace) the provider's draft application to the scheme (not evaluated, no
     clock: d.DRAFT_SOURCE); returns the draft and the scheme's title."""
+    scheme_id, provider_id = form.scheme_id, form.provider_id
     scheme = await load_scheme_row(uow, scheme_id)
     draft = d.save_draft(
         scheme_to_domain(scheme),
         provider_id=provider_id,
-        requested_categories=list(requested_categories),
-        answers=dict(answers),
+        requested_categories=form.requested_categories,
+        answers=form.answers,
         now=now,
     )
     row = await uow.session.get(ApplicationDraftRow, (scheme_id, provider_id))
