@@ -124,6 +124,34 @@ def deadline_at_risk(
     )
 
 
+def bid_received(c: d.Competition, b: d.Bid, now: datetime) -> procurement_v1.BidReceived:
+    return procurement_v1.BidReceived(
+        competition_id=c.competition_id,
+        scheme_id=c.scheme_id,
+        bid_id=b.bid_id,
+        provider_id=b.provider_id,
+        round=b.round,
+        version=b.version,
+        replaces_bid_id=b.replaces_bid_id,
+        submitted_at=now,
+    )
+
+
+def clarification_answered(
+    c: d.Competition, q: d.Clarification, now: datetime
+) -> procurement_v1.ClarificationAnswered:
+    """Who to tell (every invited provider of the round), never who asked nor the text."""
+    return procurement_v1.ClarificationAnswered(
+        competition_id=c.competition_id,
+        scheme_id=c.scheme_id,
+        clarification_id=q.clarification_id,
+        round=q.round,
+        invited_provider_ids=sorted({i.provider_id for i in c.current_invitations()}),
+        answered_at=now,
+        deadline_at=c.deadline_at,
+    )
+
+
 def competition_closed(
     c: d.Competition, bids: int, now: datetime, *, awaiting_scores: bool
 ) -> procurement_v1.CompetitionClosed:
@@ -248,6 +276,22 @@ def standstill_ended(
     )
 
 
+def notice_published(
+    n: d.TrackedNotice, status: Literal["sent", "published"], by: str, now: datetime
+) -> procurement_v1.NoticePublished:
+    return procurement_v1.NoticePublished(
+        notice_id=n.notice_id,
+        kind=n.kind.value,
+        scheme_id=n.scheme_id,
+        competition_id=n.competition_id,
+        status=status,
+        by=by,
+        at=now,
+        publication_ref=n.publication_ref,
+        late=d.notice_late(n),
+    )
+
+
 def notice_overdue(n: d.TrackedNotice, now: datetime) -> procurement_v1.NoticeOverdue:
     return procurement_v1.NoticeOverdue(
         notice_id=n.notice_id,
@@ -298,6 +342,25 @@ def scheme_created(s: d.Scheme, created_by: str) -> procurement_v1.SchemeCreated
         narrowing_published=s.narrowing_published,
         award_quality_weight=s.award_criteria.quality_weight,
         award_price_weight=s.award_criteria.price_weight,
+    )
+
+
+def scheme_opened_on_create(s: d.Scheme, by: str, now: datetime) -> procurement_v1.SchemeOpened:
+    return procurement_v1.SchemeOpened(
+        scheme_id=s.scheme_id, previous_status="draft", opened_at=now, opened_by=by
+    )
+
+
+def scheme_amended(
+    before: d.Scheme, changed: Sequence[str], reason: str, by: str, now: datetime
+) -> procurement_v1.SchemeAmended:
+    return procurement_v1.SchemeAmended(
+        scheme_id=before.scheme_id,
+        status=before.status.value,
+        changed=list(changed),
+        reason=reason or None,
+        amended_at=now,
+        amended_by=by,
     )
 
 
@@ -358,6 +421,34 @@ def scheme_extended(
 # ------------------------------------------------- applications and declarations
 
 
+def application_submitted(row: ApplicationRow) -> procurement_v1.ApplicationSubmitted:
+    return procurement_v1.ApplicationSubmitted(
+        application_id=row.id,
+        scheme_id=row.scheme_id,
+        provider_id=row.provider_id,
+        requested_categories=row.requested_categories,
+        submitted_at=row.submitted_at,
+        evaluation_due_on=row.due_on,
+        evaluation_due_at=row.due_at,
+        reminder_at=row.reminder_at,
+    )
+
+
+def application_extended(
+    row: ApplicationRow, reason: str, by: str, now: datetime
+) -> procurement_v1.ApplicationExtended:
+    return procurement_v1.ApplicationExtended(
+        application_id=row.id,
+        scheme_id=row.scheme_id,
+        provider_id=row.provider_id,
+        reason=reason,
+        extended_by=by,
+        extended_at=now,
+        evaluation_due_on=row.due_on,
+        evaluation_due_at=row.due_at,
+    )
+
+
 def application_reminder_due(
     row: ApplicationRow, now: datetime
 ) -> procurement_v1.ApplicationReminderDue:
@@ -393,6 +484,34 @@ def self_declaration_overdue(
         provider_id=row.provider_id,
         due_on=row.due_on,
         detected_at=now,
+    )
+
+
+def self_declaration_requested(
+    row: SelfDeclarationRow, now: datetime
+) -> procurement_v1.SelfDeclarationRequested:
+    return procurement_v1.SelfDeclarationRequested(
+        request_id=row.id,
+        scheme_id=row.scheme_id,
+        provider_id=row.provider_id,
+        requested_by=row.requested_by,
+        requested_at=now,
+        due_on=row.due_on,
+        due_at=row.due_at,
+        reason=row.reason,
+    )
+
+
+def self_declaration_answered(
+    row: SelfDeclarationRow, answered_late: bool, now: datetime
+) -> procurement_v1.SelfDeclarationAnswered:
+    return procurement_v1.SelfDeclarationAnswered(
+        request_id=row.id,
+        scheme_id=row.scheme_id,
+        provider_id=row.provider_id,
+        answered_at=now,
+        due_on=row.due_on,
+        answered_late=answered_late,
     )
 
 

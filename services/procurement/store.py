@@ -19,6 +19,7 @@ from services.procurement.models import (
     SelfDeclarationRow,
     TrackedNoticeRow,
     bid_to_domain,
+    competition_to_domain,
     documents_to_domain,
     membership_to_domain,
     provider_to_domain,
@@ -132,6 +133,18 @@ async def provider_memberships(uow: UnitOfWork, provider_id: str) -> list[Member
     return list(rows.all())
 
 
+async def member_rows(
+    uow: UnitOfWork, scheme_id: str, provider_id: str, category_code: str | None
+) -> list[MembershipRow]:
+    """The provider's memberships of the scheme (of one category, or all if None)."""
+    rows = await uow.session.exec(
+        select(MembershipRow).where(
+            MembershipRow.scheme_id == scheme_id, MembershipRow.provider_id == provider_id
+        )
+    )
+    return [r for r in rows.all() if category_code in (None, r.category_code)]
+
+
 # ------------------------------------------------------- rows the routes act on
 
 
@@ -186,4 +199,53 @@ async def registered_provider(uow: UnitOfWork, provider_id: str) -> ProviderRow:
     row = await uow.session.get(ProviderRow, provider_id)
     if row is None:
         raise DomainError("provider_id", "unknown: not (yet) in the register")
+    return row
+
+
+async def invited_competition(
+    uow: UnitOfWork, competition_id: str, provider_id: str
+) -> tuple[CompetitionRow, d.Competition]:
+    """The competition (locked) as the domain sees it, if the provider was ever invited
+    to it; others' call-offs stay hidden (NotFound)."""
+    row = await locked_competition(uow, competition_id)
+    c = competition_to_domain(row, await load_invitations(uow, competition_id))
+    if not any(i.provider_id == provider_id for i in c.invitations):
+        raise NotFound("competition", competition_id)
+    return row, c
+
+
+async def provider_live_bid_rows(
+    uow: UnitOfWork, row: CompetitionRow, provider_id: str
+) -> list[BidRow]:
+    """The provider's live (not superseded) bids of the competition's current round."""
+    rows = await uow.session.exec(
+        select(BidRow).where(
+            BidRow.competition_id == row.id,
+            BidRow.provider_id == provider_id,
+            BidRow.round == row.round,
+            col(BidRow.superseded).is_(False),
+        )
+    )
+    return list(rows.all())
+
+
+async def latest_bid_version(uow: UnitOfWork, row: CompetitionRow, provider_id: str) -> int:
+    """The highest version this provider sent in the round (withdrawn ones included)."""
+    versions = (
+        await uow.session.exec(
+            select(BidRow.version).where(
+                BidRow.competition_id == row.id,
+                BidRow.provider_id == provider_id,
+                BidRow.round == row.round,
+            )
+        )
+    ).all()
+    return max(versions, default=0)
+
+
+async def locked_notice(uow: UnitOfWork, notice_id: str) -> TrackedNoticeRow:
+    await lock_notice(uow, notice_id)
+    row = await uow.session.get(TrackedNoticeRow, notice_id)
+    if row is None:
+        raise NotFound("notice", notice_id)
     return row

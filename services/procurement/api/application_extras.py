@@ -12,7 +12,6 @@ does not stop the evaluation clock; the one justified extension remains."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
@@ -23,18 +22,17 @@ from sqlmodel import col, select
 
 from services.procurement import domain as d
 from services.procurement.api._common import Runtime, current_time, own_provider
+from services.procurement.commands import applications
+from services.procurement.commands import clarifications as commands
 from services.procurement.models import (
     ApplicationClarificationRow,
     ApplicationDraftRow,
     SchemeRow,
     application_clarification_to_domain,
-    application_to_domain,
-    scheme_to_domain,
 )
 from services.procurement.policy import ALLOWED
-from services.procurement.store import load_scheme_row, locked_application
 from shared.api_types import RequestBody
-from shared.errors import Conflict, NotFound
+from shared.errors import NotFound
 from shared.unit_of_work import Actor, unit_of_work
 
 router = APIRouter(tags=["procurement"])
@@ -66,26 +64,12 @@ async def save_draft(
     scheme_id: str, body: DraftIn, runtime: Runtime, actor: Actor = ALLOWED
 ) -> dict[str, Any]:
     """Keep (replace) this provider's draft application to the scheme."""
-    provider_id = own_provider(actor)
-    now = current_time()
+    form = applications.ApplicationForm(
+        scheme_id, own_provider(actor), body.requested_categories, body.answers
+    )
     async with unit_of_work(runtime.db, runtime.source) as uow:
-        scheme = await load_scheme_row(uow, scheme_id)
-        draft = d.save_draft(
-            scheme_to_domain(scheme),
-            provider_id=provider_id,
-            requested_categories=body.requested_categories,
-            answers=body.answers,
-            now=now,
-        )
-        row = await uow.session.get(ApplicationDraftRow, (scheme_id, provider_id))
-        if row is None:
-            row = ApplicationDraftRow(scheme_id=scheme_id, provider_id=provider_id)
-        row.requested_categories = list(draft.requested_categories)
-        row.answers = dict(draft.answers)
-        row.saved_at = now
-        uow.session.add(row)
-        uow.audit(actor, "application.draft_saved", "scheme", scheme_id)
-    return draft_view(row, scheme.title)
+        row, title = await applications.save_draft(uow, actor, form, current_time())
+    return draft_view(row, title)
 
 
 @router.get("/schemes/{scheme_id}/application-draft")
@@ -174,35 +158,9 @@ async def request_clarification(
     application_id: str, body: ClarificationRequestIn, runtime: Runtime, actor: Actor = ALLOWED
 ) -> dict[str, Any]:
     """Ask the applicant to clarify or supplement, with a reply-by date; the clock runs on."""
-    now = current_time()
     async with unit_of_work(runtime.db, runtime.source) as uow:
-        row = await locked_application(uow, application_id)
-        if row.status != "submitted":  # the row holds no decision; its status says so
-            raise Conflict("application_id", "already_decided: the application was decided")
-        c = d.request_application_clarification(
-            application_to_domain(row),
-            request_id=str(uuid.uuid4()),
-            question=body.question,
-            reply_by_on=body.reply_by_on,
-            by=actor.id,
-            now=now,
-        )
-        stored = ApplicationClarificationRow(
-            id=c.request_id,
-            application_id=c.application_id,
-            provider_id=c.provider_id,
-            question=c.question,
-            reply_by_on=c.reply_by_on,
-            asked_by=c.asked_by,
-            asked_at=c.asked_at,
-        )
-        uow.session.add(stored)
-        uow.audit(
-            actor,
-            "application.clarification_requested",
-            "application",
-            application_id,
-            request_id=stored.id,
+        stored = await commands.request_application_clarification(
+            uow, actor, application_id, body.question, body.reply_by_on, current_time()
         )
     return clarification_request_view(stored)
 
@@ -217,25 +175,8 @@ async def answer_clarification(
 ) -> dict[str, Any]:
     """The applicant's reply, once, before the reply-by date; another provider gets 404."""
     provider_id = own_provider(actor)
-    now = current_time()
     async with unit_of_work(runtime.db, runtime.source) as uow:
-        stored = await uow.session.get(ApplicationClarificationRow, request_id)
-        if (
-            stored is None
-            or stored.application_id != application_id
-            or stored.provider_id != provider_id
-        ):
-            raise NotFound("clarification_request", request_id)
-        c = d.answer_application_clarification(
-            application_clarification_to_domain(stored), answer=body.answer, now=now
-        )
-        stored.answer, stored.answered_at = c.answer, c.answered_at
-        uow.session.add(stored)
-        uow.audit(
-            actor,
-            "application.clarification_answered",
-            "application",
-            application_id,
-            request_id=stored.id,
+        stored = await commands.answer_application_clarification(
+            uow, actor, application_id, request_id, provider_id, body.answer, current_time()
         )
     return clarification_request_view(stored)

@@ -3,7 +3,6 @@ evaluation period."""
 
 from __future__ import annotations
 
-import uuid
 from decimal import Decimal
 from typing import Any
 
@@ -11,40 +10,14 @@ from fastapi import APIRouter, status
 from pydantic import Field
 
 from services.procurement import domain as d
-from services.procurement import events
 from services.procurement.api._common import Runtime, current_time, own_provider
-from services.procurement.clocks import (
-    signal,
-    start_application_workflow,
-)
-from services.procurement.commands import (
-    application_clock,
-    invite_late_joiners,
-)
-from services.procurement.models import (
-    ApplicationDraftRow,
-    ApplicationRow,
-    DecisionRow,
-    ProviderRow,
-    application_row,
-    application_to_domain,
-    decision_row,
-    documents_to_domain,
-    membership_row,
-    provider_to_domain,
-    scheme_to_domain,
-)
+from services.procurement.clocks import signal, start_application_workflow
+from services.procurement.commands import application_clock
+from services.procurement.commands import applications as commands
+from services.procurement.models import ApplicationRow, DecisionRow
 from services.procurement.policy import ALLOWED
-from services.procurement.store import (
-    load_memberships,
-    load_scheme_row,
-    locked_application,
-    registered_provider,
-)
 from services.procurement.workflow_types import application_workflow_id
 from shared.api_types import RequestBody
-from shared.contracts import procurement_v1
-from shared.errors import Conflict
 from shared.unit_of_work import Actor, unit_of_work
 
 router = APIRouter(tags=["procurement"])
@@ -92,42 +65,11 @@ async def submit_application(
     scheme_id: str, body: ApplicationIn, runtime: Runtime, actor: Actor = ALLOWED
 ) -> dict[str, Any]:
     """A request to participate by the provider the token names (its own only)."""
-    provider_id = own_provider(actor)
-    now = current_time()
+    form = commands.ApplicationForm(
+        scheme_id, own_provider(actor), body.requested_categories, body.answers
+    )
     async with unit_of_work(runtime.db, runtime.source) as uow:
-        scheme = scheme_to_domain(await load_scheme_row(uow, scheme_id))
-        provider = await registered_provider(uow, provider_id)
-        # Documents and register activity are selection criteria, decided within the
-        # clock; only a suspended or removed provider is refused here.
-        d.require_may_apply(provider.status)
-        application = d.submit_application(
-            scheme,
-            application_id=str(uuid.uuid4()),
-            provider_id=provider_id,
-            requested_categories=body.requested_categories,
-            answers=body.answers,
-            existing_memberships=await load_memberships(uow, scheme_id),
-            now=now,
-        )
-        row = application_row(application)
-        uow.session.add(row)
-        # The draft becomes the request: gone in the same transaction as the submission.
-        draft = await uow.session.get(ApplicationDraftRow, (scheme_id, provider_id))
-        if draft is not None:
-            await uow.session.delete(draft)
-        uow.emit(
-            procurement_v1.ApplicationSubmitted(
-                application_id=row.id,
-                scheme_id=scheme_id,
-                provider_id=provider_id,
-                requested_categories=row.requested_categories,
-                submitted_at=now,
-                evaluation_due_on=row.due_on,
-                evaluation_due_at=row.due_at,
-                reminder_at=row.reminder_at,
-            ),
-        )
-        uow.audit(actor, "application.submitted", "application", row.id, scheme_id=scheme_id)
+        row = await commands.submit_application(uow, actor, form, current_time())
     await start_application_workflow(runtime, application_clock(row))
     return application_view(row, None)
 
@@ -149,44 +91,16 @@ async def decide_application(
 ) -> dict[str, Any]:
     """Record the decision (who decided, every criterion); admitted members are invited
     to open call-offs of their categories as late joiners."""
-    now = current_time()
+    assessments = {
+        k: d.QuestionAssessment(a.passed, a.score, a.note) for k, a in body.assessments.items()
+    }
     async with unit_of_work(runtime.db, runtime.source) as uow:
-        row = await locked_application(uow, application_id)
-        if row.status == "decided":
-            raise Conflict("application_id", "already_decided: the application was decided")
-        scheme = scheme_to_domain(await load_scheme_row(uow, row.scheme_id))
-        provider = await uow.session.get(ProviderRow, row.provider_id)
-        snapshot = (
-            provider_to_domain(provider)
-            if provider
-            else d.ProviderSnapshot(row.provider_id, active=False)
+        done = await commands.decide_application(
+            uow, actor, application_id, assessments, body.refused_categories, current_time()
         )
-        result = d.decide_application(
-            application_to_domain(row),
-            scheme,
-            provider=snapshot,
-            documents=documents_to_domain(provider),
-            assessments={
-                k: d.QuestionAssessment(a.passed, a.score, a.note)
-                for k, a in body.assessments.items()
-            },
-            decided_by=actor.id,
-            now=now,
-            refused_categories=body.refused_categories,
-        )
-        decision = decision_row(result.application)
-        row.status = "decided"
-        uow.session.add_all([row, decision])
-        for m in result.memberships:
-            uow.session.add(membership_row(m))
-        for event in events.application_decided(result, actor.id):
-            uow.emit(event)
-        uow.audit(actor, "application.decided", "application", row.id, outcome=decision.outcome)
-        await uow.session.flush()
-        invited_to = await invite_late_joiners(uow, scheme, result.memberships, now)
-    await signal(runtime, application_workflow_id(row.id), "decide")
-    view = application_view(row, decision)
-    view["late_joiner_invitations"] = invited_to
+    await signal(runtime, application_workflow_id(done.row.id), "decide")
+    view = application_view(done.row, done.decision)
+    view["late_joiner_invitations"] = done.invited_to
     return view
 
 
@@ -199,35 +113,9 @@ async def extend_application(
     application_id: str, body: ExtensionIn, runtime: Runtime, actor: Actor = ALLOWED
 ) -> dict[str, Any]:
     """Extend the evaluation once, to 15 working days, with a recorded reason."""
-    now = current_time()
     async with unit_of_work(runtime.db, runtime.source) as uow:
-        row = await locked_application(uow, application_id)
-        if row.status == "decided":
-            raise Conflict("application_id", "already_decided: the application was decided")
-        scheme = scheme_to_domain(await load_scheme_row(uow, row.scheme_id))
-        extended = d.extend_evaluation(
-            application_to_domain(row), scheme, reason=body.reason, by=actor.id, now=now
+        row = await commands.extend_application(
+            uow, actor, application_id, body.reason, current_time()
         )
-        row.evaluation_working_days = extended.evaluation_working_days
-        row.extension_reason, row.extended_by, row.extended_at = body.reason, actor.id, now
-        row.due_on, row.due_at, row.reminder_at = (
-            extended.due_on,
-            extended.due_at,
-            extended.reminder_at,
-        )
-        uow.session.add(row)
-        uow.emit(
-            procurement_v1.ApplicationExtended(
-                application_id=row.id,
-                scheme_id=row.scheme_id,
-                provider_id=row.provider_id,
-                reason=body.reason,
-                extended_by=actor.id,
-                extended_at=now,
-                evaluation_due_on=row.due_on,
-                evaluation_due_at=row.due_at,
-            ),
-        )
-        uow.audit(actor, "application.extended", "application", row.id, reason=body.reason)
     await signal(runtime, application_workflow_id(row.id), "extend", application_clock(row))
     return application_view(row, None)

@@ -3,8 +3,7 @@ and withdraw."""
 
 from __future__ import annotations
 
-import uuid
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -16,10 +15,7 @@ from services.procurement import domain as d
 from services.procurement.api._common import Runtime, current_time, own_provider
 from services.procurement.api.schemes import AwardQuestionIn
 from services.procurement.clocks import start_competition_workflow
-from services.procurement.commands import (
-    district_centroid,
-    open_call_off,
-)
+from services.procurement.commands import bids, district_centroid
 from services.procurement.models import (
     AwardRow,
     BidRow,
@@ -30,28 +26,16 @@ from services.procurement.models import (
     InvitationRow,
     ProviderRow,
     award_to_domain,
-    bid_row,
-    bid_to_domain,
     competition_to_domain,
     evaluation_to_domain,
-    scheme_to_domain,
 )
 from services.procurement.policy import ALLOWED
-from services.procurement.store import (
-    category_membership,
-    load_invitations,
-    load_providers,
-    load_scheme_row,
-    locked_competition,
-)
 from shared.api_types import RequestBody
 from shared.audit_read import READS, ReadAudit
-from shared.contracts import procurement_v1
 from shared.contracts.common import Attendance, NeedType, Role
 from shared.errors import DomainError, NotFound
 from shared.runtime import ServiceRuntime
-from shared.unit_of_work import Actor, UnitOfWork, unit_of_work
-from shared.working_days import london_date
+from shared.unit_of_work import Actor, unit_of_work
 
 router = APIRouter(tags=["procurement"])
 
@@ -147,27 +131,19 @@ async def open_competition(
     With nobody eligible, the alert (procurement.competition.no_eligible_members) and
     the screening evidence are recorded, and the answer is a 422 saying why.
     """
-    now = current_time()
     async with unit_of_work(runtime.db, runtime.source) as uow:
-        scheme = scheme_to_domain(await load_scheme_row(uow, body.scheme_id))
-        spec = body.to_domain(str(uuid.uuid4()), actor, scheme.award_criteria)
-        c = await open_call_off(
+        c = await bids.open_competition(
             uow,
-            scheme,
-            spec,
+            actor,
+            body.scheme_id,
+            lambda competition_id, published: body.to_domain(competition_id, actor, published),
             deadline_at=body.deadline_at,
             urgent_reason=body.urgent_reason,
-            actor=actor,
-            now=now,
+            now=current_time(),
         )
-    if c.status is d.CompetitionStatus.NO_ELIGIBLE_MEMBERS:
-        reasons = [f"{s.provider_id}: {'; '.join(s.reasons)}" for s in c.screenings]
-        raise DomainError(
-            "category_code",
-            "no_eligible_members: "
-            + ("; ".join(reasons) or "the category has no members")
-            + f" (recorded as competition {c.competition_id})",
-        )
+    refusal = bids.no_eligible_refusal(c)
+    if refusal is not None:
+        raise refusal
     await start_competition_workflow(runtime, c.competition_id, c.deadline_at)
     return await competition_view(runtime, c.competition_id, actor)
 
@@ -453,87 +429,28 @@ async def submit_bid(
 ) -> dict[str, Any]:
     """A sealed bid from an invited, active member before the deadline; a resubmission
     replaces the provider's live bid (the earlier one is kept, superseded)."""
-    provider_id = own_provider(actor)
+    offer = d.BidOffer(
+        provider_id=own_provider(actor),
+        fee_basis=body.fee_basis,
+        core_fee=body.core_fee,
+        weeks_per_year=body.weeks_per_year,
+        start_date=body.start_date,
+        answers=body.answers,
+        additional_support=tuple(
+            d.SupportItem(i.description, i.amount, i.basis) for i in body.additional_support
+        ),
+    )
     now = current_time()
     async with unit_of_work(runtime.db, runtime.source) as uow:
-        row = await locked_competition(uow, competition_id)
-        c = competition_to_domain(row, await load_invitations(uow, competition_id))
-        scheme = scheme_to_domain(await load_scheme_row(uow, row.scheme_id))
-        membership = await category_membership(uow, row, provider_id)
-        live = (
-            await uow.session.exec(
-                select(BidRow).where(
-                    BidRow.competition_id == competition_id,
-                    BidRow.provider_id == provider_id,
-                    BidRow.round == row.round,
-                    col(BidRow.superseded).is_(False),
-                )
-            )
-        ).all()
-        earlier = await _earlier_version(uow, row, provider_id)
-        offer = d.BidOffer(
-            provider_id=provider_id,
-            fee_basis=body.fee_basis,
-            core_fee=body.core_fee,
-            weeks_per_year=body.weeks_per_year,
-            start_date=body.start_date,
-            answers=body.answers,
-            additional_support=tuple(
-                d.SupportItem(i.description, i.amount, i.basis) for i in body.additional_support
-            ),
-        )
-        d.require_scheme_takes_bids(scheme, london_date(now))
-        receipt = d.submit_bid(
-            c,
-            offer,
-            bid_id=str(uuid.uuid4()),
-            membership=membership,
-            live_bids=[bid_to_domain(b) for b in live],
-            now=now,
-            earlier_versions=earlier,
-        )
-        await _require_bidder_compliant(uow, scheme, provider_id, now)
-        for old in live:
-            old.superseded = True
-            uow.session.add(old)
-        uow.session.add(bid_row(receipt.bid))
-        b = receipt.bid
-        uow.emit(
-            procurement_v1.BidReceived(
-                competition_id=competition_id,
-                scheme_id=row.scheme_id,
-                bid_id=b.bid_id,
-                provider_id=provider_id,
-                round=b.round,
-                version=b.version,
-                replaces_bid_id=b.replaces_bid_id,
-                submitted_at=now,
-            ),
-        )
-        uow.audit(
-            actor, "bid.received", "competition", competition_id, bid_id=b.bid_id, version=b.version
-        )
+        receipt = await bids.submit_bid(uow, actor, competition_id, offer, now)
+    b = receipt.bid
     return {
         "bid_id": b.bid_id,
         "version": b.version,
         "replaces_bid_id": b.replaces_bid_id,
         "submitted_at": now,
-        "deadline_at": row.deadline_at,
+        "deadline_at": receipt.deadline_at,
     }
-
-
-async def _earlier_version(uow: UnitOfWork, row: CompetitionRow, provider_id: str) -> int:
-    """The highest version this provider sent in the round (withdrawn ones included)."""
-    versions = (
-        await uow.session.exec(
-            select(BidRow.version).where(
-                BidRow.competition_id == row.id,
-                BidRow.provider_id == provider_id,
-                BidRow.round == row.round,
-            )
-        )
-    ).all()
-    return max(versions, default=0)
 
 
 @router.post("/competitions/{competition_id}/bids/withdrawal")
@@ -546,48 +463,12 @@ async def withdraw_bid(
     provider_id = own_provider(actor)
     now = current_time()
     async with unit_of_work(runtime.db, runtime.source) as uow:
-        row = await locked_competition(uow, competition_id)
-        c = competition_to_domain(row, await load_invitations(uow, competition_id))
-        if not any(i.provider_id == provider_id for i in c.invitations):
-            raise NotFound("competition", competition_id)  # others' call-offs stay hidden
-        live = (
-            await uow.session.exec(
-                select(BidRow).where(
-                    BidRow.competition_id == competition_id,
-                    BidRow.provider_id == provider_id,
-                    BidRow.round == row.round,
-                    col(BidRow.superseded).is_(False),
-                )
-            )
-        ).first()
-        d.withdraw_bid(c, None if live is None else bid_to_domain(live), now=now)
-        assert live is not None
-        live.superseded = True
-        live.withdrawn_at = now
-        uow.session.add(live)
-        uow.audit(
-            actor,
-            "bid.withdrawn",
-            "competition",
-            competition_id,
-            bid_id=live.id,
-            version=live.version,
-        )
+        done = await bids.withdraw_bid(uow, actor, competition_id, provider_id, now)
     return {
         "competition_id": competition_id,
-        "bid_id": live.id,
-        "version": live.version,
+        "bid_id": done.bid.id,
+        "version": done.bid.version,
         "withdrawn_at": now,
-        "deadline_at": row.deadline_at,
+        "deadline_at": done.deadline_at,
         "rule": d.WITHDRAWAL_SOURCE,
     }
-
-
-async def _require_bidder_compliant(
-    uow: UnitOfWork, scheme: d.Scheme, provider_id: str, now: datetime
-) -> None:
-    """A provider inactive in the register, or with a document missing or expired,
-    cannot bid; the refusal names the document."""
-    providers, documents = await load_providers(uow, [provider_id])
-    provider = providers.get(provider_id) or d.ProviderSnapshot(provider_id, active=False)
-    d.require_admissible(scheme, provider, documents.get(provider_id, ()), london_date(now))

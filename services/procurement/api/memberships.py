@@ -3,7 +3,6 @@ self-declarations."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from typing import Any, Literal
 
@@ -17,36 +16,23 @@ from services.procurement.clocks import (
     signal,
     start_declaration_workflow,
 )
-from services.procurement.commands import (
-    record_membership_change,
-    set_aside_open_bids,
-)
+from services.procurement.commands import memberships as commands
 from services.procurement.models import (
     MembershipHistoryRow,
     MembershipRow,
     SchemeRow,
     SelfDeclarationRow,
-    membership_to_domain,
-    scheme_to_domain,
-    self_declaration_row,
     self_declaration_to_domain,
 )
 from services.procurement.policy import ALLOWED
-from services.procurement.store import (
-    load_memberships,
-    load_scheme_row,
-    locked_declaration,
-)
 from services.procurement.workflow_types import (
     DeclarationClock,
     declaration_workflow_id,
 )
 from shared.api_types import RequestBody
-from shared.contracts import procurement_v1
 from shared.contracts.common import Role
 from shared.errors import NotFound
 from shared.unit_of_work import Actor, unit_of_work
-from shared.working_days import london_date
 
 router = APIRouter(tags=["procurement"])
 
@@ -113,31 +99,17 @@ async def change_membership(
     actor: Actor = ALLOWED,
 ) -> dict[str, Any]:
     """Suspend, reinstate or end a membership (e.g. after a quality recommendation)."""
-    today = london_date(current_time())
     async with unit_of_work(runtime.db, runtime.source) as uow:
-        rows = [
-            r
-            for r in (
-                await uow.session.exec(
-                    select(MembershipRow).where(
-                        MembershipRow.scheme_id == scheme_id,
-                        MembershipRow.provider_id == provider_id,
-                    )
-                )
-            ).all()
-            if body.category_code in (None, r.category_code)
-        ]
-        if not rows:
-            raise NotFound("membership", f"{scheme_id}/{provider_id}")
-        change = {
-            "suspend": d.suspend_membership,
-            "reinstate": d.reinstate_membership,
-            "end": d.end_membership,
-        }[body.action]
-        for row in rows:
-            changed = change(membership_to_domain(row), body.reason, actor.id, today)
-            record_membership_change(uow, row, changed)
-            await set_aside_open_bids(uow, changed)
+        rows = await commands.change_membership(
+            uow,
+            actor,
+            scheme_id,
+            provider_id,
+            body.action,
+            body.reason,
+            body.category_code,
+            current_time(),
+        )
     return {
         "provider_id": provider_id,
         "changed": [r.category_code for r in rows],
@@ -191,31 +163,9 @@ async def request_self_declaration(
     """Ask a member for a renewed self-declaration, due within 5 working days (reg 34(25))."""
     now = current_time()
     async with unit_of_work(runtime.db, runtime.source) as uow:
-        scheme = scheme_to_domain(await load_scheme_row(uow, scheme_id))
-        request = d.request_self_declaration(
-            scheme,
-            await load_memberships(uow, scheme_id),
-            request_id=str(uuid.uuid4()),
-            provider_id=provider_id,
-            by=actor.id,
-            reason=body.reason,
-            now=now,
+        row = await commands.request_self_declaration(
+            uow, actor, scheme_id, provider_id, body.reason, now
         )
-        row = self_declaration_row(request)
-        uow.session.add(row)
-        uow.emit(
-            procurement_v1.SelfDeclarationRequested(
-                request_id=row.id,
-                scheme_id=scheme_id,
-                provider_id=provider_id,
-                requested_by=actor.id,
-                requested_at=now,
-                due_on=row.due_on,
-                due_at=row.due_at,
-                reason=row.reason,
-            ),
-        )
-        uow.audit(actor, "self_declaration.requested", "self_declaration", row.id)
     await start_declaration_workflow(
         runtime, DeclarationClock(request_id=row.id, due_at=row.due_at)
     )
@@ -230,29 +180,9 @@ async def answer_self_declaration(
     provider_id = own_provider(actor)
     now = current_time()
     async with unit_of_work(runtime.db, runtime.source) as uow:
-        row = await locked_declaration(uow, request_id)
-        if row.provider_id != provider_id:
-            raise NotFound("self_declaration", request_id)  # others' are not disclosed
-        answered = d.answer_self_declaration(
-            self_declaration_to_domain(row),
-            provider_id=provider_id,
-            declaration=body.declaration,
-            now=now,
+        row = await commands.answer_self_declaration(
+            uow, actor, request_id, provider_id, body.declaration, now
         )
-        row.status, row.answered_by, row.answered_at = "answered", provider_id, now
-        row.declaration = dict(answered.declaration)
-        uow.session.add(row)
-        uow.emit(
-            procurement_v1.SelfDeclarationAnswered(
-                request_id=row.id,
-                scheme_id=row.scheme_id,
-                provider_id=provider_id,
-                answered_at=now,
-                due_on=row.due_on,
-                answered_late=answered.answered_late,
-            ),
-        )
-        uow.audit(actor, "self_declaration.answered", "self_declaration", row.id)
     await signal(runtime, declaration_workflow_id(row.id), "answer")
     return declaration_view(row, now)
 

@@ -13,18 +13,15 @@ from sqlmodel import col, select
 
 from services.procurement import domain as d
 from services.procurement.api._common import Runtime, current_time
+from services.procurement.commands import notices as commands
 from services.procurement.models import (
     NoticeRow,
     TrackedNoticeRow,
     notice_to_domain,
-    tracked_notice_row,
     tracked_notice_to_domain,
 )
 from services.procurement.policy import ALLOWED
-from services.procurement.store import lock_notice
 from shared.api_types import ApiDate, RequestBody
-from shared.contracts import procurement_v1
-from shared.errors import NotFound
 from shared.unit_of_work import Actor, unit_of_work
 
 router = APIRouter(tags=["procurement"])
@@ -154,31 +151,8 @@ async def record_publication(
 ) -> dict[str, Any]:
     """Record that a notice was sent for publication (e.g. to Find a Tender) or
     published, by whom and when; emits ``procurement.notice.published``."""
-    now = current_time()
     async with unit_of_work(runtime.db, runtime.source) as uow:
-        await lock_notice(uow, notice_id)
-        row = await uow.session.get(TrackedNoticeRow, notice_id)
-        if row is None:
-            raise NotFound("notice", notice_id)
-        n = d.record_notice(
-            tracked_notice_to_domain(row),
-            d.NoticeStatus(body.status),
-            by=actor.id,
-            at=now,
-            publication_ref=body.publication_ref,
+        n = await commands.record_publication(
+            uow, actor, notice_id, body.status, body.publication_ref, current_time()
         )
-        uow.session.add(tracked_notice_row(n, row))
-        event = procurement_v1.NoticePublished(
-            notice_id=n.notice_id,
-            kind=n.kind.value,
-            scheme_id=n.scheme_id,
-            competition_id=n.competition_id,
-            status=body.status,
-            by=actor.id,
-            at=now,
-            publication_ref=n.publication_ref,
-            late=d.notice_late(n),
-        )
-        uow.emit(event)
-        uow.audit(actor, f"notice.{body.status}", "notice", notice_id, ref=n.publication_ref)
     return _tracking_view(n)

@@ -5,31 +5,25 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
 
 from fastapi import APIRouter, status
 from pydantic import Field
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
 
 from services.procurement import domain as d
-from services.procurement import events
 from services.procurement.api._common import Runtime, current_time
 from services.procurement.clocks import start_notice_clock
+from services.procurement.commands import schemes as commands
 from services.procurement.models import (
     SchemeRow,
-    apply_amendment,
-    apply_scheme,
     award_criteria_json,
     period_notice_json,
-    scheme_row,
     scheme_to_domain,
-    tracked_notice_row,
 )
 from services.procurement.policy import ALLOWED
-from services.procurement.store import load_scheme_row
 from shared.api_types import RequestBody
 from shared.contracts import procurement_v1
 from shared.contracts.common import Attendance, NeedType
@@ -248,28 +242,10 @@ def _regime_view(r: d.Regime) -> dict[str, Any]:
 @router.post("/schemes", status_code=status.HTTP_201_CREATED)
 async def create_scheme(body: SchemeIn, runtime: Runtime, actor: Actor = ALLOWED) -> dict[str, Any]:
     now = current_time()
-    scheme = d.create_scheme(body.to_domain(str(uuid.uuid4()), london_date(now)))
-    opened = d.open_scheme(scheme, london_date(now)) if body.open else scheme
+    scheme = body.to_domain(str(uuid.uuid4()), london_date(now))
     try:
         async with unit_of_work(runtime.db, runtime.source) as uow:
-            clash = await uow.session.exec(
-                select(SchemeRow).where(SchemeRow.reference == body.reference)
-            )
-            if clash.first() is not None:
-                raise Conflict("reference", "duplicate: a scheme has this reference")
-            row = scheme_row(opened, actor.id)
-            uow.session.add(row)
-            uow.emit(events.scheme_created(scheme, actor.id))
-            if body.open:
-                uow.emit(
-                    procurement_v1.SchemeOpened(
-                        scheme_id=scheme.scheme_id,
-                        previous_status="draft",
-                        opened_at=now,
-                        opened_by=actor.id,
-                    ),
-                )
-            uow.audit(actor, "scheme.created", "scheme", scheme.scheme_id, status=row.status)
+            row = await commands.create_scheme(uow, actor, scheme, open_now=body.open, now=now)
     except IntegrityError as exc:  # a concurrent create with the same reference
         raise Conflict("reference", "duplicate: a scheme has this reference") from exc
     return scheme_view(row)
@@ -294,37 +270,18 @@ async def change_scheme_status(
     scheme_id: str, body: SchemeStatusIn, runtime: Runtime, actor: Actor = ALLOWED
 ) -> dict[str, Any]:
     """Open, suspend, close the scheme, or exercise its optional term extension."""
-    now = current_time()
     async with unit_of_work(runtime.db, runtime.source) as uow:
-        row = await load_scheme_row(uow, scheme_id)
-        before = scheme_to_domain(row)
-        after = _scheme_transition(before, body, actor, now)
-        apply_scheme(row, after)
-        uow.session.add(row)
-        uow.emit(
-            events.scheme_status_changed(before, after, body.action, body.reason, actor.id, now)
+        done = await commands.change_scheme_status(
+            uow, actor, scheme_id, body.action, body.reason, current_time()
         )
-        uow.audit(actor, f"scheme.{body.action}", "scheme", scheme_id, reason=body.reason)
-        owed = [
-            d.track_period_notice(after, number)
-            for number in range(len(before.period_notices) + 1, len(after.period_notices) + 1)
-        ]
-        for tracked in owed:  # reg 34(27)-(28): tracked like award notices, overdue alerts
-            uow.session.add(tracked_notice_row(tracked))
-    for tracked in owed:
+    return await _started(runtime, done)
+
+
+async def _started(runtime: Runtime, done: commands.SchemeChanged) -> dict[str, Any]:
+    """Start the clocks of the period notices the change owes (once committed)."""
+    for tracked in done.owed:
         await start_notice_clock(runtime, tracked)
-    return scheme_view(row)
-
-
-def _scheme_transition(s: d.Scheme, body: SchemeStatusIn, actor: Actor, now: datetime) -> d.Scheme:
-    today = london_date(now)
-    if body.action == "open":
-        return d.open_scheme(s, today)
-    if body.action == "suspend":
-        return d.suspend_scheme(s, body.reason)
-    if body.action == "close":
-        return d.close_scheme(s, body.reason, by=actor.id, now=now)
-    return d.extend_scheme_term(s, today, by=actor.id, reason=body.reason, now=now)
+    return scheme_view(done.row)
 
 
 class SchemeAmendmentIn(RequestBody):
@@ -377,38 +334,8 @@ async def amend_scheme(
 ) -> dict[str, Any]:
     """Amend a scheme: a draft freely; an open or suspended one only as the law allows
     (d.AMENDMENT_RULES), with a reason; the term to its next allowed extension."""
-    now = current_time()
     async with unit_of_work(runtime.db, runtime.source) as uow:
-        row = await load_scheme_row(uow, scheme_id)
-        before = scheme_to_domain(row)
-        done = d.amend_scheme(
-            before, body.candidate(before), by=actor.id, reason=body.reason, now=now
+        done = await commands.amend_scheme(
+            uow, actor, scheme_id, body.candidate, body.reason, current_time()
         )
-        apply_amendment(row, done.scheme)
-        uow.session.add(row)
-        uow.emit(
-            procurement_v1.SchemeAmended(
-                scheme_id=scheme_id,
-                status=before.status.value,
-                changed=list(done.changed),
-                reason=body.reason or None,
-                amended_at=now,
-                amended_by=actor.id,
-            ),
-        )
-        owed = []
-        if done.extended:
-            uow.emit(events.scheme_extended(before, done.scheme, body.reason, actor.id, now))
-            owed = [d.track_period_notice(done.scheme, len(done.scheme.period_notices))]
-            uow.session.add(tracked_notice_row(owed[0]))
-        uow.audit(
-            actor,
-            "scheme.amended",
-            "scheme",
-            scheme_id,
-            changed=list(done.changed),
-            reason=body.reason,
-        )
-    for tracked in owed:
-        await start_notice_clock(runtime, tracked)
-    return scheme_view(row)
+    return await _started(runtime, done)

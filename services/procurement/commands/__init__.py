@@ -3,6 +3,14 @@ activities make goes through a function here (state, events and audit in one uni
 work). A module per concern; the public names are re-exported here."""
 
 from services.procurement.commands._actors import CLOCK, NEEDS, REGISTER
+from services.procurement.commands.applications import (
+    ApplicationForm,
+    Decided,
+    decide_application,
+    extend_application,
+    save_draft,
+    submit_application,
+)
 from services.procurement.commands.awards import (
     AfterCommit,
     ScoredBid,
@@ -10,11 +18,25 @@ from services.procurement.commands.awards import (
     rank_evaluation,
     score_bid,
 )
+from services.procurement.commands.bids import (
+    BidReceipt,
+    Withdrawn,
+    no_eligible_refusal,
+    open_competition,
+    submit_bid,
+    withdraw_bid,
+)
 from services.procurement.commands.call_offs import (
     emit_invitations,
     emit_no_eligible,
     invite_late_joiners,
     open_call_off,
+)
+from services.procurement.commands.clarifications import (
+    answer_application_clarification,
+    answer_clarification,
+    ask_clarification,
+    request_application_clarification,
 )
 from services.procurement.commands.deadlines import (
     application_clock,
@@ -33,6 +55,11 @@ from services.procurement.commands.evaluation import (
     evaluate_row,
     finish_evaluation,
 )
+from services.procurement.commands.memberships import (
+    answer_self_declaration,
+    change_membership,
+    request_self_declaration,
+)
 from services.procurement.commands.needs import (
     check_phase_transfer,
     need_age,
@@ -41,6 +68,9 @@ from services.procurement.commands.needs import (
     need_title,
     open_need_call_off,
     scheme_for_need,
+)
+from services.procurement.commands.notices import (
+    record_publication,
 )
 from services.procurement.commands.register import (
     district_centroid,
@@ -51,6 +81,13 @@ from services.procurement.commands.register import (
     record_provider_status,
     set_aside_open_bids,
 )
+from services.procurement.commands.schemes import (
+    SchemeAction,
+    SchemeChanged,
+    amend_scheme,
+    change_scheme_status,
+    create_scheme,
+)
 
 __all__ = [
     "CLOCK",
@@ -60,17 +97,33 @@ __all__ = [
     "REGISTER",
     "SET_ASIDE_BASIS",
     "AfterCommit",
+    "ApplicationForm",
+    "BidReceipt",
+    "Decided",
+    "SchemeAction",
+    "SchemeChanged",
     "ScoredBid",
+    "Withdrawn",
+    "amend_scheme",
+    "answer_application_clarification",
+    "answer_clarification",
+    "answer_self_declaration",
     "application_clock",
+    "ask_clarification",
     "assess_bids",
+    "change_membership",
+    "change_scheme_status",
     "check_phase_transfer",
     "close_and_evaluate",
+    "create_scheme",
+    "decide_application",
     "decide_award",
     "district_centroid",
     "emit_invitations",
     "emit_no_eligible",
     "end_standstill",
     "evaluate_row",
+    "extend_application",
     "finish_evaluation",
     "follow_register_status",
     "invite_late_joiners",
@@ -81,15 +134,24 @@ __all__ = [
     "need_origin",
     "need_spec",
     "need_title",
+    "no_eligible_refusal",
     "open_call_off",
+    "open_competition",
     "open_need_call_off",
     "rank_evaluation",
     "record_document_expiring",
     "record_membership_change",
     "record_provider_snapshot",
     "record_provider_status",
+    "record_publication",
     "remind_evaluators",
+    "request_application_clarification",
+    "request_self_declaration",
+    "save_draft",
     "scheme_for_need",
     "score_bid",
     "set_aside_open_bids",
+    "submit_application",
+    "submit_bid",
+    "withdraw_bid",
 ]

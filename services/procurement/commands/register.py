@@ -3,13 +3,10 @@ its memberships suspended, ended or reinstated when the register says so."""
 
 from __future__ import annotations
 
-from sqlmodel import col, select
-
 from services.procurement import domain as d
 from services.procurement import events
 from services.procurement.commands._actors import REGISTER
 from services.procurement.models import (
-    BidRow,
     MembershipHistoryRow,
     MembershipRow,
     ProviderRow,
@@ -17,7 +14,11 @@ from services.procurement.models import (
     bid_to_domain,
     membership_to_domain,
 )
-from services.procurement.store import open_competitions_of, provider_memberships
+from services.procurement.store import (
+    open_competitions_of,
+    provider_live_bid_rows,
+    provider_memberships,
+)
 from shared import geography
 from shared.contracts import providers_v1
 from shared.contracts.providers_v1 import ProviderStatus
@@ -140,16 +141,7 @@ async def set_aside_open_bids(uow: UnitOfWork, m: d.Membership) -> list[str]:
         return []
     done: list[str] = []
     for row in await open_competitions_of(uow, m.scheme_id, m.category_code):
-        bids = (
-            await uow.session.exec(
-                select(BidRow).where(
-                    BidRow.competition_id == row.id,
-                    BidRow.provider_id == m.provider_id,
-                    BidRow.round == row.round,
-                    col(BidRow.superseded).is_(False),
-                )
-            )
-        ).all()
+        bids = await provider_live_bid_rows(uow, row, m.provider_id)
         aside = d.bids_set_aside_by(m, [bid_to_domain(b) for b in bids])
         known = {s["bid_id"] for s in row.set_aside or []}
         row.set_aside = [
