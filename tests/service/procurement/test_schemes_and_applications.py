@@ -15,7 +15,8 @@ def fields(response) -> set[str]:  # type: ignore[no-untyped-def]
 
 
 def rules(response) -> str:  # type: ignore[no-untyped-def]
-    return " ".join(e["rule"] for e in response.json()["detail"])
+    """Every refusal's rule code and its words (``message``), as one string to search."""
+    return " ".join(f"{e['rule']}: {e.get('message', '')}" for e in response.json()["detail"])
 
 
 async def test_scheme_is_created_opened_read_and_audited(proc: Driver) -> None:
