@@ -22,9 +22,9 @@ from sqlmodel import SQLModel, col, select
 from dps.services import definition_of
 from services.monitoring.models import AlertRow, Budget, PlacementFact, SpendLineRow
 from services.monitoring.store import alert_of, copy_alert
+from services.placements import commands as placement_commands
 from services.placements import domain as placements
 from services.placements import events as placement_payloads
-from services.placements import handlers as placement_handlers
 from services.placements.models import (
     FeeChangeRow,
     PlacementRow,
@@ -348,7 +348,7 @@ async def _record(uow: UnitOfWork, steps: Sequence[Step]) -> None:
         for _event_type, payload in step.events:
             uow.emit(payload)
         uow.session.add_all(step.rows)
-    await placement_handlers.record_placement(uow, None, steps[-1].after)
+    await placement_commands.record_placement(uow, None, steps[-1].after)
 
 
 def _placement_providers(providers: Sequence[Provider]) -> list[Provider]:

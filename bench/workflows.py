@@ -55,8 +55,9 @@ with workflow.unsafe.imports_passed_through():
 
     from dps import processes
     from dps.services import definition_of
-    from services.placements import domain, handlers
-    from services.placements.activities import start_lifecycle, workflow_id
+    from services.placements import commands, domain
+    from services.placements.clocks import start_lifecycle
+    from services.placements.workflow_types import workflow_id
     from shared import temporal
     from shared.contracts.common import Attendance, NeedType
     from shared.contracts.placements_v1 import PlacementSource
@@ -132,12 +133,12 @@ async def seed_placements(runtime: ServiceRuntime, scenario: Scenario, n: int) -
             created = domain.create_placement(
                 award_of(scenario, today, index), placement_id, "bench", at
             )
-            await handlers.record_placement(uow, None, created)
+            await commands.record_placement(uow, None, created)
             if created.start_date <= today:
                 started = domain.start_placement(
-                    created, created.start_date, handlers.SERVICE_ACTOR.id, at
+                    created, created.start_date, commands.SERVICE_ACTOR.id, at
                 )
-                await handlers.record_placement(uow, created, started)
+                await commands.record_placement(uow, created, started)
             ids.append(placement_id)
     return ids
 

@@ -10,11 +10,6 @@ from typing import Any
 from temporalio import activity
 
 from services.placements import commands, store
-from services.placements.clocks import (  # re-exported: callers outside the service
-    start_lifecycle,
-    sweep_once,
-    workflow_id,
-)
 from services.placements.workflow_types import (
     ADVANCE_ACTIVITY,
     BLOCK_SNAPSHOT_ACTIVITY,
@@ -28,15 +23,6 @@ from services.placements.workflow_types import (
 from shared.db import Database
 from shared.runtime import ServiceRuntime
 from shared.unit_of_work import unit_of_work
-
-__all__ = [
-    "BlockActivities",
-    "PlacementActivities",
-    "activities",
-    "start_lifecycle",
-    "sweep_once",
-    "workflow_id",
-]
 
 
 class PlacementActivities:

@@ -6,44 +6,22 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from services.placements import clocks, commands
-from services.placements.commands import (  # re-exported: callers outside the service
-    DEFAULT_NOTICE_PERIOD_WEEKS,
-    DEFAULT_TERM_YEARS,
-    SERVICE_ACTOR,
-    award_to_domain,
-    block_terms,
-    derived_id,
-    record_placement,
-)
 from shared.consumer import batch_handler
 from shared.contracts import ehc_plans_v1, procurement_v1, providers_v1
 from shared.envelope import Envelope
 from shared.runtime import ServiceRuntime, Subscriptions
 from shared.unit_of_work import UnitOfWork
 
-__all__ = [
-    "DEFAULT_NOTICE_PERIOD_WEEKS",
-    "DEFAULT_TERM_YEARS",
-    "SERVICE_ACTOR",
-    "award_to_domain",
-    "block_terms",
-    "derived_id",
-    "make_ehc_handlers",
-    "make_procurement_handlers",
-    "on_provider_snapshot",
-    "on_provider_status",
-    "record_placement",
-    "subscriptions",
-]
-
 
 def make_ehc_handlers(runtime: ServiceRuntime) -> dict[str, Callable[..., object]]:
     key = runtime.settings.pseudonym_key()  # the audit trail names children by pseudonym
 
     async def on_event(
-        uow: UnitOfWork, book: commands.PlanBook, envelope: Envelope, payload: object
+        uow: UnitOfWork,
+        book: commands.PlanBook,
+        envelope: Envelope,
+        payload: ehc_plans_v1.InboundEvent,
     ) -> None:
-        assert isinstance(payload, ehc_plans_v1.InboundEvent)
         change = book.apply(envelope, payload)
         placed = payload.child_ref in book.placed  # else no placement reviews to move
         moved: list[str] = []
@@ -60,10 +38,12 @@ def make_ehc_handlers(runtime: ServiceRuntime) -> dict[str, Callable[..., object
         clocks.poke_after_commit(runtime, uow, moved)
 
     @batch_handler
-    async def on_ehc_events(uow: UnitOfWork, events: Sequence[tuple[Envelope, object]]) -> None:
+    async def on_ehc_events(
+        uow: UnitOfWork, events: Sequence[tuple[Envelope, ehc_plans_v1.InboundEvent]]
+    ) -> None:
         """Every EHC event of a batch, in order, with one read and one write of the
         children's plans (a council's bulk load is the service's hottest path)."""
-        book = await commands.PlanBook.open(uow, {p.child_ref for _, p in events})  # type: ignore[attr-defined]
+        book = await commands.PlanBook.open(uow, {p.child_ref for _, p in events})
         for envelope, payload in events:
             uow.answering(envelope)
             await on_event(uow, book, envelope, payload)
@@ -75,8 +55,9 @@ def make_ehc_handlers(runtime: ServiceRuntime) -> dict[str, Callable[..., object
 def make_procurement_handlers(runtime: ServiceRuntime) -> dict[str, Callable[..., object]]:
     key = runtime.settings.pseudonym_key()
 
-    async def on_awarded(uow: UnitOfWork, envelope: Envelope, payload: object) -> None:
-        assert isinstance(payload, procurement_v1.CompetitionAwarded)
+    async def on_awarded(
+        uow: UnitOfWork, envelope: Envelope, payload: procurement_v1.CompetitionAwarded
+    ) -> None:
         if payload.contract_awaits_standstill and not isinstance(
             payload, procurement_v1.CompetitionStandstillEnded
         ):
@@ -98,13 +79,17 @@ def make_procurement_handlers(runtime: ServiceRuntime) -> dict[str, Callable[...
     }
 
 
-async def on_provider_snapshot(uow: UnitOfWork, _envelope: Envelope, payload: object) -> None:
-    assert isinstance(payload, providers_v1.ProviderRegistered | providers_v1.ProviderUpdated)
+async def on_provider_snapshot(
+    uow: UnitOfWork,
+    _envelope: Envelope,
+    payload: providers_v1.ProviderRegistered | providers_v1.ProviderUpdated,
+) -> None:
     await commands.remember_provider_name(uow, payload.provider.provider_id, payload.provider.name)
 
 
-async def on_provider_status(uow: UnitOfWork, _envelope: Envelope, payload: object) -> None:
-    assert isinstance(payload, providers_v1.ProviderStatusChanged)
+async def on_provider_status(
+    uow: UnitOfWork, _envelope: Envelope, payload: providers_v1.ProviderStatusChanged
+) -> None:
     await commands.remember_provider_name(uow, payload.provider_id, payload.name)
 
 

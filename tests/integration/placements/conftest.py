@@ -15,7 +15,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.testing._timeskipping import TimeSkippingConfig
 
 from dps import processes
-from services.placements import domain, handlers
+from services.placements import commands, domain
 from services.placements.models import NeedRow
 from shared.contracts.common import Attendance, NeedType
 from shared.contracts.placements_v1 import PlacementSource
@@ -84,8 +84,8 @@ async def make_active_placement(
     created = domain.create_placement(award, placement_id, "test", at)
     started = domain.start_placement(created, created.start_date, "test", at)
     async with unit_of_work(rt.db, rt.source) as uow:
-        await handlers.record_placement(uow, None, created)
-        await handlers.record_placement(uow, created, started)
+        await commands.record_placement(uow, None, created)
+        await commands.record_placement(uow, created, started)
     return placement_id
 
 

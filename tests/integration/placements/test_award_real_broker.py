@@ -13,8 +13,8 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from sqlmodel import select
 
-from services.placements.activities import workflow_id
 from services.placements.models import NeedRow, PlacementRow, ReviewRow
+from services.placements.workflow_types import workflow_id
 from shared.contracts.common import Role
 from shared.envelope import Envelope
 from shared.runtime import ServiceRuntime
@@ -146,8 +146,8 @@ async def test_sweep_starts_workflows_for_placements_that_lack_one(
     from datetime import timedelta
     from decimal import Decimal
 
-    from services.placements import domain, handlers
-    from services.placements.activities import sweep_once
+    from services.placements import commands, domain
+    from services.placements.clocks import sweep_once
     from shared.contracts.common import Attendance, NeedType
     from shared.contracts.placements_v1 import PlacementSource
     from shared.unit_of_work import unit_of_work
@@ -170,7 +170,7 @@ async def test_sweep_starts_workflows_for_placements_that_lack_one(
     placement_id = str(uuid.uuid4())  # the Temporal server outlives each test
     placement = domain.create_placement(award, placement_id, "test", datetime.now(UTC))
     async with unit_of_work(placements.db, placements.source) as uow:
-        await handlers.record_placement(uow, None, placement)
+        await commands.record_placement(uow, None, placement)
     # The runtime's own background sweep may get there first; either way it is started.
     await sweep_once(placements)
     assert placements.temporal is not None

@@ -21,7 +21,7 @@ from cloudevents.core.v1.event import CloudEvent
 from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
 from sqlmodel import select
 
-from services.placements.handlers import derived_id
+from services.placements.commands import derived_id
 from shared.bus import PARTITIONS
 from shared.contracts.common import Role
 from shared.infra_models import DeadLetter

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from aiokafka.partitioner import DefaultPartitioner
 
-from services.placements.handlers import derived_id
+from services.placements.commands import derived_id
 from shared.bus import PARTITIONS
 from shared.runtime import ServiceRuntime
 from tests.harness import eventually

@@ -15,9 +15,10 @@ from temporalio.client import WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer, Worker
 
-from services.placements import domain, handlers
-from services.placements.activities import BlockActivities, activities, workflow_id
+from services.placements import commands, domain
+from services.placements.activities import BlockActivities, activities
 from services.placements.models import PlacementRow, ReviewRow, load_placement, save_block
+from services.placements.workflow_types import workflow_id
 from services.placements.workflows import (
     WORKFLOWS,
     BlockContractRenewalWorkflow,
@@ -49,7 +50,7 @@ async def record_outcome(rt: ServiceRuntime, placement_id: str, review_id: str) 
         after = domain.record_review_outcome(
             before, review_id, ReviewOutcome.CONTINUE, due, "commissioner:jo", datetime.now(UTC)
         )
-        await handlers.record_placement(uow, before, after)
+        await commands.record_placement(uow, before, after)
 
 
 async def test_a_year_of_reviews_passes_in_seconds_and_replays(
@@ -142,7 +143,7 @@ async def test_moved_review_date_reschedules_reminders(
             before = await load_placement(uow.session, placement_id)
             assert before is not None
             after = domain.align_reviews_to_plan(before, today + timedelta(days=150))
-            await handlers.record_placement(uow, before, after)
+            await commands.record_placement(uow, before, after)
         await handle.signal(PlacementLifecycleWorkflow.refresh)
         await env.fast_forward(handle, timedelta(days=60))
         await asyncio.sleep(1)

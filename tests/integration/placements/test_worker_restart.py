@@ -10,7 +10,8 @@ from temporalio.client import WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from services.placements.activities import activities, workflow_id
+from services.placements.activities import activities
+from services.placements.workflow_types import workflow_id
 from services.placements.workflows import WORKFLOWS, LifecycleInput, PlacementLifecycleWorkflow
 from shared.runtime import ServiceRuntime
 from tests.harness import eventually

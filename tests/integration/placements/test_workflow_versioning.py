@@ -20,8 +20,9 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer, Worker
 
 from services.placements import domain
-from services.placements.activities import BlockActivities, activities, workflow_id
+from services.placements.activities import BlockActivities, activities
 from services.placements.models import BlockContractRow, save_block
+from services.placements.workflow_types import workflow_id
 from services.placements.workflows import (
     WORKFLOWS,
     BlockContractRenewalWorkflow,

@@ -306,8 +306,8 @@ def test_residential_call_off_takes_only_its_own_weeks() -> None:
 
 
 def test_procurement_and_placements_agree_on_weeks_and_term() -> None:
+    from services.placements import commands as placements_commands
     from services.placements import domain as placements
-    from services.placements import handlers as placements_handlers
 
     assert placements.WEEKS_PER_YEAR_OPTIONS == procurement_v1.CONTRACTABLE_WEEKS_PER_YEAR
-    assert placements_handlers.DEFAULT_TERM_YEARS == procurement_v1.DEFAULT_INDIVIDUAL_TERM_YEARS
+    assert placements_commands.DEFAULT_TERM_YEARS == procurement_v1.DEFAULT_INDIVIDUAL_TERM_YEARS
