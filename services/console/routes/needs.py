@@ -201,7 +201,10 @@ def service_errors(errors: list[dict[str, str]]) -> list[dict[str, str]]:
             top, top
         )
         label = LABELS.get(top, top.replace("_", " "))
-        rule = error.get("message") or error["rule"].replace("_", " ")
+        # Procurement's rule code in words, then why (its message), as the officer expects.
+        rule = error["rule"].replace("_", " ")
+        if error.get("message"):
+            rule = f"{rule}: {error['message']}"
         target = field if field in ("choice", "deadline", "urgent_reason") else "main-content"
         item = _problem(target, f"{label}: {rule}")
         items.append(item)
