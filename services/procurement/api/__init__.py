@@ -13,6 +13,7 @@ from services.procurement.api import (
     awards,
     clarifications,
     competitions,
+    direct_awards,
     memberships,
     notices,
     portal,
@@ -34,4 +35,5 @@ ROUTERS: list[APIRouter] = [
     worklist.router,
     portal.router,
     scheme_list.router,
+    direct_awards.router,
 ]
