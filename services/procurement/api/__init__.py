@@ -15,6 +15,7 @@ from services.procurement.api import (
     competitions,
     memberships,
     notices,
+    ocds,
     portal,
     scheme_list,
     schemes,
@@ -34,4 +35,5 @@ ROUTERS: list[APIRouter] = [
     worklist.router,
     portal.router,
     scheme_list.router,
+    ocds.router,
 ]
