@@ -7,9 +7,10 @@ venv, and libcoveocds reads "the standard" from a ZIP made of them here (its
 directory). The closed codelists are written from the schema's own enums, so a code
 outside them is reported; open codelists are left out (libcoveocds then skips them).
 
-The packages declare the OCDS legalBasis extension, which libcoveocds would fetch from
-GitHub: it is validated against the core schema without that declaration instead, and
-the only fields beyond the core schema may be the extension's (``tender.legalBasis``).
+The packages declare the legalBasis and UK extensions, which libcoveocds would fetch from
+GitHub: they are validated against the core schema without those declarations instead,
+and the only fields beyond the core schema may be theirs (``tender.legalBasis``,
+``awards.standstillPeriod``).
 """
 
 from __future__ import annotations
@@ -25,12 +26,16 @@ from libcoveocds.config import LibCoveOCDSConfig
 
 from dps.ocds_schema import fetch
 
-LEGAL_BASIS_FIELDS = {
+# The fields of the declared extensions (legalBasis; the UK extension's standstillPeriod).
+EXTENSION_FIELDS = {
     "/releases/tender/legalBasis",
     "/releases/tender/legalBasis/scheme",
     "/releases/tender/legalBasis/id",
     "/releases/tender/legalBasis/description",
     "/releases/tender/legalBasis/uri",
+    "/releases/awards/standstillPeriod",
+    "/releases/awards/standstillPeriod/startDate",
+    "/releases/awards/standstillPeriod/endDate",
 }
 
 
@@ -95,8 +100,8 @@ def problems(package: dict[str, Any]) -> dict[str, Any]:
         if report.get(key)
     }
     extra = {f["path"] + "/" + f["field_name"] for f in report.get("all_additional_fields", [])}
-    if extra - LEGAL_BASIS_FIELDS:
-        found["additional_fields"] = sorted(extra - LEGAL_BASIS_FIELDS)
+    if extra - EXTENSION_FIELDS:
+        found["additional_fields"] = sorted(extra - EXTENSION_FIELDS)
     return found
 
 

@@ -34,12 +34,16 @@ from services.procurement.domain.schemes import Scheme, SchemeStatus
 JSON = dict[str, Any]
 
 OCDS_VERSION = "1.1"
-# The extension whose field (tender.legalBasis) the releases use beyond the core schema.
+# The extensions whose fields the releases use beyond the core schema, as Find a Tender
+# declares them: tender.legalBasis, and the UK extension's awards.standstillPeriod.
 LEGAL_BASIS_EXTENSION = (
     "https://raw.githubusercontent.com/open-contracting-extensions/"
     "ocds_legalBasis_extension/master/extension.json"
 )
-EXTENSIONS: tuple[str, ...] = (LEGAL_BASIS_EXTENSION,)
+UK_EXTENSION = (
+    "https://raw.githubusercontent.com/cabinetoffice/ocds_uk_extension/main/extension.json"
+)
+EXTENSIONS: tuple[str, ...] = (LEGAL_BASIS_EXTENSION, UK_EXTENSION)
 
 # Common Procurement Vocabulary: 80340000 "Special education services" (what a
 # placement of a child with an EHC plan at a special or independent school buys).
@@ -367,6 +371,21 @@ def call_off_releases(p: Publisher, process: SchemeProcess, c: CallOff) -> list[
     if a.end_date is not None:
         period["endDate"] = day_end(a.end_date)
     concluded = c.contract_concluded_at
+    award_json: JSON = {
+        "id": award_id,
+        "title": f"Award: {c.category_name}",
+        # pending: proposed, not yet in force (in standstill)
+        "status": "active" if concluded is not None else "pending",
+        "date": timestamp(a.approved_at),
+        "value": gbp(a.contract_value),
+        "suppliers": [{"id": supplier_party_id(supplier), "name": supplier.name}],
+        "contractPeriod": period,
+    }
+    if a.standstill_ends_at is not None:
+        award_json["standstillPeriod"] = {
+            "startDate": timestamp(a.approved_at),
+            "endDate": timestamp(a.standstill_ends_at),
+        }
     out.append(
         {
             **common,
@@ -374,18 +393,7 @@ def call_off_releases(p: Publisher, process: SchemeProcess, c: CallOff) -> list[
             "date": timestamp(a.approved_at),
             "tag": ["award"],
             "parties": [_buyer_party(p), _supplier_party(supplier)],
-            "awards": [
-                {
-                    "id": award_id,
-                    "title": f"Award: {c.category_name}",
-                    # pending: proposed, not yet in force (in standstill)
-                    "status": "active" if concluded is not None else "pending",
-                    "date": timestamp(a.approved_at),
-                    "value": gbp(a.contract_value),
-                    "suppliers": [{"id": supplier_party_id(supplier), "name": supplier.name}],
-                    "contractPeriod": period,
-                }
-            ],
+            "awards": [award_json],
         }
     )
     if concluded is not None:

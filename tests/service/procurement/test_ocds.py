@@ -10,7 +10,7 @@ import json
 from shared.contracts.common import Role
 from tests.ocds_check import problems, record_releases_as_package
 from tests.service.procurement.conftest import Driver
-from tests.service.procurement.test_notices import awarded
+from tests.service.procurement.test_notices import BLOCK, awarded
 
 CHILD_TITLE = "Placement for KCC-EHC-000777"
 PREFIX = "ocds-xxxxxx"  # the settings' default
@@ -69,3 +69,14 @@ async def test_record_of_an_unknown_ocid_is_404_and_a_provider_may_not_read(proc
     assert r.status_code == 403
     r = await proc.get("/schemes/nope/ocds/releases")
     assert r.status_code == 404
+
+
+async def test_block_award_in_standstill_is_pending_with_its_standstill(proc: Driver) -> None:
+    scheme_id, _ = await awarded(proc, **BLOCK)
+    feed = (await proc.get(f"/schemes/{scheme_id}/ocds/releases")).json()
+    assert problems(feed) == {}
+    tags = [t for r in feed["releases"] for t in r["tag"]]
+    assert "award" in tags and "contract" not in tags  # no contract until standstill ends
+    (award,) = next(r for r in feed["releases"] if "award" in r["tag"])["awards"]
+    assert award["status"] == "pending"
+    assert award["standstillPeriod"]["endDate"] > award["standstillPeriod"]["startDate"]

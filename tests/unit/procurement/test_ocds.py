@@ -161,9 +161,18 @@ def test_tags_dates_parties_and_values_follow_the_call_off() -> None:
 
 
 def test_award_in_standstill_is_pending_and_has_no_contract_yet() -> None:
-    releases = ocds.call_off_releases(PUB, process(), call_off(contract_concluded_at=None))
+    ends = APPROVED + timedelta(days=10)
+    in_standstill = call_off(award=award(standstill_ends_at=ends), contract_concluded_at=None)
+    releases = ocds.call_off_releases(PUB, process(), in_standstill)
     assert [r["tag"] for r in releases] == [["tender"], ["award"]]
-    assert releases[1]["awards"][0]["status"] == "pending"
+    (a,) = releases[1]["awards"]
+    assert a["status"] == "pending"
+    # The UK extension's field, as Find a Tender publishes the standstill.
+    assert a["standstillPeriod"] == {
+        "startDate": "2026-03-22T10:00:00Z",
+        "endDate": "2026-04-01T10:00:00Z",
+    }
+    assert problems(package(releases)) == {}
 
 
 def test_open_call_off_has_only_its_tender_and_a_failed_one_is_unsuccessful() -> None:
