@@ -56,7 +56,14 @@ async def test_feed_and_record_validate_and_name_no_child(proc: Driver) -> None:
     # Nothing identifies a child: not the call-off's title, its need reference, its
     # competition id (need-<need id> for a placement need), its age or its search area.
     text = json.dumps([feed, *records.values()])
-    for secret in (CHILD_TITLE, "KCC-EHC-000777", need_ref, competition_id, "min_age", "1:1"):
+    for secret in (
+        CHILD_TITLE,
+        "KCC-EHC-000777",
+        need_ref,
+        competition_id,
+        "min_age",
+        "1:1 support",
+    ):
         assert secret not in text, secret
 
 
