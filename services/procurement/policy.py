@@ -117,6 +117,14 @@ POLICY: Policy = {
         P, why="a provider's own declaration requests", narrowed="the provider its token names"
     ),
     ("GET", "/portal/schemes"): rule(P, why="the schemes open to join are published"),
+    # The OCDS output is made to be published, but by the council's publication step
+    # (Find a Tender, its open data), which decides when: not served to the public here.
+    ("GET", "/schemes/{scheme_id}/ocds/releases"): rule(
+        C, M, S, why="the council's publication step takes the scheme's OCDS release package"
+    ),
+    ("GET", "/ocds/records/{ocid}"): rule(
+        C, M, S, why="the council's publication step takes a contracting process's OCDS record"
+    ),
 }
 
 ALLOWED = Depends(guard(POLICY))

@@ -16,6 +16,7 @@ from services.procurement.api import (
     direct_awards,
     memberships,
     notices,
+    ocds,
     portal,
     scheme_list,
     schemes,
@@ -36,4 +37,5 @@ ROUTERS: list[APIRouter] = [
     portal.router,
     scheme_list.router,
     direct_awards.router,
+    ocds.router,
 ]
