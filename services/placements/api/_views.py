@@ -37,6 +37,10 @@ def _need_view(row: NeedRow, actor: Actor) -> dict[str, Any]:
 def _placement_summary(row: PlacementRow, names: dict[str, str]) -> dict[str, Any]:
     view = row.model_dump(exclude={"workflow_started"})
     view["provider_name"] = names.get(row.provider_id)
+    rule = domain.basis_rule(domain.PlacementBasis(row.basis))
+    view["basis_label"] = rule.label
+    view["basis_lawful"] = rule.lawful
+    view["basis_source"] = rule.source
     return view
 
 
