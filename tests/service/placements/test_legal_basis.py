@@ -126,3 +126,18 @@ async def test_an_unknown_basis_is_422(placements: Placements, tokens: dict[Role
     response = await _post(placements, tokens[Role.COMMISSIONER], batch(item(basis="because")))
     assert response.status_code == 422
     assert "placements.0.basis" in [e["field"] for e in response.json()["detail"]]
+
+
+def test_a_csv_row_carries_its_basis_and_reference_to_the_import() -> None:
+    from dps import council_import
+
+    row = {
+        "child_ref": "KCC-EHC-9",
+        "provider_id": "p-1",
+        "source": "spot",
+        "basis": "user_choice",
+        "basis_reference": "DEC-2026-0042",
+    }
+    made = council_import.placement_item(row, {})
+    assert (made["basis"], made["basis_reference"]) == ("user_choice", "DEC-2026-0042")
+    assert "basis" not in council_import.placement_item({**row, "basis": ""}, {})
