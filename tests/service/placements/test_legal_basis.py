@@ -12,7 +12,9 @@ from typing import Any
 import pytest
 
 from services.placements.models import PlacementRow, SpendLedgerRow
+from shared.auth import issue_token
 from shared.contracts.common import Role
+from tests.conftest import TEST_SECRET
 from tests.harness import client_for
 from tests.service.placements.conftest import Placements
 from tests.service.placements.test_import import _post, batch, item
@@ -141,3 +143,21 @@ def test_a_csv_row_carries_its_basis_and_reference_to_the_import() -> None:
     made = council_import.placement_item(row, {})
     assert (made["basis"], made["basis_reference"]) == ("user_choice", "DEC-2026-0042")
     assert "basis" not in council_import.placement_item({**row, "basis": ""}, {})
+
+
+async def test_a_provider_sees_the_basis_but_not_the_councils_case_reference(
+    placements: Placements, tokens: dict[Role, str]
+) -> None:
+    order = item(basis="tribunal_order", basis_reference="EH886/25/00046")
+    made = await _post(placements, tokens[Role.COMMISSIONER], batch(order))
+    assert made.status_code == 201, made.text
+    (placement_id,) = made.json()["placement_ids"]
+    provider = issue_token(TEST_SECRET, Role.PROVIDER, provider_id="p-1")
+    async with client_for(placements.runtime, provider) as client:
+        view = (await client.get(f"/placements/{placement_id}")).json()
+        listed = (await client.get("/placements")).json()["items"]
+    assert view["basis"] == "tribunal_order" and "basis_reference" not in view
+    assert [i.get("basis_reference") for i in listed] == [None]
+    async with client_for(placements.runtime, tokens[Role.COMMISSIONER]) as client:
+        view = (await client.get(f"/placements/{placement_id}")).json()
+    assert view["basis_reference"] == "EH886/25/00046"

@@ -1,15 +1,23 @@
-"""Migration 0012: placements and spend ledger lines made before bases were recorded get
-the basis their source implies (dps_award: dps_call_off, block_contract: block_contract,
-spot: off_contract_spot), and the migration goes down and up again."""
+"""The stored basis: migration 0012 gives placements and spend ledger lines made before
+bases were recorded the basis their source implies (dps_award: dps_call_off,
+block_contract: block_contract, spot: off_contract_spot) and goes down and up again; a
+basis reference (a child's case) is pseudonymised with its placement."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import create_engine, text
 
 from dps.services import definition_of
+from services.placements import domain
+from services.placements.models import PlacementRow
+from services.placements.retention import pseudonymise_expired
 from shared.db import migrate, sync_url
+from tests.service.placements.conftest import Placements
+
+KEY = b"basis-retention-test-key"
 
 _PLACEMENT = (
     "INSERT INTO placement (placement_id, child_ref, provider_id, source, primary_need, "
@@ -62,3 +70,22 @@ def test_rows_from_before_bases_are_backfilled_from_their_source(
         migrate(url, migrations)  # ... and up again
     finally:
         engine.dispose()
+
+
+async def test_a_basis_reference_is_pseudonymised_with_its_placement(
+    placements: Placements,
+) -> None:
+    row = await placements.active_placement("KCC-EHC-000601")
+    long_ago = datetime.now(UTC) - timedelta(days=400)
+    async with placements.runtime.db.transaction() as session:
+        placement = await session.get(PlacementRow, row.placement_id)
+        assert placement is not None
+        placement.status, placement.end_date = "ended", long_ago.date()
+        placement.basis_reference = "EH886/24/00017"
+        session.add(placement)
+    now = datetime.now(UTC)
+    await pseudonymise_expired(placements.runtime.db, "dps/placements", KEY, 365, now)
+    async with placements.runtime.db.session() as session:
+        after = await session.get(PlacementRow, row.placement_id)
+    assert after is not None
+    assert after.basis_reference == domain.pseudonym("EH886/24/00017", KEY)
