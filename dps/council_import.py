@@ -280,6 +280,8 @@ PLACEMENT_COLUMNS = (
     "notice_period_weeks",
     "next_review_due",
     "source",
+    "basis",
+    "basis_reference",
 )
 PLACEMENT_REQUIRED = (
     "child_ref",
@@ -300,6 +302,8 @@ _ITEM_FIELDS = {
     "notice_period_weeks": "notice_period_weeks",
     "next_review_due": "next_review_due",
     "source": "source",
+    "basis": "basis",
+    "basis_reference": "basis_reference",
 }
 
 

@@ -29,6 +29,7 @@ from services.placements.domain import (
 )
 from shared.contracts import placements_v1
 from shared.contracts.placements_v1 import (
+    PlacementBasis,
     PlacementSource,
     PlacementStatus,
     ReviewOutcome,
@@ -328,6 +329,7 @@ def contract_created_event(placement: Placement) -> placements_v1.PlacementContr
         notice_period_weeks=placement.notice_period_weeks,
         fee=fee_terms(placement, placement.start_date),
         first_review_due=first_review[0].due_on if first_review else None,
+        basis=placement.legal_basis,
     )
 
 
@@ -431,6 +433,7 @@ def spend_committed_events(
             financial_year=fy,
             amount=amount,
             adjustment=_adjustment_of(posting, fy),
+            basis=placement.legal_basis,
         )
         for fy, amount in sorted(posting.amounts.items())
     ]
@@ -461,6 +464,7 @@ def block_spend_events(
             amount=amount,
             line="block_unfilled_places",
             adjustment=_adjustment_of(posting, fy),
+            basis=PlacementBasis.BLOCK_CONTRACT,
         )
         for fy, amount in sorted(posting.amounts.items())
     ]

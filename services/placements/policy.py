@@ -11,6 +11,10 @@ C, M, P, S = Role.COMMISSIONER, Role.MONITORING_OFFICER, Role.PROVIDER, Role.COU
 DECIDES = "placement decisions are the commissioner's (admin operates, never decides)"
 MINIMISED = "a monitoring officer sees no date of birth and no secondary needs"
 OWN = "a provider only its own placements (404 for another's)"
+OWN_VIEW = (
+    "a provider only its own placements (404 for another's), without the reference "
+    "justifying a direct award (a tribunal order's is the child's case)"
+)
 OWN_OFFERS = "a provider only offers of its own blocks' places (404 for another's)"
 DECIDES_INSTEAD = (
     "the commissioner decides an offer for the provider (an answer given another way, or "
@@ -30,8 +34,8 @@ POLICY: Policy = {
     ("POST", "/block-offers/{offer_id}/decision"): rule(
         P, why="the block's provider accepts or declines a place offer", narrowed=OWN_OFFERS
     ),
-    ("GET", "/placements"): rule(C, M, P, why="placements in force", narrowed=OWN),
-    ("GET", "/placements/{placement_id}"): rule(C, M, P, why="a placement", narrowed=OWN),
+    ("GET", "/placements"): rule(C, M, P, why="placements in force", narrowed=OWN_VIEW),
+    ("GET", "/placements/{placement_id}"): rule(C, M, P, why="a placement", narrowed=OWN_VIEW),
     ("POST", "/placements/{placement_id}/reviews/{review_id}/outcome"): rule(C, why=DECIDES),
     ("POST", "/placements/{placement_id}/uplifts"): rule(
         C, P, why="a provider asks for a fee uplift", narrowed=OWN

@@ -105,6 +105,9 @@ async def _pseudonymise_placements(
     done = []
     for row in rows.all():
         row.child_ref = domain.pseudonym(row.child_ref, key)
+        if row.basis_reference:
+            # A tribunal order's or decision's reference is the child's case: it goes too.
+            row.basis_reference = domain.pseudonym(row.basis_reference, key)
         row.pseudonymised_at = now
         uow.session.add(row)
         done.append(row.placement_id)

@@ -156,6 +156,8 @@ def _post(
             amount=snap.amount,
             line=snap.line,
         )
+        if snap.basis is not None:
+            row.basis = snap.basis.value
         row.amount = snap.amount
         row.adjustment = snap.adjustment
         row.updated_at = utcnow()
@@ -207,6 +209,7 @@ def ledger_line(row: SpendLedgerRow) -> domain.LedgerLine:
         financial_year=row.financial_year,
         amount=Decimal(row.amount).quantize(domain.PENNY),
         line=row.line,
+        basis=row.basis,
     )
 
 

@@ -200,7 +200,7 @@ def _money(x: Decimal) -> Decimal:
     return x.quantize(Decimal("0.01"))
 
 
-def competition_awarded(a: d.Award) -> procurement_v1.CompetitionAwarded:
+def competition_awarded(a: d.Award, regime: str | None = None) -> procurement_v1.CompetitionAwarded:
     return procurement_v1.CompetitionAwarded(
         competition_id=a.competition_id,
         scheme_id=a.scheme_id,
@@ -234,6 +234,7 @@ def competition_awarded(a: d.Award) -> procurement_v1.CompetitionAwarded:
         standstill_ends_at=a.standstill_ends_at,
         notice_due_on=a.notice_due_on,
         contract_awaits_standstill=a.contract_awaits_standstill,
+        regime=regime,
     )
 
 

@@ -39,6 +39,24 @@ class PlacementSource(StrEnum):
     SPOT = "spot"  # bought one-off outside the DPS, recorded manually: off-contract
 
 
+class PlacementBasis(StrEnum):
+    """The legal basis a placement was bought on; decides lawful vs non-compliant spend.
+
+    The rules, their sources and words are data in services/placements/domain/basis.py
+    (published in docs/law/placement-basis.md).
+    """
+
+    DPS_CALL_OFF = "dps_call_off"  # PCR 2015 reg 34: call-off under a DPS
+    DYNAMIC_MARKET_CALL_OFF = "dynamic_market_call_off"  # PA 2023 s.34
+    FRAMEWORK_CALL_OFF = "framework_call_off"  # PA 2023 s.45 / open framework s.49
+    BLOCK_CONTRACT = "block_contract"  # a place in a block contract
+    USER_CHOICE = "user_choice"  # PA 2023 s.41, Sch 5 para 15; CFA 2014 s.39(4)
+    TRIBUNAL_ORDER = "tribunal_order"  # CFA 2014 s.51; SEND Regs 2014 reg 44
+    URGENT = "urgent"  # PA 2023 s.41, Sch 5 para 13; PCR 2015 reg 32(2)(c)
+    BELOW_THRESHOLD = "below_threshold"  # PA 2023 ss.3, 84-88: not a public contract
+    OFF_CONTRACT_SPOT = "off_contract_spot"  # no lawful basis recorded: non-compliant
+
+
 class PlacementStatus(StrEnum):
     """Individual placement agreement status: pending -> active -> ending -> ended, or terminated."""
 
@@ -215,6 +233,12 @@ class PlacementContractCreated(_PlacementsEvent):
     notice_period_weeks: int
     fee: FeeTerms
     first_review_due: date | None = None
+    basis: PlacementBasis | None = Field(
+        default=None,
+        description="The legal basis it was bought on. Events published before carry "
+        "none: read it from source (dps_award: dps_call_off, block_contract: "
+        "block_contract, spot: off_contract_spot).",
+    )
 
 
 class PlacementContractStarted(_PlacementsEvent):
@@ -564,6 +588,12 @@ class PlacementSpendCommitted(_PlacementsEvent):
         default=None,
         description="Part of amount (may be negative) correcting closed financial years "
         "after a back-dated change: a closed year's line is never rewritten.",
+    )
+    basis: PlacementBasis | None = Field(
+        default=None,
+        description="The placement's legal basis (block_contract on a block's unfilled "
+        "places line): off-contract spend on a lawful basis is not non-compliant. Events "
+        "published before carry none: read it from source as on placement.contract.created.",
     )
 
 

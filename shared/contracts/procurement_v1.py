@@ -447,6 +447,9 @@ class CompetitionAwarded(_CompetitionEvent):
     # True: standstill applies, no contract exists yet; the contract is made from
     # ``procurement.competition.standstill_ended`` (absent in older events: False).
     contract_awaits_standstill: bool = False
+    # The scheme's regime code (pcr2015, pcr2015_light_touch, pa2023_dynamic_market, ...):
+    # placements records the call-off's legal basis from it. Absent in older events.
+    regime: str | None = Field(default=None, max_length=40)
 
 
 class CompetitionStandstillEnded(CompetitionAwarded):

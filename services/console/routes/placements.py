@@ -38,6 +38,7 @@ CSV_COLUMNS = (
     "attendance",
     "status",
     "source",
+    "basis",
     "start_date",
     "term_end",
     "end_date",

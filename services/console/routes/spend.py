@@ -28,9 +28,21 @@ def this_financial_year() -> int:
     return today.year if today.month >= 4 else today.year - 1
 
 
+def contract_figures(spend: dict[str, Any]) -> list[tuple[str, Decimal]]:
+    """The three spend figures: on contract, off contract on a lawful basis (a direct
+    award the law allows, below threshold), and off contract with none (non-compliant)."""
+    return [
+        ("On contract", Decimal(spend["on_contract"])),
+        ("Off contract, lawful basis", Decimal(spend.get("off_contract_lawful", "0"))),
+        (
+            "Off contract, non-compliant",
+            Decimal(spend.get("off_contract_non_compliant", spend["off_contract"])),
+        ),
+    ]
+
+
 def _charts(spend: dict[str, Any], budget: Decimal | None) -> dict[str, Chart]:
     total = Decimal(spend["total"])
-    on, off = Decimal(spend["on_contract"]), Decimal(spend["off_contract"])
     against = [("Committed spend", total, money(total))]
     if budget is not None:
         against.insert(0, ("Budget", budget, money(budget)))
@@ -38,7 +50,7 @@ def _charts(spend: dict[str, Any], budget: Decimal | None) -> dict[str, Chart]:
         "budget": bar_chart("Spend against budget", against),
         "contract": bar_chart(
             "On and off contract",
-            [("On contract", on, money(on)), ("Off contract", off, money(off))],
+            [(label, amount, money(amount)) for label, amount in contract_figures(spend)],
         ),
         "need": bar_chart(
             "By need type",
@@ -90,6 +102,8 @@ async def spend_page(
         used_percent=None if not budget else (total * 100 / budget).quantize(Decimal("0.1")),
         remaining=None if budget is None else budget - total,
         charts=_charts(spend, budget),
+        figures=contract_figures(spend),
+        bases=spend.get("by_basis", {}),
         money=money,
     )
 
@@ -111,6 +125,10 @@ async def spend_csv(
     writer.writerow(
         [label, "contract", "unfilled block places", spend["unfilled_block_places"], ""]
     )
+    for item, amount in contract_figures(spend)[1:]:
+        writer.writerow([label, "contract", item.lower(), amount, ""])
+    for b in spend.get("by_basis", {}).values():
+        writer.writerow([label, "legal basis", b["label"], b["amount"], ""])
     for need, v in spend["by_need_type"].items():
         writer.writerow([label, "need type", need, v["amount"], v["placements"]])
     for provider, amount in spend["by_provider"].items():

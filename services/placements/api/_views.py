@@ -34,9 +34,18 @@ def _need_view(row: NeedRow, actor: Actor) -> dict[str, Any]:
     return row.model_dump(exclude=hidden)
 
 
-def _placement_summary(row: PlacementRow, names: dict[str, str]) -> dict[str, Any]:
-    view = row.model_dump(exclude={"workflow_started"})
+def _placement_summary(
+    row: PlacementRow, names: dict[str, str], actor: Actor | None = None
+) -> dict[str, Any]:
+    hidden = {"workflow_started"}
+    if actor is not None and actor.role == Role.PROVIDER.value:
+        hidden.add("basis_reference")  # the council's case reference, not the provider's
+    view = row.model_dump(exclude=hidden)
     view["provider_name"] = names.get(row.provider_id)
+    rule = domain.basis_rule(domain.PlacementBasis(row.basis))
+    view["basis_label"] = rule.label
+    view["basis_lawful"] = rule.lawful
+    view["basis_source"] = rule.source
     return view
 
 

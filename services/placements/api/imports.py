@@ -22,6 +22,7 @@ from services.placements.policy import ALLOWED
 from shared.api_types import RequestBody
 from shared.contracts.common import Attendance, NeedType
 from shared.contracts.placements_v1 import (
+    PlacementBasis,
     PlacementSource,
 )
 from shared.errors import Conflict, DomainError, RulesBroken
@@ -56,6 +57,19 @@ class PlacementImportItem(RequestBody):
     scheme_ref: str | None = Field(default=None, max_length=64)
     competition_ref: str | None = Field(default=None, max_length=64)
     block_contract_id: str | None = Field(default=None, max_length=64)
+    basis: PlacementBasis | None = Field(
+        default=None,
+        description="The legal basis it was bought on; default: what source implies "
+        "(spot: off_contract_spot, non-compliant). user_choice, tribunal_order, urgent and "
+        "below_threshold need basis_reference.",
+    )
+    basis_reference: str | None = Field(
+        default=None,
+        max_length=100,
+        description="The reference of the tribunal order (and its date), transparency "
+        "or contract details notice, or the council's decision record justifying the "
+        "basis: it has a number or date, and never names the child.",
+    )
 
 
 class PlacementImportIn(RequestBody):

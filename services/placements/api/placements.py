@@ -95,7 +95,7 @@ async def list_placements(
             ).all()
         )
         names = await store.provider_names(session, {r.provider_id for r in rows})
-    items = [_placement_summary(r, names) for r in rows]
+    items = [_placement_summary(r, names, actor) for r in rows]
     await reads.record(actor, "placement", [(r.placement_id, r.child_ref) for r in rows])
     return {"items": items, "total": total, "limit": limit, "offset": offset}
 
@@ -113,7 +113,8 @@ async def get_placement(
         if row is None or placement is None:
             raise NotFound("placement", placement_id)
         store.may_read(actor, row.provider_id)
-        view = _placement_summary(row, await store.provider_names(session, {row.provider_id}))
+        names = await store.provider_names(session, {row.provider_id})
+        view = _placement_summary(row, names, actor)
         view["fee"] = _fee_terms_view(placement)
         view["fee_history"] = await _history(
             session, FeeChangeRow, placement_id, FeeChangeRow.seq, exclude={"id"}

@@ -284,6 +284,8 @@ def award_to_domain(
         scheme_ref=award.scheme_id,
         competition_ref=award.competition_id,
         one_off_charges=one_off,
+        # The call-off's legal basis follows its scheme's regime (DPS when not said).
+        basis=domain.basis_for_regime(award.regime),
     )
 
 

@@ -15,7 +15,7 @@ from services.placements.domain.placements import (
     start_placement,
 )
 from shared.contracts.common import Attendance, NeedType
-from shared.contracts.placements_v1 import PlacementSource
+from shared.contracts.placements_v1 import PlacementBasis, PlacementSource
 from shared.errors import DomainError
 
 
@@ -41,6 +41,10 @@ class ImportedPlacement:
     scheme_ref: str | None = None
     competition_ref: str | None = None
     block_contract_id: str | None = None
+    # The legal basis (None: what the source implies) and the reference of the order,
+    # notice or decision record justifying a direct award (never a child's name).
+    basis: PlacementBasis | None = None
+    basis_reference: str | None = None
 
 
 def imported_term_end(item: ImportedPlacement, today: date, term_years: int) -> date:
@@ -94,6 +98,8 @@ def imported_placement(
         scheme_ref=item.scheme_ref,
         competition_ref=item.competition_ref,
         block_contract_id=item.block_contract_id,
+        basis=item.basis,
+        basis_reference=item.basis_reference,
     )
     states = [create_placement(award, placement_id, by, at)]
     if item.start_date <= today:

@@ -20,6 +20,11 @@ from services.placements.domain._rules import (
     add_weeks,
     add_years,
 )
+from services.placements.domain.basis import (
+    basis_rule,
+    check_basis,
+    default_basis,
+)
 from services.placements.domain.fees import (
     FeeChange,
     FeeChangeKind,
@@ -29,11 +34,13 @@ from services.placements.domain.fees import (
     _check_money,
     _check_one_off,
     _check_support,
+    apportion_by_financial_year,
     fee_on,
 )
 from shared.contracts import procurement_v1
 from shared.contracts.common import Attendance, NeedType
 from shared.contracts.placements_v1 import (
+    PlacementBasis,
     PlacementSource,
     PlacementStatus,
     ReviewOutcome,
@@ -107,6 +114,10 @@ class Award:
     competition_ref: str | None = None
     block_contract_id: str | None = None
     one_off_charges: tuple[OneOffCharge, ...] = ()  # charged once, on the start date
+    # The legal basis (None: what the source implies, ``default_basis``) and the
+    # reference of the order, notice or decision justifying it.
+    basis: PlacementBasis | None = None
+    basis_reference: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,11 +146,23 @@ class Placement:
     started_on: date | None = None
     notice_given_on: date | None = None
     end_date: date | None = None  # last day in force, once known (notice, end, termination)
+    basis: PlacementBasis | None = None  # None: what the source implies (legal_basis)
+    basis_reference: str | None = None
 
     @property
     def on_contract(self) -> bool:
         """Bought under a DPS award or block contract (spot purchases are off-contract)."""
         return self.source != PlacementSource.SPOT
+
+    @property
+    def legal_basis(self) -> PlacementBasis:
+        """The basis it was bought on (recorded, else the one its source implies)."""
+        return self.basis or default_basis(self.source)
+
+    @property
+    def lawful(self) -> bool:
+        """Bought on a lawful basis (else its spend is non-compliant)."""
+        return basis_rule(self.legal_basis).lawful
 
     @property
     def last_day(self) -> date | None:
@@ -251,6 +274,16 @@ def create_placement(award: Award, placement_id: str, by: str, at: datetime) -> 
         support=award.additional_support,
         one_off=award.one_off_charges,
     )
+    basis = award.basis or default_basis(award.source)
+    reference = award.basis_reference.strip() if award.basis_reference else None
+    # Valued as the Act values a contract (Sch 3 para 1): all it could cost over its term.
+    value = sum(
+        apportion_by_financial_year(
+            (award_fee,), award.start_date, award.term_end, award.weeks_per_year
+        ).values(),
+        Decimal("0"),
+    )
+    check_basis(award.source, basis, reference or None, award.awarded_on, value)
     placement = Placement(
         placement_id=placement_id,
         child_ref=award.child_ref,
@@ -270,6 +303,8 @@ def create_placement(award: Award, placement_id: str, by: str, at: datetime) -> 
         scheme_ref=award.scheme_ref,
         competition_ref=award.competition_ref,
         block_contract_id=award.block_contract_id,
+        basis=basis,
+        basis_reference=reference or None,
     )
     return _with_review(placement, first_review_due(award.next_review_due, award.start_date))
 

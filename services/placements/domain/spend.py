@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
 
+from services.placements.domain.basis import BASES
 from services.placements.domain.fees import (
     apportion_by_financial_year,
 )
 from services.placements.domain.placements import (
     Placement,
 )
+from shared.contracts.placements_v1 import PlacementBasis
 from shared.fiscal import (
     PENNY,
     financial_year_label,
@@ -46,6 +48,30 @@ class LedgerLine:
     financial_year: int
     amount: Decimal
     line: str = PLACEMENT_LINE
+    basis: str | None = None  # the placement's legal basis; None: as on_contract implies
+
+    @property
+    def legal_basis(self) -> PlacementBasis:
+        """The line's basis (recorded; else a block's line is block_contract, another
+        on-contract line a DPS call-off, an off-contract one a spot with no basis)."""
+        if self.basis:
+            return PlacementBasis(self.basis)
+        if self.line != PLACEMENT_LINE:
+            return PlacementBasis.BLOCK_CONTRACT
+        if self.on_contract:
+            return PlacementBasis.DPS_CALL_OFF
+        return PlacementBasis.OFF_CONTRACT_SPOT
+
+
+@dataclass(frozen=True, slots=True)
+class BasisSpend:
+    """Committed spend on one legal basis, in words, with whether it is lawful."""
+
+    basis: str
+    label: str
+    on_contract: bool
+    lawful: bool
+    amount: Decimal
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +88,9 @@ class NeedSpend:
 class LedgerSummary:
     """Committed spend in one financial year (April-March) from the ledger.
 
-    On-contract = bought under a DPS award or a block contract; off-contract = spot.
+    On-contract = bought under a DPS, dynamic market or framework call-off or a block
+    contract; off-contract = spot, split by legal basis into lawful (a direct award the
+    law allows, below threshold) and non-compliant (no lawful basis recorded).
     """
 
     financial_year: int
@@ -74,6 +102,9 @@ class LedgerSummary:
     unfilled_block_places: Decimal
     by_need_type: dict[str, NeedSpend]
     by_provider: dict[str, Decimal]
+    off_contract_lawful: Decimal = Decimal("0.00")
+    off_contract_non_compliant: Decimal = Decimal("0.00")
+    by_basis: dict[str, BasisSpend] = field(default_factory=dict)
 
 
 def _share_of(part: Decimal, whole: Decimal) -> Decimal | None:
@@ -95,8 +126,9 @@ def summarise_ledger(lines: Iterable[LedgerLine], financial_year: int) -> Ledger
     """
     by_need: dict[str, Decimal] = {}
     by_provider: dict[str, Decimal] = {}
+    by_basis: dict[str, Decimal] = {}
     counted: dict[str, set[str]] = {}
-    on = off = unfilled = Decimal("0.00")
+    on = off = unfilled = non_compliant = Decimal("0.00")
     for line in lines:
         if line.financial_year != financial_year or line.amount == 0:
             continue
@@ -107,10 +139,14 @@ def summarise_ledger(lines: Iterable[LedgerLine], financial_year: int) -> Ledger
             placements.add(line.placement_id)
         else:
             unfilled += line.amount
+        basis = line.legal_basis
+        _add(by_basis, basis.value, line.amount)
         if line.on_contract:
             on += line.amount
         else:
             off += line.amount
+            if not BASES[basis].lawful:
+                non_compliant += line.amount
     total = on + off
     return LedgerSummary(
         financial_year=financial_year,
@@ -131,6 +167,19 @@ def summarise_ledger(lines: Iterable[LedgerLine], financial_year: int) -> Ledger
             for need, amount in sorted(by_need.items())
         },
         by_provider=dict(sorted(by_provider.items())),
+        off_contract_lawful=off - non_compliant,
+        off_contract_non_compliant=non_compliant,
+        by_basis={
+            basis.value: BasisSpend(
+                basis.value,
+                BASES[basis].label,
+                BASES[basis].on_contract,
+                BASES[basis].lawful,
+                by_basis[basis.value],
+            )
+            for basis in BASES  # in the table's order: on-contract first, non-compliant last
+            if basis.value in by_basis
+        },
     )
 
 

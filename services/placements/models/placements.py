@@ -23,6 +23,7 @@ from services.placements.models._base import (
 )
 from shared.contracts.common import Attendance, NeedType
 from shared.contracts.placements_v1 import (
+    PlacementBasis,
     PlacementSource,
     PlacementStatus,
     ReviewOutcome,
@@ -40,6 +41,10 @@ class PlacementRow(PlacementsModel, table=True):
     child_ref: str = Field(max_length=40, index=True)
     provider_id: str = Field(max_length=64, index=True)
     source: str = Field(max_length=20)
+    # The legal basis it was bought on (placements_v1.PlacementBasis) and the reference
+    # of the order, notice or decision record justifying a direct award.
+    basis: str = Field(default="off_contract_spot", max_length=30, index=True)
+    basis_reference: str | None = Field(default=None, max_length=100)
     primary_need: str = Field(max_length=10)
     attendance: str = Field(max_length=20)
     awarded_on: date
@@ -227,6 +232,8 @@ async def load_placement(session: AsyncSession, placement_id: str) -> domain.Pla
         started_on=row.started_on,
         notice_given_on=row.notice_given_on,
         end_date=row.end_date,
+        basis=PlacementBasis(row.basis),
+        basis_reference=row.basis_reference,
     )
 
 
@@ -235,6 +242,8 @@ def _placement_columns(p: domain.Placement) -> dict[str, Any]:
         "child_ref": p.child_ref,
         "provider_id": p.provider_id,
         "source": p.source.value,
+        "basis": p.legal_basis.value,
+        "basis_reference": p.basis_reference,
         "primary_need": p.primary_need.value,
         "attendance": p.attendance.value,
         "awarded_on": p.awarded_on,

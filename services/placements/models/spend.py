@@ -32,6 +32,9 @@ class SpendLedgerRow(PlacementsModel, table=True):
     line: str = Field(default="placement", max_length=30)
     # Part of ``amount`` that corrects closed financial years (back-dated changes).
     adjustment: Decimal | None = _money(nullable=True)
+    # The placement's legal basis (placements_v1.PlacementBasis; block_contract on a
+    # block's unfilled-places line): splits off-contract spend into lawful and not.
+    basis: str = Field(default="off_contract_spot", max_length=30)
 
 
 class ProviderNameRow(PlacementsModel, table=True):

@@ -192,7 +192,7 @@ async def _approve(
         now=now,
         scorers=frozenset(scorers.all()),
     )
-    payload = events.competition_awarded(award)
+    payload = events.competition_awarded(award, scheme.regime.value)
     apply_competition(row, c)
     uow.session.add(row)
     uow.session.add(
