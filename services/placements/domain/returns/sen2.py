@@ -31,8 +31,8 @@ SPEC_TIMINGS = "SEN2 technical specification s.1.2 'Coverage and timings'"
 SPEC_ITEMS = (
     "SEN2 technical specification, Module 'Active plans' <PlacementDetail>: items URN, "
     "UKPRN, SENsetting, PlacementRank, EntryDate, LeavingDate, AttendancePattern, "
-    "SENunitIndicator, ResourcedProvisionIndicator (items 5.5a-5.5i in the 2023-2025 "
-    "guides; renumbered 5.7a-i from 2026)"
+    "SENunitIndicator, ResourcedProvisionIndicator (items 5.5a-5.5i; numbered 5.7a-i in "
+    "later guides)"
 )
 SPEC_VALIDATION = "SEN2 technical specification s.4 'Validation checks'"
 CBDS = "DfE Common Basic Data Set (CBDS): URN is 6 digits, UKPRN 8 digits starting 1"
