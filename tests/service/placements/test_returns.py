@@ -74,7 +74,7 @@ async def test_sen2_extract_keyed_by_child_ref_with_urn_validated_and_audited(
     async with client_for(placements.runtime, COMMISSIONER) as client:
         got = await client.get("/returns/sen2", params={"year": year})
         xml = await client.get("/returns/sen2", params={"year": year, "format": "xml"})
-        before = await client.get("/returns/sen2", params={"year": year - 1})
+        before = await client.get("/returns/sen2", params={"year": year - 2})
         bad = await client.get("/returns/sen2", params={"year": year, "la_code": "88"})
     assert got.status_code == 200, got.text
     body = got.json()
