@@ -25,6 +25,7 @@ from dps.cli_common import (
     stack_settings,
 )
 from dps.cli_import import import_app
+from dps.cli_returns import returns_app
 from dps.cli_stack import print_welcome
 from dps.clock_cli import clock_app
 from services.provider_registry.cli import providers_app
@@ -223,6 +224,7 @@ def makemigration(name: ServiceName, message: Annotated[str, typer.Option("-m")]
 
 
 app.add_typer(cli_operate.audit_app, name="audit")
+app.add_typer(returns_app, name="returns")
 
 
 def main() -> None:

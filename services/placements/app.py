@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from services.placements import activities, api, clocks, handlers, ingest, retention, workflows
+from services.placements.api import returns as returns_api
 from shared.contracts import placements_v1
 from shared.runtime import ServiceDefinition
 
@@ -14,7 +15,7 @@ definition = ServiceDefinition(
     description="From a child's EHC plan to a managed placement contract.",
     migrations_dir=Path(__file__).parent / "migrations",
     publishes=[placements_v1.TOPIC],
-    routers=[api.router, ingest.router],
+    routers=[api.router, ingest.router, returns_api.router],
     subscriptions=handlers.subscriptions,
     workflows=workflows.WORKFLOWS,
     activities=activities.activities,

@@ -84,13 +84,16 @@ async def on_provider_snapshot(
     _envelope: Envelope,
     payload: providers_v1.ProviderRegistered | providers_v1.ProviderUpdated,
 ) -> None:
-    await commands.remember_provider_name(uow, payload.provider.provider_id, payload.provider.name)
+    provider = payload.provider
+    await commands.remember_provider_name(
+        uow, provider.provider_id, provider.name, provider.urn, provider.provider_type.value
+    )
 
 
 async def on_provider_status(
     uow: UnitOfWork, _envelope: Envelope, payload: providers_v1.ProviderStatusChanged
 ) -> None:
-    await commands.remember_provider_name(uow, payload.provider_id, payload.name)
+    await commands.remember_provider_name(uow, payload.provider_id, payload.name, payload.urn)
 
 
 def subscriptions(runtime: ServiceRuntime) -> Subscriptions:

@@ -51,6 +51,16 @@ POLICY: Policy = {
     ("POST", "/block-contracts/{block_contract_id}/renewal"): rule(C, why=DECIDES),
     ("GET", "/spend"): rule(C, M, why="the council's spend"),
     ("POST", "/ehc-events"): rule(S, why="the council's case system sends EHC events"),
+    # Statutory returns (docs/law/returns.md).
+    ("GET", "/returns/sen2"): rule(
+        C,
+        S,
+        why="the council's SEN2 return: children's placements by pseudonymous reference, "
+        "for the commissioner and the case system that joins them to its person records",
+    ),
+    ("GET", "/returns/transparency-contracts.csv"): rule(
+        C, M, why="the council's published list of contracts over £5,000 (names no child)"
+    ),
 }
 
 ALLOWED = Depends(guard(POLICY))

@@ -11,6 +11,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -229,3 +230,47 @@ def where_offers_in(query: Any, offers: domain.OffersInState) -> Any:
     if offers.respond_by_on_or_after is not None:
         query = query.where(col(BlockOfferRow.respond_by) >= offers.respond_by_on_or_after)
     return query
+
+
+# ------------------------------------------------------------------ statutory returns
+# (SEN2 placement detail and the Transparency Code contracts list: domain.returns)
+
+
+async def providers_held(
+    session: AsyncSession, provider_ids: set[str]
+) -> dict[str, ProviderNameRow]:
+    """What providers.v1 told placements about these providers: name, URN and type."""
+    if not provider_ids:
+        return {}
+    rows = await session.exec(
+        select(ProviderNameRow).where(col(ProviderNameRow.provider_id).in_(provider_ids))
+    )
+    return {r.provider_id: r for r in rows.all()}
+
+
+async def placements_attended_between(
+    session: AsyncSession, first: date, last: date
+) -> list[domain.Placement]:
+    """Placements whose term overlaps ``first``..``last`` (ended ones by their end date),
+    leaving out those terminated before they started."""
+    last_day = func.coalesce(PlacementRow.end_date, PlacementRow.term_end)
+    ids = await session.exec(
+        select(PlacementRow.placement_id)
+        .where(col(PlacementRow.start_date) <= last, last_day >= first)
+        .order_by(col(PlacementRow.start_date), col(PlacementRow.placement_id))
+    )
+    loaded = [await load_placement(session, pid) for pid in ids.all()]
+    return [p for p in loaded if p is not None and p.last_day is not None]
+
+
+async def blocks_in_force_between(
+    session: AsyncSession, first: date, last: date
+) -> list[domain.BlockContract]:
+    """Block contracts whose term overlaps ``first``..``last``."""
+    ids = await session.exec(
+        select(BlockContractRow.block_contract_id)
+        .where(col(BlockContractRow.term_start) <= last, col(BlockContractRow.term_end) >= first)
+        .order_by(col(BlockContractRow.term_start), col(BlockContractRow.block_contract_id))
+    )
+    loaded = [await load_block(session, block_id) for block_id in ids.all()]
+    return [b for b in loaded if b is not None]

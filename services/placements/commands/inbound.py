@@ -388,12 +388,22 @@ async def _category_of(
 
 
 # ==========================================================================================
-# providers.v1 (display names only)
+# providers.v1 (display names, and the URN and type the SEN2 return reports)
 # ==========================================================================================
 
 
-async def remember_provider_name(uow: UnitOfWork, provider_id: str, name: str) -> None:
+async def remember_provider_name(
+    uow: UnitOfWork,
+    provider_id: str,
+    name: str,
+    urn: int | None = None,
+    provider_type: str | None = None,
+) -> None:
     row = await uow.session.get(ProviderNameRow, provider_id)
     row = row or ProviderNameRow(provider_id=provider_id, name=name)
     row.name = name
+    if urn is not None:
+        row.urn = urn
+    if provider_type is not None:
+        row.provider_type = provider_type
     uow.session.add(row)

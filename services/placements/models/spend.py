@@ -38,9 +38,13 @@ class SpendLedgerRow(PlacementsModel, table=True):
 
 
 class ProviderNameRow(PlacementsModel, table=True):
-    """Provider display names learnt from providers.v1 (for display only)."""
+    """Provider display names learnt from providers.v1 (for display only), with the
+    establishment's URN and type that the SEN2 return reports (None until an event
+    carrying them arrives)."""
 
     __tablename__ = "provider_name"
 
     provider_id: str = Field(primary_key=True, max_length=64)
     name: str = Field(sa_column=Column(String(200), nullable=False))
+    urn: int | None = None
+    provider_type: str | None = Field(default=None, max_length=40)
