@@ -7,7 +7,6 @@ Create Date: 2026-12-06 01:10:00
 """
 
 from collections.abc import Sequence
-from pathlib import Path
 
 import sqlalchemy as sa
 import sqlmodel
@@ -16,9 +15,7 @@ from alembic import op
 revision: str = "0013"
 # 0012 is written on another branch at the same time; this revision follows it when it is
 # there and 0011 until then, so both trees migrate in a single line of revisions.
-down_revision: str | None = (
-    "0012" if any(Path(__file__).parent.glob("0012_*.py")) else "0011"
-)
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
