@@ -8,9 +8,11 @@ missing.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from pydantic import BaseModel
+from sqlalchemy import ColumnElement
 from sqlmodel import col, select
 from temporalio.client import WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy
@@ -81,6 +83,8 @@ async def start_competition_workflow(
 ) -> None:
     clock = CompetitionClock(competition_id=competition_id, deadline_at=deadline_at)
     await _start(runtime, COMPETITION_WORKFLOW, clock, competition_workflow_id(competition_id))
+    # The Act's tender notice of a dynamic market call-off, if it owes one.
+    await _start_due_notice_clocks(runtime, col(TrackedNoticeRow.competition_id) == competition_id)
 
 
 async def start_standstill_clock(
@@ -93,6 +97,32 @@ async def start_standstill_clock(
 async def start_notice_clock(runtime: ServiceRuntime, notice: d.TrackedNotice) -> None:
     clock = NoticeClock(notice_id=notice.notice_id, due_at=notice.due_at)
     await _start(runtime, NOTICE_WORKFLOW, clock, notice_workflow_id(notice.notice_id))
+
+
+async def start_notice_clocks(runtime: ServiceRuntime, notices: Iterable[d.TrackedNotice]) -> None:
+    for notice in notices:
+        await start_notice_clock(runtime, notice)
+
+
+async def start_scheme_notice_clocks(runtime: ServiceRuntime, scheme_id: str) -> None:
+    """Start the clock of every notice of the scheme still due (e.g. once created)."""
+    await _start_due_notice_clocks(runtime, col(TrackedNoticeRow.scheme_id) == scheme_id)
+
+
+async def _start_due_notice_clocks(runtime: ServiceRuntime, where: ColumnElement[bool]) -> None:
+    if runtime.temporal is None:
+        return
+    async with runtime.db.session() as session:
+        due = (
+            await session.exec(
+                select(TrackedNoticeRow).where(
+                    where,
+                    TrackedNoticeRow.status == d.NoticeStatus.DUE.value,
+                    col(TrackedNoticeRow.overdue_at).is_(None),
+                )
+            )
+        ).all()
+    await start_notice_clocks(runtime, [tracked_notice_to_domain(n) for n in due])
 
 
 async def signal(

@@ -38,7 +38,22 @@ InvitationReason = Literal["initial", "next_tier", "late_joiner"]
 FeeBasis = Literal["weekly", "annual"]
 ChargeBasis = Literal["weekly", "annual", "one_off"]
 NextAction = Literal["reopen_lower_tier", "escalate"]
-NoticeKind = Literal["award", "dps_period_change"]
+# PCR 2015 kinds, then the Procurement Act 2023's (services/procurement/domain/notice_rules.py).
+NoticeKind = Literal[
+    "award",
+    "dps_period_change",
+    "tender",
+    "transparency",
+    "contract_award",
+    "contract_details",
+    "contract_change",
+    "contract_termination",
+    "procurement_termination",
+    "dynamic_market_intention",
+    "dynamic_market_establishment",
+    "dynamic_market_modification",
+    "dynamic_market_cessation",
+]
 
 # Weeks a year a placement contract can run, and so the only weeks a bid may offer:
 # 38 (term-time: the 38-week school year) or 52 (all year). Placements' individual

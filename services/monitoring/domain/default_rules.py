@@ -61,7 +61,11 @@ SOURCE_SELF_DECLARATION = (
 )
 SOURCE_NOTICES = (
     "Public Contracts Regulations 2015 reg 50 (contract award notices within 30 days, or "
-    "grouped quarterly for DPS call-offs) and reg 34(27)-(28) (change of the DPS period)."
+    "grouped quarterly for DPS call-offs) and reg 34(27)-(28) (change of the DPS period); "
+    "Procurement Act 2023 ss.21, 39, 44, 50, 53, 55, 75 and 80 with the Procurement "
+    "Regulations 2024 (tender, dynamic market, transparency, contract award, contract "
+    "details, procurement termination, contract change and contract termination notices). "
+    "Each alert's evidence names the notice and the rule that set its due date."
 )
 SOURCE_PHASE_TRANSFER = (
     "SEND Regulations 2014 reg 18: on a phase transfer the school is named in the EHC plan "

@@ -445,7 +445,10 @@ class SelfDeclarationOverdue(Evidence):
 
 
 class NoticeOverdue(Evidence):
-    """A notice the regime requires (award, DPS period change) was not published when due."""
+    """A notice the regime requires was not published when due: PCR 2015 (award, DPS
+    period change) or the Procurement Act 2023 (tender, dynamic market, transparency,
+    contract award/details/change/termination, procurement termination). ``notice_kind``
+    says which; ``rule`` is the section and regulation that set ``due_on``."""
 
     kind: Literal["notice_overdue"] = "notice_overdue"
     TARGETS = frozenset({AlertTarget.SCHEME})

@@ -1,13 +1,15 @@
 """HTTP routes of the notices the council must publish: award notices grouped by quarter
 (reg 50), every notice's tracking (due, sent, published, overdue) with filters, and the
 route a commissioner calls to record that a notice was sent or published (who, when).
+Every notice says what it is in words, the regime it is owed under, and its source
+(PCR 2015 or the Procurement Act 2023 and Procurement Regulations 2024: d.NOTICE_RULES).
 """
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from pydantic import Field
 from sqlmodel import col, select
 
@@ -16,6 +18,7 @@ from services.procurement.api._common import Runtime, current_time
 from services.procurement.commands import notices as commands
 from services.procurement.models import (
     NoticeRow,
+    SchemeRow,
     TrackedNoticeRow,
     notice_to_domain,
     tracked_notice_to_domain,
@@ -23,6 +26,10 @@ from services.procurement.models import (
 from services.procurement.policy import ALLOWED
 from shared.api_types import ApiDate, RequestBody
 from shared.unit_of_work import Actor, unit_of_work
+
+# The kinds that record a call-off's award: PCR 2015's award notice, the Act's contract
+# award notice. The /notices listing shows that one as the call-off's tracking.
+_AWARD_KINDS = (d.NoticeKind.AWARD.value, d.NoticeKind.CONTRACT_AWARD.value)
 
 router = APIRouter(tags=["procurement"])
 
@@ -38,21 +45,27 @@ async def list_notices(
         if scheme_id is not None:
             query = query.where(NoticeRow.scheme_id == scheme_id)
         rows = (await session.exec(query)).all()
-        tracked = {
-            t.competition_id: tracked_notice_to_domain(t)
-            for t in (
-                await session.exec(
-                    select(TrackedNoticeRow).where(
-                        TrackedNoticeRow.kind == d.NoticeKind.AWARD.value
-                    )
-                )
-            ).all()
-        }
+        tracked_query = select(TrackedNoticeRow).where(
+            col(TrackedNoticeRow.competition_id).is_not(None)
+        )
+        if scheme_id is not None:
+            tracked_query = tracked_query.where(TrackedNoticeRow.scheme_id == scheme_id)
+        tracked_rows = (
+            await session.exec(tracked_query.order_by(col(TrackedNoticeRow.due_on)))
+        ).all()
     notices = [notice_to_domain(r) for r in rows]
+    by_call_off: dict[str, list[d.TrackedNotice]] = {}
+    for t in tracked_rows:
+        by_call_off.setdefault(t.competition_id or "", []).append(tracked_notice_to_domain(t))
+    regimes = {n.scheme_id: n.regime.value for n in notices}
 
     def view(n: d.AwardNotice) -> dict[str, Any]:
-        t = tracked.get(n.competition_id)
-        return _notice_view(n) | {"tracking": None if t is None else _tracking_view(t)}
+        owed = by_call_off.get(n.competition_id, [])
+        award = next((t for t in owed if t.kind.value in _AWARD_KINDS), None)
+        return _notice_view(n) | {
+            "tracking": None if award is None else _tracking_view(award, regimes),
+            "tracked": [_tracking_view(t, regimes) for t in owed],
+        }
 
     return {
         "quarters": [
@@ -86,14 +99,21 @@ def _notice_view(n: d.AwardNotice) -> dict[str, Any]:
     }
 
 
-def _tracking_view(n: d.TrackedNotice) -> dict[str, Any]:
+def _tracking_view(n: d.TrackedNotice, regimes: dict[str, str]) -> dict[str, Any]:
+    """One notice: what it is (in words), under which regime, when due and why (its
+    source), and who sent or published it when."""
+    regime = regimes.get(n.scheme_id)
     return {
         "notice_id": n.notice_id,
         "kind": n.kind.value,
+        "kind_words": d.NOTICE_KIND_WORDS[n.kind],
+        "form": d.notice_form(regime, n.kind) if regime else "",
+        "regime": regime,
         "scheme_id": n.scheme_id,
         "competition_id": n.competition_id,
         "due_on": n.due_on,
         "rule": n.rule,
+        "source": n.rule,
         "status": n.status.value,
         "overdue": n.overdue_at is not None and n.status is d.NoticeStatus.DUE,
         "overdue_at": n.overdue_at,
@@ -106,6 +126,19 @@ def _tracking_view(n: d.TrackedNotice) -> dict[str, Any]:
     }
 
 
+async def _regimes(runtime: Runtime, scheme_ids: set[str]) -> dict[str, str]:
+    """Each scheme's regime code, for the notices of those schemes."""
+    if not scheme_ids:
+        return {}
+    async with runtime.db.session() as session:
+        rows = (
+            await session.exec(
+                select(SchemeRow.id, SchemeRow.regime).where(col(SchemeRow.id).in_(scheme_ids))
+            )
+        ).all()
+    return dict(rows)
+
+
 @router.get("/notices/tracking")
 async def list_tracked_notices(
     runtime: Runtime,
@@ -115,10 +148,12 @@ async def list_tracked_notices(
     competition_id: str | None = None,
     overdue: bool | None = None,
     due_before: ApiDate | None = None,
+    regime: str | None = Query(default=None, max_length=40),
     _: Actor = ALLOWED,
 ) -> dict[str, Any]:
     """Every notice with its tracking, soonest due first; filters combine (AND).
-    ``overdue=true``: still not sent or published after its due day (alert raised)."""
+    ``overdue=true``: still not sent or published after its due day (alert raised);
+    ``regime``: the notices of schemes under that regime (e.g. pa2023_dynamic_market)."""
     query = select(TrackedNoticeRow).order_by(
         col(TrackedNoticeRow.due_on), col(TrackedNoticeRow.notice_id)
     )
@@ -132,9 +167,13 @@ async def list_tracked_notices(
         query = query.where(TrackedNoticeRow.competition_id == competition_id)
     if due_before is not None:
         query = query.where(col(TrackedNoticeRow.due_on) < due_before)
+    if regime is not None:
+        under = select(SchemeRow.id).where(SchemeRow.regime == regime)
+        query = query.where(col(TrackedNoticeRow.scheme_id).in_(under))
     async with runtime.db.session() as session:
         rows = (await session.exec(query)).all()
-    views = [_tracking_view(tracked_notice_to_domain(r)) for r in rows]
+    regimes = await _regimes(runtime, {r.scheme_id for r in rows})
+    views = [_tracking_view(tracked_notice_to_domain(r), regimes) for r in rows]
     if overdue is not None:
         views = [v for v in views if v["overdue"] is overdue]
     return {"notices": views}
@@ -155,4 +194,4 @@ async def record_publication(
         n = await commands.record_publication(
             uow, actor, notice_id, body.status, body.publication_ref, current_time()
         )
-    return _tracking_view(n)
+    return _tracking_view(n, await _regimes(runtime, {n.scheme_id}))

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from services.procurement import domain as d
 from services.procurement.api._common import Runtime, current_time
-from services.procurement.clocks import start_notice_clock
+from services.procurement.clocks import start_notice_clock, start_scheme_notice_clocks
 from services.procurement.commands import schemes as commands
 from services.procurement.domain.frameworks import (
     framework_number,
@@ -299,6 +299,7 @@ async def create_scheme(body: SchemeIn, runtime: Runtime, actor: Actor = ALLOWED
             row = await commands.create_scheme(uow, actor, scheme, open_now=body.open, now=now)
     except IntegrityError as exc:  # a concurrent create with the same reference
         raise Conflict("reference", "duplicate: a scheme has this reference") from exc
+    await start_scheme_notice_clocks(runtime, row.id)  # the Act's establishment notices
     return scheme_view(row)
 
 

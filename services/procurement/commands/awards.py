@@ -210,9 +210,9 @@ async def _approve(
         )
     )
     notice = d.award_notice(award, scheme, c)
-    tracked = d.track_award_notice(notice, scheme)
+    owed = d.track_award_notices(notice, scheme, award)  # by regime: d.NOTICE_RULES
     uow.session.add(notice_row(notice))
-    uow.session.add(tracked_notice_row(tracked))
+    uow.session.add_all([tracked_notice_row(t) for t in owed])
     uow.emit(payload)
     uow.audit(
         actor,
@@ -224,7 +224,7 @@ async def _approve(
         value=str(award.contract_value),
         standstill=award.standstill_reason,
     )
-    after_commit.append(lambda rt: clocks.start_notice_clock(rt, tracked))
+    after_commit.append(lambda rt: clocks.start_notice_clocks(rt, owed))
     if award.standstill_ends_at is not None:
         ends_at = award.standstill_ends_at
         after_commit.append(

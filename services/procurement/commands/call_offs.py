@@ -7,7 +7,12 @@ from datetime import datetime
 
 from services.procurement import domain as d
 from services.procurement import events
-from services.procurement.models import competition_row, competition_to_domain, invitation_row
+from services.procurement.models import (
+    competition_row,
+    competition_to_domain,
+    invitation_row,
+    tracked_notice_row,
+)
 from services.procurement.store import (
     load_invitations,
     load_memberships,
@@ -16,6 +21,7 @@ from services.procurement.store import (
 )
 from shared.logging import get_logger
 from shared.unit_of_work import Actor, UnitOfWork
+from shared.working_days import london_date
 
 log = get_logger(__name__)
 
@@ -67,6 +73,8 @@ async def open_call_off(
         return c
     uow.emit(events.competition_opened(c, actor.id, now))
     emit_invitations(uow, c, c.invitations)
+    for owed in d.track_call_off_notices(scheme, c.competition_id, london_date(now)):
+        uow.session.add(tracked_notice_row(owed))  # Act: the tender notice (reg 21)
     uow.audit(
         actor,
         "competition.opened",

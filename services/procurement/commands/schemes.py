@@ -46,6 +46,8 @@ async def create_scheme(
         raise Conflict("reference", "duplicate: a scheme has this reference")
     row = scheme_row(opened, actor.id)
     uow.session.add(row)
+    for owed in d.track_scheme_change(created, opened, london_date(now)):  # Act notices
+        uow.session.add(tracked_notice_row(owed))
     uow.emit(events.scheme_created(created, actor.id))
     if open_now:
         uow.emit(events.scheme_opened_on_create(created, actor.id, now))
@@ -86,6 +88,7 @@ async def change_scheme_status(
         d.track_period_notice(after, number)
         for number in range(len(before.period_notices) + 1, len(after.period_notices) + 1)
     ]
+    owed += d.track_scheme_change(before, after, london_date(now))  # Act: opened, ended
     for tracked in owed:  # reg 34(27)-(28): tracked like award notices, overdue alerts
         uow.session.add(tracked_notice_row(tracked))
     return SchemeChanged(row, owed)

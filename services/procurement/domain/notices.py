@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -22,11 +22,26 @@ if TYPE_CHECKING:
 
 
 class NoticeKind(StrEnum):
-    """Which notice: a contract award notice (reg 50) or the notice of a change of the
-    DPS period (reg 34(27)-(28)); both are tracked the same way."""
+    """Which notice. PCR 2015: a contract award notice (reg 50) or the notice of a change
+    of the DPS period (reg 34(27)-(28)). Procurement Act 2023: the notices the central
+    digital platform publishes (form codes UK4-UK16). All are tracked the same way; when
+    each is owed, and why, is data in notice_rules.NOTICE_RULES."""
 
+    # PCR 2015
     AWARD = "award"
     DPS_PERIOD_CHANGE = "dps_period_change"
+    # Procurement Act 2023
+    TENDER = "tender"
+    TRANSPARENCY = "transparency"
+    CONTRACT_AWARD = "contract_award"
+    CONTRACT_DETAILS = "contract_details"
+    CONTRACT_CHANGE = "contract_change"
+    CONTRACT_TERMINATION = "contract_termination"
+    PROCUREMENT_TERMINATION = "procurement_termination"
+    DYNAMIC_MARKET_INTENTION = "dynamic_market_intention"
+    DYNAMIC_MARKET_ESTABLISHMENT = "dynamic_market_establishment"
+    DYNAMIC_MARKET_MODIFICATION = "dynamic_market_modification"
+    DYNAMIC_MARKET_CESSATION = "dynamic_market_cessation"
 
 
 # When a period-change notice is due. The regulations name the form, not a day: an
@@ -93,20 +108,6 @@ def track_award_notice(notice: AwardNotice, scheme: Scheme) -> TrackedNotice:
 
 def period_notice_id(scheme_id: str, number: int) -> str:
     return f"period-{scheme_id}-{number}"
-
-
-def track_period_notice(scheme: Scheme, number: int) -> TrackedNotice:
-    """The tracking record of the scheme's ``number``-th (1-based) period-change notice."""
-    notice = scheme.period_notices[number - 1]
-    extended = notice.change == "extended"
-    return TrackedNotice(
-        notice_id=period_notice_id(scheme.scheme_id, number),
-        kind=NoticeKind.DPS_PERIOD_CHANGE,
-        scheme_id=scheme.scheme_id,
-        competition_id=None,
-        due_on=notice.previous_end if extended else notice.new_end + timedelta(days=30),
-        rule=PERIOD_EXTENSION_NOTICE_RULE if extended else PERIOD_TERMINATION_NOTICE_RULE,
-    )
 
 
 def notice_overdue(n: TrackedNotice, now: datetime) -> bool:
