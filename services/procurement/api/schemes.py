@@ -235,12 +235,13 @@ def _joining_view(s: d.Scheme, today: date) -> dict[str, Any]:
     """When a provider may ask to join: at any time (a DPS, a dynamic market), or an open
     framework's windows before each award (s.49(1)), so providers know when to apply."""
     rules = s.regime_rules
+    taking = d.accepts_applications(s, today)  # open or suspended, within its term
     if rules.joins_at_any_time:
-        return {"joins_at_any_time": True, "open_now": True, "source": rules.membership_source}
+        return {"joins_at_any_time": True, "open_now": taking, "source": rules.membership_source}
     window = open_application_window(s, today)
     return {
         "joins_at_any_time": False,
-        "open_now": window is not None,
+        "open_now": taking and window is not None,
         "open_window": _window_view(window),
         "next_window": _window_view(next_application_window(s, today)),
         "windows": [_window_view(w) for w in application_windows(s)],
