@@ -168,7 +168,8 @@ async def my_self_declarations(runtime: Runtime, actor: Actor = ALLOWED) -> list
 
 @router.get("/portal/schemes")
 async def open_schemes(runtime: Runtime, _: Actor = ALLOWED) -> list[dict[str, Any]]:
-    """The schemes open to join (PCR 2015 reg 34: open to any provider throughout)."""
+    """The schemes open to join (PCR 2015 reg 34, a dynamic market: at any time; an open
+    framework: in its windows, shown as `joining`, Procurement Act 2023 s.49(1))."""
     async with runtime.db.session() as session:
         rows = (
             await session.exec(

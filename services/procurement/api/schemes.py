@@ -18,8 +18,14 @@ from services.procurement.api._common import Runtime, current_time
 from services.procurement.clocks import start_notice_clock, start_scheme_notice_clocks
 from services.procurement.commands import schemes as commands
 from services.procurement.domain.frameworks import (
+    JOINING_SOURCE,
+    ApplicationWindow,
+    application_windows,
     framework_number,
+    next_application_window,
     next_reopening_due,
+    open_application_window,
+    single_supplier_expiry,
     statutory_reopening_deadline,
 )
 from services.procurement.models import (
@@ -210,6 +216,37 @@ def _regime_rules_view(s: d.Scheme) -> dict[str, Any]:
         "regime_rules": _regime_view(s.regime_rules),
         **_call_off_rules_view(s),
         **_framework_view(s),
+        "joining": _joining_view(s, london_date(current_time())),
+    }
+
+
+def _window_view(w: ApplicationWindow | None) -> dict[str, Any] | None:
+    if w is None:
+        return None
+    return {
+        "framework": w.framework,
+        "opens_on": w.opens_on,
+        "closes_on": w.closes_on,
+        "award_on": w.award_on,
+    }
+
+
+def _joining_view(s: d.Scheme, today: date) -> dict[str, Any]:
+    """When a provider may ask to join: at any time (a DPS, a dynamic market), or an open
+    framework's windows before each award (s.49(1)), so providers know when to apply."""
+    rules = s.regime_rules
+    taking = d.accepts_applications(s, today)  # open or suspended, within its term
+    if rules.joins_at_any_time:
+        return {"joins_at_any_time": True, "open_now": taking, "source": rules.membership_source}
+    window = open_application_window(s, today)
+    return {
+        "joins_at_any_time": False,
+        "open_now": taking and window is not None,
+        "open_window": _window_view(window),
+        "next_window": _window_view(next_application_window(s, today)),
+        "windows": [_window_view(w) for w in application_windows(s)],
+        "members_carry_over": True,
+        "source": JOINING_SOURCE,
     }
 
 
@@ -227,6 +264,11 @@ def _framework_view(s: d.Scheme) -> dict[str, Any]:
                 "recorded_by": r.recorded_by,
                 "recorded_at": r.recorded_at,
                 "reason": r.reason,
+                "suppliers": r.suppliers,
+                # s.49(6): awarded to only one supplier, it (and the scheme) ends by then
+                "single_supplier_expires_by": (
+                    single_supplier_expiry(s, r.on) if r.suppliers == 1 else None
+                ),
             }
             for r in s.reopenings
         ],
@@ -234,6 +276,7 @@ def _framework_view(s: d.Scheme) -> dict[str, Any]:
         "next_reopening_due": next_reopening_due(s),
         "reopening_deadline": statutory_reopening_deadline(s),
         "reopening_source": s.regime_rules.reopening.source,
+        "single_supplier_max_years": s.regime_rules.reopening.single_supplier_max_years,
     }
 
 

@@ -21,7 +21,7 @@ from services.procurement.models import (
     scheme_to_domain,
     tracked_notice_row,
 )
-from services.procurement.store import load_scheme_row
+from services.procurement.store import load_memberships, load_scheme_row
 from shared.errors import Conflict
 from shared.unit_of_work import Actor, UnitOfWork
 from shared.working_days import london_date
@@ -128,7 +128,16 @@ async def reopen_framework(
     its terms and members carry over, and new suppliers may be admitted."""
     row = await load_scheme_row(uow, scheme_id)
     before = scheme_to_domain(row)
-    after = reopen_framework_domain(before, london_date(now), by=actor.id, reason=reason, now=now)
+    # The next framework is awarded to the suppliers on it now: members carried over
+    # and those admitted in the window (s.49(6) limits a one-supplier framework).
+    suppliers = {
+        m.provider_id
+        for m in await load_memberships(uow, scheme_id)
+        if m.status is not d.MembershipStatus.ENDED
+    }
+    after = reopen_framework_domain(
+        before, london_date(now), by=actor.id, reason=reason, now=now, suppliers=len(suppliers)
+    )
     apply_scheme(row, after)
     uow.session.add(row)
     uow.audit(
@@ -137,6 +146,7 @@ async def reopen_framework(
         "scheme",
         scheme_id,
         framework_number=after.reopenings[-1].number,
+        suppliers=len(suppliers),
         reason=reason,
     )
     return row

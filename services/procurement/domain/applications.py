@@ -16,6 +16,7 @@ from services.procurement.domain._rules import (
     _today,
     _validate_unique,
 )
+from services.procurement.domain.frameworks import require_may_join
 from services.procurement.domain.memberships import Membership, MembershipStatus, document_problems
 from services.procurement.domain.schemes import (
     QuestionKind,
@@ -169,9 +170,12 @@ def submit_application(
     """Receive a request to participate; its 10-working-day clock starts the next working day.
 
     A member may apply for further categories; it may not re-apply for a category it
-    holds (active or suspended).
+    holds (active or suspended). An open framework takes applications only within the
+    window before a framework's award (Procurement Act 2023 s.49(1); frameworks.py);
+    its members carry over to the next framework without applying again.
     """
     _require_accepts_applications(scheme, _today(now))
+    require_may_join(scheme, _today(now))
     _require_text(application_id, "application_id")
     _require_text(provider_id, "provider_id")
     requested = tuple(requested_categories)

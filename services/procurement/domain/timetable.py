@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from services.procurement.domain.awards import standstill_decision
+from services.procurement.domain.awards import standstill_decision, standstill_end
 from services.procurement.domain.specs import CompetitionKind
 from shared.working_days import (
     add_working_days,
@@ -40,6 +40,9 @@ class TimetableCheck:
     statutory_deadline: date
     expected_completion: date
     standstill_days: int
+    # Procurement Act 2023 s.51(2): the standstill counts working days; PCR 2015 reg 87
+    # counts calendar days (Regime.standstill_working_days).
+    standstill_working_days: bool = False
 
     @property
     def at_risk(self) -> bool:
@@ -47,8 +50,9 @@ class TimetableCheck:
 
     @property
     def reason(self) -> str:
+        unit = "working days'" if self.standstill_working_days else "days'"
         standstill = (
-            f", then {self.standstill_days} days' standstill" if self.standstill_days else ""
+            f", then {self.standstill_days} {unit} standstill" if self.standstill_days else ""
         )
         return (
             f"tender deadline, {CALL_OFF_EVALUATION_WORKING_DAYS} working days' evaluation"
@@ -69,8 +73,18 @@ def check_call_off_timetable(
     """Can a call-off closing at ``tender_deadline_at`` finish by ``statutory_deadline``?
 
     Finished = evaluated and approved (working days, England and Wales calendar) and, where
-    standstill applies, out of standstill (calendar days, PCR 2015 reg 87).
+    standstill applies, out of standstill: under the Procurement Act 2023 the 8 working
+    days beginning with the day the contract award notice is published (s.51(2); the
+    notice is taken to go on the day of the decision); under PCR 2015 the calendar days
+    after it (reg 87), counted as before.
     """
     evaluated = add_working_days(london_date(tender_deadline_at), CALL_OFF_EVALUATION_WORKING_DAYS)
-    standstill = scheme.regime_rules.standstill_days if standstill_applies(scheme) else 0
-    return TimetableCheck(statutory_deadline, evaluated + timedelta(days=standstill), standstill)
+    rules = scheme.regime_rules
+    if not standstill_applies(scheme):
+        return TimetableCheck(statutory_deadline, evaluated, 0, rules.standstill_working_days)
+    days = rules.standstill_days
+    if rules.standstill_working_days:
+        # standstill_end is the exclusive instant (00:00 after the last day): its eve
+        ends = london_date(standstill_end(evaluated, days, working_days=True)) - timedelta(days=1)
+        return TimetableCheck(statutory_deadline, ends, days, standstill_working_days=True)
+    return TimetableCheck(statutory_deadline, evaluated + timedelta(days=days), days)

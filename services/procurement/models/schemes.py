@@ -75,6 +75,7 @@ def _reopening_json(r: FrameworkReopening) -> dict[str, Any]:
         "recorded_by": r.recorded_by,
         "recorded_at": r.recorded_at.isoformat(),
         "reason": r.reason,
+        "suppliers": r.suppliers,
     }
 
 
@@ -86,6 +87,7 @@ def _reopening(raw: dict[str, Any]) -> FrameworkReopening:
         recorded_by=raw["recorded_by"],
         recorded_at=datetime.fromisoformat(raw["recorded_at"]),
         reason=raw["reason"],
+        suppliers=raw.get("suppliers"),  # absent: recorded before suppliers were counted
     )
 
 
