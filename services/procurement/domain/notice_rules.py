@@ -395,10 +395,10 @@ def is_act_regime(regime: str) -> bool:
 def contract_light_touch(scheme: Scheme) -> bool:
     """Whether the scheme's contracts count as light touch contracts for the due dates.
 
-    PCR 2015 light-touch schemes are; under the Act no scheme field says so yet, so the
-    stricter full-regime periods apply (30 days, not 120, for a contract details notice):
-    an alert comes early rather than late. See SOURCE_LIGHT_TOUCH for the test."""
-    return scheme.regime == PCR2015_LIGHT_TOUCH
+    PCR 2015 light-touch schemes are; under the Act a scheme says so with ``light_touch``
+    (light touch services, the Act s.9; 120 days, not 30, for a contract details notice).
+    See SOURCE_LIGHT_TOUCH for the test."""
+    return scheme.regime == PCR2015_LIGHT_TOUCH or scheme.light_touch
 
 
 # ------------------------------------------------------------------------ trackers

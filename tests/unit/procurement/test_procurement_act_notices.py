@@ -209,6 +209,14 @@ def test_a_call_off_under_the_act_owes_contract_award_then_contract_details_noti
     assert "s.53(1)" in owed[1].rule and "120 days" in owed[1].rule
 
 
+def test_a_light_touch_market_owes_its_contract_details_in_120_days_and_no_change_notice() -> None:
+    c, award = approve()
+    market = dm_scheme(light_touch=True)
+    _, details = track_award_notices(award_notice(award, market, c), market, award)
+    assert details.due_on == london_date(award.approved_at) + timedelta(days=119)
+    assert notice_rules_for(DM, NoticeStep.CONTRACT_CHANGED, light_touch=True) == []
+
+
 def test_contract_details_are_due_from_the_end_of_standstill_where_the_award_waits() -> None:
     c, award = approve()
     ends = datetime(2026, 3, 20, 0, 0, tzinfo=LONDON)
