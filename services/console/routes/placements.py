@@ -16,6 +16,8 @@ from fastapi.responses import RedirectResponse
 
 from services.console.clients import ApiRefused
 from services.console.clients import casework as casework_api
+from services.console.clients import schemes as schemes_api
+from services.console.regimes import contract_regime
 from services.console.render import page
 from services.console.web import api_for, checked_form, form_api, person_of
 
@@ -132,9 +134,9 @@ async def _show(
     form: dict[str, str] | None = None,
 ) -> Response:
     person = person_of(request, *READERS)
-    found = await casework_api.placement(
-        api_for(request, person), placement_id, _access_reason(request)
-    )
+    api = api_for(request, person)
+    found = await casework_api.placement(api, placement_id, _access_reason(request))
+    scheme_ref = found.get("scheme_ref")
     reviews = found.get("reviews", [])
     open_review = next((r for r in reviews if r.get("outcome") is None), None)
     return page(
@@ -142,6 +144,7 @@ async def _show(
         "placements/placement.html",
         status_code,
         placement=found,
+        regime=contract_regime(scheme_ref, await schemes_api.regime_of(api, scheme_ref)),
         open_review=open_review,
         variations=[f for f in found.get("fee_history", []) if f.get("kind") == "variation"],
         pending_uplifts=[u for u in found.get("uplifts", []) if u.get("decision") is None],

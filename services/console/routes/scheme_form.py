@@ -42,7 +42,7 @@ LABELS = {
     "regime": "Regime",
     "term_start": "Term start",
     "term_end": "Term end",
-    "established_on": "Date the DPS was established",
+    "established_on": "Date the scheme was established",
     "extension_1": "First extension ends",
     "extension_2": "Second extension ends",
     "extension_ends": "Extensions",
