@@ -12,6 +12,7 @@ from starlette.datastructures import FormData
 
 from services.console import regimes
 from services.console.render import ENV
+from services.console.routes.needs import choices
 from services.console.routes.scheme_form import given_of
 from services.procurement import domain as d
 
@@ -162,3 +163,30 @@ def _scheme(scheme_id: str, regime: str) -> dict[str, Any]:
         "status": "open",
         "term_end": "2030-01-31",
     }
+
+
+def test_a_call_off_by_hand_offers_each_scheme_with_its_regime() -> None:
+    scheme = _scheme("s-2", "pa2023_dynamic_market") | {
+        "categories": [
+            {"code": "OTH-day", "name": "Other, day", "need_types": ["OTH"], "attendance": ["day"]}
+        ]
+    }
+    offered = choices([scheme], {"primary_need": "OTH", "attendance": "day"})
+    assert offered[0]["text"] == f"Scheme s-2 (S-2, {WORDS['pa2023_dynamic_market']}): Other, day"
+
+
+@pytest.mark.parametrize(
+    ("code", "cites_pcr"), [("pcr2015_light_touch", True), ("pa2023_open_framework", False)]
+)
+def test_amending_a_live_scheme_names_its_regime_and_only_its_law(
+    code: str, cites_pcr: bool
+) -> None:
+    html = render(
+        "schemes/amend.html",
+        scheme=_scheme("s-1", code) | {"status": "open"},
+        errors=[],
+        form={"title": "T"},
+        next_extension=None,
+    )
+    assert WORDS[code] in html
+    assert ("reg 34(27)(a)" in html) is cites_pcr
