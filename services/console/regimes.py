@@ -117,6 +117,15 @@ def contract_regime(scheme_ref: Any, code: Any) -> str:
     return regime_words(code)
 
 
+def contract_tag(scheme_ref: Any, code: Any) -> Markup:
+    """A placement list's cell: the law's tag, or in words that there is none."""
+    if not scheme_ref:
+        return Markup("Not under a scheme")
+    if not code:
+        return Markup("Not known")
+    return regime_tag(code)
+
+
 def regime_by_scheme(schemes: list[dict[str, Any]]) -> dict[str, str]:
     """Scheme id (and reference: imported placements may name the scheme by it) -> its
     regime code, to say the regime of call-offs and contracts the API lists without it."""

@@ -75,6 +75,9 @@ def test_a_placement_says_what_it_was_let_under() -> None:
     assert regimes.contract_regime(None, None) == "Not let under a scheme"
     assert regimes.contract_regime("s-1", "pa2023_dynamic_market") == WORDS["pa2023_dynamic_market"]
     assert "not known" in regimes.contract_regime("s-1", None)
+    assert regimes.contract_tag(None, None) == "Not under a scheme"
+    assert regimes.contract_tag("s-1", None) == "Not known"
+    assert "Procurement Act 2023" in regimes.contract_tag("s-1", "pa2023_dynamic_market")
 
 
 def test_schemes_are_found_by_id_or_reference() -> None:

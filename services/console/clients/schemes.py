@@ -45,14 +45,18 @@ async def amend(api: Api, scheme_id: str, body: dict[str, Any]) -> dict[str, Any
     return done
 
 
+async def regimes(api: Api) -> dict[str, str]:
+    """Every scheme's regime code by its id and its reference; empty when procurement
+    cannot say now (a placements page still shows, saying the regime is not known)."""
+    try:
+        return regime_by_scheme(await schemes(api))
+    except (ServiceUnavailable, ApiRefused):
+        return {}
+
+
 async def regime_of(api: Api, scheme_ref: str | None) -> str | None:
     """The regime code of the scheme a placement names (by id, as an award does, or by
-    reference, as an imported placement may); None when there is none or it cannot be
-    told now (the placement's page still shows, saying so)."""
+    reference, as an imported placement may); None when there is none or unknown now."""
     if not scheme_ref:
         return None
-    try:
-        found = await schemes(api)
-    except (ServiceUnavailable, ApiRefused):
-        return None
-    return regime_by_scheme(found).get(scheme_ref) or None
+    return (await regimes(api)).get(scheme_ref) or None

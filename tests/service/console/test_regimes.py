@@ -114,6 +114,14 @@ async def test_a_placement_says_the_regime_of_the_scheme_it_was_let_under(
         assert PCR_FULL in page
         page = (await client.get(f"/placements/{other.placement_id}")).text
         assert "Under scheme elsewhere (its regime is not known here)" in page
+        listed = (await client.get("/placements")).text
+        assert 'govuk-tag--grey">PCR 2015</strong>' in listed and "Not known" in listed
+        download = await client.get("/placements.csv")
+        regimes = {
+            r["placement_id"]: r["regime"] for r in csv.DictReader(io.StringIO(download.text))
+        }
+        assert regimes[let.placement_id] == PCR_FULL
+        assert regimes[other.placement_id].startswith("Under scheme elsewhere")
     async with console_over(proc, tmp_path, placements) as client:
         await sign_in(client, "provider:p-1")
         page = (await client.get(f"/portal/placements/{let.placement_id}")).text
