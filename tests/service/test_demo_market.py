@@ -1,7 +1,9 @@
 """The demo's Procurement Act 2023 dynamic market (dps.demo_market) established through
-the real procurement service in-process, beside a PCR 2015 DPS: the market under its own
-regime and date, and every member the plan decided admitted to its categories (issue 19).
-The whole demo over the running stack is tests/e2e/test_demo.py."""
+the real procurement service in-process, beside the demo's PCR 2015 DPS: the market under
+its own regime and date, every member the plan decided admitted to its categories, and
+the market's own need (OTH) called off under the market, inviting the plan's two bidders,
+while a need both cover still goes to the older DPS (issue 19). The whole demo over the
+running stack is tests/e2e/test_demo.py."""
 
 from __future__ import annotations
 
@@ -9,11 +11,12 @@ import httpx
 import pytest
 
 from dps.demo import Demo, DemoSummary
-from dps.demo_market import MARKET_REGIME, establish_market
-from dps.demo_plan import MARKET_START, make_plan
+from dps.demo_market import MARKET_REGIME, establish_market, market_categories
+from dps.demo_plan import MARKET_ONLY_NEED, MARKET_START, make_plan
 from services.procurement import domain as d
 from tests.conftest import TEST_SECRET
 from tests.service.procurement.conftest import Driver, proc  # noqa: F401  (the fixture)
+from tests.service.procurement.test_needs import need, raise_need
 
 pytestmark = pytest.mark.skipif(
     not d.REGIMES[d.RegimeCode.PA2023_DYNAMIC_MARKET].supported,
@@ -24,7 +27,9 @@ pytestmark = pytest.mark.skipif(
 async def test_the_demo_market_is_established_beside_the_dps_with_its_members(
     proc: Driver,  # noqa: F811
 ) -> None:
-    dps = await proc.scheme(title="The county's PCR 2015 DPS")
+    # The DPS as the demo sets it up: every category but the market's own.
+    categories = [c for c in market_categories() if c["need_types"] != [MARKET_ONLY_NEED]]
+    dps = await proc.scheme(title="The county's PCR 2015 DPS", categories=categories)
     plan = make_plan(7, 0.05)
     assert plan.market is not None
     for index in plan.market.members:
@@ -57,3 +62,17 @@ async def test_the_demo_market_is_established_beside_the_dps_with_its_members(
     assert admitted == expected
     assert summary.market_members == len(plan.market.members) >= 2
     assert summary.market_placements == sum(p.scheme == "market" for p in plan.placements)
+
+    # The market's own need is called off under the market, the two bidders invited.
+    oth = need(primary_need=MARKET_ONLY_NEED, attendance="day")
+    await raise_need(proc, oth)
+    call_off = (await proc.get(f"/competitions/need-{oth.need_id}")).json()
+    assert call_off["scheme_id"] == summary.market_id and call_off["regime"] == MARKET_REGIME
+    invited = {i["provider_id"] for i in call_off["invitations"]}
+    assert {plan.providers[i].provider_id for i in plan.market.request.bidders} <= invited
+    # A need the DPS covers too still goes to the DPS (the oldest open scheme).
+    bidder = plan.providers[plan.market.request.bidders[0]]
+    asd = need(primary_need=bidder.needs[0], attendance="day", max_distance_km=None)
+    await raise_need(proc, asd)
+    other = (await proc.get(f"/competitions/need-{asd.need_id}")).json()
+    assert other["scheme_id"] == dps and other["regime"] == "pcr2015_light_touch"
