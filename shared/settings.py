@@ -334,6 +334,28 @@ class ServiceSettings(CommonSettings):
         description="Comma-separated file types the provider register takes, told by "
         f"their first bytes: any of {', '.join(DOCUMENT_TYPES)}",
     )
+    # Open Contracting Data Standard output of procurement (docs/integration.md, OCDS).
+    ocds_ocid_prefix: str = Field(
+        default="ocds-xxxxxx",
+        pattern=r"^ocds-[a-z0-9]{6}$",
+        description="The council's OCID prefix, registered with the Open Contracting "
+        "Partnership (ocds- and six lower-case letters or digits); every contracting "
+        "process of the OCDS feed is <prefix>-<scheme id>[-<call-off>]. The default is a "
+        "placeholder: set the registered one before publishing",
+    )
+    ocds_buyer_name: str = Field(
+        default="The council",
+        min_length=1,
+        max_length=300,
+        description="The buyer's name in the OCDS output (and its packages' publisher)",
+    )
+    ocds_buyer_id: str = Field(
+        default="",
+        pattern=r"^$|^[A-Z]{2}-[A-Z0-9]+-.+$",
+        description="The buyer's organisation identifier, org-id style <scheme>-<id>: "
+        "GB-PPON-... (its Find a Tender PPON) or GB-LAE-... (the register of local "
+        "authorities in England); empty: the party is named only",
+    )
     # Apache Kafka in production: 3 replicas; Tansu and a single-node Kafka: 1.
     kafka_replication_factor: int = Field(default=1, ge=1, le=5)
     consumer_group: str = Field(default="", description="overrides dps.<service>")

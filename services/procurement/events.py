@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from services.procurement import domain as d
+from services.procurement.domain.direct_awards import DirectAward
 from services.procurement.models import ApplicationRow, SelfDeclarationRow
 from shared.contracts import placements_v1, procurement_v1
 from shared.contracts.procurement_v1 import ProcurementEvent
@@ -342,6 +343,29 @@ def scheme_created(s: d.Scheme, created_by: str) -> procurement_v1.SchemeCreated
         narrowing_published=s.narrowing_published,
         award_quality_weight=s.award_criteria.quality_weight,
         award_price_weight=s.award_criteria.price_weight,
+        light_touch=s.regime_rules.light_touch,
+        reopening_dates=list(s.reopening_dates) or None,
+    )
+
+
+def direct_award_recorded(a: DirectAward) -> procurement_v1.DirectAwardRecorded:
+    return procurement_v1.DirectAwardRecorded(
+        direct_award_id=a.direct_award_id,
+        ground=a.ground.value,
+        provider_id=a.provider_id,
+        scheme_id=a.scheme_id,
+        need_ref=a.need_ref,
+        contract_value=_money(a.contract_value),
+        start_date=a.start_date,
+        end_date=a.end_date,
+        light_touch=a.light_touch,
+        requires_transparency_notice=a.requires_transparency_notice,
+        requires_contract_award_notice=a.requires_contract_award_notice,
+        standstill_applies=a.standstill_applies,
+        standstill_mandatory=a.standstill_mandatory,
+        standstill_working_days=a.standstill_working_days,
+        decided_by=a.decided_by,
+        decided_at=a.decided_at,
     )
 
 

@@ -15,6 +15,15 @@ POLICY: Policy = {
     ("GET", "/schemes/{scheme_id}"): rule(C, M, S, P, why="a scheme's terms are published"),
     ("GET", "/schemes"): rule(C, M, S, P, why="a scheme's terms are published"),
     ("POST", "/schemes/{scheme_id}/status"): rule(C, why=COUNCIL),
+    ("POST", "/schemes/{scheme_id}/reopenings"): rule(
+        C, why="the council reopens its open framework (Procurement Act 2023 s.49)"
+    ),
+    ("POST", "/direct-awards"): rule(
+        C, why="a direct award is the council's decision on a Schedule 5 ground (s.41)"
+    ),
+    ("GET", "/direct-awards/{direct_award_id}"): rule(
+        C, M, why="the council's record of a direct award and its grounds"
+    ),
     ("PATCH", "/schemes/{scheme_id}"): rule(
         C, why=COUNCIL, narrowed="once open, only what the law allows (domain.AMENDMENT_RULES)"
     ),
@@ -108,6 +117,14 @@ POLICY: Policy = {
         P, why="a provider's own declaration requests", narrowed="the provider its token names"
     ),
     ("GET", "/portal/schemes"): rule(P, why="the schemes open to join are published"),
+    # The OCDS output is made to be published, but by the council's publication step
+    # (Find a Tender, its open data), which decides when: not served to the public here.
+    ("GET", "/schemes/{scheme_id}/ocds/releases"): rule(
+        C, M, S, why="the council's publication step takes the scheme's OCDS release package"
+    ),
+    ("GET", "/ocds/records/{ocid}"): rule(
+        C, M, S, why="the council's publication step takes a contracting process's OCDS record"
+    ),
 }
 
 ALLOWED = Depends(guard(POLICY))

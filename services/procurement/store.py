@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlmodel import col, select, update
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.procurement import domain as d
+from services.procurement.domain import ocds
 from services.procurement.models import (
     ApplicationRow,
+    AwardRow,
     BidRow,
     CompetitionRow,
     EvaluatorScoreRow,
@@ -18,6 +21,7 @@ from services.procurement.models import (
     SchemeRow,
     SelfDeclarationRow,
     TrackedNoticeRow,
+    award_to_domain,
     bid_to_domain,
     competition_to_domain,
     documents_to_domain,
@@ -249,3 +253,76 @@ async def locked_notice(uow: UnitOfWork, notice_id: str) -> TrackedNoticeRow:
     if row is None:
         raise NotFound("notice", notice_id)
     return row
+
+
+# ------------------------------------------------------------ the OCDS feed (reads)
+
+
+async def load_scheme_process(session: AsyncSession, scheme_id: str) -> ocds.SchemeProcess:
+    """A scheme with its call-offs, awards and awarded suppliers, as the OCDS feed
+    publishes them (domain.ocds decides what of it may be published)."""
+    row = await session.get(SchemeRow, scheme_id)
+    if row is None:
+        raise NotFound("scheme", scheme_id)
+    scheme = scheme_to_domain(row)
+    categories = {c.code: c.name for c in scheme.categories}
+    competitions = (
+        await session.exec(
+            select(CompetitionRow)
+            .where(CompetitionRow.scheme_id == scheme_id)
+            .order_by(col(CompetitionRow.opened_at), col(CompetitionRow.id))
+        )
+    ).all()
+    ids = [c.id for c in competitions]
+    awards = {
+        a.competition_id: a
+        for a in (
+            await session.exec(select(AwardRow).where(col(AwardRow.competition_id).in_(ids)))
+        ).all()
+    }
+    providers = {
+        p.provider_id: p
+        for p in (
+            await session.exec(
+                select(ProviderRow).where(
+                    col(ProviderRow.provider_id).in_([a.provider_id for a in awards.values()])
+                )
+            )
+        ).all()
+    }
+    call_offs = []
+    for c in competitions:
+        award_row = awards.get(c.id)
+        provider = providers.get(award_row.provider_id) if award_row else None
+        concluded = None
+        if award_row is not None:
+            concluded = (
+                award_row.standstill_ended_at
+                if award_row.contract_awaits_standstill
+                else award_row.approved_at
+            )
+        call_offs.append(
+            ocds.CallOff(
+                competition_id=c.id,
+                category_name=categories.get(c.category_code, c.category_code),
+                need_type=str(c.spec["filter"]["need_type"]),
+                kind=c.kind,
+                places=int(c.spec.get("places", 1)),
+                status=c.status,
+                opened_at=c.opened_at,
+                deadline_at=c.deadline_at,
+                award=award_to_domain(award_row) if award_row else None,
+                supplier=(
+                    ocds.Supplier(
+                        award_row.provider_id,
+                        # a provider the register has not (yet) told us of: its id
+                        provider.name if provider else f"Provider {award_row.provider_id}",
+                        provider.urn if provider else None,
+                    )
+                    if award_row
+                    else None
+                ),
+                contract_concluded_at=concluded,
+            )
+        )
+    return ocds.SchemeProcess(scheme, row.created_at, tuple(call_offs))

@@ -27,7 +27,10 @@ TOPIC = "procurement.v1"
 
 Money = Annotated[Decimal, Field(ge=0, decimal_places=2)]
 Score = Annotated[Decimal, Field(ge=0, le=100, decimal_places=2)]
-RegimeCode = Literal["pcr2015", "pcr2015_light_touch", "pa2023_dynamic_market"]
+RegimeCode = Literal[
+    "pcr2015", "pcr2015_light_touch", "pa2023_dynamic_market", "pa2023_open_framework"
+]
+DirectAwardGround = Literal["user_choice", "extreme_urgency"]
 DocumentKind = Literal["insurance", "safeguarding_policy", "financial_check"]
 ApplicationOutcome = Literal["admitted", "partially_admitted", "rejected"]
 CompetitionKind = Literal["individual", "block"]
@@ -158,6 +161,10 @@ class SchemeCreated(_SchemeEvent):
     narrowing_published: bool | None = None
     award_quality_weight: int | None = None
     award_price_weight: int | None = None
+    # Issue 19 (optional): Procurement Act 2023 light touch scheme; an open framework's
+    # planned reopenings (s.49).
+    light_touch: bool | None = None
+    reopening_dates: list[date] | None = None
 
 
 class SchemeOpened(_SchemeEvent):
@@ -486,6 +493,34 @@ class CompetitionNoEligibleMembers(_CompetitionEvent):
     detected_at: AwareDatetime
 
 
+# ------------------------------------------------------------------ direct awards
+
+
+class DirectAwardRecorded(ProcurementEvent):
+    """A direct award under the Procurement Act 2023 s.41 was decided on a Schedule 5
+    ground; says which notices and standstill must come before the contract. Carries the
+    pseudonymous need reference only, never the justification's text."""
+
+    TYPE: ClassVar[str] = "procurement.direct_award.recorded"
+    SUBJECT_FIELD: ClassVar[str] = "direct_award_id"
+    direct_award_id: str
+    ground: DirectAwardGround
+    provider_id: str
+    scheme_id: str | None = None
+    need_ref: str | None = None
+    contract_value: Money
+    start_date: date
+    end_date: date | None = None
+    light_touch: bool
+    requires_transparency_notice: bool
+    requires_contract_award_notice: bool
+    standstill_applies: bool
+    standstill_mandatory: bool
+    standstill_working_days: int | None = None
+    decided_by: str
+    decided_at: AwareDatetime
+
+
 # ------------------------------------------------------------------ notices
 
 
@@ -599,6 +634,7 @@ EVENT_MODELS: tuple[type[ProcurementEvent], ...] = (
     CompetitionNoEligibleMembers,
     NoticeOverdue,
     NoticePublished,
+    DirectAwardRecorded,
     CompetitionDeadlineAtRisk,
     SelfDeclarationRequested,
     SelfDeclarationAnswered,

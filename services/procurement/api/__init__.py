@@ -13,8 +13,10 @@ from services.procurement.api import (
     awards,
     clarifications,
     competitions,
+    direct_awards,
     memberships,
     notices,
+    ocds,
     portal,
     scheme_list,
     schemes,
@@ -34,4 +36,6 @@ ROUTERS: list[APIRouter] = [
     worklist.router,
     portal.router,
     scheme_list.router,
+    direct_awards.router,
+    ocds.router,
 ]

@@ -17,6 +17,11 @@ from services.procurement import domain as d
 from services.procurement.api._common import Runtime, current_time
 from services.procurement.clocks import start_notice_clock
 from services.procurement.commands import schemes as commands
+from services.procurement.domain.frameworks import (
+    framework_number,
+    next_reopening_due,
+    statutory_reopening_deadline,
+)
 from services.procurement.models import (
     SchemeRow,
     award_criteria_json,
@@ -136,6 +141,11 @@ class SchemeIn(RequestBody):
     # When the DPS was established (imported schemes: the original date). Default: the
     # term start if it has begun (an existing DPS being recorded), else today.
     established_on: date | None = None
+    # Procurement Act 2023: a scheme for light touch services (s.9; Procurement
+    # Regulations 2024 Sch 1) runs under its regime's light touch variant.
+    light_touch: bool = False
+    # Open framework (s.49(2)): when the next frameworks are awarded (reopenings).
+    reopening_dates: list[date] = []
 
     def to_domain(self, scheme_id: str, today: date) -> d.Scheme:
         established = self.established_on or min(self.term_start, today)
@@ -165,6 +175,8 @@ class SchemeIn(RequestBody):
                 self.award_criteria.to_domain() if self.award_criteria else d.DEFAULT_AWARD_CRITERIA
             ),
             extension_ends=tuple(self.extension_ends),
+            light_touch=self.light_touch,
+            reopening_dates=tuple(self.reopening_dates),
         )
 
 
@@ -188,8 +200,40 @@ def scheme_view(row: SchemeRow) -> dict[str, Any]:
         "min_tender_days": row.min_tender_days,
         "voluntary_standstill": row.voluntary_standstill,
         "standstill_blocks_above_threshold": row.standstill_blocks_above_threshold,
-        "regime_rules": _regime_view(d.REGIMES[d.RegimeCode(row.regime)]),
-        **_call_off_rules_view(scheme_to_domain(row)),
+        **_regime_rules_view(scheme_to_domain(row)),
+    }
+
+
+def _regime_rules_view(s: d.Scheme) -> dict[str, Any]:
+    return {
+        "light_touch": s.regime_rules.light_touch,
+        "regime_rules": _regime_view(s.regime_rules),
+        **_call_off_rules_view(s),
+        **_framework_view(s),
+    }
+
+
+def _framework_view(s: d.Scheme) -> dict[str, Any]:
+    """An open framework's reopening schedule (s.49); empty for other regimes."""
+    if s.regime_rules.reopening is None:
+        return {}
+    return {
+        "reopening_dates": list(s.reopening_dates),
+        "reopenings": [
+            {
+                "number": r.number,
+                "on": r.on,
+                "planned_on": r.planned_on,
+                "recorded_by": r.recorded_by,
+                "recorded_at": r.recorded_at,
+                "reason": r.reason,
+            }
+            for r in s.reopenings
+        ],
+        "framework_number": framework_number(s),
+        "next_reopening_due": next_reopening_due(s),
+        "reopening_deadline": statutory_reopening_deadline(s),
+        "reopening_source": s.regime_rules.reopening.source,
     }
 
 
@@ -236,6 +280,13 @@ def _regime_view(r: d.Regime) -> dict[str, Any]:
         "new_schemes_before": r.new_schemes_before,
         "long_stop": r.long_stop,
         "transition_source": r.transition_source,
+        "earliest_establishment": r.earliest_establishment,
+        "standstill_days": r.standstill_days,
+        "standstill_working_days": r.standstill_working_days,
+        "call_off_procedures": [p.value for p in r.call_off_procedures],
+        "call_off_source": r.call_off_source,
+        "joins_at_any_time": r.joins_at_any_time,
+        "membership_source": r.membership_source,
     }
 
 
@@ -339,3 +390,20 @@ async def amend_scheme(
             uow, actor, scheme_id, body.candidate, body.reason, current_time()
         )
     return await _started(runtime, done)
+
+
+class ReopeningIn(RequestBody):
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+@router.post("/schemes/{scheme_id}/reopenings", status_code=status.HTTP_201_CREATED)
+async def reopen_framework(
+    scheme_id: str, body: ReopeningIn, runtime: Runtime, actor: Actor = ALLOWED
+) -> dict[str, Any]:
+    """Reopen an open framework (Procurement Act 2023 s.49): the next framework is
+    awarded on the same terms, its members carry over and new suppliers may join.
+    Refused (422) for other regimes, past the statutory deadline or beyond the planned
+    reopenings."""
+    async with unit_of_work(runtime.db, runtime.source) as uow:
+        row = await commands.reopen_framework(uow, actor, scheme_id, body.reason, current_time())
+    return scheme_view(row)

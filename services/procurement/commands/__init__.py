@@ -46,6 +46,10 @@ from services.procurement.commands.deadlines import (
     mark_notice_overdue,
     remind_evaluators,
 )
+from services.procurement.commands.direct_awards import (
+    decide_direct_award,
+    load_direct_award,
+)
 from services.procurement.commands.evaluation import (
     EVALUATOR_QUALITY_BASIS,
     PRICE_ONLY_BASIS,
@@ -87,6 +91,7 @@ from services.procurement.commands.schemes import (
     amend_scheme,
     change_scheme_status,
     create_scheme,
+    reopen_framework,
 )
 
 __all__ = [
@@ -118,6 +123,7 @@ __all__ = [
     "create_scheme",
     "decide_application",
     "decide_award",
+    "decide_direct_award",
     "district_centroid",
     "emit_invitations",
     "emit_no_eligible",
@@ -127,6 +133,7 @@ __all__ = [
     "finish_evaluation",
     "follow_register_status",
     "invite_late_joiners",
+    "load_direct_award",
     "mark_application_overdue",
     "mark_declaration_overdue",
     "mark_notice_overdue",
@@ -145,6 +152,7 @@ __all__ = [
     "record_provider_status",
     "record_publication",
     "remind_evaluators",
+    "reopen_framework",
     "request_application_clarification",
     "request_self_declaration",
     "save_draft",

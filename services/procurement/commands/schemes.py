@@ -12,6 +12,7 @@ from sqlmodel import select
 
 from services.procurement import domain as d
 from services.procurement import events
+from services.procurement.domain.frameworks import reopen_framework as reopen_framework_domain
 from services.procurement.models import (
     SchemeRow,
     apply_amendment,
@@ -115,3 +116,24 @@ async def amend_scheme(
         actor, "scheme.amended", "scheme", scheme_id, changed=list(done.changed), reason=reason
     )
     return SchemeChanged(row, owed)
+
+
+async def reopen_framework(
+    uow: UnitOfWork, actor: Actor, scheme_id: str, reason: str, now: datetime
+) -> SchemeRow:
+    """Record the reopening of an open framework (s.49): the next framework is awarded;
+    its terms and members carry over, and new suppliers may be admitted."""
+    row = await load_scheme_row(uow, scheme_id)
+    before = scheme_to_domain(row)
+    after = reopen_framework_domain(before, london_date(now), by=actor.id, reason=reason, now=now)
+    apply_scheme(row, after)
+    uow.session.add(row)
+    uow.audit(
+        actor,
+        "scheme.reopened",
+        "scheme",
+        scheme_id,
+        framework_number=after.reopenings[-1].number,
+        reason=reason,
+    )
+    return row

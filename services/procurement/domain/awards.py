@@ -21,6 +21,7 @@ from services.procurement.domain.specs import CompetitionKind
 from shared.contracts.procurement_v1 import DEFAULT_INDIVIDUAL_TERM_YEARS
 from shared.fiscal import round_money
 from shared.working_days import (
+    add_working_days,
     end_of_day,
     london_date,
     next_working_day_on_or_after,
@@ -198,23 +199,33 @@ def standstill_decision(
     regime = scheme.regime_rules
     if regime.standstill_mandatory:
         return StandstillDecision(True, regime.standstill_source)
+    voluntary = (
+        f"a voluntary standstill of {regime.standstill_days} working days beginning with the "
+        f"day the contract award notice is published ({regime.standstill_source})"
+        if regime.standstill_working_days
+        else "a voluntary standstill"
+    )
     if scheme.voluntary_standstill:
-        return StandstillDecision(
-            True, "the scheme applies a voluntary standstill to every call-off"
-        )
+        return StandstillDecision(True, f"the scheme applies {voluntary} to every call-off")
     if not (kind is CompetitionKind.BLOCK and scheme.standstill_blocks_above_threshold):
         return StandstillDecision(False, f"{kind} call-off: {regime.standstill_source}")
     threshold = light_touch_threshold(awarded_on)
     if value < threshold.value:
         return StandstillDecision(False, f"block below the £{threshold.value} threshold")
-    return StandstillDecision(
-        True, f"block at or above the light-touch threshold £{threshold.value} ({threshold.source})"
-    )
+    block = f"block at or above the light-touch threshold £{threshold.value} ({threshold.source})"
+    if regime.standstill_working_days:
+        block = f"{block}: {voluntary}"
+    return StandstillDecision(True, block)
 
 
-def standstill_end(sent_on: date, days: int) -> datetime:
-    """End of standstill: end of the ``days``-th calendar day after the notices went,
-    moved to the end of the next working day if that day is not one (PCR 2015 reg 87)."""
+def standstill_end(sent_on: date, days: int, *, working_days: bool = False) -> datetime:
+    """End of standstill. PCR 2015 reg 87: end of the ``days``-th calendar day after the
+    notices went, moved to the end of the next working day if that day is not one.
+    Procurement Act 2023 s.51(2) (``working_days``): end of the last of ``days`` working
+    days *beginning with* the day the notice is published (that day counts if it is a
+    working day; England bank holidays are not working days)."""
+    if working_days:
+        return end_of_day(add_working_days(sent_on - timedelta(days=1), days))
     return end_of_day(next_working_day_on_or_after(sent_on + timedelta(days=days)))
 
 
@@ -317,7 +328,11 @@ def approve_award(
         approved_by=approved_by,
         approved_at=now,
         standstill_ends_at=(
-            standstill_end(today, scheme.regime_rules.standstill_days)
+            standstill_end(
+                today,
+                scheme.regime_rules.standstill_days,
+                working_days=scheme.regime_rules.standstill_working_days,
+            )
             if standstill.applies
             else None
         ),

@@ -18,7 +18,11 @@ from services.procurement.domain._rules import (
     _validate_unique,
     rule_broken,
 )
-from services.procurement.domain.regimes import REGIMES, regime_for
+from services.procurement.domain.frameworks import (
+    FrameworkReopening,
+    validate_reopening_schedule,
+)
+from services.procurement.domain.regimes import regime_for, regime_rules_for
 from shared.contracts.common import Attendance, NeedType
 
 if TYPE_CHECKING:
@@ -216,6 +220,13 @@ class Scheme:
     extension_ends: tuple[date, ...] = ()
     extensions: tuple[TermExtension, ...] = ()
     period_notices: tuple[PeriodChangeNotice, ...] = ()
+    # Procurement Act 2023: the scheme is for light touch services (s.9; Procurement
+    # Regulations 2024 Sch 1), so its regime's light touch variant applies.
+    light_touch: bool = False
+    # Open framework (s.49): the planned reopenings (awards of the next framework) and
+    # those held.
+    reopening_dates: tuple[date, ...] = ()
+    reopenings: tuple[FrameworkReopening, ...] = ()
 
     @property
     def term_end_effective(self) -> date:
@@ -258,7 +269,8 @@ class Scheme:
 
     @property
     def regime_rules(self) -> Regime:
-        return REGIMES[self.regime]
+        """The rules of its regime (the light touch variant for a light touch scheme)."""
+        return regime_rules_for(self.regime, light_touch=self.light_touch)
 
     @property
     def tender_days_floor(self) -> int:
@@ -312,7 +324,8 @@ def _validate_question(q: SelectionQuestion) -> None:
 
 
 def _validate_scheme(s: Scheme) -> None:
-    regime = regime_for(s.regime)
+    regime_for(s.regime)
+    regime = regime_rules_for(s.regime, light_touch=s.light_touch)
     _require_text(s.title, "title")
     _require_text(s.reference, "reference")
     _require(s.term_end > s.term_start, "term_end", Rule.OUT_OF_RANGE, "term must end after start")
@@ -371,6 +384,7 @@ def _validate_scheme(s: Scheme) -> None:
     _validate_extension_ends(s)
     _validate_award_criteria(s.award_criteria)
     _validate_establishment(s, regime)
+    validate_reopening_schedule(s)
 
 
 def _validate_lot_minimums(s: Scheme) -> None:
@@ -438,6 +452,15 @@ def _validate_award_criteria(a: AwardCriteria) -> None:
 
 
 def _validate_establishment(s: Scheme, regime: Regime) -> None:
+    earliest = regime.earliest_establishment
+    if earliest is not None:
+        _require(
+            s.established_on is not None and s.established_on >= earliest,
+            "established_on",
+            Rule.OUT_OF_RANGE,
+            f"a {regime.code} is established on or after {earliest.isoformat()} "
+            f"({regime.transition_source})",
+        )
     cutoff = regime.new_schemes_before
     if cutoff is None:
         return

@@ -48,6 +48,12 @@ from services.procurement.models.competitions import (
     spec_json,
     spec_to_domain,
 )
+from services.procurement.models.direct_awards import (
+    DirectAwardRow,
+    direct_award_row,
+    direct_award_to_domain,
+    direct_award_view,
+)
 from services.procurement.models.evaluation import (
     ClarificationRow,
     EvaluationRow,
@@ -89,6 +95,7 @@ __all__ = [
     "ClarificationRow",
     "CompetitionRow",
     "DecisionRow",
+    "DirectAwardRow",
     "EvaluationRow",
     "EvaluatorScoreRow",
     "InvitationRow",
@@ -117,6 +124,9 @@ __all__ = [
     "competition_row",
     "competition_to_domain",
     "decision_row",
+    "direct_award_row",
+    "direct_award_to_domain",
+    "direct_award_view",
     "documents_to_domain",
     "evaluation_row",
     "evaluation_to_domain",

@@ -10,6 +10,7 @@ from typing import Any
 from sqlmodel import Field
 
 from services.procurement import domain as d
+from services.procurement.domain.frameworks import FrameworkReopening
 from services.procurement.models._base import (
     ProcurementModel,
     _aware,
@@ -59,6 +60,33 @@ class SchemeRow(ProcurementModel, table=True):
     extension_ends: list[str] | None = _json(nullable=True)
     extensions: list[dict[str, Any]] | None = _json(nullable=True)
     period_notices: list[dict[str, Any]] | None = _json(nullable=True)
+    # Procurement Act 2023 regimes (migration 0015): light touch services, and an open
+    # framework's planned and held reopenings.
+    light_touch: bool = False
+    reopening_dates: list[str] | None = _json(nullable=True)
+    reopenings: list[dict[str, Any]] | None = _json(nullable=True)
+
+
+def _reopening_json(r: FrameworkReopening) -> dict[str, Any]:
+    return {
+        "number": r.number,
+        "on": r.on.isoformat(),
+        "planned_on": r.planned_on.isoformat(),
+        "recorded_by": r.recorded_by,
+        "recorded_at": r.recorded_at.isoformat(),
+        "reason": r.reason,
+    }
+
+
+def _reopening(raw: dict[str, Any]) -> FrameworkReopening:
+    return FrameworkReopening(
+        number=raw["number"],
+        on=date.fromisoformat(raw["on"]),
+        planned_on=date.fromisoformat(raw["planned_on"]),
+        recorded_by=raw["recorded_by"],
+        recorded_at=datetime.fromisoformat(raw["recorded_at"]),
+        reason=raw["reason"],
+    )
 
 
 def award_criteria_json(a: d.AwardCriteria) -> dict[str, Any]:
@@ -194,6 +222,9 @@ def scheme_to_domain(row: SchemeRow) -> d.Scheme:
         extension_ends=tuple(date.fromisoformat(x) for x in row.extension_ends or ()),
         extensions=tuple(_extension(e) for e in row.extensions or ()),
         period_notices=tuple(_period_notice(n) for n in row.period_notices or ()),
+        light_touch=bool(row.light_touch),
+        reopening_dates=tuple(date.fromisoformat(x) for x in row.reopening_dates or ()),
+        reopenings=tuple(_reopening(r) for r in row.reopenings or ()),
     )
 
 
@@ -247,6 +278,9 @@ def scheme_row(s: d.Scheme, created_by: str) -> SchemeRow:
         extension_ends=[x.isoformat() for x in s.extension_ends],
         extensions=[_extension_json(e) for e in s.extensions],
         period_notices=[period_notice_json(n) for n in s.period_notices],
+        light_touch=s.light_touch,
+        reopening_dates=[x.isoformat() for x in s.reopening_dates],
+        reopenings=[_reopening_json(r) for r in s.reopenings],
     )
 
 
@@ -283,3 +317,4 @@ def apply_scheme(row: SchemeRow, s: d.Scheme) -> None:
     row.extension_exercised = s.extension_exercised
     row.extensions = [_extension_json(e) for e in s.extensions]
     row.period_notices = [period_notice_json(n) for n in s.period_notices]
+    row.reopenings = [_reopening_json(r) for r in s.reopenings]

@@ -54,8 +54,10 @@ async def test_bad_scheme_is_422_naming_the_rule_and_nothing_is_written(proc: Dr
         assert r.status_code == 422 and fields(r) == {"term_end"}
         r = await c.post("/schemes", json=scheme_body(regime="pcr2015", min_tender_days=5))
         assert r.status_code == 422 and fields(r) == {"min_tender_days"}
+        # established before the Act commenced (24 February 2025): refused
         r = await c.post("/schemes", json=scheme_body(regime="pa2023_dynamic_market"))
-        assert r.status_code == 422 and "regime_not_supported" in rules(r)
+        assert r.status_code == 422 and fields(r) == {"established_on"}
+        assert "out_of_range" in rules(r)
         r = await c.post("/schemes", json=scheme_body(categories=[]))
         assert r.status_code == 422 and fields(r) == {"categories"}
         assert (await c.get("/schemes/nope")).status_code == 404

@@ -65,12 +65,10 @@ def test_light_touch_lets_the_scheme_set_timescales() -> None:
     assert "reg 75" in r.award_notice_source
 
 
-def test_dynamic_markets_are_reserved_but_refused() -> None:
-    assert REGIMES[RegimeCode.PA2023_DYNAMIC_MARKET].supported is False
-    with pytest.raises(DomainError) as e:
-        regime_for("pa2023_dynamic_market")
-    assert e.value.rule is Rule.REGIME_NOT_SUPPORTED
-    assert e.value.field == "regime"
+def test_procurement_act_regimes_are_supported() -> None:
+    # Issue 19: the dynamic market is no longer a refused placeholder.
+    assert regime_for("pa2023_dynamic_market").supported
+    assert regime_for("pa2023_open_framework").supported
 
 
 def test_unknown_regime() -> None:
@@ -111,7 +109,12 @@ def test_created_scheme_is_draft() -> None:
         ),
         ({"lots": (Lot("a", "A", Decimal(120)),)}, "lots.a.min_quality_score", Rule.OUT_OF_RANGE),
         ({"urgent_min_tender_days": 0}, "urgent_min_tender_days", Rule.OUT_OF_RANGE),
-        ({"regime": RegimeCode.PA2023_DYNAMIC_MARKET}, "regime", Rule.REGIME_NOT_SUPPORTED),
+        # An Act dynamic market cannot predate the Act (established_on before 24 Feb 2025).
+        (
+            {"regime": RegimeCode.PA2023_DYNAMIC_MARKET, "established_on": date(2025, 2, 23)},
+            "established_on",
+            Rule.OUT_OF_RANGE,
+        ),
     ],
 )
 def test_scheme_validation(overrides: dict[str, object], field: str, rule: Rule) -> None:
