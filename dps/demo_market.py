@@ -1,7 +1,8 @@
 """The demo county's second arrangement: a Procurement Act 2023 dynamic market beside its
 PCR 2015 DPS (issue 19), loaded through the same public contracts as the rest of the demo.
 
-- The market (`pa2023_dynamic_market`, Procurement Act 2023 ss. 34-40) is established on
+- The market (`pa2023_dynamic_market`, Procurement Act 2023 ss. 34-40, for light touch
+  contracts as placements are, s.9) is established on
   MARKET_START, after the Act's go-live, with the DPS's categories and one of its own
   (SEN2 OTH, "other difficulty or disability", which the old DPS never covered).
 - Its members apply and are admitted: the providers of the call-off awards made through
@@ -65,6 +66,8 @@ async def establish_market(demo: Demo, plan: DemoPlan, summary: DemoSummary) -> 
             "reference": f"DEMO-NMISS-DM-{demo.seed}",
             "title": "Non-maintained and independent special school placements dynamic market",
             "regime": MARKET_REGIME,
+            # School and residential placements are light touch services (Act s.9).
+            "light_touch": True,
             "term_start": MARKET_START.isoformat(),
             "term_end": MARKET_END.isoformat(),
             "established_on": MARKET_START.isoformat(),  # after the Act's go-live

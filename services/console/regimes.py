@@ -69,12 +69,21 @@ REGIME_WORDS: dict[str, RegimeWords] = {
 NOT_RECORDED = "Regime not recorded"
 
 
-def regime_of(code: Any) -> RegimeWords | None:
+def effective_code(code: Any, light_touch: Any = False) -> str:
+    """A Procurement Act scheme for light touch services (its ``light_touch`` flag, Act
+    s.9) reads as its regime's light touch variant; PCR 2015 has its own code for it."""
+    text = str(code or "")
+    if light_touch and text.startswith("pa2023") and not text.endswith("light_touch"):
+        return f"{text}_light_touch"
+    return text
+
+
+def regime_of(code: Any, light_touch: Any = False) -> RegimeWords | None:
     """The words for a regime code; a code this console does not know yet (a newer
     procurement) still reads as its law and arrangement, never as a bare code."""
     if not code:
         return None
-    text = str(code)
+    text = effective_code(code, light_touch)
     if text in REGIME_WORDS:
         return REGIME_WORDS[text]
     law, tag = (PA2023, _PA_TAG) if text.startswith("pa2023") else (PCR2015, _PCR_TAG)
@@ -85,20 +94,20 @@ def regime_of(code: Any) -> RegimeWords | None:
     return RegimeWords(law, arrangement, law, *tag)
 
 
-def regime_words(code: Any) -> str:
-    """ "Procurement Act 2023 — dynamic market", or that no regime is recorded."""
-    found = regime_of(code)
+def regime_words(code: Any, light_touch: Any = False) -> str:
+    """In words, as "Procurement Act 2023 — dynamic market"; or that none is recorded."""
+    found = regime_of(code, light_touch)
     return found.words if found else NOT_RECORDED
 
 
-def regime_source(code: Any) -> str:
-    found = regime_of(code)
+def regime_source(code: Any, light_touch: Any = False) -> str:
+    found = regime_of(code, light_touch)
     return found.source if found else ""
 
 
-def regime_tag(code: Any) -> Markup:
+def regime_tag(code: Any, light_touch: Any = False) -> Markup:
     """A GOV.UK tag with the law's short name, the full words for screen readers."""
-    found = regime_of(code)
+    found = regime_of(code, light_touch)
     if found is None:
         return Markup('<strong class="govuk-tag govuk-tag--grey">Not recorded</strong>')
     # The colour is one of this module's constants; the words are escaped.
@@ -128,11 +137,13 @@ def contract_tag(scheme_ref: Any, code: Any) -> Markup:
 
 def regime_by_scheme(schemes: list[dict[str, Any]]) -> dict[str, str]:
     """Scheme id (and reference: imported placements may name the scheme by it) -> its
-    regime code, to say the regime of call-offs and contracts the API lists without it."""
+    regime code (its light touch variant where it is one), to say the regime of call-offs
+    and contracts the API lists without it."""
     found: dict[str, str] = {}
     for s in schemes:
-        found[str(s.get("reference") or "")] = str(s.get("regime") or "")
-        found[str(s["scheme_id"])] = str(s.get("regime") or "")
+        code = effective_code(s.get("regime"), s.get("light_touch"))
+        found[str(s.get("reference") or "")] = code
+        found[str(s["scheme_id"])] = code
     found.pop("", None)
     return found
 

@@ -8,20 +8,13 @@ running stack is tests/e2e/test_demo.py."""
 from __future__ import annotations
 
 import httpx
-import pytest
 
 from dps.demo import Demo, DemoSummary
 from dps.demo_market import MARKET_REGIME, establish_market, market_categories
 from dps.demo_plan import MARKET_ONLY_NEED, MARKET_START, make_plan
-from services.procurement import domain as d
 from tests.conftest import TEST_SECRET
 from tests.service.procurement.conftest import Driver, proc  # noqa: F401  (the fixture)
 from tests.service.procurement.test_needs import need, raise_need
-
-pytestmark = pytest.mark.skipif(
-    not d.REGIMES[d.RegimeCode.PA2023_DYNAMIC_MARKET].supported,
-    reason="Procurement Act 2023 dynamic markets are refused until supported",
-)
 
 
 async def test_the_demo_market_is_established_beside_the_dps_with_its_members(
@@ -50,6 +43,7 @@ async def test_the_demo_market_is_established_beside_the_dps_with_its_members(
 
     market = (await proc.get(f"/schemes/{summary.market_id}")).json()
     assert market["regime"] == MARKET_REGIME and market["status"] == "open"
+    assert market["light_touch"] is True
     assert market["established_on"] == MARKET_START.isoformat()
     assert (await proc.get(f"/schemes/{dps}")).json()["regime"] == "pcr2015_light_touch"
     members = (await proc.get(f"/schemes/{summary.market_id}/members")).json()["members"]

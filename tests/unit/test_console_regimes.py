@@ -62,6 +62,30 @@ def test_a_regime_this_console_does_not_know_still_reads_as_words() -> None:
     assert regimes.regime_words(None) == regimes.regime_words("") == "Regime not recorded"
 
 
+def test_a_procurement_act_scheme_for_light_touch_services_says_so() -> None:
+    assert regimes.effective_code("pa2023_open_framework", True) == (
+        "pa2023_open_framework_light_touch"
+    )
+    assert regimes.effective_code("pcr2015_light_touch", True) == "pcr2015_light_touch"
+    assert regimes.effective_code("pcr2015", True) == "pcr2015"  # PCR has its own code
+    assert (
+        regimes.regime_words("pa2023_dynamic_market", True)
+        == (WORDS["pa2023_dynamic_market_light_touch"])
+    )
+    assert "s. 9" in regimes.regime_source("pa2023_open_framework", True)
+    listed = regimes.regime_by_scheme(
+        [
+            {
+                "scheme_id": "m",
+                "reference": "M",
+                "regime": "pa2023_dynamic_market",
+                "light_touch": True,
+            }
+        ]
+    )
+    assert listed["m"] == "pa2023_dynamic_market_light_touch"
+
+
 def test_the_tag_names_the_law_and_escapes() -> None:
     assert 'govuk-tag--blue">Procurement Act 2023</strong>' in regimes.regime_tag(
         "pa2023_open_framework"

@@ -106,7 +106,7 @@ def choices(found: list[dict[str, Any]], need: dict[str, Any]) -> list[dict[str,
                     "value": f"{s['scheme_id']}|{c['code']}",
                     # Which law the call-off would run under, as every page says it.
                     "text": (
-                        f"{s['title']} ({s['reference']}, {regime_words(s.get('regime'))}): "
+                        f"{s['title']} ({s['reference']}, {regime_words(s.get('regime'), s.get('light_touch'))}): "
                         f"{c['name']}"
                     ),
                     "fits": fits,

@@ -11,19 +11,18 @@ import io
 from pathlib import Path
 
 import httpx
-import pytest
 
 from services.console.app import build_app
-from services.procurement import domain as d
 from shared.contracts.common import Role
+from tests.service.console.test_calloffs import form_of
 from tests.service.console.test_console import console_settings, sign_in
+from tests.service.console.test_schemes import new_scheme_form
 from tests.service.placements.conftest import Placements, placements  # noqa: F401
 from tests.service.procurement.conftest import Driver, proc  # noqa: F401  (the fixture)
 
 PCR_LIGHT = "Public Contracts Regulations 2015 — dynamic purchasing system, light-touch regime"
 PCR_FULL = "Public Contracts Regulations 2015 — dynamic purchasing system"
 PA_MARKET = "Procurement Act 2023 — dynamic market"
-MARKET_SUPPORTED = d.REGIMES[d.RegimeCode.PA2023_DYNAMIC_MARKET].supported
 
 
 def console_over(
@@ -128,9 +127,6 @@ async def test_a_placement_says_the_regime_of_the_scheme_it_was_let_under(
         assert "Contract under" in page and PCR_FULL in page
 
 
-@pytest.mark.skipif(
-    not MARKET_SUPPORTED, reason="Procurement Act 2023 dynamic markets are refused until supported"
-)
 async def test_a_dynamic_market_beside_the_dps_says_procurement_act_2023(
     proc: Driver,  # noqa: F811
     tmp_path: Path,
@@ -145,13 +141,41 @@ async def test_a_dynamic_market_beside_the_dps_says_procurement_act_2023(
     # Every member of the market's category is invited: no ad hoc age screening.
     unscreened = {"need_type": "ASD", "attendance": "day"}
     competition_id = await awarded_call_off(proc, market, filter=unscreened)
+    await proc.scheme(
+        title="Light touch market",
+        regime="pa2023_dynamic_market",
+        light_touch=True,
+        established_on=None,
+        narrowing_published=False,
+    )
     async with console_over(proc, tmp_path) as client:
         await sign_in(client, "commissioner")
         listed = (await client.get("/schemes")).text
         assert PA_MARKET in listed and PCR_LIGHT in listed  # side by side
+        assert f"{PA_MARKET}, light-touch contracts" in listed
         page = (await client.get(f"/schemes/{market}")).text
         assert PA_MARKET in page and "ss. 34-40" in page
         assert 'class="govuk-tag govuk-tag--blue">Procurement Act 2023</strong>' in page
         assert PCR_LIGHT in (await client.get(f"/schemes/{dps}")).text
         page = (await client.get(f"/call-offs/{competition_id}")).text
         assert page.count(PA_MARKET) == 2 and PCR_LIGHT not in page
+
+
+async def test_a_commissioner_sets_up_a_light_touch_dynamic_market_in_the_console(
+    proc: Driver,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    async with console_over(proc, tmp_path) as client:
+        await sign_in(client, "commissioner")
+        form = (await client.get("/schemes/new")).text
+        assert PA_MARKET in form and "Procurement Act 2023 — open framework" in form
+        fields = new_scheme_form(
+            reference="DM-CONSOLE-1",
+            regime="pa2023_dynamic_market",
+            light_touch="yes",
+            **{"established_on-day": "", "established_on-month": "", "established_on-year": ""},
+        )
+        made = await client.post("/schemes/new", data={**form_of(form, "/schemes/new"), **fields})
+        assert made.status_code == 303, made.text
+        page = (await client.get(made.headers["location"])).text
+        assert f"{PA_MARKET}, light-touch contracts" in page and "s. 9" in page
