@@ -6,8 +6,12 @@ Everything goes through the running services' HTTP APIs and the council inbound 
 - about 300 providers across England (names, URNs, postcodes from the district table,
   need types, ages, capacities, day/residential, compliance documents, some expiring),
   activated, with Ofsted history (a few requires improvement or inadequate);
-- a DPS (light-touch regime) with a category per need type and day/residential; about a
-  third of the providers apply, most are admitted, some applications are left open;
+- both regimes side by side: its PCR 2015 DPS (light-touch regime), recorded with its
+  original establishment date of 1 September 2021, with a category per need type and
+  day/residential (about a third of the providers apply, most are admitted, some
+  applications are left open), and its successor, a Procurement Act 2023 dynamic market
+  established on 1 September 2025 (dps.demo_market: members admitted, half the call-off
+  awards since then made through it, a live call-off with bids);
 - EHC plans issued for many pseudonymous children; placement requests for some, which
   open call-off competitions with the members invited (some with bids, all left open);
 - ten financial years of placements imported through `POST /placements/import` whose
@@ -39,6 +43,7 @@ from typing import Any
 import httpx
 from aiokafka import AIOKafkaProducer
 
+from dps.demo_market import establish_market, market_call_off
 from dps.demo_plan import (
     DPS_END,
     DPS_START,
@@ -78,6 +83,11 @@ class DemoSummary:
     providers: int = 0
     inspections: int = 0
     scheme_id: str = ""
+    market_id: str = ""  # the Procurement Act 2023 dynamic market beside the DPS
+    market_members: int = 0
+    market_placements: int = 0
+    market_call_offs: int = 0
+    market_bids: int = 0
     categories: int = 0
     applications: int = 0
     members: int = 0
@@ -234,9 +244,11 @@ class Demo:
             )
             await self._providers(plan, summary)
             await self._scheme(plan, summary)
+            await establish_market(self, plan, summary)
             await self._children(plan, summary)
             await self._placements(plan, summary)
             await self._competitions(plan, summary)
+            await market_call_off(self, plan, summary)
             await self._quality(plan, summary)
             await self._budgets(plan, summary)
             await self._figures(plan, summary)
@@ -403,7 +415,7 @@ class Demo:
         self._ids = []
         for n, first in enumerate(range(0, total, batch)):
             items = [
-                p.item(plan.providers, summary.scheme_id)
+                p.item(plan.providers, summary.scheme_id, summary.market_id)
                 for p in plan.placements[first : first + batch]
             ]
             done = await self.call(
@@ -597,6 +609,10 @@ class Demo:
         summary.open_alerts = sum(int(n) for n in dashboard["open_alerts_by_severity"].values())
         for label, amount in summary.spend_by_year.items():
             self.say(f"  {label}: £{amount:,.0f} (target £{summary.target_by_year[label]:,.0f})")
+        self.say(
+            f"  dynamic market: {summary.market_members} members, {summary.market_placements} "
+            f"placements, {summary.market_call_offs} open call-off, {summary.market_bids} bids"
+        )
         self.say(
             f"  {summary.open_competitions} open competitions, {summary.bids} bids, "
             f"{summary.reviews_overdue} reviews overdue, {summary.open_alerts} open alerts"

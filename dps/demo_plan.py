@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -33,8 +33,23 @@ FULL_CHILDREN_WITH_PLANS = 3000  # ehc.plan.issued events (children without a pl
 FULL_PLACEMENT_REQUESTS = 24
 LA_CODE = "886"
 CHILD_PREFIX = "DEMO"
+# The county's PCR 2015 DPS, recorded with its original establishment date: no new PCR
+# 2015 DPS may be set up from the Procurement Act 2023's go-live, and one set up before
+# may not be used after 23 February 2029 (Procurement Act 2023 (Commencement No. 3 and
+# Transitional and Saving Provisions) Regulations 2024, as amended; reg 5(4)).
+PA2023_GO_LIVE = date(2025, 2, 24)
 DPS_START = date(2021, 9, 1)
 DPS_END = date(2029, 2, 23)
+# Its successor beside it: a Procurement Act 2023 dynamic market (ss. 34-40), established
+# after go-live; from then on half the county's new call-off awards go through it.
+MARKET_START = date(2025, 9, 1)
+MARKET_END = date(2029, 8, 31)
+DPS, MARKET = "dps", "market"
+# "Other difficulty or disability" (SEN2 OTH): a need the old DPS has no category for,
+# the new market does; a request for it is routed to the market (the only open scheme
+# with a category for it), so the demo's market call-off comes from a real need.
+MARKET_ONLY_NEED = "OTH"
+MARKET_ONLY_NAME = "Other difficulty or disability"
 NEEDS = ("ASD", "SEMH", "SLCN", "MLD", "SLD", "PMLD", "SpLD", "HI", "VI", "MSI", "PD")
 NEED_WEIGHTS = (38, 26, 9, 6, 6, 3, 4, 2, 2, 1, 3)
 NEED_NAMES = {
@@ -103,6 +118,8 @@ class ProviderPlan:
     applies: bool = False
     admitted: bool = False
     provider_id: str = ""
+    in_market: bool = False  # applies to (and is admitted to) the dynamic market
+    market_needs: list[str] = field(default_factory=list)  # needs only the market covers
 
     def body(self) -> dict[str, Any]:
         return {
@@ -119,7 +136,7 @@ class ProviderPlan:
             "attendance": self.attendance,
             "capacity": self.capacity,
             "places_in_use": int(self.capacity * 0.7),
-            "need_types": self.needs,
+            "need_types": [*self.needs, *self.market_needs],
             "contacts": [{"name": "Head teacher", "role": "head"}],
             "documents": self.documents,
         }
@@ -127,6 +144,12 @@ class ProviderPlan:
     def categories(self) -> list[str]:
         kinds = {"day" if a == "day" else "residential" for a in self.attendance}
         return sorted(f"{need}-{kind}" for need in self.needs for kind in kinds)
+
+    def market_categories(self) -> list[str]:
+        """Its categories in the dynamic market: as in the DPS, and the market's own."""
+        kinds = {"day" if a == "day" else "residential" for a in self.attendance}
+        needs = [*self.needs, *self.market_needs]
+        return sorted(f"{need}-{kind}" for need in needs for kind in kinds)
 
 
 @dataclass
@@ -141,8 +164,11 @@ class PlacementPlan:
     weeks: int
     source: str
     next_review_due: date | None
+    scheme: str = DPS  # which arrangement a "dps_award" was called off: DPS or MARKET
 
-    def item(self, providers: Sequence[ProviderPlan], scheme_id: str) -> dict[str, Any]:
+    def item(
+        self, providers: Sequence[ProviderPlan], scheme_id: str, market_id: str = ""
+    ) -> dict[str, Any]:
         body: dict[str, Any] = {
             "child_ref": self.child_ref,
             "provider_id": providers[self.provider].provider_id,
@@ -157,7 +183,7 @@ class PlacementPlan:
             "next_review_due": self.next_review_due.isoformat() if self.next_review_due else None,
         }
         if self.source == "dps_award":
-            body["scheme_ref"] = scheme_id
+            body["scheme_ref"] = market_id if self.scheme == MARKET else scheme_id
             body["competition_ref"] = f"HIST-{self.child_ref}"
         return body
 
@@ -174,6 +200,25 @@ class RequestPlan:
 
 
 @dataclass
+class MarketRequestPlan:
+    """The placement request the dynamic market's live call-off comes from: a need the
+    old DPS has no category for, shaped around two market members who then bid."""
+
+    child_ref: str
+    need: str
+    attendance: str
+    date_of_birth: date
+    district: str
+    bidders: list[int]  # provider indices
+
+
+@dataclass
+class MarketPlan:
+    members: list[int]  # provider indices admitted to the dynamic market
+    request: MarketRequestPlan
+
+
+@dataclass
 class DemoPlan:
     seed: int
     scale: float
@@ -185,6 +230,7 @@ class DemoPlan:
     targets: dict[int, Decimal]
     spend: dict[int, Decimal]  # exactly what the placements ledger will hold
     budgets: dict[int, Decimal]
+    market: MarketPlan | None = None
 
 
 def committed(p: PlacementPlan, today: date) -> dict[int, Decimal]:
@@ -431,6 +477,39 @@ def make_plan(seed: int, scale: float, today: date | None = None) -> DemoPlan:
         y: (targets[y] * Decimal(str(rng.uniform(0.94, 1.04)))).quantize(Decimal("1000"))
         for y in targets
     }
-    return DemoPlan(
+    plan = DemoPlan(
         seed, scale, today, providers, placements, children, requests, targets, spend, budgets
     )
+    plan.market = _market(plan)
+    return plan
+
+
+def _market(plan: DemoPlan) -> MarketPlan:
+    """The dynamic market beside the DPS, decided without the random stream so that
+    every figure of the DPS county stays as it was: from the market's start every second
+    call-off award (in plan order) went through the market, whose providers are members;
+    two DPS members offering day places join it too and take its own need (OTH)."""
+    awards = [p for p in plan.placements if p.source == "dps_award" and p.start >= MARKET_START]
+    for n, placement in enumerate(awards):
+        if n % 2 == 1:
+            placement.scheme = MARKET
+    members = {p.provider for p in plan.placements if p.scheme == MARKET}
+    day = [p for p in plan.providers if "day" in p.attendance]
+    bidders = ([p for p in day if p.admitted] + [p for p in day if not p.admitted])[:2]
+    bidders = bidders or list(plan.providers[:2])
+    for p in bidders:
+        p.market_needs = [MARKET_ONLY_NEED]
+        members.add(p.index)
+    for index in members:
+        plan.providers[index].in_market = True
+    lead = bidders[0]
+    age = max(b.age_low for b in bidders)  # the market screens by no age: any will do
+    request = MarketRequestPlan(
+        child_ref=f"{CHILD_PREFIX}-EHC-M{1:06d}",
+        need=MARKET_ONLY_NEED,
+        attendance="day",
+        date_of_birth=plan.today - timedelta(days=age * 365 + 120),
+        district=lead.district,
+        bidders=[p.index for p in bidders],
+    )
+    return MarketPlan(sorted(members), request)

@@ -20,6 +20,7 @@ from markupsafe import Markup, escape
 
 from services.console.clients import ServiceUnavailable
 from services.console.govuk_table import govuk_table
+from services.console.regimes import regime_choices, regime_source, regime_tag, regime_words
 from services.console.updating import WAITING
 from services.console.web import FORM_KEY_FIELD, csrf_token, new_form_key, signed_in
 from shared import clock
@@ -108,6 +109,10 @@ def environment() -> Environment:
     )
     env.filters["nice_date"] = _nice_date
     env.filters["words"] = _words
+    env.filters["regime_words"] = regime_words
+    env.filters["regime_source"] = regime_source
+    env.globals["regime_tag"] = regime_tag
+    env.globals["regime_choices"] = regime_choices
     env.globals["role_names"] = ROLE_NAMES
     env.globals["link"] = _link
     env.globals["severity_tag"] = _severity_tag

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.console.clients import ApiRefused, ServiceUnavailable
 from services.console.clients.api import Api, segment
+from services.console.regimes import regime_by_scheme
 
 SERVICE = "procurement"
 
@@ -41,3 +43,20 @@ async def amend(api: Api, scheme_id: str, body: dict[str, Any]) -> dict[str, Any
     """PATCH /schemes/{id}: a draft freely; an open scheme as the law allows."""
     done: dict[str, Any] = await api.patch(SERVICE, f"/schemes/{segment(scheme_id)}", body)
     return done
+
+
+async def regimes(api: Api) -> dict[str, str]:
+    """Every scheme's regime code by its id and its reference; empty when procurement
+    cannot say now (a placements page still shows, saying the regime is not known)."""
+    try:
+        return regime_by_scheme(await schemes(api))
+    except (ServiceUnavailable, ApiRefused):
+        return {}
+
+
+async def regime_of(api: Api, scheme_ref: str | None) -> str | None:
+    """The regime code of the scheme a placement names (by id, as an award does, or by
+    reference, as an imported placement may); None when there is none or unknown now."""
+    if not scheme_ref:
+        return None
+    return (await regimes(api)).get(scheme_ref) or None

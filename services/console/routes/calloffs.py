@@ -5,6 +5,7 @@ explanation, and award approval (another person than those who scored)."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from decimal import Decimal, InvalidOperation
@@ -13,9 +14,10 @@ from typing import Any
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
-from services.console.clients import ApiRefused, ServiceUnavailable, calloffs
+from services.console.clients import ApiRefused, ServiceUnavailable, calloffs, schemes
 from services.console.clients import placements as placements_api
 from services.console.clients.api import Api
+from services.console.regimes import regime_by_scheme, regime_words
 from services.console.render import page, pagination
 from services.console.routes.applications import provider_names
 from services.console.updating import updating_state, updating_url
@@ -82,7 +84,10 @@ async def call_off_list(
 ) -> Response:
     person = person_of(request, *READERS)
     chosen = _stage(stage)
-    found = await calloffs.call_offs(api_for(request, person), list(STAGES[chosen][1]))
+    api = api_for(request, person)
+    found, regimes = await asyncio.gather(
+        calloffs.call_offs(api, list(STAGES[chosen][1])), _regimes(api)
+    )
     pages = max(1, -(-len(found) // PAGE_SIZE))
     current = min(page_number, pages)
     shown = found[(current - 1) * PAGE_SIZE : current * PAGE_SIZE]
@@ -90,11 +95,18 @@ async def call_off_list(
         request,
         "calloffs/list.html",
         call_offs=shown,
+        regimes=regimes,
         total=len(found),
         stage=chosen,
         stages=STAGES,
         pagination=pagination(f"/call-offs?stage={chosen}&page=", current, pages),
     )
+
+
+async def _regimes(api: Api) -> dict[str, str]:
+    """Each scheme's regime code by scheme id: the call-off list says which law each
+    call-off runs under (procurement's list names only the scheme)."""
+    return regime_by_scheme(await schemes.schemes(api))
 
 
 CSV_COLUMNS = ("competition_id", "title", "category_code", "kind", "status", "round")
@@ -126,9 +138,17 @@ async def call_off_csv(
 ) -> Response:
     person = person_of(request, *READERS)
     chosen = _stage(stage)
-    found = await calloffs.call_offs(api_for(request, person), list(STAGES[chosen][1]))
-    rows = [[c.get(k) for k in (*CSV_COLUMNS, *CSV_DATES)] for c in found]
-    return csv_response([*CSV_COLUMNS, *CSV_DATES], rows, f"call-offs-{chosen}.csv")
+    api = api_for(request, person)
+    found, regimes = await asyncio.gather(
+        calloffs.call_offs(api, list(STAGES[chosen][1])), _regimes(api)
+    )
+    rows = [
+        [c.get(k) for k in (*CSV_COLUMNS, *CSV_DATES)]
+        + [regime_words(regimes.get(c.get("scheme_id") or ""))]
+        for c in found
+    ]
+    header = [*CSV_COLUMNS, *CSV_DATES, "regime"]
+    return csv_response(header, rows, f"call-offs-{chosen}.csv")
 
 
 def _own_sheet(call_off: dict[str, Any], person: Person) -> dict[str, dict[str, Any]]:

@@ -18,6 +18,7 @@ from fastapi.responses import RedirectResponse
 from starlette.datastructures import FormData
 
 from services.console.clients import ApiRefused, calloffs, casework, schemes
+from services.console.regimes import regime_words
 from services.console.render import page, pagination
 from services.console.web import (
     api_for,
@@ -103,7 +104,11 @@ def choices(found: list[dict[str, Any]], need: dict[str, Any]) -> list[dict[str,
             listed.append(
                 {
                     "value": f"{s['scheme_id']}|{c['code']}",
-                    "text": f"{s['title']} ({s['reference']}): {c['name']}",
+                    # Which law the call-off would run under, as every page says it.
+                    "text": (
+                        f"{s['title']} ({s['reference']}, {regime_words(s.get('regime'), s.get('light_touch'))}): "
+                        f"{c['name']}"
+                    ),
                     "fits": fits,
                     "scheme": s,
                 }

@@ -4,6 +4,7 @@ record a review outcome, decide an uplift and end a placement."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from datetime import date
@@ -16,6 +17,8 @@ from fastapi.responses import RedirectResponse
 
 from services.console.clients import ApiRefused
 from services.console.clients import casework as casework_api
+from services.console.clients import schemes as schemes_api
+from services.console.regimes import contract_regime, contract_tag
 from services.console.render import page
 from services.console.web import api_for, checked_form, form_api, person_of
 
@@ -43,6 +46,8 @@ CSV_COLUMNS = (
     "term_end",
     "end_date",
 )
+# The law each placement's contract was let under, in words (after the service's columns).
+REGIME_COLUMN = "regime"
 
 
 def _filters(request: Request) -> tuple[dict[str, str], list[dict[str, str]]]:
@@ -78,9 +83,12 @@ async def placement_list(
     filters, errors = _filters(request)
     reason = _access_reason(request)
     found: dict[str, Any] = {"items": [], "total": 0}
+    api = api_for(request, person)
+    regimes: dict[str, str] = {}
     if not errors:
-        found = await casework_api.search(
-            api_for(request, person), filters, limit=PAGE_SIZE, offset=offset, reason=reason
+        found, regimes = await asyncio.gather(
+            casework_api.search(api, filters, limit=PAGE_SIZE, offset=offset, reason=reason),
+            schemes_api.regimes(api),
         )
     query = urlencode({k: v for k, v in {**filters, "reason": reason}.items() if v})
     return page(
@@ -88,6 +96,12 @@ async def placement_list(
         "placements/list.html",
         400 if errors else 200,
         found=found,
+        let_under={
+            p["placement_id"]: contract_tag(
+                p.get("scheme_ref"), regimes.get(p.get("scheme_ref") or "")
+            )
+            for p in found["items"]
+        },
         filters=filters,
         reason=reason,
         errors=errors,
@@ -110,14 +124,18 @@ async def placement_csv(request: Request) -> Response:
     filters, errors = _filters(request)
     if errors:
         return await placement_list(request)
-    items = await casework_api.search_all(
-        api_for(request, person), filters, _access_reason(request)
+    api = api_for(request, person)
+    items, regimes = await asyncio.gather(
+        casework_api.search_all(api, filters, _access_reason(request)), schemes_api.regimes(api)
     )
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow([*CSV_COLUMNS, REGIME_COLUMN])
     for item in items:
-        writer.writerow([_csv_cell(item.get(column)) for column in CSV_COLUMNS])
+        ref = item.get("scheme_ref")
+        cells = [item.get(column) for column in CSV_COLUMNS]
+        cells.append(contract_regime(ref, regimes.get(ref or "")))
+        writer.writerow([_csv_cell(cell) for cell in cells])
     return Response(
         out.getvalue(),
         media_type="text/csv; charset=utf-8",
@@ -133,9 +151,9 @@ async def _show(
     form: dict[str, str] | None = None,
 ) -> Response:
     person = person_of(request, *READERS)
-    found = await casework_api.placement(
-        api_for(request, person), placement_id, _access_reason(request)
-    )
+    api = api_for(request, person)
+    found = await casework_api.placement(api, placement_id, _access_reason(request))
+    scheme_ref = found.get("scheme_ref")
     reviews = found.get("reviews", [])
     open_review = next((r for r in reviews if r.get("outcome") is None), None)
     return page(
@@ -143,6 +161,7 @@ async def _show(
         "placements/placement.html",
         status_code,
         placement=found,
+        regime=contract_regime(scheme_ref, await schemes_api.regime_of(api, scheme_ref)),
         open_review=open_review,
         variations=[f for f in found.get("fee_history", []) if f.get("kind") == "variation"],
         pending_uplifts=[u for u in found.get("uplifts", []) if u.get("decision") is None],

@@ -18,7 +18,8 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 from starlette.datastructures import FormData, UploadFile
 
-from services.console.clients import ApiRefused, portal, registry
+from services.console.clients import ApiRefused, portal, registry, schemes
+from services.console.regimes import contract_regime
 from services.console.render import page
 from services.console.routes.portal import provider_of
 from services.console.web import (
@@ -229,12 +230,15 @@ async def _placement_page(
 ) -> Response:
     person, _ = provider_of(request)
     # Placements answers 404 for another provider's placement.
-    found = await portal.placement(api_for(request, person), placement_id)
+    api = api_for(request, person)
+    found = await portal.placement(api, placement_id)
+    scheme_ref = found.get("scheme_ref")
     return page(
         request,
         "portal/placement.html",
         status_code,
         placement=found,
+        regime=contract_regime(scheme_ref, await schemes.regime_of(api, scheme_ref)),
         errors=errors or [],
         form=form or {},
         requested=request.query_params.get("requested") == "1",

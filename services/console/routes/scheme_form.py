@@ -42,7 +42,7 @@ LABELS = {
     "regime": "Regime",
     "term_start": "Term start",
     "term_end": "Term end",
-    "established_on": "Date the DPS was established",
+    "established_on": "Date the scheme was established",
     "extension_1": "First extension ends",
     "extension_2": "Second extension ends",
     "extension_ends": "Extensions",
@@ -52,6 +52,7 @@ LABELS = {
     "quality_weight": "Quality weight",
     "price_weight": "Price weight",
     "narrowing_published": "Tiers and screening",
+    "light_touch": "Light touch contracts",
     "open": "Open now",
     "required_documents": "Required documents",
     "reason": "Reason",
@@ -70,6 +71,7 @@ def given_of(form: FormData) -> dict[str, Any]:
         for part in ("day", "month", "year"):
             given[f"{name}-{part}"] = _text(form, f"{name}-{part}")
     given["narrowing_published"] = _text(form, "narrowing_published")
+    given["light_touch"] = _text(form, "light_touch")
     given["open"] = _text(form, "open")
     for rows, count in ROWS.items():
         for n in range(1, count + 1):
@@ -146,6 +148,8 @@ def body_of(
         body["regime"] = given["regime"] or None
         body["open"] = given["open"] == "yes"
         body["narrowing_published"] = given["narrowing_published"] == "yes"
+        if given["regime"].startswith("pa2023"):  # PCR 2015 has its own light-touch code
+            body["light_touch"] = given["light_touch"] == "yes"
         established = _date(given, "established_on", problems)
         if established:
             body["established_on"] = established

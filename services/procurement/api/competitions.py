@@ -25,6 +25,7 @@ from services.procurement.models import (
     EvaluatorScoreRow,
     InvitationRow,
     ProviderRow,
+    SchemeRow,
     award_to_domain,
     competition_to_domain,
     evaluation_to_domain,
@@ -201,13 +202,20 @@ async def competition_view(
             )
         ).all()
         winner = await session.get(ProviderRow, award.provider_id) if award else None
+        scheme = await session.get(SchemeRow, row.scheme_id)
+    # Which law the call-off runs under (its scheme's regime), for every screen to say.
+    regime = {
+        "regime": scheme.regime if scheme is not None else None,
+        "light_touch": bool(scheme.light_touch) if scheme is not None else False,
+    }
     if actor.role == Role.PROVIDER.value:
         winner_name = winner.name if winner and winner.name else None
         view = _provider_view(row, invitations, evaluation, award, actor, winner_name)
-        return view | _provider_clarifications(row, questions, actor)
+        return view | regime | _provider_clarifications(row, questions, actor)
     return {
         "competition_id": row.id,
         "scheme_id": row.scheme_id,
+        **regime,
         "category_code": row.category_code,
         "kind": row.kind,
         "title": row.title,

@@ -36,7 +36,7 @@ async def test_a_scheme_shows_its_lots_criteria_regime_and_members(
         page = (await client.get(f"/schemes/{scheme_id}")).text
         assert "Lot 2" in page and "60" in page  # a lot and its minimum quality score
         assert "Fit (scored 0 to 10, weight 1)" in page  # the published award criteria
-        assert "PCR 2015 light-touch regime" in page
+        assert "Public Contracts Regulations 2015 — dynamic purchasing system, light-touch" in page
         assert "Lot lot2" in page and "/providers/p-1" in page  # p-1 (80) in the higher lot
         assert (await client.get("/schemes/nope")).status_code == 404
 
