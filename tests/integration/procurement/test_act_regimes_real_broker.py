@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Callable
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from services.monitoring.models import AlertRow
+from shared import clock, training
 from shared.contracts import placements_v1, providers_v1
 from shared.contracts.common import Role
 from shared.runtime import ServiceRuntime
@@ -297,6 +298,103 @@ async def test_dynamic_market_from_establishment_to_notices_over_the_real_broker
     await eventually(lambda: _exists(runtime, f"need-{second.need_id}"), within=60)
     view = (await proc.get(f"/competitions/need-{second.need_id}")).json()
     assert {i["provider_id"] for i in view["invitations"]} == {"dm-1", "dm-2", "dm-late"}
+
+
+@pytest.fixture
+async def rehearsal(
+    kafka_bootstrap: str,
+    database_url: Callable[[str], str],
+    tmp_path: Path,
+    time_skipping: WorkflowEnvironment,
+) -> AsyncIterator[ServiceRuntime]:
+    """Procurement on the real broker and Temporal whose own "now" can be moved on (the
+    training clock, as `dps up --training`): to award on a chosen day of the calendar."""
+    training.start_training(tmp_path)
+    rt = make_runtime(
+        "procurement",
+        database_url("procurement"),
+        tmp_path,
+        kafka=kafka_bootstrap,
+        consumer_group=f"g-procurement-{uuid.uuid4().hex[:6]}",
+        training=True,
+    )
+    rt.temporal = time_skipping.client
+    await rt.start()
+    yield rt
+    await rt.stop()
+    clock.configure(training=False, production=False, data_dir=tmp_path)
+
+
+def next_christmas_eve() -> datetime:
+    """Noon on the next 24 December after a call-off opened now can be awarded (its
+    10-day tender period ended)."""
+    now = datetime.now(UTC)
+    eve = datetime(now.year, 12, 24, 12, 0, tzinfo=UTC)
+    return eve if eve - now > timedelta(days=11) else eve.replace(year=now.year + 1)
+
+
+async def test_dynamic_market_standstill_over_christmas_counts_working_days(
+    rehearsal: ServiceRuntime,
+    kafka_bootstrap: str,
+    time_skipping: WorkflowEnvironment,
+    tmp_path: Path,
+) -> None:
+    """Awarded on Christmas Eve (in 2026 a Thursday): Christmas Day, the weekends, Boxing
+    Day (in 2026 its substitute, Monday 28 December) and New Year's Day are not working
+    days, so the 8 working days beginning with the award day (s.51(2)) end with Thursday
+    7 January 2027 (docs/law/regimes.md); the contract details notice is due within 30
+    days beginning with the first day the contract can be entered into (s.53(1))."""
+    christmas_eve = next_christmas_eve()
+    proc = Driver(rehearsal, rehearsal.broker)
+    scheme_id = await proc.scheme(
+        regime=DM, established_on=None, light_touch=False, voluntary_standstill=True
+    )
+    await register_on_the_broker(rehearsal, kafka_bootstrap, "xm-1", "xm-2")
+    for provider_id in ("xm-1", "xm-2"):
+        await admitted(proc, scheme_id, provider_id)
+    # Among the members of the relevant part of the market: no ad hoc narrowing (s.34).
+    r = await proc.open(scheme_id, filter={"need_type": "ASD", "attendance": "day"})
+    assert r.status_code == 201, r.text
+    competition_id = str(r.json()["competition_id"])
+    assert (await proc.bid(competition_id, "xm-1", fee="1900.00")).status_code == 201
+    assert (await proc.bid(competition_id, "xm-2", fee="1750.00")).status_code == 201
+    await past_the_deadline(proc, time_skipping, competition_id)
+    r = await proc.score_and_evaluate(competition_id, {"xm-1": 8, "xm-2": 6})
+    assert r.status_code == 200, r.text
+
+    clock.write_offset(tmp_path, christmas_eve - datetime.now(UTC))  # the council's "now"
+    r = await proc.award(competition_id)
+    assert r.status_code == 200, r.text
+    awarded = await wait_on_the_broker(
+        kafka_bootstrap, competition_id, "procurement.competition.awarded"
+    )
+    awarded_on = london_date(datetime.fromisoformat(str(awarded["approved_at"])))
+    assert awarded_on == christmas_eve.date()
+    ends_at = datetime.fromisoformat(str(awarded["standstill_ends_at"]))
+    last_day = eighth_working_day(awarded_on)
+    assert ends_at == end_of_day(last_day)
+    # Two weekends and three bank holidays (Christmas, Boxing Day, New Year's Day, or
+    # their substitutes) lie inside: 8 working days take at least 14 calendar days.
+    assert (last_day - awarded_on).days >= 14
+    if awarded_on == date(2026, 12, 24):  # the example worked in docs/law/regimes.md
+        assert last_day == date(2027, 1, 7)
+    details = (await tracked(proc, competition_id=competition_id))["contract_details"]
+    # 30 days beginning with the day after standstill, when the contract may be entered.
+    assert details["due_on"] == (last_day + timedelta(days=30)).isoformat()
+
+    standstill = time_skipping.client.get_workflow_handle(f"standstill-{competition_id}")
+    await eventually(lambda: _running(standstill), within=30)
+    now = await time_skipping.get_current_time(standstill)
+    assert await time_skipping.fast_forward(standstill, ends_at - timedelta(hours=1) - now)
+    assert (await proc.get(f"/competitions/{competition_id}")).json()[
+        "award_status"
+    ] == "in_standstill"
+    await skip_until(time_skipping, standstill, ends_at + timedelta(minutes=1))
+    assert await standstill.result() == "concluded"
+    ended = await wait_on_the_broker(
+        kafka_bootstrap, competition_id, "procurement.competition.standstill_ended"
+    )
+    assert datetime.fromisoformat(str(ended["standstill_ended_at"])) >= ends_at
 
 
 def reopening_framework() -> dict[str, Any]:
