@@ -95,9 +95,13 @@ async def test_statutory_returns_validate_sen2_and_download_both_returns(
     tmp_path: Path,
 ) -> None:
     placement = await placements.active_placement("KCC-EHC-000810")
+    need_id = await placements.request_need("KCC-EHC-000812")
     year = datetime.now(UTC).year + 1  # the next January census covers it
     async with console_over(proc, tmp_path, placements) as client:
         await sign_in(client, "commissioner")
+        # A need's page offers the direct award for it, named by the need's reference.
+        need_page = (await client.get(f"/needs/{need_id}/call-off")).text
+        assert f'href="/direct-awards/new?need_ref={need_id}"' in need_page
         empty = await client.get("/returns")
         assert empty.status_code == 200 and 'action="/returns"' in empty.text
         checked = await client.get("/returns", params={"year": str(year)})
