@@ -26,10 +26,12 @@ from services.console.routes import (
     applications,
     blocks,
     calloffs,
+    direct_awards,
     home,
     info,
     market,
     needs,
+    notices,
     oidc_signin,
     placements,
     portal,
@@ -42,6 +44,7 @@ from services.console.routes import (
     provider_watch,
     providers,
     registrations,
+    returns,
     schemes,
     signin,
     spend,
@@ -124,6 +127,9 @@ def build_app(
         blocks,
         spend,
         market,
+        notices,
+        returns,
+        direct_awards,
     ):
         app.include_router(module.router)
     app.include_router(training_routes.router)  # 404 unless `dps up --training`

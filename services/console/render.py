@@ -53,6 +53,9 @@ def _nice_date(value: Any) -> str:
     return str(value)
 
 
+nice_date = _nice_date  # for cells a route builds itself
+
+
 def _words(value: Any) -> str:
     return str(value or "").replace("_", " ")
 

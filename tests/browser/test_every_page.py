@@ -73,6 +73,9 @@ PAGES: list[tuple[str, str]] = [
     ("commissioner", "/registrations"),
     ("commissioner", "/registrations/{registration_id}"),
     ("commissioner", "/spend"),
+    ("commissioner", "/notices"),
+    ("commissioner", "/returns"),
+    ("commissioner", "/direct-awards/new"),
     ("commissioner", "/market"),
     ("commissioner", "/training"),  # see NOT_FOUND
     ("commissioner", "/accessibility"),
@@ -87,6 +90,7 @@ PAGES: list[tuple[str, str]] = [
     ("monitoring_officer", "/block-contracts"),
     ("monitoring_officer", "/block-contracts/{block_id}"),
     ("monitoring_officer", "/needs"),
+    ("monitoring_officer", "/notices"),
     ("admin", "/"),
     ("admin", "/portal"),
     ("admin", "/portal/schemes"),
@@ -216,6 +220,9 @@ EMPTY_FORMS: list[tuple[str, str, str]] = [
     ("supplier", "/portal/register", "/portal/register/claim"),
     ("supplier", "/portal/register/new", "/portal/register/new"),
     ("supplier", "/portal/join", "/portal/join"),
+    ("commissioner", "/direct-awards/new", "/direct-awards/new"),
+    ("commissioner", "/returns", "/returns"),
+    ("commissioner", "/returns", "/returns/transparency-contracts.csv"),
 ]
 
 # GET routes no one visits here, each with why.
@@ -226,6 +233,14 @@ EXCLUDED: dict[str, str] = {
     "/call-offs.csv": "CSV download",
     "/placements.csv": "CSV download",
     "/spend.csv": "CSV download",
+    "/returns/transparency-contracts.csv": "CSV download (its bad quarter: EMPTY_FORMS)",
+    # Statutory return and OCDS files (JSON, XML): tests/service/console.
+    "/returns/sen2.{format}": "file download",
+    "/schemes/{scheme_id}/ocds-releases.json": "file download",
+    # Pages for a record the seed does not make (a notice owed under the Act, a direct
+    # award): their content and refusals are in tests/service/console/test_notices_returns.
+    "/notices/{notice_id}/publication": "no seeded Act notice",
+    "/direct-awards/{direct_award_id}": "no seeded direct award",
     # A file download (the uploaded document's bytes), not a page.
     "/providers/{provider_id}/documents/{kind}/file": "file download",
     # The OpenID Connect callback: production sign-in only, redirects, renders nothing.

@@ -71,10 +71,12 @@ class Api:
             idempotency_key=self.idempotency_key,
         )
 
-    async def download(self, service: str, path: str) -> httpx.Response:
+    async def download(
+        self, service: str, path: str, params: dict[str, Any] | None = None
+    ) -> httpx.Response:
         """A GET whose answer is a file: its bytes and headers as the service gave them."""
         return await self.upstream.respond(
-            service, "GET", path, self.token, correlation_id=self.correlation_id
+            service, "GET", path, self.token, params=params, correlation_id=self.correlation_id
         )
 
     async def patch(self, service: str, path: str, json: Any = None) -> Any:

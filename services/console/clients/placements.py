@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
+
 from services.console.clients.api import Api
 
 SERVICE = "placements"
@@ -22,3 +24,19 @@ async def placement_of_award(api: Api, competition_id: str) -> dict[str, Any] | 
         SERVICE, "/placements", {"competition_ref": competition_id, "limit": 1}
     )
     return page["items"][0] if page["items"] else None
+
+
+async def sen2(api: Api, year: int) -> dict[str, Any]:
+    """The SEN2 placement detail for the census year, with the rules it breaks."""
+    found: dict[str, Any] = await api.get(SERVICE, "/returns/sen2", {"year": year})
+    return found
+
+
+async def sen2_file(api: Api, year: int, format: str) -> httpx.Response:
+    """The SEN2 return as the service gives it: the specification's XML, or JSON."""
+    return await api.download(SERVICE, "/returns/sen2", {"year": year, "format": format})
+
+
+async def transparency_contracts(api: Api, quarter: str) -> httpx.Response:
+    """The Local Government Transparency Code's quarterly contracts list (CSV)."""
+    return await api.download(SERVICE, "/returns/transparency-contracts.csv", {"quarter": quarter})

@@ -34,6 +34,9 @@ READERS = ("commissioner", "admin", "monitoring_officer")
 COMMISSIONER = "commissioner"
 REASON_MAX = 1000
 LIVE = ("open", "suspended")
+# The council's publication step takes the OCDS release package (procurement's policy:
+# commissioner and monitoring officer; admin operates the platform, publishes nothing).
+OCDS_READERS = ("commissioner", "monitoring_officer")
 
 
 @router.get("/schemes")
@@ -192,7 +195,24 @@ async def scheme_page(request: Request, scheme_id: str) -> Response:
         lots=by_lot(members),
         names=names,
         may_edit=person.role == COMMISSIONER and found["status"] != "closed",
+        may_publish=person.role in OCDS_READERS,
         saved=request.query_params.get("saved") == "1",
+    )
+
+
+@router.get("/schemes/{scheme_id}/ocds-releases.json")
+async def ocds_releases(request: Request, scheme_id: str) -> Response:
+    """The scheme's OCDS 1.1 release package (its contracting process and every
+    call-off's), as a JSON file for the council's publication step."""
+    person = person_of(request, *OCDS_READERS)
+    found = await procurement.ocds_releases(api_for(request, person), scheme_id)
+    return Response(
+        found.content,
+        media_type="application/json",
+        headers={
+            "Content-Disposition": 'attachment; filename="ocds-releases.json"',
+            "X-Content-Type-Options": "nosniff",
+        },
     )
 
 
