@@ -73,9 +73,18 @@ def make_procurement_handlers(runtime: ServiceRuntime) -> dict[str, Callable[...
         if created is not None:
             clocks.start_after_commit(runtime, uow, [created.placement_id])
 
+    async def on_direct_award(
+        uow: UnitOfWork, envelope: Envelope, payload: procurement_v1.DirectAwardRecorded
+    ) -> None:
+        # A direct award under the Act (s.41, Sch 5) places its need on the ground's basis.
+        created = await commands.create_placement_from_direct_award(uow, envelope, payload, key)
+        if created is not None:
+            clocks.start_after_commit(runtime, uow, [created.placement_id])
+
     return {
         procurement_v1.CompetitionAwarded.TYPE: on_awarded,
         procurement_v1.CompetitionStandstillEnded.TYPE: on_awarded,
+        procurement_v1.DirectAwardRecorded.TYPE: on_direct_award,
     }
 
 

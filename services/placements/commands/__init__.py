@@ -29,6 +29,10 @@ from services.placements.commands.decisions import (
     request_uplift,
     vary_placement,
 )
+from services.placements.commands.direct_awards import (
+    GROUND_BASIS,
+    create_placement_from_direct_award,
+)
 from services.placements.commands.inbound import (
     PlanApplied,
     PlanBook,
@@ -48,6 +52,7 @@ from services.placements.commands.steps import request_block_renewal, take_lifec
 __all__ = [
     "DEFAULT_NOTICE_PERIOD_WEEKS",
     "DEFAULT_TERM_YEARS",
+    "GROUND_BASIS",
     "SERVICE_ACTOR",
     "OfferDecided",
     "PlanApplied",
@@ -59,6 +64,7 @@ __all__ = [
     "create_block_contract",
     "create_block_from_award",
     "create_placement_from_award",
+    "create_placement_from_direct_award",
     "decide_block_offer",
     "decide_block_renewal",
     "decide_renewal",

@@ -43,6 +43,7 @@ async def record_direct_award(
     """Record a direct award on a Schedule 5 ground: the answer says whether a
     transparency notice (s.44) and a contract award notice (s.50) must come first and
     whether a standstill (s.51) applies, each with its source."""
+    after_commit: list[commands.AfterCommit] = []
     async with unit_of_work(runtime.db, runtime.source) as uow:
         award = await commands.decide_direct_award(
             uow,
@@ -58,7 +59,10 @@ async def record_direct_award(
             need_ref=body.need_ref,
             light_touch=body.light_touch,
             voluntary_standstill=body.voluntary_standstill,
+            after_commit=after_commit,
         )
+    for start in after_commit:  # the clocks of the notices it owes
+        await start(runtime)
     return direct_award_view(award)
 
 

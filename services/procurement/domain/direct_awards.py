@@ -7,14 +7,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from types import MappingProxyType
 
 from services.procurement.domain._rules import Rule, _require, _require_text, _today
+from services.procurement.domain.notice_rules import (
+    PA2023_DIRECT_AWARD,
+    NoticeStep,
+    act_notice_id,
+    notice_rules_for,
+    tracked_notice,
+)
+from services.procurement.domain.notices import NoticeKind, TrackedNotice
 from services.procurement.domain.regimes import COMMENCEMENT_SOURCE, PA2023_GO_LIVE
 from shared.fiscal import round_money
+from shared.working_days import add_working_days, london_date
 
 ACT = "Procurement Act 2023"
 
@@ -241,3 +250,59 @@ def record_direct_award(
             why,
         ),
     )
+
+
+def direct_award_entered_on(award: DirectAward) -> date:
+    """The day a direct award's contract is taken as entered into: its start date, but
+    never before the decision was recorded, nor (where a voluntary standstill applies,
+    s.51) before the last of its working days counted from the decision day, the
+    earliest day the contract award notice that starts it can be published. The record
+    has no signing date of its own, so this is the latest day the notices owed "before"
+    the contract can be on time."""
+    decided = london_date(award.decided_at)
+    entered = max(award.start_date, decided)
+    if award.standstill_applies and award.standstill_working_days:
+        # s.51(2): the period begins with the day the notice is published.
+        last = add_working_days(decided - timedelta(days=1), award.standstill_working_days)
+        entered = max(entered, last + timedelta(days=1))
+    return entered
+
+
+def direct_award_notice_id(kind: NoticeKind, direct_award_id: str) -> str:
+    return act_notice_id(kind, f"direct-{direct_award_id}")
+
+
+def track_direct_award_notices(award: DirectAward) -> list[TrackedNotice]:
+    """The notices a recorded direct award owes (NOTICE_RULES, PA2023_DIRECT_AWARD), the
+    ground deciding which: the transparency and contract award notices only where its
+    ground requires them (due before the contract is entered into), the contract details notice always (s.53(1)), due 30 days, or
+    120 for a light touch contract, beginning with the day the contract is entered into.
+
+    A notice names its contracting process: the direct award (``competition_id`` holds
+    its id) and its scheme, or, for one outside any scheme, the direct award itself, so
+    that an overdue notice still alerts against something the council can find."""
+    owed = {
+        NoticeKind.TRANSPARENCY: award.requires_transparency_notice,
+        NoticeKind.CONTRACT_AWARD: award.requires_contract_award_notice,
+        NoticeKind.CONTRACT_DETAILS: True,
+    }
+    entered = direct_award_entered_on(award)
+    # With a (voluntary) standstill the contract award notice starts it (s.51(2)), so
+    # it is due the day the award is decided, as for a call-off's award.
+    standstill = award.standstill_applies
+    decided = london_date(award.decided_at)
+    subject = award.scheme_id or award.direct_award_id
+    return [
+        tracked_notice(
+            r,
+            direct_award_notice_id(r.kind, award.direct_award_id),
+            subject,
+            award.direct_award_id,
+            decided if r.kind is NoticeKind.CONTRACT_AWARD and standstill else entered,
+            award.light_touch,
+        )
+        for r in notice_rules_for(
+            PA2023_DIRECT_AWARD, NoticeStep.DIRECT_AWARD_RECORDED, light_touch=award.light_touch
+        )
+        if owed.get(r.kind, False)
+    ]

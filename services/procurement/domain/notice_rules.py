@@ -43,6 +43,9 @@ PCR2015_LIGHT_TOUCH = RegimeCode.PCR2015_LIGHT_TOUCH.value
 PA2023_DYNAMIC_MARKET = RegimeCode.PA2023_DYNAMIC_MARKET.value
 PA2023_OPEN_FRAMEWORK = "pa2023_open_framework"
 PA2023_REGIMES = frozenset({PA2023_DYNAMIC_MARKET, PA2023_OPEN_FRAMEWORK})
+# A direct award under the Act s.41 is a procedure of its own, whatever scheme (if any)
+# its need came through: its notices are keyed by this, not by a scheme's regime.
+PA2023_DIRECT_AWARD = "pa2023_direct_award"
 
 
 class NoticeStep(StrEnum):
@@ -53,7 +56,9 @@ class NoticeStep(StrEnum):
     SCHEME_EXTENDED = "scheme_extended"  # its period extended
     SCHEME_CLOSED = "scheme_closed"  # ended (closed or terminated)
     CALL_OFF_OPENED = "call_off_opened"  # a call-off competition invites tenders
-    DIRECT_AWARD = "direct_award"  # a contract awarded without competition (s.41/43)
+    # A direct award under s.41 (Schedule 5) recorded: its notices count from the day
+    # its contract is entered into (direct_award_entered_on).
+    DIRECT_AWARD_RECORDED = "direct_award_recorded"
     CALL_OFF_AWARDED = "call_off_awarded"  # the award is decided (before the contract)
     CONTRACT_ENTERED = "contract_entered"  # the contract is entered into
     CONTRACT_CHANGED = "contract_changed"  # a contract modified
@@ -237,14 +242,6 @@ def _act_call_off_rows(regime: str) -> tuple[NoticeRule, ...]:
     return (
         NoticeRule(
             regime,
-            NoticeStep.DIRECT_AWARD,
-            NoticeKind.TRANSPARENCY,
-            BEFORE_THE_STEP,
-            SOURCE_TRANSPARENCY,
-            form="UK5",
-        ),
-        NoticeRule(
-            regime,
             NoticeStep.CALL_OFF_AWARDED,
             NoticeKind.CONTRACT_AWARD,
             BEFORE_THE_STEP,
@@ -283,6 +280,44 @@ def _act_call_off_rows(regime: str) -> tuple[NoticeRule, ...]:
             ON_THE_DAY,
             SOURCE_PROCUREMENT_TERMINATION,
             form="UK12",
+        ),
+    )
+
+
+# Due rules of a direct award's notices, counted from the day its contract is entered
+# into: "before" it (s.44(1), s.50(1)) is by the end of that day at the latest.
+_BEFORE_ENTRY = DueRule(0, words="before the contract is entered into: by that day at the latest")
+
+
+def _direct_award_rows() -> tuple[NoticeRule, ...]:
+    """A direct award's notices (s.41). Which of them a ground owes is the ground's data
+    (direct_awards.GROUNDS: user choice owes neither the transparency notice, s.44(1)
+    read with Sch 5 para 15, nor the contract award notice, s.50(6)(b))."""
+    step = NoticeStep.DIRECT_AWARD_RECORDED
+    return (
+        NoticeRule(
+            PA2023_DIRECT_AWARD,
+            step,
+            NoticeKind.TRANSPARENCY,
+            _BEFORE_ENTRY,
+            SOURCE_TRANSPARENCY,
+            form="UK5",
+        ),
+        NoticeRule(
+            PA2023_DIRECT_AWARD,
+            step,
+            NoticeKind.CONTRACT_AWARD,
+            _BEFORE_ENTRY,
+            SOURCE_CONTRACT_AWARD,
+            form="UK6",
+        ),
+        NoticeRule(
+            PA2023_DIRECT_AWARD,
+            step,
+            NoticeKind.CONTRACT_DETAILS,
+            _DETAILS_DUE,
+            SOURCE_CONTRACT_DETAILS,
+            form="UK7",
         ),
     )
 
@@ -371,6 +406,8 @@ NOTICE_RULES: tuple[NoticeRule, ...] = (
         form="UK11",
     ),
     *_act_call_off_rows(PA2023_OPEN_FRAMEWORK),
+    # Direct award (s.41, Schedule 5): user choice or extreme urgency.
+    *_direct_award_rows(),
 )
 
 
@@ -410,7 +447,7 @@ def act_notice_id(kind: NoticeKind, subject: str, number: int | None = None) -> 
     return base if number is None else f"{base}-{number}"
 
 
-def _tracked(
+def tracked_notice(
     rule: NoticeRule,
     notice_id: str,
     scheme_id: str,
@@ -438,7 +475,7 @@ def track_scheme_notices(
         return []
     light_touch = contract_light_touch(scheme)
     return [
-        _tracked(
+        tracked_notice(
             r,
             act_notice_id(r.kind, scheme.scheme_id, number),
             scheme.scheme_id,
@@ -474,7 +511,7 @@ def track_call_off_notices(
     (s.21(1), reg 21), due the day it opens; none under PCR 2015 or an open framework."""
     light_touch = contract_light_touch(scheme)
     return [
-        _tracked(
+        tracked_notice(
             r,
             act_notice_id(r.kind, competition_id),
             scheme.scheme_id,
@@ -510,7 +547,7 @@ def track_award_notices(notice: AwardNotice, scheme: Scheme, award: Award) -> li
         (NoticeStep.CONTRACT_ENTERED, contract_entered_on(award)),
     )
     return [
-        _tracked(r, act_notice_id(r.kind, cid), scheme.scheme_id, cid, day, light_touch)
+        tracked_notice(r, act_notice_id(r.kind, cid), scheme.scheme_id, cid, day, light_touch)
         for step, day in steps
         for r in notice_rules_for(scheme.regime, step, light_touch=light_touch)
     ]
@@ -530,7 +567,7 @@ def track_period_notice(scheme: Scheme, number: int) -> TrackedNotice:
         day = london_date(notice.decided_at) if extended else notice.new_end
         # Owed for the dynamic market or the framework itself: one row per Act regime.
         rule = notice_rules_for(scheme.regime, step, light_touch=False)[0]
-        return _tracked(
+        return tracked_notice(
             rule,
             period_notice_id(scheme.scheme_id, number),
             scheme.scheme_id,

@@ -85,7 +85,12 @@ def test_every_rule_cites_its_source_and_every_kind_has_words_and_a_contract_val
         (DM, NoticeStep.CALL_OFF_OPENED, ["tender"]),
         (DM, NoticeStep.CALL_OFF_AWARDED, ["contract_award"]),
         (DM, NoticeStep.CONTRACT_ENTERED, ["contract_details"]),
-        (DM, NoticeStep.DIRECT_AWARD, ["transparency"]),
+        (
+            "pa2023_direct_award",
+            NoticeStep.DIRECT_AWARD_RECORDED,
+            ["transparency", "contract_award", "contract_details"],
+        ),
+        (DM, NoticeStep.DIRECT_AWARD_RECORDED, []),  # a direct award is its own procedure
         (DM, NoticeStep.CONTRACT_CHANGED, ["contract_change"]),
         (DM, NoticeStep.CONTRACT_TERMINATED, ["contract_termination"]),
         (DM, NoticeStep.PROCUREMENT_TERMINATED, ["procurement_termination"]),
