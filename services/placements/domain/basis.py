@@ -98,8 +98,8 @@ BASES: Mapping[PlacementBasis, BasisRule] = MappingProxyType(
             needs_reference=True,
             source="Procurement Act 2023 s.41 and Schedule 5 para 15 (user choice "
             "contracts: a light touch contract awarded directly to give effect to the "
-            "preferences of the person receiving the services), with the transparency "
-            "notice of s.44 (Procurement Regulations 2024 reg 26); the duty it answers: "
+            "preferences of the person receiving the services; it owes no transparency notice "
+            "(s.44) and no contract award notice (s.50(6)(b)); the duty it answers: "
             "Children and Families Act 2014 s.38(2)(b) and s.39(3)-(4) (the school the "
             "parent or young person asks for must be named unless an exception applies).",
         ),
