@@ -172,6 +172,10 @@ def test_quarters_are_calendar_quarters_and_a_bad_one_names_the_field() -> None:
     with pytest.raises(DomainError) as refused:
         returns.quarter_bounds("2026-Q5")
     assert (refused.value.field, refused.value.rule) == ("quarter", "quarter_format")
+    for impossible in ("0000-Q1", "9999-Q4"):
+        with pytest.raises(DomainError) as refused:
+            returns.quarter_bounds(impossible)
+        assert (refused.value.field, refused.value.rule) == ("quarter", "quarter_out_of_range")
 
 
 def test_in_force_means_overlapping_the_quarter() -> None:

@@ -127,6 +127,12 @@ class ContractLine:
         ]
 
 
+# The Code dates from 2015; a quarter outside these years is a typing error, and year 0
+# or 9999-Q4 would not be a date at all.
+FIRST_QUARTER_YEAR = 2000
+LAST_QUARTER_YEAR = 2199
+
+
 def quarter_bounds(quarter: str) -> tuple[date, date]:
     """``2026-Q3`` -> 1 July 2026 to 30 September 2026 (calendar quarters: the Code says
     quarterly and names no year; the label says which months)."""
@@ -134,6 +140,12 @@ def quarter_bounds(quarter: str) -> tuple[date, date]:
     if not (year_text.isdigit() and len(year_text) == 4 and number in {"1", "2", "3", "4"}):
         raise DomainError("quarter", "quarter_format", "a quarter is written YYYY-Qn, n 1-4")
     year, q = int(year_text), int(number)
+    if not FIRST_QUARTER_YEAR <= year <= LAST_QUARTER_YEAR:
+        raise DomainError(
+            "quarter",
+            "quarter_out_of_range",
+            f"the year of a quarter is {FIRST_QUARTER_YEAR} to {LAST_QUARTER_YEAR}",
+        )
     first = date(year, 3 * q - 2, 1)
     last = date(year + 1, 1, 1) if q == 4 else date(year, 3 * q + 1, 1)
     return first, date.fromordinal(last.toordinal() - 1)
