@@ -4,15 +4,22 @@ events it causes, and the block place and spend it moves."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime
+from typing import Any
 
 from services.placements import domain, events, store
 from services.placements.models import (
+    ChildPlanRow,
+    NeedRow,
     load_block,
+    need_from_row,
+    need_into_row,
     offer_from_row,
     offer_into_row,
     open_offer_for_need,
+    plan_from_row,
     save_block,
     save_placement,
 )
@@ -108,3 +115,42 @@ async def settle_open_offer(
     )
     uow.session.add(offer_into_row(settled, row))
     return settled
+
+
+async def place_need(
+    uow: UnitOfWork,
+    need_ref: str | None,
+    terms: Callable[[domain.PlacementNeed, date], domain.Award],
+    placement_id: str,
+    by: str,
+    key: bytes,
+    **audit: Any,
+) -> domain.Placement:
+    """The pending IPA that places a need (from a call-off award or a direct award): the
+    need marked placed, the contract created (and started at once when its start date
+    has come, else by its lifecycle workflow), audited against the child's pseudonym.
+    An unknown need is a DomainError (dead-lettered)."""
+    need_row = await uow.session.get(NeedRow, need_ref) if need_ref else None
+    if need_row is None:
+        raise domain.DomainError("need_ref", "unknown_need", f"no need {need_ref!r}")
+    need = need_from_row(need_row)
+    plan = plan_from_row(await uow.session.get(ChildPlanRow, need.child_ref))
+    next_review = (plan.next_review_due if plan else None) or need.next_review_due
+    at = datetime.now(UTC)
+    created = domain.create_placement(terms(need, next_review), placement_id, by, at)
+    uow.session.add(need_into_row(domain.mark_need_placed(need), need_row))
+    uow.emit(events.contract_created_event(created))
+    await record_placement(uow, None, created)
+    if created.start_date <= today():
+        started = domain.start_placement(created, created.start_date, SERVICE_ACTOR.id, at)
+        await record_placement(uow, created, started)
+        created = started
+    uow.audit(
+        SERVICE_ACTOR,
+        "placement.created",
+        "placement",
+        placement_id,
+        child=domain.pseudonym(need.child_ref, key),
+        **audit,
+    )
+    return created

@@ -14,22 +14,16 @@ from decimal import Decimal
 from fractions import Fraction
 from types import MappingProxyType
 
-from services.placements import domain, events
+from services.placements import domain
 from services.placements.commands._core import (
     DEFAULT_NOTICE_PERIOD_WEEKS,
     DEFAULT_TERM_YEARS,
     SERVICE_ACTOR,
     derived_id,
-    record_placement,
-    today,
+    place_need,
 )
 from services.placements.models import (
-    ChildPlanRow,
-    NeedRow,
     PlacementRow,
-    need_from_row,
-    need_into_row,
-    plan_from_row,
 )
 from shared.contracts import procurement_v1
 from shared.contracts.placements_v1 import PlacementBasis, PlacementSource
@@ -127,30 +121,13 @@ async def create_placement_from_direct_award(
     placement_id = derived_id("placement", f"direct_award:{award.direct_award_id}")
     if await uow.session.get(PlacementRow, placement_id) is not None:
         return None  # a re-published direct award (new event id) changes nothing
-    need_row = await uow.session.get(NeedRow, award.need_ref)
-    if need_row is None:
-        raise domain.DomainError("need_ref", "unknown_need", f"no need {award.need_ref!r}")
-    need = need_from_row(need_row)
-    plan = plan_from_row(await uow.session.get(ChildPlanRow, need.child_ref))
-    next_review = (plan.next_review_due if plan else None) or need.next_review_due
-    at = datetime.now(UTC)
-    created = domain.create_placement(
-        direct_award_to_domain(award, need, next_review), placement_id, award.decided_by, at
-    )
-    uow.session.add(need_into_row(domain.mark_need_placed(need), need_row))
-    uow.emit(events.contract_created_event(created))
-    await record_placement(uow, None, created)
-    if created.start_date <= today():
-        started = domain.start_placement(created, created.start_date, SERVICE_ACTOR.id, at)
-        await record_placement(uow, created, started)
-        created = started
-    uow.audit(
-        SERVICE_ACTOR,
-        "placement.created",
-        "placement",
+    return await place_need(
+        uow,
+        award.need_ref,
+        lambda need, next_review: direct_award_to_domain(award, need, next_review),
         placement_id,
-        child=domain.pseudonym(need.child_ref, key),
+        award.decided_by,
+        key,
         direct_award=award.direct_award_id,
-        basis=created.legal_basis.value,
+        basis=GROUND_BASIS[award.ground].value,
     )
-    return created

@@ -16,13 +16,13 @@ from services.placements.commands._core import (
     DEFAULT_TERM_YEARS,
     SERVICE_ACTOR,
     derived_id,
+    place_need,
     record_block_spend,
     record_placement,
     settle_open_offer,
     today,
 )
 from services.placements.models import (
-    ChildPlanRow,
     NeedRow,
     PlacementRow,
     ProviderNameRow,
@@ -33,7 +33,6 @@ from services.placements.models import (
     need_into_row,
     new_need_row,
     offer_into_row,
-    plan_from_row,
     save_block,
     save_plans,
 )
@@ -300,35 +299,15 @@ async def create_placement_from_award(
     )
     if taken.first() is not None:
         return None  # a re-published award (new event id) changes nothing
-    need_row = await uow.session.get(NeedRow, award.need_ref) if award.need_ref else None
-    if need_row is None:
-        raise domain.DomainError("need_ref", "unknown_need", f"no need {award.need_ref!r}")
-    need = need_from_row(need_row)
-    plan = plan_from_row(await uow.session.get(ChildPlanRow, need.child_ref))
-    next_review = (plan.next_review_due if plan else None) or need.next_review_due
-    at = datetime.now(UTC)
-    placement_id = derived_id("placement", award.competition_id)
-    created = domain.create_placement(
-        award_to_domain(award, need, next_review), placement_id, award.approved_by, at
-    )
-    uow.session.add(need_into_row(domain.mark_need_placed(need), need_row))
-    uow.emit(events.contract_created_event(created))
-    await record_placement(uow, None, created)
-    # Activation: at once when the start date has come, else the lifecycle workflow
-    # starts it on the start date (a pending IPA commits no spend before then anyway).
-    if created.start_date <= today():
-        started = domain.start_placement(created, created.start_date, SERVICE_ACTOR.id, at)
-        await record_placement(uow, created, started)
-        created = started
-    uow.audit(
-        SERVICE_ACTOR,
-        "placement.created",
-        "placement",
-        placement_id,
-        child=domain.pseudonym(need.child_ref, key),
+    return await place_need(
+        uow,
+        award.need_ref,
+        lambda need, next_review: award_to_domain(award, need, next_review),
+        derived_id("placement", award.competition_id),
+        award.approved_by,
+        key,
         award=envelope.id,
     )
-    return created
 
 
 async def create_block_from_award(
