@@ -36,7 +36,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -51,6 +51,7 @@ from dps.demo_plan import (
     NEED_NAMES,
     NEEDS,
     DemoPlan,
+    MarketRequestPlan,
     ProviderPlan,
     RequestPlan,
     make_plan,
@@ -430,28 +431,30 @@ class Demo:
         summary.placements = total
         summary.active_placements = sum(p.end is None for p in plan.placements)
 
+    def _placement_requested(self, r: RequestPlan | MarketRequestPlan, today: date) -> Envelope:
+        """The council's request for a placement for ``r``, starting in 60 days."""
+        return self._envelope(
+            "ehc.placement.requested",
+            r.child_ref,
+            {
+                "date_of_birth": r.date_of_birth.isoformat(),
+                "primary_need": r.need,
+                "attendance": r.attendance,
+                "postcode_district": r.district,
+                "required_start": (today + timedelta(days=60)).isoformat(),
+                "urgent": False,
+                "ehc_plan": {
+                    "issued_on": (today - timedelta(days=90)).isoformat(),
+                    "next_review_due": (today + timedelta(days=275)).isoformat(),
+                },
+            },
+        )
+
     async def _competitions(self, plan: DemoPlan, summary: DemoSummary) -> None:
         today = plan.today
         envelopes = []
         for r in plan.requests:
-            envelopes.append(
-                self._envelope(
-                    "ehc.placement.requested",
-                    r.child_ref,
-                    {
-                        "date_of_birth": r.date_of_birth.isoformat(),
-                        "primary_need": r.need,
-                        "attendance": r.attendance,
-                        "postcode_district": r.district,
-                        "required_start": (today + timedelta(days=60)).isoformat(),
-                        "urgent": False,
-                        "ehc_plan": {
-                            "issued_on": (today - timedelta(days=90)).isoformat(),
-                            "next_review_due": (today + timedelta(days=275)).isoformat(),
-                        },
-                    },
-                )
-            )
+            envelopes.append(self._placement_requested(r, today))
         self.say(f"publishing {len(envelopes)} ehc.placement.requested events ...")
         await self._publish(envelopes)
 

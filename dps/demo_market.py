@@ -116,26 +116,7 @@ async def market_call_off(demo: Demo, plan: DemoPlan, summary: DemoSummary) -> N
     assert plan.market is not None
     r = plan.market.request
     today = plan.today
-    await demo._publish(
-        [
-            demo._envelope(
-                "ehc.placement.requested",
-                r.child_ref,
-                {
-                    "date_of_birth": r.date_of_birth.isoformat(),
-                    "primary_need": r.need,
-                    "attendance": r.attendance,
-                    "postcode_district": r.district,
-                    "required_start": (today + timedelta(days=60)).isoformat(),
-                    "urgent": False,
-                    "ehc_plan": {
-                        "issued_on": (today - timedelta(days=90)).isoformat(),
-                        "next_review_due": (today + timedelta(days=275)).isoformat(),
-                    },
-                },
-            )
-        ]
-    )
+    await demo._publish([demo._placement_requested(r, today)])
 
     async def need() -> Any:
         found = await demo.call("placements", "GET", "/needs", params={"child_ref": r.child_ref})
