@@ -7,9 +7,14 @@ tests: nothing here passes or fails on a number.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
+
+from bench import report
 
 BENCHMARKS = {
     "provider_search": "provider search by need and distance over 5,000 providers",
@@ -31,12 +36,17 @@ def main(names: list[str]) -> int:
         print(f"unknown benchmark(s): {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}")
         return 2
     failures = 0
-    for name in chosen:
-        print(f"\n=== {name}: {BENCHMARKS[name]} ===", flush=True)
-        started = time.perf_counter()
-        result = subprocess.run([sys.executable, "-m", f"bench.{name}"], check=False)
-        print(f"--- {name} took {time.perf_counter() - started:.1f}s", flush=True)
-        failures += result.returncode != 0
+    with tempfile.TemporaryDirectory(prefix="dps-bench-") as scratch:
+        rows_file = Path(scratch) / "rows.jsonl"
+        env = {**os.environ, report.REPORT_ENV: str(rows_file)}
+        for name in chosen:
+            print(f"\n=== {name}: {BENCHMARKS[name]} ===", flush=True)
+            started = time.perf_counter()
+            result = subprocess.run([sys.executable, "-m", f"bench.{name}"], env=env, check=False)
+            print(f"--- {name} took {time.perf_counter() - started:.1f}s", flush=True)
+            failures += result.returncode != 0
+        print("\n=== summary: every figure beside its baseline from this run ===")
+        print(report.table(report.read(rows_file)))
     return 1 if failures else 0
 
 
