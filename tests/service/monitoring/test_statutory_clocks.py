@@ -98,7 +98,7 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("topic", "make", "expected"), CASES, ids=lambda c: str(c)[:30])
+@pytest.mark.parametrize(("topic", "make", "expected"), CASES, ids=[case[2][0] for case in CASES])
 async def test_a_breached_statutory_clock_raises_its_alert(
     monitoring: Monitoring, topic: str, make: Any, expected: tuple[str, str, str, str]
 ) -> None:
