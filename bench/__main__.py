@@ -26,6 +26,7 @@ BENCHMARKS = {
     "national_replay": "640k EHC plans + a year of updates into one placements process",
     "scale_out": "EHC ingest with one and with two placements consumer processes in a group",
     "console": "the console's five busiest pages, 8 sessions, vs the same API calls alone",
+    "cli": "wall time of `dps token` and `dps status` vs an empty interpreter",
 }
 
 
