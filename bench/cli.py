@@ -134,7 +134,8 @@ def main() -> None:
     print(f"  `dps status` with no stack ends: {status[-1] if status else '(nothing)'}")
     for one in commands:
         record(
-            f"`{one.label}` wall time, median of {args.runs}",
+            f"`{one.label.removesuffix(' (no stack)')}` wall time, no stack running, "
+            f"median of {args.runs}",
             f"{one.median:.3f} s (best {min(one.wall_s):.3f} s)",
             f"`python -c pass` {baseline.median:.3f} s",
             one.median / baseline.median,
