@@ -22,10 +22,11 @@ BENCHMARKS = {
     "ehc_ingest": "EHC plan events ingested per second by placements",
     "procurement": "evaluation of 200 bids; competitions closed per second by the worker",
     "api_reads": "commonest reads over HTTP at fixed concurrency, each vs /healthz",
-    "workflows": "placement lifecycle workflows completed per second by one worker vs a no-op",
+    "workflows": "placements brought under lifecycle management (parked on the first timer) vs no-op starts",
     "national_replay": "640k EHC plans + a year of updates into one placements process",
     "scale_out": "EHC ingest with one and with two placements consumer processes in a group",
     "console": "the console's five busiest pages, 8 sessions, vs the same API calls alone",
+    "cli": "wall time of `dps token` and `dps status` vs an empty interpreter",
 }
 
 

@@ -6,16 +6,18 @@ operating a running stack in dps.cli_operate and onboarding a council in dps.cli
 
 from __future__ import annotations
 
-import asyncio
+import importlib
 import sys
+from collections.abc import Iterator, MutableMapping
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+import typer.main
+from typer.core import TyperGroup
 
-from dps import cli_operate, cli_stack
 from dps.cli_common import (
     DataDirOption,
     ServiceName,
@@ -24,24 +26,115 @@ from dps.cli_common import (
     stack_ports,
     stack_settings,
 )
-from dps.cli_import import import_app
-from dps.cli_returns import returns_app
-from dps.cli_stack import print_welcome
-from dps.clock_cli import clock_app
-from services.provider_registry.cli import providers_app
 from shared.contracts.common import Role
 from shared.settings import SERVICES, settings_for
 
 # Heavy modules (the services, FastAPI, Kafka and Temporal clients) are imported inside
-# the commands that need them: `dps token` answers in well under half a second.
+# the commands that need them: `dps token` answers in well under half a second
+# (bench/cli.py measures it, and `dps status`).
 
-__all__ = ["app", "common_settings", "main", "print_welcome", "stack_ports", "stack_settings"]
+# `import httpx` also imports httpx's own command-line tool (click, rich.syntax, pygments)
+# whenever those are installed, as they are here: a fifth of `dps status`. No dps command
+# runs httpx's tool, so its import is declined (httpx falls back to a stub `main`).
+if "httpx" not in sys.modules:
+    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
 
-app = typer.Typer(help="send-dps: the DPS and placement contract platform.", no_args_is_help=True)
-app.command()(cli_stack.up)
-app.command("demo")(cli_stack.demo_command)
-app.command()(cli_stack.mail)
-app.command()(cli_stack.down)
+__all__ = ["app", "common_settings", "main", "stack_ports", "stack_settings"]
+
+# Commands and command groups that live in other modules, by name: (module, attribute,
+# whether it is a group). Each is imported and built when it is run or listed, not
+# whenever `dps` starts: `dps token` pays for none of them.
+ELSEWHERE: dict[str, tuple[str, str, bool]] = {
+    "up": ("dps.cli_stack", "up", False),
+    "demo": ("dps.cli_stack", "demo_command", False),
+    "mail": ("dps.cli_stack", "mail", False),
+    "down": ("dps.cli_stack", "down", False),
+    "status": ("dps.cli_operate", "status", False),
+    "providers": ("services.provider_registry.cli", "providers_app", True),
+    "clock": ("dps.clock_cli", "clock_app", True),
+    "import": ("dps.cli_import", "import_app", True),
+    "dlq": ("dps.cli_operate", "dlq_app", True),
+    "audit": ("dps.cli_operate", "audit_app", True),
+    "returns": ("dps.cli_returns", "returns_app", True),
+}
+# The order `dps --help` lists the commands in (commands, then groups, as typer lists
+# them); a command of this module missing here comes after these.
+ORDER = (
+    *("up", "demo", "mail", "down", "service", "dev-certs", "codec-server", "migrate"),
+    *("token", "replay", "status", "docs", "makemigration"),
+    *("providers", "clock", "import", "dlq", "audit", "returns"),
+)
+
+
+class LazyCommands(MutableMapping[str, Any]):
+    """The top-level commands by name, in ORDER; those in ELSEWHERE built on first use.
+
+    Looking a command up builds that one only (its module imported, its signature
+    turned into options); listing them all (`dps --help`, completion) builds them all,
+    each exactly as `app.command()` / `app.add_typer()` would have."""
+
+    def __init__(self, built: dict[str, Any]) -> None:
+        names = [n for n in ORDER if n in built or n in ELSEWHERE]
+        self._names = names + [n for n in built if n not in names]
+        self._built = dict(built)
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self._built:
+            if name not in ELSEWHERE:
+                raise KeyError(name)
+            self._built[name] = _build(name)
+        return self._built[name]
+
+    def __setitem__(self, name: str, command: Any) -> None:
+        self._built[name] = command
+        if name not in self._names:
+            self._names.append(name)
+
+    def __delitem__(self, name: str) -> None:
+        self._built.pop(name, None)
+        self._names.remove(name)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._names))
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+
+def _build(name: str) -> Any:
+    module, attribute, is_group = ELSEWHERE[name]
+    target = getattr(importlib.import_module(module), attribute)
+    shelf = typer.Typer()  # registers it as `app` would, with the same defaults
+    style: dict[str, Any] = {
+        "pretty_exceptions_short": app.pretty_exceptions_short,
+        "rich_markup_mode": app.rich_markup_mode,
+    }
+    if is_group:
+        shelf.add_typer(target, name=name)
+        return typer.main.get_group_from_info(
+            shelf.registered_groups[0], suggest_commands=app.suggest_commands, **style
+        )
+    shelf.command(name)(target)
+    return typer.main.get_command_from_info(shelf.registered_commands[0], **style)
+
+
+class LazyGroup(TyperGroup):
+    def __init__(self, *, commands: dict[str, Any] | None = None, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        self.commands = LazyCommands(commands or {})
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(self.commands)
+
+
+app = typer.Typer(
+    help="send-dps: the DPS and placement contract platform.",
+    no_args_is_help=True,
+    cls=LazyGroup,
+)
 
 
 class RoleChoice(StrEnum):
@@ -171,19 +264,14 @@ def replay(
     since: Annotated[datetime, typer.Option(help="re-publish events created since (UTC)")],
 ) -> None:
     """Re-publish a service's kept outbox events (after a broker lost them)."""
+    import asyncio
+
     from shared.db import Database
     from shared.outbox import replay as mark_for_replay
 
     db = Database(settings_for(name.value).effective_database_url())
     count = asyncio.run(mark_for_replay(db, since if since.tzinfo else since.replace(tzinfo=UTC)))
     typer.echo(f"{name.value}: {count} events queued; the running service's relay publishes them")
-
-
-app.add_typer(providers_app, name="providers")
-app.add_typer(clock_app, name="clock")
-app.add_typer(import_app, name="import")
-app.add_typer(cli_operate.dlq_app, name="dlq")
-app.command()(cli_operate.status)
 
 
 @app.command()
@@ -223,13 +311,5 @@ def makemigration(name: ServiceName, message: Annotated[str, typer.Option("-m")]
         command.revision(config, message=message, autogenerate=True)
 
 
-app.add_typer(cli_operate.audit_app, name="audit")
-app.add_typer(returns_app, name="returns")
-
-
 def main() -> None:
     app()
-
-
-if __name__ == "__main__":
-    sys.exit(app())

@@ -30,6 +30,8 @@ audit_app = typer.Typer(
 def status(data_dir: DataDirOption = None) -> None:
     """Each service's health, consumer lag, outbox backlog, dead letters and workflows;
     exits 1 when any service is down or not ready."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from rich.console import Console
     from rich.table import Table
 
@@ -37,14 +39,22 @@ def status(data_dir: DataDirOption = None) -> None:
     operator = signed_in_operator(settings)
     table = Table("service", "health", "lag", "outbox", "dead letters", "workflows")
     table.caption = "lag: events not yet applied; dead letters: waiting of all"
-    unwell: list[str] = []
-    for name in SERVICES:
+
+    def ask(name: str) -> tuple[str, dict[str, Any] | None]:
         health = operator.health(name)
+        try:
+            return health, operator.get(name, "/admin/status")
+        except Exception:
+            return health, None
+
+    # The services are asked all at once; each answers in its own time.
+    with ThreadPoolExecutor(max_workers=len(SERVICES)) as pool:
+        answers = list(pool.map(ask, SERVICES))
+    unwell: list[str] = []
+    for name, (health, figures) in zip(SERVICES, answers, strict=True):
         if health != "ready":
             unwell.append(name)
-        try:
-            figures = operator.get(name, "/admin/status")
-        except Exception:
+        if figures is None:
             table.add_row(name, health, "-", "-", "-", "-")
             continue
         lag = _total_lag(figures["consumer_lag"])

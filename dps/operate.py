@@ -4,6 +4,7 @@ admin HTTP routes (so the same commands work against a cluster)."""
 from __future__ import annotations
 
 import os
+import threading
 from typing import Any
 
 import httpx
@@ -11,6 +12,8 @@ import httpx
 from shared.client_credentials import operator_token
 from shared.contracts.common import Role
 from shared.settings import SERVICE_PORTS, CommonSettings
+
+_PROXY_VARIABLES = ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
 
 
 class Operator:
@@ -26,6 +29,25 @@ class Operator:
         self.headers = {"Authorization": f"Bearer {token}"}
         self.host = host
         self.ports = ports or SERVICE_PORTS
+        self._clients: dict[bool, httpx.Client] = {}
+        self._lock = threading.Lock()  # `dps status` asks the services from threads
+
+    def _client(self, url: str) -> httpx.Client:
+        """One connection pool for all of a command's requests (by whether they need TLS).
+
+        Every `httpx.get` built a client, and every client loads the CA bundle (40 ms to
+        several hundred on a busy machine): eight of them per `dps status`. A plain-HTTP
+        request to a service (the local stack), with no proxy that could be TLS, verifies
+        no certificate, so its client skips the bundle; HTTPS keeps full verification."""
+        plain = url.startswith("http://") and not any(
+            os.environ.get(name) for name in _PROXY_VARIABLES
+        )
+        with self._lock:
+            client = self._clients.get(plain)
+            if client is None:
+                client = httpx.Client(verify=False) if plain else httpx.Client()
+                self._clients[plain] = client
+            return client
 
     def url(self, service: str, path: str) -> str:
         # DPS_URL_<SERVICE> points at a service elsewhere (another host or port).
@@ -33,21 +55,22 @@ class Operator:
         return f"{base or f'http://{self.host}:{self.ports[service]}'}{path}"
 
     def get(self, service: str, path: str, **params: Any) -> Any:
-        response = httpx.get(
-            self.url(service, path), headers=self.headers, params=params, timeout=10
-        )
+        url = self.url(service, path)
+        response = self._client(url).get(url, headers=self.headers, params=params, timeout=10)
         response.raise_for_status()
         return response.json()
 
     def post(self, service: str, path: str, body: dict[str, Any] | None = None) -> Any:
-        response = httpx.post(self.url(service, path), headers=self.headers, json=body, timeout=10)
+        url = self.url(service, path)
+        response = self._client(url).post(url, headers=self.headers, json=body, timeout=10)
         if response.status_code >= 400:
             raise RuntimeError(f"{service} answered {response.status_code}: {response.text}")
         return response.json()
 
     def health(self, service: str) -> str:
         try:
-            ready = httpx.get(self.url(service, "/readyz"), timeout=5)
+            url = self.url(service, "/readyz")
+            ready = self._client(url).get(url, timeout=5)
         except httpx.HTTPError:
             return "down"
         if ready.status_code == 200:

@@ -3,6 +3,7 @@ says by its exit code whether every service is ready."""
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import socket
@@ -101,17 +102,62 @@ def test_a_pointer_left_by_a_dead_stack_is_ignored(no_stack: Path) -> None:
     assert pointer.stack_data_dir(None) is None
 
 
-def test_token_imports_no_service_framework() -> None:
-    """What kept `dps token` at 1-4 s: FastAPI, the services, Kafka and Temporal clients."""
+SERVICE_FRAMEWORK = (
+    *("fastapi", "sqlalchemy", "sqlmodel", "aiokafka", "temporalio", "faststream"),
+    *("services.placements", "shared.runtime"),
+)
+OTHER_COMMANDS = (
+    *("dps.cli_stack", "dps.cli_import", "dps.cli_returns", "dps.clock_cli"),
+    "services.provider_registry.cli",
+)
+
+
+def _imported_by(argv: list[str], modules: tuple[str, ...]) -> list[str]:
+    """Which of ``modules`` a fresh interpreter has imported after running `dps ARGV`."""
     probe = (
         "import sys; from dps.cli import app\n"
-        "try:\n    app(['token', '--role', 'commissioner'])\nexcept SystemExit: pass\n"
-        "heavy = [m for m in ('fastapi', 'sqlalchemy', 'aiokafka', 'temporalio', 'faststream',"
-        " 'services.placements', 'shared.runtime') if m in sys.modules]\n"
-        "print(heavy, file=sys.stderr)"
+        f"try:\n    app({argv!r})\nexcept SystemExit: pass\n"
+        f"print([m for m in {modules!r} if m in sys.modules], file=sys.stderr)"
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
-    assert done.stderr.strip().splitlines()[-1] == "[]"
+    return list(ast.literal_eval(done.stderr.strip().splitlines()[-1]))
+
+
+def test_token_imports_no_service_framework() -> None:
+    """What kept `dps token` at 1-4 s: FastAPI, the services, Kafka and Temporal clients;
+    nor the modules of other commands, nor an HTTP client."""
+    argv = ["token", "--role", "commissioner"]
+    assert _imported_by(argv, (*SERVICE_FRAMEWORK, *OTHER_COMMANDS, "httpx", "rich")) == []
+
+
+def test_status_imports_no_service_framework(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in SERVICES:
+        monkeypatch.setenv(f"DPS_URL_{name.upper()}", f"http://127.0.0.1:{_closed_port()}")
+    assert _imported_by(["status"], (*SERVICE_FRAMEWORK, *OTHER_COMMANDS)) == []
+
+
+def test_every_command_is_listed_in_order_and_builds() -> None:
+    """Commands of other modules are built on first use (dps.cli.LazyCommands): every one
+    is there, in the order `dps --help` has always listed them, and is what typer builds."""
+    from typer.main import get_command
+
+    from dps.cli import ELSEWHERE, ORDER
+
+    group = get_command(app)
+    names = list(group.commands)  # type: ignore[attr-defined]
+    assert names == list(ORDER)
+    assert set(ELSEWHERE) <= set(names)
+    for name in names:
+        command = group.commands[name]  # type: ignore[attr-defined]
+        assert command.name == name
+        assert command.help or command.hidden, name
+    assert set(group.commands["dlq"].commands) == {"list", "retry"}  # type: ignore[attr-defined]
+
+
+def test_a_mistyped_command_is_still_suggested() -> None:
+    result = runner.invoke(app, ["tokn"])
+    assert result.exit_code == 2
+    assert "Did you mean 'token'?" in result.output
 
 
 def _closed_port() -> int:

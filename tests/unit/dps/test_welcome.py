@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from dps.cli import print_welcome
+from dps.cli_stack import print_welcome
 from dps.stack import StackPlan
 from shared.settings import CommonSettings
 
