@@ -49,6 +49,7 @@ from aiokafka.errors import KafkaError
 from temporalio.client import Client
 from temporalio.service import RPCError
 
+from bench import report as bench_report
 from bench.soak.checker import Expected, Verdict, check_applied, check_counts
 from dps import processes
 from shared.contracts import procurement_v1, providers_v1, quality_v1
@@ -157,10 +158,14 @@ class SoakStack(SupervisedStack):
         def popen(argv: list[str], **kwargs: Any) -> Any:
             argv = ["bench.soak.up" if a == "dps.cli" else a for a in argv]
             argv.append(f"--mail-port={processes.free_port()}")  # beside other stacks
+            argv.append("--console-port=0")  # the officers' console is not soaked
             return real(argv, **kwargs)
 
         with mock.patch.object(subprocess, "Popen", popen):
             super().up(timeout)
+
+    def ready(self, service: str) -> bool:
+        return service == "console" or super().ready(service)
 
     def engine(self, service: str) -> sa.Engine:
         url = self.database_urls.get(service) or f"sqlite:///{self.data_dir / service}.db"
@@ -587,6 +592,16 @@ def report(
         f"({len(result.workflows_lost)} lost)"
     )
     state = "converged" if result.settled else "NOT converged"
+    bench_report.record(
+        f"soak, {args.database}: {len(ehc.sent) + providers.requests:,} events in, "
+        f"{sum(killer.done.values())} kill -9s",
+        f"lost {len(total.lost)}, doubled {len(total.doubled) + len(result.http.doubled)}, "
+        f"reordered {len(total.reordered)}, workflows lost {len(result.workflows_lost)}; "
+        f"{state} in {converge_s:.0f}s",
+        "none",
+        None,
+        "0 lost, 0 doubled, 0 reordered",
+    )
     print(
         f"time: sending {send_s:.0f}s; {state} {converge_s:.0f}s after the last send "
         f"and kill; {total_s:.0f}s in all"
