@@ -26,7 +26,11 @@ inspections, expired insurance and overdue reviews that raise alerts, 60% of whi
 officers then acknowledge or resolve, and a budget for each of three years.
 
     python -m bench.api_reads [--concurrency 8] [--requests 400] [--seconds 10]
-                              [--placements 2000]
+                              [--placements 2000] [--only search,alerts,placement,dashboard]
+
+`--only` measures some of the four reads (the seed is the same whatever is chosen).
+Under `python -m bench` each read's p50 is recorded (bench.report) beside its /healthz
+p50 with the issue's target.
 
 Logging is at WARNING, as in the other benchmarks, so no request pays for a log line.
 A benchmark, not a test: it prints figures and asserts nothing.
@@ -51,6 +55,7 @@ from typing import Any
 import httpx
 import uvicorn
 
+from bench import report
 from bench.api_reads_seed import SECRET, Seeded, runtime_for, seed
 from bench.serving import ready, served
 from shared.auth import issue_token
@@ -117,6 +122,7 @@ async def _drive(
     their latencies (ms) and the wall time they took."""
     tickets = iter(range(count))  # shared: each worker takes the next request
     samples: list[float] = []
+    failures: dict[int, int] = {}
     began = time.perf_counter()
     deadline = began + seconds
 
@@ -128,9 +134,12 @@ async def _drive(
                 return
             response = await client.get(f"{base}{path}", params=params)
             samples.append((time.perf_counter() - started) * 1000)
-            response.raise_for_status()
+            if response.is_error:  # e.g. 503 when a read's audit row cannot be written
+                failures[response.status_code] = failures.get(response.status_code, 0) + 1
 
     await asyncio.gather(*(worker() for _ in range(concurrency)))
+    if failures:
+        print(f"  {sum(failures.values())} of {len(samples)} answers failed: {failures}")
     return samples, time.perf_counter() - began
 
 
@@ -149,10 +158,31 @@ def _healthz() -> tuple[str, Params]:
     return "/healthz", {}
 
 
-def _reads(seeded: Seeded) -> dict[str, list[tuple[str, Request]]]:
+# Short names for --only, the label of each read, and the issue's table row it is.
+CHOICES = {
+    "search": "provider search",
+    "alerts": "open alerts",
+    "placement": "placement + history",
+    "dashboard": "dashboard",
+}
+FIGURES = {
+    "provider search": (
+        "provider search (5,000 providers, need + 40 km), p50 at 8 in flight",
+        "≤ 3\u00d7",
+    ),
+    "open alerts": ("open alerts (200 of them), p50 at 8 in flight", "≤ 3\u00d7"),
+    "placement + history": ("placement with its history, p50 at 8 in flight", "≤ 3\u00d7"),
+    "dashboard": (
+        "dashboard (2,000 placements, 7 years of spend), p50 at 8 in flight",
+        "≤ 5\u00d7",
+    ),
+}
+
+
+def _reads(seeded: Seeded, only: frozenset[str]) -> dict[str, list[tuple[str, Request]]]:
     """Per service, the reads to measure (each after a /healthz run on the same server)."""
     rng = random.Random(3)
-    return {
+    every: dict[str, list[tuple[str, Request]]] = {
         "provider_registry": [("provider search", lambda: ("/providers", SEARCH))],
         "monitoring": [
             ("open alerts", lambda: ("/alerts", {"status": "open"})),
@@ -162,6 +192,11 @@ def _reads(seeded: Seeded) -> dict[str, list[tuple[str, Request]]]:
             ("placement + history", lambda: (f"/placements/{rng.choice(seeded.placement_ids)}", {}))
         ],
     }
+    chosen = {
+        service: [(label, request) for label, request in reads if label in only]
+        for service, reads in every.items()
+    }
+    return {service: reads for service, reads in chosen.items() if reads}
 
 
 def _describe(label: str, body: Any) -> str:
@@ -181,7 +216,7 @@ def _describe(label: str, body: Any) -> str:
 
 
 async def _run_all(
-    data_dir: Path, seeded: Seeded, limits: Limits
+    data_dir: Path, seeded: Seeded, limits: Limits, only: frozenset[str]
 ) -> tuple[list[tuple[str, Run, Run]], list[str]]:
     token = issue_token(SECRET, Role.COMMISSIONER)
     pool = httpx.Limits(
@@ -192,7 +227,7 @@ async def _run_all(
     async with httpx.AsyncClient(
         headers={"Authorization": f"Bearer {token}"}, limits=pool, timeout=120
     ) as client:
-        for service, reads in _reads(seeded).items():
+        for service, reads in _reads(seeded, only).items():
             with _server(service, data_dir) as base:
                 await ready(client, base, seconds=30, poll=0.05)
                 for label, request in reads:
@@ -235,7 +270,21 @@ def _print_table(results: Sequence[tuple[str, Run, Run]], limits: Limits) -> Non
         print(f"* stopped starting requests after {limits.seconds:g}s (--seconds)")
 
 
-async def main(limits: Limits, placement_count: int) -> None:
+def _record(results: Sequence[tuple[str, Run, Run]]) -> None:
+    """Each read's p50 beside its server's /healthz p50, for `python -m bench`'s table."""
+    for _service, health, read in results:
+        figure, target = FIGURES[read.label]
+        p50, baseline = read.percentile(50), health.percentile(50)
+        report.record(
+            figure,
+            f"{p50:.1f} ms",
+            f"/healthz p50 {baseline:.2f} ms",
+            p50 / baseline,
+            target,
+        )
+
+
+async def main(limits: Limits, placement_count: int, only: frozenset[str]) -> None:
     configure_logging("bench", "WARNING", as_json=False)
     today = datetime.now(UTC).date()
     with tempfile.TemporaryDirectory() as scratch:
@@ -246,7 +295,7 @@ async def main(limits: Limits, placement_count: int) -> None:
         print(f"seeded in {time.perf_counter() - started:.0f}s")
         for note in seeded.notes:
             print(f"  {note}")
-        results, notes = await _run_all(data_dir, seeded, limits)
+        results, notes = await _run_all(data_dir, seeded, limits, only)
     for note in notes:
         print(note)
     print(
@@ -254,6 +303,15 @@ async def main(limits: Limits, placement_count: int) -> None:
         "one uvicorn process per service, client in this process"
     )
     _print_table(results, limits)
+    _record(results)
+
+
+def _only(text: str) -> frozenset[str]:
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    unknown = [name for name in names if name not in CHOICES]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown read(s) {unknown}; choose from {list(CHOICES)}")
+    return frozenset(CHOICES[name] for name in names)
 
 
 def _arguments() -> argparse.Namespace:
@@ -262,6 +320,12 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--requests", type=int, default=400, help="per row")
     parser.add_argument("--seconds", type=float, default=10, help="cap on each row's time")
     parser.add_argument("--placements", type=int, default=2000)
+    parser.add_argument(
+        "--only",
+        type=_only,
+        default=frozenset(CHOICES.values()),
+        help=f"comma-separated reads to measure, of {', '.join(CHOICES)} (default: all)",
+    )
     parser.add_argument("--serve", help=argparse.SUPPRESS)
     parser.add_argument("--data-dir", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--fd", type=int, help=argparse.SUPPRESS)
@@ -274,4 +338,4 @@ if __name__ == "__main__":
         _serve(args.serve, args.data_dir, args.fd)
     else:
         limits = Limits(args.requests, args.concurrency, args.seconds)
-        asyncio.run(main(limits, args.placements))
+        asyncio.run(main(limits, args.placements, args.only))

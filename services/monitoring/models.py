@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Column, Numeric, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Numeric, UniqueConstraint
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
@@ -74,6 +74,8 @@ class AlertRow(MonitoringModel, table=True):
     hold even when two consumers race (NULLs never clash)."""
 
     __tablename__ = "alert"
+    # The officers' inbox: one status, newest first, read from the index in order.
+    __table_args__ = (Index("ix_alert_status_raised_at", "status", "raised_at"),)
 
     alert_id: str = Field(primary_key=True, max_length=64)
     dedupe_key: str = Field(max_length=400, index=True)

@@ -453,17 +453,19 @@ async def alerts(
     severity: str | None,
     provider_id: str | None,
     limit: int,
-) -> list[AlertRow]:
-    """The officers' inbox, newest first."""
-    query = select(AlertRow)
+) -> list[dict[str, Any]]:
+    """The officers' inbox, newest first, as each alert's columns by name (a plain
+    read: no ORM row is built, as the list only shows them)."""
+    table = AlertRow.__table__  # type: ignore[attr-defined]
+    query = select_columns(table)
     if status is not None:
-        query = query.where(AlertRow.status == status)
+        query = query.where(table.c.status == status)
     if severity is not None:
-        query = query.where(AlertRow.severity == severity)
+        query = query.where(table.c.severity == severity)
     if provider_id is not None:
-        query = query.where(AlertRow.provider_id == provider_id)
-    rows = await session.exec(query.order_by(col(AlertRow.raised_at).desc()).limit(limit))
-    return list(rows.all())
+        query = query.where(table.c.provider_id == provider_id)
+    rows = await session.execute(query.order_by(table.c.raised_at.desc()).limit(limit))
+    return [dict(row) for row in rows.mappings()]
 
 
 async def budgets(session: AsyncSession) -> list[Budget]:

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Any
 
 from pydantic import TypeAdapter
-from sqlalchemy import JSON, Column, LargeBinary, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, LargeBinary, UniqueConstraint
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
@@ -28,6 +28,19 @@ class ProviderRow(RegistryModel, table=True):
     """One provider. Searchable facts are columns; the full details are kept as JSON."""
 
     __tablename__ = "provider"
+    # Distance search: the bounding box is a range on latitude and longitude, and the
+    # candidates' other columns (need, status, name, id) come from the index alone.
+    __table_args__ = (
+        Index(
+            "ix_provider_location",
+            "latitude",
+            "longitude",
+            "need_codes",
+            "status",
+            "name",
+            "id",
+        ),
+    )
 
     id: str = Field(primary_key=True, max_length=36)
     urn: int = Field(unique=True, index=True)
@@ -150,11 +163,17 @@ def inspection_from_json(data: dict[str, Any]) -> domain.Inspection:
 
 
 def to_domain(row: ProviderRow) -> domain.Provider:
-    latest = row.latest_inspection
+    return provider_of(row.id, row.status, row.details, row.latest_inspection)
+
+
+def provider_of(
+    provider_id: str, status: str, details: dict[str, Any], latest: dict[str, Any] | None
+) -> domain.Provider:
+    """The provider from its record's columns (a row, or the columns a search read)."""
     return domain.Provider(
-        provider_id=row.id,
-        details=draft_from_json(row.details),
-        status=ProviderStatus(row.status),
+        provider_id=provider_id,
+        details=draft_from_json(details),
+        status=ProviderStatus(status),
         latest_inspection=inspection_from_json(latest) if latest else None,
     )
 

@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 from sqlalchemy import and_, func
+from sqlalchemy import select as select_columns  # plain columns, no ORM row
 from sqlalchemy.orm import defer
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -20,6 +21,7 @@ from services.provider_registry.models import (
     RecommendationRow,
     RegistrationRow,
     StatusChangeRow,
+    provider_of,
 )
 from shared.contracts.providers_v1 import DocumentKind
 from shared.errors import NotFound
@@ -78,15 +80,29 @@ def _filtered(query: Any, search: domain.ProviderSearch) -> Any:
         rank = domain.judgement_rank(search.minimum_judgement)
         conditions.append(col(ProviderRow.judgement_rank) <= rank)
     if search.near is not None and search.within_km is not None:
-        conditions.append(_bounding_box(search.near, search.within_km))
+        box = _bounding_box(search.near, search.within_km)
+        if box is not None:
+            conditions.append(box)
     return query.where(and_(*conditions)) if conditions else query
 
 
 def _bounding_box(point: domain.Point, km: float) -> Any:
-    """A lat/lon box a little larger than the circle: cheap to test in SQL, exact
-    distance is checked in Python afterwards."""
-    lat_delta = km / 110.574 * 1.01
-    lon_delta = km / (111.320 * max(0.1, math.cos(math.radians(point.latitude)))) * 1.01
+    """A lat/lon box holding every point within `km` of `point` (great-circle, on the
+    haversine's sphere): cheap to test in SQL and usable by the (latitude, longitude)
+    index; the exact distance is checked in Python on what it lets through. None when
+    the circle reaches a pole or the antimeridian (no box is then smaller than the world).
+    """
+    reach = km / domain.EARTH_RADIUS_KM  # angular radius, radians
+    if reach >= math.pi / 2:
+        return None
+    lat = math.radians(point.latitude)
+    lat_delta = math.degrees(reach) * (1 + _SLACK) + _SLACK
+    if abs(point.latitude) + lat_delta >= 90:
+        return None
+    # The circle's widest longitude (at a latitude poleward of the centre's).
+    lon_delta = math.degrees(math.asin(math.sin(reach) / math.cos(lat))) * (1 + _SLACK) + _SLACK
+    if abs(point.longitude) + lon_delta >= 180:
+        return None
     return and_(
         col(ProviderRow.latitude).between(point.latitude - lat_delta, point.latitude + lat_delta),
         col(ProviderRow.longitude).between(
@@ -95,42 +111,73 @@ def _bounding_box(point: domain.Point, km: float) -> Any:
     )
 
 
+# Relative and absolute (degrees) margin on the box: rounding in the box's own
+# arithmetic must never shut out a point the exact distance lets in.
+_SLACK = 1e-9
+
+# What a search answer shows of a provider: its record, not the row's search helpers.
+_RECORD: tuple[Any, ...] = (
+    col(ProviderRow.id),
+    col(ProviderRow.status),
+    col(ProviderRow.details),
+    col(ProviderRow.latest_inspection),
+)
+
+Hit = tuple[domain.Provider, float | None]
+
+
+async def _records(session: AsyncSession, query: Any) -> dict[str, domain.Provider]:
+    """Providers by id from plain columns (no ORM row is built for a read)."""
+    rows = await session.execute(query)
+    return {
+        provider_id: provider_of(provider_id, status, details, latest)
+        for provider_id, status, details, latest in rows
+    }
+
+
 async def page_by_name(
     session: AsyncSession, search: domain.ProviderSearch, limit: int, offset: int
-) -> tuple[int, list[tuple[ProviderRow, float | None]]]:
+) -> tuple[int, list[Hit]]:
     total_query = _filtered(select(func.count()).select_from(ProviderRow), search)
     total = int((await session.exec(total_query)).one())
-    rows = await session.exec(
-        _filtered(select(ProviderRow), search)
+    query = (
+        _filtered(select_columns(*_RECORD), search)
         .order_by(col(ProviderRow.name), col(ProviderRow.id))
         .limit(limit)
         .offset(offset)
     )
-    return total, [(row, None) for row in rows.all()]
+    return total, [(provider, None) for provider in (await _records(session, query)).values()]
 
 
 async def page_by_distance(
     session: AsyncSession, search: domain.ProviderSearch, limit: int, offset: int
-) -> tuple[int, list[tuple[ProviderRow, float | None]]]:
+) -> tuple[int, list[Hit]]:
+    """Located providers within the radius, nearest first (then by name and id): the
+    box prefilter in SQL, the exact distance here, then only the page's records read."""
     assert search.near is not None
-    candidates = await session.exec(
+    candidates = await session.execute(
         _filtered(
-            select(ProviderRow.id, ProviderRow.name, ProviderRow.latitude, ProviderRow.longitude),
+            select_columns(
+                col(ProviderRow.id),
+                col(ProviderRow.name),
+                col(ProviderRow.latitude),
+                col(ProviderRow.longitude),
+            ),
             search,
         ).where(col(ProviderRow.latitude).is_not(None), col(ProviderRow.longitude).is_not(None))
     )
     ranked = []
-    for provider_id, name, latitude, longitude in candidates.all():
-        distance = domain.distance_km(search.near, domain.Point(latitude, longitude))
-        if search.within_km is None or distance <= search.within_km:
+    near, within = search.near, search.within_km
+    for provider_id, name, latitude, longitude in candidates:
+        distance = domain.distance_km(near, domain.Point(latitude, longitude))
+        if within is None or distance <= within:
             ranked.append((distance, name, provider_id))
     ranked.sort()
     page = ranked[offset : offset + limit]
-    rows = await session.exec(
-        select(ProviderRow).where(col(ProviderRow.id).in_([pid for _, _, pid in page]))
+    found = await _records(
+        session, select_columns(*_RECORD).where(col(ProviderRow.id).in_([p for _, _, p in page]))
     )
-    by_id = {row.id: row for row in rows.all()}
-    return len(ranked), [(by_id[pid], distance) for distance, _, pid in page]
+    return len(ranked), [(found[pid], distance) for distance, _, pid in page]
 
 
 # --- recommendations --------------------------------------------------------------------

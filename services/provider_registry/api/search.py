@@ -6,7 +6,6 @@ from fastapi import APIRouter, Depends, Query
 
 from services.provider_registry import domain, store
 from services.provider_registry.api.bodies import ProviderHit, ProviderPage, view
-from services.provider_registry.models import to_domain
 from services.provider_registry.policy import ALLOWED
 from shared import geography
 from shared.api_types import BoundedInt, Offset
@@ -73,9 +72,9 @@ async def search_providers(
             total, page = await store.page_by_distance(session, search, limit, offset)
     items = [
         ProviderHit(
-            provider=view(to_domain(row), actor),
+            provider=view(provider, actor),
             distance_km=None if distance is None else round(distance, 3),
         )
-        for row, distance in page
+        for provider, distance in page
     ]
     return ProviderPage(total=total, limit=limit, offset=offset, items=items)
