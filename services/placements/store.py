@@ -7,6 +7,7 @@ across rows live here.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -19,18 +20,23 @@ from services.placements import domain, events
 from services.placements.models import (
     BlockContractRow,
     BlockOfferRow,
+    FeeChangeRow,
     PlacementRow,
     ProviderNameRow,
     ReviewRow,
     SpendLedgerRow,
+    StatusChangeRow,
+    UpliftRow,
     load_block,
     load_placement,
+    placement_histories,
+    placement_of,
 )
 from services.placements.workflow_types import BlockSnapshot, ReviewInfo, Snapshot
 from shared.contracts import placements_v1
 from shared.contracts.common import Role
 from shared.errors import NotFound
-from shared.infra_models import utcnow
+from shared.infra_models import OutboxMessage, utcnow
 from shared.unit_of_work import Actor
 
 _NOT_CLOSED = col(PlacementRow.status).not_in([s.value for s in domain.CLOSED_STATUSES])
@@ -72,6 +78,57 @@ async def placement_or_404(session: Any, placement_id: str) -> domain.Placement:
     if placement is None:
         raise NotFound("placement", placement_id)
     return placement
+
+
+@dataclass(frozen=True)
+class PlacementRecord:
+    """A placement's row and everything its page shows, read once (``placement_record``)."""
+
+    row: PlacementRow
+    provider_name: str | None
+    fees: list[FeeChangeRow]
+    statuses: list[StatusChangeRow]
+    reviews: list[ReviewRow]
+    uplifts: list[UpliftRow]
+    events: list[tuple[str, str, Any]]  # (event type, event id, when) in outbox order
+
+    @property
+    def placement(self) -> domain.Placement:
+        return placement_of(self.row, self.fees, self.statuses, self.reviews)
+
+
+async def placement_record(session: Any, placement_id: str) -> PlacementRecord | None:
+    """A placement with its provider's name, histories, uplifts and events: six queries,
+    each history read once for both the domain placement and the page (None: no such)."""
+    found = (
+        await session.exec(
+            select(PlacementRow, ProviderNameRow.name)
+            .outerjoin(
+                ProviderNameRow,
+                col(ProviderNameRow.provider_id) == col(PlacementRow.provider_id),
+            )
+            .where(PlacementRow.placement_id == placement_id)
+        )
+    ).first()
+    if found is None:
+        return None
+    row, name = found
+    fees, statuses, reviews = await placement_histories(session, placement_id)
+    uplifts = await session.exec(select(UpliftRow).where(UpliftRow.placement_id == placement_id))
+    events = await session.exec(
+        select(OutboxMessage.event_type, OutboxMessage.event_id, OutboxMessage.created_at)
+        .where(OutboxMessage.key == placement_id)
+        .order_by(col(OutboxMessage.seq))
+    )
+    return PlacementRecord(
+        row=row,
+        provider_name=name,
+        fees=fees,
+        statuses=statuses,
+        reviews=reviews,
+        uplifts=list(uplifts.all()),
+        events=[(t, i, at) for t, i, at in events.all()],
+    )
 
 
 async def lifecycle_snapshot(session: Any, placement_id: str) -> Snapshot | None:

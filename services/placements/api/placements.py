@@ -25,12 +25,8 @@ from services.placements.api.bodies import (
 )
 from services.placements.api.needs import _as_held
 from services.placements.models import (
-    FeeChangeRow,
     PlacementRow,
     ReviewRow,
-    StatusChangeRow,
-    UpliftRow,
-    load_placement,
 )
 from services.placements.policy import ALLOWED
 from shared.api_types import ApiDate, Offset
@@ -40,7 +36,6 @@ from shared.contracts.placements_v1 import (
     PlacementStatus,
 )
 from shared.errors import NotFound
-from shared.infra_models import OutboxMessage
 from shared.runtime import ServiceRuntime, runtime_of
 from shared.unit_of_work import Actor, unit_of_work
 
@@ -108,50 +103,21 @@ async def get_placement(
     reads: ReadAudit = READS,
 ) -> dict[str, Any]:
     async with runtime.db.session() as session:
-        row = await session.get(PlacementRow, placement_id)
-        placement = await load_placement(session, placement_id)
-        if row is None or placement is None:
-            raise NotFound("placement", placement_id)
-        store.may_read(actor, row.provider_id)
-        names = await store.provider_names(session, {row.provider_id})
-        view = _placement_summary(row, names, actor)
-        view["fee"] = _fee_terms_view(placement)
-        view["fee_history"] = await _history(
-            session, FeeChangeRow, placement_id, FeeChangeRow.seq, exclude={"id"}
-        )
-        view["status_history"] = await _history(
-            session,
-            StatusChangeRow,
-            placement_id,
-            StatusChangeRow.seq,
-            exclude={"id", "placement_id"},
-        )
-        view["reviews"] = await _history(
-            session, ReviewRow, placement_id, ReviewRow.due_on, exclude={"placement_id"}
-        )
-        view["uplifts"] = await _history(session, UpliftRow, placement_id, None, exclude=set())
-        view["events"] = [
-            {"type": e.event_type, "event_id": e.event_id, "at": e.created_at}
-            for e in (
-                await session.exec(
-                    select(OutboxMessage)
-                    .where(OutboxMessage.key == placement_id)
-                    .order_by(col(OutboxMessage.seq))
-                )
-            ).all()
-        ]
+        found = await store.placement_record(session, placement_id)
+    if found is None:
+        raise NotFound("placement", placement_id)
+    row = found.row
+    store.may_read(actor, row.provider_id)
+    names = {} if found.provider_name is None else {row.provider_id: found.provider_name}
+    view = _placement_summary(row, names, actor)
+    view["fee"] = _fee_terms_view(found.placement)
+    view["fee_history"] = [r.model_dump(exclude={"id"}) for r in found.fees]
+    view["status_history"] = [r.model_dump(exclude={"id", "placement_id"}) for r in found.statuses]
+    view["reviews"] = [r.model_dump(exclude={"placement_id"}) for r in found.reviews]
+    view["uplifts"] = [r.model_dump() for r in found.uplifts]
+    view["events"] = [{"type": t, "event_id": i, "at": at} for t, i, at in found.events]
     await reads.record(actor, "placement", [(placement_id, row.child_ref)])
     return view
-
-
-async def _history(
-    session: Any, model: Any, placement_id: str, order: Any, *, exclude: set[str]
-) -> list[dict[str, Any]]:
-    """A placement's rows of one child table, as JSON-ready dicts, in `order`."""
-    query = select(model).where(model.placement_id == placement_id)
-    if order is not None:
-        query = query.order_by(col(order))
-    return [r.model_dump(exclude=exclude) for r in (await session.exec(query)).all()]
 
 
 @router.post("/placements/{placement_id}/reviews/{review_id}/outcome")

@@ -191,6 +191,14 @@ async def load_placement(session: AsyncSession, placement_id: str) -> domain.Pla
     row = await session.get(PlacementRow, placement_id)
     if row is None:
         return None
+    fees, statuses, reviews = await placement_histories(session, placement_id)
+    return placement_of(row, fees, statuses, reviews)
+
+
+async def placement_histories(
+    session: AsyncSession, placement_id: str
+) -> tuple[list[FeeChangeRow], list[StatusChangeRow], list[ReviewRow]]:
+    """A placement's fee changes and status changes (in order) and reviews (by due date)."""
     fees = await session.exec(
         select(FeeChangeRow).where(FeeChangeRow.placement_id == placement_id).order_by("seq")
     )
@@ -200,6 +208,16 @@ async def load_placement(session: AsyncSession, placement_id: str) -> domain.Pla
     reviews = await session.exec(
         select(ReviewRow).where(ReviewRow.placement_id == placement_id).order_by("due_on")
     )
+    return list(fees.all()), list(statuses.all()), list(reviews.all())
+
+
+def placement_of(
+    row: PlacementRow,
+    fees: list[FeeChangeRow],
+    statuses: list[StatusChangeRow],
+    reviews: list[ReviewRow],
+) -> domain.Placement:
+    """The domain placement of its row and its history rows (as ``placement_histories``)."""
     return domain.Placement(
         placement_id=row.placement_id,
         child_ref=row.child_ref,
@@ -212,7 +230,7 @@ async def load_placement(session: AsyncSession, placement_id: str) -> domain.Pla
         term_end=row.term_end,
         weeks_per_year=row.weeks_per_year,
         notice_period_weeks=row.notice_period_weeks,
-        fee_history=tuple(_fee_change(f) for f in fees.all()),
+        fee_history=tuple(_fee_change(f) for f in fees),
         status=PlacementStatus(row.status),
         status_history=tuple(
             domain.StatusChange(
@@ -222,9 +240,9 @@ async def load_placement(session: AsyncSession, placement_id: str) -> domain.Pla
                 s.by,
                 s.reason,
             )
-            for s in statuses.all()
+            for s in statuses
         ),
-        reviews=tuple(_review(r) for r in reviews.all()),
+        reviews=tuple(_review(r) for r in reviews),
         need_id=row.need_id,
         scheme_ref=row.scheme_ref,
         competition_ref=row.competition_ref,

@@ -1,0 +1,127 @@
+"""GET /placements/{id} reads each history once (store.placement_record) and answers
+exactly what the old assembly did: the placement loaded, then each child table and the
+outbox read again, one query each."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pydantic import TypeAdapter
+from sqlmodel import col, select
+
+from services.placements import store
+from services.placements.api._views import _fee_terms_view, _placement_summary
+from services.placements.models import (
+    FeeChangeRow,
+    PlacementRow,
+    ReviewRow,
+    StatusChangeRow,
+    UpliftRow,
+    load_placement,
+)
+from shared.contracts.common import Role
+from shared.infra_models import OutboxMessage
+from tests.harness import client_for
+from tests.service.placements.conftest import Placements
+
+TODAY = datetime.now(UTC).date()
+AS_JSON = TypeAdapter(dict[str, Any])
+
+
+async def _history(
+    session: Any, model: Any, placement_id: str, order: Any, *, exclude: set[str]
+) -> list[dict[str, Any]]:
+    query = select(model).where(model.placement_id == placement_id)
+    if order is not None:
+        query = query.order_by(col(order))
+    return [r.model_dump(exclude=exclude) for r in (await session.exec(query)).all()]
+
+
+async def _as_before(p: Placements, placement_id: str) -> dict[str, Any]:
+    """The view as the route assembled it before store.placement_record."""
+    async with p.runtime.db.session() as session:
+        row = await session.get(PlacementRow, placement_id)
+        placement = await load_placement(session, placement_id)
+        assert row is not None and placement is not None
+        names = await store.provider_names(session, {row.provider_id})
+        view = _placement_summary(row, names, None)
+        view["fee"] = _fee_terms_view(placement)
+        view["fee_history"] = await _history(
+            session, FeeChangeRow, placement_id, FeeChangeRow.seq, exclude={"id"}
+        )
+        view["status_history"] = await _history(
+            session,
+            StatusChangeRow,
+            placement_id,
+            StatusChangeRow.seq,
+            exclude={"id", "placement_id"},
+        )
+        view["reviews"] = await _history(
+            session, ReviewRow, placement_id, ReviewRow.due_on, exclude={"placement_id"}
+        )
+        view["uplifts"] = await _history(session, UpliftRow, placement_id, None, exclude=set())
+        view["events"] = [
+            {"type": e.event_type, "event_id": e.event_id, "at": e.created_at}
+            for e in (
+                await session.exec(
+                    select(OutboxMessage)
+                    .where(OutboxMessage.key == placement_id)
+                    .order_by(col(OutboxMessage.seq))
+                )
+            ).all()
+        ]
+    return AS_JSON.dump_python(view, mode="json")  # as the route's dict[str, Any] is sent
+
+
+async def test_placement_view_is_the_old_assembly_after_a_life_of_changes(
+    placements: Placements, tokens: dict[Role, str]
+) -> None:
+    row = await placements.active_placement("KCC-EHC-000201", review_in_days=20, provider_id="p-1")
+    other = await placements.active_placement("KCC-EHC-000202", provider_id="p-2")
+    pid = row.placement_id
+    commissioner, provider = tokens[Role.COMMISSIONER], tokens[Role.PROVIDER]
+    async with client_for(placements.runtime, commissioner) as client:
+        fresh = (await client.get(f"/placements/{pid}")).json()
+        assert fresh == await _as_before(placements, pid)
+
+        done = await client.post(
+            f"/placements/{pid}/reviews/{pid}-R1/outcome", json={"outcome": "continue"}
+        )
+        assert done.status_code == 200, done.text
+        effective = (TODAY + timedelta(days=10)).isoformat()
+        async with client_for(placements.runtime, provider) as as_provider:
+            asked = await as_provider.post(
+                f"/placements/{pid}/uplifts",
+                json={"requested_percent": "5", "effective_from": effective, "reason": "staff"},
+            )
+        assert asked.status_code == 201, asked.text
+        decided = await client.post(
+            f"/uplifts/{asked.json()['uplift_id']}/decision",
+            json={"decision": "approved", "approved_percent": "4"},
+        )
+        assert decided.status_code == 200, decided.text
+        varied = await client.post(
+            f"/placements/{pid}/variations",
+            json={
+                "effective_from": (TODAY + timedelta(days=20)).isoformat(),
+                "weekly_core_fee": "1800.00",
+                "additional_support": [{"description": "1:1", "weekly_amount": "150.00"}],
+                "reason": "more support",
+            },
+        )
+        assert varied.status_code == 201, varied.text
+        ended = await client.post(
+            f"/placements/{pid}/end", json={"by": "council", "reason": "moved on"}
+        )
+        assert ended.status_code == 200, ended.text
+
+        after = (await client.get(f"/placements/{pid}")).json()
+        assert after == await _as_before(placements, pid)
+        assert [f["kind"] for f in after["fee_history"]] == ["award", "uplift", "variation"]
+        assert len(after["uplifts"]) == 1 and after["reviews"][0]["outcome"] == "continue"
+        assert after["provider_name"] == fresh["provider_name"]
+        assert (await client.get(f"/placements/{other.placement_id}")).json() == await _as_before(
+            placements, other.placement_id
+        )
+        assert (await client.get("/placements/nope")).status_code == 404
