@@ -345,9 +345,14 @@ async def scorecard_inputs(uow: UnitOfWork, provider_id: str) -> dict[str, Any]:
     }
 
 
-async def open_alerts(session: AsyncSession) -> list[domain.Alert]:
-    rows = (await session.exec(select(AlertRow).where(col(AlertRow.open_key).is_not(None)))).all()
-    return [alert_of(a) for a in rows]
+async def open_alert_counts(session: AsyncSession) -> dict[domain.Severity, int]:
+    """Unresolved alerts per severity, counted by the database (open_key follows status)."""
+    rows = await session.execute(
+        select_columns(col(AlertRow.severity), func.count())
+        .where(col(AlertRow.open_key).is_not(None))
+        .group_by(col(AlertRow.severity))
+    )
+    return {domain.Severity(severity): int(count) for severity, count in rows}
 
 
 async def year_totals(session: AsyncSession) -> list[domain.YearTotal]:
@@ -390,7 +395,7 @@ async def spend_lines(session: AsyncSession, year: int) -> list[domain.SpendLine
     ]
 
 
-async def reviews_due(session: AsyncSession, day: date) -> list[domain.ReviewDue]:
+async def reviews_overdue(session: AsyncSession, day: date) -> list[domain.ReviewDue]:
     t = PlacementFact
     rows = await session.execute(
         select_columns(
@@ -399,7 +404,9 @@ async def reviews_due(session: AsyncSession, day: date) -> list[domain.ReviewDue
             col(t.review_due_on),
             col(t.review_completed_on),
         ).where(
-            col(t.review_due_on).is_not(None),
+            # Only the overdue ones (ReviewDue.overdue_on): not completed, due before `day`.
+            col(t.review_due_on) < day,
+            col(t.review_completed_on).is_(None),
             # A placement that has ended owes no further review.
             or_(col(t.ends_on).is_(None), col(t.ends_on) >= day),
         )

@@ -100,8 +100,8 @@ async def dashboard(
     async with runtime.db.session() as session:
         totals = await store.year_totals(session)
         spend = await store.spend_lines(session, year)
-        open_alerts = await store.open_alerts(session)
-        reviews = await store.reviews_due(session, day)
+        alert_counts = await store.open_alert_counts(session)
+        reviews = await store.reviews_overdue(session, day)
         budgets = await store.budgets(session)
     return domain.build_dashboard(
         as_of=day,
@@ -109,7 +109,7 @@ async def dashboard(
         budgets={b.financial_year: Decimal(b.amount) for b in budgets},
         totals=totals,
         spend=spend,
-        alerts=open_alerts,
+        alert_counts=alert_counts,
         reviews=reviews,
     )
 

@@ -264,6 +264,7 @@ def build_dashboard(
     reviews: Iterable[ReviewDue] = (),
     financial_year: int | None = None,
     totals: Iterable[YearTotal] | None = None,
+    alert_counts: Mapping[Severity, int] | None = None,
 ) -> Dashboard:
     """Aggregate the council-wide dashboard.
 
@@ -272,7 +273,8 @@ def build_dashboard(
     for `financial_year` (default: the one containing `as_of`). A review is overdue when
     not completed and `as_of` is after its due date. `totals` (spend per year, on and
     off contract) may come summed from the database; then `spend` need only hold the
-    selected year's lines.
+    selected year's lines. Likewise `alert_counts` (unresolved alerts per severity) may
+    come counted from the database instead of `alerts`.
     """
     year = financial_year if financial_year is not None else financial_year_of(as_of)
     lines = list(spend)
@@ -290,7 +292,11 @@ def build_dashboard(
         cost_per_placement_by_need=_cost_by_need(
             line for line in lines if line.financial_year == year
         ),
-        open_alerts_by_severity=_count_by_severity(alerts),
+        open_alerts_by_severity=(
+            _count_by_severity(alerts)
+            if alert_counts is None
+            else {severity: alert_counts.get(severity, 0) for severity in Severity}
+        ),
         reviews_overdue=len(overdue),
         overdue_review_placements=tuple(overdue),
     )
