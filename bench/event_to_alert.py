@@ -29,7 +29,7 @@ from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from bench import service_process
+from bench import report, service_process
 from dps import processes
 from shared.contracts import providers_v1
 from shared.envelope import Envelope, new_event
@@ -180,6 +180,23 @@ async def event_to_alert(
         await consumer.stop()
 
 
+def record_figures(alerts: list[float], raw: list[float], wait: int) -> None:
+    """The issue's rows: p50 and p99 of event to alert over the raw round trip's p50 and
+    p99 at the same fetch wait (two hops against one)."""
+    for name, share, target in (("p50", 0.50, "at most 3 times"), ("p99", 0.99, "at most 5 times")):
+        got = percentile(alerts, share) if alerts else None
+        base = percentile(raw, share) if raw else None
+        report.record(
+            f"inspection event → quality.alert.raised, {name} over two hops",
+            "no alerts" if got is None else f"{got:.1f} ms",
+            "no samples"
+            if base is None
+            else f"raw broker round trip {name} {base:.1f} ms at {wait} ms fetch wait",
+            got / base if got is not None and base else None,
+            target,
+        )
+
+
 def monitoring_env(work: Path, bootstrap: str) -> dict[str, str]:
     return {
         "DPS_DATABASE_URL": f"sqlite+aiosqlite:///{work / 'monitoring.db'}",
@@ -220,6 +237,7 @@ async def main(rate: float, seconds: float) -> None:
             print(summary("event -> quality.alert.raised", alerts, count))
             ratio = percentile(alerts, 0.5) / percentile(raw, 0.5) if alerts and raw else 0
             print(f"{'event to alert / raw (p50)':<28} {ratio:.1f}x (two hops: in and out)")
+            record_figures(alerts, raw, wait)
             default = await raw_round_trip(bootstrap, size, rate, count, 500)
             print(summary("raw round trip, 500 ms wait", default, count))
         finally:

@@ -23,8 +23,9 @@ from typing import Any
 import structlog
 from aiokafka import ConsumerRecord, TopicPartition
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import insert
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared import tracing
 from shared.contracts import (
@@ -150,7 +151,7 @@ class EventConsumer:
     async def _apply(self, decoded: Sequence[Decoded], poison: Sequence[Poison]) -> None:
         async with self.db.transaction() as session:
             uow = UnitOfWork(session=session, source=f"dps/{self.service}")
-            fresh = await self._fresh(uow, decoded)
+            fresh = await self._claim(uow, decoded)
             for run in self._runs_of_one_handler(fresh):
                 handler = self.handlers[run[0].envelope.type]
                 uow.causation_id = None  # a batch handler names each cause (answering)
@@ -160,20 +161,6 @@ class EventConsumer:
                 else:
                     for item in run:
                         await self._apply_event(uow, handler, item)
-            if fresh:  # one multi-row INSERT; ORM objects cost more than the SQL here
-                applied_at = utcnow()
-                await session.execute(
-                    insert(InboxEntry),
-                    [
-                        {
-                            "event_id": i.envelope.id,
-                            "topic": self.topic,
-                            "event_type": i.envelope.type,
-                            "applied_at": applied_at,
-                        }
-                        for i in fresh
-                    ],
-                )
             for bad in poison:
                 self._dead_letter(uow, bad)
         if uow.emitted or poison:
@@ -191,15 +178,22 @@ class EventConsumer:
                 runs.append([item])
         return runs
 
-    async def _fresh(self, uow: UnitOfWork, decoded: Sequence[Decoded]) -> list[Decoded]:
-        """The events not applied before (inbox), each once even if repeated in the batch."""
-        seen = await self._already_applied(uow, [d.envelope.id for d in decoded])
+    async def _claim(self, uow: UnitOfWork, decoded: Sequence[Decoded]) -> list[Decoded]:
+        """Record the batch's events in the inbox and return those not applied before,
+        each once even if repeated in the batch.
+
+        One statement reads and writes the inbox: INSERT ... ON CONFLICT DO NOTHING
+        RETURNING names the ids that were new. The rows are part of this transaction, so
+        they are kept only if the effects commit with them (and on PostgreSQL a second
+        consumer inserting the same id waits for this transaction, then skips it).
+        """
+        claimed = await claim_events(uow.session, self.topic, [d.envelope for d in decoded])
         fresh = []
         for item in decoded:
-            if item.envelope.id in seen:
+            if item.envelope.id not in claimed:
                 EVENTS_DUPLICATE.labels(self.service, self.topic).inc()
                 continue
-            seen.add(item.envelope.id)
+            claimed.discard(item.envelope.id)
             fresh.append(item)
         return fresh
 
@@ -216,14 +210,6 @@ class EventConsumer:
             # The event id traces a child's event; the child reference stays out of logs.
             subject = None if subject_is_personal(self.topic) else envelope.subject
             log.info("event.applied", topic=self.topic, subject=subject)
-
-    async def _already_applied(self, uow: UnitOfWork, event_ids: list[str]) -> set[str]:
-        if not event_ids:
-            return set()
-        rows = await uow.session.exec(
-            select(InboxEntry.event_id).where(col(InboxEntry.event_id).in_(event_ids))
-        )
-        return set(rows.all())
 
     async def _apply_one_by_one(self, decoded: Sequence[Decoded], poison: Sequence[Poison]) -> None:
         for bad in poison:
@@ -308,6 +294,42 @@ class EventConsumer:
             EVENTS_CONSUMED.labels(self.service, self.topic, event_type).inc(n)
         for kind, n in Counter(bad.kind for bad in poison).items():
             EVENTS_DEAD_LETTERED.labels(self.service, self.topic, kind).inc(n)
+
+
+_INBOX_ROWS_PER_STATEMENT = 1000  # 4 parameters a row, well under SQLite's 32,766
+
+
+async def claim_events(
+    session: AsyncSession, topic: str, envelopes: Sequence[Envelope]
+) -> set[str]:
+    """Insert inbox rows for these events; return the ids that were not there before."""
+    rows: dict[str, dict[str, Any]] = {}
+    applied_at = utcnow()
+    for envelope in envelopes:
+        rows.setdefault(
+            envelope.id,
+            {
+                "event_id": envelope.id,
+                "topic": topic,
+                "event_type": envelope.type,
+                "applied_at": applied_at,
+            },
+        )
+    if not rows:
+        return set()
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    table = InboxEntry.__table__  # type: ignore[attr-defined]
+    values = list(rows.values())
+    claimed: set[str] = set()
+    for start in range(0, len(values), _INBOX_ROWS_PER_STATEMENT):
+        statement = (
+            dialect.insert(table)
+            .values(values[start : start + _INBOX_ROWS_PER_STATEMENT])
+            .on_conflict_do_nothing(index_elements=["event_id"])
+            .returning(table.c.event_id)
+        )
+        claimed.update((await session.execute(statement)).scalars())
+    return claimed
 
 
 def next_offsets(records: Sequence[ConsumerRecord[Any, Any]]) -> dict[TopicPartition, int]:

@@ -202,9 +202,21 @@ def _is_json(content_type: str) -> bool:
 
 
 def decode_envelope(raw: bytes | None) -> Envelope:
-    """Parse a structured-mode value into an envelope or raise UndecodableEvent."""
+    """Parse a structured-mode value into an envelope or raise UndecodableEvent.
+
+    pydantic's JSON parser reads a well-formed event in one pass; anything it refuses,
+    or an event that leaves a required attribute to a default, takes the second path
+    (json.loads, then the checks of `_validated`), which names what is wrong.
+    """
     if raw is None:
         raise UndecodableEvent("empty message (tombstone)")
+    try:
+        envelope = Envelope.model_validate_json(raw)
+    except ValidationError:
+        pass
+    else:
+        if _complete(envelope):
+            return envelope
     try:
         document = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -212,6 +224,15 @@ def decode_envelope(raw: bytes | None) -> Envelope:
     if not isinstance(document, dict):
         raise UndecodableEvent("not a JSON object")
     return _validated(document)
+
+
+def _complete(envelope: Envelope) -> bool:
+    """Whether a parsed event gave every attribute `_validated` requires itself (the
+    model's defaults would otherwise invent an id or a specversion)."""
+    given = envelope.model_fields_set
+    return envelope.specversion == "1.0" and all(
+        name in given and getattr(envelope, name) for name in REQUIRED_ATTRIBUTES
+    )
 
 
 def validate_document(document: dict[str, Any]) -> Envelope:

@@ -10,7 +10,7 @@ monitoring keeps (providers, placements, spend, competitions) are written by
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import partial
@@ -21,6 +21,7 @@ from services.monitoring.commands import facts, notifications
 from services.monitoring.commands.assessment import assess
 from services.monitoring.delivery import notifications as messages
 from services.monitoring.models import CompetitionFact
+from shared.consumer import batch_handler
 from shared.contracts import placements_v1, procurement_v1, providers_v1
 from shared.envelope import Envelope
 from shared.runtime import ServiceRuntime, Subscriptions
@@ -57,10 +58,16 @@ async def on_provider_updated(
     await facts.upsert_profile(uow, event.provider)
 
 
+@batch_handler
 async def on_inspection_recorded(
-    uow: UnitOfWork, envelope: Envelope, event: providers_v1.ProviderInspectionRecorded
+    uow: UnitOfWork, events: Sequence[tuple[Envelope, providers_v1.ProviderInspectionRecorded]]
 ) -> None:
-    await facts.record_inspection(uow, envelope.id, event)
+    """A batch's inspections in order, after one read of what they all need (the Ofsted
+    feed is monitoring's busiest source of evidence)."""
+    await facts.prepare_inspections(uow, [(envelope.id, event) for envelope, event in events])
+    for envelope, event in events:
+        uow.answering(envelope)
+        await facts.record_inspection(uow, envelope.id, event)
 
 
 async def on_status_changed(

@@ -9,13 +9,16 @@ SQLite this is what lets monitoring keep up with a steady 100 events/s).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import func, or_
+from sqlalchemy import and_, event, func, or_
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select as select_columns  # sqlmodel's takes at most 4
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
@@ -133,13 +136,99 @@ def pending(uow: UnitOfWork, model: type[T]) -> list[T]:
 
 
 async def find(uow: UnitOfWork, model: type[T], *key: object) -> T | None:
-    """Row by primary key, pending rows of this transaction included."""
+    """Row by primary key, pending rows of this transaction included (and rows a batch
+    preloaded, without asking the database again)."""
     names = [column.key for column in sa_inspect(model).primary_key]
     for row in pending(uow, model):
         if tuple(getattr(row, name) for name in names) == key:
             return row
+    ident = key if len(key) > 1 else key[0]
+    preloaded = _preloaded(uow)
+    if preloaded is not None and (model, ident) in preloaded.rows:
+        return preloaded.rows[model, ident]  # type: ignore[return-value]
     with uow.session.sync_session.no_autoflush:
-        return await uow.session.get(model, key if len(key) > 1 else key[0])
+        return await uow.session.get(model, ident)
+
+
+# -- a batch's reads in one query each ------------------------------------------------
+#
+# A consumer batch (shared.consumer.batch_handler) first loads what all of its events
+# will read — rows by key, open alerts by cause and the providers' open safeguarding
+# alerts — in one query each; `find`, `unresolved_alerts` and `open_safeguarding_alerts`
+# then answer from those rows plus the transaction's pending ones, as the queries would.
+# A flush (rare inside a batch: reads run without autoflush) makes pending rows
+# persistent and so invisible to `pending`: it drops the preloaded rows, and reads go
+# back to the database.
+
+_PRELOADED = "monitoring_preloaded"
+
+
+@dataclass
+class Preloaded:
+    rows: dict[tuple[type[Any], object], Any] = field(default_factory=dict)
+    alerts: list[AlertRow] = field(default_factory=list)  # held: the identity map is weak
+    alert_keys: set[str] = field(default_factory=set)  # open causes loaded
+    safeguarding_of: set[str] = field(default_factory=set)  # providers loaded
+
+
+def _preloaded(uow: UnitOfWork) -> Preloaded | None:
+    found: Preloaded | None = uow.session.info.get(_PRELOADED)
+    return found
+
+
+def _forget_preloaded(session: Session, _flush_context: object) -> None:
+    session.info.pop(_PRELOADED, None)
+
+
+def _preloading(uow: UnitOfWork) -> Preloaded:
+    preloaded = _preloaded(uow)
+    if preloaded is None:
+        preloaded = uow.session.info[_PRELOADED] = Preloaded()
+        event.listen(uow.session.sync_session, "after_flush", _forget_preloaded, once=True)
+    return preloaded
+
+
+async def preload(uow: UnitOfWork, model: type[T], keys: Iterable[object]) -> None:
+    """Load the rows of `model` (single-column key) with these keys in one query, so
+    `find` answers for each key, found or not, without a query of its own."""
+    preloaded = _preloading(uow)
+    wanted = {key for key in keys if (model, key) not in preloaded.rows}
+    if not wanted:
+        return
+    key_column = sa_inspect(model).primary_key[0]
+    rows = await select_rows(uow, select(model).where(col(key_column).in_(wanted)))
+    for key in wanted:
+        preloaded.rows[model, key] = None
+    for row in rows:
+        preloaded.rows[model, getattr(row, key_column.key)] = row
+
+
+async def preload_alerts(
+    uow: UnitOfWork, causes: Iterable[str], safeguarding_of: Iterable[str]
+) -> None:
+    """Load the open alerts of these causes (dedupe keys) and the providers' open
+    safeguarding alerts, in one query."""
+    preloaded = _preloading(uow)
+    keys = set(causes) - preloaded.alert_keys
+    providers = set(safeguarding_of) - preloaded.safeguarding_of
+    conditions: list[ColumnElement[bool]] = []
+    if keys:
+        conditions.append(col(AlertRow.open_key).in_(keys))
+    if providers:
+        conditions.append(
+            and_(
+                col(AlertRow.provider_id).in_(providers),
+                col(AlertRow.open_key).is_not(None),
+                col(AlertRow.rule_id).in_(domain.SAFEGUARDING_RULE_IDS),
+            )
+        )
+    if not conditions:
+        return
+    rows = await select_rows(uow, select(AlertRow).where(or_(*conditions)))
+    held = {id(row) for row in preloaded.alerts}
+    preloaded.alerts += [row for row in rows if id(row) not in held]
+    preloaded.alert_keys |= keys
+    preloaded.safeguarding_of |= providers
 
 
 async def select_rows(uow: UnitOfWork, query: SelectOfScalar[T]) -> list[T]:
@@ -147,12 +236,30 @@ async def select_rows(uow: UnitOfWork, query: SelectOfScalar[T]) -> list[T]:
         return list((await uow.session.exec(query)).all())
 
 
+# Parsed rule versions by their stored columns: a version's row is never changed (a
+# change is a new version), and the columns are the key, so a row that did change would
+# be parsed afresh. Rules are still read once per transaction; only parsing is saved.
+_parsed_rules: dict[str, domain.AlertRule] = {}
+_RULE_COLUMNS = tuple(RuleVersion.__table__.columns)  # type: ignore[attr-defined]
+
+
 async def rules_in_force(uow: UnitOfWork) -> list[domain.AlertRule]:
     """Current rule versions, read once per transaction (a consumer batch is one)."""
     cached: list[domain.AlertRule] | None = uow.session.info.get("monitoring_rules")
     if cached is None:
-        rows = await select_rows(uow, select(RuleVersion))
-        cached = list(domain.current_rules(rule_of(row) for row in rows).values())
+        with uow.session.sync_session.no_autoflush:
+            rows = (await uow.session.execute(select_columns(*_RULE_COLUMNS))).all()
+        versions = []
+        for row in rows:
+            stored = repr(tuple(row))
+            rule = _parsed_rules.get(stored)
+            if rule is None:
+                rule = rule_of(RuleVersion.model_validate(row._asdict()))
+                if len(_parsed_rules) > 10_000:
+                    _parsed_rules.clear()
+                _parsed_rules[stored] = rule
+            versions.append(rule)
+        cached = list(domain.current_rules(versions).values())
         uow.session.info["monitoring_rules"] = cached
     return cached
 
@@ -188,20 +295,33 @@ async def unresolved_alerts(uow: UnitOfWork, keys: Iterable[str]) -> list[AlertR
     wanted = set(keys)
     if not wanted:
         return []
-    rows = await select_rows(uow, select(AlertRow).where(col(AlertRow.open_key).in_(wanted)))
+    preloaded = _preloaded(uow)
+    if preloaded is not None and wanted <= preloaded.alert_keys:
+        rows = [r for r in preloaded.alerts if r.open_key in wanted]
+    else:
+        query = select(AlertRow).where(col(AlertRow.open_key).in_(wanted))
+        rows = await select_rows(uow, query)
     return rows + [r for r in pending(uow, AlertRow) if r.open_key in wanted]
 
 
 async def open_safeguarding_alerts(uow: UnitOfWork, provider_id: str) -> list[AlertRow]:
     safeguarding = domain.SAFEGUARDING_RULE_IDS
-    rows = await select_rows(
-        uow,
-        select(AlertRow).where(
-            AlertRow.provider_id == provider_id,
-            col(AlertRow.open_key).is_not(None),
-            col(AlertRow.rule_id).in_(safeguarding),
-        ),
-    )
+    preloaded = _preloaded(uow)
+    if preloaded is not None and provider_id in preloaded.safeguarding_of:
+        rows = [
+            r
+            for r in preloaded.alerts
+            if r.provider_id == provider_id and r.rule_id in safeguarding and r.open_key
+        ]
+    else:
+        rows = await select_rows(
+            uow,
+            select(AlertRow).where(
+                AlertRow.provider_id == provider_id,
+                col(AlertRow.open_key).is_not(None),
+                col(AlertRow.rule_id).in_(safeguarding),
+            ),
+        )
     return rows + [
         r
         for r in pending(uow, AlertRow)

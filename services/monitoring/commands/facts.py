@@ -3,10 +3,11 @@ spend, competitions, recommendations), beside the evidence it assesses."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, time
 from typing import Any
 
-from services.monitoring import domain
+from services.monitoring import domain, store
 from services.monitoring.commands.assessment import assess
 from services.monitoring.models import (
     CompetitionFact,
@@ -15,7 +16,7 @@ from services.monitoring.models import (
     Recommendation,
     SpendLineRow,
 )
-from services.monitoring.store import find
+from services.monitoring.store import find, preload
 from shared.contracts import placements_v1, procurement_v1, providers_v1
 from shared.contracts.inspections import read_inspection
 from shared.infra_models import utcnow
@@ -65,6 +66,25 @@ async def record_inspection(
     if evidence is not None:
         # A back-filled older inspection is history, not news: keep it, raise nothing.
         await assess(uow, evidence, alerting=event.is_latest)
+
+
+async def prepare_inspections(
+    uow: UnitOfWork, events: Sequence[tuple[str, providers_v1.ProviderInspectionRecorded]]
+) -> None:
+    """Load, in one query each, what `record_inspection` will read for these events
+    (event id, payload): the providers' profiles, the open alerts of every cause the
+    rules would raise, and the providers' open safeguarding alerts."""
+    await preload(uow, ProviderProfile, {event.provider_id for _, event in events})
+    rules = await store.rules_in_force(uow)
+    causes: set[str] = set()
+    providers: set[str] = set()
+    for event_id, event in events:
+        evidence = domain.inspection_evidence(event_id, event.provider_id, event.new)
+        if evidence is None or not event.is_latest:
+            continue
+        causes.update(match.dedupe_key for match in domain.evaluate_rules(rules, evidence))
+        providers.add(event.provider_id)
+    await store.preload_alerts(uow, causes, providers)
 
 
 async def change_status(

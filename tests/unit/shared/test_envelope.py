@@ -43,3 +43,21 @@ def test_correlation_id_is_carried_when_given() -> None:
 def test_undecodable_messages_say_why(raw: bytes | None, reason: str) -> None:
     with pytest.raises(UndecodableEvent, match=reason):
         decode_envelope(raw)
+
+
+def test_an_event_read_in_one_pass_equals_the_checked_path() -> None:
+    from shared.envelope import validate_document
+
+    event = new_event(
+        "t", source="s", subject="x", data=Sample(child_ref="x"), topic="ehc.plans.v1"
+    )
+    raw = event.to_bytes()
+    import json
+
+    assert decode_envelope(raw) == validate_document(json.loads(raw)) == event
+
+
+def test_one_pass_never_invents_an_attribute() -> None:
+    # The model has defaults for id and specversion; a message without them is refused.
+    with pytest.raises(UndecodableEvent, match="specversion"):
+        decode_envelope(b'{"id": "1", "type": "t", "source": "s", "subject": "x"}')
