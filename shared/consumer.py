@@ -36,7 +36,7 @@ from shared.contracts import (
     topic_personal_fields,
 )
 from shared.contracts.common import REDACTED, redact
-from shared.db import Database
+from shared.db import Database, one_of
 from shared.envelope import (
     Envelope,
     UndecodableEvent,
@@ -163,7 +163,7 @@ class EventConsumer:
             if fresh:  # one multi-row INSERT; ORM objects cost more than the SQL here
                 applied_at = utcnow()
                 await session.execute(
-                    insert(InboxEntry),
+                    insert(InboxEntry.__table__),  # type: ignore[attr-defined]  # Core, not ORM bulk
                     [
                         {
                             "event_id": i.envelope.id,
@@ -221,7 +221,9 @@ class EventConsumer:
         if not event_ids:
             return set()
         rows = await uow.session.exec(
-            select(InboxEntry.event_id).where(col(InboxEntry.event_id).in_(event_ids))
+            select(InboxEntry.event_id).where(
+                one_of(uow.session, col(InboxEntry.event_id), event_ids)
+            )
         )
         return set(rows.all())
 

@@ -205,6 +205,9 @@ def decode_envelope(raw: bytes | None) -> Envelope:
     """Parse a structured-mode value into an envelope or raise UndecodableEvent."""
     if raw is None:
         raise UndecodableEvent("empty message (tombstone)")
+    fast = _parsed_valid(raw)
+    if fast is not None:
+        return fast
     try:
         document = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -212,6 +215,21 @@ def decode_envelope(raw: bytes | None) -> Envelope:
     if not isinstance(document, dict):
         raise UndecodableEvent("not a JSON object")
     return _validated(document)
+
+
+def _parsed_valid(raw: bytes) -> Envelope | None:
+    """The envelope parsed and validated by pydantic's JSON parser in one pass (about
+    twice as fast as `json.loads` then `model_validate`), when it is a valid event;
+    None otherwise, and the step-by-step path below names what is wrong."""
+    try:
+        envelope = Envelope.model_validate_json(raw)
+    except ValidationError:
+        return None
+    if envelope.specversion != "1.0" or "specversion" not in envelope.model_fields_set:
+        return None
+    if not all(name in envelope.model_fields_set for name in REQUIRED_ATTRIBUTES):
+        return None  # a default must not stand in for a required attribute
+    return envelope
 
 
 def validate_document(document: dict[str, Any]) -> Envelope:

@@ -43,3 +43,26 @@ def test_correlation_id_is_carried_when_given() -> None:
 def test_undecodable_messages_say_why(raw: bytes | None, reason: str) -> None:
     with pytest.raises(UndecodableEvent, match=reason):
         decode_envelope(raw)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"specversion": "1.0", "id": "e1", "type": "t", "source": "s", "subject": "x",'
+        b' "time": "2025-01-02T03:04:05Z", "data": {"a": [1, 2.5, null]}, "ext": "kept"}',
+        b'{"specversion": "1.0", "id": "e2", "type": "t", "source": "s", "subject": "x",'
+        b' "time": "2025-01-02T03:04:05+01:00", "correlationid": "c"}',
+    ],
+)
+def test_the_one_pass_json_parse_gives_the_step_by_step_envelope(raw: bytes) -> None:
+    import json
+
+    from shared.envelope import validate_document
+
+    assert decode_envelope(raw) == validate_document(json.loads(raw))
+
+
+def test_a_missing_specversion_is_refused_not_defaulted_by_the_one_pass_parse() -> None:
+    raw = b'{"id": "e1", "type": "t", "source": "s", "subject": "x"}'
+    with pytest.raises(UndecodableEvent, match="specversion"):
+        decode_envelope(raw)
