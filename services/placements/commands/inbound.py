@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from services.placements import domain, events, store
 from services.placements.commands._core import (
@@ -39,6 +39,7 @@ from services.placements.models import (
 from shared.contracts import ehc_plans_v1, procurement_v1
 from shared.contracts.common import Attendance, NeedType
 from shared.contracts.placements_v1 import PlacementSource
+from shared.db import one_of
 from shared.envelope import Envelope
 from shared.logging import get_logger
 from shared.unit_of_work import UnitOfWork
@@ -86,7 +87,7 @@ class PlanBook:
     @classmethod
     async def open(cls, uow: UnitOfWork, child_refs: set[str]) -> PlanBook:
         found = await load_plans(uow.session, child_refs)
-        placed = await store.children_with_open_placements(uow.session, child_refs)
+        placed = await _children_with_open_placements(uow, child_refs)
         return cls({ref: found.get(ref) for ref in child_refs}, set(), placed)
 
     def apply(self, envelope: Envelope, payload: ehc_plans_v1.InboundEvent) -> PlanApplied:
@@ -101,6 +102,21 @@ class PlanBook:
     async def save(self, uow: UnitOfWork) -> None:
         await save_plans(uow.session, (p for r, p in self.held.items() if r in self.changed and p))
         self.changed.clear()
+
+
+async def _children_with_open_placements(uow: UnitOfWork, child_refs: set[str]) -> set[str]:
+    """Which of these children have a placement not yet closed, with one query
+    (``store.children_with_open_placements``, with one array parameter on PostgreSQL)."""
+    if not child_refs:
+        return set()
+    closed = [s.value for s in domain.CLOSED_STATUSES]
+    rows = await uow.session.exec(
+        select(PlacementRow.child_ref).where(
+            one_of(uow.session, col(PlacementRow.child_ref), child_refs),
+            col(PlacementRow.status).not_in(closed),
+        )
+    )
+    return set(rows.all())
 
 
 async def _realign_reviews(

@@ -16,7 +16,7 @@ from services.placements.models._base import (
     _json,
 )
 from shared.contracts.common import Attendance, NeedType
-from shared.db import upsert
+from shared.db import one_of, upsert
 from shared.infra_models import AwareDateTime, utcnow
 
 
@@ -102,7 +102,9 @@ async def load_plans(
     """The plans held of these children, with one query (absent children are left out)."""
     if not child_refs:
         return {}
-    result = await session.execute(_PLANS.select().where(_PLANS.c.child_ref.in_(list(child_refs))))
+    result = await session.execute(
+        _PLANS.select().where(one_of(session, _PLANS.c.child_ref, child_refs))
+    )
     return {row["child_ref"]: plan_from_columns(row) for row in result.mappings()}
 
 

@@ -61,3 +61,20 @@ def test_one_pass_never_invents_an_attribute() -> None:
     # The model has defaults for id and specversion; a message without them is refused.
     with pytest.raises(UndecodableEvent, match="specversion"):
         decode_envelope(b'{"id": "1", "type": "t", "source": "s", "subject": "x"}')
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"specversion": "1.0", "id": "e1", "type": "t", "source": "s", "subject": "x",'
+        b' "time": "2025-01-02T03:04:05Z", "data": {"a": [1, 2.5, null]}, "ext": "kept"}',
+        b'{"specversion": "1.0", "id": "e2", "type": "t", "source": "s", "subject": "x",'
+        b' "time": "2025-01-02T03:04:05+01:00", "correlationid": "c"}',
+    ],
+)
+def test_the_one_pass_json_parse_gives_the_step_by_step_envelope(raw: bytes) -> None:
+    import json
+
+    from shared.envelope import validate_document
+
+    assert decode_envelope(raw) == validate_document(json.loads(raw))
