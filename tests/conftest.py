@@ -11,9 +11,11 @@ import os
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from sqlalchemy.engine import make_url
 
 from dps import processes
@@ -21,6 +23,14 @@ from shared.auth import issue_token
 from shared.contracts.common import Role
 
 TEST_SECRET = "test-secret-for-send-dps-0123456789abcdef"
+# A token made when a test module is imported must outlive the whole run (an hour, the
+# default, is shorter than CI on two cores).
+RUN_TTL = timedelta(hours=12)
+
+# Hypothesis's per-example deadline is a timed assertion: on a loaded machine it fails
+# rules that are right. The tests check behaviour; speed is measured in bench/.
+settings.register_profile("dps", deadline=None)
+settings.load_profile("dps")
 # Stacks the tests start (`dps up` in the e2e tests) record themselves here, never in the
 # person's own pointer: a test run must not redirect their `dps token` to its stack.
 os.environ.setdefault(

@@ -32,7 +32,7 @@ from shared.auth import issue_token
 from shared.contracts.common import Role
 from shared.runtime import ServiceRuntime
 from shared.settings import SERVICES
-from tests.conftest import TEST_SECRET
+from tests.conftest import RUN_TTL, TEST_SECRET
 from tests.harness import make_runtime
 
 EXAMPLES = {GenerationMode.POSITIVE: 10, GenerationMode.NEGATIVE: 5}
@@ -43,7 +43,9 @@ CHECKS = [
     response_schema_conformance,
 ]
 TOKENS = {
-    role: issue_token(TEST_SECRET, role, provider_id="p-1" if role is Role.PROVIDER else None)
+    role: issue_token(
+        TEST_SECRET, role, provider_id="p-1" if role is Role.PROVIDER else None, ttl=RUN_TTL
+    )
     for role in Role
 }
 

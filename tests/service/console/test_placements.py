@@ -17,14 +17,14 @@ from shared.auth import issue_token
 from shared.contracts.common import Role
 from shared.infra_models import AuditEntry
 from shared.runtime import ServiceRuntime
-from tests.conftest import TEST_SECRET
+from tests.conftest import RUN_TTL, TEST_SECRET
 from tests.harness import client_for
 from tests.service.console.test_console import console_settings, monitoring, sign_in  # noqa: F401
 from tests.service.placements.conftest import Placements, placements  # noqa: F401
 
 TODAY = datetime.now(UTC).date()
-PROVIDER = issue_token(TEST_SECRET, Role.PROVIDER, provider_id="p-1")
-COMMISSIONER = issue_token(TEST_SECRET, Role.COMMISSIONER)
+PROVIDER = issue_token(TEST_SECRET, Role.PROVIDER, provider_id="p-1", ttl=RUN_TTL)
+COMMISSIONER = issue_token(TEST_SECRET, Role.COMMISSIONER, ttl=RUN_TTL)
 
 
 def console_over(

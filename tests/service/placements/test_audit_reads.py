@@ -18,14 +18,14 @@ from shared.auth import issue_token
 from shared.contracts.common import Role
 from shared.infra_models import AuditEntry
 from shared.pseudonym import pseudonym
-from tests.conftest import TEST_SECRET
+from tests.conftest import RUN_TTL, TEST_SECRET
 from tests.harness import client_for
 from tests.service.placements.conftest import Placements
 
 CHILD = "KCC-EHC-000700"
-OFFICER = issue_token(TEST_SECRET, Role.MONITORING_OFFICER, subject="officer-jo")
-COMMISSIONER = issue_token(TEST_SECRET, Role.COMMISSIONER, subject="commissioner-sam")
-AUDITOR = issue_token(TEST_SECRET, Role.AUDITOR, subject="auditor-kim")
+OFFICER = issue_token(TEST_SECRET, Role.MONITORING_OFFICER, subject="officer-jo", ttl=RUN_TTL)
+COMMISSIONER = issue_token(TEST_SECRET, Role.COMMISSIONER, subject="commissioner-sam", ttl=RUN_TTL)
+AUDITOR = issue_token(TEST_SECRET, Role.AUDITOR, subject="auditor-kim", ttl=RUN_TTL)
 
 
 async def _audit_rows(placements: Placements, *where: Any) -> list[AuditEntry]:

@@ -11,13 +11,13 @@ from services.placements import domain
 from services.placements.models import BlockOfferRow, NeedRow
 from shared.auth import issue_token
 from shared.contracts.common import Role
-from tests.conftest import TEST_SECRET
+from tests.conftest import RUN_TTL, TEST_SECRET
 from tests.service.placements.conftest import Placements
 from tests.service.placements.test_api import _get, _post, rules
 from tests.service.placements.test_decisions import _block, _need, data
 
 TODAY = datetime.now(UTC).date()
-P3 = issue_token(TEST_SECRET, Role.PROVIDER, provider_id="p-3")  # the block's provider
+P3 = issue_token(TEST_SECRET, Role.PROVIDER, provider_id="p-3", ttl=RUN_TTL)  # the block's provider
 
 
 async def _offer_of(p: Placements, need_id: str) -> dict[str, Any]:

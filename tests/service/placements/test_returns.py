@@ -16,15 +16,15 @@ from shared.contracts.common import Role
 from shared.envelope import new_event
 from shared.infra_models import AuditEntry
 from shared.pseudonym import pseudonym
-from tests.conftest import TEST_SECRET
+from tests.conftest import RUN_TTL, TEST_SECRET
 from tests.harness import client_for, eventually
 from tests.service.placements.conftest import Placements
 
 CHILD, OTHER = "KCC-EHC-000810", "KCC-EHC-000811"
-COMMISSIONER = issue_token(TEST_SECRET, Role.COMMISSIONER, subject="commissioner-sam")
-CASE_SYSTEM = issue_token(TEST_SECRET, Role.COUNCIL_SYSTEM, subject="case-system")
-OFFICER = issue_token(TEST_SECRET, Role.MONITORING_OFFICER, subject="officer-jo")
-PROVIDER = issue_token(TEST_SECRET, Role.PROVIDER, subject="p", provider_id="p-1")
+COMMISSIONER = issue_token(TEST_SECRET, Role.COMMISSIONER, subject="commissioner-sam", ttl=RUN_TTL)
+CASE_SYSTEM = issue_token(TEST_SECRET, Role.COUNCIL_SYSTEM, subject="case-system", ttl=RUN_TTL)
+OFFICER = issue_token(TEST_SECRET, Role.MONITORING_OFFICER, subject="officer-jo", ttl=RUN_TTL)
+PROVIDER = issue_token(TEST_SECRET, Role.PROVIDER, subject="p", provider_id="p-1", ttl=RUN_TTL)
 
 
 async def _register(placements: Placements, provider_id: str, urn: int) -> None:

@@ -19,13 +19,13 @@ from typer.testing import CliRunner
 from dps.cli import app
 from shared.auth import issue_token
 from shared.contracts.common import Role
-from tests.conftest import TEST_SECRET
+from tests.conftest import RUN_TTL, TEST_SECRET
 from tests.harness import eventually
 from tests.service.placements.conftest import Placements
 from tests.service.placements.test_returns import _register
 
 CHILD = "KCC-EHC-000820"
-COMMISSIONER = issue_token(TEST_SECRET, Role.COMMISSIONER, subject="commissioner-sam")
+COMMISSIONER = issue_token(TEST_SECRET, Role.COMMISSIONER, subject="commissioner-sam", ttl=RUN_TTL)
 runner = CliRunner()
 
 
