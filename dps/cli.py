@@ -313,3 +313,7 @@ def makemigration(name: ServiceName, message: Annotated[str, typer.Option("-m")]
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    sys.exit(app())

@@ -234,3 +234,16 @@ def test_status_finds_a_stack_started_with_other_ports(
     (folder / "stack.json").unlink()  # the default ports: nothing listens there in tests
     monkeypatch.setattr("dps.cli_common.SERVICE_PORTS", dict.fromkeys(SERVICES, _closed_port()))
     assert runner.invoke(app, ["status"]).exit_code == 1
+
+
+def test_the_module_runs_as_a_program(no_stack: Path) -> None:
+    """`python -m dps.cli` is how `dps up` starts each service process: the module must
+    run its app when executed, lazily built commands included."""
+    done = subprocess.run(
+        [sys.executable, "-m", "dps.cli", "token", "--role", "commissioner"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().count(".") == 2  # a JWT: header.claims.signature
