@@ -256,6 +256,8 @@ class BrokerWatch:
         self.on_loss = on_loss
         self.losses = 0
         self._checker: AIOKafkaConsumer | None = None
+        # The relay's check before each batch and the timer's check must not both replay.
+        self._checking = asyncio.Lock()
 
     @property
     def enabled(self) -> bool:
@@ -291,13 +293,32 @@ class BrokerWatch:
             while True:
                 await asyncio.sleep(self.settings.broker_watch_interval_s)
                 try:
-                    if not await self._sentinel_present():
-                        await self.recover()
+                    await self.ensure_intact()
                 except (KafkaError, OSError, TimeoutError) as exc:
                     log.warning("broker.unreachable", error=repr(exc))
-                    await self.close()  # a fresh connection at the next check
         finally:
             await self.close()
+
+    async def ensure_intact(self) -> bool:
+        """Put our part of the broker back if it lost its data; whether it had to.
+
+        The outbox relay calls this before each batch it sends, not only the timer: a
+        broker restarted empty between two timer ticks would otherwise receive a key's
+        newer events before the replay re-sends its older ones, and consumers would apply
+        them out of order. Raises the broker's error if it cannot be asked (the relay
+        then sends nothing and retries).
+        """
+        if not self.enabled:
+            return False
+        async with self._checking:
+            try:
+                if await self._sentinel_present():
+                    return False
+            except Exception:
+                await self.close()  # a fresh connection at the next check
+                raise
+            await self.recover()
+            return True
 
     async def recover(self) -> int:
         self.losses += 1

@@ -68,7 +68,11 @@ class OutboxRelay:
         poll_interval_s: float = 0.5,
         max_backoff_s: float = 10.0,
         lease: Lease | None = None,
+        broker_intact: Callable[[], Awaitable[bool]] | None = None,
     ) -> None:
+        """`broker_intact`: asked before each batch is sent; True means the broker had
+        lost its data and our kept rows were marked for sending again (BrokerWatch), so
+        the batch is read again and the older rows go first, keeping each key's order."""
         self.db = db
         self.publish = publish
         self.service = service
@@ -76,6 +80,7 @@ class OutboxRelay:
         self.poll_interval_s = poll_interval_s
         self.max_backoff_s = max_backoff_s
         self.lease = lease
+        self.broker_intact = broker_intact
         self._wake = asyncio.Event()
 
     async def run(self) -> None:
@@ -136,6 +141,9 @@ class OutboxRelay:
     async def _send_batch(self) -> Sequence[OutboxMessage]:
         async with self.db.session() as session:
             rows = await self._unpublished(session)
+        if rows and await self._broker_was_lost():
+            async with self.db.session() as session:
+                rows = await self._unpublished(session)
         if rows:
             await self._send(rows)
             async with self.db.transaction() as session:
@@ -147,10 +155,15 @@ class OutboxRelay:
             if not await lease.claim(session):
                 return None
             rows = await self._unpublished(session)
+            if rows and await self._broker_was_lost():
+                rows = await self._unpublished(session)
             if rows:
                 await self._send(rows)
                 await self._mark_published(session, rows)
         return rows
+
+    async def _broker_was_lost(self) -> bool:
+        return self.broker_intact is not None and await self.broker_intact()
 
     async def _unpublished(self, session: AsyncSession) -> Sequence[OutboxMessage]:
         return (

@@ -231,6 +231,7 @@ class ServiceRuntime:
             batch_size=self.settings.outbox_batch_size,
             poll_interval_s=self.settings.outbox_poll_interval_s,
             lease=lease,
+            broker_intact=self.watch.ensure_intact if self.watch is not None else None,
         )
         self.spawn(relay.run, "outbox-relay")
         self.spawn(self._refresh_outbox_gauges, "outbox-gauges")

@@ -54,7 +54,7 @@ async def add_row(db: Database, *, published: bool) -> None:
                 topic=TOPIC,
                 event_type="provider.registered",
                 key="p1",
-                payload=b"{}",
+                payload=f'{{"id": "e-{published}"}}'.encode(),
                 published_at=utcnow() if published else None,
             )
         )
@@ -150,3 +150,64 @@ async def test_the_running_watch_keeps_one_client(
         await task
     assert len(started) == 1
     assert watch.losses == 0
+
+
+async def test_the_relay_puts_back_what_a_restarted_broker_lost_before_sending_anything_newer(
+    tmp_path: Path, outbox_db: Database
+) -> None:
+    """The soak's reordering (docs/reliability.md): a key's older event, sent to a broker
+    that then restarted empty, must reach the new broker before the key's next event,
+    even when the restart comes between two ticks of the watch's timer."""
+    from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+    from shared.outbox import OutboxRelay
+
+    port = processes.free_port()
+    bootstrap = f"127.0.0.1:{port}"
+    first = processes.tansu(port, tmp_path / "first")
+    first.start()
+    processes.wait_for_port(first, port, timeout=20)
+    # The watch's timer is not started here: only the relay's own check can notice.
+    watch = BrokerWatch(settings(bootstrap), outbox_db, [TOPIC])
+    await watch.start()
+    await add_row(outbox_db, published=True)  # "e-True": sent to the first broker
+    first.stop()
+    second = processes.tansu(port, tmp_path / "second")  # the restart: empty
+    second.start()
+    processes.wait_for_port(second, port, timeout=20)
+    try:
+        await add_row(outbox_db, published=False)  # "e-False": the key's next event
+        producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+        await producer.start()
+
+        async def publish(
+            topic: str, key: bytes, value: bytes, headers: dict[str, str], partition: int | None
+        ) -> object:
+            wire = [(name, text.encode()) for name, text in headers.items()]
+            return await producer.send(topic, value, key=key, headers=wire, partition=partition)
+
+        try:
+            relay = OutboxRelay(
+                outbox_db, publish, service="provider_registry", broker_intact=watch.ensure_intact
+            )
+            assert await relay.publish_pending() == 2  # the lost one first, then the new
+        finally:
+            await producer.stop()
+        consumer = AIOKafkaConsumer(
+            TOPIC, bootstrap_servers=bootstrap, auto_offset_reset="earliest"
+        )
+        await consumer.start()
+        try:
+            batches = await consumer.getmany(timeout_ms=5000, max_records=10)
+            records = [record for batch in batches.values() for record in batch]
+        finally:
+            await consumer.stop()
+        assert [record.value for record in records] == [
+            b'{"id": "e-True"}',
+            b'{"id": "e-False"}',
+        ]
+        assert watch.losses == 1
+        assert await unpublished(outbox_db) == 0
+    finally:
+        await watch.close()
+        second.stop()
