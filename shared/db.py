@@ -5,8 +5,9 @@ SQLite (one file per service) is the embedded default; PostgreSQL is chosen by U
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Collection, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Sequence
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.files import private_file
+
+# Run inside each write transaction of the current context just before it commits. A
+# request with an Idempotency-Key records there that its change was committed
+# (shared.idempotency), so a retry after a crash is never carried out a second time.
+before_commit: ContextVar[Callable[[Database, AsyncSession], Awaitable[None]] | None] = ContextVar(
+    "before_commit", default=None
+)
 
 
 def sync_url(url: str) -> str:
@@ -95,6 +103,9 @@ class Database:
         """A unit of work: everything inside commits together or not at all."""
         async with self._sessions() as session, session.begin():
             yield session
+            hook = before_commit.get()
+            if hook is not None:
+                await hook(self, session)
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:

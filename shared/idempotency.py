@@ -8,7 +8,11 @@ A client that may send a POST twice (a retry after a timeout) names it with a ke
 - the same key with a different request is a 409 (a key names one request);
 - while the first is still being served, the same key is a 409 "in progress" with
   Retry-After: the key's row is claimed under a primary key, so of two concurrent
-  requests exactly one goes through.
+  requests exactly one goes through;
+- a request whose change was committed but whose answer was never kept (the process died
+  in between, or failed after the commit) is never carried out again: the commit marks
+  the key in the same transaction (`committed_at`, through shared.db.before_commit), and
+  the same key then gets a 409 "answer_lost" telling the client to read the result.
 Keys are scoped per token subject (one client cannot see another's answers) and kept
 DPS_IDEMPOTENCY_RETENTION_HOURS (24 h by default), then pruned. An answer of 5xx is not
 kept: the request may be tried again with the same key.
@@ -25,12 +29,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import col
+from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from shared.db import Database
+from shared.db import Database, before_commit
 from shared.edge import ASGIApp, EarlyAnswer, Message, Receive, Scope, Send
 from shared.infra_models import IdempotencyRecord, utcnow
 
@@ -55,6 +61,19 @@ class Claim:
     subject: str = ""
     key: str = ""
     answer: list[Message] = field(default_factory=list)
+    committed: bool = False  # a transaction of the request committed a change
+
+    async def mark_committed(self, db: Database, session: AsyncSession) -> None:
+        """Record, in the transaction about to commit, that the request changed something."""
+        if self.db is not db or self.committed:
+            return
+        await session.exec(
+            update(IdempotencyRecord)
+            .where(col(IdempotencyRecord.subject) == self.subject)
+            .where(col(IdempotencyRecord.key) == self.key)
+            .values(committed_at=utcnow())
+        )
+        self.committed = True
 
 
 def request_hash(method: str, path: str, query: bytes, body: bytes) -> str:
@@ -98,8 +117,20 @@ async def claim(request: Request, subject: str, db: Database, retention: timedel
 
 
 def _expired(row: IdempotencyRecord, now: datetime, retention: timedelta) -> bool:
+    """Past its retention, or claimed by a request that died before changing anything."""
     age = now - row.created_at
-    return age > retention or (row.status_code is None and age > STALE_CLAIM)
+    abandoned = row.status_code is None and row.committed_at is None and age > STALE_CLAIM
+    return age > retention or abandoned
+
+
+def _answer_lost(committed_at: datetime) -> JSONResponse:
+    return _error(
+        409,
+        "answer_lost",
+        f"the request with this key was carried out at {committed_at.isoformat()}, but "
+        "its answer was lost when the service stopped; it will not be carried out again: "
+        "read the record to see the result",
+    )
 
 
 def _in_progress() -> JSONResponse:
@@ -117,6 +148,8 @@ def _answer_for(row: IdempotencyRecord, digest: str) -> Response:
             "(same method, path, query and body): use a new key for a new request",
         )
     if row.status_code is None:
+        if row.committed_at is not None and utcnow() - row.created_at > STALE_CLAIM:
+            return _answer_lost(row.committed_at)
         return _in_progress()
     headers = {REPLAYED_HEADER: "true"}
     if row.content_type:
@@ -128,12 +161,16 @@ async def _store(
     holder: Claim, status: int, headers: list[tuple[bytes, bytes]], body: bytes
 ) -> None:
     assert holder.db is not None
+    changed, holder.committed = holder.committed, True  # storing is not the request's change
     async with holder.db.transaction() as session:
         row = await session.get(IdempotencyRecord, (holder.subject, holder.key))
         if row is None:
             return
-        if status >= 500:  # not an answer to keep: the client may try again
+        if status >= 500 and not changed:  # nothing done: the client may try again
             await session.delete(row)
+            return
+        if status >= 500:  # failed after its change was committed: never again
+            _keep(row, _answer_lost(row.committed_at or utcnow()))
             return
         row.status_code = status
         row.content_type = next(
@@ -142,11 +179,21 @@ async def _store(
         row.response_body = body
 
 
+def _keep(row: IdempotencyRecord, answer: JSONResponse) -> None:
+    row.status_code = answer.status_code
+    row.content_type = answer.media_type
+    row.response_body = bytes(answer.body)
+
+
 async def _release(holder: Claim) -> None:
+    """The route failed before answering: free the key, unless its change was committed."""
     assert holder.db is not None
+    changed, holder.committed = holder.committed, True
     async with holder.db.transaction() as session:
         row = await session.get(IdempotencyRecord, (holder.subject, holder.key))
-        if row is not None:
+        if row is not None and changed:
+            _keep(row, _answer_lost(row.committed_at or utcnow()))
+        elif row is not None:
             await session.delete(row)
 
 
@@ -162,6 +209,7 @@ class IdempotencyCapture:
             return
         holder = Claim()
         scope[SCOPE_KEY] = holder
+        marking = before_commit.set(holder.mark_committed)
         held: list[Message] = []
 
         async def keep(message: Message) -> None:
@@ -182,6 +230,7 @@ class IdempotencyCapture:
         finally:
             if holder.db is not None:  # the route failed before answering
                 await _release(holder)
+            before_commit.reset(marking)
 
 
 async def prune(db: Database, retention: timedelta) -> int:

@@ -175,3 +175,6 @@ class IdempotencyRecord(InfraModel, table=True):
     content_type: str | None = Field(default=None, max_length=200)
     response_body: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
     created_at: datetime = Field(sa_column=Column(AwareDateTime(), nullable=False, index=True))
+    # When the request's change was committed (in that same transaction); a claim with
+    # this set and no answer was carried out, and is never carried out again.
+    committed_at: datetime | None = Field(default=None, sa_column=Column(AwareDateTime()))

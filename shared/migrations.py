@@ -294,3 +294,20 @@ def drop_idempotency_table_v4() -> None:
     from alembic import op
 
     op.drop_table("idempotency_key")
+
+
+def add_idempotency_committed_at_v5() -> None:
+    """When a keyed POST's change was committed (shared.idempotency): a retry after a
+    crash between the commit and the stored answer is not carried out again."""
+    import sqlalchemy as sa
+    from alembic import op
+
+    with op.batch_alter_table("idempotency_key") as batch:
+        batch.add_column(sa.Column("committed_at", sa.DateTime(timezone=True), nullable=True))
+
+
+def drop_idempotency_committed_at_v5() -> None:
+    from alembic import op
+
+    with op.batch_alter_table("idempotency_key") as batch:
+        batch.drop_column("committed_at")

@@ -278,9 +278,12 @@ class ProviderSender:
         self.posted: Counter[str] = Counter()  # provider id -> inspections posted
         self.requests = 0
         self.retries = 0
+        self.answers_lost = 0
         self.lock = threading.Lock()
 
     def post(self, client: httpx.Client, path: str, body: dict[str, Any], key: str) -> Any:
+        """The answer's JSON, or None when the request was carried out but a kill lost its
+        answer (409 answer_lost: the registry will not carry it out again)."""
         deadline = time.monotonic() + 600
         while True:
             try:
@@ -291,6 +294,11 @@ class ProviderSender:
                     return response.json()
                 if response.status_code < 500 and response.status_code != 409:
                     raise AssertionError(f"{path}: {response.status_code} {response.text}")
+                if response.status_code == 409 and "answer_lost" in response.text:
+                    with self.lock:
+                        self.requests += 1
+                        self.answers_lost += 1
+                    return None
                 if response.status_code == 409 and "in_progress" not in response.text:
                     raise AssertionError(f"{path}: {response.status_code} {response.text}")
             except httpx.HTTPError:
@@ -311,7 +319,8 @@ class ProviderSender:
     def one_provider(self, i: int) -> None:
         client = self.stack.client("provider_registry", token(Role.COMMISSIONER))
         body = provider_body(urn=self.urn0 + i, name=f"Soak school {i}")
-        provider_id = self.post(client, "/providers", body, f"p-{i}")["provider_id"]
+        registered = self.post(client, "/providers", body, f"p-{i}")
+        provider_id = registered["provider_id"] if registered else self.find(client, self.urn0 + i)
         self.providers.append(provider_id)
         today = date.today()
         for n in range(self.inspections):
@@ -322,6 +331,19 @@ class ProviderSender:
             path = f"/providers/{provider_id}/inspections"
             self.post(client, path, inspection, f"i-{provider_id}-{n}")
             self.posted[provider_id] += 1
+
+    @staticmethod
+    def find(client: httpx.Client, urn: int) -> str:
+        """A provider registered by a request whose answer was lost, by its URN."""
+        offset = 0
+        while True:
+            page = client.get("/providers", params={"limit": 200, "offset": offset}).json()
+            for hit in page["items"]:
+                if hit["provider"]["urn"] == urn:
+                    return str(hit["provider"]["provider_id"])
+            if not page["items"]:
+                raise AssertionError(f"provider with URN {urn} not found")
+            offset += len(page["items"])
 
 
 def inbox(stack: SoakStack, service: str, topic: str) -> list[tuple[str, datetime]]:
@@ -574,7 +596,8 @@ def report(
     print(f"database: {args.database}")
     print(
         f"events: {len(ehc.sent)} EHC sent (+{ehc.resent} re-sent after broker loss), "
-        f"{providers.requests} registry POSTs ({providers.retries} retries); "
+        f"{providers.requests} registry POSTs ({providers.retries} retries, "
+        f"{providers.answers_lost} answers lost to a kill and not carried out again); "
         f"{applied} event applications checked across all consumers"
     )
     print(

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 from sqlmodel import func, select
@@ -156,3 +157,99 @@ async def test_get_requests_ignore_the_header(
 
 def test_the_table_has_the_primary_key_that_makes_claims_exclusive() -> None:
     assert [c.name for c in IdempotencyRecord.__table__.primary_key] == ["subject", "key"]  # type: ignore[attr-defined]
+
+
+async def _register_then_fail(
+    registry: ServiceRuntime, tokens: dict[Role, str], key: str, monkeypatch: pytest.MonkeyPatch
+) -> int:
+    """POST a provider whose change commits and whose answer then fails (a 500)."""
+    from services.provider_registry.api import providers
+
+    def broken_view(*_args: object) -> object:
+        raise RuntimeError("the process failed after the commit")
+
+    transport = httpx.ASGITransport(app=registry.build_app(), raise_app_exceptions=False)
+    headers = {"Authorization": f"Bearer {tokens[Role.COMMISSIONER]}", **_key(key)}
+    with monkeypatch.context() as patch:
+        patch.setattr(providers, "view", broken_view)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            failed = await client.post("/providers", json=provider_body(888888), headers=headers)
+    return failed.status_code
+
+
+async def _claim(runtime: ServiceRuntime, key: str) -> IdempotencyRecord:
+    async with runtime.db.session() as session:
+        rows = await session.exec(select(IdempotencyRecord).where(IdempotencyRecord.key == key))
+        return rows.one()
+
+
+async def _as_a_crash_leaves_it(
+    runtime: ServiceRuntime, key: str, age: timedelta, *, changed: bool = True
+) -> None:
+    """No answer kept, claimed `age` ago (what a kill -9 mid-request leaves); `changed`:
+    whether it died after its change committed."""
+    from shared.infra_models import utcnow
+
+    async with runtime.db.transaction() as session:
+        rows = await session.exec(select(IdempotencyRecord).where(IdempotencyRecord.key == key))
+        row = rows.one()
+        row.status_code = row.content_type = row.response_body = None
+        row.created_at = utcnow() - age
+        if not changed:
+            row.committed_at = None
+
+
+async def test_a_request_that_failed_after_its_change_is_never_carried_out_again(
+    registry: ServiceRuntime, tokens: dict[Role, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert await _register_then_fail(registry, tokens, "k-8", monkeypatch) == 500
+    assert await _providers(registry) == 1  # the change was committed
+    async with client_for(registry, tokens[Role.COMMISSIONER]) as client:
+        again = await client.post("/providers", json=provider_body(888888), headers=_key("k-8"))
+    assert again.status_code == 409
+    [error] = again.json()["detail"]
+    assert (error["field"], error["rule"]) == ("Idempotency-Key", "answer_lost")
+    assert "will not be carried out again" in error["message"]
+    assert await _providers(registry) == 1
+
+
+async def test_a_request_killed_between_its_commit_and_its_answer_is_not_carried_out_twice(
+    registry: ServiceRuntime, tokens: dict[Role, str]
+) -> None:
+    """What the soak found (docs/reliability.md): the process dies after the commit and
+    before the answer is stored. The claim stays "in progress" for STALE_CLAIM, then the
+    retry is told the request was carried out instead of carrying it out again."""
+    from shared.idempotency import STALE_CLAIM
+
+    async with client_for(registry, tokens[Role.COMMISSIONER]) as client:
+        first = await client.post("/providers", json=provider_body(999999), headers=_key("k-9"))
+        assert first.status_code == 201
+        assert (await _claim(registry, "k-9")).committed_at is not None  # in the change's commit
+        await _as_a_crash_leaves_it(registry, "k-9", STALE_CLAIM / 2)
+        early = await client.post("/providers", json=provider_body(999999), headers=_key("k-9"))
+        await _as_a_crash_leaves_it(registry, "k-9", STALE_CLAIM * 2)
+        late = await client.post("/providers", json=provider_body(999999), headers=_key("k-9"))
+    assert early.json()["detail"][0]["rule"] == "in_progress"  # it may still be answering
+    assert late.status_code == 409
+    assert late.json()["detail"][0]["rule"] == "answer_lost"
+    assert await _providers(registry) == 1
+
+
+async def test_a_claim_abandoned_before_any_change_is_served_again(
+    registry: ServiceRuntime, tokens: dict[Role, str]
+) -> None:
+    """A process that died before committing anything leaves a claim with no change: after
+    STALE_CLAIM the retry is carried out (once)."""
+    from shared.idempotency import STALE_CLAIM
+
+    body = provider_body(121212)
+    async with client_for(registry, tokens[Role.COMMISSIONER]) as client:
+        first = await client.post("/providers", json=body, headers=_key("k-10"))
+        await _as_a_crash_leaves_it(registry, "k-10", STALE_CLAIM * 2, changed=False)
+        # The provider from `first` exists, so the re-run is refused as a duplicate URN,
+        # which shows it was carried out again (and not answered from the claim).
+        again = await client.post("/providers", json=body, headers=_key("k-10"))
+    assert first.status_code == 201
+    assert again.status_code == 409
+    assert "Idempotency-Replayed" not in again.headers
+    assert again.json()["detail"][0].get("field") != "Idempotency-Key"
