@@ -1,6 +1,7 @@
 """The settings `dps token` and `dps status` read, from the environment with the
 standard library: pydantic and pydantic-settings cost those commands more than
-everything else they do (docs/performance.md, "`dps token` without pydantic").
+everything else they do (docs/performance.md, "`dps token` and `dps status`
+without pydantic, PyJWT or typer").
 
 `read_issuer_settings` answers only where it reads the environment exactly as
 shared.settings.CommonSettings does: every `DPS_` variable that names a setting is one
