@@ -23,15 +23,17 @@ from dps.cli_common import (
     ServiceName,
     common_settings,
     fail,
+    issuer_settings,
     stack_ports,
     stack_settings,
 )
 from shared.contracts.common import Role
-from shared.settings import SERVICES, settings_for
+from shared.ports import SERVICES
 
-# Heavy modules (the services, FastAPI, Kafka and Temporal clients) are imported inside
-# the commands that need them: `dps token` answers in well under half a second
-# (bench/cli.py measures it, and `dps status`).
+# Heavy modules (the services, FastAPI, Kafka and Temporal clients, pydantic's settings)
+# are imported inside the commands that need them: `dps token` answers in well under
+# half a second (bench/cli.py measures it, and `dps status`; dps.quick answers the
+# `dps` script's `dps token` without typer).
 
 # `import httpx` also imports httpx's own command-line tool (click, rich.syntax, pygments)
 # whenever those are installed, as they are here: a fifth of `dps status`. No dps command
@@ -155,6 +157,7 @@ def service(
     """Run one service as one process (what a container runs)."""
     from dps.services import definition_of
     from shared.runtime import ALL_ROLES, ProcessRole, StartupError, run_service
+    from shared.settings import settings_for
 
     chosen = [r.value for r in role or [RoleChoice.all]]
     roles = ALL_ROLES if "all" in chosen else frozenset(ProcessRole(r) for r in chosen)
@@ -217,6 +220,7 @@ def migrate(
     from dps.services import definition_of
     from shared.db import Database
     from shared.db import migrate as run_migrations
+    from shared.settings import settings_for
 
     for service_name in [name.value] if name else SERVICES:
         settings = settings_for(service_name)
@@ -238,7 +242,7 @@ def token(
     see --data-dir)."""
     from shared.tokens import issue_token
 
-    settings = stack_settings(data_dir)
+    settings = issuer_settings(data_dir)
     if settings.production or not settings.dev_tokens_enabled():
         fail(
             "`dps token` is the development issuer and is off here (DPS_ENV=production or "
@@ -268,6 +272,7 @@ def replay(
 
     from shared.db import Database
     from shared.outbox import replay as mark_for_replay
+    from shared.settings import settings_for
 
     db = Database(settings_for(name.value).effective_database_url())
     count = asyncio.run(mark_for_replay(db, since if since.tzinfo else since.replace(tzinfo=UTC)))

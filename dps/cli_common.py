@@ -5,13 +5,17 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from dps.pointer import recorded_ports, stack_data_dir
 from shared.contracts.common import Role
-from shared.settings import SERVICE_PORTS, CommonSettings
+from shared.issuer_settings import IssuerSettings, read_issuer_settings
+from shared.ports import SERVICE_PORTS
+
+if TYPE_CHECKING:  # imported when built: `dps token` and `dps status` read no pydantic
+    from shared.settings import CommonSettings
 
 
 class ServiceName(StrEnum):
@@ -27,6 +31,8 @@ def fail(message: str, code: int = 2) -> None:
 
 
 def common_settings(data_dir: Path | None = None) -> CommonSettings:
+    from shared.settings import CommonSettings
+
     try:
         return CommonSettings(data_dir=data_dir) if data_dir else CommonSettings()
     except Exception as exc:
@@ -40,7 +46,15 @@ def stack_settings(data_dir: Path | None = None) -> CommonSettings:
     return common_settings(stack_data_dir(data_dir))
 
 
-def stack_ports(settings: CommonSettings) -> dict[str, int]:
+def issuer_settings(data_dir: Path | None = None) -> IssuerSettings | CommonSettings:
+    """stack_settings for the commands that need only the development issuer's settings
+    (`dps token`, `dps status`): read without pydantic where that reads them exactly
+    (shared.issuer_settings), else stack_settings itself."""
+    chosen = stack_data_dir(data_dir)
+    return read_issuer_settings(chosen) or common_settings(chosen)
+
+
+def stack_ports(settings: CommonSettings | IssuerSettings) -> dict[str, int]:
     return {**SERVICE_PORTS, **recorded_ports(settings.data_dir)}
 
 
@@ -55,7 +69,7 @@ def local_token(settings: CommonSettings, role: Role, subject: str) -> str:
         raise
 
 
-def signed_in_operator(settings: CommonSettings) -> Any:
+def signed_in_operator(settings: CommonSettings | IssuerSettings) -> Any:
     """Who `dps status` and `dps dlq` act as (dps.operate), signed in or failing clearly."""
     from dps.operate import Operator
     from shared.client_credentials import SignInError

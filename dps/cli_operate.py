@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -13,13 +12,14 @@ from dps.cli_common import (
     DataDirOption,
     ServiceName,
     fail,
+    issuer_settings,
     local_token,
     signed_in_operator,
     stack_ports,
     stack_settings,
 )
 from shared.contracts.common import Role
-from shared.settings import SERVICES
+from shared.ports import SERVICES
 
 dlq_app = typer.Typer(help="Inspect and re-drive dead-lettered messages.", no_args_is_help=True)
 audit_app = typer.Typer(
@@ -35,7 +35,7 @@ def status(data_dir: DataDirOption = None) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    settings = stack_settings(data_dir)
+    settings = issuer_settings(data_dir)
     operator = signed_in_operator(settings)
     table = Table("service", "health", "lag", "outbox", "dead letters", "workflows")
     table.caption = "lag: events not yet applied; dead letters: waiting of all"
@@ -140,6 +140,8 @@ def _audit_clients(token: str | None) -> dict[str, Any]:
 @audit_app.command("verify")
 def audit_verify(token: AuditTokenOption = None) -> None:
     """Check every service's hash chain; exits 1 when one is broken or cannot be read."""
+    import asyncio  # here, not at import: `dps status` needs none of it
+
     from dps.audit_trail import verify_all
 
     async def run() -> dict[str, dict[str, Any]]:
@@ -178,6 +180,8 @@ def audit_export(
     token: AuditTokenOption = None,
 ) -> None:
     """Export every service's audit trail (filtered) to one file per service."""
+    import asyncio
+
     from dps.audit_trail import export_one
 
     wanted = {"subject": subject, "child_ref": child_ref, "since": since, "until": until}

@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import os
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from shared.client_credentials import operator_token
 from shared.contracts.common import Role
-from shared.settings import SERVICE_PORTS, CommonSettings
+from shared.ports import SERVICE_PORTS
+
+if TYPE_CHECKING:
+    from shared.identity_settings import IdentitySettings
+    from shared.issuer_settings import IssuerSettings
 
 _PROXY_VARIABLES = ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
 
@@ -19,7 +23,7 @@ _PROXY_VARIABLES = ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
 class Operator:
     def __init__(
         self,
-        settings: CommonSettings,
+        settings: IdentitySettings | IssuerSettings,
         host: str = "127.0.0.1",
         ports: dict[str, int] | None = None,
     ) -> None:

@@ -2,7 +2,8 @@
 by the OAuth 2.0 client credentials grant (RFC 6749 §4.4), never by signing one with a
 key that could forge any role; elsewhere from the development issuer.
 
-Imports httpx only when a token is fetched, so `dps token` stays fast.
+Imports httpx only when a token is fetched and pydantic not at all, so `dps status`
+stays fast.
 """
 
 from __future__ import annotations
@@ -10,10 +11,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from shared.contracts.common import Role
-from shared.identity_settings import IdentitySettings
+from shared.issuer_settings import IssuerSettings
 
 if TYPE_CHECKING:
     import httpx
+
+    from shared.identity_settings import IdentitySettings
 
 FETCH_TIMEOUT_S = 10.0
 
@@ -73,11 +76,14 @@ def _error_of(response: httpx.Response) -> str:
         return f"HTTP {response.status_code}"
 
 
-def operator_token(settings: IdentitySettings, role: Role, subject: str) -> str:
+def operator_token(settings: IdentitySettings | IssuerSettings, role: Role, subject: str) -> str:
     """The token `dps status`, `dps dlq` and `dps import` send. In production (or once
     DPS_OIDC_CLIENT_ID is set) the client's own role comes from the provider; `role` and
-    `subject` only name what a development token carries."""
-    if settings.production or settings.oidc_client_id:
+    `subject` only name what a development token carries. IssuerSettings are never
+    either (shared.issuer_settings leaves both to CommonSettings)."""
+    if not isinstance(settings, IssuerSettings) and (
+        settings.production or settings.oidc_client_id
+    ):
         return client_credentials_token(settings)
     from shared.tokens import issue_token
 

@@ -2,13 +2,13 @@
 what production refuses (`DPS_ENV=production`).
 
 A mixin of shared.settings.CommonSettings (so every variable is `DPS_...`), kept in its
-own module because it is one concern. Imports nothing heavy: `dps token` reads it.
+own module because it is one concern. `dps token` and `dps status` read the development
+issuer's fields without pydantic where they can (shared.issuer_settings).
 """
 
 from __future__ import annotations
 
 import re
-import secrets
 from datetime import timedelta
 from pathlib import Path
 from typing import Literal
@@ -18,6 +18,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings
 
 from shared.contracts.common import Role
+from shared.issuer_settings import kept_signing_secret
 
 # Signing algorithms an identity provider may use: asymmetric only, so that what
 # verifies a token (the published JWKS) cannot make one. HS* and "none" are never taken.
@@ -181,17 +182,5 @@ class IdentitySettings(BaseSettings):
         return problems
 
     def signing_secret(self) -> str:
-        """The development issuer's key: DPS_JWT_SECRET, else one kept in the data dir.
-
-        A generated key is shared by `dps token` and the services of one installation,
-        which is all a development stack needs.
-        """
-        if self.jwt_secret:
-            return self.jwt_secret
-        data_dir: Path = getattr(self, "data_dir", Path(".data"))
-        path = data_dir / "jwt-secret"
-        if not path.exists():
-            data_dir.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_urlsafe(48))
-            path.chmod(0o600)
-        return path.read_text().strip()
+        """The development issuer's key: DPS_JWT_SECRET, else one kept in the data dir."""
+        return kept_signing_secret(self.jwt_secret, getattr(self, "data_dir", Path(".data")))

@@ -16,14 +16,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from shared.envelope import DEFAULT_SCHEMA_BASE
 from shared.files import private_dir
 from shared.identity_settings import IdentitySettings
+from shared.ports import SERVICE_PORTS, SERVICES
 
-SERVICE_PORTS: dict[str, int] = {
-    "provider_registry": 8001,
-    "procurement": 8002,
-    "placements": 8003,
-    "monitoring": 8004,
-}
-SERVICES: tuple[str, ...] = tuple(SERVICE_PORTS)
 # Compliance document files the provider register can tell by their first bytes, and the
 # most DPS_DOCUMENT_MAX_BYTES may allow (the route's body cap is this plus form overhead).
 DOCUMENT_TYPES: tuple[str, ...] = ("pdf", "png", "jpeg", "docx", "odt")

@@ -9,8 +9,10 @@ from __future__ import annotations
 import importlib
 from functools import cache
 from types import ModuleType
+from typing import TYPE_CHECKING
 
-from pydantic import BaseModel
+if TYPE_CHECKING:  # shared.contracts.common's Role is read by `dps token`: no pydantic
+    from pydantic import BaseModel
 
 TOPIC_MODULES: dict[str, str] = {
     "providers.v1": "shared.contracts.providers_v1",

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel
+if TYPE_CHECKING:  # Role is read by `dps token`, which imports no pydantic
+    from pydantic import BaseModel
 
 
 class NeedType(StrEnum):

@@ -131,9 +131,12 @@ def test_token_imports_no_service_framework() -> None:
 
 
 def test_status_imports_no_service_framework(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nor pydantic's settings and PyJWT: its settings and token are read and signed as
+    `dps token`'s are (shared.issuer_settings, shared.tokens)."""
     for name in SERVICES:
         monkeypatch.setenv(f"DPS_URL_{name.upper()}", f"http://127.0.0.1:{_closed_port()}")
-    assert _imported_by(["status"], (*SERVICE_FRAMEWORK, *OTHER_COMMANDS)) == []
+    lean = ("pydantic", "pydantic_settings", "jwt", "cryptography", "asyncio")
+    assert _imported_by(["status"], (*SERVICE_FRAMEWORK, *OTHER_COMMANDS, *lean)) == []
 
 
 def test_every_command_is_listed_in_order_and_builds() -> None:
@@ -175,7 +178,10 @@ def test_status_exits_non_zero_when_services_are_down(monkeypatch: pytest.Monkey
 
 
 class _ReadyService(BaseHTTPRequestHandler):
+    bearers: list[str] = []  # every request's Authorization header, in order
+
     def do_GET(self) -> None:
+        self.bearers.append(self.headers.get("Authorization", ""))
         body: dict[str, object] = {"ready": True, "checks": {}}
         if self.path.startswith("/admin/status"):
             body = {
@@ -216,6 +222,28 @@ def test_status_exits_zero_only_when_every_service_is_ready(
     stopped = runner.invoke(app, ["status"])
     assert stopped.exit_code == 1
     assert "not ready: placements" in stopped.output
+
+
+def test_status_signs_in_with_the_stacks_secret(
+    monkeypatch: pytest.MonkeyPatch, no_stack: Path, ready_service: str
+) -> None:
+    _stack_in(no_stack / "elsewhere", "the-running-stacks-secret-0123456789")
+    for name in SERVICES:
+        monkeypatch.setenv(f"DPS_URL_{name.upper()}", ready_service)
+    _ReadyService.bearers.clear()
+    assert runner.invoke(app, ["status"]).exit_code == 0
+    assert len(_ReadyService.bearers) == 2 * len(SERVICES)  # /admin/status carry the token
+    tokens = {b.removeprefix("Bearer ") for b in _ReadyService.bearers if b}
+    assert len(tokens) == 1
+    claims = _claims(tokens.pop(), "the-running-stacks-secret-0123456789")
+    assert (claims["role"], claims["sub"]) == ("admin", "dps-operator")
+
+
+def test_status_refuses_a_bad_setting_as_before(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DPS_LOG_LEVEL", "nonsense")
+    result = runner.invoke(app, ["status"])
+    assert result.exit_code == 2
+    assert "bad configuration" in result.output and "DPS_LOG_LEVEL" in result.output
 
 
 def test_status_finds_a_stack_started_with_other_ports(
