@@ -4,13 +4,15 @@ form would make every stored chain look tampered with)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
-from shared.audit import GENESIS, canonical_v1, check, link, row_hash
+from shared.audit import GENESIS, ChainReport, canonical_v1, check, link, row_hash
 from shared.infra_models import AuditEntry
 
 
-def _entry(**overrides: object) -> AuditEntry:
-    values: dict[str, object] = {
+def _staged(**overrides: object) -> dict[str, Any]:
+    """A row as the unit of work stages it (shared.audit.Row)."""
+    values: dict[str, Any] = {
         "at": datetime(2026, 12, 4, 23, 30, 0, 123456, tzinfo=UTC),
         "actor": "officer-jo",
         "role": "monitoring_officer",
@@ -21,12 +23,18 @@ def _entry(**overrides: object) -> AuditEntry:
         "details": {"reason": "SAR 2026/17", "b": [1, 2]},
         "correlation_id": "corr-1",
     }
-    return AuditEntry(**{**values, **overrides})
+    return {**values, **overrides}
+
+
+def _linked(*staged: dict[str, Any]) -> list[AuditEntry]:
+    """Link staged rows and read them back as the AuditEntry rows they become."""
+    rows = list(staged)
+    link(rows, 0, GENESIS)
+    return [AuditEntry(**row) for row in rows]
 
 
 def test_canonical_form_v1_is_fixed() -> None:
-    [entry] = [_entry()]
-    link([entry], 0, GENESIS)
+    [entry] = _linked(_staged())
     assert canonical_v1(entry) == (
         b'{"action":"placement.read","actor":"officer-jo","at":"2026-12-04T23:30:00.123456+00:00",'
         b'"child_ref":"PSN-abc","correlation_id":"corr-1","details":{"b":[1,2],'
@@ -34,15 +42,30 @@ def test_canonical_form_v1_is_fixed() -> None:
         + GENESIS.encode()
         + b'","role":"monitoring_officer","seq":1}'
     )
+    # The hash `link` gave the staged row is the one verifying the stored row computes.
+    assert entry.row_hash == row_hash(entry)
     # SQLite hands the time back without its zone: the same row, the same hash.
-    naive = _entry(at=datetime(2026, 12, 4, 23, 30, 0, 123456))
+    naive = AuditEntry(**_staged(at=datetime(2026, 12, 4, 23, 30, 0, 123456)))
     naive.seq, naive.prev_hash = 1, GENESIS
     assert row_hash(naive) == entry.row_hash
 
 
+def test_link_chains_a_batch_after_the_tail() -> None:
+    rows = [_staged(entity_id=f"pl-{i}", child_ref=None) for i in range(3)]
+    assert link(rows, 41, "f" * 64) == (44, rows[-1]["row_hash"])
+    assert [(r["seq"], r["prev_hash"]) for r in rows] == [
+        (42, "f" * 64),
+        (43, rows[0]["row_hash"]),
+        (44, rows[1]["row_hash"]),
+    ]
+    entries = [AuditEntry(**row) for row in rows]
+    assert [row_hash(e) for e in entries] == [r["row_hash"] for r in rows]
+    report = check(entries, ChainReport(head_seq=41, head_hash="f" * 64))
+    assert report.intact and report.head_seq == 44
+
+
 def test_check_names_each_broken_link() -> None:
-    rows = [_entry(entity_id=f"pl-{i}") for i in range(4)]
-    link(rows, 0, GENESIS)
+    rows = _linked(*(_staged(entity_id=f"pl-{i}") for i in range(4)))
     assert check(rows).intact
     rows[1].details = {"reason": "changed"}
     report = check([rows[0], rows[1], rows[3]])
