@@ -6,10 +6,10 @@ default page of 200), for as many open alerts about one provider alone (whose re
 not audited: the same route and body size without the audit) and for /healthz through the ASGI app (httpx ASGITransport: routing,
 auth, validation, serialisation and the read's audit rows included, no network), one
 request at a time. Prints each one's p50 wall time and CPU per request (process time,
-every thread: aiosqlite's included) and the ratios. `--profile` also prints the
-cProfile of the alert requests.
+every thread: aiosqlite's included) and the ratios. `--profile audited` (or
+`unaudited`) also prints the cProfile of those alert requests.
 
-    python -m bench.audit_reads [--alerts 800] [--requests 100] [--profile]
+    python -m bench.audit_reads [--alerts 800] [--requests 100] [--profile audited|unaudited]
 
 A benchmark, not a test: it prints figures and asserts nothing.
 """
@@ -145,7 +145,7 @@ async def _timed(call: Call, requests: int, profile: cProfile.Profile | None = N
     return Figures(samples, (time.process_time() - cpu) * 1000 / requests)
 
 
-async def main(alerts: int, requests: int, profile: bool) -> None:
+async def main(alerts: int, requests: int, profile: str | None) -> None:
     configure_logging("monitoring", "WARNING", as_json=False)  # no request pays for a log line
     profiler = cProfile.Profile() if profile else None
     with tempfile.TemporaryDirectory() as scratch:
@@ -161,9 +161,15 @@ async def main(alerts: int, requests: int, profile: bool) -> None:
             returned = len((await client.get("/alerts", params=OPEN)).json())
             health = await _timed(lambda: client.get("/healthz"), requests)
             unaudited = await _timed(
-                lambda: client.get("/alerts", params=OPEN | {"provider_id": PROVIDER}), requests
+                lambda: client.get("/alerts", params=OPEN | {"provider_id": PROVIDER}),
+                requests,
+                profiler if profile == "unaudited" else None,
             )
-            listed = await _timed(lambda: client.get("/alerts", params=OPEN), requests, profiler)
+            listed = await _timed(
+                lambda: client.get("/alerts", params=OPEN),
+                requests,
+                profiler if profile == "audited" else None,
+            )
         audited = await _audit_rows(runtime)
         await runtime.db.dispose()
     print(f"{returned} open alerts returned of {alerts}; {requests} requests each")
@@ -186,6 +192,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--alerts", type=int, default=800)
     parser.add_argument("--requests", type=int, default=100)
-    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--profile", choices=["audited", "unaudited"])
     args = parser.parse_args()
     asyncio.run(main(args.alerts, args.requests, args.profile))

@@ -55,9 +55,17 @@ def _utc(at: datetime) -> datetime:
     return at.astimezone(UTC) if at.tzinfo else at.replace(tzinfo=UTC)
 
 
-# json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False), without
-# building an encoder per call.
+# The v1 form is json.dumps(body, sort_keys=True, separators=(",", ":"),
+# ensure_ascii=False) of the row's columns (tests/unit/shared/test_audit_canonical.py
+# holds that definition and checks this against it). It is written out here, keys in
+# sorted order, because building and encoding a dict per row was most of linking a
+# list read's rows.
 _CANONICAL_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+_string = json.encoder.encode_basestring  # a str as a JSON string, as that encoder does
+
+
+def _nullable(value: str | None) -> str:
+    return "null" if value is None else _string(value)
 
 
 def _canonical_v1(
@@ -71,23 +79,17 @@ def _canonical_v1(
     entity: str,
     entity_id: str,
     child_ref: str | None,
-    details: dict[str, Any],
+    details_json: str,
     correlation_id: str | None,
 ) -> bytes:
-    body = {
-        "seq": seq,
-        "prev_hash": prev_hash,
-        "at": _utc(at).isoformat(timespec="microseconds"),
-        "actor": actor,
-        "role": role,
-        "action": action,
-        "entity": entity,
-        "entity_id": entity_id,
-        "child_ref": child_ref,
-        "details": details,
-        "correlation_id": correlation_id,
-    }
-    return _CANONICAL_JSON.encode(body).encode()
+    return (
+        f'{{"action":{_string(action)},"actor":{_string(actor)},'
+        f'"at":"{_utc(at).isoformat(timespec="microseconds")}",'
+        f'"child_ref":{_nullable(child_ref)},"correlation_id":{_nullable(correlation_id)},'
+        f'"details":{details_json},"entity":{_string(entity)},'
+        f'"entity_id":{_string(entity_id)},"prev_hash":{_string(prev_hash)},'
+        f'"role":{_string(role)},"seq":{"null" if seq is None else int(seq)}}}'
+    ).encode()
 
 
 def canonical_v1(row: AuditEntry) -> bytes:
@@ -106,7 +108,7 @@ def canonical_v1(row: AuditEntry) -> bytes:
         entity=row.entity,
         entity_id=row.entity_id,
         child_ref=row.child_ref,
-        details=row.details,
+        details_json=_CANONICAL_JSON.encode(row.details),
         correlation_id=row.correlation_id,
     )
 
@@ -119,11 +121,28 @@ def link(rows: Iterable[Row], last_seq: int, last_hash: str) -> tuple[int, str]:
     """Give staged `rows` their place after (last_seq, last_hash); return the new tail.
 
     A row's hash is `row_hash` of the AuditEntry it becomes."""
-    sha256 = hashlib.sha256
+    details: object = None
+    details_json = ""
     for row in rows:
         last_seq += 1
         row["seq"], row["prev_hash"] = last_seq, last_hash
-        row["row_hash"] = last_hash = sha256(_canonical_v1(**row)).hexdigest()
+        if row["details"] is not details:  # the rows of one list read share theirs
+            details = row["details"]
+            details_json = _CANONICAL_JSON.encode(details)
+        canonical = _canonical_v1(
+            seq=last_seq,
+            prev_hash=last_hash,
+            at=row["at"],
+            actor=row["actor"],
+            role=row["role"],
+            action=row["action"],
+            entity=row["entity"],
+            entity_id=row["entity_id"],
+            child_ref=row["child_ref"],
+            details_json=details_json,
+            correlation_id=row["correlation_id"],
+        )
+        row["row_hash"] = last_hash = hashlib.sha256(canonical).hexdigest()
     return last_seq, last_hash
 
 

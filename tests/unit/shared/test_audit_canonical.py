@@ -3,8 +3,13 @@ form would make every stored chain look tampered with)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import hashlib
+import json
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
 
 from shared.audit import GENESIS, ChainReport, canonical_v1, check, link, row_hash
 from shared.infra_models import AuditEntry
@@ -74,3 +79,48 @@ def test_check_names_each_broken_link() -> None:
         (4, "seq 4 follows 2: rows are missing"),
         (4, "prev_hash is not the previous row's hash"),
     ]
+
+
+def _v1_by_definition(row: dict[str, Any]) -> bytes:
+    """Version 1 as first written: sorted-key compact JSON of the columns."""
+    at: datetime = row["at"]
+    at = at.astimezone(UTC) if at.tzinfo else at.replace(tzinfo=UTC)
+    body = {**row, "at": at.isoformat(timespec="microseconds")}
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+# Any text a column can hold (no lone surrogates): quotes, backslashes, control
+# characters and non-ASCII included.
+_text = st.text(st.characters(exclude_categories=["Cs"]))
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | _text,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_text, inner, max_size=3),
+    max_leaves=8,
+)
+_zones = st.none() | st.just(UTC) | st.just(timezone(timedelta(hours=1)))
+_rows = st.fixed_dictionaries(
+    {
+        "at": st.datetimes(timezones=_zones),
+        "actor": _text,
+        "role": _text,
+        "action": _text,
+        "entity": _text,
+        "entity_id": _text,
+        "child_ref": st.none() | _text,
+        "details": st.dictionaries(_text, _json, max_size=4),
+        "correlation_id": st.none() | _text,
+    }
+)
+
+
+@given(st.lists(_rows, min_size=1, max_size=4), st.integers(0, 2**40))
+def test_link_and_canonical_v1_are_the_definition(rows: list[dict[str, Any]], after: int) -> None:
+    """The written-out form gives, byte for byte, the sorted-key JSON it stands for."""
+    staged = [dict(row) for row in rows]
+    link(staged, after, GENESIS)
+    prev_hash = GENESIS
+    for seq, (row, linked) in enumerate(zip(rows, staged, strict=True), start=after + 1):
+        canonical = _v1_by_definition({**row, "seq": seq, "prev_hash": prev_hash})
+        assert linked["row_hash"] == hashlib.sha256(canonical).hexdigest()
+        assert canonical_v1(AuditEntry(**linked)) == canonical
+        prev_hash = linked["row_hash"]
