@@ -54,7 +54,7 @@ class ReadAudit:
                     f"{entity}.read",
                     entity,
                     [
-                        (entity_id, children.get(child_ref or ""))
+                        (entity_id, children[child_ref] if child_ref else None)
                         for entity_id, child_ref in records
                     ],
                     **details,
