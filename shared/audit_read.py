@@ -47,14 +47,29 @@ class ReadAudit:
         if self.reason:
             details["reason"] = self.reason
         try:
-            key = self.runtime.settings.pseudonym_key()
+            children = self._pseudonyms({child_ref for _, child_ref in records if child_ref})
             async with unit_of_work(self.runtime.db, self.runtime.source) as uow:
-                for entity_id, child_ref in records:
-                    child = pseudonym(child_ref, key) if child_ref else None
-                    uow.audit(actor, f"{entity}.read", entity, entity_id, child=child, **details)
+                uow.audit_each(
+                    actor,
+                    f"{entity}.read",
+                    entity,
+                    [
+                        (entity_id, children[child_ref] if child_ref else None)
+                        for entity_id, child_ref in records
+                    ],
+                    **details,
+                )
         except Exception as exc:
             log.error("audit.read_not_recorded", entity=entity, error=repr(exc))
             raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail=NOT_AUDITED) from exc
+
+    def _pseudonyms(self, child_refs: set[str]) -> dict[str, str]:
+        # Once per child, not per record (a list is often one child's), and the key is
+        # read only when a record names a child.
+        if not child_refs:
+            return {}
+        key = self.runtime.settings.pseudonym_key()
+        return {child_ref: pseudonym(child_ref, key) for child_ref in child_refs}
 
 
 def read_audit(

@@ -10,7 +10,7 @@ import asyncio
 import contextvars
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -23,7 +23,7 @@ from shared import audit
 from shared.contracts.base import Event
 from shared.db import Database
 from shared.envelope import Envelope, new_event
-from shared.infra_models import AuditEntry, OutboxMessage, utcnow
+from shared.infra_models import OutboxMessage, utcnow
 from shared.logging import get_logger
 from shared.outbox_signal import wake_relay
 from shared.tracing import trace_headers
@@ -112,18 +112,33 @@ class UnitOfWork:
         """Record who did what to which entity, in this transaction (shared.audit links
         it into the chain at commit). `child`: the child's pseudonym (shared.pseudonym),
         never the reference itself; `details` say why (a `reason`) and what changed."""
+        self.audit_each(actor, action, entity, [(entity_id, child)], **details)
+
+    def audit_each(
+        self,
+        actor: Actor,
+        action: str,
+        entity: str,
+        records: Iterable[tuple[str, str | None]],
+        **details: Any,
+    ) -> None:
+        """`audit` once per (entity id, child's pseudonym) in `records`, in order: the
+        rows alike but for those and their time (a list read, say)."""
         audit.stage(
             self.session.sync_session,
-            AuditEntry(
-                at=utcnow(),
-                actor=actor.id,
-                role=actor.role,
-                action=action,
-                entity=entity,
-                entity_id=entity_id,
-                child_ref=child,
-                details=details,
-                correlation_id=self.correlation_id,
+            (
+                {
+                    "at": utcnow(),
+                    "actor": actor.id,
+                    "role": actor.role,
+                    "action": action,
+                    "entity": entity,
+                    "entity_id": entity_id,
+                    "child_ref": child,
+                    "details": details,
+                    "correlation_id": self.correlation_id,
+                }
+                for entity_id, child in records
             ),
         )
 

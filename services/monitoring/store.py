@@ -592,7 +592,8 @@ async def alerts(
     if provider_id is not None:
         query = query.where(table.c.provider_id == provider_id)
     rows = await session.execute(query.order_by(table.c.raised_at.desc()).limit(limit))
-    return [dict(row) for row in rows.mappings()]
+    keys = list(rows.keys())
+    return [dict(zip(keys, row, strict=True)) for row in rows]
 
 
 async def budgets(session: AsyncSession) -> list[Budget]:
