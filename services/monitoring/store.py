@@ -14,7 +14,22 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import Boolean, String, and_, cast, event, func, null, or_, union_all
+from sqlalchemy import (
+    Boolean,
+    CompoundSelect,
+    Date,
+    Integer,
+    Select,
+    String,
+    and_,
+    bindparam,
+    cast,
+    event,
+    func,
+    null,
+    or_,
+    union_all,
+)
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select as select_columns  # sqlmodel's takes at most 4
 from sqlalchemy.dialects import postgresql, sqlite
@@ -475,30 +490,51 @@ async def open_alert_counts(session: AsyncSession) -> dict[domain.Severity, int]
     return {domain.Severity(severity): int(count) for severity, count in rows}
 
 
+def _spend_figures_statement() -> CompoundSelect:
+    t = SpendTotalRow
+    year, need, on_contract = col(t.financial_year), col(t.primary_need), col(t.on_contract)
+    sums = (func.sum(col(t.placements)), func.sum(col(t.pence)))
+    by_year = (
+        select_columns(year, on_contract, cast(null(), String), *sums)
+        .group_by(year, on_contract)
+        # Rows left without lines (all moved across contract) make no year appear.
+        .having(func.sum(col(t.lines)) > 0)
+    )
+    by_need = (
+        select_columns(year, cast(null(), Boolean), need, *sums)
+        .where(year == bindparam("year", type_=Integer))
+        .group_by(year, need)
+        .having(sums[1] > 0)
+    )
+    return union_all(by_year, by_need)
+
+
+def _overdue_reviews_statement() -> Select[Any]:
+    t, day = PlacementFact, bindparam("day", type_=Date)
+    return select_columns(col(t.placement_id)).where(
+        col(t.review_due_on) < day,
+        col(t.review_completed_on).is_(None),
+        # A placement that has ended owes no further review.
+        or_(col(t.ends_on).is_(None), col(t.ends_on) >= day),
+    )
+
+
+# Built once: on SQLite, building them each time took about as long as running them.
+_SPEND_FIGURES = _spend_figures_statement()
+_OVERDUE_REVIEWS = _overdue_reviews_statement()
+
+
 async def spend_figures(
     session: AsyncSession, year: int
 ) -> tuple[list[domain.YearTotal], list[domain.NeedTotal]]:
     """From the spend_total read model, in one statement: spend per year on and off
     contract, and `year`'s spend and placements per need."""
-    t = SpendTotalRow
-    year_, need, on_contract = col(t.financial_year), col(t.primary_need), col(t.on_contract)
-    sums = (func.sum(col(t.placements)), func.sum(col(t.pence)))
-    by_year = (
-        select_columns(year_, on_contract, cast(null(), String), *sums)
-        .group_by(year_, on_contract)
-        .having(func.sum(col(t.lines)) > 0)  # its lines all moved to the other side
-    )
-    by_need = (
-        select_columns(year_, cast(null(), Boolean), need, *sums)
-        .where(year_ == year)
-        .group_by(year_, need)
-        .having(sums[1] > 0)
-    )
     totals, needs = [], []
-    rows = await session.execute(union_all(by_year, by_need))
-    for line_year, on, need_type, placements, pence in rows:
+    for line_year, on, need, placements, pence in await session.execute(
+        _SPEND_FIGURES, {"year": year}
+    ):
         amount = Decimal(pence).scaleb(-2)  # 12345 -> 123.45, 0 -> 0.00
-        if need_type is None:
+        if need is None:
             totals.append(
                 domain.YearTotal.model_construct(
                     financial_year=line_year, on_contract=on, amount=amount
@@ -508,7 +544,7 @@ async def spend_figures(
             needs.append(
                 domain.NeedTotal.model_construct(
                     financial_year=line_year,
-                    primary_need=NeedType(need_type),
+                    primary_need=NeedType(need),
                     placements=int(placements),
                     amount=amount,
                 )
@@ -518,16 +554,7 @@ async def spend_figures(
 
 async def overdue_review_placements(session: AsyncSession, day: date) -> list[str]:
     """Placements whose review is overdue on `day` (ReviewDue.overdue_on) and not ended."""
-    t = PlacementFact
-    rows = await session.execute(
-        select_columns(col(t.placement_id)).where(
-            col(t.review_due_on) < day,
-            col(t.review_completed_on).is_(None),
-            # A placement that has ended owes no further review.
-            or_(col(t.ends_on).is_(None), col(t.ends_on) >= day),
-        )
-    )
-    return list(rows.scalars())
+    return list((await session.execute(_OVERDUE_REVIEWS, {"day": day})).scalars())
 
 
 # -- the spend_total read model -------------------------------------------------------
