@@ -29,6 +29,8 @@ officers then acknowledge or resolve, and a budget for each of three years.
                               [--placements 2000] [--only search,alerts,placement,dashboard]
 
 `--only` measures some of the four reads (the seed is the same whatever is chosen).
+Beside the latencies, each row gives the server process's CPU per request (Linux /proc,
+its threads' included): on a shared machine it moves far less than latency does.
 Under `python -m bench` each read's p50 is recorded (bench.report) beside its /healthz
 p50 with the issue's target.
 
@@ -57,7 +59,7 @@ import uvicorn
 
 from bench import report
 from bench.api_reads_seed import SECRET, Seeded, runtime_for, seed
-from bench.serving import ready, served
+from bench.serving import Server, ready, served, serving
 from shared.auth import issue_token
 from shared.contracts.common import Role
 from shared.logging import configure_logging
@@ -80,7 +82,16 @@ def _serve(service: str, data_dir: Path, fd: int) -> None:
 
 def _server(service: str, data_dir: Path) -> AbstractContextManager[str]:
     """A uvicorn child process serving `service`; yields its base URL."""
-    return served("bench.api_reads", "--serve", service, "--data-dir", str(data_dir))
+    return served(*_serve_args(service, data_dir))
+
+
+def _serving(service: str, data_dir: Path) -> AbstractContextManager[Server]:
+    """As `_server`, yielding its URL and process (to read its CPU)."""
+    return serving(*_serve_args(service, data_dir))
+
+
+def _serve_args(service: str, data_dir: Path) -> tuple[str, ...]:
+    return ("bench.api_reads", "--serve", service, "--data-dir", str(data_dir))
 
 
 # ------------------------------------------------------------------------ measuring
@@ -101,6 +112,8 @@ class Run:
     label: str
     samples: list[float]
     seconds: float
+    server_cpu_s: float = float("nan")  # the server's CPU over the run (unlike latency,
+    # hardly moved by other processes on the machine)
 
     def percentile(self, q: int) -> float:
         return statistics.quantiles(self.samples, n=100, method="inclusive")[q - 1]
@@ -108,6 +121,11 @@ class Run:
     @property
     def rate(self) -> float:
         return len(self.samples) / self.seconds
+
+    @property
+    def cpu_ms(self) -> float:
+        """Server CPU per request."""
+        return self.server_cpu_s * 1000 / len(self.samples)
 
 
 async def _drive(
@@ -144,14 +162,15 @@ async def _drive(
 
 
 async def _measure(
-    client: httpx.AsyncClient, base: str, label: str, request: Request, limits: Limits
+    client: httpx.AsyncClient, server: Server, label: str, request: Request, limits: Limits
 ) -> Run:
     warm = min(limits.requests, 4 * limits.concurrency)
-    await _drive(client, base, request, warm, limits.concurrency, limits.seconds / 5)
+    await _drive(client, server.url, request, warm, limits.concurrency, limits.seconds / 5)
+    cpu_before = server.cpu_s()
     samples, seconds = await _drive(
-        client, base, request, limits.requests, limits.concurrency, limits.seconds
+        client, server.url, request, limits.requests, limits.concurrency, limits.seconds
     )
-    return Run(label, samples, seconds)
+    return Run(label, samples, seconds, server.cpu_s() - cpu_before)
 
 
 def _healthz() -> tuple[str, Params]:
@@ -228,14 +247,14 @@ async def _run_all(
         headers={"Authorization": f"Bearer {token}"}, limits=pool, timeout=120
     ) as client:
         for service, reads in _reads(seeded, only).items():
-            with _server(service, data_dir) as base:
-                await ready(client, base, seconds=30, poll=0.05)
+            with _serving(service, data_dir) as server:
+                await ready(client, server.url, seconds=30, poll=0.05)
                 for label, request in reads:
                     path, params = request()
-                    body = (await client.get(f"{base}{path}", params=params)).json()
+                    body = (await client.get(f"{server.url}{path}", params=params)).json()
                     notes.append(_describe(label, body))
-                    health = await _measure(client, base, "/healthz", _healthz, limits)
-                    read = await _measure(client, base, label, request, limits)
+                    health = await _measure(client, server, "/healthz", _healthz, limits)
+                    read = await _measure(client, server, label, request, limits)
                     results.append((service, health, read))
                     print(f"  measured {service}: {label}", flush=True)
     return results, notes
@@ -249,13 +268,14 @@ def _row(service: str, run: Run, limits: Limits, health: Run) -> str:
     return (
         f"{service:<18}{run.label:<22}{len(run.samples):>8}{cut}{limits.concurrency:>5}"
         f"{p50:>9.2f}{p95:>9.2f}{p99:>9.2f}{run.rate:>9.1f}{ratio50:>9.1f}{ratio99:>9.1f}"
+        f"{run.cpu_ms:>9.2f}{run.cpu_ms / health.cpu_ms:>7.1f}"
     )
 
 
 def _print_table(results: Sequence[tuple[str, Run, Run]], limits: Limits) -> None:
     header = (
         f"{'service':<18}{'endpoint':<22}{'requests':>9}{'conc':>5}{'p50 ms':>9}{'p95 ms':>9}"
-        f"{'p99 ms':>9}{'req/s':>9}{'p50 x':>9}{'p99 x':>9}"
+        f"{'p99 ms':>9}{'req/s':>9}{'p50 x':>9}{'p99 x':>9}{'cpu ms':>9}{'cpu x':>7}"
     )
     print(header)
     print("-" * len(header))
@@ -264,7 +284,8 @@ def _print_table(results: Sequence[tuple[str, Run, Run]], limits: Limits) -> Non
         print(_row(service, read, limits, health))
     print(
         "p50 x / p99 x: the endpoint's percentile over that of the /healthz row above it "
-        "(same server, measured just before it)"
+        "(same server, measured just before it); cpu ms: the server process's CPU per "
+        "request (its threads' included), cpu x: that over /healthz's"
     )
     if any(len(r.samples) < limits.requests for _, _, r in results):
         print(f"* stopped starting requests after {limits.seconds:g}s (--seconds)")

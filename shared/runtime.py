@@ -554,8 +554,9 @@ async def prune_kept_rows(db: Database, service: str, settings: ServiceSettings)
         )
 
 
-def runtime_of(request: Request) -> ServiceRuntime:
-    """FastAPI dependency: the runtime of the service serving this request."""
+async def runtime_of(request: Request) -> ServiceRuntime:
+    """FastAPI dependency: the runtime of the service serving this request (async only
+    because FastAPI runs a plain function's dependency in a worker thread: ~0.2 ms)."""
     runtime: ServiceRuntime = request.app.state.runtime
     return runtime
 

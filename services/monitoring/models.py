@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Numeric, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, Numeric, UniqueConstraint, text
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
@@ -74,8 +74,17 @@ class AlertRow(MonitoringModel, table=True):
     hold even when two consumers race (NULLs never clash)."""
 
     __tablename__ = "alert"
-    # The officers' inbox: one status, newest first, read from the index in order.
-    __table_args__ = (Index("ix_alert_status_raised_at", "status", "raised_at"),)
+    # The officers' inbox: one status, newest first, read from the index in order; the
+    # dashboard's unresolved alerts per severity, counted from the index alone.
+    __table_args__ = (
+        Index("ix_alert_status_raised_at", "status", "raised_at"),
+        Index(
+            "ix_alert_open_severity",
+            "severity",
+            sqlite_where=text("open_key IS NOT NULL"),
+            postgresql_where=text("open_key IS NOT NULL"),
+        ),
+    )
 
     alert_id: str = Field(primary_key=True, max_length=64)
     dedupe_key: str = Field(max_length=400, index=True)
@@ -191,6 +200,17 @@ class PlacementFact(MonitoringModel, table=True):
     """A placement as learned from placements.v1 (for scorecards and the dashboard)."""
 
     __tablename__ = "placement_fact"
+    # The dashboard's overdue reviews, read from the index alone.
+    __table_args__ = (
+        Index(
+            "ix_placement_fact_review_pending",
+            "review_due_on",
+            "ends_on",
+            "placement_id",
+            sqlite_where=text("review_completed_on IS NULL"),
+            postgresql_where=text("review_completed_on IS NULL"),
+        ),
+    )
 
     placement_id: str = Field(primary_key=True, max_length=200)
     provider_id: str = Field(max_length=200, index=True)
@@ -217,6 +237,22 @@ class SpendLineRow(MonitoringModel, table=True):
     on_contract: bool
     line: str = Field(default="placement", max_length=30)  # or "block_unfilled_places"
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class SpendTotalRow(MonitoringModel, table=True):
+    """The spend lines of one financial year, primary need and side of contract, summed
+    (the dashboard's read model): kept up to date in the transactions that write
+    spend_line, so the dashboard reads a few dozen rows instead of every line."""
+
+    __tablename__ = "spend_total"
+
+    financial_year: int = Field(primary_key=True)
+    primary_need: str = Field(primary_key=True, max_length=10)
+    on_contract: bool = Field(primary_key=True)
+    lines: int = 0  # spend lines, zero ones too (0 once a line moved to the other side)
+    placements: int = 0  # lines of a placement (not a block's unfilled places) with spend
+    # Whole pence: adding in place stays exact on SQLite, which keeps NUMERIC as a float.
+    pence: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
 
 
 class Budget(MonitoringModel, table=True):

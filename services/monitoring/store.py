@@ -14,9 +14,25 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import and_, event, func, or_
+from sqlalchemy import (
+    Boolean,
+    CompoundSelect,
+    Date,
+    Integer,
+    Select,
+    String,
+    and_,
+    bindparam,
+    cast,
+    event,
+    func,
+    null,
+    or_,
+    union_all,
+)
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select as select_columns  # sqlmodel's takes at most 4
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col, select
@@ -39,6 +55,7 @@ from services.monitoring.models import (
     Recommendation,
     RuleVersion,
     SpendLineRow,
+    SpendTotalRow,
     Visit,
 )
 from shared.contracts.common import NeedType
@@ -430,11 +447,9 @@ async def critical_alerts_without_workflow(session: AsyncSession, limit: int) ->
 
 # ------------------------------------------------------- scorecard and dashboard
 #
-# The dashboard's spend grows with every placement-year: years are summed by the
-# database, only the selected year's lines are read (plain columns, built without
-# validating again what was validated when consumed), as are review dates.
-
-CENT = Decimal("0.01")
+# The dashboard reads spend from the spend_total read model (a few dozen rows however
+# many placement-years), counts and overdue placements as the database selects them,
+# plain columns built without validating again what was validated when consumed.
 
 
 async def scorecard_inputs(uow: UnitOfWork, provider_id: str) -> dict[str, Any]:
@@ -475,68 +490,127 @@ async def open_alert_counts(session: AsyncSession) -> dict[domain.Severity, int]
     return {domain.Severity(severity): int(count) for severity, count in rows}
 
 
-async def year_totals(session: AsyncSession) -> list[domain.YearTotal]:
-    t = SpendLineRow
-    rows = await session.execute(
-        select_columns(col(t.financial_year), col(t.on_contract), func.sum(col(t.amount))).group_by(
-            col(t.financial_year), col(t.on_contract)
-        )
+def _spend_figures_statement() -> CompoundSelect:
+    t = SpendTotalRow
+    year, need, on_contract = col(t.financial_year), col(t.primary_need), col(t.on_contract)
+    sums = (func.sum(col(t.placements)), func.sum(col(t.pence)))
+    by_year = (
+        select_columns(year, on_contract, cast(null(), String), *sums)
+        .group_by(year, on_contract)
+        # Rows left without lines (all moved across contract) make no year appear.
+        .having(func.sum(col(t.lines)) > 0)
     )
-    return [
-        domain.YearTotal(financial_year=year, on_contract=on, amount=Decimal(total).quantize(CENT))
-        for year, on, total in rows
-    ]
-
-
-async def spend_lines(session: AsyncSession, year: int) -> list[domain.SpendLine]:
-    t = SpendLineRow
-    rows = await session.execute(
-        select_columns(
-            col(t.placement_id),
-            col(t.provider_id),
-            col(t.primary_need),
-            col(t.financial_year),
-            col(t.amount),
-            col(t.on_contract),
-            col(t.line),
-        ).where(col(t.financial_year) == year)
+    by_need = (
+        select_columns(year, cast(null(), Boolean), need, *sums)
+        .where(year == bindparam("year", type_=Integer))
+        .group_by(year, need)
+        .having(sums[1] > 0)
     )
-    return [
-        domain.SpendLine.model_construct(
-            placement_id=placement_id,
-            provider_id=provider_id,
-            primary_need=NeedType(need),
-            financial_year=line_year,
-            amount=Decimal(amount),
-            on_contract=on_contract,
-            line=line,
-        )
-        for placement_id, provider_id, need, line_year, amount, on_contract, line in rows
-    ]
+    return union_all(by_year, by_need)
 
 
-async def reviews_overdue(session: AsyncSession, day: date) -> list[domain.ReviewDue]:
-    t = PlacementFact
-    rows = await session.execute(
-        select_columns(
-            col(t.placement_id),
-            col(t.provider_id),
-            col(t.review_due_on),
-            col(t.review_completed_on),
-        ).where(
-            # Only the overdue ones (ReviewDue.overdue_on): not completed, due before `day`.
-            col(t.review_due_on) < day,
-            col(t.review_completed_on).is_(None),
-            # A placement that has ended owes no further review.
-            or_(col(t.ends_on).is_(None), col(t.ends_on) >= day),
-        )
+def _overdue_reviews_statement() -> Select[Any]:
+    t, day = PlacementFact, bindparam("day", type_=Date)
+    return select_columns(col(t.placement_id)).where(
+        col(t.review_due_on) < day,
+        col(t.review_completed_on).is_(None),
+        # A placement that has ended owes no further review.
+        or_(col(t.ends_on).is_(None), col(t.ends_on) >= day),
     )
-    return [
-        domain.ReviewDue.model_construct(
-            placement_id=placement_id, provider_id=provider_id, due_on=due, completed_on=done
-        )
-        for placement_id, provider_id, due, done in rows
+
+
+# Built once: on SQLite, building them each time took about as long as running them.
+_SPEND_FIGURES = _spend_figures_statement()
+_OVERDUE_REVIEWS = _overdue_reviews_statement()
+
+
+async def spend_figures(
+    session: AsyncSession, year: int
+) -> tuple[list[domain.YearTotal], list[domain.NeedTotal]]:
+    """From the spend_total read model, in one statement: spend per year on and off
+    contract, and `year`'s spend and placements per need."""
+    totals, needs = [], []
+    for line_year, on, need, placements, pence in await session.execute(
+        _SPEND_FIGURES, {"year": year}
+    ):
+        amount = Decimal(pence).scaleb(-2)  # 12345 -> 123.45, 0 -> 0.00
+        if need is None:
+            totals.append(
+                domain.YearTotal.model_construct(
+                    financial_year=line_year, on_contract=on, amount=amount
+                )
+            )
+        else:
+            needs.append(
+                domain.NeedTotal.model_construct(
+                    financial_year=line_year,
+                    primary_need=NeedType(need),
+                    placements=int(placements),
+                    amount=amount,
+                )
+            )
+    return totals, needs
+
+
+async def overdue_review_placements(session: AsyncSession, day: date) -> list[str]:
+    """Placements whose review is overdue on `day` (ReviewDue.overdue_on) and not ended."""
+    return list((await session.execute(_OVERDUE_REVIEWS, {"day": day})).scalars())
+
+
+# -- the spend_total read model -------------------------------------------------------
+#
+# A transaction adds up in memory what its spend lines change in spend_total and writes
+# it at commit in one statement, the rows in key order: transactions that share rows
+# lock them in the same order on PostgreSQL, and a consumer batch pays one round trip.
+
+_SPEND_CHANGES = "monitoring_spend_changes"
+_SpendKey = tuple[int, str, bool]
+
+
+def count_spend(uow: UnitOfWork, line: SpendLineRow, sign: int) -> None:
+    """Add (`sign` 1) or take away (-1) `line`'s share of spend_total when this
+    transaction commits: take it away before changing a line and add it after."""
+    changes: dict[_SpendKey, list[int]] | None = uow.session.info.get(_SPEND_CHANGES)
+    if changes is None:
+        changes = uow.session.info[_SPEND_CHANGES] = {}
+        event.listen(uow.session.sync_session, "before_commit", _write_spend_totals, once=True)
+    pence = int(line.amount * 100)  # spend is in pence (Money has two decimal places)
+    paid = line.line == "placement" and pence != 0
+    key = (line.financial_year, line.primary_need, line.on_contract)
+    change = changes.setdefault(key, [0, 0, 0])
+    change[0] += sign
+    change[1] += sign * paid
+    change[2] += sign * pence
+
+
+def _write_spend_totals(session: Session) -> None:
+    changes: dict[_SpendKey, list[int]] = session.info.pop(_SPEND_CHANGES, {})
+    rows = [
+        {
+            "financial_year": year,
+            "primary_need": need,
+            "on_contract": on_contract,
+            "lines": lines,
+            "placements": placements,
+            "pence": pence,
+        }
+        for (year, need, on_contract), (lines, placements, pence) in sorted(changes.items())
+        if lines or placements or pence
     ]
+    if not rows:
+        return
+    table = SpendTotalRow.__table__  # type: ignore[attr-defined]
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(table)
+    added = {
+        name: table.c[name] + statement.excluded[name] for name in ("lines", "placements", "pence")
+    }
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["financial_year", "primary_need", "on_contract"], set_=added
+        ),
+        rows,
+    )
 
 
 # ---------------------------------------------------------------- notifications
@@ -598,6 +672,11 @@ async def alerts(
 
 async def budgets(session: AsyncSession) -> list[Budget]:
     return list((await session.exec(select(Budget).order_by(col(Budget.financial_year)))).all())
+
+
+async def budget_amounts(session: AsyncSession) -> dict[int, Decimal]:
+    rows = await session.execute(select_columns(col(Budget.financial_year), col(Budget.amount)))
+    return {year: Decimal(amount) for year, amount in rows}
 
 
 async def known_providers(session: AsyncSession, limit: int = 500) -> list[ProviderProfile]:

@@ -98,19 +98,18 @@ async def dashboard(
     day = as_of or today()
     year = financial_year if financial_year is not None else domain.financial_year_of(day)
     async with runtime.db.session() as session:
-        totals = await store.year_totals(session)
-        spend = await store.spend_lines(session, year)
+        totals, needs = await store.spend_figures(session, year)
         alert_counts = await store.open_alert_counts(session)
-        reviews = await store.reviews_overdue(session, day)
-        budgets = await store.budgets(session)
+        overdue = await store.overdue_review_placements(session, day)
+        budgets = await store.budget_amounts(session)
     return domain.build_dashboard(
         as_of=day,
         financial_year=year,
-        budgets={b.financial_year: Decimal(b.amount) for b in budgets},
+        budgets=budgets,
         totals=totals,
-        spend=spend,
+        needs=needs,
         alert_counts=alert_counts,
-        reviews=reviews,
+        overdue=overdue,
     )
 
 

@@ -152,7 +152,10 @@ async def record_spend(uow: UnitOfWork, event: placements_v1.PlacementSpendCommi
             on_contract=event.on_contract,
             line=event.line,
         )
+    else:
+        store.count_spend(uow, row, -1)
     row.amount, row.on_contract, row.updated_at = event.amount, event.on_contract, utcnow()
+    store.count_spend(uow, row, 1)
     uow.session.add(row)
 
 

@@ -90,6 +90,7 @@ from services.monitoring.domain.kpi import (
 from services.monitoring.domain.reporting import (
     Dashboard,
     NeedCost,
+    NeedTotal,
     ReviewDue,
     Scorecard,
     SpendLine,
@@ -99,6 +100,7 @@ from services.monitoring.domain.reporting import (
     YearTotal,
     build_dashboard,
     build_scorecard,
+    need_totals,
     year_totals,
 )
 from services.monitoring.domain.rules import (
@@ -189,6 +191,7 @@ __all__ = [
     "KpiReturnState",
     "MonitoringVisit",
     "NeedCost",
+    "NeedTotal",
     "NoticeOverdue",
     "OfstedInspection",
     "OutcomeProgress",
@@ -228,6 +231,7 @@ __all__ = [
     "latest_inspection",
     "lowest_report_card_grade",
     "missing_kpi_returns",
+    "need_totals",
     "needs_escalation",
     "next_term",
     "parse_condition",

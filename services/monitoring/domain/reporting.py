@@ -193,6 +193,16 @@ class YearTotal(_Record):
     amount: Decimal
 
 
+class NeedTotal(_Record):
+    """Spend of one primary need in one financial year, and the distinct placements it
+    paid for (summed by the database)."""
+
+    financial_year: int
+    primary_need: NeedType
+    placements: int
+    amount: Decimal
+
+
 def year_totals(lines: Iterable[SpendLine]) -> list[YearTotal]:
     sums: dict[tuple[int, bool], Decimal] = defaultdict(Decimal)
     for line in lines:
@@ -200,6 +210,29 @@ def year_totals(lines: Iterable[SpendLine]) -> list[YearTotal]:
     return [
         YearTotal(financial_year=year, on_contract=on, amount=amount)
         for (year, on), amount in sums.items()
+    ]
+
+
+def need_totals(lines: Iterable[SpendLine]) -> list[NeedTotal]:
+    """A zero snapshot (commitment withdrawn) is neither spend nor a placement, nor is a
+    block's line for its unfilled places a placement (its cost is spend all the same)."""
+    spend: dict[tuple[int, NeedType], Decimal] = defaultdict(Decimal)
+    placements: dict[tuple[int, NeedType], set[str]] = defaultdict(set)
+    for line in lines:
+        if line.amount == 0:
+            continue
+        key = (line.financial_year, line.primary_need)
+        spend[key] += line.amount
+        if line.line == "placement":
+            placements[key].add(line.placement_id)
+    return [
+        NeedTotal(
+            financial_year=year,
+            primary_need=need,
+            placements=len(placements[year, need]),
+            amount=amount,
+        )
+        for (year, need), amount in spend.items()
     ]
 
 
@@ -228,30 +261,17 @@ def _spend_by_year(
     return tuple(rows)
 
 
-def _cost_by_need(lines: Iterable[SpendLine]) -> dict[NeedType, NeedCost]:
-    """Cost per placement = the need's spend / distinct placements with spend that year.
-
-    A zero snapshot (commitment withdrawn) is not a placement, nor is a block's line for
-    its unfilled places (its cost is spend all the same).
-    """
-    spend: dict[NeedType, Decimal] = defaultdict(Decimal)
-    placements: dict[NeedType, set[str]] = defaultdict(set)
-    for line in lines:
-        if line.amount == 0:
-            continue
-        spend[line.primary_need] += line.amount
-        if line.line == "placement":
-            placements[line.primary_need].add(line.placement_id)
+def _cost_by_need(totals: Iterable[NeedTotal]) -> dict[NeedType, NeedCost]:
+    """Cost per placement = the need's spend / distinct placements with spend that year."""
     return {
-        need: NeedCost(
-            need=need,
-            placements=len(placements[need]),
-            spend=spend[need],
-            cost_per_placement=(spend[need] / max(len(placements[need]), 1)).quantize(
-                Decimal("0.01")
-            ),
+        total.primary_need: NeedCost(
+            need=total.primary_need,
+            placements=total.placements,
+            spend=total.amount,
+            cost_per_placement=(total.amount / max(total.placements, 1)).quantize(Decimal("0.01")),
         )
-        for need in sorted(spend)
+        for total in sorted(totals, key=lambda total: total.primary_need)
+        if total.amount > 0
     }
 
 
@@ -264,17 +284,20 @@ def build_dashboard(
     reviews: Iterable[ReviewDue] = (),
     financial_year: int | None = None,
     totals: Iterable[YearTotal] | None = None,
+    needs: Iterable[NeedTotal] | None = None,
     alert_counts: Mapping[Severity, int] | None = None,
+    overdue: Iterable[str] | None = None,
 ) -> Dashboard:
     """Aggregate the council-wide dashboard.
 
     `budgets` maps financial year (2025 = 2025/26) to budget. Spend is shown for every
     year with spend or a budget; on-contract share and cost per placement by need are
     for `financial_year` (default: the one containing `as_of`). A review is overdue when
-    not completed and `as_of` is after its due date. `totals` (spend per year, on and
-    off contract) may come summed from the database; then `spend` need only hold the
-    selected year's lines. Likewise `alert_counts` (unresolved alerts per severity) may
-    come counted from the database instead of `alerts`.
+    not completed and `as_of` is after its due date. What the database already holds
+    summed or selected may come instead of the records: `totals` (spend per year on and
+    off contract) and `needs` (spend per need, of the selected year at least) instead of
+    `spend`, `alert_counts` (unresolved alerts per severity) instead of `alerts`, and `overdue`
+    (the placements whose review is overdue) instead of `reviews`.
     """
     year = financial_year if financial_year is not None else financial_year_of(as_of)
     lines = list(spend)
@@ -283,20 +306,24 @@ def build_dashboard(
     share = None
     if selected is not None and selected.spend > 0:
         share = float(selected.on_contract_spend / selected.spend)
-    overdue = sorted({r.placement_id for r in reviews if r.overdue_on(as_of)})
+    if overdue is None:
+        overdue = (r.placement_id for r in reviews if r.overdue_on(as_of))
+    overdue_placements = sorted(set(overdue))
     return Dashboard(
         as_of=as_of,
         financial_year=year,
         spend_by_year=rows,
         on_contract_share=share,
         cost_per_placement_by_need=_cost_by_need(
-            line for line in lines if line.financial_year == year
+            total
+            for total in (need_totals(lines) if needs is None else needs)
+            if total.financial_year == year
         ),
         open_alerts_by_severity=(
             _count_by_severity(alerts)
             if alert_counts is None
             else {severity: alert_counts.get(severity, 0) for severity in Severity}
         ),
-        reviews_overdue=len(overdue),
-        overdue_review_placements=tuple(overdue),
+        reviews_overdue=len(overdue_placements),
+        overdue_review_placements=tuple(overdue_placements),
     )

@@ -118,17 +118,25 @@ def contract_created(
 
 
 def spend_committed(
-    placement_id: str, provider_id: str, amount: str, on_contract: bool = True, year: int = 2025
+    placement_id: str,
+    provider_id: str,
+    amount: str,
+    on_contract: bool = True,
+    year: int = 2025,
+    *,
+    need: str = "ASD",
+    line: str = "placement",
 ) -> Envelope:
     payload = placements_v1.PlacementSpendCommitted.model_validate(
         {
             "placement_id": placement_id,
             "provider_id": provider_id,
-            "primary_need": "ASD",
+            "primary_need": need,
             "source": "dps_award" if on_contract else "spot",
             "on_contract": on_contract,
             "financial_year": year,
             "amount": amount,
+            "line": line,
         }
     )
     return envelope(placements_v1.TOPIC, "placement.spend.committed", placement_id, payload)
@@ -163,6 +171,22 @@ def review_overdue(placement_id: str, provider_id: str) -> Envelope:
         }
     )
     return envelope(placements_v1.TOPIC, "placement.review.overdue", placement_id, payload)
+
+
+def review_completed(placement_id: str, provider_id: str, completed_on: date) -> Envelope:
+    payload = placements_v1.PlacementReviewCompleted.model_validate(
+        {
+            "placement_id": placement_id,
+            "review_id": "r-1",
+            "child_ref": "KCC-EHC-000123",
+            "provider_id": provider_id,
+            "due_on": completed_on.isoformat(),
+            "completed_on": completed_on.isoformat(),
+            "outcome": "continue",
+            "recorded_by": "officer-1",
+        }
+    )
+    return envelope(placements_v1.TOPIC, "placement.review.completed", placement_id, payload)
 
 
 def competition_opened(competition_id: str, need_ref: str | None = "need-1") -> Envelope:

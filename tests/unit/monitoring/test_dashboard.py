@@ -19,6 +19,7 @@ from services.monitoring.domain import (
     financial_year_bounds,
     financial_year_label,
     financial_year_of,
+    need_totals,
     year_totals,
 )
 from shared.contracts.common import NeedType
@@ -191,23 +192,30 @@ def test_reviews_overdue_counts_incomplete_reviews_past_due(
     assert build_dashboard(as_of=AS_OF, reviews=records).reviews_overdue == expected
 
 
-def test_year_totals_from_the_database_give_the_same_dashboard() -> None:
-    """The API sums years in SQL and reads only the selected year's lines."""
+def test_totals_from_the_database_give_the_same_dashboard() -> None:
+    """The API reads spend summed per year and per need of the selected year."""
     lines = [
         spend("1000.50", 2024, placement="A"),
         spend("250.25", 2024, placement="B", on_contract=False),
         spend("3000", 2025, placement="A", need="SEMH"),
         spend("125.75", 2025, placement="C", on_contract=False),
+        spend("0.00", 2025, placement="D", on_contract=False),  # withdrawn: no placement
     ]
     whole = build_dashboard(as_of=AS_OF, spend=lines, budgets={2025: Decimal("5000")})
     summed = build_dashboard(
         as_of=AS_OF,
-        spend=[line for line in lines if line.financial_year == 2025],
         totals=year_totals(lines),
+        needs=[t for t in need_totals(lines) if t.financial_year == 2025],
         budgets={2025: Decimal("5000")},
     )
     assert summed == whole
     assert [row.spend for row in summed.spend_by_year] == [Decimal("1250.75"), Decimal("3125.75")]
+    assert summed.cost_per_placement_by_need[NeedType.ASD].placements == 1
+
+
+def test_overdue_placements_selected_by_the_database_are_counted_once_in_order() -> None:
+    dashboard = build_dashboard(as_of=AS_OF, overdue=["PL2", "PL1", "PL2"])
+    assert (dashboard.reviews_overdue, dashboard.overdue_review_placements) == (2, ("PL1", "PL2"))
 
 
 def test_a_blocks_unfilled_places_are_spend_but_not_placements() -> None:
