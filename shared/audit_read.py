@@ -72,7 +72,7 @@ class ReadAudit:
         return {child_ref: pseudonym(child_ref, key) for child_ref in child_refs}
 
 
-def read_audit(
+async def read_audit(  # async: FastAPI runs a plain function's dependency in a thread
     runtime: Annotated[ServiceRuntime, Depends(runtime_of)],
     reason: Annotated[
         str | None,
