@@ -53,7 +53,12 @@ def verified(token: str, secret: str) -> dict[str, object]:
     )
 
 
-@pytest.mark.parametrize("secret", [GENERATED, OPENSSL, "A" * 32, "0" * 64, "-_" * 20])
+@pytest.mark.parametrize(
+    "secret",
+    [GENERATED, OPENSSL, "A" * 32, "0" * 64, "-_" * 20],
+    # Stable ids: the random keys differ in each pytest-xdist worker's collection.
+    ids=["generated", "openssl", "A-32", "0-64", "dash-underscore"],
+)
 @pytest.mark.parametrize(
     ("role", "subject", "provider_id"),
     [
