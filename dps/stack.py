@@ -190,7 +190,9 @@ class Stack:
         managed.start()
         self.services[CONSOLE] = managed
         url = f"http://127.0.0.1:{self.plan.console_port}/readyz"
-        processes.wait_for_ready(managed, url, 30)
+        # As long as a service gets (wait_ready): about 3 s on an idle machine, but over
+        # 30 s while four services start beside it on a loaded one (CI, 2026-12-06).
+        processes.wait_for_ready(managed, url, 90)
         return managed
 
     def wait_ready(self, name: str, timeout: float = 90) -> None:

@@ -180,7 +180,7 @@ async def test_a_database_restored_from_a_mid_stream_backup_converges(
         assert applied == PROVIDERS
         # What it published again carries the ids it had: one event id per alert, so a
         # downstream inbox applies each alert once.
-        await eventually(lambda: _republished(own_kafka, PROVIDERS - before))
+        await eventually(lambda: _republished(own_kafka, PROVIDERS - before), within=60)
         raised = await raised_on_bus(own_kafka)
         assert {alert for _, alert in raised} == {r.alert_id for r in rows}
         assert len({event_id for event_id, _ in raised}) == PROVIDERS
