@@ -12,6 +12,7 @@ from typing import Any
 from temporalio import workflow
 from temporalio.client import Client
 from temporalio.client import Interceptor as ClientInterceptor
+from temporalio.common import HeaderCodecBehavior
 from temporalio.contrib.opentelemetry import TracingInterceptor
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter
@@ -103,6 +104,12 @@ async def connect(
         address,
         namespace=namespace,
         data_converter=data_converter(settings),
+        # The tracing interceptor's headers (trace context) go through the codec too, so
+        # an encrypted history holds no plain JSON at all; a header written before this
+        # was on decodes as it is (EncryptionCodec.decode passes unencrypted payloads).
+        header_codec_behavior=(
+            HeaderCodecBehavior.CODEC if _encrypts(settings) else HeaderCodecBehavior.NO_CODEC
+        ),
         interceptors=[TracingInterceptor(), *_training_interceptors(settings)],
         runtime=runtime or core_runtime(),
         tls=tls_config(settings) if settings else False,
@@ -117,6 +124,10 @@ def _training_interceptors(settings: CommonSettings | None) -> list[ClientInterc
     from shared.training import TrainingStartInterceptor
 
     return [TrainingStartInterceptor()]
+
+
+def _encrypts(settings: CommonSettings | None) -> bool:
+    return settings is not None and settings.temporal_payload_encryption
 
 
 def data_converter(settings: CommonSettings | None) -> DataConverter:

@@ -19,7 +19,14 @@ from dps import processes
 from dps.stack import Stack, StackPlan
 from shared.contracts.common import Role
 from shared.settings import SERVICES
-from tests.browser.test_console import CHROMIUM, _client, browser, no_violations, sign_in
+from tests.browser.test_console import (
+    CHROMIUM,
+    _client,
+    browser,
+    no_violations,
+    settled,
+    sign_in,
+)
 from tests.conftest import TEST_SECRET
 from tests.e2e.steps import ok, token, wait_for
 from tests.fixtures import provider_body
@@ -207,6 +214,7 @@ def test_a_commissioner_scores_and_ranks_and_another_approves(
         "The award was approved."
         in page.locator(".govuk-notification-banner--success").inner_text()
     )
+    settled(page)
     no_violations(page)
     procurement = _client(call_off.stack, "procurement", token(Role.COMMISSIONER))
     found = ok(procurement.get(f"/competitions/{call_off.competition_id}"))

@@ -159,6 +159,15 @@ def no_violations(page: Any) -> None:
     assert results.violations_count == 0, f"{page.url}:\n{results.generate_report()}"
 
 
+def settled(page: Any) -> None:
+    """Wait until the page has stopped checking for an awaited change (services/console/
+    updating.py): its script moves the page itself, and would abort a navigation the test
+    starts meanwhile (net::ERR_ABORTED) when the events are slow, as on a loaded machine."""
+    from playwright.sync_api import expect
+
+    expect(page.locator("[data-updating-next]")).to_have_count(0, timeout=60_000)
+
+
 def sign_in(page: Any, console: str, who: str, *, check: bool = True) -> None:
     page.goto(f"{console}/sign-in")
     if check:

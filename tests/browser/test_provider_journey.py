@@ -29,7 +29,14 @@ from dps.stack import Stack, StackPlan
 from shared.contracts.common import Role
 from shared.settings import SERVICES
 from tests.browser.test_calloffs import _pass_deadline
-from tests.browser.test_console import CHROMIUM, _client, browser, no_violations, tab_to
+from tests.browser.test_console import (
+    CHROMIUM,
+    _client,
+    browser,
+    no_violations,
+    settled,
+    tab_to,
+)
 from tests.browser.test_screenshots import SHOTS
 from tests.conftest import TEST_SECRET
 from tests.e2e.steps import ok, placement_request, send, token, wait_for
@@ -424,6 +431,7 @@ def test_a_new_provider_from_registration_to_placement_and_alert(
     expect(council.locator(".govuk-notification-banner--success")).to_contain_text(
         "The award was approved."
     )
+    settled(council)
     no_violations(council)
     awarded = ok(procurement.get(f"/competitions/{competition_id}"))
     assert awarded["status"] == "awarded"

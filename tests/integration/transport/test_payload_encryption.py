@@ -24,6 +24,7 @@ from shared.contracts.common import Role
 from shared.payload_codec import ENCODING, KEY_ID, PayloadKeyError, new_key_item
 from shared.settings import CommonSettings
 from tests.integration.transport.workflows import ChildCase, Offer, PlacementSearch, find_school
+from tests.service.test_tracing import spans  # noqa: F401  (the fixture: traces recorded)
 
 pytestmark = pytest.mark.integration
 
@@ -74,6 +75,7 @@ def stored_payloads(history: object) -> list[Payload]:
     return found
 
 
+@pytest.mark.usefixtures("spans")
 async def test_history_holds_only_ciphertext_and_old_keys_still_decrypt(
     temporal_address: str, tmp_path: Path
 ) -> None:
@@ -85,6 +87,9 @@ async def test_history_holds_only_ciphertext_and_old_keys_still_decrypt(
     history = await plain.get_workflow_handle(handle.id).fetch_history()
     payloads = [p for p in stored_payloads(history) if p.data]
     assert len(payloads) >= 4  # workflow input, activity input and result, workflow result
+    # With tracing on, the trace context travels in headers: encrypted like the rest.
+    started = history.events[0].workflow_execution_started_event_attributes
+    assert "_tracer-data" in started.header.fields
     for payload in payloads:
         assert payload.metadata["encoding"] == ENCODING
         assert payload.metadata[KEY_ID] == b"2026-q3"
