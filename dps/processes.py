@@ -7,6 +7,7 @@ user does.
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import signal
 import socket
@@ -25,10 +26,47 @@ class StackError(RuntimeError):
     """Something the stack needs is missing or broken; the message says what to do."""
 
 
+# Ports handed out by free_port: outside the kernel's ephemeral range, never twice.
+_LOWEST_PORT = 10_000
+_GIVEN: set[int] = set()
+_RANDOM = random.SystemRandom()
+
+
 def free_port() -> int:
-    with socket.socket() as probe:
+    """A port free now, for a process about to listen on it (tests, benches).
+
+    Not bind(0)'s: that port comes from the kernel's ephemeral range, which outgoing
+    connections draw their source ports from too, so one can take it before the listener
+    binds ("address already in use", seen in CI). A random port below that range, checked
+    free and never handed out twice by this process, cannot be taken that way.
+    """
+    low = _ephemeral_range()[0]
+    for _ in range(100):
+        port = _RANDOM.randrange(_LOWEST_PORT, low)
+        if port not in _GIVEN and _bindable(port):
+            _GIVEN.add(port)
+            return port
+    with socket.socket() as probe:  # a crowded range: the kernel's choice after all
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def _ephemeral_range() -> tuple[int, int]:
+    try:
+        text = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text()
+        low, high = (int(part) for part in text.split())
+    except (OSError, ValueError):
+        return 32_768, 60_999  # Linux's default
+    return (low, high) if low > _LOWEST_PORT + 1_000 else (32_768, 60_999)
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def port_open(host: str, port: int) -> bool:

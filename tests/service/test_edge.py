@@ -4,7 +4,6 @@ response, /docs, /openapi.json and /metrics closable, /readyz without exception 
 from __future__ import annotations
 
 import json
-import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 
+from dps import processes
 from shared.contracts.common import Role
 from shared.http import ErrorBody, MessageBody, create_app
 from shared.ingest import MAX_BODY_BYTES, SINGLE_CONTENT_TYPE
@@ -156,14 +156,8 @@ async def test_docs_openapi_and_metrics_can_be_closed(tmp_path: Path) -> None:
         assert [(await client.get(p)).status_code for p in paths] == [404, 404, 404]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 async def test_metrics_can_be_served_on_an_internal_port(tmp_path: Path) -> None:
-    port = _free_port()
+    port = processes.free_port()
     broker = KafkaBroker()
     runtime = make_runtime(
         "monitoring",

@@ -6,7 +6,6 @@ import asyncio
 import csv
 import io
 import json
-import socket
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -16,6 +15,7 @@ import pytest
 import uvicorn
 from typer.testing import CliRunner
 
+from dps import processes
 from dps.cli import app
 from shared.auth import issue_token
 from shared.contracts.common import Role
@@ -29,15 +29,9 @@ COMMISSIONER = issue_token(TEST_SECRET, Role.COMMISSIONER, subject="commissioner
 runner = CliRunner()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 async def served(placements: Placements, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[str]:
-    port = _free_port()
+    port = processes.free_port()
     server = uvicorn.Server(
         uvicorn.Config(
             placements.runtime.build_app(), host="127.0.0.1", port=port, log_level="error"

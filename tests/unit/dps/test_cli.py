@@ -6,7 +6,6 @@ from __future__ import annotations
 import ast
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -18,7 +17,7 @@ import jwt
 import pytest
 from typer.testing import CliRunner
 
-from dps import pointer
+from dps import pointer, processes
 from dps.cli import app
 from shared.settings import SERVICES
 
@@ -134,7 +133,7 @@ def test_status_imports_no_service_framework(monkeypatch: pytest.MonkeyPatch) ->
     """Nor pydantic's settings and PyJWT: its settings and token are read and signed as
     `dps token`'s are (shared.issuer_settings, shared.tokens)."""
     for name in SERVICES:
-        monkeypatch.setenv(f"DPS_URL_{name.upper()}", f"http://127.0.0.1:{_closed_port()}")
+        monkeypatch.setenv(f"DPS_URL_{name.upper()}", f"http://127.0.0.1:{processes.free_port()}")
     lean = ("pydantic", "pydantic_settings", "jwt", "cryptography", "asyncio")
     assert _imported_by(["status"], (*SERVICE_FRAMEWORK, *OTHER_COMMANDS, *lean)) == []
 
@@ -163,15 +162,9 @@ def test_a_mistyped_command_is_still_suggested() -> None:
     assert "Did you mean 'token'?" in result.output
 
 
-def _closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_status_exits_non_zero_when_services_are_down(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in SERVICES:
-        monkeypatch.setenv(f"DPS_URL_{name.upper()}", f"http://127.0.0.1:{_closed_port()}")
+        monkeypatch.setenv(f"DPS_URL_{name.upper()}", f"http://127.0.0.1:{processes.free_port()}")
     result = runner.invoke(app, ["status"])
     assert result.exit_code == 1
     assert "not ready: provider_registry, procurement, placements, monitoring" in result.output
@@ -218,7 +211,7 @@ def test_status_exits_zero_only_when_every_service_is_ready(
     for name in SERVICES:
         monkeypatch.setenv(f"DPS_URL_{name.upper()}", ready_service)
     assert runner.invoke(app, ["status"]).exit_code == 0
-    monkeypatch.setenv("DPS_URL_PLACEMENTS", f"http://127.0.0.1:{_closed_port()}")
+    monkeypatch.setenv("DPS_URL_PLACEMENTS", f"http://127.0.0.1:{processes.free_port()}")
     stopped = runner.invoke(app, ["status"])
     assert stopped.exit_code == 1
     assert "not ready: placements" in stopped.output
@@ -260,7 +253,9 @@ def test_status_finds_a_stack_started_with_other_ports(
     )
     assert runner.invoke(app, ["status"]).exit_code == 0
     (folder / "stack.json").unlink()  # the default ports: nothing listens there in tests
-    monkeypatch.setattr("dps.cli_common.SERVICE_PORTS", dict.fromkeys(SERVICES, _closed_port()))
+    monkeypatch.setattr(
+        "dps.cli_common.SERVICE_PORTS", dict.fromkeys(SERVICES, processes.free_port())
+    )
     assert runner.invoke(app, ["status"]).exit_code == 1
 
 
