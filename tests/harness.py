@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
 from faststream.kafka import KafkaBroker
+from temporalio.testing import TimeSkippingConfig, WorkflowEnvironment
 
+from dps import processes
 from dps.services import definition_of
 from shared.runtime import ALL_ROLES, ProcessRole, ServiceRuntime
 from shared.settings import settings_for
+from shared.temporal import pydantic_data_converter
 from tests.conftest import TEST_SECRET
 
 
@@ -69,3 +73,21 @@ async def eventually(
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"condition not met within {within}s")
         await asyncio.sleep(interval)
+
+
+async def time_skipping_server(*, skips_on_its_own: bool = True) -> WorkflowEnvironment:
+    """The Temporal dev server with time skipping, from the project's own binary.
+    `skips_on_its_own=False`: a workflow's clock moves only by `env.fast_forward`."""
+    return await WorkflowEnvironment.start_time_skipping_v2(
+        ts_config=TimeSkippingConfig() if skips_on_its_own else TimeSkippingConfig(enabled=False),
+        data_converter=pydantic_data_converter,
+        dev_server_existing_path=str(processes.temporal_binary()),
+        dev_server_extra_args=[
+            "--headless",
+            "--dynamic-config-value",
+            "frontend.WorkflowTimeSkippingEnabled=true",
+        ],
+        # 5 s by default: a loaded CI machine took longer (2026-12-06); a budget, not a
+        # timed assertion.
+        dev_server_startup_timeout=timedelta(seconds=60),
+    )

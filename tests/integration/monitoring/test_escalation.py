@@ -12,11 +12,9 @@ import pytest
 from sqlmodel import select
 from temporalio import activity
 from temporalio.client import WorkflowExecutionStatus
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from dps import processes
 from services.monitoring.handlers import on_provider_registered
 from services.monitoring.models import AlertRow, Delivery
 from services.monitoring.workflows import (
@@ -31,7 +29,7 @@ from shared.infra_models import OutboxMessage, utcnow
 from shared.runtime import ServiceRuntime
 from shared.unit_of_work import unit_of_work
 from shared.working_days import add_working_days
-from tests.harness import client_for, eventually, make_runtime
+from tests.harness import client_for, eventually, make_runtime, time_skipping_server
 from tests.service.monitoring import events
 
 pytestmark = pytest.mark.integration
@@ -137,15 +135,7 @@ async def test_unacknowledged_alert_escalates_at_its_deadline(
 
 @pytest.fixture
 async def time_skipping() -> AsyncIterator[WorkflowEnvironment]:
-    env = await WorkflowEnvironment.start_time_skipping_v2(
-        dev_server_existing_path=processes.temporal_binary(),
-        dev_server_extra_args=[
-            "--headless",
-            "--dynamic-config-value",
-            "frontend.WorkflowTimeSkippingEnabled=true",
-        ],
-        data_converter=pydantic_data_converter,
-    )
+    env = await time_skipping_server()
     yield env
     await env.shutdown()
 

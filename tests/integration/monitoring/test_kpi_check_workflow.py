@@ -11,11 +11,9 @@ from pathlib import Path
 import pytest
 from temporalio import activity
 from temporalio.client import WorkflowExecutionStatus
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from dps import processes
 from services.monitoring.workflows import (
     KPI_CHECK_WORKFLOW_ID,
     KpiCheckInput,
@@ -23,7 +21,7 @@ from services.monitoring.workflows import (
     KpiReturnCheckWorkflow,
 )
 from shared.infra_models import utcnow
-from tests.harness import eventually, make_runtime
+from tests.harness import eventually, make_runtime, time_skipping_server
 
 pytestmark = pytest.mark.integration
 
@@ -73,15 +71,7 @@ async def test_service_starts_one_kpi_check_workflow_idempotently(
 
 @pytest.fixture
 async def time_skipping() -> AsyncIterator[WorkflowEnvironment]:
-    env = await WorkflowEnvironment.start_time_skipping_v2(
-        dev_server_existing_path=processes.temporal_binary(),
-        dev_server_extra_args=[
-            "--headless",
-            "--dynamic-config-value",
-            "frontend.WorkflowTimeSkippingEnabled=true",
-        ],
-        data_converter=pydantic_data_converter,
-    )
+    env = await time_skipping_server()
     yield env
     await env.shutdown()
 

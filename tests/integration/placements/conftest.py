@@ -12,18 +12,15 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 from temporalio.testing import WorkflowEnvironment
-from temporalio.testing._timeskipping import TimeSkippingConfig
 
-from dps import processes
 from services.placements import commands, domain
 from services.placements.models import NeedRow
 from shared.contracts.common import Attendance, NeedType
 from shared.contracts.placements_v1 import PlacementSource
 from shared.infra_models import OutboxMessage
 from shared.runtime import ServiceRuntime
-from shared.temporal import pydantic_data_converter
 from shared.unit_of_work import unit_of_work
-from tests.harness import make_runtime
+from tests.harness import make_runtime, time_skipping_server
 
 HISTORIES = Path(__file__).parent / "histories"
 QUEUE = "dps.placements.test"
@@ -31,16 +28,7 @@ QUEUE = "dps.placements.test"
 
 @pytest.fixture
 async def env() -> AsyncIterator[WorkflowEnvironment]:
-    environment = await WorkflowEnvironment.start_time_skipping_v2(
-        ts_config=TimeSkippingConfig(enabled=False),
-        dev_server_existing_path=str(processes.temporal_binary()),
-        dev_server_extra_args=[
-            "--headless",
-            "--dynamic-config-value",
-            "frontend.WorkflowTimeSkippingEnabled=true",
-        ],
-        data_converter=pydantic_data_converter,
-    )
+    environment = await time_skipping_server(skips_on_its_own=False)
     yield environment
     await environment.shutdown()
 

@@ -12,13 +12,10 @@ from pathlib import Path
 
 import pytest
 from faststream.kafka import KafkaBroker, TestKafkaBroker
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import TimeSkippingConfig, WorkflowEnvironment
 
-from dps import processes
 from services.procurement.models import CompetitionRow
 from shared import clock, training
-from tests.harness import eventually, make_runtime
+from tests.harness import eventually, make_runtime, time_skipping_server
 from tests.service.procurement.conftest import Driver
 
 pytestmark = pytest.mark.integration
@@ -26,16 +23,7 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 async def server() -> AsyncIterator[str]:
-    env = await WorkflowEnvironment.start_time_skipping_v2(
-        ts_config=TimeSkippingConfig(enabled=False),
-        data_converter=pydantic_data_converter,
-        dev_server_existing_path=processes.temporal_binary(),
-        dev_server_extra_args=[
-            "--headless",
-            "--dynamic-config-value",
-            "frontend.WorkflowTimeSkippingEnabled=true",
-        ],
-    )
+    env = await time_skipping_server(skips_on_its_own=False)
     yield env.client.service_client.config.target_host
     await env.shutdown()
 
