@@ -139,8 +139,9 @@ async def upsert(
     session: AsyncSession, table: Table, rows: Sequence[dict[str, Any]], key: str
 ) -> None:
     """Insert rows, or update those whose `key` exists, in one statement (SQLite or
-    PostgreSQL); the rows' keys must be distinct. A hot path writes a batch's rows this
-    way instead of through the ORM."""
+    PostgreSQL); the rows' keys must be distinct, and on PostgreSQL a column that is not
+    JSON must take scalars. A hot path writes a batch's rows this way instead of through
+    the ORM."""
     if not rows:
         return
     dialect = session.get_bind().dialect
@@ -181,24 +182,33 @@ def _recordset_upsert(
 def _json_rows(
     table: Table, names: tuple[str, ...], rows: Sequence[dict[str, Any]], dialect: Dialect
 ) -> str:
-    """The rows as a JSON array, each value through its column's bind processing (a
-    JSON column's value as it is)."""
-    processors = {
-        name: process
-        for name in names
-        if not isinstance(table.c[name].type, JSON)
-        and (process := table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
-    }
-    if processors:
-        rows = [{**row, **{n: p(row[n]) for n, p in processors.items()}} for row in rows]
-    return json.dumps(rows, default=_json_scalar)
+    """The rows as a JSON array: each value through its column's bind processing, then
+    in its JSON form (a JSON column's value as it is). Each distinct value of a column is
+    converted once: a batch's rows share their write time and many of their dates."""
+    scalars = [n for n in names if not isinstance(table.c[n].type, JSON)]
+    forms: dict[str, dict[Any, Any]] = {n: {} for n in scalars}
+    processors = {n: table.c[n].type.dialect_impl(dialect).bind_processor(dialect) for n in scalars}
+    converted = []
+    for row in rows:
+        row = dict(row)
+        for name in scalars:
+            value, seen, process = row[name], forms[name], processors[name]
+            if process is None and (value is None or isinstance(value, str | int)):
+                continue  # as it is in JSON
+            if value not in seen:
+                seen[value] = _json_scalar(process(value) if process else value)
+            row[name] = seen[value]
+        converted.append(row)
+    return json.dumps(converted)
 
 
-def _json_scalar(value: object) -> str:
+def _json_scalar(value: object) -> object:
     if isinstance(value, date):  # a datetime too
         return value.isoformat()
     if isinstance(value, Decimal | UUID):
         return str(value)
+    if value is None or isinstance(value, str | int | float):
+        return value
     raise TypeError(f"no JSON form for {type(value).__name__}")
 
 
