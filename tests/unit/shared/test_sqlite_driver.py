@@ -1,0 +1,129 @@
+"""The one-trip aiosqlite adapter answers every statement as SQLAlchemy's own adapter
+does (rows, counts, keys, errors, transactions), in one trip to aiosqlite's thread."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+import pytest
+from sqlalchemy import Column, Integer, MetaData, String, Table, exc, func, insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from shared.db import Database
+
+METADATA = MetaData()
+THINGS = Table(
+    "things",
+    METADATA,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(20), unique=True, nullable=False),
+    Column("n", Integer, nullable=False),
+)
+
+
+async def _script(conn: AsyncConnection) -> list[Any]:
+    """Statements of every shape, each one's answer as plain values."""
+    seen: list[Any] = []
+    one = await conn.execute(insert(THINGS).values(name="a", n=1))
+    seen.append((one.rowcount, one.inserted_primary_key))
+    many = await conn.execute(insert(THINGS), [{"name": f"m{i}", "n": i} for i in range(3)])
+    seen.append(many.rowcount)
+    returned = await conn.execute(
+        insert(THINGS).values([{"name": "r1", "n": 7}, {"name": "r2", "n": 8}]).returning(THINGS)
+    )
+    seen.append(sorted(tuple(row) for row in returned))
+    seen.append([tuple(row) for row in await conn.execute(select(THINGS).order_by(THINGS.c.id))])
+    seen.append((await conn.execute(select(THINGS).where(THINGS.c.n > 100))).all())
+    seen.append((await conn.execute(select(func.count()).select_from(THINGS))).scalar_one())
+    first_two = await conn.execute(select(THINGS.c.name).order_by(THINGS.c.id))
+    seen.append((first_two.fetchone(), first_two.fetchmany(2), first_two.fetchall()))
+    updated = await conn.execute(THINGS.update().where(THINGS.c.n < 2).values(n=THINGS.c.n + 10))
+    seen.append(updated.rowcount)
+    deleted = await conn.execute(THINGS.delete().where(THINGS.c.name == "r2"))
+    seen.append(deleted.rowcount)
+    pragma = await conn.exec_driver_sql("PRAGMA table_info(things)")
+    seen.append([tuple(row) for row in pragma])
+    streamed = await conn.stream(select(THINGS.c.name).order_by(THINGS.c.id))
+    seen.append([row async for row in streamed])
+    return seen
+
+
+async def _engine(url: str, module: Any | None) -> AsyncEngine:
+    engine = create_async_engine(url, **({"module": module} if module else {}))
+    async with engine.begin() as conn:
+        await conn.run_sync(METADATA.create_all)
+    return engine
+
+
+@pytest.fixture
+async def engines(tmp_path: Path) -> AsyncIterator[tuple[AsyncEngine, AsyncEngine]]:
+    stock = await _engine(f"sqlite+aiosqlite:///{tmp_path / 'stock.db'}", None)
+    ours = Database(f"sqlite+aiosqlite:///{tmp_path / 'ours.db'}").engine
+    async with ours.begin() as conn:
+        await conn.run_sync(METADATA.create_all)
+    yield stock, ours
+    await stock.dispose()
+    await ours.dispose()
+
+
+async def test_every_statement_answers_as_with_the_stock_adapter(
+    engines: tuple[AsyncEngine, AsyncEngine],
+) -> None:
+    answers = []
+    for engine in engines:
+        async with engine.begin() as conn:
+            answers.append(await _script(conn))
+    stock, ours = answers
+    assert ours == stock
+
+
+async def test_errors_and_transactions_behave_as_with_the_stock_adapter(
+    engines: tuple[AsyncEngine, AsyncEngine],
+) -> None:
+    outcomes = []
+    for engine in engines:
+        async with engine.begin() as conn:
+            await conn.execute(insert(THINGS).values(name="kept", n=1))
+        with pytest.raises(exc.IntegrityError) as raised:
+            async with engine.begin() as conn:
+                await conn.execute(insert(THINGS).values(name="undone", n=2))
+                await conn.execute(insert(THINGS).values(name="kept", n=3))  # unique
+        async with engine.connect() as conn:  # a rollback after writing undoes them
+            await conn.execute(insert(THINGS).values(name="rolled back", n=4))
+            await conn.rollback()
+            await conn.execute(select(THINGS))
+            await conn.rollback()  # after a read: nothing to undo
+        async with engine.connect() as conn:
+            names = (await conn.execute(select(THINGS.c.name).order_by(THINGS.c.id))).all()
+        outcomes.append((type(raised.value.orig), str(raised.value.orig), names))
+    stock, ours = outcomes
+    assert ours == stock
+    assert ours[2] == [("kept",)]
+
+
+async def test_a_statement_is_one_trip_and_a_commit_with_nothing_open_none(
+    engines: tuple[AsyncEngine, AsyncEngine], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _stock, ours = engines
+    trips: list[str] = []
+    original = aiosqlite.Connection._execute
+
+    async def counted(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        trips.append(getattr(fn, "__name__", repr(fn)))
+        return await original(self, fn, *args, **kwargs)
+
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    async with ours.connect() as conn:
+        await conn.execute(select(THINGS))  # warm: the pool's connection is open
+        await conn.commit()
+        trips.clear()
+        await conn.execute(select(THINGS))
+        assert len(trips) == 1
+        await conn.commit()  # a read opened no transaction: nothing to commit
+        assert len(trips) == 1
+        await conn.execute(insert(THINGS).values(name="x", n=1))
+        await conn.commit()
+        assert len(trips) == 3
