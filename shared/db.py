@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.files import private_file
-from shared.sqlite_driver import one_hop_dbapi
+from shared.sqlite_driver import OneTripDBAPI
 
 # Run inside each write transaction of the current context just before it commits. A
 # request with an Idempotency-Key records there that its change was committed
@@ -91,7 +91,8 @@ class Database:
             kwargs.update(pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW, pool_pre_ping=True)
         if self.is_sqlite:
             _private_sqlite_file(self.url)
-            kwargs["module"] = one_hop_dbapi()  # one thread hop per statement, not four
+        if make_url(self.url).get_driver_name() == "aiosqlite":
+            kwargs["module"] = OneTripDBAPI()  # one thread trip per statement
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _tune_sqlite)

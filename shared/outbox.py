@@ -18,7 +18,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import Row, Table, func, update
+from sqlalchemy import select as select_columns
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -38,13 +39,18 @@ log = get_logger(__name__)
 # pipelined rather than sent one round trip at a time.
 Publisher = Callable[[str, bytes, bytes, dict[str, str], int | None], Awaitable[Awaitable[Any]]]
 
+# The relay reads and marks rows as plain columns (no ORM object per row, and no
+# synchronising of the session's objects on update): half its CPU per batch.
+OUTBOX: Table = OutboxMessage.__table__  # type: ignore[attr-defined]
+OutboxRecord = OutboxMessage | Row[Any]  # a stored row, as an object or as columns
+
 # Before the CloudEvents binding was followed, rows were stored with these headers and
 # no content type; published as they are, a binding receiver would read them as binary
 # mode and fail. They are sent with the structured mode's headers instead.
 _LEGACY_HEADERS = {"ce_type", "ce_id", "correlation_id"}
 
 
-def wire_headers(row: OutboxMessage) -> dict[str, str]:
+def wire_headers(row: OutboxRecord) -> dict[str, str]:
     """The Kafka headers a row is published with (CloudEvents structured mode).
 
     Only rows of exactly the old shape are rewritten; a dead letter's or a retry's
@@ -138,7 +144,7 @@ class OutboxRelay:
             await self.refresh_backlog()
         return len(rows)
 
-    async def _send_batch(self) -> Sequence[OutboxMessage]:
+    async def _send_batch(self) -> Sequence[Row[Any]]:
         async with self.db.session() as session:
             rows = await self._unpublished(session)
         if rows and await self._broker_was_lost():
@@ -150,7 +156,7 @@ class OutboxRelay:
                 await self._mark_published(session, rows)
         return rows
 
-    async def _send_batch_under_lease(self, lease: Lease) -> Sequence[OutboxMessage] | None:
+    async def _send_batch_under_lease(self, lease: Lease) -> Sequence[Row[Any]] | None:
         async with self.db.transaction() as session:
             if not await lease.claim(session):
                 return None
@@ -165,17 +171,17 @@ class OutboxRelay:
     async def _broker_was_lost(self) -> bool:
         return self.broker_intact is not None and await self.broker_intact()
 
-    async def _unpublished(self, session: AsyncSession) -> Sequence[OutboxMessage]:
+    async def _unpublished(self, session: AsyncSession) -> Sequence[Row[Any]]:
         return (
-            await session.exec(
-                select(OutboxMessage)
-                .where(col(OutboxMessage.published_at).is_(None))
-                .order_by(col(OutboxMessage.seq))
+            await session.execute(
+                select_columns(OUTBOX)
+                .where(OUTBOX.c.published_at.is_(None))
+                .order_by(OUTBOX.c.seq)
                 .limit(self.batch_size)
             )
         ).all()
 
-    async def _send(self, rows: Sequence[OutboxMessage]) -> None:
+    async def _send(self, rows: Sequence[Row[Any]]) -> None:
         acks = [
             await self.publish(
                 row.topic, row.key.encode(), row.payload, wire_headers(row), row.partition
@@ -185,12 +191,11 @@ class OutboxRelay:
         await asyncio.gather(*acks)
 
     @staticmethod
-    async def _mark_published(session: AsyncSession, rows: Sequence[OutboxMessage]) -> None:
-        seqs = [row.seq for row in rows if row.seq is not None]
-        await session.exec(
-            update(OutboxMessage)
-            .where(col(OutboxMessage.seq).in_(seqs))
-            .values(published_at=utcnow(), attempts=OutboxMessage.attempts + 1)  # type: ignore[operator]
+    async def _mark_published(session: AsyncSession, rows: Sequence[Row[Any]]) -> None:
+        await session.execute(
+            update(OUTBOX)
+            .where(OUTBOX.c.seq.in_([row.seq for row in rows]))
+            .values(published_at=utcnow(), attempts=OUTBOX.c.attempts + 1)
         )
 
     async def refresh_backlog(self) -> int:

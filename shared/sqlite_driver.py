@@ -1,39 +1,39 @@
-"""aiosqlite with one thread hand-off per statement instead of four.
+"""SQLite through aiosqlite with one trip to its thread per statement.
 
-SQLAlchemy's aiosqlite adapter creates a cursor, executes, fetches and closes it as four
-calls into aiosqlite's connection thread, each a round trip through a queue, the thread
-and the event loop's self-pipe. On this project's reads that hand-off, not SQLite, was
-most of a query's cost (about 0.35 ms of CPU per statement; docs/performance.md). This
-adapter runs the same four steps as one function in that thread and keeps what they
-return (rows, description, row count, last row id), so a statement costs one hop.
+aiosqlite runs each call on the connection's own thread, and SQLAlchemy's adapter makes
+three or four such calls per statement (open a cursor, execute, fetch, close): each a
+queue hand-off and a wake-up of the event loop, which under load cost more than the
+statement. This adapter does all of them in one call, and skips the commit or rollback
+of a connection that is in no transaction (a read, or a connection handed back to the
+pool after its commit), where SQLite would do nothing either.
 
-Everything else is SQLAlchemy's adapter unchanged: the connection, its transactions, its
-execute lock, server-side cursors (`stream`), error translation. It relies on two
-private parts of aiosqlite, `Connection._execute` (queue a call on its thread) and
-`Connection._conn` (the sqlite3 connection, used only on that thread); aiosqlite is
-pinned in constraints.txt, and tests/unit/shared/test_sqlite_driver.py checks them.
+Passed to SQLAlchemy as the DBAPI module (`module=`) of an `sqlite+aiosqlite` engine;
+everything else is SQLAlchemy's aiosqlite dialect. Server-side cursors (streamed
+results) keep that dialect's own.
 """
 
 from __future__ import annotations
 
 import collections
 import sqlite3
+from collections.abc import Sequence
 from typing import Any
 
 import aiosqlite
-from sqlalchemy.connectors.asyncio import AsyncAdapt_dbapi_connection
+from sqlalchemy.connectors.asyncio import AsyncAdapt_dbapi_connection, AsyncIODBAPIConnection
 from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_connection,
     AsyncAdapt_aiosqlite_cursor,
     AsyncAdapt_aiosqlite_dbapi,
 )
-from sqlalchemy.util.concurrency import await_
+from sqlalchemy.util import EMPTY_DICT
 
-Outcome = tuple[Any, list[Any], int, int | None]  # description, rows, rowcount, lastrowid
+# A statement's outcome, read on aiosqlite's thread: description, rows, rowcount,
+# lastrowid, and whether the connection is left in a transaction.
+_Outcome = tuple[Any, Sequence[Any], int, int | None, bool]
 
 
-def _run(connection: sqlite3.Connection, operation: Any, parameters: Any, many: bool) -> Outcome:
-    """On aiosqlite's thread: one statement from cursor to close."""
+def _run(connection: sqlite3.Connection, operation: str, parameters: Any, many: bool) -> _Outcome:
     cursor = connection.cursor()
     try:
         if many:
@@ -42,39 +42,42 @@ def _run(connection: sqlite3.Connection, operation: Any, parameters: Any, many: 
             cursor.execute(operation)
         else:
             cursor.execute(operation, parameters)
-        description = cursor.description
-        rows = cursor.fetchall() if description else []
-        return description, rows, cursor.rowcount, cursor.lastrowid
+        description = None if many else cursor.description
+        rows = cursor.fetchall() if description else ()
+        return description, rows, cursor.rowcount, cursor.lastrowid, connection.in_transaction
     finally:
         cursor.close()
 
 
-class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
-    """A buffered cursor whose statement runs in one call on aiosqlite's thread."""
+class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
+    """Executes, fetches every row and closes in one call on aiosqlite's thread (the
+    adapter's client-side cursor buffers all rows anyway)."""
 
-    __slots__ = ("_arraysize", "_outcome")
+    __slots__ = ("_arraysize", "_description", "_lastrowid", "_rowcount")
 
     def __init__(self, adapt_connection: AsyncAdapt_dbapi_connection) -> None:
-        # No aiosqlite cursor (that would be a hop of its own): the statement makes one.
+        # No aiosqlite cursor is opened (that would be a trip of its own).
         self._adapt_connection = adapt_connection
         self._connection = adapt_connection._connection
         self._cursor = None  # type: ignore[assignment]
-        self._soft_closed_memoized = {}  # type: ignore[assignment]
+        self._soft_closed_memoized = EMPTY_DICT
         self._rows = collections.deque()
-        self._outcome: Outcome = (None, [], -1, None)
-        self._arraysize = 1  # sqlite3's default, used by fetchmany()
+        self._description: Any = None
+        self._rowcount = -1
+        self._lastrowid: int | None = None
+        self._arraysize = 1
 
     @property
     def description(self) -> Any:
-        return self._outcome[0]
+        return self._description
 
     @property
     def rowcount(self) -> int:
-        return self._outcome[2]
+        return self._rowcount
 
     @property
-    def lastrowid(self) -> Any:
-        return self._outcome[3]
+    def lastrowid(self) -> int:
+        return self._lastrowid  # type: ignore[return-value]
 
     @property
     def arraysize(self) -> int:
@@ -85,65 +88,67 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
         self._arraysize = value
 
     async def _async_soft_close(self) -> None:
-        return None  # nothing is open on the thread: the rows are already here
-
-    def close(self) -> None:
-        self._rows.clear()
+        return None  # nothing open on the thread: the rows are here already
 
     async def _execute_async(self, operation: Any, parameters: Any) -> Any:
-        return await self._run(operation, parameters, many=False)
+        return await self._trip(operation, parameters, many=False)
 
     async def _executemany_async(self, operation: Any, seq_of_parameters: Any) -> Any:
-        return await self._run(operation, seq_of_parameters, many=True)
+        return await self._trip(operation, seq_of_parameters, many=True)
 
-    async def _run(self, operation: Any, parameters: Any, *, many: bool) -> None:
-        connection: aiosqlite.Connection = self._connection  # type: ignore[assignment]
-        async with self._adapt_connection._execute_mutex:
-            self._outcome = await connection._execute(
+    async def _trip(self, operation: Any, parameters: Any, *, many: bool) -> None:
+        adapted: OneTripConnection = self._adapt_connection  # type: ignore[assignment]
+        async with adapted._execute_mutex:
+            adapted._in_transaction = None  # unknown until the statement answers
+            connection = self._connection
+            outcome: _Outcome = await connection._execute(
                 _run, connection._conn, operation, parameters, many
             )
-        self._rows = collections.deque(self._outcome[1])
+            self._description, rows, self._rowcount, self._lastrowid, in_transaction = outcome
+            adapted._in_transaction = in_transaction
+        if self._description:
+            self._rows = collections.deque(rows)
 
-    def setinputsizes(self, *inputsizes: Any) -> None:
-        return None  # sqlite3 ignores input sizes
 
+class OneTripConnection(AsyncAdapt_aiosqlite_connection):
+    """Knows, from each statement's answer, whether SQLite has a transaction open, so a
+    commit or rollback with none open costs no trip (SQLite would do nothing)."""
 
-class OneHopConnection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ()
-    _cursor_cls = OneHopCursor
+    __slots__ = ("_in_transaction",)
 
-    def rollback(self) -> None:
-        if self._in_transaction():
-            super().rollback()
+    _cursor_cls = OneTripCursor
+
+    def __init__(self, dbapi: Any, connection: AsyncIODBAPIConnection) -> None:
+        super().__init__(dbapi, connection)
+        self._in_transaction: bool | None = False  # None: not known, ask SQLite
+
+    @property
+    def isolation_level(self) -> str | None:
+        return AsyncAdapt_aiosqlite_connection.isolation_level.fget(self)  # type: ignore[attr-defined, no-any-return]
+
+    @isolation_level.setter
+    def isolation_level(self, value: str | None) -> None:
+        self._in_transaction = None  # setting it may commit
+        AsyncAdapt_aiosqlite_connection.isolation_level.fset(self, value)  # type: ignore[attr-defined]
 
     def commit(self) -> None:
-        if self._in_transaction():
-            super().commit()
+        self._end_transaction(super().commit)
 
-    def _in_transaction(self) -> bool:
-        """Whether SQLite has a transaction open. Every read session ends with a
-        rollback (the pool's reset); with none open it would be a hop to do nothing.
-        Read here, not on aiosqlite's thread: no statement of this connection is running
-        (SQLAlchemy checks a connection out to one session, which awaits each statement),
-        and SQLAlchemy opens file databases with check_same_thread=False."""
-        raw: sqlite3.Connection | None = self._connection._connection
-        if raw is None:
-            return False  # closed: the base class would skip it too
-        try:
-            return raw.in_transaction
-        except sqlite3.ProgrammingError:
-            return True  # a connection bound to its thread: ask it the long way
+    def rollback(self) -> None:
+        self._end_transaction(super().rollback)
+
+    def _end_transaction(self, end: Any) -> None:
+        if self._in_transaction is False:
+            return
+        self._in_transaction = None
+        end()
+        self._in_transaction = False
 
 
-class OneHopDBAPI(AsyncAdapt_aiosqlite_dbapi):
-    """The DBAPI module to give `create_async_engine(..., module=...)` for SQLite."""
+class OneTripDBAPI(AsyncAdapt_aiosqlite_dbapi):
+    def __init__(self) -> None:
+        super().__init__(aiosqlite, sqlite3)
 
-    def connect(self, *arg: Any, **kw: Any) -> OneHopConnection:
-        # As SQLAlchemy's adapter connects (aiosqlite >= 0.22), with this cursor.
-        connection = self.aiosqlite.connect(*arg, **kw)
-        connection._thread.daemon = True  # a connection left open must not hold up exit
-        return OneHopConnection(self, await_(connection))
-
-
-def one_hop_dbapi() -> OneHopDBAPI:
-    return OneHopDBAPI(aiosqlite, sqlite3)
+    def connect(self, *arg: Any, **kw: Any) -> OneTripConnection:
+        adapted = super().connect(*arg, **kw)
+        return OneTripConnection(self, adapted._connection)

@@ -16,15 +16,17 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Table, event, insert
+from sqlalchemy.orm import Session, SessionTransaction
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared import audit
 from shared.contracts.base import Event
 from shared.db import Database
 from shared.envelope import Envelope, new_event
-from shared.infra_models import OutboxMessage, utcnow
+from shared.infra_models import utcnow
 from shared.logging import get_logger
+from shared.outbox import OUTBOX
 from shared.outbox_signal import wake_relay
 from shared.tracing import trace_headers
 
@@ -61,7 +63,8 @@ class UnitOfWork:
 
         Topic, type and subject come from the event itself (``shared.contracts.base``).
         The correlation id is the one of the event or request being handled, unless a
-        batch handler names the event it is answering.
+        batch handler names the event it is answering. The outbox row is written at
+        commit (`insert_at_commit`), after the rows emitted before it in the transaction.
         """
         topic, event_type, subject = event.TOPIC, event.TYPE, event.subject()
         event_id = None
@@ -78,7 +81,7 @@ class UnitOfWork:
             topic=topic,
             event_id=event_id,
         )
-        self.session.add(outbox_row(topic, envelope))
+        insert_at_commit(self.session.sync_session, OUTBOX, outbox_values(topic, envelope))
         self.emitted.append(envelope)
         return envelope
 
@@ -168,18 +171,54 @@ async def _logged(action: Callable[[], Awaitable[None]]) -> None:
         log.warning("after_commit.failed", error=repr(exc))
 
 
-def outbox_row(topic: str, envelope: Envelope) -> OutboxMessage:
-    return OutboxMessage(
-        created_at=utcnow(),  # given, not defaulted: SQLModel's factories are slow
-        event_id=envelope.id,
-        topic=topic,
-        event_type=envelope.type,
-        key=envelope.subject,
-        payload=envelope.to_bytes(),
+def outbox_values(topic: str, envelope: Envelope) -> dict[str, Any]:
+    """The outbox row of an event, every column but the database's `seq`."""
+    return {
+        "event_id": envelope.id,
+        "topic": topic,
+        "event_type": envelope.type,
+        "key": envelope.subject,
+        "payload": envelope.to_bytes(),
         # CloudEvents structured content mode, and the W3C trace context of the request
         # or event being handled (shared.tracing): the consumer continues its trace.
-        headers={**envelope.kafka_headers(), **trace_headers()},
-    )
+        "headers": {**envelope.kafka_headers(), **trace_headers()},
+        "created_at": utcnow(),
+        "published_at": None,
+        "attempts": 0,
+        "partition": None,
+    }
+
+
+# -- rows written at commit -------------------------------------------------------------
+#
+# The ORM inserts a row whose key the database assigns (an autoincrement `seq` or `id`)
+# one statement per row on SQLite, to read each key back. Rows nothing reads back in the
+# transaction that writes them (outbox rows, alert deliveries) are staged instead and
+# written when it commits: one executemany per table, in the order they were staged.
+
+_STAGED = "dps_staged_inserts"
+
+
+def insert_at_commit(session: Session, table: Table, row: dict[str, Any]) -> None:
+    """Insert `row` (every column but the database's key; the same columns for every
+    row of `table`) when this session's transaction commits; never if it rolls back."""
+    staged: dict[Table, list[dict[str, Any]]] = session.info.setdefault(_STAGED, {})
+    staged.setdefault(table, []).append(row)
+
+
+# Before the audit chain's listener (insert=True): the chain's lock is held only to link.
+@event.listens_for(Session, "before_commit", insert=True)
+def _insert_staged(session: Session) -> None:
+    staged: dict[Table, list[dict[str, Any]]] = session.info.pop(_STAGED, {})
+    for table, rows in staged.items():
+        session.execute(insert(table), rows)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_staged(session: Session, transaction: SessionTransaction) -> None:
+    # A rolled-back transaction's rows are never written by a later commit.
+    if transaction.parent is None:
+        session.info.pop(_STAGED, None)
 
 
 # The correlation id of the HTTP request being served (set by shared.http), so events a

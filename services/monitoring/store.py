@@ -43,6 +43,7 @@ from services.monitoring import domain
 from services.monitoring.models import (
     AlertRow,
     Budget,
+    Delivery,
     EvidenceRecord,
     Incident,
     InvitationFact,
@@ -60,7 +61,8 @@ from services.monitoring.models import (
 )
 from shared.contracts.common import NeedType
 from shared.errors import NotFound
-from shared.unit_of_work import UnitOfWork
+from shared.infra_models import utcnow
+from shared.unit_of_work import UnitOfWork, insert_at_commit
 
 T = TypeVar("T", bound=MonitoringModel)
 
@@ -141,6 +143,32 @@ def placement_record(fact: PlacementFact, *, clamp_end: bool = True) -> domain.P
         ends_on=ends_on,
         weekly_fee=Decimal(fact.weekly_fee),
         on_contract=fact.on_contract,
+    )
+
+
+# ------------------------------------------------------------------ writes
+
+_DELIVERY = Delivery.__table__  # type: ignore[attr-defined]
+
+
+def queue_delivery(uow: UnitOfWork, alert_id: str, channel: str, purpose: str) -> None:
+    """A pending notice of an alert on `channel`, written when the transaction commits
+    (with the transaction's others, in one statement): the sender reads it only after."""
+    now = utcnow()
+    insert_at_commit(
+        uow.session.sync_session,
+        _DELIVERY,
+        {
+            "alert_id": alert_id,
+            "channel": channel,
+            "purpose": purpose,
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": now,
+            "last_error": None,
+            "sent_at": None,
+            "created_at": now,
+        },
     )
 
 

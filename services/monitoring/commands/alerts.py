@@ -11,7 +11,7 @@ from sqlmodel import col
 
 from services.monitoring import clocks, domain, events, store
 from services.monitoring.commands.assessment import assess
-from services.monitoring.models import AlertRow, Delivery
+from services.monitoring.models import AlertRow
 from services.monitoring.settings import MonitoringSettings
 from services.monitoring.workflow_types import EscalationInput, KpiCheckInput, KpiCheckPlan
 from shared.infra_models import utcnow
@@ -67,7 +67,7 @@ async def escalate(runtime: ServiceRuntime, params: EscalationInput) -> bool:
         escalated = alert.escalate(now, escalated_to=settings.escalated_to)
         uow.session.add(store.copy_alert(escalated, row))
         for channel in ("email", "webhook"):
-            uow.session.add(Delivery(alert_id=row.alert_id, channel=channel, purpose="escalated"))
+            store.queue_delivery(uow, row.alert_id, channel, "escalated")
         uow.emit(events.alert_escalated(escalated, params.deadline, now, settings.escalated_to))
     return True
 

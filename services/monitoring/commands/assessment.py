@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 
 from services.monitoring import domain, events, store
-from services.monitoring.models import AlertRow, Delivery, EvidenceRecord, Recommendation
+from services.monitoring.models import AlertRow, EvidenceRecord, Recommendation
 from shared.infra_models import utcnow
 from shared.unit_of_work import UnitOfWork
 from shared.working_days import working_day_deadline
@@ -72,7 +72,7 @@ async def open_alert(uow: UnitOfWork, alert: domain.Alert) -> None:
         row.escalation_deadline = domain.escalation_deadline(alert, working_day_deadline)
     uow.session.add(row)
     for channel in CHANNELS:
-        uow.session.add(Delivery(alert_id=alert.alert_id, channel=channel))
+        store.queue_delivery(uow, alert.alert_id, channel, "raised")
     uow.emit(events.alert_raised(alert))
 
 

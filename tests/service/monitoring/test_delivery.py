@@ -23,6 +23,23 @@ async def deliveries(monitoring: Monitoring) -> dict[str, Delivery]:
         return {d.channel: d for d in (await session.exec(select(Delivery))).all()}
 
 
+async def test_an_alert_queues_the_rows_the_orm_would_have_written(monitoring: Monitoring) -> None:
+    """The deliveries are written at commit as plain rows, not ORM objects: the same
+    columns as `Delivery(alert_id=..., channel=...)`, one per channel."""
+    before = utcnow()
+    await monitoring.feed(providers_v1.TOPIC, events.inspection("p-1", "inadequate"))
+    [alert] = await monitoring.alerts()
+    queued = await deliveries(monitoring)
+    assert sorted(queued) == ["email", "webhook"]
+    times = {"id", "next_attempt_at", "created_at"}
+    for channel, row in queued.items():
+        expected = Delivery(alert_id=alert.alert_id, channel=channel)
+        assert row.model_dump(exclude=times) == expected.model_dump(exclude=times)
+        assert row.id is not None
+        assert before <= row.created_at.replace(tzinfo=before.tzinfo) <= utcnow()
+        assert row.next_attempt_at == row.created_at
+
+
 async def test_alert_email_reaches_the_smtp_server(monitoring: Monitoring) -> None:
     await monitoring.feed(providers_v1.TOPIC, events.inspection("p-1", "inadequate"))
     [alert] = await monitoring.alerts()

@@ -23,7 +23,7 @@ from shared.envelope import (
 )
 from shared.infra_models import OutboxMessage
 from shared.outbox import wire_headers
-from shared.unit_of_work import outbox_row
+from shared.unit_of_work import outbox_values
 
 
 class Sample(BaseModel):
@@ -38,9 +38,9 @@ def _published() -> tuple[dict[str, bytes], bytes, str]:
         data=Sample(child_ref="KCC-1"),
         topic="ehc.plans.v1",
     )
-    row = outbox_row("ehc.plans.v1", event)
-    headers = {k: str(v).encode() for k, v in row.headers.items()}
-    return headers, row.payload, event.id
+    row = outbox_values("ehc.plans.v1", event)
+    headers = {k: str(v).encode() for k, v in row["headers"].items()}
+    return headers, row["payload"], event.id
 
 
 def test_published_events_are_structured_mode_for_a_binding_receiver() -> None:

@@ -1,147 +1,169 @@
-"""The one-hop aiosqlite adapter (shared.sqlite_driver) answers as SQLAlchemy's own does,
-in one call on aiosqlite's thread per statement."""
+"""The one-trip aiosqlite adapter answers every statement as SQLAlchemy's own adapter
+does (rows, counts, keys, errors, transactions), in one trip to aiosqlite's thread."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
 import pytest
-import sqlalchemy.exc
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy import Column, Integer, MetaData, String, Table, exc, func, insert, select, text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from shared.db import Database
-from shared.sqlite_driver import one_hop_dbapi
 
-SCHEMA = "CREATE TABLE item (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT UNIQUE, n INT)"
+METADATA = MetaData()
+THINGS = Table(
+    "things",
+    METADATA,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(20), unique=True, nullable=False),
+    Column("n", Integer, nullable=False),
+)
 
 
-async def _engines(tmp_path: Path) -> tuple[AsyncEngine, AsyncEngine]:
-    stock = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'stock.db'}")
-    one_hop = create_async_engine(
-        f"sqlite+aiosqlite:///{tmp_path / 'one_hop.db'}", module=one_hop_dbapi()
+async def _script(conn: AsyncConnection) -> list[Any]:
+    """Statements of every shape, each one's answer as plain values."""
+    seen: list[Any] = []
+    one = await conn.execute(insert(THINGS).values(name="a", n=1))
+    seen.append((one.rowcount, one.inserted_primary_key))
+    many = await conn.execute(insert(THINGS), [{"name": f"m{i}", "n": i} for i in range(3)])
+    seen.append(many.rowcount)
+    returned = await conn.execute(
+        insert(THINGS).values([{"name": "r1", "n": 7}, {"name": "r2", "n": 8}]).returning(THINGS)
     )
-    for engine in (stock, one_hop):
-        async with engine.begin() as conn:
-            await conn.execute(text(SCHEMA))
-    return stock, one_hop
+    seen.append(sorted(tuple(row) for row in returned))
+    seen.append([tuple(row) for row in await conn.execute(select(THINGS).order_by(THINGS.c.id))])
+    seen.append((await conn.execute(select(THINGS).where(THINGS.c.n > 100))).all())
+    seen.append((await conn.execute(select(func.count()).select_from(THINGS))).scalar_one())
+    first_two = await conn.execute(select(THINGS.c.name).order_by(THINGS.c.id))
+    seen.append((first_two.fetchone(), first_two.fetchmany(2), first_two.fetchall()))
+    updated = await conn.execute(THINGS.update().where(THINGS.c.n < 2).values(n=THINGS.c.n + 10))
+    seen.append(updated.rowcount)
+    deleted = await conn.execute(THINGS.delete().where(THINGS.c.name == "r2"))
+    seen.append(deleted.rowcount)
+    pragma = await conn.exec_driver_sql("PRAGMA table_info(things)")
+    seen.append([tuple(row) for row in pragma])
+    streamed = await conn.stream(select(THINGS.c.name).order_by(THINGS.c.id))
+    seen.append([row async for row in streamed])
+    return seen
+
+
+async def _engine(url: str, module: Any | None) -> AsyncEngine:
+    engine = create_async_engine(url, **({"module": module} if module else {}))
+    async with engine.begin() as conn:
+        await conn.run_sync(METADATA.create_all)
+    return engine
 
 
 @pytest.fixture
 async def engines(tmp_path: Path) -> AsyncIterator[tuple[AsyncEngine, AsyncEngine]]:
-    stock, one_hop = await _engines(tmp_path)
-    yield stock, one_hop
+    stock = await _engine(f"sqlite+aiosqlite:///{tmp_path / 'stock.db'}", None)
+    ours = Database(f"sqlite+aiosqlite:///{tmp_path / 'ours.db'}").engine
+    async with ours.begin() as conn:
+        await conn.run_sync(METADATA.create_all)
+    yield stock, ours
     await stock.dispose()
-    await one_hop.dispose()
+    await ours.dispose()
 
 
-async def _story(engine: AsyncEngine) -> list[Any]:
-    """Every kind of statement the services run, and what each answered."""
-    seen: list[Any] = []
-    async with engine.begin() as conn:
-        result = await conn.execute(text("INSERT INTO item (name, n) VALUES ('a', 1)"))
-        seen.append(("lastrowid", result.lastrowid, result.rowcount))
-        result = await conn.execute(
-            text("INSERT INTO item (name, n) VALUES (:name, :n)"),
-            [{"name": f"b{i}", "n": i} for i in range(5)],
-        )
-        seen.append(("executemany rowcount", result.rowcount))
-        returned = await conn.execute(
-            text("INSERT INTO item (name, n) VALUES ('c', 9) RETURNING id, name")
-        )
-        seen.append(("returning", returned.all()))
-        updated = await conn.execute(text("UPDATE item SET n = n + 1 WHERE n < 3"))
-        seen.append(("update rowcount", updated.rowcount))
-    async with engine.connect() as conn:
-        result = await conn.execute(text("SELECT id, name, n FROM item ORDER BY id"))
-        seen.append(("columns", list(result.keys())))
-        seen.append(("first two", result.fetchmany(2)))
-        seen.append(("rest", result.fetchall()))
-        seen.append(("scalar", await conn.scalar(text("SELECT count(*) FROM item"))))
-        seen.append(("empty", (await conn.execute(text("SELECT * FROM item WHERE 0"))).all()))
-        streamed = await conn.stream(text("SELECT name FROM item ORDER BY id"))
-        seen.append(("stream", [row async for row in streamed]))
-    return seen
-
-
-async def test_it_answers_every_kind_of_statement_as_the_stock_adapter_does(
+async def test_every_statement_answers_as_with_the_stock_adapter(
     engines: tuple[AsyncEngine, AsyncEngine],
 ) -> None:
-    stock, one_hop = engines
-    assert await _story(one_hop) == await _story(stock)
-
-
-async def _after_failures(engine: AsyncEngine) -> list[Any]:
-    seen: list[Any] = []
-    async with engine.begin() as conn:
-        await conn.execute(text("INSERT INTO item (name, n) VALUES ('x', 1)"))
-    with pytest.raises(sqlalchemy.exc.IntegrityError) as duplicate:
+    answers = []
+    for engine in engines:
         async with engine.begin() as conn:
-            await conn.execute(text("INSERT INTO item (name, n) VALUES ('y', 2)"))
-            await conn.execute(text("INSERT INTO item (name, n) VALUES ('x', 3)"))
-    seen.append(type(duplicate.value.orig).__name__)
-    with pytest.raises(sqlalchemy.exc.OperationalError) as missing:
-        async with engine.connect() as conn:
-            await conn.execute(text("SELECT * FROM nowhere"))
-    seen.append(str(missing.value.orig))
-    async with engine.connect() as conn:
-        await conn.execute(text("INSERT INTO item (name, n) VALUES ('z', 4)"))
-        await conn.rollback()
-    async with engine.connect() as conn:
-        seen.append((await conn.execute(text("SELECT name FROM item ORDER BY id"))).all())
-    return seen
+            answers.append(await _script(conn))
+    stock, ours = answers
+    assert ours == stock
 
 
-async def test_failures_and_rollbacks_are_as_the_stock_adapters(
+async def test_errors_and_transactions_behave_as_with_the_stock_adapter(
     engines: tuple[AsyncEngine, AsyncEngine],
 ) -> None:
-    stock, one_hop = engines
-    seen = await _after_failures(one_hop)
-    assert seen == await _after_failures(stock)
-    assert seen[-1] == [("x",)]  # the failed and the rolled-back writes left nothing
+    outcomes = []
+    for engine in engines:
+        async with engine.begin() as conn:
+            await conn.execute(insert(THINGS).values(name="kept", n=1))
+        with pytest.raises(exc.IntegrityError) as raised:
+            async with engine.begin() as conn:
+                await conn.execute(insert(THINGS).values(name="undone", n=2))
+                await conn.execute(insert(THINGS).values(name="kept", n=3))  # unique
+        async with engine.connect() as conn:  # a rollback after writing undoes them
+            await conn.execute(insert(THINGS).values(name="rolled back", n=4))
+            await conn.rollback()
+            await conn.execute(select(THINGS))
+            await conn.rollback()  # after a read: nothing to undo
+        async with engine.connect() as conn:
+            names = (await conn.execute(select(THINGS.c.name).order_by(THINGS.c.id))).all()
+        outcomes.append((type(raised.value.orig), str(raised.value.orig), names))
+    stock, ours = outcomes
+    assert ours == stock
+    assert ours[2] == [("kept",)]
 
 
-def _counting_hops(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Record each call queued on aiosqlite's thread, by the function's name."""
-    calls: list[str] = []
-    queue: Callable[..., Any] = aiosqlite.Connection._execute
+async def test_a_statement_is_one_trip_and_a_commit_with_nothing_open_none(
+    engines: tuple[AsyncEngine, AsyncEngine], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _stock, ours = engines
+    trips: list[str] = []
+    original = aiosqlite.Connection._execute
 
     async def counted(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        calls.append(getattr(fn, "__name__", repr(fn)))
-        return await queue(self, fn, *args, **kwargs)
+        trips.append(getattr(fn, "__name__", repr(fn)))
+        return await original(self, fn, *args, **kwargs)
 
     monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
-    return calls
+    async with ours.connect() as conn:
+        await conn.execute(select(THINGS))  # warm: the pool's connection is open
+        await conn.commit()
+        trips.clear()
+        await conn.execute(select(THINGS))
+        assert len(trips) == 1
+        await conn.commit()  # a read opened no transaction: nothing to commit
+        assert len(trips) == 1
+        await conn.execute(insert(THINGS).values(name="x", n=1))
+        await conn.commit()
+        assert len(trips) == 3
 
 
-async def test_a_statement_is_one_hop_and_a_read_session_adds_none(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+# Long enough to be cancelled while it runs on aiosqlite's thread (a second or so).
+SLOW = (
+    "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 5000000)"
+    " SELECT count(*) FROM c"
+)
+
+
+async def test_a_transaction_cancelled_mid_statement_is_rolled_back_and_frees_the_database(
+    tmp_path: Path,
 ) -> None:
-    database = Database(f"sqlite:///{tmp_path / 'hops.db'}")
+    """A request cancelled (client gone, shutdown) while its statement runs on the
+    thread: its rollback must still happen after that statement, not be skipped because
+    the statement's answer never came, or the write lock would stay taken."""
+    database = Database(f"sqlite:///{tmp_path / 'cancel.db'}")
+    async with database.engine.begin() as conn:
+        await conn.run_sync(METADATA.create_all)
+    writing = asyncio.Event()
+
+    async def cancelled_writer() -> None:
+        async with database.transaction() as session:
+            await session.execute(insert(THINGS).values(name="never", n=1))  # takes the lock
+            writing.set()
+            await session.execute(text(SLOW))
+
+    task = asyncio.create_task(cancelled_writer())
+    await writing.wait()
+    await asyncio.sleep(0.05)
+    task.cancel()
+    with suppress(asyncio.CancelledError):
+        await task
     async with database.transaction() as session:
-        await session.execute(text(SCHEMA))
+        await session.execute(insert(THINGS).values(name="after", n=2))
     async with database.session() as session:
-        await session.execute(text("SELECT 1"))  # the pool now holds a connection
-    calls = _counting_hops(monkeypatch)
-    async with database.session() as session:
-        await session.execute(text("SELECT count(*) FROM item"))
-        await session.execute(text("SELECT name FROM item"))
-    read_hops = list(calls)
-    calls.clear()
-    async with database.transaction() as session:
-        await session.execute(text("INSERT INTO item (name, n) VALUES ('a', 1)"))
-    write_hops = list(calls)
+        names = (await session.execute(select(THINGS.c.name))).scalars().all()
     await database.dispose()
-    assert read_hops == ["_run", "_run"]  # no cursor, fetch or close hops; no empty rollback
-    assert write_hops == ["_run", "commit"]
-
-
-async def test_the_private_parts_of_aiosqlite_it_relies_on_are_there(tmp_path: Path) -> None:
-    connection = await aiosqlite.connect(tmp_path / "x.db")
-    try:
-        assert await connection._execute(lambda: connection._conn.total_changes) == 0
-    finally:
-        await connection.close()
+    assert names == ["after"]
