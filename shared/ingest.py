@@ -31,7 +31,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.contracts import payload_model
 from shared.envelope import Envelope, UndecodableEvent, field_rules, validate_document
-from shared.infra_models import InboxEntry, OutboxMessage, utcnow
+from shared.infra_models import InboxEntry, OutboxMessage
+from shared.unit_of_work import outbox_values
 
 SINGLE_CONTENT_TYPE = "application/cloudevents+json"
 BATCH_CONTENT_TYPE = "application/cloudevents-batch+json"
@@ -186,7 +187,6 @@ async def ingest(session: AsyncSession, topic: str, documents: Sequence[Any]) ->
     results: list[EventResult] = []
     rows: list[dict[str, Any]] = []
     seen = await _already_accepted(session, topic, ids)
-    now = utcnow()
     for item in checked:
         if item.envelope is None:
             assert item.rejection is not None
@@ -197,24 +197,11 @@ async def ingest(session: AsyncSession, topic: str, documents: Sequence[Any]) ->
             results.append(EventResult(item.index, envelope.id, "duplicate"))
             continue
         seen.add(envelope.id)
-        rows.append(_outbox_values(topic, envelope, now))
+        rows.append(outbox_values(topic, envelope))
         results.append(EventResult(item.index, envelope.id, "accepted"))
     if rows:  # one multi-row INSERT, in the body's order (the relay keeps it per key)
         await session.execute(insert(OutboxMessage), rows)
     return results
-
-
-def _outbox_values(topic: str, envelope: Envelope, now: Any) -> dict[str, Any]:
-    return {
-        "event_id": envelope.id,
-        "topic": topic,
-        "event_type": envelope.type,
-        "key": envelope.subject,
-        "payload": envelope.to_bytes(),
-        "headers": envelope.kafka_headers(),
-        "created_at": now,
-        "attempts": 0,
-    }
 
 
 async def _already_accepted(session: AsyncSession, topic: str, ids: list[str]) -> set[str]:
