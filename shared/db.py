@@ -5,9 +5,10 @@ SQLite (one file per service) is the embedded default; PostgreSQL is chosen by U
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from datetime import date
 from decimal import Decimal
@@ -23,6 +24,7 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import AsyncAdaptedQueuePool
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.files import private_file
@@ -78,6 +80,21 @@ def _private_sqlite_file(url: str) -> None:
         private_file(Path(database))
 
 
+class NestedSessionError(RuntimeError):
+    """A task opened a session while holding one of the same one-connection database."""
+
+
+# (database, task) pairs holding a session; a task started inside one is not holding it.
+_held_sessions: ContextVar[frozenset[tuple[int, int]]] = ContextVar(
+    "held_sessions", default=frozenset()
+)
+
+
+def _is_file(url: str) -> bool:
+    database = make_url(url).database
+    return bool(database) and database != ":memory:" and "mode=memory" not in url
+
+
 class Database:
     """The engine and session factory of one service's own database."""
 
@@ -85,12 +102,22 @@ class Database:
         self.url = async_url(url)
         self.is_sqlite = make_url(self.url).get_backend_name() == "sqlite"
         kwargs: dict[str, Any] = {"echo": echo}
-        # The most connections this process may hold at once (0: SQLite, no pool).
+        # The most connections this process may hold at once (0: SQLite, one, unreported).
         self.pool_capacity = 0 if self.is_sqlite else POOL_SIZE + POOL_OVERFLOW
         if not self.is_sqlite:
             kwargs.update(pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW, pool_pre_ping=True)
         if self.is_sqlite:
             _private_sqlite_file(self.url)
+            if _is_file(self.url):
+                # One connection (so one aiosqlite thread) per process, which every session
+                # takes in turn. SQLite writes one transaction at a time anyway; with a
+                # connection per concurrent session, this process's writers wait for each
+                # other in SQLite's busy handler (sleeps of up to 100 ms) and the threads'
+                # hand-offs cost more CPU than the queries (docs/performance.md, "One
+                # SQLite connection per process"). No code holds a session while opening
+                # another, or across a network call, so none waits on itself.
+                kwargs.update(poolclass=AsyncAdaptedQueuePool, pool_size=1, max_overflow=0)
+        self._one_connection = "poolclass" in kwargs
         if make_url(self.url).get_driver_name() == "aiosqlite":
             kwargs["module"] = OneTripDBAPI()  # one thread trip per statement
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
@@ -103,17 +130,39 @@ class Database:
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
         """A session whose transaction the caller commits (or it is rolled back)."""
-        async with self._sessions() as session:
-            yield session
+        with self._held():
+            async with self._sessions() as session:
+                yield session
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A unit of work: everything inside commits together or not at all."""
-        async with self._sessions() as session, session.begin():
-            yield session
-            hook = before_commit.get()
-            if hook is not None:
-                await hook(self, session)
+        with self._held():
+            async with self._sessions() as session, session.begin():
+                yield session
+                hook = before_commit.get()
+                if hook is not None:
+                    await hook(self, session)
+
+    @contextmanager
+    def _held(self) -> Iterator[None]:
+        """Refuse a second session of a one-connection database in the same task: it
+        would wait for the connection its own task holds (for the pool's 30 s)."""
+        if not self._one_connection:
+            yield
+            return
+        mine = (id(self), id(asyncio.current_task()))
+        held = _held_sessions.get()
+        if mine in held:
+            raise NestedSessionError(
+                "a session of this SQLite database is already open in this task, and the "
+                "process has one connection: finish that session first or pass it down"
+            )
+        token = _held_sessions.set(held | {mine})
+        try:
+            yield
+        finally:
+            _held_sessions.reset(token)
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:

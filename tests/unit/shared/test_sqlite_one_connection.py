@@ -1,0 +1,80 @@
+"""A SQLite service database is one connection per process, taken by one session at a
+time: concurrent writers queue in the process instead of sleeping in SQLite's busy
+handler, and a task that opens a second session while holding one is told at once
+instead of waiting on itself."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from shared.db import Database, NestedSessionError
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'one.db'}")
+    async with database.transaction() as session:
+        await session.execute(text("CREATE TABLE t (n INTEGER)"))
+    yield database
+    await database.dispose()
+
+
+async def test_sessions_take_the_one_connection_in_turn(db: Database) -> None:
+    order: list[str] = []
+    writing = asyncio.Event()
+
+    async def writer(name: str, hold: float) -> None:
+        async with db.transaction() as session:
+            # The connection is taken by the session's first statement.
+            await session.execute(text("INSERT INTO t VALUES (1)"))
+            order.append(f"{name} in")
+            writing.set()
+            await asyncio.sleep(hold)  # the transaction stays open meanwhile
+            order.append(f"{name} out")
+
+    async def reader() -> None:
+        async with db.session() as session:
+            seen = (await session.execute(text("SELECT count(*) FROM t"))).scalar()
+            order.append(f"read {seen}")
+
+    first = asyncio.create_task(writer("a", 0.2))
+    await writing.wait()
+    await asyncio.gather(writer("b", 0), reader(), first)
+    # Each session ran whole before the next began, a reader too (with a connection
+    # each it would have read at once, beside the open transaction).
+    assert order == ["a in", "a out", "b in", "b out", "read 2"]
+
+
+async def test_a_second_session_in_the_same_task_is_refused_at_once(db: Database) -> None:
+    async with db.session():
+        for nested in (db.session, db.transaction):
+            with pytest.raises(NestedSessionError, match="already open in this task"):
+                async with asyncio.timeout(1), nested():
+                    pass
+    async with db.session() as session:  # the refusals held nothing
+        assert (await session.execute(text("SELECT 1"))).scalar() == 1
+
+
+async def test_a_task_started_inside_a_session_opens_its_own_after_it(db: Database) -> None:
+    async def later() -> int:
+        async with db.transaction() as session:
+            await session.execute(text("INSERT INTO t VALUES (2)"))
+            return 2
+
+    async with db.transaction() as session:
+        await session.execute(text("INSERT INTO t VALUES (1)"))
+        task = asyncio.create_task(later())  # as after-commit work is
+    assert await task == 2
+    async with db.session() as session:
+        assert (await session.execute(text("SELECT sum(n) FROM t"))).scalar() == 3
+
+
+def test_only_a_sqlite_file_is_one_connection(tmp_path: Path) -> None:
+    assert Database(f"sqlite+aiosqlite:///{tmp_path / 'x.db'}").engine.pool.size() == 1
+    postgres = Database("postgresql+psycopg://u@127.0.0.1:1/x")  # never connects
+    assert postgres.engine.pool.size() > 1
