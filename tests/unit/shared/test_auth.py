@@ -3,14 +3,17 @@ life; a provider token must name its provider; the issuer picks the verifier."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import time
+from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
 
+from shared import auth
 from shared.auth import Authenticator, issue_token, read_token
 from shared.contracts.common import Role
 from shared.oidc import TokenRejected
+from shared.unit_of_work import Actor
 
 SECRET = "unit-test-secret-0123456789abcdef0123"
 
@@ -77,3 +80,49 @@ async def test_the_issuer_picks_the_verifier_and_untrusted_ones_are_named() -> N
     # Production: the development issuer is off, its tokens are refused by name.
     with pytest.raises(TokenRejected, match="'send-dps' is not trusted"):
         await Authenticator(dev_secret=None).actor(issue_token(SECRET, Role.ADMIN))
+
+
+async def test_a_verified_token_is_reused_for_a_minute_and_never_past_its_expiry(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    dev = Authenticator(dev_secret=SECRET)
+    checked: list[str] = []
+
+    def checking(secret: str, token: str) -> Actor:
+        checked.append(token)
+        return read_token(secret, token)
+
+    monkeypatch.setattr(auth, "read_token", checking)
+    start = float(int(time.time()))  # whole seconds, as a token's times are
+    clock = [start]
+    monkeypatch.setattr(auth.time, "time", lambda: clock[0])
+    issued = datetime.fromtimestamp(start, UTC)
+    hour = issue_token(SECRET, Role.ADMIN, now=issued)
+    short = issue_token(SECRET, Role.COMMISSIONER, ttl=timedelta(seconds=20), now=issued)
+    assert (await dev.actor(hour)).role == "admin"
+    assert (await dev.actor(hour)).role == "admin"
+    assert checked == [hour]  # the second time from what was verified
+    # Less than a minute to live: reused only until its expiry, then checked again
+    # (where PyJWT refuses it: test_the_issuer_picks_the_verifier...).
+    assert (await dev.actor(short)).role == "commissioner"
+    clock[0] = start + 19.9
+    await dev.actor(short)
+    assert checked == [hour, short]
+    clock[0] = start + 20
+    await dev.actor(short)
+    assert checked == [hour, short, short]
+    clock[0] = start + auth.VERIFIED_FOR_S
+    await dev.actor(hour)
+    assert checked == [hour, short, short, hour]  # checked again after a minute
+
+
+async def test_a_refused_token_is_not_remembered_and_the_memory_is_bounded() -> None:
+    dev = Authenticator(dev_secret=SECRET)
+    bad = _signed({"role": "provider"})
+    for _ in range(2):
+        with pytest.raises(TokenRejected, match="must name its provider"):
+            await dev.actor(bad)
+    assert dev._verified == {}
+    for n in range(auth.VERIFIED_TOKENS_KEPT + 5):
+        await dev.actor(issue_token(SECRET, Role.ADMIN, subject=f"user-{n}"))
+    assert len(dev._verified) == auth.VERIFIED_TOKENS_KEPT
