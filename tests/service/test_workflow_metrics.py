@@ -29,6 +29,12 @@ async def test_failures_are_counted(temporal_address: str) -> None:
     assert WORKFLOW_FAILURES.labels("ops-wf", "FailingWorkflow", "workflow")._value.get() == 1
 
 
+def _served(text: str, name: str) -> bool:
+    return any(
+        line.startswith(name + "{") and 'service="ops-core"' in line for line in text.splitlines()
+    )
+
+
 def scrape(address: str) -> str:
     with urllib.request.urlopen(f"http://{address}/metrics", timeout=5) as response:
         return str(response.read().decode())
@@ -46,19 +52,24 @@ async def test_core_serves_schedule_to_start_and_failures_labelled_by_service(
     worker = temporal.make_worker(
         client, queue, workflows=[FailingWorkflow], activities=[always_fails], service="ops-core"
     )
-    async with worker:
-        with pytest.raises(WorkflowFailureError):
-            await client.execute_workflow(FailingWorkflow.run, id=queue, task_queue=queue)
-        text = await asyncio.to_thread(scrape, address)
-    samples = [line for line in text.splitlines() if not line.startswith("#")]
-    for name in (
+    names = (
         "temporal_workflow_task_schedule_to_start_latency_seconds_count",
         "temporal_workflow_failed_total",
         "temporal_activity_schedule_to_start_latency_seconds_count",
         "temporal_activity_execution_failed_total",
-    ):
-        ours = [s for s in samples if s.startswith(name + "{") and 'service="ops-core"' in s]
-        assert ours, f"{name} not served"
+    )
+    async with worker:
+        with pytest.raises(WorkflowFailureError):
+            await client.execute_workflow(FailingWorkflow.run, id=queue, task_queue=queue)
+        # The worker counts the failure as it completes the task, which may be just after
+        # the client hears of it (seen on a loaded machine): scrape until it shows.
+        for _ in range(50):
+            text = await asyncio.to_thread(scrape, address)
+            missing = [name for name in names if not _served(text, name)]
+            if not missing:
+                break
+            await asyncio.sleep(0.1)
+    assert not missing, f"{', '.join(missing)} not served"
     typed = {line.split()[2] for line in text.splitlines() if line.startswith("# TYPE")}
     # The task-failure counter appears at the first failed task; its name is what the
     # alert rules use (tests/unit/test_deploy.py checks the rules use only CORE_METRICS).
