@@ -112,10 +112,10 @@ class Database:
                 # One connection (so one aiosqlite thread) per process, which every session
                 # takes in turn. SQLite writes one transaction at a time anyway; with a
                 # connection per concurrent session, this process's writers wait for each
-                # other in SQLite's busy handler (sleeps of up to 100 ms) and the threads'
-                # hand-offs cost more CPU than the queries (docs/performance.md, "One
-                # SQLite connection per process"). No code holds a session while opening
-                # another, or across a network call, so none waits on itself.
+                # other in SQLite's busy handler (sleeps of up to 100 ms), and the threads'
+                # hand-offs cost CPU (docs/performance.md, "One SQLite connection per
+                # process"). No code holds a session while opening another, or across a
+                # network call, so none waits on itself.
                 kwargs.update(poolclass=AsyncAdaptedQueuePool, pool_size=1, max_overflow=0)
         self._one_connection = "poolclass" in kwargs
         if make_url(self.url).get_driver_name() == "aiosqlite":
