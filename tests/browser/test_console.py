@@ -154,8 +154,20 @@ def browser() -> Iterator[Any]:
 
 def no_violations(page: Any) -> None:
     from axe_playwright_python.sync_playwright import Axe
+    from playwright.sync_api import Error
 
-    results = Axe().run(page)
+    # A click may return before the page it opens has replaced this one; axe run in
+    # between fails on a document that is going away ("reading 'documentElement'" of
+    # null, seen on a loaded machine). Wait for the load, and run again if it moved on.
+    for attempt in range(3):
+        page.wait_for_load_state()
+        try:
+            results = Axe().run(page)
+            break
+        except Error:
+            if attempt == 2:
+                raise
+            page.wait_for_timeout(200)
     assert results.violations_count == 0, f"{page.url}:\n{results.generate_report()}"
 
 
