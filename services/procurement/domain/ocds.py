@@ -426,4 +426,15 @@ def scheme_releases(p: Publisher, process: SchemeProcess) -> list[JSON]:
     releases = [scheme_release(p, process)]
     for c in process.call_offs:
         releases.extend(call_off_releases(p, process, c))
-    return sorted(releases, key=lambda r: (r["date"], r["ocid"], r["id"]))
+    return sorted(releases, key=_release_order)
+
+
+# A process's stages in the order they happen (OCDS release tag codelist): releases of
+# one process dated the same second (dates are to the second) keep that order.
+_STAGES = ("planning", "tender", "award", "contract", "implementation")
+
+
+def _release_order(release: JSON) -> tuple[str, str, int, str]:
+    stage = release["tag"][0]
+    rank = _STAGES.index(stage) if stage in _STAGES else len(_STAGES)
+    return release["date"], release["ocid"], rank, release["id"]

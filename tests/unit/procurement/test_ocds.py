@@ -160,6 +160,20 @@ def test_tags_dates_parties_and_values_follow_the_call_off() -> None:
     assert c["period"] == {"startDate": "2026-04-20T00:00:00Z", "endDate": "2029-07-31T23:59:59Z"}
 
 
+def test_a_call_off_awarded_in_the_second_it_opened_keeps_its_stages_in_order() -> None:
+    """Dates are to the second; within one, tender comes before award and contract
+    (their ids alone would sort award, contract, tender)."""
+    same_second = call_off(
+        opened_at=OPENED,
+        award=award(approved_at=OPENED + timedelta(milliseconds=400)),
+        contract_concluded_at=OPENED + timedelta(milliseconds=400),
+    )
+    releases = ocds.scheme_releases(PUB, process(same_second))
+    call_off_tags = [r["tag"] for r in releases if r["ocid"] != releases[0]["ocid"]]
+    assert {r["date"] for r in releases[1:]} == {"2026-03-02T10:00:00Z"}
+    assert call_off_tags == [["tender"], ["award"], ["contract"]]
+
+
 def test_award_in_standstill_is_pending_and_has_no_contract_yet() -> None:
     ends = APPROVED + timedelta(days=10)
     in_standstill = call_off(award=award(standstill_ends_at=ends), contract_concluded_at=None)
