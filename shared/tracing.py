@@ -12,7 +12,9 @@ Temporal) is one trace.
 
 Spans are exported only when DPS_OTLP_ENDPOINT is set (OTLP over HTTP, e.g. an
 OpenTelemetry Collector's http://collector:4318/v1/traces). Without it no SDK is
-installed: the API's no-op tracer still passes a caller's context along, at no cost.
+installed and no server spans are made (FastAPI's instrumentation cost about 0.3 ms of
+every request, docs/performance.md): a small middleware only makes a caller's
+`traceparent` the request's context, so what the request writes still carries it along.
 """
 
 from __future__ import annotations
@@ -21,8 +23,10 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from opentelemetry.context import Context
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 tracer = trace.get_tracer("dps")
 
@@ -101,8 +105,46 @@ def consuming_run(topic: str, records: Sequence[Any]) -> Iterator[Any]:
         yield span
 
 
+def recording() -> bool:
+    """Whether an SDK is installed (configure_tracing, or a test's), so spans are kept."""
+    provider = trace.get_tracer_provider()
+    return not isinstance(provider, trace.ProxyTracerProvider | trace.NoOpTracerProvider)
+
+
 def instrument_app(app: Any) -> None:
-    """Server spans for every route but the probes and /metrics."""
+    """Server spans for every route but the probes and /metrics when spans are recorded;
+    otherwise only a caller's trace context is carried into the request."""
+    if not recording():
+        app.add_middleware(CallerTraceContext)
+        return
     from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
+
+
+class CallerTraceContext:
+    """Makes a caller's W3C trace context the request's current context, so the outbox
+    rows it writes carry it on (what the instrumentation does too, besides its spans)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        caller = context_of(_trace_headers_of(scope)) if scope["type"] == "http" else None
+        if caller is None:
+            await self.app(scope, receive, send)
+            return
+        token = otel_context.attach(caller)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            otel_context.detach(token)
+
+
+def _trace_headers_of(scope: Scope) -> list[tuple[str, bytes]]:
+    # ASGI header names are lower-case bytes; most requests carry no trace header at all.
+    return [
+        (name.decode("latin-1"), value)
+        for name, value in scope["headers"]
+        if name in (b"traceparent", b"tracestate")
+    ]

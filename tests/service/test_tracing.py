@@ -17,7 +17,7 @@ from sqlalchemy import text
 from sqlmodel import select
 
 from services.monitoring.models import ProviderProfile
-from shared import temporal
+from shared import temporal, tracing
 from shared.contracts.common import Role
 from shared.db import Database
 from shared.infra_models import OutboxMessage
@@ -157,3 +157,32 @@ async def test_a_workflow_started_in_a_span_continues_its_trace(
     names = {s.name for s in spans.get_finished_spans() if s.context.trace_id == trace_id}
     assert "RunWorkflow:GreetingWorkflow" in names
     assert "RunActivity:greet" in names
+
+
+async def test_without_spans_recorded_a_caller_s_traceparent_still_reaches_the_outbox(
+    database_url: Callable[[str], str],
+    tmp_path: Path,
+    tokens: dict[Role, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """No SDK (no DPS_OTLP_ENDPOINT): no server spans, but the event a request causes
+    still carries the caller's trace context on to Kafka."""
+    monkeypatch.setattr(tracing, "recording", lambda: False)
+    broker = KafkaBroker()
+    registry = make_runtime(
+        "provider_registry", database_url("registry"), tmp_path, shared_broker=broker
+    )
+    caller = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    async with TestKafkaBroker(broker):
+        await registry.start()
+        try:
+            async with client_for(registry, tokens[Role.COMMISSIONER]) as client:
+                response = await client.post(
+                    "/providers", json=provider_body(), headers={"traceparent": caller}
+                )
+            assert response.status_code == 201, response.text
+            async with registry.db.session() as session:
+                row = (await session.exec(select(OutboxMessage))).one()
+        finally:
+            await registry.stop()
+    assert row.headers["traceparent"] == caller
