@@ -15,17 +15,18 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CompoundSelect,
     Date,
     Integer,
-    Select,
     String,
     and_,
     bindparam,
     cast,
     event,
     func,
+    literal_column,
     null,
     or_,
     union_all,
@@ -508,81 +509,91 @@ async def scorecard_inputs(uow: UnitOfWork, provider_id: str) -> dict[str, Any]:
     }
 
 
-async def open_alert_counts(session: AsyncSession) -> dict[domain.Severity, int]:
-    """Unresolved alerts per severity, counted by the database (open_key follows status)."""
-    rows = await session.execute(
-        select_columns(col(AlertRow.severity), func.count())
-        .where(col(AlertRow.open_key).is_not(None))
-        .group_by(col(AlertRow.severity))
-    )
-    return {domain.Severity(severity): int(count) for severity, count in rows}
+@dataclass(frozen=True)
+class DashboardFigures:
+    """What the dashboard reads from the read models (all but the budgets)."""
+
+    totals: list[domain.YearTotal]  # spend per year, on and off contract
+    needs: list[domain.NeedTotal]  # the selected year's spend and placements per need
+    alert_counts: dict[domain.Severity, int]  # unresolved alerts per severity
+    overdue: list[str]  # placements whose review is overdue on the day
 
 
-def _spend_figures_statement() -> CompoundSelect:
-    t = SpendTotalRow
+def _dashboard_statement() -> CompoundSelect:
+    """One statement, one trip: each branch's rows are told apart by their first column
+    (a statement cost about 0.2 ms of CPU on SQLite beside the little SQL it runs)."""
+    t, f, a = SpendTotalRow, PlacementFact, AlertRow
     year, need, on_contract = col(t.financial_year), col(t.primary_need), col(t.on_contract)
     sums = (func.sum(col(t.placements)), func.sum(col(t.pence)))
+    no_year, no_flag = cast(null(), Integer), cast(null(), Boolean)
+    no_label, no_count = cast(null(), String), cast(null(), BigInteger)
     by_year = (
-        select_columns(year, on_contract, cast(null(), String), *sums)
+        select_columns(literal_column("'year'"), year, on_contract, no_label, *sums)
         .group_by(year, on_contract)
         # Rows left without lines (all moved across contract) make no year appear.
         .having(func.sum(col(t.lines)) > 0)
     )
     by_need = (
-        select_columns(year, cast(null(), Boolean), need, *sums)
+        select_columns(literal_column("'need'"), year, no_flag, need, *sums)
         .where(year == bindparam("year", type_=Integer))
         .group_by(year, need)
         .having(sums[1] > 0)
     )
-    return union_all(by_year, by_need)
-
-
-def _overdue_reviews_statement() -> Select[Any]:
-    t, day = PlacementFact, bindparam("day", type_=Date)
-    return select_columns(col(t.placement_id)).where(
-        col(t.review_due_on) < day,
-        col(t.review_completed_on).is_(None),
-        # A placement that has ended owes no further review.
-        or_(col(t.ends_on).is_(None), col(t.ends_on) >= day),
+    alerts = (
+        select_columns(
+            literal_column("'alerts'"), no_year, no_flag, col(a.severity), func.count(), no_count
+        )
+        # open_key follows status: set while the alert is unresolved.
+        .where(col(a.open_key).is_not(None))
+        .group_by(col(a.severity))
     )
+    day = bindparam("day", type_=Date)
+    overdue = select_columns(
+        literal_column("'overdue'"), no_year, no_flag, col(f.placement_id), no_count, no_count
+    ).where(
+        col(f.review_due_on) < day,
+        col(f.review_completed_on).is_(None),
+        # A placement that has ended owes no further review.
+        or_(col(f.ends_on).is_(None), col(f.ends_on) >= day),
+    )
+    return union_all(by_year, by_need, alerts, overdue)
 
 
-# Built once: on SQLite, building them each time took about as long as running them.
-_SPEND_FIGURES = _spend_figures_statement()
-_OVERDUE_REVIEWS = _overdue_reviews_statement()
+# Built once: on SQLite, building it each time took about as long as running it.
+_DASHBOARD = _dashboard_statement()
 
 
-async def spend_figures(
-    session: AsyncSession, year: int
-) -> tuple[list[domain.YearTotal], list[domain.NeedTotal]]:
-    """From the spend_total read model, in one statement: spend per year on and off
-    contract, and `year`'s spend and placements per need."""
-    totals, needs = [], []
-    for line_year, on, need, placements, pence in await session.execute(
-        _SPEND_FIGURES, {"year": year}
-    ):
-        amount = Decimal(pence).scaleb(-2)  # 12345 -> 123.45, 0 -> 0.00
-        if need is None:
-            totals.append(
+async def dashboard_figures(session: AsyncSession, year: int, day: date) -> DashboardFigures:
+    """From the spend_total, alert and placement read models: spend per year on and off
+    contract, `year`'s spend and placements per need, unresolved alerts per severity and
+    the placements whose review is overdue on `day` (ReviewDue.overdue_on) and not ended."""
+    figures = DashboardFigures([], [], {}, [])
+    rows = await session.execute(_DASHBOARD, {"year": year, "day": day})
+    for kind, row_year, on, label, count, pence in rows:
+        if kind == "year":
+            figures.totals.append(
                 domain.YearTotal.model_construct(
-                    financial_year=line_year, on_contract=on, amount=amount
+                    financial_year=row_year, on_contract=bool(on), amount=_pounds(pence)
                 )
             )
-        else:
-            needs.append(
+        elif kind == "need":
+            figures.needs.append(
                 domain.NeedTotal.model_construct(
-                    financial_year=line_year,
-                    primary_need=NeedType(need),
-                    placements=int(placements),
-                    amount=amount,
+                    financial_year=row_year,
+                    primary_need=NeedType(label),
+                    placements=int(count),
+                    amount=_pounds(pence),
                 )
             )
-    return totals, needs
+        elif kind == "alerts":
+            figures.alert_counts[domain.Severity(label)] = int(count)
+        else:
+            figures.overdue.append(label)
+    return figures
 
 
-async def overdue_review_placements(session: AsyncSession, day: date) -> list[str]:
-    """Placements whose review is overdue on `day` (ReviewDue.overdue_on) and not ended."""
-    return list((await session.execute(_OVERDUE_REVIEWS, {"day": day})).scalars())
+def _pounds(pence: int | Decimal) -> Decimal:
+    return Decimal(pence).scaleb(-2)  # 12345 -> 123.45, 0 -> 0.00
 
 
 # -- the spend_total read model -------------------------------------------------------

@@ -98,18 +98,16 @@ async def dashboard(
     day = as_of or today()
     year = financial_year if financial_year is not None else domain.financial_year_of(day)
     async with runtime.db.session() as session:
-        totals, needs = await store.spend_figures(session, year)
-        alert_counts = await store.open_alert_counts(session)
-        overdue = await store.overdue_review_placements(session, day)
+        figures = await store.dashboard_figures(session, year, day)
         budgets = await store.budget_amounts(session)
     return domain.build_dashboard(
         as_of=day,
         financial_year=year,
         budgets=budgets,
-        totals=totals,
-        needs=needs,
-        alert_counts=alert_counts,
-        overdue=overdue,
+        totals=figures.totals,
+        needs=figures.needs,
+        alert_counts=figures.alert_counts,
+        overdue=figures.overdue,
     )
 
 

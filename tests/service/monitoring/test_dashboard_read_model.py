@@ -5,7 +5,7 @@ per request, to the penny and in the same order, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import random
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -19,7 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dps.services import definition_of
 from services.monitoring import domain, store
-from services.monitoring.models import PlacementFact, SpendLineRow, SpendTotalRow
+from services.monitoring.models import AlertRow, PlacementFact, SpendLineRow, SpendTotalRow
 from shared.contracts import placements_v1
 from shared.contracts.common import NeedType, Role
 from shared.db import migrate, sync_url
@@ -174,7 +174,13 @@ async def _as_before(
             if due is not None and day > due and (ends is None or ends >= day)
         }
     )
-    alerts = await store.open_alert_counts(session)
+    alerts = Counter(
+        domain.Severity(severity)
+        for severity, status in await session.execute(
+            select_columns(col(AlertRow.severity), col(AlertRow.status))
+        )
+        if status != "resolved"
+    )
     dashboard = domain.Dashboard(
         as_of=day,
         financial_year=year,
@@ -237,7 +243,7 @@ async def _needs_with_spend(monitoring: Monitoring) -> set[NeedType]:
         return {
             total.primary_need
             for year in YEARS
-            for total in (await store.spend_figures(session, year))[1]
+            for total in (await store.dashboard_figures(session, year, date(2026, 1, 1))).needs
         }
 
 
