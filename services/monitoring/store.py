@@ -519,6 +519,12 @@ class DashboardFigures:
     overdue: list[str]  # placements whose review is overdue on the day
 
 
+def _kind(name: str) -> ColumnElement[str]:
+    """A branch's name as a SQL literal (a bound parameter has no type PostgreSQL can
+    settle on across the branches of a UNION)."""
+    return literal_column(f"'{name}'", String)
+
+
 def _dashboard_statement() -> CompoundSelect:
     """One statement, one trip: each branch's rows are told apart by their first column
     (a statement cost about 0.2 ms of CPU on SQLite beside the little SQL it runs)."""
@@ -528,28 +534,26 @@ def _dashboard_statement() -> CompoundSelect:
     no_year, no_flag = cast(null(), Integer), cast(null(), Boolean)
     no_label, no_count = cast(null(), String), cast(null(), BigInteger)
     by_year = (
-        select_columns(literal_column("'year'"), year, on_contract, no_label, *sums)
+        select_columns(_kind("year"), year, on_contract, no_label, *sums)
         .group_by(year, on_contract)
         # Rows left without lines (all moved across contract) make no year appear.
         .having(func.sum(col(t.lines)) > 0)
     )
     by_need = (
-        select_columns(literal_column("'need'"), year, no_flag, need, *sums)
+        select_columns(_kind("need"), year, no_flag, need, *sums)
         .where(year == bindparam("year", type_=Integer))
         .group_by(year, need)
         .having(sums[1] > 0)
     )
     alerts = (
-        select_columns(
-            literal_column("'alerts'"), no_year, no_flag, col(a.severity), func.count(), no_count
-        )
+        select_columns(_kind("alerts"), no_year, no_flag, col(a.severity), func.count(), no_count)
         # open_key follows status: set while the alert is unresolved.
         .where(col(a.open_key).is_not(None))
         .group_by(col(a.severity))
     )
     day = bindparam("day", type_=Date)
     overdue = select_columns(
-        literal_column("'overdue'"), no_year, no_flag, col(f.placement_id), no_count, no_count
+        _kind("overdue"), no_year, no_flag, col(f.placement_id), no_count, no_count
     ).where(
         col(f.review_due_on) < day,
         col(f.review_completed_on).is_(None),
