@@ -511,12 +511,13 @@ async def scorecard_inputs(uow: UnitOfWork, provider_id: str) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class DashboardFigures:
-    """What the dashboard reads from the read models (all but the budgets)."""
+    """What the dashboard reads from the read models and the budgets."""
 
     totals: list[domain.YearTotal]  # spend per year, on and off contract
     needs: list[domain.NeedTotal]  # the selected year's spend and placements per need
     alert_counts: dict[domain.Severity, int]  # unresolved alerts per severity
     overdue: list[str]  # placements whose review is overdue on the day
+    budgets: dict[int, Decimal]  # per financial year
 
 
 def _kind(name: str) -> ColumnElement[str]:
@@ -560,7 +561,17 @@ def _dashboard_statement() -> CompoundSelect:
         # A placement that has ended owes no further review.
         or_(col(f.ends_on).is_(None), col(f.ends_on) >= day),
     )
-    return union_all(by_year, by_need, alerts, overdue)
+    # As text: SQLite keeps NUMERIC as a float, which only its own column type would turn
+    # back into the amount; the text of a float holding two decimal places is exact.
+    budgets = select_columns(
+        _kind("budget"),
+        col(Budget.financial_year),
+        no_flag,
+        cast(col(Budget.amount), String),
+        no_count,
+        no_count,
+    )
+    return union_all(by_year, by_need, alerts, overdue, budgets)
 
 
 # Built once: on SQLite, building it each time took about as long as running it.
@@ -568,10 +579,11 @@ _DASHBOARD = _dashboard_statement()
 
 
 async def dashboard_figures(session: AsyncSession, year: int, day: date) -> DashboardFigures:
-    """From the spend_total, alert and placement read models: spend per year on and off
-    contract, `year`'s spend and placements per need, unresolved alerts per severity and
-    the placements whose review is overdue on `day` (ReviewDue.overdue_on) and not ended."""
-    figures = DashboardFigures([], [], {}, [])
+    """From the spend_total, alert and placement read models and the budgets: spend per
+    year on and off contract, `year`'s spend and placements per need, unresolved alerts
+    per severity, the placements whose review is overdue on `day` (ReviewDue.overdue_on)
+    and not ended, and each year's budget."""
+    figures = DashboardFigures([], [], {}, [], {})
     rows = await session.execute(_DASHBOARD, {"year": year, "day": day})
     for kind, row_year, on, label, count, pence in rows:
         if kind == "year":
@@ -591,9 +603,14 @@ async def dashboard_figures(session: AsyncSession, year: int, day: date) -> Dash
             )
         elif kind == "alerts":
             figures.alert_counts[domain.Severity(label)] = int(count)
-        else:
+        elif kind == "overdue":
             figures.overdue.append(label)
+        else:
+            figures.budgets[row_year] = Decimal(label).quantize(_CENT)
     return figures
+
+
+_CENT = Decimal("0.01")
 
 
 def _pounds(pence: int | Decimal) -> Decimal:
@@ -715,11 +732,6 @@ async def alerts(
 
 async def budgets(session: AsyncSession) -> list[Budget]:
     return list((await session.exec(select(Budget).order_by(col(Budget.financial_year)))).all())
-
-
-async def budget_amounts(session: AsyncSession) -> dict[int, Decimal]:
-    rows = await session.execute(select_columns(col(Budget.financial_year), col(Budget.amount)))
-    return {year: Decimal(amount) for year, amount in rows}
 
 
 async def known_providers(session: AsyncSession, limit: int = 500) -> list[ProviderProfile]:

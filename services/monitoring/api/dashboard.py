@@ -99,11 +99,10 @@ async def dashboard(
     year = financial_year if financial_year is not None else domain.financial_year_of(day)
     async with runtime.db.session() as session:
         figures = await store.dashboard_figures(session, year, day)
-        budgets = await store.budget_amounts(session)
     return domain.build_dashboard(
         as_of=day,
         financial_year=year,
-        budgets=budgets,
+        budgets=figures.budgets,
         totals=figures.totals,
         needs=figures.needs,
         alert_counts=figures.alert_counts,

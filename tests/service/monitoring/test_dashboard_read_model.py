@@ -31,7 +31,15 @@ from tests.service.monitoring.conftest import Monitoring
 CENT = Decimal("0.01")
 YEARS = range(2023, 2030)  # seven financial years of spend
 NEEDS = list(NeedType)
-BUDGETS = {2024: "1500000.00", 2026: "2750000.55", 2031: "100.00"}  # 2031: no spend
+# 2031 has no spend; 2029's is the largest budget the API takes, 2023's has a tenth
+# (a budget comes back from SQLite as a float, and is read as its text).
+BUDGETS = {
+    2023: "0.10",
+    2024: "1500000.00",
+    2026: "2750000.55",
+    2029: "999999999999.99",
+    2031: "100.00",
+}
 
 
 def _pence(rng: random.Random) -> str:
