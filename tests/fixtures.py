@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from typing import Any
 
 
@@ -29,3 +30,9 @@ def provider_body(urn: int = 123456, **overrides: Any) -> dict[str, Any]:
     }
     body.update(overrides)
     return body
+
+
+def today() -> date:
+    """Today as the services see it (UTC), asked when it is used: a date taken when a
+    module is imported goes stale if the run crosses midnight, and the services' does not."""
+    return datetime.now(UTC).date()

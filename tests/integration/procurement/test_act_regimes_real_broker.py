@@ -33,6 +33,7 @@ from shared.contracts import placements_v1, providers_v1
 from shared.contracts.common import Role
 from shared.runtime import ServiceRuntime
 from shared.working_days import end_of_day, is_working_day, london_date
+from tests.fixtures import today
 from tests.harness import eventually, make_runtime
 from tests.integration.procurement.test_need_to_award_real_broker import (
     _exists,
@@ -43,7 +44,7 @@ from tests.integration.procurement.test_need_to_award_real_broker import (
     read_events,
     runtime,
 )
-from tests.service.procurement.conftest import TODAY, Driver, scheme_body, snapshot
+from tests.service.procurement.conftest import Driver, scheme_body, snapshot
 from tests.service.procurement.test_needs import need
 
 pytestmark = pytest.mark.integration
@@ -400,8 +401,8 @@ async def test_dynamic_market_standstill_over_christmas_counts_working_days(
 def reopening_framework() -> dict[str, Any]:
     """An open framework whose first framework was awarded 30 days ago and whose first
     reopening is planned in 40 days: the window to join the second framework is open."""
-    start = TODAY - timedelta(days=30)
-    first_reopening = TODAY + timedelta(days=40)
+    start = today() - timedelta(days=30)
+    first_reopening = today() + timedelta(days=40)
     return scheme_body(
         regime=OF,
         established_on=None,

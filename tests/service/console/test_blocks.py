@@ -7,18 +7,17 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from sqlmodel import select
 
 from services.placements.models import BlockOfferRow
+from tests.fixtures import today
 from tests.service.console.test_calloffs import form_of
 from tests.service.console.test_console import console_settings, sign_in  # noqa: F401
 from tests.service.console.test_placements import console_over
 from tests.service.placements.conftest import Placements, placements  # noqa: F401
-
-TODAY = datetime.now(UTC).date()
 
 
 def _block_form(**overrides: str) -> dict[str, str]:
@@ -27,8 +26,8 @@ def _block_form(**overrides: str) -> dict[str, str]:
         "primary_need": "SEMH",
         "attendance": "day",
         "places": "2",
-        "term_start": (TODAY - timedelta(days=10)).isoformat(),
-        "term_end": (TODAY + timedelta(days=700)).isoformat(),
+        "term_start": (today() - timedelta(days=10)).isoformat(),
+        "term_end": (today() + timedelta(days=700)).isoformat(),
         "weekly_fee_per_place": "1,800.00",
         "notice_period_weeks": "12",
         **overrides,
@@ -56,7 +55,7 @@ async def test_a_commissioner_creates_a_block_and_reads_its_utilisation(
         assert "There is a problem" in empty.text and 'href="#provider_id"' in empty.text
         backwards = await client.post(
             "/block-contracts",
-            data={**hidden, **_block_form(term_end=(TODAY - timedelta(days=20)).isoformat())},
+            data={**hidden, **_block_form(term_end=(today() - timedelta(days=20)).isoformat())},
         )
         assert backwards.status_code == 400 and 'href="#term_end"' in backwards.text
         hidden = form_of(backwards.text, "/block-contracts")  # a fresh one-time key

@@ -13,10 +13,11 @@ from sqlmodel import select
 from services.console.app import build_app
 from services.console.routes.needs import age_at
 from services.procurement.models import CompetitionRow
+from tests.fixtures import today
 from tests.service.console.test_calloffs import form_of
 from tests.service.console.test_console import console_settings, sign_in
 from tests.service.placements.conftest import Placements, placements  # noqa: F401
-from tests.service.procurement.conftest import TODAY, Driver, proc  # noqa: F401
+from tests.service.procurement.conftest import Driver, proc  # noqa: F401
 
 CHILD = "KCC-EHC-000777"
 
@@ -34,7 +35,7 @@ def console_over_both(driver: Driver, service: Placements, tmp_path: Path) -> ht
 
 
 def deadline(days: int) -> dict[str, str]:
-    day = TODAY + timedelta(days=days)
+    day = today() + timedelta(days=days)
     return {
         "deadline-day": str(day.day),
         "deadline-month": str(day.month),
@@ -88,7 +89,7 @@ async def test_a_commissioner_opens_a_call_off_from_a_need(
     row = opened[0]
     assert row.need_ref == need_id and CHILD not in row.title
     # The scheme published screening: the call-off screens by the age at the start.
-    age = age_at("2014-05-01", (TODAY + timedelta(days=30)).isoformat())  # the builder's
+    age = age_at("2014-05-01", (today() + timedelta(days=30)).isoformat())  # the builder's
     assert row.spec["filter"]["min_age"] == row.spec["filter"]["max_age"] == age
 
 

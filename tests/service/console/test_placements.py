@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -18,11 +18,11 @@ from shared.contracts.common import Role
 from shared.infra_models import AuditEntry
 from shared.runtime import ServiceRuntime
 from tests.conftest import RUN_TTL, TEST_SECRET
+from tests.fixtures import today
 from tests.harness import client_for
 from tests.service.console.test_console import console_settings, monitoring, sign_in  # noqa: F401
 from tests.service.placements.conftest import Placements, placements  # noqa: F401
 
-TODAY = datetime.now(UTC).date()
 PROVIDER = issue_token(TEST_SECRET, Role.PROVIDER, provider_id="p-1", ttl=RUN_TTL)
 COMMISSIONER = issue_token(TEST_SECRET, Role.COMMISSIONER, ttl=RUN_TTL)
 
@@ -48,7 +48,7 @@ async def request_uplift(service: Placements, placement_id: str, percent: str) -
             f"/placements/{placement_id}/uplifts",
             json={
                 "requested_percent": percent,
-                "effective_from": (TODAY + timedelta(days=10)).isoformat(),
+                "effective_from": (today() + timedelta(days=10)).isoformat(),
                 "reason": "staff costs",
             },
         )
@@ -207,7 +207,7 @@ async def _placement(service: Placements, placement_id: str) -> dict[str, object
 
 
 def _financial_year() -> int:
-    return TODAY.year if TODAY.month >= 4 else TODAY.year - 1
+    return today().year if today().month >= 4 else today().year - 1
 
 
 async def test_spend_against_budget_with_charts_tables_and_csv(

@@ -10,6 +10,7 @@ import io
 from datetime import date, timedelta
 from pathlib import Path
 
+from tests.fixtures import today
 from tests.service.console.test_applications import (
     console_over,
     plain_application,
@@ -17,7 +18,7 @@ from tests.service.console.test_applications import (
 )
 from tests.service.console.test_calloffs import form_of
 from tests.service.console.test_console import sign_in
-from tests.service.procurement.conftest import TIERED, TODAY, Driver, proc  # noqa: F401  (the fixture)
+from tests.service.procurement.conftest import TIERED, Driver, proc  # noqa: F401  (the fixture)
 
 
 async def test_a_scheme_shows_its_lots_criteria_regime_and_members(
@@ -90,7 +91,7 @@ async def test_a_decision_shows_each_refused_category_with_its_reason(
 def new_scheme_form(**overrides: str) -> dict[str, str]:
     """A filled-in scheme form: an imported light-touch DPS with one category, one lot,
     two selection questions and the award criteria."""
-    start, end = TODAY - timedelta(days=30), TODAY + timedelta(days=365)
+    start, end = today() - timedelta(days=30), today() + timedelta(days=365)
     extension = end + timedelta(days=365)
     fields = {
         "reference": "DPS-CONSOLE-1",

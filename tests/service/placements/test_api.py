@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -10,10 +10,9 @@ import pytest
 from services.placements.models import PlacementRow, UpliftRow
 from shared.contracts.common import Role
 from shared.infra_models import OutboxMessage
+from tests.fixtures import today
 from tests.harness import client_for
 from tests.service.placements.conftest import Placements
-
-TODAY = datetime.now(UTC).date()
 
 
 def rules(response: Any) -> set[str]:
@@ -114,7 +113,7 @@ async def test_another_providers_placement_is_not_found_for_an_uplift(
     placements: Placements, tokens
 ) -> None:
     theirs = await placements.active_placement("KCC-EHC-000111", provider_id="p-2")
-    body = {"requested_percent": "1", "effective_from": (TODAY + timedelta(days=10)).isoformat()}
+    body = {"requested_percent": "1", "effective_from": (today() + timedelta(days=10)).isoformat()}
     path = f"/placements/{theirs.placement_id}/uplifts"
     response = await _post(placements, tokens[Role.PROVIDER], path, body)  # p-1
     assert response.status_code == 404, response.text
@@ -135,7 +134,7 @@ async def test_placements_list_filters_and_provider_scope(placements: Placements
         placements,
         commissioner,
         "/placements",
-        review_due_before=(TODAY + timedelta(days=100)).isoformat(),
+        review_due_before=(today() + timedelta(days=100)).isoformat(),
     )
     assert [p["placement_id"] for p in due_soon.json()["items"]] == [mine.placement_id]
     by_status = (await _get(placements, commissioner, "/placements", status="pending")).json()
@@ -200,7 +199,7 @@ async def test_uplift_request_and_decision(placements: Placements, tokens) -> No
     row = await placements.active_placement("KCC-EHC-000106", provider_id="p-1")
     provider = tokens[Role.PROVIDER]
     path = f"/placements/{row.placement_id}/uplifts"
-    effective = (TODAY + timedelta(days=10)).isoformat()
+    effective = (today() + timedelta(days=10)).isoformat()
     above_cap = await _post(
         placements, provider, path, {"requested_percent": "5", "effective_from": effective}
     )
@@ -220,7 +219,7 @@ async def test_uplift_request_and_decision(placements: Placements, tokens) -> No
         placements,
         provider,
         path,
-        {"requested_percent": "2", "effective_from": (TODAY - timedelta(days=5)).isoformat()},
+        {"requested_percent": "2", "effective_from": (today() - timedelta(days=5)).isoformat()},
     )
     assert early.status_code == 422 and rules(early) == {"before_start"}
     assert await placements.count(UpliftRow) == 0
@@ -281,7 +280,7 @@ async def test_variations(placements: Placements, tokens) -> None:
     row = await placements.active_placement("KCC-EHC-000108")
     token = tokens[Role.COMMISSIONER]
     path = f"/placements/{row.placement_id}/variations"
-    effective = (TODAY + timedelta(days=7)).isoformat()
+    effective = (today() + timedelta(days=7)).isoformat()
     negative = await _post(
         placements,
         token,
@@ -329,7 +328,7 @@ async def test_ending(placements: Placements, tokens) -> None:
     assert no_reason.status_code == 422
     notice = await _post(placements, token, path, {"reason": "moving school"})
     assert notice.status_code == 200 and notice.json()["status"] == "ending"
-    assert notice.json()["end_date"] == (TODAY + timedelta(weeks=12)).isoformat()
+    assert notice.json()["end_date"] == (today() + timedelta(weeks=12)).isoformat()
     again = await _post(placements, token, path, {"reason": "again"})
     assert again.status_code == 409
     terminated = await _post(placements, token, path, {"reason": "safeguarding", "terminate": True})
@@ -386,7 +385,7 @@ async def test_block_contracts(placements: Placements, tokens) -> None:
 async def test_spend_by_financial_year(placements: Placements, tokens) -> None:
     await placements.active_placement("KCC-EHC-000111")
     token = tokens[Role.MONITORING_OFFICER]
-    fy = TODAY.year if TODAY.month >= 4 else TODAY.year - 1
+    fy = today().year if today().month >= 4 else today().year - 1
     spend = (await _get(placements, token, "/spend", financial_year=fy)).json()
     assert spend["label"].startswith(str(fy))
     assert spend["on_contract_share_percent"] == "100.00"
@@ -405,13 +404,13 @@ async def test_refused_writes_leave_nothing_behind(placements: Placements, token
         placements,
         token,
         f"/placements/{row.placement_id}/variations",
-        {"effective_from": TODAY.isoformat(), "weekly_core_fee": "-1", "reason": "x"},
+        {"effective_from": today().isoformat(), "weekly_core_fee": "-1", "reason": "x"},
     )
     await _post(
         placements,
         token,
         f"/placements/{row.placement_id}/uplifts",
-        {"requested_percent": "9", "effective_from": TODAY.isoformat()},
+        {"requested_percent": "9", "effective_from": today().isoformat()},
     )
     assert await placements.count(OutboxMessage) == before
     assert await placements.count(PlacementRow) == 1

@@ -4,7 +4,7 @@ a call-off, an offer is answered once, by its answer-by date, and only by its pr
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from services.placements import domain
@@ -12,11 +12,11 @@ from services.placements.models import BlockOfferRow, NeedRow
 from shared.auth import issue_token
 from shared.contracts.common import Role
 from tests.conftest import RUN_TTL, TEST_SECRET
+from tests.fixtures import today
 from tests.service.placements.conftest import Placements
 from tests.service.placements.test_api import _get, _post, rules
 from tests.service.placements.test_decisions import _block, _need, data
 
-TODAY = datetime.now(UTC).date()
 P3 = issue_token(TEST_SECRET, Role.PROVIDER, provider_id="p-3", ttl=RUN_TTL)  # the block's provider
 
 
@@ -39,7 +39,7 @@ async def test_the_blocks_provider_accepts_an_offer_and_the_placement_is_made(
     assert "need_id" not in offer and "child_ref" not in str(offer)  # minimised
     assert (
         offer["respond_by"]
-        == (TODAY + timedelta(days=domain.BLOCK_OFFER_RESPONSE_DAYS)).isoformat()
+        == (today() + timedelta(days=domain.BLOCK_OFFER_RESPONSE_DAYS)).isoformat()
     )
     path = f"/block-offers/{offer['offer_id']}/decision"
 
@@ -117,7 +117,7 @@ async def test_an_expired_offer_is_decided_by_the_commissioner(
     async with placements.runtime.db.session() as session:
         row = await session.get(BlockOfferRow, offer["offer_id"])
         assert row is not None
-        row.respond_by = TODAY - timedelta(days=1)
+        row.respond_by = today() - timedelta(days=1)
         session.add(row)
         await session.commit()
     assert (await _get(placements, P3, "/block-offers", status="expired")).json()["total"] == 1
@@ -160,7 +160,7 @@ async def test_block_contracts_are_listed_with_utilisation_and_cost_per_filled_p
     assert item["utilisation"]["percent"] == "0.00"  # the placement starts in 30 days
     # Over a period covering its start, one place of two is used: 50%, and each used
     # place costs the council twice the place fee.
-    start = TODAY + timedelta(days=40)
+    start = today() + timedelta(days=40)
     later = (
         await _get(
             placements,

@@ -5,7 +5,7 @@ type, per provider and on-contract share."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from sqlmodel import select
@@ -13,10 +13,9 @@ from sqlmodel import select
 from services.placements.models import NeedRow, PlacementRow
 from shared.contracts.common import Role
 from shared.infra_models import OutboxMessage
+from tests.fixtures import today
 from tests.service.placements.conftest import Placements
 from tests.service.placements.test_api import _get, _post, rules
-
-TODAY = datetime.now(UTC).date()
 
 
 def data(message: OutboxMessage) -> dict[str, Any]:
@@ -29,8 +28,8 @@ async def _block(p: Placements, token: str, places: int = 2, **overrides: Any) -
         "primary_need": "SEMH",
         "attendance": "day",
         "places": places,
-        "term_start": (TODAY - timedelta(days=10)).isoformat(),
-        "term_end": (TODAY + timedelta(days=700)).isoformat(),
+        "term_start": (today() - timedelta(days=10)).isoformat(),
+        "term_end": (today() + timedelta(days=700)).isoformat(),
         "weekly_fee_per_place": "1800.00",
         **overrides,
     }
@@ -238,10 +237,10 @@ async def test_spend_per_need_type_provider_and_on_contract_share(
         placements,
         token,
         f"/needs/{need.need_id}/block-offer/decision",
-        {"decision": "accepted", "reason": "ok", "start_date": TODAY.isoformat()},
+        {"decision": "accepted", "reason": "ok", "start_date": today().isoformat()},
     )
     assert accepted.status_code == 200, accepted.text
-    fy = TODAY.year if TODAY.month >= 4 else TODAY.year - 1
+    fy = today().year if today().month >= 4 else today().year - 1
     spend = (
         await _get(placements, tokens[Role.MONITORING_OFFICER], "/spend", financial_year=fy)
     ).json()

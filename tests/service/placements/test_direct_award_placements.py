@@ -18,14 +18,13 @@ from sqlmodel import select
 from services.placements.models import NeedRow, PlacementRow
 from shared.contracts import procurement_v1
 from shared.envelope import Envelope
+from tests.fixtures import today
 from tests.harness import eventually
 from tests.service.placements.conftest import Placements
 
-TODAY = datetime.now(UTC).date()
-
 
 def direct_award(need_ref: str | None, **overrides: Any) -> Envelope:
-    start = TODAY + timedelta(days=30)
+    start = today() + timedelta(days=30)
     data: dict[str, Any] = {
         "direct_award_id": str(uuid.uuid4()),
         "ground": "user_choice",
@@ -105,8 +104,8 @@ async def test_an_urgent_award_recorded_after_it_began_is_an_active_urgent_place
     env = direct_award(
         need_id,
         ground="extreme_urgency",
-        start_date=(TODAY - timedelta(days=3)).isoformat(),
-        end_date=(TODAY + timedelta(days=120)).isoformat(),
+        start_date=(today() - timedelta(days=3)).isoformat(),
+        end_date=(today() + timedelta(days=120)).isoformat(),
         contract_value="9000.00",
         requires_transparency_notice=True,
         requires_contract_award_notice=True,
@@ -115,7 +114,7 @@ async def test_an_urgent_award_recorded_after_it_began_is_an_active_urgent_place
     await placements.publish("procurement.v1", env)
     row = await placement_of(placements, env.data["direct_award_id"])
     assert (row.basis, row.status, row.scheme_ref) == ("urgent", "active", "s-1")
-    assert row.awarded_on == row.start_date == TODAY - timedelta(days=3)
+    assert row.awarded_on == row.start_date == today() - timedelta(days=3)
 
 
 async def test_no_need_places_nothing_and_bad_ones_are_dead_lettered(

@@ -16,13 +16,13 @@ from services.placements.models import ChildPlanRow, NeedRow
 from shared import ingest
 from shared.contracts.common import Role
 from shared.infra_models import OutboxMessage
+from tests.fixtures import today
 from tests.harness import client_for, eventually
 from tests.service.placements import builders
 from tests.service.placements.conftest import Placements
 
 SINGLE = {"Content-Type": "application/cloudevents+json"}
 BATCH = {"Content-Type": "application/cloudevents-batch+json"}
-TODAY = datetime.now(UTC).date()
 
 
 def _child() -> str:
@@ -36,8 +36,8 @@ def issued(child: str, **overrides: Any) -> dict[str, Any]:
         "date_of_birth": "2014-05-01",
         "primary_need": "ASD",
         "ehc_plan": {
-            "issued_on": (TODAY - timedelta(days=100)).isoformat(),
-            "next_review_due": (TODAY + timedelta(days=200)).isoformat(),
+            "issued_on": (today() - timedelta(days=100)).isoformat(),
+            "next_review_due": (today() + timedelta(days=200)).isoformat(),
         },
     }
     data.update(overrides)
@@ -178,7 +178,7 @@ async def test_a_childs_events_go_out_in_the_order_sent(
     child = _child()
     plan = issued(child)
     amended = event("ehc.plan.amended", child, {"child_ref": child, "primary_need": "SEMH"})
-    ceased = event("ehc.plan.ceased", child, {"child_ref": child, "ceased_on": TODAY.isoformat()})
+    ceased = event("ehc.plan.ceased", child, {"child_ref": child, "ceased_on": today().isoformat()})
     other = issued(_child())
     body = [plan, other, amended, ceased]
     assert (await _post(placements, body, BATCH, council)).json()["accepted"] == 4
@@ -190,7 +190,7 @@ async def test_a_childs_events_go_out_in_the_order_sent(
 
     async def ceased_applied() -> bool:
         row = await _plan(placements, child)
-        return row is not None and row.ceased_on == TODAY
+        return row is not None and row.ceased_on == today()
 
     await eventually(ceased_applied)
     row = await _plan(placements, child)

@@ -19,10 +19,9 @@ from services.placements.models import (
 )
 from shared.contracts.common import Role
 from shared.infra_models import AuditEntry
+from tests.fixtures import today
 from tests.harness import client_for
 from tests.service.placements.conftest import Placements
-
-TODAY = datetime.now(UTC).date()
 
 
 def item(**overrides: Any) -> dict[str, Any]:
@@ -37,7 +36,7 @@ def item(**overrides: Any) -> dict[str, Any]:
         "weeks_per_year": 38,
         "notice_period_weeks": 12,
         "source": "spot",
-        "next_review_due": str(TODAY - timedelta(days=20)),
+        "next_review_due": str(today() - timedelta(days=20)),
     }
     body.update(overrides)
     return body
@@ -86,9 +85,11 @@ async def test_imports_open_and_ended_placements_with_history_spend_and_events(
     async with client_for(placements.runtime, tokens[Role.COMMISSIONER]) as client:
         detail = (await client.get(f"/placements/{open_id}")).json()
         assert detail["status"] == "active" and detail["source"] == "spot"
-        assert detail["term_end"] >= str(TODAY)
+        assert detail["term_end"] >= str(today())
         assert [r["due_on"] for r in detail["reviews"]] == [item()["next_review_due"]]
-        overdue = (await client.get("/placements", params={"review_due_before": str(TODAY)})).json()
+        overdue = (
+            await client.get("/placements", params={"review_due_before": str(today())})
+        ).json()
         assert [p["placement_id"] for p in overdue["items"]] == [open_id]
         gone = (await client.get(f"/placements/{ended_id}")).json()
         assert gone["status"] == "ended" and gone["end_date"] == "2019-07-19"

@@ -6,7 +6,6 @@ events and in the spend summary: on-contract, off-contract lawful, non-compliant
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -15,15 +14,14 @@ from services.placements.models import PlacementRow, SpendLedgerRow
 from shared.auth import issue_token
 from shared.contracts.common import Role
 from tests.conftest import TEST_SECRET
+from tests.fixtures import today
 from tests.harness import client_for
 from tests.service.placements.conftest import Placements
 from tests.service.placements.test_import import _post, batch, item
 
-TODAY = datetime.now(UTC).date()
-
 
 def _financial_year() -> int:
-    return TODAY.year if TODAY.month >= 4 else TODAY.year - 1
+    return today().year if today().month >= 4 else today().year - 1
 
 
 async def _created(p: Placements, placement_id: str) -> dict[str, Any]:

@@ -4,7 +4,7 @@ outbox read again, one query each."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from pydantic import TypeAdapter
@@ -22,10 +22,10 @@ from services.placements.models import (
 )
 from shared.contracts.common import Role
 from shared.infra_models import OutboxMessage
+from tests.fixtures import today
 from tests.harness import client_for
 from tests.service.placements.conftest import Placements
 
-TODAY = datetime.now(UTC).date()
 AS_JSON = TypeAdapter(dict[str, Any])
 
 
@@ -89,7 +89,7 @@ async def test_placement_view_is_the_old_assembly_after_a_life_of_changes(
             f"/placements/{pid}/reviews/{pid}-R1/outcome", json={"outcome": "continue"}
         )
         assert done.status_code == 200, done.text
-        effective = (TODAY + timedelta(days=10)).isoformat()
+        effective = (today() + timedelta(days=10)).isoformat()
         async with client_for(placements.runtime, provider) as as_provider:
             asked = await as_provider.post(
                 f"/placements/{pid}/uplifts",
@@ -104,7 +104,7 @@ async def test_placement_view_is_the_old_assembly_after_a_life_of_changes(
         varied = await client.post(
             f"/placements/{pid}/variations",
             json={
-                "effective_from": (TODAY + timedelta(days=20)).isoformat(),
+                "effective_from": (today() + timedelta(days=20)).isoformat(),
                 "weekly_core_fee": "1800.00",
                 "additional_support": [{"description": "1:1", "weekly_amount": "150.00"}],
                 "reason": "more support",

@@ -5,21 +5,21 @@ by line, a re-import (even of a corrected file) records nothing twice."""
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from dps import council_import
 from services.placements.models import PlacementRow
 from shared.contracts.common import Role
+from tests.fixtures import today
 from tests.harness import client_for
 from tests.service.placements.conftest import Placements
 
-TODAY = datetime.now(UTC).date()
 HEADER = (
     "child_ref,provider_urn,primary_need,attendance,start_date,end_date,weekly_fee,"
     "weeks_per_year,notice_period_weeks,next_review_due,source"
 )
-REVIEW = (TODAY + timedelta(days=90)).isoformat()
+REVIEW = (today() + timedelta(days=90)).isoformat()
 
 
 def _csv(*rows: str) -> str:

@@ -28,9 +28,9 @@ from shared.envelope import decode_envelope, new_event
 from shared.infra_models import OutboxMessage
 from shared.runtime import ServiceRuntime
 from tests.conftest import TEST_SECRET
+from tests.fixtures import today
 from tests.harness import client_for, eventually, make_runtime
 
-TODAY = datetime.now(UTC).date()
 MAIDSTONE = (51.2720, 0.5290)  # ME14
 GLASGOW = (55.8642, -4.2518)
 
@@ -74,7 +74,7 @@ def snapshot(provider_id: str, **overrides: Any) -> providers_v1.ProviderSnapsho
             "longitude": lon,
         },
         "documents": [
-            {"kind": k, "expires_on": (TODAY + timedelta(days=365)).isoformat()}
+            {"kind": k, "expires_on": (today() + timedelta(days=365)).isoformat()}
             for k in ("insurance", "safeguarding_policy", "financial_check")
         ],
         "documents_valid": True,
@@ -88,8 +88,8 @@ def scheme_body(**overrides: Any) -> dict[str, Any]:
         "reference": f"DPS-{uuid.uuid4().hex[:8]}",
         "title": "NMISS DPS",
         "regime": "pcr2015_light_touch",
-        "term_start": (TODAY - timedelta(days=30)).isoformat(),
-        "term_end": (TODAY + timedelta(days=3 * 365)).isoformat(),
+        "term_start": (today() - timedelta(days=30)).isoformat(),
+        "term_end": (today() + timedelta(days=3 * 365)).isoformat(),
         "categories": [
             {"code": "asd-day", "name": "ASD day", "need_types": ["ASD"], "attendance": ["day"]}
         ],
@@ -155,7 +155,7 @@ def bid_body(fee: str = "1500.00", **overrides: Any) -> dict[str, Any]:
         "fee_basis": "weekly",
         "core_fee": fee,
         "weeks_per_year": 38,
-        "start_date": (TODAY + timedelta(days=30)).isoformat(),
+        "start_date": (today() + timedelta(days=30)).isoformat(),
         "answers": {"fit": "We meet the needs."},
         "additional_support": [
             {"description": "1:1 support", "amount": "200.00", "basis": "weekly"}

@@ -16,7 +16,8 @@ from services.procurement.activities import mark_notice_overdue
 from services.procurement.models import SchemeRow
 from services.procurement.workflow_types import ClockTick
 from shared.contracts.common import Role
-from tests.service.procurement.conftest import TODAY, Driver
+from tests.fixtures import today
+from tests.service.procurement.conftest import Driver
 
 DM = "pa2023_dynamic_market"
 
@@ -65,10 +66,10 @@ async def test_an_act_call_off_owes_contract_award_and_details_notices(proc: Dri
     )
     assert award["notice_id"] == f"contract-award-{competition_id}"
     assert award["regime"] == DM and award["status"] == "due"
-    assert award["due_on"] == TODAY.isoformat() and "s.50(1)" in award["source"]
+    assert award["due_on"] == today().isoformat() and "s.50(1)" in award["source"]
     # An individual placement is concluded at once: 30 days beginning with today.
     assert details["kind"] == "contract_details" and details["form"] == "UK7"
-    assert details["due_on"] == (TODAY + timedelta(days=29)).isoformat()
+    assert details["due_on"] == (today() + timedelta(days=29)).isoformat()
     assert "s.53(1)" in details["source"] and "Procurement Regulations 2024" in details["source"]
     assert [n["notice_id"] for n in await tracked(proc, regime=DM)] == [
         award["notice_id"],
@@ -124,14 +125,14 @@ async def test_opening_then_closing_a_dynamic_market_owes_its_market_notices(
         "dynamic_market_establishment",
         "dynamic_market_intention",
     ]
-    assert {n["due_on"] for n in opened} == {TODAY.isoformat()}
+    assert {n["due_on"] for n in opened} == {today().isoformat()}
     assert all("s.39(" in n["source"] and n["regime"] == DM for n in opened)
 
     async with proc.client() as c:
         r = await c.post(f"/schemes/{scheme_id}/status", json={"action": "close", "reason": "x"})
         assert r.status_code == 200, r.text
     (ceased,) = await tracked(proc, kind="dynamic_market_cessation")
-    assert ceased["due_on"] == TODAY.isoformat() and "s.39(5)" in ceased["source"]
+    assert ceased["due_on"] == today().isoformat() and "s.39(5)" in ceased["source"]
     assert await tracked(proc, kind="dps_period_change") == []  # not PCR's notice
 
     late = datetime.fromisoformat(f"{ceased['due_on']}T23:00:00+00:00") + timedelta(hours=2)

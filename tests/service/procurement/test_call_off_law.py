@@ -9,7 +9,8 @@ from services.procurement.activities import mark_declaration_overdue
 from services.procurement.models import SelfDeclarationRow
 from services.procurement.workflow_types import DeclarationCheck
 from shared.contracts.common import Role
-from tests.service.procurement.conftest import GLASGOW, TIERED, TODAY, Driver
+from tests.fixtures import today
+from tests.service.procurement.conftest import GLASGOW, TIERED, Driver
 from tests.service.procurement.test_needs import need, raise_need
 from tests.service.procurement.test_schemes_and_applications import fields, rules
 
@@ -178,7 +179,7 @@ async def test_no_new_pcr_dps_from_go_live_but_an_existing_one_imports(proc: Dri
 
 
 async def test_extensions_are_decided_recorded_and_owe_a_period_notice(proc: Driver) -> None:
-    end = TODAY + timedelta(days=100)
+    end = today() + timedelta(days=100)
     options = [(end + timedelta(days=150 * n)).isoformat() for n in (1, 2)]
     scheme_id = await proc.scheme(term_end=end.isoformat(), extension_ends=options)
     async with proc.client() as c:
@@ -217,7 +218,7 @@ async def test_closing_early_owes_the_termination_notice(proc: Driver) -> None:
     closed = (await proc.events("procurement.scheme.closed"))[0]
     assert "award notice" in closed["period_notice_form"]
     [notice] = (await proc.get("/notices/tracking?kind=dps_period_change")).json()["notices"]
-    assert notice["due_on"] == (TODAY + timedelta(days=30)).isoformat()
+    assert notice["due_on"] == (today() + timedelta(days=30)).isoformat()
     assert "reg 50(1)" in notice["rule"]
 
 

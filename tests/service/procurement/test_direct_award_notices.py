@@ -11,7 +11,8 @@ from typing import Any
 
 from services.procurement.activities import mark_notice_overdue
 from services.procurement.workflow_types import ClockTick
-from tests.service.procurement.conftest import TODAY, Driver
+from tests.fixtures import today
+from tests.service.procurement.conftest import Driver
 
 
 def body(**overrides: object) -> dict[str, object]:
@@ -20,7 +21,7 @@ def body(**overrides: object) -> dict[str, object]:
         "justification": "Parent's preference for a named school",
         "provider_id": "p-9",
         "contract_value": "58000.00",
-        "start_date": (TODAY + timedelta(days=30)).isoformat(),
+        "start_date": (today() + timedelta(days=30)).isoformat(),
         "need_ref": "PSN-0123",
     }
     fields.update(overrides)
@@ -45,7 +46,7 @@ async def test_a_user_choice_award_owes_only_its_contract_details_notice(proc: D
     (details,) = await tracked(proc, competition_id=award_id)
     assert details["kind"] == "contract_details" and details["status"] == "due"
     assert details["kind_words"] == "Contract details notice"
-    start = TODAY + timedelta(days=30)
+    start = today() + timedelta(days=30)
     assert details["due_on"] == (start + timedelta(days=119)).isoformat()  # light touch
     assert "s.53(1)" in details["source"] and details["scheme_id"] == award_id
     assert await tracked(proc, kind="transparency") == []
@@ -53,7 +54,7 @@ async def test_a_user_choice_award_owes_only_its_contract_details_notice(proc: D
 
 async def test_an_urgent_award_owes_its_notices_and_one_left_goes_overdue(proc: Driver) -> None:
     scheme_id = await proc.scheme()
-    start = TODAY + timedelta(days=2)
+    start = today() + timedelta(days=2)
     award_id = await record(
         proc,
         ground="extreme_urgency",

@@ -7,7 +7,8 @@ from datetime import timedelta
 
 from services.procurement.models import CompetitionRow
 from shared.contracts import placements_v1
-from tests.service.procurement.conftest import GLASGOW, TIERED, TODAY, Driver
+from tests.fixtures import today
+from tests.service.procurement.conftest import GLASGOW, TIERED, Driver
 
 
 def need(**overrides: object) -> placements_v1.PlacementNeedRaised:
@@ -20,7 +21,7 @@ def need(**overrides: object) -> placements_v1.PlacementNeedRaised:
         "age_at_start": 10,
         "attendance": "day",
         "search_origin": {"easting": 577500, "northing": 157500, "cell_m": 5000},  # ME14
-        "required_start": (TODAY + timedelta(days=60)).isoformat(),
+        "required_start": (today() + timedelta(days=60)).isoformat(),
         "max_distance_km": 50,
     }
     body.update(overrides)

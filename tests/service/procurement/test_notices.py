@@ -11,7 +11,8 @@ from typing import Any
 from services.procurement.activities import end_standstill, mark_notice_overdue
 from services.procurement.workflow_types import ClockTick
 from shared.contracts.common import Role
-from tests.service.procurement.conftest import TODAY, Driver
+from tests.fixtures import today
+from tests.service.procurement.conftest import Driver
 
 CHILD_TITLE = "Placement for KCC-EHC-000123"
 
@@ -39,8 +40,8 @@ BLOCK = {
     "title": "Block of ASD day places",
     "places": 10,
     "need_ref": None,
-    "term_start": (TODAY + timedelta(days=60)).isoformat(),
-    "term_end": (TODAY + timedelta(days=60 + 3 * 365)).isoformat(),
+    "term_start": (today() + timedelta(days=60)).isoformat(),
+    "term_end": (today() + timedelta(days=60 + 3 * 365)).isoformat(),
     "filter": {"need_type": "ASD", "attendance": "day", "min_age": 10, "max_age": 12},
 }
 

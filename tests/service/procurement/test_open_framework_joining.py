@@ -10,7 +10,8 @@ from decimal import Decimal
 from services.procurement import domain as d
 from services.procurement.models import membership_row
 from shared.contracts.common import Role
-from tests.service.procurement.conftest import TODAY, Driver, scheme_body
+from tests.fixtures import today
+from tests.service.procurement.conftest import Driver, scheme_body
 from tests.service.procurement.test_pa2023_regimes import framework_body
 
 DM = {"regime": "pa2023_dynamic_market", "established_on": None, "light_touch": True}
@@ -18,7 +19,7 @@ DM = {"regime": "pa2023_dynamic_market", "established_on": None, "light_touch": 
 
 def future_framework() -> dict[str, object]:
     """An open framework whose first award is 45 days away: its first window is open."""
-    start = TODAY + timedelta(days=45)
+    start = today() + timedelta(days=45)
     return scheme_body(
         regime="pa2023_open_framework",
         established_on=None,
@@ -42,7 +43,7 @@ async def test_a_supplier_joins_an_open_framework_only_in_its_window(proc: Drive
         running = r.json()
     assert joining["joins_at_any_time"] is False and joining["open_now"] is True
     window = joining["open_window"]
-    assert window["framework"] == 1 and window["opens_on"] == TODAY.isoformat()
+    assert window["framework"] == 1 and window["opens_on"] == today().isoformat()
     assert date.fromisoformat(window["closes_on"]) < date.fromisoformat(window["award_on"])
     assert joining["members_carry_over"] is True and "s.49(1)" in joining["source"]
     await proc.admit(first, "p-1")  # in the window: applies and is admitted
@@ -81,7 +82,7 @@ async def _member(proc: Driver, scheme_id: str, provider_id: str) -> None:
         category_code="asd-day",
         lot_code=None,
         quality_score=Decimal(80),
-        admitted_on=TODAY - timedelta(days=40),
+        admitted_on=today() - timedelta(days=40),
         application_id=f"before-{provider_id}",
     )
     async with proc.runtime.db.session() as session:

@@ -10,13 +10,14 @@ from datetime import UTC, date, datetime, timedelta
 from services.procurement.models import DirectAwardRow
 from shared.contracts.common import Role
 from shared.working_days import add_working_days, end_of_day, london_date
-from tests.service.procurement.conftest import TODAY, Driver, scheme_body
+from tests.fixtures import today
+from tests.service.procurement.conftest import Driver, scheme_body
 
 DM = {"regime": "pa2023_dynamic_market", "established_on": None, "light_touch": True}
 
 
 def framework_body(**overrides: object) -> dict[str, object]:
-    start = TODAY - timedelta(days=30)
+    start = today() - timedelta(days=30)
     body = scheme_body(
         regime="pa2023_open_framework",
         established_on=None,
@@ -105,7 +106,7 @@ async def test_direct_award_records_its_ground_and_what_must_precede_it(proc: Dr
         "justification": "Parent's preference for a named school",
         "provider_id": "p-9",
         "contract_value": "58000.00",
-        "start_date": (TODAY + timedelta(days=30)).isoformat(),
+        "start_date": (today() + timedelta(days=30)).isoformat(),
         "need_ref": "PSN-0123",
     }
     async with proc.client() as c:
@@ -121,7 +122,7 @@ async def test_direct_award_records_its_ground_and_what_must_precede_it(proc: Dr
         r = await c.post("/direct-awards", json=urgent)
         assert r.status_code == 422
         assert [e["field"] for e in r.json()["detail"]] == ["end_date"]
-        urgent["end_date"] = (TODAY + timedelta(days=120)).isoformat()
+        urgent["end_date"] = (today() + timedelta(days=120)).isoformat()
         r = await c.post("/direct-awards", json=urgent)
         assert r.status_code == 201 and r.json()["requires_transparency_notice"] is True
         r = await c.post("/direct-awards", json={**body, "ground": "cheapest"})

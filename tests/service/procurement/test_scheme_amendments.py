@@ -14,10 +14,11 @@ import pytest
 from services.procurement import domain as d
 from shared.contracts.common import Role
 from shared.infra_models import AuditEntry
-from tests.service.procurement.conftest import TIERED, TODAY, Driver
+from tests.fixtures import today
+from tests.service.procurement.conftest import TIERED, Driver
 
 # Within the PCR 2015 long-stop (23 February 2029) with the first extension.
-TERM_END = TODAY + timedelta(days=365)
+TERM_END = today() + timedelta(days=365)
 FIRST_EXTENSION = TERM_END + timedelta(days=365)
 EXTENSIONS = {
     "term_end": TERM_END.isoformat(),
@@ -52,7 +53,7 @@ CHANGES: dict[str, Any] = {
         "quality_questions": [{"question_id": "fit", "text": "Fit", "max_score": 10, "weight": 1}],
     },
     "min_tender_days": 14,
-    "term_start": (TODAY - timedelta(days=20)).isoformat(),
+    "term_start": (today() - timedelta(days=20)).isoformat(),
     "term_end": FIRST_EXTENSION.isoformat(),  # the next extension the notice allowed
     "max_extension_end": (FIRST_EXTENSION + timedelta(days=365)).isoformat(),
     "extension_ends": [(TERM_END + timedelta(days=200)).isoformat()],
@@ -149,7 +150,7 @@ async def test_a_draft_amendment_is_validated_as_a_new_scheme(proc: Driver) -> N
     scheme_id = await scheme_in(proc, "draft")
     async with proc.client() as c:
         bad = await c.patch(
-            f"/schemes/{scheme_id}", json={"term_end": (TODAY - timedelta(days=60)).isoformat()}
+            f"/schemes/{scheme_id}", json={"term_end": (today() - timedelta(days=60)).isoformat()}
         )
         assert bad.status_code == 422 and bad.json()["detail"][0]["field"] == "term_end"
         weights = await c.patch(

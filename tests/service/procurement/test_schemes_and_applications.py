@@ -7,7 +7,8 @@ from datetime import timedelta
 from services.procurement.models import ApplicationRow, MembershipRow, SchemeRow
 from shared.contracts.common import Role
 from shared.infra_models import AuditEntry, OutboxMessage
-from tests.service.procurement.conftest import TIERED, TODAY, Driver, scheme_body
+from tests.fixtures import today
+from tests.service.procurement.conftest import TIERED, Driver, scheme_body
 
 
 def fields(response) -> set[str]:  # type: ignore[no-untyped-def]
@@ -47,7 +48,7 @@ async def test_scheme_routes_check_roles(proc: Driver) -> None:
 
 async def test_bad_scheme_is_422_naming_the_rule_and_nothing_is_written(proc: Driver) -> None:
     bad = scheme_body(
-        term_end=(TODAY - timedelta(days=60)).isoformat(), min_tender_days=5, regime="pcr2015"
+        term_end=(today() - timedelta(days=60)).isoformat(), min_tender_days=5, regime="pcr2015"
     )
     async with proc.client() as c:
         r = await c.post("/schemes", json=bad)
@@ -162,7 +163,7 @@ async def test_registered_or_undocumented_provider_applies_and_is_judged_at_deci
     active, or with a document expired, may apply; its documents and register status are
     selection criteria decided within the clock. Only a suspended provider is refused."""
     scheme_id = await proc.scheme()
-    expired = (TODAY - timedelta(days=1)).isoformat()
+    expired = (today() - timedelta(days=1)).isoformat()
     docs = [
         {"kind": "insurance", "expires_on": expired},
         {"kind": "safeguarding_policy", "expires_on": "2099-01-01"},
