@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import tempfile
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -21,6 +21,8 @@ from sqlalchemy.engine import make_url
 from dps import processes
 from shared.auth import issue_token
 from shared.contracts.common import Role
+from shared.db import Database
+from tests.outbox_rows import outbox_database
 
 TEST_SECRET = "test-secret-for-send-dps-0123456789abcdef"
 # A token made when a test module is imported must outlive the whole run (an hour, the
@@ -115,3 +117,10 @@ def tokens() -> dict[Role, str]:
         role: issue_token(TEST_SECRET, role, provider_id="p-1" if role is Role.PROVIDER else None)
         for role in Role
     }
+
+
+@pytest.fixture
+async def outbox_db(tmp_path: Path) -> AsyncIterator[Database]:
+    """An outbox on its own, for the relay's and the broker watch's tests."""
+    async with outbox_database(tmp_path) as db:
+        yield db

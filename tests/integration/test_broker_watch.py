@@ -6,21 +6,18 @@ exactly what a restarted one looks like.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlmodel import col, select
 
 from dps import processes
 from shared.bus import BrokerWatch
 from shared.db import Database
-from shared.infra_models import OutboxMessage, infra_registry, utcnow
 from shared.settings import ServiceSettings, settings_for
+from tests.outbox_rows import TOPIC, add_row, payload_of, unpublished
 
 pytestmark = pytest.mark.integration
-
-TOPIC = "providers.v1"
 
 
 @pytest.fixture
@@ -33,45 +30,14 @@ def fresh_broker(tmp_path: Path) -> Iterator[str]:
     broker.stop()
 
 
-@pytest.fixture
-async def outbox_db(tmp_path: Path) -> AsyncIterator[Database]:
-    db = Database(f"sqlite:///{tmp_path / 'outbox.db'}")
-    async with db.engine.begin() as conn:
-        await conn.run_sync(infra_registry.metadata.create_all)
-    yield db
-    await db.dispose()
-
-
 def settings(bootstrap: str) -> ServiceSettings:
     return settings_for("provider_registry", kafka_bootstrap=bootstrap)
-
-
-async def add_row(db: Database, *, published: bool) -> None:
-    async with db.transaction() as session:
-        session.add(
-            OutboxMessage(
-                event_id=f"e-{published}",
-                topic=TOPIC,
-                event_type="provider.registered",
-                key="p1",
-                payload=f'{{"id": "e-{published}"}}'.encode(),
-                published_at=utcnow() if published else None,
-            )
-        )
-
-
-async def unpublished(db: Database) -> int:
-    async with db.session() as session:
-        rows = await session.exec(
-            select(OutboxMessage).where(col(OutboxMessage.published_at).is_(None))
-        )
-        return len(rows.all())
 
 
 async def test_a_service_that_published_before_replays_on_a_fresh_broker(
     fresh_broker: str, outbox_db: Database
 ) -> None:
-    await add_row(outbox_db, published=True)  # sent to a broker that has since gone
+    await add_row(outbox_db, "e-sent", published=True)  # to a broker that has since gone
     watch = BrokerWatch(settings(fresh_broker), outbox_db, [TOPIC])
     assert await watch.start() == 1
     assert await unpublished(outbox_db) == 1  # queued for the relay again
@@ -82,7 +48,7 @@ async def test_a_service_that_published_before_replays_on_a_fresh_broker(
 async def test_a_service_that_never_published_treats_a_fresh_broker_as_new(
     fresh_broker: str, outbox_db: Database
 ) -> None:
-    await add_row(outbox_db, published=False)  # written, never sent: the relay sends it
+    await add_row(outbox_db, "e-kept")  # written, never sent: the relay sends it
     watch = BrokerWatch(settings(fresh_broker), outbox_db, [TOPIC])
     assert await watch.start() == 0
     assert watch.losses == 0
@@ -170,13 +136,13 @@ async def test_the_relay_puts_back_what_a_restarted_broker_lost_before_sending_a
     # The watch's timer is not started here: only the relay's own check can notice.
     watch = BrokerWatch(settings(bootstrap), outbox_db, [TOPIC])
     await watch.start()
-    await add_row(outbox_db, published=True)  # "e-True": sent to the first broker
+    await add_row(outbox_db, "e-older", published=True)  # sent to the first broker
     first.stop()
     second = processes.tansu(port, tmp_path / "second")  # the restart: empty
     second.start()
     processes.wait_for_port(second, port, timeout=20)
     try:
-        await add_row(outbox_db, published=False)  # "e-False": the key's next event
+        await add_row(outbox_db, "e-newer")  # the key's next event
         producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
         await producer.start()
 
@@ -203,8 +169,8 @@ async def test_the_relay_puts_back_what_a_restarted_broker_lost_before_sending_a
         finally:
             await consumer.stop()
         assert [record.value for record in records] == [
-            b'{"id": "e-True"}',
-            b'{"id": "e-False"}',
+            payload_of("e-older"),
+            payload_of("e-newer"),
         ]
         assert watch.losses == 1
         assert await unpublished(outbox_db) == 0

@@ -14,8 +14,7 @@ and sentinel producer).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import Iterator
 
 import pytest
 from aiokafka.errors import KafkaError
@@ -25,7 +24,6 @@ from dps import processes
 from dps.devcerts import Pki, make_pki
 from shared.bus import BrokerWatch, ensure_topics, make_broker
 from shared.db import Database
-from shared.infra_models import infra_registry
 from shared.kafka_security import client_options
 from shared.settings import ServiceSettings, settings_for
 from tests.integration.transport.tunnel import needs_stunnel, stunnel
@@ -78,15 +76,6 @@ def tls_settings(bootstrap: str, pki: Pki, **overrides: object) -> ServiceSettin
         **overrides,
     }
     return settings_for("placements", **values)
-
-
-@pytest.fixture
-async def outbox_db(tmp_path: Path) -> AsyncIterator[Database]:
-    db = Database(f"sqlite:///{tmp_path / 'outbox.db'}")
-    async with db.engine.begin() as conn:
-        await conn.run_sync(infra_registry.metadata.create_all)
-    yield db
-    await db.dispose()
 
 
 async def test_a_service_broker_round_trip_over_mutual_tls(tls_bootstrap: str, pki: Pki) -> None:

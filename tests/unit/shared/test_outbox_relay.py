@@ -7,28 +7,16 @@ check against a real restarted broker is tests/integration/test_broker_watch.py)
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
 from sqlalchemy import update
-from sqlmodel import col, select
 
 from shared.db import Database
-from shared.infra_models import OutboxMessage, infra_registry, utcnow
+from shared.infra_models import OutboxMessage
 from shared.outbox import OutboxRelay
-
-TOPIC = "providers.v1"
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = Database(f"sqlite:///{tmp_path / 'outbox.db'}")
-    async with database.engine.begin() as conn:
-        await conn.run_sync(infra_registry.metadata.create_all)
-    yield database
-    await database.dispose()
+from tests.outbox_rows import add_row, payload_of, unpublished
 
 
 class Recorder:
@@ -70,28 +58,6 @@ def relay_of(db: Database, recorder: Recorder, check: Callable[[], Awaitable[boo
     return relay
 
 
-async def add_row(db: Database, name: str, *, published: bool = False) -> None:
-    async with db.transaction() as session:
-        session.add(
-            OutboxMessage(
-                event_id=name,
-                topic=TOPIC,
-                event_type="provider.registered",
-                key="p1",
-                payload=name.encode(),
-                published_at=utcnow() if published else None,
-            )
-        )
-
-
-async def unpublished(db: Database) -> int:
-    async with db.session() as session:
-        rows = await session.exec(
-            select(OutboxMessage).where(col(OutboxMessage.published_at).is_(None))
-        )
-        return len(rows.all())
-
-
 async def running(relay: OutboxRelay, until: Callable[[], bool]) -> None:
     task = asyncio.create_task(relay.run())
     try:
@@ -110,49 +76,49 @@ async def intact() -> bool:
 
 
 async def test_quiet_polls_do_not_ask_the_broker_and_a_row_they_find_is_checked_first(
-    db: Database,
+    outbox_db: Database,
 ) -> None:
     recorder = Recorder()
-    relay = relay_of(db, recorder, intact)
+    relay = relay_of(outbox_db, recorder, intact)
     await running(relay, lambda: recorder.steps.count("read 0") >= 5)
     assert "check" not in recorder.steps
-    await add_row(db, "e-1")  # no wake-up: the next poll finds it
+    await add_row(outbox_db, "e-1")  # no wake-up: the next poll finds it
     recorder.steps.clear()
     await running(relay, lambda: bool(recorder.sent))
     assert recorder.steps[:2] == ["read 1", "check"]
-    assert recorder.sent == [b"e-1"]
+    assert recorder.sent == [payload_of("e-1")]
 
 
 async def test_a_loss_the_check_finds_sends_the_replayed_row_before_the_new_one(
-    db: Database,
+    outbox_db: Database,
 ) -> None:
-    await add_row(db, "e-old", published=True)  # sent to a broker that then lost it
+    await add_row(outbox_db, "e-old", published=True)  # sent to a broker that then lost it
 
     async def lost() -> bool:
         # What BrokerWatch.recover does: the kept rows are queued to be sent again.
-        async with db.transaction() as session:
+        async with outbox_db.transaction() as session:
             await session.execute(update(OutboxMessage).values(published_at=None))
         return True
 
     recorder = Recorder()
-    relay = relay_of(db, recorder, lost)
-    await add_row(db, "e-new")
+    relay = relay_of(outbox_db, recorder, lost)
+    await add_row(outbox_db, "e-new")
     assert await relay.publish_pending() == 2
-    assert recorder.sent == [b"e-old", b"e-new"]
-    assert await unpublished(db) == 0
+    assert recorder.sent == [payload_of("e-old"), payload_of("e-new")]
+    assert await unpublished(outbox_db) == 0
 
 
 async def test_a_broker_that_cannot_be_asked_stops_a_waiting_row_but_not_an_empty_batch(
-    db: Database,
+    outbox_db: Database,
 ) -> None:
     async def unreachable() -> bool:
         raise ConnectionError("broker away")
 
     recorder = Recorder()
-    relay = relay_of(db, recorder, unreachable)
+    relay = relay_of(outbox_db, recorder, unreachable)
     assert await relay.publish_pending() == 0  # nothing waited: the answer was not needed
-    await add_row(db, "e-1")
+    await add_row(outbox_db, "e-1")
     with pytest.raises(ConnectionError):
         await relay.publish_pending()
     assert recorder.sent == []
-    assert await unpublished(db) == 1  # kept for the next try
+    assert await unpublished(outbox_db) == 1  # kept for the next try
