@@ -228,23 +228,49 @@ class RecommendationOut(BaseModel):
     decision_reason: str | None = None
 
 
-def snapshot_of(provider: domain.Provider) -> providers_v1.ProviderSnapshot:
-    return events.provider_snapshot(provider, date.today())
-
-
 def view(provider: domain.Provider, actor: Actor) -> ProviderView:
     """The full record for the council and the provider itself; another provider sees
     only the public fields (competitors' capacity and documents are not theirs)."""
+    return _view(provider, _public_to(actor, provider), date.today())
+
+
+def _public_to(actor: Actor, provider: domain.Provider) -> bool:
+    return actor.role == Role.PROVIDER.value and actor.provider_id != provider.provider_id
+
+
+def _view(provider: domain.Provider, public: bool, today: date) -> ProviderView:
     # The snapshot is validated once; the view takes its values as they are (dumping
     # and validating them again cost a third of a search page).
-    fields = dict(snapshot_of(provider))
-    if actor.role == Role.PROVIDER.value and actor.provider_id != provider.provider_id:
+    fields = dict(events.provider_snapshot(provider, today))
+    if public:
         return ProviderPublic.model_construct(**{name: fields[name] for name in _PUBLIC})
     pending = [
         ProposedDocument(kind=d.kind, proposed_expires_on=d.expires_on, reference=d.reference)
         for d in domain.pending_documents(provider.details.documents)
     ]
     return ProviderRecord.model_construct(**fields, documents_awaiting_verification=pending)
+
+
+# Views of the providers a search found, by the provider object: the store hands a
+# repeated search the same (immutable) provider for an unchanged record, so its view,
+# which depends only on the provider, the day (documents expire) and whether the caller
+# sees the public fields alone, is built once. The entry holds the provider, so its id
+# names no other object while the entry lives. Bounded; emptied when full.
+_search_views: dict[tuple[int, date, bool], tuple[domain.Provider, ProviderView]] = {}
+_SEARCH_VIEWS_MAX = 2048
+
+
+def search_view(provider: domain.Provider, actor: Actor, today: date) -> ProviderView:
+    """`view` on `today`, reused across searches while the provider's record is unchanged."""
+    key = (id(provider), today, _public_to(actor, provider))
+    held = _search_views.get(key)
+    if held is not None and held[0] is provider:
+        return held[1]
+    built = _view(provider, key[2], key[1])
+    if len(_search_views) >= _SEARCH_VIEWS_MAX:
+        _search_views.clear()
+    _search_views[key] = (provider, built)
+    return built
 
 
 _PUBLIC = tuple(ProviderPublic.model_fields)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from fastapi import APIRouter, Depends, Query
 
 from services.provider_registry import domain, store
-from services.provider_registry.api.bodies import ProviderHit, ProviderPage, view
+from services.provider_registry.api.bodies import ProviderHit, ProviderPage, search_view
 from services.provider_registry.policy import ALLOWED
 from shared import geography
 from shared.api_types import BoundedInt, Offset
@@ -70,9 +72,10 @@ async def search_providers(
             total, page = await store.page_by_name(session, search, limit, offset)
         else:
             total, page = await store.page_by_distance(session, search, limit, offset)
+    today = date.today()
     items = [
         ProviderHit(
-            provider=view(provider, actor),
+            provider=search_view(provider, actor, today),
             distance_km=None if distance is None else round(distance, 3),
         )
         for provider, distance in page
