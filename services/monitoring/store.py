@@ -14,6 +14,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, TypeVar
 
+from pydantic import TypeAdapter
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -21,6 +22,7 @@ from sqlalchemy import (
     Date,
     Integer,
     String,
+    Text,
     and_,
     bindparam,
     cast,
@@ -29,6 +31,7 @@ from sqlalchemy import (
     literal_column,
     null,
     or_,
+    type_coerce,
     union_all,
 )
 from sqlalchemy import inspect as sa_inspect
@@ -36,6 +39,7 @@ from sqlalchemy import select as select_columns  # sqlmodel's takes at most 4
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.sqltypes import JSON, NullType
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
@@ -707,6 +711,32 @@ async def bidders(uow: UnitOfWork, competition_id: str) -> list[str]:
 # ------------------------------------------------------------------ route reads
 
 
+_ALERTS = AlertRow.__table__  # type: ignore[attr-defined]
+# Each alert's columns as the database keeps them (JSON as its text, nothing converted):
+# they key the alerts already serialised, so an unchanged alert is never converted or
+# serialised again, and a changed one, having other values, never answers from before.
+_STORED = tuple(
+    cast(c, Text) if isinstance(c.type, JSON) else type_coerce(c, NullType())
+    for c in _ALERTS.columns
+)
+_ID, _PLACEMENT = (
+    list(_ALERTS.columns).index(_ALERTS.c[name]) for name in ("alert_id", "placement_id")
+)
+_NAMES = tuple(c.key for c in _ALERTS.columns)
+# One alert as JSON: the same bytes as its item in list[AlertRow] (fields in the same
+# order, values serialised alike), tested against the rows themselves.
+_ALERT_JSON = TypeAdapter(dict[str, Any])
+_serialised: dict[tuple[Any, ...], bytes] = {}
+_SERIALISED_MAX = 4096  # about 8 MiB; emptied when full
+
+
+@dataclass(frozen=True, slots=True)
+class InboxAlert:
+    alert_id: str
+    placement_id: str | None
+    json: bytes
+
+
 async def alerts(
     session: AsyncSession,
     *,
@@ -714,20 +744,45 @@ async def alerts(
     severity: str | None,
     provider_id: str | None,
     limit: int,
-) -> list[dict[str, Any]]:
-    """The officers' inbox, newest first, as each alert's columns by name (a plain
-    read: no ORM row is built, as the list only shows them)."""
-    table = AlertRow.__table__  # type: ignore[attr-defined]
-    query = select_columns(table)
+) -> list[InboxAlert]:
+    """The officers' inbox, newest first, each alert as JSON: one read of the stored
+    columns, and a second, of those not serialised before, through their types."""
+    query = select_columns(*_STORED)
     if status is not None:
-        query = query.where(table.c.status == status)
+        query = query.where(_ALERTS.c.status == status)
     if severity is not None:
-        query = query.where(table.c.severity == severity)
+        query = query.where(_ALERTS.c.severity == severity)
     if provider_id is not None:
-        query = query.where(table.c.provider_id == provider_id)
-    rows = await session.execute(query.order_by(table.c.raised_at.desc()).limit(limit))
-    keys = list(rows.keys())
-    return [dict(zip(keys, row, strict=True)) for row in rows]
+        query = query.where(_ALERTS.c.provider_id == provider_id)
+    stored = [
+        tuple(row)
+        for row in await session.execute(query.order_by(_ALERTS.c.raised_at.desc()).limit(limit))
+    ]
+    known = [_serialised.get(row) for row in stored]  # taken before the next await
+    missing = [row[_ID] for row, json in zip(stored, known, strict=True) if json is None]
+    fresh = await _serialise(session, missing) if missing else {}
+    return [
+        InboxAlert(row[_ID], row[_PLACEMENT], json or fresh[row[_ID]])
+        for row, json in zip(stored, known, strict=True)
+        if json or row[_ID] in fresh
+    ]
+
+
+async def _serialise(session: AsyncSession, alert_ids: list[str]) -> dict[str, bytes]:
+    """These alerts as JSON, remembered by their stored columns read in the same
+    statement (so what is remembered is what those columns say)."""
+    width = len(_STORED)
+    rows = await session.execute(
+        select_columns(*_STORED, *_ALERTS.columns).where(_ALERTS.c.alert_id.in_(alert_ids))
+    )
+    found = {}
+    for row in rows:
+        stored, values = tuple(row[:width]), row[width:]
+        json = found[stored[_ID]] = _ALERT_JSON.dump_json(dict(zip(_NAMES, values, strict=True)))
+        if len(_serialised) >= _SERIALISED_MAX:
+            _serialised.clear()
+        _serialised[stored] = json
+    return found
 
 
 async def budgets(session: AsyncSession) -> list[Budget]:

@@ -95,3 +95,33 @@ async def test_inbox_audits_each_alert_about_a_placement(monitoring: Monitoring,
             await session.exec(select(AuditEntry).where(AuditEntry.action == "alert.read"))
         ).all()
     assert sorted(a.entity_id for a in audited) == about_placements
+
+
+async def test_a_changed_alert_is_answered_as_changed(monitoring: Monitoring, tokens) -> None:
+    """The inbox reuses the JSON of alerts it served before (store `_serialised`, keyed by
+    the stored columns): after any column of an alert changes, even one only a later
+    field shows, its answer is the changed row's."""
+    await _seed(monitoring)
+    async with client_for(monitoring.runtime, tokens[Role.MONITORING_OFFICER]) as client:
+        first = (await client.get("/alerts")).json()
+        assert (await client.get("/alerts")).json() == first  # reused alike
+        async with monitoring.runtime.db.session() as session:
+            rows = {
+                row.alert_id: row
+                for row in (
+                    await session.exec(select(AlertRow).where(col(AlertRow.status) == "open"))
+                ).all()
+            }
+            moved, appended, closed = (rows[key] for key in sorted(rows)[:3])
+            moved.status, moved.assigned_to = "acknowledged", "o-2"
+            appended.evidence_refs = [*appended.evidence_refs, "e-new"]
+            closed.outcome = "closed by hand"
+            session.add_all([moved, appended, closed])
+            await session.commit()
+        for params in ({}, {"status": "open"}, {"status": "acknowledged"}):
+            answer = (await client.get("/alerts", params=params)).json()
+            assert answer == await _as_rows_were(monitoring, **params), params
+    changed = {a["alert_id"]: a for a in (await _as_rows_were(monitoring))}
+    assert changed[moved.alert_id]["assigned_to"] == "o-2"
+    assert changed[appended.alert_id]["evidence_refs"][-1] == "e-new"
+    assert changed[closed.alert_id]["outcome"] == "closed by hand"
