@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Any
 
 from pydantic import TypeAdapter
-from sqlalchemy import JSON, Column, Index, LargeBinary, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, UniqueConstraint
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
@@ -66,6 +66,19 @@ class ProviderRow(RegistryModel, table=True):
     attendance_codes: str = Field(default="", max_length=60)
     judgement_rank: int | None = Field(default=None, index=True)  # 1 outstanding .. 4
     next_document_expiry: date | None = Field(default=None, index=True)
+
+
+class RegisterVersionRow(RegistryModel, table=True):
+    """Which state of the register a search answered from: one row whose ``version`` the
+    database raises on every insert, update or delete of a provider row (triggers made by
+    migration 0015, so no writer can forget it), and ``epoch``, drawn when the row was
+    made, so that two databases' versions are never taken for one another."""
+
+    __tablename__ = "register_version"
+
+    id: int = Field(primary_key=True)
+    epoch: str = Field(max_length=32)
+    version: int = Field(sa_column=Column(BigInteger, nullable=False))
 
 
 class InspectionRow(RegistryModel, table=True):

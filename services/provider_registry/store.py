@@ -20,6 +20,7 @@ from services.provider_registry.models import (
     MembershipRow,
     ProviderRow,
     RecommendationRow,
+    RegisterVersionRow,
     RegistrationRow,
     StatusChangeRow,
     provider_of,
@@ -152,6 +153,20 @@ def _provider(stored: tuple[str, str, str, str | None]) -> domain.Provider:
             _built.clear()
         _built[stored] = provider
     return provider
+
+
+RegisterState = tuple[str, int]  # (epoch, version): see models.RegisterVersionRow
+
+
+async def register_state(session: AsyncSession) -> RegisterState | None:
+    """The register's version (None if its row is missing): read it before the pages it
+    keys, so that a page is never older than the version it is kept under."""
+    row = (
+        await session.execute(
+            select_columns(col(RegisterVersionRow.epoch), col(RegisterVersionRow.version))
+        )
+    ).first()
+    return None if row is None else (row[0], row[1])
 
 
 async def page_by_name(

@@ -1,17 +1,21 @@
-"""HTTP route searching the register: filters as SQL (store), distance in Python."""
+"""HTTP route searching the register: filters as SQL (store), distance in Python; a page
+answered before is answered again while the register is unchanged."""
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from datetime import date
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
+from pydantic import TypeAdapter
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.provider_registry import domain, store
 from services.provider_registry.api.bodies import ProviderHit, ProviderPage, search_view
 from services.provider_registry.policy import ALLOWED
 from shared import geography
 from shared.api_types import BoundedInt, Offset
-from shared.contracts.common import Attendance, NeedType
+from shared.contracts.common import Attendance, NeedType, Role
 from shared.contracts.providers_v1 import OfstedJudgement, ProviderStatus
 from shared.errors import DomainError, RulesBroken
 from shared.runtime import ServiceRuntime, runtime_of
@@ -20,6 +24,35 @@ from shared.unit_of_work import Actor
 router = APIRouter(tags=["providers"])
 
 MAX_PAGE = 200
+
+
+class SearchPages:
+    """Search pages already answered, as sent, by the register's state
+    (`store.register_state`: the database raises it on every change to a provider,
+    whichever process or replica makes it), so a page is answered again only while no
+    provider has changed since. Only the newest state's pages are kept, at most
+    `max_pages` of them (about 40 KB each); emptied when full."""
+
+    def __init__(self, max_pages: int = 256) -> None:
+        self.max_pages = max_pages
+        self.state: store.RegisterState | None = None
+        self.pages: dict[Hashable, bytes] = {}
+
+    def get(self, state: store.RegisterState, key: Hashable) -> bytes | None:
+        return self.pages.get(key) if state == self.state else None
+
+    def put(self, state: store.RegisterState, key: Hashable, body: bytes) -> None:
+        if state != self.state:
+            if self.state is not None and state[0] == self.state[0] and state[1] < self.state[1]:
+                return  # read before a newer page was kept: that one stands
+            self.state, self.pages = state, {}
+        if len(self.pages) >= self.max_pages:
+            self.pages.clear()
+        self.pages[key] = body
+
+
+PAGES = SearchPages()
+_PAGE = TypeAdapter(ProviderPage)
 
 
 def _search_of(
@@ -51,7 +84,7 @@ def _search_of(
     return search
 
 
-@router.get("/providers")
+@router.get("/providers", response_model=ProviderPage)
 async def search_providers(
     need: list[NeedType] = Query(default=[], description="every one must be met"),
     age: BoundedInt | None = None,
@@ -64,15 +97,35 @@ async def search_providers(
     offset: Offset = 0,
     actor: Actor = ALLOWED,
     runtime: ServiceRuntime = Depends(runtime_of),
-) -> ProviderPage:
+) -> Response:
     """Search the register; with `near`, nearest first (distance from the district centroid)."""
     search = _search_of(need, age, attendance, status_, min_ofsted, near, within_km)
-    async with runtime.db.session() as session:
-        if search.near is None:
-            total, page = await store.page_by_name(session, search, limit, offset)
-        else:
-            total, page = await store.page_by_distance(session, search, limit, offset)
     today = date.today()
+    # Who sees what: a provider sees its own record in full and others' public fields.
+    viewer = (actor.role == Role.PROVIDER.value, actor.provider_id)
+    key = (search, limit, offset, today, viewer)
+    async with runtime.db.session() as session:
+        state = await store.register_state(session)
+        body = PAGES.get(state, key) if state is not None else None
+        if body is None:
+            body = await _page(session, search, limit, offset, actor, today)
+            if state is not None:
+                PAGES.put(state, key, body)
+    return Response(body, media_type="application/json")
+
+
+async def _page(
+    session: AsyncSession,
+    search: domain.ProviderSearch,
+    limit: int,
+    offset: int,
+    actor: Actor,
+    today: date,
+) -> bytes:
+    if search.near is None:
+        total, page = await store.page_by_name(session, search, limit, offset)
+    else:
+        total, page = await store.page_by_distance(session, search, limit, offset)
     items = [
         ProviderHit(
             provider=search_view(provider, actor, today),
@@ -80,4 +133,4 @@ async def search_providers(
         )
         for provider, distance in page
     ]
-    return ProviderPage(total=total, limit=limit, offset=offset, items=items)
+    return _PAGE.dump_json(ProviderPage(total=total, limit=limit, offset=offset, items=items))

@@ -9,7 +9,7 @@ from datetime import date
 import httpx
 
 from services.provider_registry import domain, store
-from services.provider_registry.api import bodies
+from services.provider_registry.api import bodies, search
 from services.provider_registry.api.bodies import search_view
 from shared.contracts.common import Role
 from shared.runtime import ServiceRuntime
@@ -97,6 +97,7 @@ async def test_a_reused_view_is_of_its_day_and_its_caller(
 async def test_reuse_is_bounded(registry: ServiceRuntime, commissioner, monkeypatch) -> None:
     monkeypatch.setattr(bodies, "_SEARCH_VIEWS_MAX", 3)
     monkeypatch.setattr(store, "_BUILT_MAX", 3)
+    monkeypatch.setattr(search.PAGES, "get", lambda state, key: None)  # pages built afresh
     for n in range(5):
         await register(commissioner, urn=420031 + n)
     assert len(await _found(commissioner)) == 5
