@@ -7,19 +7,26 @@ commits one audit row per record returned (who, role, the request's correlation 
 child's pseudonym, and the reason the caller gave in `X-Access-Reason`) before the
 answer leaves. If the rows cannot be written the route answers 503 and returns nothing:
 there is no read without its audit row.
+
+The rows of the reads in flight at once are committed together (`AuditGroup`): one
+transaction, and one turn of the chain's lock, for all of them, instead of one each.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 from collections.abc import Iterable
 from typing import Annotated, Any
 
-from fastapi import Depends, Header, HTTPException, status
+from fastapi import Depends, Header, HTTPException, Request, status
 
+from shared import audit
+from shared.db import Database
 from shared.logging import get_logger
 from shared.pseudonym import pseudonym
 from shared.runtime import ServiceRuntime, runtime_of
-from shared.unit_of_work import Actor, unit_of_work
+from shared.unit_of_work import Actor, audit_rows, current_correlation_id, unit_of_work
 
 log = get_logger(__name__)
 
@@ -33,8 +40,9 @@ Record = tuple[str, str | None]
 class ReadAudit:
     """Records the reads of one request."""
 
-    def __init__(self, runtime: ServiceRuntime, reason: str | None) -> None:
+    def __init__(self, runtime: ServiceRuntime, group: AuditGroup, reason: str | None) -> None:
         self.runtime = runtime
+        self.group = group
         self.reason = reason
 
     async def record(
@@ -48,17 +56,18 @@ class ReadAudit:
             details["reason"] = self.reason
         try:
             children = self._pseudonyms({child_ref for _, child_ref in records if child_ref})
-            async with unit_of_work(self.runtime.db, self.runtime.source) as uow:
-                uow.audit_each(
-                    actor,
-                    f"{entity}.read",
-                    entity,
-                    [
-                        (entity_id, children[child_ref] if child_ref else None)
-                        for entity_id, child_ref in records
-                    ],
-                    **details,
-                )
+            rows = audit_rows(
+                actor,
+                f"{entity}.read",
+                entity,
+                [
+                    (entity_id, children[child_ref] if child_ref else None)
+                    for entity_id, child_ref in records
+                ],
+                details,
+                current_correlation_id.get(),
+            )
+            await self.group.commit(rows)
         except Exception as exc:
             log.error("audit.read_not_recorded", entity=entity, error=repr(exc))
             raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail=NOT_AUDITED) from exc
@@ -72,7 +81,76 @@ class ReadAudit:
         return {child_ref: pseudonym(child_ref, key) for child_ref in child_refs}
 
 
+class AuditGroup:
+    """Commits the audit rows of the reads waiting at once in one transaction.
+
+    A read hands over its rows and waits for them to be committed: the first starts a
+    writer, which commits what is waiting, then what arrived meanwhile, until nothing
+    is. A transaction that fails is tried again for each read alone, so one read's rows
+    (a reason PostgreSQL cannot store, say) never fail another's.
+    """
+
+    def __init__(self, db: Database, source: str) -> None:
+        self.db, self.source = db, source
+        self._waiting: list[tuple[list[audit.Row], asyncio.Future[None]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def commit(self, rows: list[audit.Row]) -> None:
+        """Return once `rows` are committed; raise what kept them from it."""
+        done = asyncio.get_running_loop().create_future()
+        self._waiting.append((rows, done))
+        if self._writer is None or self._writer.done():
+            # In a context of its own: its statements are no one request's.
+            self._writer = asyncio.create_task(self._write(), context=contextvars.Context())
+        await asyncio.shield(done)  # a read given up on leaves the others' write alone
+
+    async def _write(self) -> None:
+        group: list[tuple[list[audit.Row], asyncio.Future[None]]] = []
+        try:
+            while self._waiting:
+                group, self._waiting = self._waiting, []
+                await self._commit_group(group)
+        finally:  # cancelled (the process stopping): nothing waits for ever
+            for _, done in [*group, *self._waiting]:
+                _settle(done, RuntimeError("the audit writer stopped"))
+            self._waiting = []
+
+    async def _commit_group(
+        self, group: list[tuple[list[audit.Row], asyncio.Future[None]]]
+    ) -> None:
+        try:
+            await self._commit([row for rows, _ in group for row in rows])
+        except Exception as exc:
+            if len(group) == 1:
+                _settle(group[0][1], exc)
+                return
+            for rows, done in group:  # each alone: one read's rows fail no other's
+                try:
+                    await self._commit(rows)
+                except Exception as alone:
+                    _settle(done, alone)
+                else:
+                    _settle(done, None)
+        else:
+            for _, done in group:
+                _settle(done, None)
+
+    async def _commit(self, rows: list[audit.Row]) -> None:
+        async with unit_of_work(self.db, self.source) as uow:
+            audit.stage(uow.session.sync_session, rows)
+
+
+def _settle(done: asyncio.Future[None], error: BaseException | None) -> None:
+    if done.done():
+        return
+    if error is None:
+        done.set_result(None)
+    else:
+        done.set_exception(error)
+
+
 async def read_audit(  # async: FastAPI runs a plain function's dependency in a thread
+    request: Request,
     runtime: Annotated[ServiceRuntime, Depends(runtime_of)],
     reason: Annotated[
         str | None,
@@ -84,7 +162,10 @@ async def read_audit(  # async: FastAPI runs a plain function's dependency in a 
         ),
     ] = None,
 ) -> ReadAudit:
-    return ReadAudit(runtime, reason)
+    group = getattr(request.app.state, "read_audits", None)
+    if group is None:  # one per app, so one per service's database
+        group = request.app.state.read_audits = AuditGroup(runtime.db, runtime.source)
+    return ReadAudit(runtime, group, reason)
 
 
 READS = Depends(read_audit)

@@ -129,21 +129,33 @@ class UnitOfWork:
         rows alike but for those and their time (a list read, say)."""
         audit.stage(
             self.session.sync_session,
-            (
-                {
-                    "at": utcnow(),
-                    "actor": actor.id,
-                    "role": actor.role,
-                    "action": action,
-                    "entity": entity,
-                    "entity_id": entity_id,
-                    "child_ref": child,
-                    "details": details,
-                    "correlation_id": self.correlation_id,
-                }
-                for entity_id, child in records
-            ),
+            audit_rows(actor, action, entity, records, details, self.correlation_id),
         )
+
+
+def audit_rows(
+    actor: Actor,
+    action: str,
+    entity: str,
+    records: Iterable[tuple[str, str | None]],
+    details: dict[str, Any],
+    correlation_id: str | None,
+) -> list[audit.Row]:
+    """The audit rows `UnitOfWork.audit_each` stages, for `shared.audit.stage`."""
+    return [
+        {
+            "at": utcnow(),
+            "actor": actor.id,
+            "role": actor.role,
+            "action": action,
+            "entity": entity,
+            "entity_id": entity_id,
+            "child_ref": child,
+            "details": details,
+            "correlation_id": correlation_id,
+        }
+        for entity_id, child in records
+    ]
 
 
 _after_commit_tasks: set[asyncio.Task[None]] = set()

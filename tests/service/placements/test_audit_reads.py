@@ -3,6 +3,7 @@ auditor, and only an auditor, can search, export and verify the trail."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
@@ -10,14 +11,18 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import text
 from sqlmodel import col, select
 
 from dps.audit_trail import export_one, verify_all
+from shared import audit
+from shared.audit_read import AuditGroup
 from shared.auth import issue_token
 from shared.contracts.common import Role
 from shared.infra_models import AuditEntry
 from shared.pseudonym import pseudonym
+from shared.unit_of_work import Actor, audit_rows
 from tests.conftest import RUN_TTL, TEST_SECRET
 from tests.harness import client_for
 from tests.service.placements.conftest import Placements
@@ -190,3 +195,83 @@ async def test_dps_audit_verifies_and_exports_through_the_auditor_routes(
     async with client_for(placements.runtime, OFFICER) as client:
         [refused] = (await verify_all({"placements": client})).values()
     assert refused == {"intact": False, "error": "answered 403"}
+
+
+async def test_reads_at_once_are_committed_together_each_as_its_own(
+    placements: Placements, monkeypatch
+) -> None:
+    """The reads in flight at once share a transaction (shared.audit_read.AuditGroup),
+    yet each row is its own request's: its correlation id and reason, in the chain."""
+    placement = await placements.active_placement(CHILD)
+    transactions = []
+    commit = AuditGroup._commit
+
+    async def counted(group: AuditGroup, rows: list) -> None:
+        transactions.append(len(rows))
+        await commit(group, rows)
+
+    monkeypatch.setattr(AuditGroup, "_commit", counted)
+    async with client_for(placements.runtime, OFFICER) as client:
+        answers = await asyncio.gather(
+            *(
+                client.get(
+                    f"/placements/{placement.placement_id}",
+                    headers={"X-Correlation-ID": f"corr-{n}", "X-Access-Reason": f"case {n}"},
+                )
+                for n in range(8)
+            )
+        )
+    assert [a.status_code for a in answers] == [200] * 8
+    reads = await _audit_rows(placements, col(AuditEntry.action) == "placement.read")
+    assert sorted((r.correlation_id, r.details["reason"]) for r in reads) == sorted(
+        (f"corr-{n}", f"case {n}") for n in range(8)
+    )
+    assert sum(transactions) == 8 and len(transactions) < 8, transactions
+    report = await audit.verify(placements.runtime.db)
+    assert report.intact, report
+
+
+async def test_one_reads_rows_that_cannot_be_stored_fail_no_other_read(
+    placements: Placements,
+) -> None:
+    group = AuditGroup(placements.runtime.db, placements.runtime.source)
+    actor = Actor(id="officer-jo", role=Role.MONITORING_OFFICER.value)
+
+    def rows(entity_id: str) -> list[dict]:
+        return audit_rows(actor, "placement.read", "placement", [(entity_id, None)], {}, "c")
+
+    unstorable = [{**rows("pl-bad")[0], "actor": None}]  # audit_log.actor is NOT NULL
+    results = await asyncio.gather(
+        group.commit(rows("pl-1")),
+        group.commit(unstorable),
+        group.commit(rows("pl-2")),
+        return_exceptions=True,
+    )
+    assert results[0] is None and results[2] is None
+    assert isinstance(results[1], Exception)
+    stored = await _audit_rows(placements, col(AuditEntry.action) == "placement.read")
+    assert [r.entity_id for r in stored] == ["pl-1", "pl-2"]
+    assert (await audit.verify(placements.runtime.db)).intact
+
+
+async def test_reads_waiting_when_the_writer_stops_are_refused_not_left_waiting(
+    placements: Placements, monkeypatch
+) -> None:
+    group = AuditGroup(placements.runtime.db, placements.runtime.source)
+    stuck = asyncio.Event()
+
+    async def never(_group: AuditGroup, _rows: list) -> None:
+        await stuck.wait()
+
+    monkeypatch.setattr(AuditGroup, "_commit", never)
+    actor = Actor(id="officer-jo", role=Role.MONITORING_OFFICER.value)
+    row = audit_rows(actor, "placement.read", "placement", [("pl-1", None)], {}, "c")
+    first = asyncio.ensure_future(group.commit(row))
+    await asyncio.sleep(0)
+    second = asyncio.ensure_future(group.commit(row))  # waits behind the first
+    await asyncio.sleep(0)
+    assert group._writer is not None
+    group._writer.cancel()
+    for waiting in (first, second):
+        with pytest.raises(RuntimeError, match="audit writer stopped"):
+            await asyncio.wait_for(waiting, 5)
