@@ -31,12 +31,13 @@ class SearchPages:
     (`store.register_state`: the database raises it on every change to a provider,
     whichever process or replica makes it), so a page is answered again only while no
     provider has changed since. Only the newest state's pages are kept, at most
-    `max_pages` of them (about 40 KB each); emptied when full."""
+    `max_bytes` of them (a page of 50 is about 40 KB); emptied when full."""
 
-    def __init__(self, max_pages: int = 256) -> None:
-        self.max_pages = max_pages
+    def __init__(self, max_bytes: int = 16 * 1024 * 1024) -> None:
+        self.max_bytes = max_bytes
         self.state: store.RegisterState | None = None
         self.pages: dict[Hashable, bytes] = {}
+        self.size = 0
 
     def get(self, state: store.RegisterState, key: Hashable) -> bytes | None:
         return self.pages.get(key) if state == self.state else None
@@ -45,10 +46,16 @@ class SearchPages:
         if state != self.state:
             if self.state is not None and state[0] == self.state[0] and state[1] < self.state[1]:
                 return  # read before a newer page was kept: that one stands
-            self.state, self.pages = state, {}
-        if len(self.pages) >= self.max_pages:
-            self.pages.clear()
-        self.pages[key] = body
+            self.state = state
+            self._empty()
+        if self.size + len(body) > self.max_bytes:
+            self._empty()
+        if len(body) <= self.max_bytes:
+            self.pages[key] = body
+            self.size += len(body)
+
+    def _empty(self) -> None:
+        self.pages, self.size = {}, 0
 
 
 PAGES = SearchPages()

@@ -153,7 +153,7 @@ async def test_concurrent_changes_all_commit_and_each_raises_the_version(
 
 
 def test_pages_keep_only_the_newest_state_and_are_bounded() -> None:
-    pages = SearchPages(max_pages=2)
+    pages = SearchPages(max_bytes=6)
     pages.put(("e", 5), "a", b"A5")
     assert pages.get(("e", 5), "a") == b"A5" and pages.get(("e", 6), "a") is None
     pages.put(("e", 4), "b", b"B4")  # read before version 5: not kept
@@ -162,6 +162,9 @@ def test_pages_keep_only_the_newest_state_and_are_bounded() -> None:
     assert pages.get(("e", 6), "a") == b"A6" and pages.pages == {"a": b"A6"}
     pages.put(("other", 1), "a", b"X1")  # another database's register: replaces
     assert pages.get(("other", 1), "a") == b"X1" and pages.get(("e", 6), "a") is None
-    pages.put(("other", 1), "b", b"X1b")
-    pages.put(("other", 1), "c", b"X1c")  # full: emptied, then kept
-    assert pages.pages == {"c": b"X1c"}
+    pages.put(("other", 1), "b", b"Y1")
+    assert pages.size == 4
+    pages.put(("other", 1), "c", b"Z1c")  # 7 bytes would be over 6: emptied, then kept
+    assert pages.pages == {"c": b"Z1c"} and pages.size == 3
+    pages.put(("other", 1), "d", b"too large")  # larger than the whole: never kept
+    assert pages.pages == {} and pages.size == 0
