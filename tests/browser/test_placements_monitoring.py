@@ -186,6 +186,8 @@ def test_a_monitoring_officers_day(day: Day, browser: Any) -> None:
 
 
 def test_a_commissioner_decides_an_uplift(day: Day, browser: Any) -> None:
+    from playwright.sync_api import expect
+
     page = browser.new_page()
     sign_in(page, day.console, "Demo commissioner", check=False)
     page.goto(f"{day.console}/placements?provider_id={day.provider_id}")
@@ -195,7 +197,7 @@ def test_a_commissioner_decides_an_uplift(day: Day, browser: Any) -> None:
     # Rejecting without a reason: placements' rule, shown against the field.
     page.get_by_label("Reject", exact=True).check()
     page.get_by_role("button", name="Record uplift decision").click()
-    assert page.locator(".govuk-error-summary").is_visible()
+    expect(page.locator(".govuk-error-summary")).to_be_visible()  # waits for the answer
     no_violations(page)
     page.get_by_label("Approve", exact=True).check()
     page.get_by_label("Reason", exact=True).fill("Within the annual cap")

@@ -47,13 +47,15 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def test_the_training_clock_page(console: str, browser: Any) -> None:
+    from playwright.sync_api import expect
+
     page = browser.new_page()
     sign_in(page, console, "Demo commissioner", check=False)
     banner = page.locator(".govuk-warning-text").first
     assert "Training: time is simulated" in banner.inner_text()
     assert "12.0 days ahead" in banner.inner_text()
     banner.get_by_role("link", name="training clock").click()
-    assert page.get_by_role("heading", name="Training clock").is_visible()
+    expect(page.get_by_role("heading", name="Training clock")).to_be_visible()  # waits
     no_violations(page)
     if os.environ.get("DPS_SCREENSHOTS"):
         page.screenshot(path=str(SHOTS / "training-clock.png"), full_page=True)
