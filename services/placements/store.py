@@ -12,7 +12,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -97,29 +97,32 @@ class PlacementRecord:
         return placement_of(self.row, self.fees, self.statuses, self.reviews)
 
 
+# A placement's page, read on every visit: its statements are built once (building one
+# costs about as much as running it on SQLite).
+_PLACEMENT_WITH_NAME = (
+    select(PlacementRow, ProviderNameRow.name)
+    .outerjoin(ProviderNameRow, col(ProviderNameRow.provider_id) == col(PlacementRow.provider_id))
+    .where(col(PlacementRow.placement_id) == bindparam("placement_id"))
+)
+_UPLIFTS = select(UpliftRow).where(col(UpliftRow.placement_id) == bindparam("placement_id"))
+_EVENTS = (
+    select(OutboxMessage.event_type, OutboxMessage.event_id, OutboxMessage.created_at)
+    .where(col(OutboxMessage.key) == bindparam("placement_id"))
+    .order_by(col(OutboxMessage.seq))
+)
+
+
 async def placement_record(session: Any, placement_id: str) -> PlacementRecord | None:
     """A placement with its provider's name, histories, uplifts and events: six queries,
     each history read once for both the domain placement and the page (None: no such)."""
-    found = (
-        await session.exec(
-            select(PlacementRow, ProviderNameRow.name)
-            .outerjoin(
-                ProviderNameRow,
-                col(ProviderNameRow.provider_id) == col(PlacementRow.provider_id),
-            )
-            .where(PlacementRow.placement_id == placement_id)
-        )
-    ).first()
+    key = {"placement_id": placement_id}
+    found = (await session.exec(_PLACEMENT_WITH_NAME, params=key)).first()
     if found is None:
         return None
     row, name = found
     fees, statuses, reviews = await placement_histories(session, placement_id)
-    uplifts = await session.exec(select(UpliftRow).where(UpliftRow.placement_id == placement_id))
-    events = await session.exec(
-        select(OutboxMessage.event_type, OutboxMessage.event_id, OutboxMessage.created_at)
-        .where(OutboxMessage.key == placement_id)
-        .order_by(col(OutboxMessage.seq))
-    )
+    uplifts = await session.exec(_UPLIFTS, params=key)
+    events = await session.exec(_EVENTS, params=key)
     return PlacementRecord(
         row=row,
         provider_name=name,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Depends, Query, Response, status
 from sqlalchemy import func
 from sqlmodel import col, select
 
@@ -36,6 +36,7 @@ from shared.contracts.placements_v1 import (
     PlacementStatus,
 )
 from shared.errors import NotFound
+from shared.json_body import json_response
 from shared.runtime import ServiceRuntime, runtime_of
 from shared.unit_of_work import Actor, unit_of_work
 
@@ -95,13 +96,13 @@ async def list_placements(
     return {"items": items, "total": total, "limit": limit, "offset": offset}
 
 
-@router.get("/placements/{placement_id}")
+@router.get("/placements/{placement_id}", response_model=dict[str, Any])
 async def get_placement(
     placement_id: str,
     actor: Actor = ALLOWED,
     runtime: ServiceRuntime = Depends(runtime_of),
     reads: ReadAudit = READS,
-) -> dict[str, Any]:
+) -> Response:
     async with runtime.db.session() as session:
         found = await store.placement_record(session, placement_id)
     if found is None:
@@ -117,7 +118,7 @@ async def get_placement(
     view["uplifts"] = [r.model_dump() for r in found.uplifts]
     view["events"] = [{"type": t, "event_id": i, "at": at} for t, i, at in found.events]
     await reads.record(actor, "placement", [(placement_id, row.child_ref)])
-    return view
+    return json_response(view)  # the page a person waits on: rendered without a copy
 
 
 @router.post("/placements/{placement_id}/reviews/{review_id}/outcome")
