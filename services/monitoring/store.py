@@ -238,6 +238,34 @@ def _preloading(uow: UnitOfWork) -> Preloaded:
     return preloaded
 
 
+# Statements built once (building one costs about as much as running it on SQLite); the
+# keys go in as one expanding parameter.
+_KEYS = "keys"
+_PROVIDERS = "providers"
+_BY_KEY: dict[type[Any], SelectOfScalar[Any]] = {}
+_OPEN_OF_CAUSES = col(AlertRow.open_key).in_(bindparam(_KEYS, expanding=True))
+_OPEN_SAFEGUARDING = and_(
+    col(AlertRow.provider_id).in_(bindparam(_PROVIDERS, expanding=True)),
+    col(AlertRow.open_key).is_not(None),
+    col(AlertRow.rule_id).in_(domain.SAFEGUARDING_RULE_IDS),
+)
+_OPEN_ALERTS = {
+    (True, False): select(AlertRow).where(_OPEN_OF_CAUSES),
+    (False, True): select(AlertRow).where(_OPEN_SAFEGUARDING),
+    (True, True): select(AlertRow).where(or_(_OPEN_OF_CAUSES, _OPEN_SAFEGUARDING)),
+}
+
+
+def _by_key(model: type[T]) -> SelectOfScalar[T]:
+    query = _BY_KEY.get(model)
+    if query is None:
+        key_column = sa_inspect(model).primary_key[0]
+        query = _BY_KEY[model] = select(model).where(
+            col(key_column).in_(bindparam(_KEYS, expanding=True))
+        )
+    return query
+
+
 async def preload(uow: UnitOfWork, model: type[T], keys: Iterable[object]) -> None:
     """Load the rows of `model` (single-column key) with these keys in one query, so
     `find` answers for each key, found or not, without a query of its own."""
@@ -245,12 +273,12 @@ async def preload(uow: UnitOfWork, model: type[T], keys: Iterable[object]) -> No
     wanted = {key for key in keys if (model, key) not in preloaded.rows}
     if not wanted:
         return
-    key_column = sa_inspect(model).primary_key[0]
-    rows = await select_rows(uow, select(model).where(col(key_column).in_(wanted)))
+    key_name = sa_inspect(model).primary_key[0].key
+    rows = await select_rows(uow, _by_key(model), {_KEYS: list(wanted)})
     for key in wanted:
         preloaded.rows[model, key] = None
     for row in rows:
-        preloaded.rows[model, getattr(row, key_column.key)] = row
+        preloaded.rows[model, getattr(row, key_name)] = row
 
 
 async def preload_alerts(
@@ -261,36 +289,29 @@ async def preload_alerts(
     preloaded = _preloading(uow)
     keys = set(causes) - preloaded.alert_keys
     providers = set(safeguarding_of) - preloaded.safeguarding_of
-    conditions: list[ColumnElement[bool]] = []
-    if keys:
-        conditions.append(col(AlertRow.open_key).in_(keys))
-    if providers:
-        conditions.append(
-            and_(
-                col(AlertRow.provider_id).in_(providers),
-                col(AlertRow.open_key).is_not(None),
-                col(AlertRow.rule_id).in_(domain.SAFEGUARDING_RULE_IDS),
-            )
-        )
-    if not conditions:
+    if not keys and not providers:
         return
-    rows = await select_rows(uow, select(AlertRow).where(or_(*conditions)))
+    params = {_KEYS: list(keys), _PROVIDERS: list(providers)}
+    query = _OPEN_ALERTS[bool(keys), bool(providers)]
+    rows = await select_rows(uow, query, {k: v for k, v in params.items() if v})
     held = {id(row) for row in preloaded.alerts}
     preloaded.alerts += [row for row in rows if id(row) not in held]
     preloaded.alert_keys |= keys
     preloaded.safeguarding_of |= providers
 
 
-async def select_rows(uow: UnitOfWork, query: SelectOfScalar[T]) -> list[T]:
+async def select_rows(
+    uow: UnitOfWork, query: SelectOfScalar[T], params: dict[str, Any] | None = None
+) -> list[T]:
     with uow.session.sync_session.no_autoflush:
-        return list((await uow.session.exec(query)).all())
+        return list((await uow.session.exec(query, params=params)).all())
 
 
 # Parsed rule versions by their stored columns: a version's row is never changed (a
 # change is a new version), and the columns are the key, so a row that did change would
 # be parsed afresh. Rules are still read once per transaction; only parsing is saved.
 _parsed_rules: dict[str, domain.AlertRule] = {}
-_RULE_COLUMNS = tuple(RuleVersion.__table__.columns)  # type: ignore[attr-defined]
+_RULES = select_columns(*RuleVersion.__table__.columns)  # type: ignore[attr-defined]
 
 
 async def rules_in_force(uow: UnitOfWork) -> list[domain.AlertRule]:
@@ -298,7 +319,7 @@ async def rules_in_force(uow: UnitOfWork) -> list[domain.AlertRule]:
     cached: list[domain.AlertRule] | None = uow.session.info.get("monitoring_rules")
     if cached is None:
         with uow.session.sync_session.no_autoflush:
-            rows = (await uow.session.execute(select_columns(*_RULE_COLUMNS))).all()
+            rows = (await uow.session.execute(_RULES)).all()
         versions = []
         for row in rows:
             stored = repr(tuple(row))
