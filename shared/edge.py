@@ -122,7 +122,7 @@ class BodyLimit:
         await self.app(scope, counted, send)
 
 
-def _header(scope: Scope, wanted: bytes) -> bytes | None:
+def request_header(scope: Scope, wanted: bytes) -> bytes | None:
     return next((v for k, v in scope.get("headers", ()) if k == wanted), None)
 
 
@@ -131,7 +131,7 @@ def over_tls(scope: Scope, trust_forwarded_proto: bool) -> bool:
     proxy's X-Forwarded-Proto says."""
     if scope.get("scheme") == "https":
         return True
-    return trust_forwarded_proto and _header(scope, b"x-forwarded-proto") == b"https"
+    return trust_forwarded_proto and request_header(scope, b"x-forwarded-proto") == b"https"
 
 
 class SecurityHeaders:
@@ -146,7 +146,7 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         extra = list(ALWAYS)
-        if _header(scope, b"authorization") is not None:
+        if request_header(scope, b"authorization") is not None:
             extra.append((b"cache-control", b"no-store"))
         if over_tls(scope, self.trust_forwarded_proto):
             extra.append((b"strict-transport-security", HSTS.encode()))

@@ -20,9 +20,17 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.auth import Authenticator
-from shared.edge import BodyLimit, BodyTooLarge, EarlyAnswer, SecurityHeaders, too_large_detail
+from shared.edge import (
+    BodyLimit,
+    BodyTooLarge,
+    EarlyAnswer,
+    SecurityHeaders,
+    request_header,
+    too_large_detail,
+)
 from shared.errors import Conflict, DomainError, NotFound, RulesBroken
 from shared.idempotency import HEADER as IDEMPOTENCY_HEADER
 from shared.idempotency import IdempotencyCapture
@@ -34,6 +42,7 @@ from shared.tracing import instrument_app
 from shared.unit_of_work import current_correlation_id
 
 CORRELATION_HEADER = "X-Correlation-ID"
+CORRELATION_KEY = CORRELATION_HEADER.lower().encode("latin-1")  # as ASGI gives headers
 QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})  # probes: every few seconds
 log = get_logger(__name__)
 UNSTORABLE = {
@@ -123,7 +132,7 @@ def create_app(
     _add_error_handlers(app)
     # Answers are kept for Idempotency-Key inside everything that may still refuse.
     app.add_middleware(IdempotencyCapture)
-    # Inside the metrics middleware (its call_next would wrap a 413 raised mid-stream).
+    # Inside RequestContext, so a 413 is logged and counted like any answer.
     app.add_middleware(BodyLimit, max_bytes=edge.max_body_bytes)
     limits = RateLimits(
         service,
@@ -135,7 +144,7 @@ def create_app(
     app.add_middleware(
         AuthFailureLimit, limits=limits, trust_forwarded_for=edge.trust_forwarded_for
     )
-    _add_metrics_middleware(app, service)
+    app.add_middleware(RequestContext, service=service)
     app.add_middleware(SecurityHeaders, trust_forwarded_proto=edge.trust_forwarded_proto)
     instrument_app(app)
     _document_idempotency_key(app)
@@ -261,44 +270,52 @@ def _add_error_handlers(app: FastAPI) -> None:
         return _error(422, {"detail": detail})
 
 
-def _route_template(request: Request) -> str:
+def _route_template(scope: Scope) -> str:
     # Label by route template, not raw path, so ids do not explode metric cardinality.
     # Routing leaves the matched route in the scope (routers included in routers too).
-    path = getattr(request.scope.get("route"), "path", None)
+    path = getattr(scope.get("route"), "path", None)
     return path if isinstance(path, str) else "unmatched"
 
 
-def _add_metrics_middleware(app: FastAPI, service: str) -> None:
-    @app.middleware("http")
-    async def correlate(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        # One id follows a journey across services: taken from the caller or made here,
-        # put on every log line and on every event this request emits.
-        correlation_id = request.headers.get(CORRELATION_HEADER) or str(uuid.uuid4())
+class RequestContext:
+    """Each request's correlation id, log line and metrics.
+
+    One id follows a journey across services: taken from the caller or made here, put on
+    every log line and every event this request emits, and sent back. Plain ASGI rather
+    than `@app.middleware("http")`, which costs a task and a body stream per request.
+    """
+
+    def __init__(self, app: ASGIApp, service: str) -> None:
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        given = request_header(scope, CORRELATION_KEY)
+        correlation_id = given.decode("latin-1") if given else str(uuid.uuid4())
+        echoed = (CORRELATION_KEY, correlation_id.encode("latin-1"))
+
+        async def answered(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                self._record(scope, message["status"], started)
+                headers = [(k, v) for k, v in message.get("headers", []) if k != CORRELATION_KEY]
+                message["headers"] = [*headers, echoed]
+            await send(message)
+
         token = current_correlation_id.set(correlation_id)
         try:
             with structlog.contextvars.bound_contextvars(correlation_id=correlation_id):
-                response = await call_next(request)
-                if request.url.path not in QUIET_PATHS:
-                    log.info(
-                        "http.request",
-                        method=request.method,
-                        path=request.url.path,
-                        status=response.status_code,
-                    )
+                await self.app(scope, receive, answered)
         finally:
             current_correlation_id.reset(token)
-        response.headers[CORRELATION_HEADER] = correlation_id
-        return response
 
-    @app.middleware("http")
-    async def measure(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = _route_template(request)
-        HTTP_REQUESTS.labels(service, request.method, route, str(response.status_code)).inc()
-        HTTP_SECONDS.labels(service, route).observe(time.perf_counter() - started)
-        return response
+    def _record(self, scope: Scope, status_code: int, started: float) -> None:
+        path = scope.get("root_path", "") + scope["path"]
+        if path not in QUIET_PATHS:
+            log.info("http.request", method=scope["method"], path=path, status=status_code)
+        route = _route_template(scope)
+        HTTP_REQUESTS.labels(self.service, scope["method"], route, str(status_code)).inc()
+        HTTP_SECONDS.labels(self.service, route).observe(time.perf_counter() - started)
