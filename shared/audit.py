@@ -13,23 +13,29 @@ the same time append one after the other: PostgreSQL's transaction-scoped adviso
 SQLite's writer lock (taken by a no-op UPDATE). The lock is held from linking to commit
 only. A transaction's rows are linked in one pass and written by one executemany INSERT
 (no ORM object per row: a list of 200 alerts read is 200 rows).
+
+Rows that are all a transaction writes (a read's, `append`) are committed on their own;
+on SQLite that is one trip to the database's thread: lock, tail, link, insert, commit.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+import sqlite3
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache, partial
 from typing import Any
 
-from sqlalchemy import Table, event, insert, text
+from sqlalchemy import Dialect, Table, event, insert, text
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlmodel import col, select
 
 from shared.db import Database
 from shared.infra_models import AuditEntry
+from shared.sqlite_driver import is_one_trip, one_trip_transaction
 
 GENESIS = "0" * 64  # the prev_hash of the first link
 # PostgreSQL advisory lock key of "appending to this database's audit chain" (the
@@ -178,6 +184,58 @@ def _forget_staged(session: Session, transaction: SessionTransaction) -> None:
     # A rolled-back transaction's rows are never appended by a later commit.
     if transaction.parent is None:
         session.info.pop(_PENDING, None)
+
+
+async def append(db: Database, rows: list[Row]) -> None:
+    """Commit `rows` to the end of the chain in a transaction of their own."""
+    if is_one_trip(db.engine):
+        insert_rows = _SqliteInsert.of(db.engine.dialect)
+        await one_trip_transaction(db.engine, partial(_append_sqlite, insert_rows, rows))
+        return
+    async with db.transaction() as session:
+        stage(session.sync_session, rows)
+
+
+@dataclass(frozen=True)
+class _SqliteInsert:
+    """audit_log's INSERT as sqlite3 takes it, with each column's own conversion (the
+    SQLAlchemy type's), so a row is stored exactly as the ORM session would store it."""
+
+    sql: str
+    columns: tuple[tuple[str, Callable[[Any], Any] | None], ...]
+
+    @staticmethod
+    @cache
+    def of(dialect: Dialect) -> _SqliteInsert:
+        names = [c.name for c in AUDIT_LOG.columns if c.name != "id"]
+        compiled = insert(AUDIT_LOG).compile(dialect=dialect, column_keys=names)
+        order = compiled.positiontup or []  # the `?` placeholders' columns, in order
+        types = {c.name: c.type.dialect_impl(dialect) for c in AUDIT_LOG.columns}
+        return _SqliteInsert(
+            compiled.string,
+            tuple((name, types[name].bind_processor(dialect)) for name in order),
+        )
+
+    def parameters(self, rows: Iterable[Row]) -> list[tuple[Any, ...]]:
+        return [
+            tuple(
+                row[name] if convert is None else convert(row[name])
+                for name, convert in self.columns
+            )
+            for row in rows
+        ]
+
+
+_SQLITE_TAIL = "SELECT seq, row_hash FROM audit_log ORDER BY seq DESC LIMIT 1"
+
+
+def _append_sqlite(
+    insert_rows: _SqliteInsert, rows: list[Row], connection: sqlite3.Connection
+) -> None:
+    # On the database's thread, inside the writer lock (BEGIN IMMEDIATE).
+    last = connection.execute(_SQLITE_TAIL).fetchone()
+    link(rows, *((int(last[0]), str(last[1])) if last else (0, GENESIS)))
+    connection.executemany(insert_rows.sql, insert_rows.parameters(rows))
 
 
 # --- verification ---------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from shared.db import Database
 from shared.logging import get_logger
 from shared.pseudonym import pseudonym
 from shared.runtime import ServiceRuntime, runtime_of
-from shared.unit_of_work import Actor, audit_rows, current_correlation_id, unit_of_work
+from shared.unit_of_work import Actor, audit_rows, current_correlation_id
 
 log = get_logger(__name__)
 
@@ -90,8 +90,8 @@ class AuditGroup:
     (a reason PostgreSQL cannot store, say) never fail another's.
     """
 
-    def __init__(self, db: Database, source: str) -> None:
-        self.db, self.source = db, source
+    def __init__(self, db: Database) -> None:
+        self.db = db
         self._waiting: list[tuple[list[audit.Row], asyncio.Future[None]]] = []
         self._writer: asyncio.Task[None] | None = None
 
@@ -136,8 +136,7 @@ class AuditGroup:
                 _settle(done, None)
 
     async def _commit(self, rows: list[audit.Row]) -> None:
-        async with unit_of_work(self.db, self.source) as uow:
-            audit.stage(uow.session.sync_session, rows)
+        await audit.append(self.db, rows)
 
 
 def _settle(done: asyncio.Future[None], error: BaseException | None) -> None:
@@ -164,7 +163,7 @@ async def read_audit(  # async: FastAPI runs a plain function's dependency in a 
 ) -> ReadAudit:
     group = getattr(request.app.state, "read_audits", None)
     if group is None:  # one per app, so one per service's database
-        group = request.app.state.read_audits = AuditGroup(runtime.db, runtime.source)
+        group = request.app.state.read_audits = AuditGroup(runtime.db)
     return ReadAudit(runtime, group, reason)
 
 

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import collections
 import sqlite3
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 import aiosqlite
 from sqlalchemy.connectors.asyncio import AsyncAdapt_dbapi_connection, AsyncIODBAPIConnection
@@ -26,7 +26,10 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_cursor,
     AsyncAdapt_aiosqlite_dbapi,
 )
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.util import EMPTY_DICT
+
+T = TypeVar("T")
 
 # A statement's outcome, read on aiosqlite's thread: description, rows, rowcount,
 # lastrowid, and whether the connection is left in a transaction.
@@ -47,6 +50,21 @@ def _run(connection: sqlite3.Connection, operation: str, parameters: Any, many: 
         return description, rows, cursor.rowcount, cursor.lastrowid, connection.in_transaction
     finally:
         cursor.close()
+
+
+def _in_transaction(connection: sqlite3.Connection, work: Callable[[sqlite3.Connection], T]) -> T:
+    if connection.in_transaction:  # a pooled connection is handed out with none open
+        raise RuntimeError("a SQLite transaction is already open on this connection")
+    # IMMEDIATE: SQLite's one writer lock is taken now (waiting up to busy_timeout), so
+    # what `work` reads stays true until it commits.
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        done = work(connection)
+    except BaseException:
+        connection.rollback()
+        raise
+    connection.commit()
+    return done
 
 
 class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
@@ -144,6 +162,18 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
         end()
         self._in_transaction = False
 
+    async def run_transaction(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """`work` in a write transaction of its own, begun, run and committed (or rolled
+        back) in one trip to aiosqlite's thread."""
+        async with self._execute_mutex:
+            self._in_transaction = None
+            try:
+                return await self._connection._execute(
+                    _in_transaction, self._connection._conn, work
+                )
+            finally:
+                self._in_transaction = False
+
 
 class OneTripDBAPI(AsyncAdapt_aiosqlite_dbapi):
     def __init__(self) -> None:
@@ -152,3 +182,18 @@ class OneTripDBAPI(AsyncAdapt_aiosqlite_dbapi):
     def connect(self, *arg: Any, **kw: Any) -> OneTripConnection:
         adapted = super().connect(*arg, **kw)
         return OneTripConnection(self, adapted._connection)
+
+
+def is_one_trip(engine: AsyncEngine) -> bool:
+    """Whether `engine` runs SQLite through this module."""
+    return isinstance(engine.dialect.loaded_dbapi, OneTripDBAPI)
+
+
+async def one_trip_transaction(engine: AsyncEngine, work: Callable[[sqlite3.Connection], T]) -> T:
+    """Run `work` as `OneTripConnection.run_transaction` on a connection of `engine`
+    (one for which `is_one_trip`)."""
+    async with engine.connect() as connection:
+        raw = (await connection.get_raw_connection()).dbapi_connection
+        if not isinstance(raw, OneTripConnection):
+            raise TypeError(f"{engine.url.drivername} connections are not one-trip SQLite")
+        return await raw.run_transaction(work)

@@ -17,7 +17,7 @@ from sqlalchemy import text
 from dps.services import definition_of
 from shared import audit
 from shared.db import Database, migrate
-from shared.unit_of_work import Actor, unit_of_work
+from shared.unit_of_work import Actor, audit_rows, unit_of_work
 
 OFFICER = Actor(id="officer-jo", role="monitoring_officer")
 DROP_TRIGGERS = {
@@ -39,6 +39,15 @@ async def _write(db: Database, n: int, source: str = "dps/test") -> None:
     for i in range(n):
         async with unit_of_work(db, source, correlation_id=f"c-{source}-{i}") as uow:
             uow.audit(OFFICER, "placement.read", "placement", f"pl-{i}", child="PSN-x", n=i)
+
+
+async def _append(db: Database, n: int, source: str = "dps/test") -> None:
+    """As `_write`, through `audit.append` (a read's rows, committed on their own)."""
+    for i in range(n):
+        rows = audit_rows(
+            OFFICER, "placement.read", "placement", [(f"pl-{i}", "PSN-x")], {"n": i}, f"c-{i}"
+        )
+        await audit.append(db, rows)
 
 
 async def _execute(db: Database, *statements: str) -> None:
@@ -96,9 +105,15 @@ async def test_replicas_appending_together_make_one_chain(
     migrate(url, definition_of("monitoring").migrations_dir)
     replicas = [Database(url) for _ in range(3)]
     try:
-        # Each replica runs several writers at once: 3 x 4 x 5 = 60 appends racing.
+        # Each replica runs several writers at once, half of them appending reads' rows on
+        # their own: 3 x 4 x 5 = 60 appends racing.
+        writers = (_write, _append)
         await asyncio.gather(
-            *(_write(db, 5, f"dps/r{r}-{w}") for r, db in enumerate(replicas) for w in range(4))
+            *(
+                writers[w % 2](db, 5, f"dps/r{r}-{w}")
+                for r, db in enumerate(replicas)
+                for w in range(4)
+            )
         )
         report = await audit.verify(replicas[0])
         assert report.intact, report.problems
@@ -129,3 +144,40 @@ async def test_rows_from_before_the_chain_are_linked_by_the_migration(
         assert report.intact and report.rows == 5, report.problems
     finally:
         await db.dispose()
+
+
+async def test_rows_appended_on_their_own_are_stored_as_a_transaction_stores_them(
+    db: Database,
+) -> None:
+    rows = audit_rows(
+        OFFICER,
+        "alert.read",
+        "alert",
+        [("al-1", "PSN-a"), ("al-2", None)],
+        {"reason": 'case 4471 — naïve "quotes"', "n": [1, 2.5, None]},
+        "corr-1",
+    )
+    async with db.transaction() as session:
+        audit.stage(session.sync_session, [dict(row) for row in rows])
+    await audit.append(db, [dict(row) for row in rows])
+
+    async with db.session() as session:
+        stored = (await session.execute(text("SELECT * FROM audit_log ORDER BY seq"))).all()
+    chained = {"id", "seq", "prev_hash", "row_hash"}
+    columns = [name for name in stored[0]._fields if name not in chained]
+    as_staged = [tuple(getattr(row, name) for name in columns) for row in stored[:2]]
+    as_appended = [tuple(getattr(row, name) for name in columns) for row in stored[2:]]
+    assert len(stored) == 4 and as_appended == as_staged
+    report = await audit.verify(db)
+    assert report.intact and report.head_seq == 4, report.problems
+
+
+async def test_rows_that_cannot_be_appended_leave_no_link_and_no_lock(db: Database) -> None:
+    await _append(db, 1)
+    unstorable = audit_rows(OFFICER, "placement.read", "placement", [("pl-x", None)], {}, None)
+    unstorable[0]["actor"] = None  # no link can be made of it
+    with pytest.raises(TypeError):
+        await audit.append(db, unstorable)
+    await asyncio.wait_for(_append(db, 2), timeout=10)  # the chain's lock was let go
+    report = await audit.verify(db)
+    assert report.intact and report.rows == 3, report.problems

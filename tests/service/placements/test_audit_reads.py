@@ -234,7 +234,7 @@ async def test_reads_at_once_are_committed_together_each_as_its_own(
 async def test_one_reads_rows_that_cannot_be_stored_fail_no_other_read(
     placements: Placements,
 ) -> None:
-    group = AuditGroup(placements.runtime.db, placements.runtime.source)
+    group = AuditGroup(placements.runtime.db)
     actor = Actor(id="officer-jo", role=Role.MONITORING_OFFICER.value)
 
     def rows(entity_id: str) -> list[dict]:
@@ -257,7 +257,7 @@ async def test_one_reads_rows_that_cannot_be_stored_fail_no_other_read(
 async def test_reads_waiting_when_the_writer_stops_are_refused_not_left_waiting(
     placements: Placements, monkeypatch
 ) -> None:
-    group = AuditGroup(placements.runtime.db, placements.runtime.source)
+    group = AuditGroup(placements.runtime.db)
     stuck = asyncio.Event()
 
     async def never(_group: AuditGroup, _rows: list) -> None:
