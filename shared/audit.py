@@ -70,6 +70,10 @@ _CANONICAL_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure
 _string = json.encoder.encode_basestring  # a str as a JSON string, as that encoder does
 
 
+def _at_text(at: datetime) -> str:
+    return _utc(at).isoformat(timespec="microseconds")
+
+
 def _nullable(value: str | None) -> str:
     return "null" if value is None else _string(value)
 
@@ -78,7 +82,7 @@ def _canonical_v1(
     *,
     seq: int | None,
     prev_hash: str,
-    at: datetime,
+    at_text: str,
     actor: str,
     role: str,
     action: str,
@@ -90,7 +94,7 @@ def _canonical_v1(
 ) -> bytes:
     return (
         f'{{"action":{_string(action)},"actor":{_string(actor)},'
-        f'"at":"{_utc(at).isoformat(timespec="microseconds")}",'
+        f'"at":"{at_text}",'
         f'"child_ref":{_nullable(child_ref)},"correlation_id":{_nullable(correlation_id)},'
         f'"details":{details_json},"entity":{_string(entity)},'
         f'"entity_id":{_string(entity_id)},"prev_hash":{_string(prev_hash)},'
@@ -107,7 +111,7 @@ def canonical_v1(row: AuditEntry) -> bytes:
     return _canonical_v1(
         seq=row.seq,
         prev_hash=row.prev_hash,
-        at=row.at,
+        at_text=_at_text(row.at),
         actor=row.actor,
         role=row.role,
         action=row.action,
@@ -129,16 +133,21 @@ def link(rows: Iterable[Row], last_seq: int, last_hash: str) -> tuple[int, str]:
     A row's hash is `row_hash` of the AuditEntry it becomes."""
     details: object = None
     details_json = ""
+    at: object = None
+    at_text = ""
     for row in rows:
         last_seq += 1
         row["seq"], row["prev_hash"] = last_seq, last_hash
         if row["details"] is not details:  # the rows of one list read share theirs
             details = row["details"]
             details_json = _CANONICAL_JSON.encode(details)
+        if row["at"] is not at:  # and their time
+            at = row["at"]
+            at_text = _at_text(row["at"])
         canonical = _canonical_v1(
             seq=last_seq,
             prev_hash=last_hash,
-            at=row["at"],
+            at_text=at_text,
             actor=row["actor"],
             role=row["role"],
             action=row["action"],
@@ -217,13 +226,27 @@ class _SqliteInsert:
         )
 
     def parameters(self, rows: Iterable[Row]) -> list[tuple[Any, ...]]:
+        # The rows of one read share their time and details: each converted once.
+        converted: dict[str, tuple[Any, Any]] = {}
         return [
-            tuple(
-                row[name] if convert is None else convert(row[name])
-                for name, convert in self.columns
-            )
+            tuple(self._value(row, name, convert, converted) for name, convert in self.columns)
             for row in rows
         ]
+
+    @staticmethod
+    def _value(
+        row: Row,
+        name: str,
+        convert: Callable[[Any], Any] | None,
+        converted: dict[str, tuple[Any, Any]],
+    ) -> Any:
+        value = row[name]
+        if convert is None:
+            return value
+        last = converted.get(name)
+        if last is None or last[0] is not value:
+            last = converted[name] = (value, convert(value))
+        return last[1]
 
 
 _SQLITE_TAIL = "SELECT seq, row_hash FROM audit_log ORDER BY seq DESC LIMIT 1"

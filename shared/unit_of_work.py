@@ -142,9 +142,10 @@ def audit_rows(
     correlation_id: str | None,
 ) -> list[audit.Row]:
     """The audit rows `UnitOfWork.audit_each` stages, for `shared.audit.stage`."""
+    at = utcnow()  # one read or write, one moment
     return [
         {
-            "at": utcnow(),
+            "at": at,
             "actor": actor.id,
             "role": actor.role,
             "action": action,
