@@ -29,6 +29,7 @@ from services.provider_registry.cli import import_extract
 from services.provider_registry.models import ProviderRow
 from shared.auth import issue_token
 from shared.contracts.common import Role
+from shared.logging import configure_logging
 from shared.runtime import ProcessRole, ServiceRuntime
 from shared.settings import settings_for
 from shared.unit_of_work import Actor
@@ -87,6 +88,8 @@ def _percentile(samples: list[float], q: int) -> float:
 
 
 async def main(providers: int, requests: int) -> None:
+    # As in the other benchmarks: no request pays for a log line, none floods the output.
+    configure_logging("bench", "WARNING", as_json=False)
     with tempfile.TemporaryDirectory() as scratch:
         runtime = _runtime(Path(scratch))
         await asyncio.to_thread(runtime.migrate)
