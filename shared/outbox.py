@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, Table, func, update
+from sqlalchemy import Row, Table, bindparam, func, update
 from sqlalchemy import select as select_columns
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -42,6 +42,11 @@ Publisher = Callable[[str, bytes, bytes, dict[str, str], int | None], Awaitable[
 # The relay reads and marks rows as plain columns (no ORM object per row, and no
 # synchronising of the session's objects on update): half its CPU per batch.
 OUTBOX: Table = OutboxMessage.__table__  # type: ignore[attr-defined]
+_MARK_PUBLISHED = (
+    update(OUTBOX)
+    .where(OUTBOX.c.seq.in_(bindparam("seqs", expanding=True)))
+    .values(published_at=bindparam("now"), attempts=OUTBOX.c.attempts + 1)
+)
 OutboxRecord = OutboxMessage | Row[Any]  # a stored row, as an object or as columns
 
 # Before the CloudEvents binding was followed, rows were stored with these headers and
@@ -88,6 +93,13 @@ class OutboxRelay:
         self.lease = lease
         self.broker_intact = broker_intact
         self._wake = asyncio.Event()
+        # Built once: on SQLite building a statement costs about as much as running it.
+        self._unpublished_rows = (
+            select_columns(OUTBOX)
+            .where(OUTBOX.c.published_at.is_(None))
+            .order_by(OUTBOX.c.seq)
+            .limit(batch_size)
+        )
 
     async def run(self) -> None:
         """Publish forever; back off on broker errors, wake early when a commit says so."""
@@ -172,14 +184,7 @@ class OutboxRelay:
         return self.broker_intact is not None and await self.broker_intact()
 
     async def _unpublished(self, session: AsyncSession) -> Sequence[Row[Any]]:
-        return (
-            await session.execute(
-                select_columns(OUTBOX)
-                .where(OUTBOX.c.published_at.is_(None))
-                .order_by(OUTBOX.c.seq)
-                .limit(self.batch_size)
-            )
-        ).all()
+        return (await session.execute(self._unpublished_rows)).all()
 
     async def _send(self, rows: Sequence[Row[Any]]) -> None:
         acks = [
@@ -192,11 +197,8 @@ class OutboxRelay:
 
     @staticmethod
     async def _mark_published(session: AsyncSession, rows: Sequence[Row[Any]]) -> None:
-        await session.execute(
-            update(OUTBOX)
-            .where(OUTBOX.c.seq.in_([row.seq for row in rows]))
-            .values(published_at=utcnow(), attempts=OUTBOX.c.attempts + 1)
-        )
+        params = {"seqs": [row.seq for row in rows], "now": utcnow()}
+        await session.execute(_MARK_PUBLISHED, params)
 
     async def refresh_backlog(self) -> int:
         return await refresh_gauges(self.db, self.service)
