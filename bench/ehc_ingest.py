@@ -39,7 +39,7 @@ from shared.contracts import ehc_plans_v1
 from shared.envelope import STRUCTURED_CONTENT_TYPE, Envelope
 from shared.infra_models import InboxEntry
 from shared.logging import configure_logging
-from shared.runtime import ProcessRole, ServiceRuntime
+from shared.runtime import ProcessRole, ServiceRuntime, freeze_startup_heap
 from shared.settings import settings_for
 
 TOPIC = ehc_plans_v1.TOPIC
@@ -141,6 +141,7 @@ async def runtime_consume(bootstrap: str, database_url: str, data_dir: Path, cou
     watch = asyncio.create_task(_seconds_to_apply(runtime, count))
     try:
         await runtime.start()
+        freeze_startup_heap()  # as a service process does once started
         return await watch
     finally:
         watch.cancel()
@@ -243,6 +244,7 @@ async def faststream_republish(bootstrap: str, count: int, batch: bool) -> float
             return body
 
     await broker.start()
+    freeze_startup_heap()  # the same as the runtime gets, so that the ratio compares the work
     try:
         await asyncio.wait_for(clock.done.wait(), timeout=60 + count / 50)
     finally:

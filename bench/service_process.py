@@ -20,7 +20,7 @@ from pathlib import Path
 
 from dps.services import definition_of
 from shared.logging import configure_logging
-from shared.runtime import ProcessRole, ServiceRuntime
+from shared.runtime import ProcessRole, ServiceRuntime, freeze_startup_heap
 from shared.settings import settings_for
 
 
@@ -34,6 +34,7 @@ async def run(name: str, roles: frozenset[ProcessRole]) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     await runtime.start()
+    freeze_startup_heap()  # as shared.runtime.serve does
     try:
         await stop.wait()
     finally:
