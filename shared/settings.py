@@ -10,7 +10,7 @@ import secrets
 from pathlib import Path
 from typing import ClassVar, Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, PrivateAttr, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.envelope import DEFAULT_SCHEMA_BASE
@@ -210,6 +210,8 @@ class ServiceSettings(CommonSettings):
     """Settings of one service process."""
 
     service: ClassVar[str] = ""
+    # The data dir whose pseudonym key file was read, and the key (pseudonym_key).
+    _kept_pseudonym_key: tuple[Path, bytes] | None = PrivateAttr(default=None)
 
     database_url: str = ""
     http_host: str = "127.0.0.1"
@@ -383,12 +385,17 @@ class ServiceSettings(CommonSettings):
         same pseudonym, and only the key's holder can link a pseudonym to a reference."""
         if self.child_pseudonym_key:
             return self.child_pseudonym_key.encode()
+        held = self._kept_pseudonym_key
+        if held is not None and held[0] == self.data_dir:
+            return held[1]  # read once: every read of a child's record needs it
         path = self.data_dir / "child-pseudonym-key"
         if not path.exists():
             self.data_dir.mkdir(parents=True, exist_ok=True)
             path.write_text(secrets.token_urlsafe(48))
             path.chmod(0o600)
-        return path.read_text().strip().encode()
+        key = path.read_text().strip().encode()
+        self._kept_pseudonym_key = (self.data_dir, key)
+        return key
 
     @field_validator("document_types")
     @classmethod

@@ -52,12 +52,12 @@ def _run(connection: sqlite3.Connection, operation: str, parameters: Any, many: 
         cursor.close()
 
 
-def _in_transaction(connection: sqlite3.Connection, work: Callable[[sqlite3.Connection], T]) -> T:
+def _in_transaction(
+    connection: sqlite3.Connection, work: Callable[[sqlite3.Connection], T], begin: str
+) -> T:
     if connection.in_transaction:  # a pooled connection is handed out with none open
         raise RuntimeError("a SQLite transaction is already open on this connection")
-    # IMMEDIATE: SQLite's one writer lock is taken now (waiting up to busy_timeout), so
-    # what `work` reads stays true until it commits.
-    connection.execute("BEGIN IMMEDIATE")
+    connection.execute(begin)
     try:
         done = work(connection)
     except BaseException:
@@ -162,14 +162,19 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
         end()
         self._in_transaction = False
 
-    async def run_transaction(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        """`work` in a write transaction of its own, begun, run and committed (or rolled
-        back) in one trip to aiosqlite's thread."""
+    async def run_transaction(
+        self, work: Callable[[sqlite3.Connection], T], *, write: bool = True
+    ) -> T:
+        """`work` in a transaction of its own, begun, run and committed (or rolled back)
+        in one trip to aiosqlite's thread. A write transaction takes SQLite's one writer
+        lock at once (BEGIN IMMEDIATE, waiting up to busy_timeout), so what `work` reads
+        stays true until it commits; a read one (BEGIN) sees one snapshot throughout."""
+        begin = "BEGIN IMMEDIATE" if write else "BEGIN"
         async with self._execute_mutex:
             self._in_transaction = None
             try:
                 return await self._connection._execute(
-                    _in_transaction, self._connection._conn, work
+                    _in_transaction, self._connection._conn, work, begin
                 )
             finally:
                 self._in_transaction = False
@@ -190,10 +195,21 @@ def is_one_trip(engine: AsyncEngine) -> bool:
 
 
 async def one_trip_transaction(engine: AsyncEngine, work: Callable[[sqlite3.Connection], T]) -> T:
-    """Run `work` as `OneTripConnection.run_transaction` on a connection of `engine`
-    (one for which `is_one_trip`)."""
+    """Run `work` as `OneTripConnection.run_transaction` (a write transaction) on a
+    connection of `engine` (one for which `is_one_trip`)."""
+    return await _one_trip(engine, work, write=True)
+
+
+async def one_trip_read(engine: AsyncEngine, work: Callable[[sqlite3.Connection], T]) -> T:
+    """As `one_trip_transaction`, in a read transaction: `work` only reads."""
+    return await _one_trip(engine, work, write=False)
+
+
+async def _one_trip(
+    engine: AsyncEngine, work: Callable[[sqlite3.Connection], T], *, write: bool
+) -> T:
     async with engine.connect() as connection:
         raw = (await connection.get_raw_connection()).dbapi_connection
         if not isinstance(raw, OneTripConnection):
             raise TypeError(f"{engine.url.drivername} connections are not one-trip SQLite")
-        return await raw.run_transaction(work)
+        return await raw.run_transaction(work, write=write)

@@ -6,13 +6,18 @@ across rows live here.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
-from sqlalchemy import bindparam, func
+from sqlalchemy import Table, bindparam, func
+from sqlalchemy import select as sa_select
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import configure_mappers
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -35,8 +40,11 @@ from services.placements.models import (
 from services.placements.workflow_types import BlockSnapshot, ReviewInfo, Snapshot
 from shared.contracts import placements_v1
 from shared.contracts.common import Role
+from shared.db import Database
 from shared.errors import NotFound
 from shared.infra_models import OutboxMessage, utcnow
+from shared.sqlite_driver import is_one_trip
+from shared.sqlite_reads import OneTripSelect, one_trip_reads
 from shared.unit_of_work import Actor
 
 _NOT_CLOSED = col(PlacementRow.status).not_in([s.value for s in domain.CLOSED_STATUSES])
@@ -110,11 +118,49 @@ _EVENTS = (
     .where(col(OutboxMessage.key) == bindparam("placement_id"))
     .order_by(col(OutboxMessage.seq))
 )
+_PROVIDER_NAME = "provider_name"
+_PLACEMENT: Table = PlacementRow.__table__  # type: ignore[attr-defined]
+_PROVIDER: Table = ProviderNameRow.__table__  # type: ignore[attr-defined]
+_OUTBOX: Table = OutboxMessage.__table__  # type: ignore[attr-defined]
 
 
-async def placement_record(session: Any, placement_id: str) -> PlacementRecord | None:
-    """A placement with its provider's name, histories, uplifts and events: six queries,
-    each history read once for both the domain placement and the page (None: no such)."""
+def _history(model: Any, *order: str) -> OneTripSelect:
+    table: Table = model.__table__
+    return OneTripSelect(
+        sa_select(table).where(table.c.placement_id == bindparam("placement_id")).order_by(*order)
+    )
+
+
+class _PageReads:
+    """The same reads as the session's statements above, as one trip takes them."""
+
+    placement = OneTripSelect(
+        sa_select(_PLACEMENT, _PROVIDER.c.name.label(_PROVIDER_NAME))
+        .outerjoin(_PROVIDER, _PROVIDER.c.provider_id == _PLACEMENT.c.provider_id)
+        .where(_PLACEMENT.c.placement_id == bindparam("placement_id"))
+    )
+    fees = _history(FeeChangeRow, "seq")
+    statuses = _history(StatusChangeRow, "seq")
+    reviews = _history(ReviewRow, "due_on")
+    uplifts = _history(UpliftRow)
+    events = OneTripSelect(
+        sa_select(_OUTBOX.c.event_type, _OUTBOX.c.event_id, _OUTBOX.c.created_at)
+        .where(_OUTBOX.c.key == bindparam("placement_id"))
+        .order_by(_OUTBOX.c.seq)
+    )
+
+
+async def placement_record(db: Database, placement_id: str) -> PlacementRecord | None:
+    """A placement with its provider's name, histories, uplifts and events (None: no
+    such placement): on SQLite six reads in one trip to its thread, else six queries of
+    one session; each history read once for both the domain placement and the page."""
+    if is_one_trip(db.engine):
+        return await one_trip_reads(db.engine, partial(_record_in_one_trip, placement_id))
+    async with db.session() as session:
+        return await _record_in_session(session, placement_id)
+
+
+async def _record_in_session(session: Any, placement_id: str) -> PlacementRecord | None:
     key = {"placement_id": placement_id}
     found = (await session.exec(_PLACEMENT_WITH_NAME, params=key)).first()
     if found is None:
@@ -131,6 +177,36 @@ async def placement_record(session: Any, placement_id: str) -> PlacementRecord |
         reviews=reviews,
         uplifts=list(uplifts.all()),
         events=[(t, i, at) for t, i, at in events.all()],
+    )
+
+
+def _record_in_one_trip(
+    placement_id: str, connection: sqlite3.Connection, dialect: Dialect
+) -> PlacementRecord | None:
+    # On SQLite's thread. The rows are read-only copies (model_construct: converted by
+    # their columns' types, not validated again, in no session): never add one to a session.
+    configure_mappers()  # a copy's attributes are read through its class's mapper
+    key = {"placement_id": placement_id}
+    found = _PageReads.placement.rows(connection, dialect, key)
+    if not found:
+        return None
+    columns = found[0]
+    name = columns.pop(_PROVIDER_NAME)
+
+    def rows(read: OneTripSelect, model: Any) -> list[Any]:
+        return [model.model_construct(**r) for r in read.rows(connection, dialect, key)]
+
+    return PlacementRecord(
+        row=PlacementRow.model_construct(**columns),
+        provider_name=name,
+        fees=rows(_PageReads.fees, FeeChangeRow),
+        statuses=rows(_PageReads.statuses, StatusChangeRow),
+        reviews=rows(_PageReads.reviews, ReviewRow),
+        uplifts=rows(_PageReads.uplifts, UpliftRow),
+        events=[
+            (e["event_type"], e["event_id"], e["created_at"])
+            for e in _PageReads.events.rows(connection, dialect, key)
+        ],
     )
 
 

@@ -103,8 +103,7 @@ async def get_placement(
     runtime: ServiceRuntime = Depends(runtime_of),
     reads: ReadAudit = READS,
 ) -> Response:
-    async with runtime.db.session() as session:
-        found = await store.placement_record(session, placement_id)
+    found = await store.placement_record(runtime.db, placement_id)
     if found is None:
         raise NotFound("placement", placement_id)
     row = found.row

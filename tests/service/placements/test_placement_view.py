@@ -5,8 +5,10 @@ outbox read again, one query each."""
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
+import pytest
 from pydantic import TypeAdapter
 from sqlmodel import col, select
 
@@ -15,6 +17,7 @@ from services.placements.api._views import _fee_terms_view, _placement_summary
 from services.placements.models import (
     FeeChangeRow,
     PlacementRow,
+    ProviderNameRow,
     ReviewRow,
     StatusChangeRow,
     UpliftRow,
@@ -22,6 +25,7 @@ from services.placements.models import (
 )
 from shared.contracts.common import Role
 from shared.infra_models import OutboxMessage
+from shared.sqlite_driver import is_one_trip
 from tests.fixtures import today
 from tests.harness import client_for
 from tests.service.placements.conftest import Placements
@@ -125,3 +129,56 @@ async def test_placement_view_is_the_old_assembly_after_a_life_of_changes(
             placements, other.placement_id
         )
         assert (await client.get("/placements/nope")).status_code == 404
+
+
+def _as_data(record: store.PlacementRecord | None) -> dict[str, Any] | None:
+    """Everything a record holds, every row's every column, as Python values."""
+    if record is None:
+        return None
+    return {
+        "row": record.row.model_dump(),
+        "provider_name": record.provider_name,
+        "fees": [r.model_dump() for r in record.fees],
+        "statuses": [r.model_dump() for r in record.statuses],
+        "reviews": [r.model_dump() for r in record.reviews],
+        "uplifts": [r.model_dump() for r in record.uplifts],
+        "events": record.events,
+        "placement": record.placement,
+    }
+
+
+async def test_one_trip_and_the_session_read_the_same_record(
+    placements: Placements, tokens: dict[Role, str]
+) -> None:
+    """On SQLite the page's reads run in one trip to its thread (shared.sqlite_reads):
+    every column of every row, converted by its type, is what a session reads."""
+    db = placements.runtime.db
+    if not is_one_trip(db.engine):
+        pytest.skip("one trip is SQLite's; PostgreSQL reads through the session")
+    row = await placements.active_placement("KCC-EHC-000301", provider_id="p-1")
+    nameless = await placements.active_placement("KCC-EHC-000302", provider_id="p-unknown")
+    pid = row.placement_id
+    async with db.transaction() as session:
+        session.add(ProviderNameRow(provider_id="p-1", name="Oakwood School"))
+    async with client_for(placements.runtime, tokens[Role.COMMISSIONER]) as client:
+        varied = await client.post(
+            f"/placements/{pid}/variations",
+            json={
+                "effective_from": (today() + timedelta(days=20)).isoformat(),
+                "weekly_core_fee": "1800.50",
+                "additional_support": [{"description": "1:1", "weekly_amount": "150.25"}],
+                "reason": "more support",
+            },
+        )
+        assert varied.status_code == 201, varied.text
+    for placement_id in (pid, nameless.placement_id, "nope"):
+        one_trip = await store.placement_record(db, placement_id)
+        async with db.session() as session:
+            in_session = await store._record_in_session(session, placement_id)
+        assert _as_data(one_trip) == _as_data(in_session), placement_id
+    found = await store.placement_record(db, pid)
+    assert found is not None and len(found.fees) == 2 and found.fees[1].support
+    assert isinstance(found.fees[1].core, Decimal) and found.row.created_at.tzinfo is not None
+    assert found.provider_name == "Oakwood School"
+    no_name = await store.placement_record(db, nameless.placement_id)
+    assert no_name is not None and no_name.provider_name is None

@@ -37,6 +37,26 @@ def test_signing_secret_is_generated_once_and_kept(tmp_path: Path) -> None:
     assert (tmp_path / "jwt-secret").stat().st_mode & 0o077 == 0
 
 
+def test_the_pseudonym_key_is_made_once_read_once_and_its_own_per_data_dir(
+    tmp_path: Path,
+) -> None:
+    settings = settings_for("placements", data_dir=tmp_path / "a")
+    key = settings.pseudonym_key()
+    path = tmp_path / "a" / "child-pseudonym-key"
+    assert path.stat().st_mode & 0o077 == 0
+    assert len(key) >= 48
+    path.unlink()  # kept once read: the file is not read (nor made again) per record
+    assert settings.pseudonym_key() == key
+    assert not path.exists()
+    elsewhere = settings.model_copy(update={"data_dir": tmp_path / "b"})
+    assert elsewhere.pseudonym_key() not in (b"", key)  # its own data dir's key
+    assert (tmp_path / "b" / "child-pseudonym-key").read_text().encode() == (
+        elsewhere.pseudonym_key()
+    )
+    given = settings_for("placements", data_dir=tmp_path, child_pseudonym_key="k" * 32)
+    assert given.pseudonym_key() == b"k" * 32
+
+
 def test_the_inbox_outlives_the_outbox_replay_window() -> None:
     """A replayed event older than the inbox's memory would be applied twice."""
     settings = settings_for("placements")

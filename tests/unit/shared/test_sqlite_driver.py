@@ -4,6 +4,7 @@ does (rows, counts, keys, errors, transactions), in one trip to aiosqlite's thre
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import suppress
 from pathlib import Path
@@ -15,6 +16,7 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, exc, func, inse
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from shared.db import Database
+from shared.sqlite_driver import one_trip_read
 
 METADATA = MetaData()
 THINGS = Table(
@@ -167,3 +169,33 @@ async def test_a_transaction_cancelled_mid_statement_is_rolled_back_and_frees_th
         names = (await session.execute(select(THINGS.c.name))).scalars().all()
     await database.dispose()
     assert names == ["after"]
+
+
+async def test_one_trip_reads_see_one_snapshot_and_leave_no_transaction_open(
+    tmp_path: Path,
+) -> None:
+    """A page's reads in one trip (`one_trip_read`) all see the database as it was at
+    their first read, though another process commits between them; afterwards nothing
+    is held, so a writer goes straight on."""
+    path = tmp_path / "snapshot.db"
+    database = Database(f"sqlite+aiosqlite:///{path}")
+    async with database.engine.begin() as conn:
+        await conn.run_sync(METADATA.create_all)
+        await conn.execute(insert(THINGS).values(name="first", n=1))
+
+    def reads(connection: sqlite3.Connection) -> tuple[int, int, bool]:
+        before = connection.execute("SELECT count(*) FROM things").fetchone()[0]
+        other = sqlite3.connect(path)  # another replica, committing meanwhile
+        other.execute("INSERT INTO things (name, n) VALUES ('meanwhile', 2)")
+        other.commit()
+        other.close()
+        after = connection.execute("SELECT count(*) FROM things").fetchone()[0]
+        return before, after, connection.in_transaction
+
+    assert await one_trip_read(database.engine, reads) == (1, 1, True)
+    async with database.transaction() as session:
+        await session.execute(insert(THINGS).values(name="after", n=3))
+    async with database.session() as session:
+        count = (await session.execute(select(func.count()).select_from(THINGS))).scalar_one()
+    await database.dispose()
+    assert count == 3
