@@ -33,6 +33,7 @@ Convert = Callable[[Any], Any] | None
 class _Compiled:
     sql: str
     parameters: tuple[str, ...]  # the names of the `?` placeholders, in order
+    defaults: Mapping[str, Any]
     columns: tuple[str, ...]
     converters: tuple[Convert, ...]  # per column: its type's result processor, if any
 
@@ -41,7 +42,7 @@ class OneTripSelect:
     """A Core select, compiled once for SQLite, whose rows come back as dicts of
     converted values (column name: value)."""
 
-    def __init__(self, statement: Select[Any]) -> None:
+    def __init__(self, statement: Select[*tuple[Any, ...]]) -> None:
         self.statement = statement
         self._compiled: _Compiled | None = None
 
@@ -52,6 +53,7 @@ class OneTripSelect:
             self._compiled = _Compiled(
                 sql=compiled.string,
                 parameters=tuple(str(name) for name in compiled.positiontup or ()),
+                defaults=compiled.params,  # values the statement carries (an OFFSET's 0)
                 columns=tuple(str(c.key) for c in columns),
                 converters=tuple(
                     c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns
@@ -62,15 +64,27 @@ class OneTripSelect:
     def rows(
         self, connection: sqlite3.Connection, dialect: Dialect, values: Mapping[str, Any]
     ) -> list[dict[str, Any]]:
-        """Run on SQLite's thread (inside `one_trip_reads`)."""
-        done = self.compiled(dialect)
-        fetched = connection.execute(done.sql, [values[p] for p in done.parameters]).fetchall()
-        pairs = tuple(zip(done.columns, done.converters, strict=True))
+        """Each row as a dict; run on SQLite's thread (inside `one_trip_reads`)."""
+        names = self.compiled(dialect).columns
         return [
-            {
-                name: value if convert is None else convert(value)  # None too, as SQLAlchemy does
-                for (name, convert), value in zip(pairs, row, strict=True)
-            }
+            dict(zip(names, row, strict=True)) for row in self.tuples(connection, dialect, values)
+        ]
+
+    def tuples(
+        self, connection: sqlite3.Connection, dialect: Dialect, values: Mapping[str, Any]
+    ) -> list[tuple[Any, ...]]:
+        """Each row as a tuple, in the select's column order; as `rows`."""
+        done = self.compiled(dialect)
+        given = [values[p] if p in values else done.defaults[p] for p in done.parameters]
+        fetched = connection.execute(done.sql, given).fetchall()
+        if not any(done.converters):
+            return fetched
+        converters = done.converters
+        return [
+            tuple(
+                value if convert is None else convert(value)  # None too, as SQLAlchemy does
+                for convert, value in zip(converters, row, strict=True)
+            )
             for row in fetched
         ]
 

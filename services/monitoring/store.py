@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import cache
 from typing import Any, TypeVar
 
 from pydantic import TypeAdapter
@@ -65,8 +66,11 @@ from services.monitoring.models import (
     Visit,
 )
 from shared.contracts.common import NeedType
+from shared.db import Database
 from shared.errors import NotFound
 from shared.infra_models import utcnow
+from shared.sqlite_driver import is_one_trip
+from shared.sqlite_reads import OneTripSelect, one_trip_reads
 from shared.unit_of_work import UnitOfWork, insert_at_commit
 
 T = TypeVar("T", bound=MonitoringModel)
@@ -759,7 +763,7 @@ class InboxAlert:
 
 
 async def alerts(
-    session: AsyncSession,
+    db: Database,
     *,
     status: str | None,
     severity: str | None,
@@ -767,26 +771,40 @@ async def alerts(
     limit: int,
 ) -> list[InboxAlert]:
     """The officers' inbox, newest first, each alert as JSON: one read of the stored
-    columns, and a second, of those not serialised before, through their types."""
-    query = select_columns(*_STORED)
-    if status is not None:
-        query = query.where(_ALERTS.c.status == status)
-    if severity is not None:
-        query = query.where(_ALERTS.c.severity == severity)
-    if provider_id is not None:
-        query = query.where(_ALERTS.c.provider_id == provider_id)
-    stored = [
-        tuple(row)
-        for row in await session.execute(query.order_by(_ALERTS.c.raised_at.desc()).limit(limit))
-    ]
+    columns (on SQLite in one trip to its thread, no row objects made), and a second, of
+    those not serialised before, through their types."""
+    filters = {"status": status, "severity": severity, "provider_id": provider_id}
+    given = {name: value for name, value in filters.items() if value is not None}
+    read = _inbox_read(frozenset(given))
+    values = {**given, "limit": limit}
+    if is_one_trip(db.engine):
+        stored = await one_trip_reads(
+            db.engine, lambda connection, dialect: read.tuples(connection, dialect, values)
+        )
+    else:
+        async with db.session() as session:
+            stored = [tuple(row) for row in await session.execute(read.statement, values)]
     known = [_serialised.get(row) for row in stored]  # taken before the next await
     missing = [row[_ID] for row, json in zip(stored, known, strict=True) if json is None]
-    fresh = await _serialise(session, missing) if missing else {}
+    fresh: dict[str, bytes] = {}
+    if missing:
+        async with db.session() as session:
+            fresh = await _serialise(session, missing)
     return [
         InboxAlert(row[_ID], row[_PLACEMENT], json or fresh[row[_ID]])
         for row, json in zip(stored, known, strict=True)
         if json or row[_ID] in fresh
     ]
+
+
+@cache
+def _inbox_read(filtered_by: frozenset[str]) -> OneTripSelect:
+    """The inbox's read of stored columns, filtered by the named columns (built once per
+    combination of filters, each value a parameter)."""
+    query = select_columns(*_STORED)
+    for name in sorted(filtered_by):
+        query = query.where(_ALERTS.c[name] == bindparam(name))
+    return OneTripSelect(query.order_by(_ALERTS.c.raised_at.desc()).limit(bindparam("limit")))
 
 
 async def _serialise(session: AsyncSession, alert_ids: list[str]) -> dict[str, bytes]:

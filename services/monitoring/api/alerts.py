@@ -89,14 +89,13 @@ async def list_alerts(
     reads: ReadAudit = READS,
 ) -> Response:
     """The monitoring officers' inbox, newest first."""
-    async with runtime.db.session() as session:
-        found = await store.alerts(
-            session,
-            status=status_.value if status_ is not None else None,
-            severity=severity.value if severity is not None else None,
-            provider_id=provider_id,
-            limit=limit,
-        )
+    found = await store.alerts(
+        runtime.db,
+        status=status_.value if status_ is not None else None,
+        severity=severity.value if severity is not None else None,
+        provider_id=provider_id,
+        limit=limit,
+    )
     await reads.record(
         actor, "alert", _about_placements((alert.alert_id, alert.placement_id) for alert in found)
     )
