@@ -172,9 +172,12 @@ def print_welcome(plan: object, settings: CommonSettings) -> None:
     if plan.temporal is None and not plan.headless_temporal:
         typer.echo(f"  {'temporal ui':<18} http://127.0.0.1:{plan.temporal_ui_port}")
     if settings.dev_tokens_enabled():
-        # Commissioner, not admin: admin only operates the platform (docs/policy/).
+        # Signed with the secret of the stack's data dir (`--data-dir`), which its
+        # services verify with, not the default's. Commissioner, not admin: admin only
+        # operates the platform (docs/policy/).
+        stacks = settings.model_copy(update={"data_dir": plan.data_dir})
         token = issue_token(
-            settings.signing_secret(), Role.COMMISSIONER, ttl=settings.dev_token_ttl()
+            stacks.signing_secret(), Role.COMMISSIONER, ttl=settings.dev_token_ttl()
         )
         typer.echo("\nA development token (role commissioner; `dps token --role ROLE` for others):")
         typer.echo(f"  export TOKEN={token}")
