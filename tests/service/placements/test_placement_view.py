@@ -78,6 +78,20 @@ async def _as_before(p: Placements, placement_id: str) -> dict[str, Any]:
     return AS_JSON.dump_python(view, mode="json")  # as the route's dict[str, Any] is sent
 
 
+async def _vary(client: Any, placement_id: str, core_fee: str, support_fee: str) -> None:
+    """A variation in 20 days: a new core fee and one item of additional support."""
+    varied = await client.post(
+        f"/placements/{placement_id}/variations",
+        json={
+            "effective_from": (today() + timedelta(days=20)).isoformat(),
+            "weekly_core_fee": core_fee,
+            "additional_support": [{"description": "1:1", "weekly_amount": support_fee}],
+            "reason": "more support",
+        },
+    )
+    assert varied.status_code == 201, varied.text
+
+
 async def test_placement_view_is_the_old_assembly_after_a_life_of_changes(
     placements: Placements, tokens: dict[Role, str]
 ) -> None:
@@ -105,16 +119,7 @@ async def test_placement_view_is_the_old_assembly_after_a_life_of_changes(
             json={"decision": "approved", "approved_percent": "4"},
         )
         assert decided.status_code == 200, decided.text
-        varied = await client.post(
-            f"/placements/{pid}/variations",
-            json={
-                "effective_from": (today() + timedelta(days=20)).isoformat(),
-                "weekly_core_fee": "1800.00",
-                "additional_support": [{"description": "1:1", "weekly_amount": "150.00"}],
-                "reason": "more support",
-            },
-        )
-        assert varied.status_code == 201, varied.text
+        await _vary(client, pid, "1800.00", "150.00")
         ended = await client.post(
             f"/placements/{pid}/end", json={"by": "council", "reason": "moved on"}
         )
@@ -161,16 +166,7 @@ async def test_one_trip_and_the_session_read_the_same_record(
     async with db.transaction() as session:
         session.add(ProviderNameRow(provider_id="p-1", name="Oakwood School"))
     async with client_for(placements.runtime, tokens[Role.COMMISSIONER]) as client:
-        varied = await client.post(
-            f"/placements/{pid}/variations",
-            json={
-                "effective_from": (today() + timedelta(days=20)).isoformat(),
-                "weekly_core_fee": "1800.50",
-                "additional_support": [{"description": "1:1", "weekly_amount": "150.25"}],
-                "reason": "more support",
-            },
-        )
-        assert varied.status_code == 201, varied.text
+        await _vary(client, pid, "1800.50", "150.25")
     for placement_id in (pid, nameless.placement_id, "nope"):
         one_trip = await store.placement_record(db, placement_id)
         async with db.session() as session:
