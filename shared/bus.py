@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -27,7 +27,7 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
 from faststream.message import StreamMessage
 
-from shared.consumer import EventConsumer, next_offsets
+from shared.consumer import DecodedBatch, EventConsumer, next_offsets
 from shared.db import Database
 from shared.infra_models import utcnow
 from shared.kafka_security import broker_security, client_options, token_provider
@@ -40,6 +40,7 @@ log = get_logger(__name__)
 
 PARTITIONS = 4  # what Tansu auto-creates; the upper bound on consumers per group
 BATCH_POLL_MS = 5  # published outbox rows past retention are deleted hourly
+RETRY_AFTER_S = 1.0  # a batch that failed for want of its database is read again after
 
 
 def make_broker(settings: ServiceSettings) -> KafkaBroker:
@@ -143,13 +144,115 @@ async def committed_beyond_end(
     )
 
 
+Rewound = frozenset[TopicPartition]  # the partitions a failed batch was rewound on
+
+
+class InTurn:
+    """A subscriber's batches applied one at a time, in order, each committed once applied,
+    while the next is decoded: decoding is the consumer's own CPU, and it overlaps the
+    database's work on the batch before (docs/performance.md).
+
+    Nothing is committed before it is applied, so a process killed at any point reads
+    again from its last commit, and the inbox skips what was applied.
+    """
+
+    def __init__(self) -> None:
+        self.applying: asyncio.Task[Rewound | None] | None = None
+
+    def hand(self, work: Coroutine[Any, Any, Rewound | None]) -> None:
+        """Start applying a batch; the caller settled the one before."""
+        self.applying = asyncio.create_task(work)
+
+    async def settled(self) -> Rewound | None:
+        """Wait for the batch being applied: None once it is applied and committed, or
+        the partitions it was rewound on when it failed."""
+        task, self.applying = self.applying, None
+        return None if task is None else await task
+
+    async def finish(self, timeout_s: float) -> None:
+        """At stop: let the batch being applied commit, within a bound (else it is
+        cancelled, rolled back, and read again at the next start)."""
+        task, self.applying = self.applying, None
+        if task is None:
+            return
+        done, _pending = await asyncio.wait({task}, timeout=timeout_s)
+        if not done:
+            task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task  # its failure was logged where it happened
+
+
+def batch_applier(
+    consumer: EventConsumer, in_turn: InTurn
+) -> Callable[[Any, KafkaMessage], Awaitable[None]]:
+    """The subscriber's handler: decode the batch, wait for the one before, hand this one
+    over to be applied and committed."""
+
+    async def apply_and_commit(
+        message: KafkaMessage, records: tuple[ConsumerRecord[Any, Any], ...], batch: DecodedBatch
+    ) -> Rewound | None:
+        try:
+            await consumer.apply_batch(batch)
+        except Exception as exc:
+            # Only infrastructure failures get here (the database is away): rewind and
+            # try again shortly, committing nothing.
+            log.error("consumer.retry_later", topic=consumer.topic, error=repr(exc))
+            await message.nack()
+            await asyncio.sleep(RETRY_AFTER_S)
+            return frozenset(partitions_of(records))
+        await commit(message, records)
+        return None
+
+    async def on_batch(_body: Any, message: KafkaMessage) -> None:
+        raw = message.raw_message
+        records = tuple(raw) if isinstance(raw, list | tuple) else (raw,)
+        batch = await consumer.decode_batch(records)  # while the batch before is applied
+        rewound = await in_turn.settled()
+        if rewound is not None:
+            # The batch before failed and was rewound: these records come again after
+            # it. Rewind this batch's other partitions too, or they would be skipped.
+            rewind_to_earliest(message.consumer, records, keep=rewound)
+            return
+        in_turn.hand(apply_and_commit(message, records, batch))
+        if not isinstance(message.consumer, AIOKafkaConsumer):
+            await in_turn.settled()  # FastStream's test broker delivers in the publish call
+
+    return on_batch
+
+
+def partitions_of(records: Iterable[ConsumerRecord[Any, Any]]) -> set[TopicPartition]:
+    return {TopicPartition(record.topic, record.partition) for record in records}
+
+
+def rewind_to_earliest(
+    kafka_consumer: Any, records: Sequence[ConsumerRecord[Any, Any]], keep: Rewound
+) -> None:
+    """Seek each partition of these records, except those in `keep`, to its earliest."""
+    if not isinstance(kafka_consumer, AIOKafkaConsumer):
+        return
+    for tp, offset in sorted(earliest_offsets(records).items()):
+        if tp not in keep:
+            kafka_consumer.seek(tp, offset)
+
+
+def earliest_offsets(records: Iterable[ConsumerRecord[Any, Any]]) -> dict[TopicPartition, int]:
+    earliest: dict[TopicPartition, int] = {}
+    for record in records:
+        tp = TopicPartition(record.topic, record.partition)
+        earliest[tp] = min(earliest.get(tp, record.offset), record.offset)
+    return earliest
+
+
 def subscribe(
     broker: KafkaBroker,
     consumer: EventConsumer,
     settings: ServiceSettings,
     listener: RewindAfterLoss | None = None,
+    in_turn: InTurn | None = None,
 ) -> Any:
-    """Register a batch subscriber that commits offsets only after the batch is applied."""
+    """Register a batch subscriber that commits offsets only after the batch is applied
+    (and decodes the next batch meanwhile: `InTurn`)."""
+    in_turn = in_turn or InTurn()
     subscriber = broker.subscriber(
         consumer.topic,
         batch=True,
@@ -169,20 +272,7 @@ def subscribe(
         listener=listener,
     )
 
-    async def on_batch(_body: Any, message: KafkaMessage) -> None:
-        raw = message.raw_message
-        records = tuple(raw) if isinstance(raw, list | tuple) else (raw,)
-        try:
-            await consumer.process(records)
-        except Exception as exc:
-            # Only infrastructure failures get here (the database is away): rewind and
-            # try again shortly, committing nothing.
-            log.error("consumer.retry_later", topic=consumer.topic, error=repr(exc))
-            await message.nack()
-            await asyncio.sleep(1.0)
-            return
-        await commit(message, records)
-
+    on_batch = batch_applier(consumer, in_turn)
     on_batch.__name__ = f"apply_{consumer.topic.replace('.', '_')}"
     subscriber(on_batch)
     if listener is not None:

@@ -87,6 +87,19 @@ class Poison:
     envelope: Envelope | None = None
 
 
+@dataclass(frozen=True)
+class DecodedBatch:
+    """A batch's records decoded, in order: those to apply and those to dead-letter."""
+
+    decoded: Sequence[Decoded]
+    poison: Sequence[Poison]
+    decoding_s: float
+
+
+# Records decoded between two turns of the event loop: about a millisecond of CPU.
+DECODE_SLICE = 50
+
+
 class EventConsumer:
     """Applies one topic's events to one service's database through its handlers."""
 
@@ -127,26 +140,44 @@ class EventConsumer:
             return Poison(record, "invalid_payload", reason, envelope)
         return Decoded(record, envelope, payload)
 
-    # -- applying -------------------------------------------------------------------
-    async def process(self, records: Sequence[ConsumerRecord[Any, Any]]) -> None:
-        """Apply a batch; when this returns, every record is applied or dead-lettered."""
+    async def decode_batch(self, records: Sequence[ConsumerRecord[Any, Any]]) -> DecodedBatch:
+        """Decode a batch, giving the event loop a turn before each `DECODE_SLICE` records.
+
+        The subscriber decodes a batch while the one before is being applied
+        (shared.bus.InTurn): between slices, that batch takes up its statements' answers
+        and sends its next statement, so the database works while this decodes.
+        """
         started = time.perf_counter()
         decoded: list[Decoded] = []
         poison: list[Poison] = []
-        for record in records:
-            outcome = self.decode(record)
-            if isinstance(outcome, Decoded):
-                decoded.append(outcome)
-            elif isinstance(outcome, Poison):
-                poison.append(outcome)
+        for start in range(0, len(records), DECODE_SLICE):
+            await asyncio.sleep(0)
+            for record in records[start : start + DECODE_SLICE]:
+                outcome = self.decode(record)
+                if isinstance(outcome, Decoded):
+                    decoded.append(outcome)
+                elif isinstance(outcome, Poison):
+                    poison.append(outcome)
+        return DecodedBatch(decoded, poison, time.perf_counter() - started)
+
+    # -- applying -------------------------------------------------------------------
+    async def process(self, records: Sequence[ConsumerRecord[Any, Any]]) -> None:
+        """Apply a batch; when this returns, every record is applied or dead-lettered."""
+        await self.apply_batch(await self.decode_batch(records))
+
+    async def apply_batch(self, batch: DecodedBatch) -> None:
+        """Apply a decoded batch; when this returns, every record is applied or
+        dead-lettered. Raises only when the database is away (apply it again later)."""
+        started = time.perf_counter()
         try:
-            await self._apply(decoded, poison)
+            await self._apply(batch.decoded, batch.poison)
         except Exception as exc:
             if not await self._database_up():
                 raise  # not the messages' fault: leave offsets uncommitted and retry later
             log.warning("consumer.batch_failed", topic=self.topic, error=repr(exc))
-            await self._apply_one_by_one(decoded, poison)
-        HANDLER_SECONDS.labels(self.service, self.topic).observe(time.perf_counter() - started)
+            await self._apply_one_by_one(batch.decoded, batch.poison)
+        seconds = batch.decoding_s + time.perf_counter() - started
+        HANDLER_SECONDS.labels(self.service, self.topic).observe(seconds)
 
     async def _apply(self, decoded: Sequence[Decoded], poison: Sequence[Poison]) -> None:
         async with self.db.transaction() as session:

@@ -28,6 +28,7 @@ from temporalio.runtime import Runtime
 from shared import clock, temporal
 from shared.bus import (
     BrokerWatch,
+    InTurn,
     RewindAfterLoss,
     broker_publisher,
     ensure_topics,
@@ -117,6 +118,7 @@ class ServiceRuntime:
     consumers: list[EventConsumer] = field(init=False, default_factory=list)
     subscribers: list[Any] = field(init=False, default_factory=list)
     rewinders: list[RewindAfterLoss] = field(init=False, default_factory=list)
+    turns: list[InTurn] = field(init=False, default_factory=list)
     _tasks: list[asyncio.Task[None]] = field(init=False, default_factory=list)
     _leases: list[Lease] = field(init=False, default_factory=list)
     _metrics_server: WSGIServer | None = field(init=False, default=None)
@@ -165,7 +167,9 @@ class ServiceRuntime:
             self.consumers.append(consumer)
             rewinder = RewindAfterLoss(self.broker_losses)
             self.rewinders.append(rewinder)
-            self.subscribers.append(subscribe(self.broker, consumer, self.settings, rewinder))
+            turn = InTurn()
+            self.turns.append(turn)
+            self.subscribers.append(subscribe(self.broker, consumer, self.settings, rewinder, turn))
 
     def _document_publications(self) -> None:
         """Declare what we publish, for the AsyncAPI document only: the outbox relay
@@ -448,6 +452,8 @@ class ServiceRuntime:
                     await lease.release(self.db)
         if self.shared_broker is None and self.needs_broker:
             await self.broker.stop()
+        for turn in self.turns:  # the batch each subscriber was applying
+            await turn.finish(grace_s)
         if self._metrics_server is not None:
             self._metrics_server.shutdown()
             self._metrics_server = None
