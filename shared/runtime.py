@@ -450,15 +450,19 @@ class ServiceRuntime:
             if lease.held:
                 with contextlib.suppress(Exception):  # it expires anyway
                     await lease.release(self.db)
+        await self._finish_batches(grace_s)  # committed while the consumers are up
         if self.shared_broker is None and self.needs_broker:
             await self.broker.stop()
-        for turn in self.turns:  # the batch each subscriber was applying
-            await turn.finish(grace_s)
+        await self._finish_batches(grace_s)  # one handed over while the broker stopped
         if self._metrics_server is not None:
             self._metrics_server.shutdown()
             self._metrics_server = None
         DB_POOLS.forget(self.db)
         await self.db.dispose()
+
+    async def _finish_batches(self, grace_s: float) -> None:
+        for turn in self.turns:  # the batch each subscriber is applying
+            await turn.finish(grace_s)
 
     # -- readiness ------------------------------------------------------------------
     async def check_database(self) -> None:

@@ -4,16 +4,20 @@ commits its batches one at a time and in order, and loses none when one fails.""
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from faststream.kafka.message import KafkaAckableMessage
 
+from dps.services import definition_of
 from shared import bus
 from shared.bus import InTurn, batch_applier
 from shared.consumer import DECODE_SLICE, DecodedBatch, EventConsumer, Poison
 from shared.db import Database
+from shared.runtime import ProcessRole, ServiceRuntime
+from shared.settings import settings_for
 
 TOPIC = "providers.v1"
 TP0, TP1 = TopicPartition(TOPIC, 0), TopicPartition(TOPIC, 1)
@@ -153,3 +157,19 @@ async def test_faststreams_test_broker_gets_the_batch_applied_before_the_handler
     assert events(log, "applied") == [("applied", 0)]
     assert acked == [True]
     assert turn.applying is None
+
+
+async def test_a_runtime_stopping_lets_each_subscribers_batch_commit(tmp_path: Path) -> None:
+    settings = settings_for("monitoring", data_dir=tmp_path, kafka_bootstrap="127.0.0.1:1")
+    runtime = ServiceRuntime(
+        definition_of("monitoring"), settings, frozenset({ProcessRole.CONSUMER}), use_temporal=False
+    )
+    assert len(runtime.turns) == len(runtime.consumers) > 1
+    log: Log = []
+    kafka = FakeKafka(log)
+    for turn, start in zip(runtime.turns, (0, 10), strict=False):
+        await batch_applier(Recording(log), turn)(
+            None, message(records(range(start, start + 3)), kafka)
+        )
+    await runtime.stop(grace_s=5)
+    assert events(log, "commit") == [("commit", {TP0: 3}), ("commit", {TP0: 13})]
