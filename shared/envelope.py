@@ -26,6 +26,7 @@ CE_PREFIX = "ce_"
 # without an id in particular would get a new one on every delivery, so a redelivery
 # would be applied twice (issue 16).
 REQUIRED_ATTRIBUTES = ("id", "source", "specversion", "type")
+_REQUIRED = frozenset(REQUIRED_ATTRIBUTES)
 DEFAULT_SCHEMA_BASE = "https://send-dps.example/schemas/"
 _schema_base = DEFAULT_SCHEMA_BASE
 
@@ -229,9 +230,10 @@ def decode_envelope(raw: bytes | None) -> Envelope:
 def _complete(envelope: Envelope) -> bool:
     """Whether a parsed event gave every attribute `_validated` requires itself (the
     model's defaults would otherwise invent an id or a specversion)."""
-    given = envelope.model_fields_set
-    return envelope.specversion == "1.0" and all(
-        name in given and getattr(envelope, name) for name in REQUIRED_ATTRIBUTES
+    return (
+        envelope.specversion == "1.0"
+        and _REQUIRED <= envelope.model_fields_set
+        and bool(envelope.id and envelope.source and envelope.type)
     )
 
 

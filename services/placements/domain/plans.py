@@ -131,6 +131,23 @@ def plan_values(event: InboundEvent) -> dict[str, Any]:
     raise TypeError(f"not an ehc.plans.v1 payload: {type(event).__name__}")
 
 
+def _newer_values(
+    held: Mapping[str, datetime], values: dict[str, Any], event_time: datetime
+) -> tuple[dict[str, Any], list[str]]:
+    """The values to apply, and the names of those older than the value held."""
+    if not held:
+        return values, []
+    applied: dict[str, Any] = {}
+    stale: list[str] = []
+    for name, value in values.items():
+        held_time = held.get(name)
+        if held_time is None or event_time >= held_time:
+            applied[name] = value
+        else:
+            stale.append(name)
+    return applied, stale
+
+
 def apply_plan_event(
     plan: ChildPlan | None, event: InboundEvent, event_time: datetime
 ) -> PlanChange:
@@ -152,16 +169,12 @@ def apply_plan_event(
         "child_ref_mismatch",
         "event is for a different child",
     )
-    applied: dict[str, Any] = {}
-    stale: list[str] = []
-    for name, value in plan_values(event).items():
-        held_time = current.field_times.get(name)
-        if held_time is None or event_time >= held_time:
-            applied[name] = value
-        else:
-            stale.append(name)
+    applied, stale = _newer_values(current.field_times, plan_values(event), event_time)
     times = {**current.field_times, **dict.fromkeys(applied, event_time)}
-    updated = replace(current, field_times=times, **applied)
+    if plan is None:  # a council's bulk load is mostly new children: no copy to make
+        updated = ChildPlan(child_ref=event.child_ref, field_times=times, **applied)
+    else:
+        updated = replace(current, field_times=times, **applied)
     return PlanChange(
         plan=updated,
         applied=tuple(applied),
