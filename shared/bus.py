@@ -429,11 +429,22 @@ class BrokerWatch:
         return replayed
 
     async def _sentinel_present(self) -> bool:
+        """One round trip while the broker answers for the sentinel: its end offset.
+
+        The relay asks this before every batch, so it is on the event-to-alert path. A
+        broker restarted empty answers 0 (Tansu makes the topic on the request) or an
+        error; only after an error is the topic list fetched, to tell a missing topic
+        (lost) from a broker that cannot be asked (raised, so the relay sends nothing).
+        """
         client = await self._client()
-        if self.sentinel not in await client.topics():
-            return False
-        ends = await client.end_offsets([TopicPartition(self.sentinel, 0)])
-        return bool(ends and next(iter(ends.values())) > 0)
+        sentinel = TopicPartition(self.sentinel, 0)
+        try:
+            ends = await client.end_offsets([sentinel])
+        except KafkaError:
+            if self.sentinel not in await client.topics():
+                return False
+            ends = await client.end_offsets([sentinel])
+        return ends.get(sentinel, 0) > 0
 
     async def _client(self) -> AIOKafkaConsumer:
         """One metadata client for every check (each fetches fresh metadata and offsets);

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from aiokafka import TopicPartition
-from aiokafka.errors import KafkaConnectionError
+from aiokafka.errors import KafkaConnectionError, UnknownTopicOrPartitionError
 
 from shared import bus
 from shared.bus import BrokerWatch
@@ -26,10 +26,13 @@ class FakeClient:
     made: list[FakeClient] = []
     topics_present: set[str] = set()
     fail_next = False
+    sentinel_missing = False
+    sentinel_end = 1
 
     def __init__(self, **_config: Any) -> None:
         self.started = self.stopped = False
-        self.checks = 0
+        self.checks = 0  # end-offset requests: one per check while the sentinel answers
+        self.topic_lists = 0
         FakeClient.made.append(self)
 
     async def start(self) -> None:
@@ -39,14 +42,19 @@ class FakeClient:
         self.stopped = True
 
     async def topics(self) -> set[str]:
-        self.checks += 1
+        self.topic_lists += 1
         if FakeClient.fail_next:
             FakeClient.fail_next = False
             raise KafkaConnectionError("broker away")
         return FakeClient.topics_present
 
     async def end_offsets(self, partitions: list[TopicPartition]) -> dict[TopicPartition, int]:
-        return dict.fromkeys(partitions, 1)
+        self.checks += 1
+        if FakeClient.fail_next:  # a broker away fails the topic list that follows too
+            raise KafkaConnectionError("broker away")
+        if FakeClient.sentinel_missing:
+            raise UnknownTopicOrPartitionError()
+        return dict.fromkeys(partitions, FakeClient.sentinel_end)
 
 
 @pytest.fixture
@@ -63,6 +71,7 @@ def fake_kafka(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
         return None
 
     FakeClient.made, FakeClient.topics_present, FakeClient.fail_next = [], set(), False
+    FakeClient.sentinel_missing, FakeClient.sentinel_end = False, 1
     monkeypatch.setattr(bus, "AIOKafkaConsumer", FakeClient)
     monkeypatch.setattr(bus, "ensure_topics", ensure_topics)
     monkeypatch.setattr(BrokerWatch, "_write_sentinel", write_sentinel)
@@ -99,8 +108,32 @@ async def test_every_check_reuses_one_client(
         assert await watch._sentinel_present()
     assert len(FakeClient.made) == 1
     assert FakeClient.made[0].checks == 6
+    assert FakeClient.made[0].topic_lists == 0  # one round trip per check
     await watch.close()
     assert FakeClient.made[0].stopped
+
+
+async def test_an_empty_or_missing_sentinel_is_a_loss_and_an_unreachable_broker_raises(
+    fake_kafka: list[list[str]], published_db: Database
+) -> None:
+    watch = BrokerWatch(settings_for("provider_registry"), published_db, [TOPIC])
+    await watch.start()
+    client = FakeClient.made[0]
+    FakeClient.sentinel_end = 0  # a broker restarted empty that made the topic on request
+    assert not await watch._sentinel_present()
+    FakeClient.sentinel_end, FakeClient.sentinel_missing = 1, True
+    FakeClient.topics_present = {TOPIC}  # the sentinel's topic is gone
+    assert not await watch._sentinel_present()
+    assert client.topic_lists == 1
+    # listed, yet its end offset cannot be read: raised, never taken for a loss
+    FakeClient.topics_present = {TOPIC, watch.sentinel}
+    with pytest.raises(UnknownTopicOrPartitionError):
+        await watch._sentinel_present()
+    FakeClient.sentinel_missing, FakeClient.fail_next = False, True
+    with pytest.raises(KafkaConnectionError):
+        await watch._sentinel_present()
+    assert client.topic_lists == 3
+    await watch.close()
 
 
 async def test_a_failed_check_gets_a_fresh_client_next_time(
