@@ -6,8 +6,20 @@ service database, so their creation is written once here.
 
 from __future__ import annotations
 
+import uuid
+
 from alembic import context
-from sqlalchemy import Connection, MetaData, engine_from_config, pool, text
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    Integer,
+    MetaData,
+    String,
+    engine_from_config,
+    pool,
+    text,
+)
 
 from shared.infra_models import infra_registry
 
@@ -311,3 +323,64 @@ def drop_idempotency_committed_at_v5() -> None:
 
     with op.batch_alter_table("idempotency_key") as batch:
         batch.drop_column("committed_at")
+
+
+# --- a version the database raises on every change to a table ------------------------
+#
+# A read answered before can be answered again while the version it was kept under is
+# still the table's (provider search pages, the alert inbox). On PostgreSQL a deferred
+# constraint trigger raises it as the changing transaction commits: the version row's
+# lock is then held only while that transaction commits (it waits for nothing else, so
+# no deadlock), and a reader that sees the new version also sees the change. SQLite has
+# one writer at a time, so plain row triggers do. A migration that later rebuilds the
+# table on SQLite (batch_alter_table copies it) drops its triggers and must make them
+# again.
+
+_VERBS = ("INSERT", "UPDATE", "DELETE")
+
+
+def create_version_table(version_table: str) -> None:
+    """The one row (`id` 1, a fresh `epoch`, `version` 0) the triggers raise."""
+    from alembic import op
+
+    table = op.create_table(
+        version_table,
+        Column("id", Integer(), primary_key=True, autoincrement=False),
+        Column("epoch", String(32), nullable=False),
+        Column("version", BigInteger(), nullable=False),
+    )
+    op.bulk_insert(table, [{"id": 1, "epoch": uuid.uuid4().hex, "version": 0}])
+
+
+def create_version_triggers(table: str, version_table: str) -> None:
+    """Raise `version_table`'s version on every insert, update or delete of `table`."""
+    from alembic import op
+
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(
+            f"CREATE FUNCTION {version_table}_raise() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+            f"BEGIN\n    UPDATE {version_table} SET version = version + 1;\n"
+            "    RETURN NULL;\nEND\n$$"
+        )
+        op.execute(
+            f"CREATE CONSTRAINT TRIGGER {table}_raises_{version_table} "
+            f"AFTER INSERT OR UPDATE OR DELETE ON {table} DEFERRABLE INITIALLY DEFERRED "
+            f"FOR EACH ROW EXECUTE FUNCTION {version_table}_raise()"
+        )
+    else:
+        for verb in _VERBS:
+            op.execute(
+                f"CREATE TRIGGER {table}_{verb.lower()}_raises_{version_table} AFTER {verb} "
+                f"ON {table} BEGIN UPDATE {version_table} SET version = version + 1; END"
+            )
+
+
+def drop_version_triggers(table: str, version_table: str) -> None:
+    from alembic import op
+
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(f"DROP TRIGGER IF EXISTS {table}_raises_{version_table} ON {table}")
+        op.execute(f"DROP FUNCTION IF EXISTS {version_table}_raise()")
+    else:
+        for verb in _VERBS:
+            op.execute(f"DROP TRIGGER IF EXISTS {table}_{verb.lower()}_raises_{version_table}")

@@ -68,6 +68,19 @@ class EvidenceRecord(MonitoringModel, table=True):
     recorded_at: datetime = Field(default_factory=utcnow)
 
 
+class AlertInboxVersionRow(MonitoringModel, table=True):
+    """Which state of the alerts an inbox page answered from: one row whose ``version``
+    the database raises on every insert, update or delete of an alert (triggers made by
+    migration 0018, so no writer can forget it), and ``epoch``, drawn when the row was
+    made, so that two databases' versions are never taken for one another."""
+
+    __tablename__ = "alert_inbox_version"
+
+    id: int = Field(primary_key=True)
+    epoch: str = Field(max_length=32)
+    version: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
 class AlertRow(MonitoringModel, table=True):
     """An alert and its handling. `open_key` equals `dedupe_key` while the alert is
     unresolved and NULL once resolved: its unique index makes "one open alert per cause"

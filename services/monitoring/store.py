@@ -47,6 +47,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from services.monitoring import domain
 from services.monitoring.models import (
+    AlertInboxVersionRow,
     AlertRow,
     Budget,
     Delivery,
@@ -69,6 +70,7 @@ from shared.contracts.common import NeedType
 from shared.db import Database
 from shared.errors import NotFound
 from shared.infra_models import utcnow
+from shared.kept_answers import KeptAnswers, Version
 from shared.sqlite_driver import is_one_trip
 from shared.sqlite_reads import OneTripSelect, one_trip_reads
 from shared.unit_of_work import UnitOfWork, insert_at_commit
@@ -753,6 +755,60 @@ _NAMES = tuple(c.key for c in _ALERTS.columns)
 _ALERT_JSON = TypeAdapter(dict[str, Any])
 _serialised: dict[tuple[Any, ...], bytes] = {}
 _SERIALISED_MAX = 4096  # about 8 MiB; emptied when full
+
+
+@dataclass(frozen=True, slots=True)
+class InboxPage:
+    """One inbox page as sent, and the alerts it lists (id, placement) for its audit."""
+
+    alerts: tuple[tuple[str, str | None], ...]
+    body: bytes
+
+
+# Inbox pages already answered, by the alerts' version (raised by the database on every
+# change to an alert): a page is read again only after an alert changed. 200 alerts are
+# about 190 KB.
+_pages: KeptAnswers[InboxPage] = KeptAnswers(lambda page: len(page.body))
+_INBOX_VERSION = OneTripSelect(
+    select_columns(col(AlertInboxVersionRow.epoch), col(AlertInboxVersionRow.version))
+)
+
+
+async def inbox(
+    db: Database,
+    *,
+    status: str | None,
+    severity: str | None,
+    provider_id: str | None,
+    limit: int,
+) -> InboxPage:
+    """The officers' inbox, newest first: as answered before while no alert has changed
+    since (the alerts' version is read first, then the page if it is not kept)."""
+    key = (status, severity, provider_id, limit)
+    version = await _inbox_version(db)
+    page = _pages.get(version, key)
+    if page is None:
+        found = await alerts(
+            db, status=status, severity=severity, provider_id=provider_id, limit=limit
+        )
+        # The same body as list[AlertRow], from each alert's JSON as the store keeps it.
+        page = InboxPage(
+            tuple((alert.alert_id, alert.placement_id) for alert in found),
+            b"[" + b",".join(alert.json for alert in found) + b"]",
+        )
+        _pages.put(version, key, page)
+    return page
+
+
+async def _inbox_version(db: Database) -> Version | None:
+    if is_one_trip(db.engine):
+        rows = await one_trip_reads(
+            db.engine, lambda connection, dialect: _INBOX_VERSION.tuples(connection, dialect, {})
+        )
+    else:
+        async with db.session() as session:
+            rows = [tuple(row) for row in await session.execute(_INBOX_VERSION.statement)]
+    return (rows[0][0], rows[0][1]) if rows else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -89,19 +89,15 @@ async def list_alerts(
     reads: ReadAudit = READS,
 ) -> Response:
     """The monitoring officers' inbox, newest first."""
-    found = await store.alerts(
+    page = await store.inbox(
         runtime.db,
         status=status_.value if status_ is not None else None,
         severity=severity.value if severity is not None else None,
         provider_id=provider_id,
         limit=limit,
     )
-    await reads.record(
-        actor, "alert", _about_placements((alert.alert_id, alert.placement_id) for alert in found)
-    )
-    # The same body as list[AlertRow], from each alert's JSON as the store keeps it.
-    body = b"[" + b",".join(alert.json for alert in found) + b"]"
-    return Response(body, media_type="application/json")
+    await reads.record(actor, "alert", _about_placements(page.alerts))
+    return Response(page.body, media_type="application/json")
 
 
 def _about_placements(

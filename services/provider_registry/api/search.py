@@ -3,7 +3,6 @@ answered before is answered again while the register is unchanged."""
 
 from __future__ import annotations
 
-from collections.abc import Hashable
 from datetime import date
 
 from fastapi import APIRouter, Depends, Query, Response
@@ -18,6 +17,7 @@ from shared.api_types import BoundedInt, Offset
 from shared.contracts.common import Attendance, NeedType, Role
 from shared.contracts.providers_v1 import OfstedJudgement, ProviderStatus
 from shared.errors import DomainError, RulesBroken
+from shared.kept_answers import KeptAnswers
 from shared.runtime import ServiceRuntime, runtime_of
 from shared.unit_of_work import Actor
 
@@ -26,39 +26,11 @@ router = APIRouter(tags=["providers"])
 MAX_PAGE = 200
 
 
-class SearchPages:
-    """Search pages already answered, as sent, by the register's state
-    (`store.register_state`: the database raises it on every change to a provider,
-    whichever process or replica makes it), so a page is answered again only while no
-    provider has changed since. Only the newest state's pages are kept, at most
-    `max_bytes` of them (a page of 50 is about 40 KB); emptied when full."""
-
-    def __init__(self, max_bytes: int = 16 * 1024 * 1024) -> None:
-        self.max_bytes = max_bytes
-        self.state: store.RegisterState | None = None
-        self.pages: dict[Hashable, bytes] = {}
-        self.size = 0
-
-    def get(self, state: store.RegisterState, key: Hashable) -> bytes | None:
-        return self.pages.get(key) if state == self.state else None
-
-    def put(self, state: store.RegisterState, key: Hashable, body: bytes) -> None:
-        if state != self.state:
-            if self.state is not None and state[0] == self.state[0] and state[1] < self.state[1]:
-                return  # read before a newer page was kept: that one stands
-            self.state = state
-            self._empty()
-        if self.size + len(body) > self.max_bytes:
-            self._empty()
-        if len(body) <= self.max_bytes:
-            self.pages[key] = body
-            self.size += len(body)
-
-    def _empty(self) -> None:
-        self.pages, self.size = {}, 0
-
-
-PAGES = SearchPages()
+# Search pages already answered, as sent, by the register's version
+# (`store.register_state`: the database raises it on every change to a provider), so a
+# page is answered again only while no provider has changed since. A page of 50 is
+# about 40 KB.
+PAGES: KeptAnswers[bytes] = KeptAnswers(len)
 _PAGE = TypeAdapter(ProviderPage)
 
 
@@ -113,11 +85,10 @@ async def search_providers(
     key = (search, limit, offset, today, viewer)
     async with runtime.db.session() as session:
         state = await store.register_state(session)
-        body = PAGES.get(state, key) if state is not None else None
+        body = PAGES.get(state, key)
         if body is None:
             body = await _page(session, search, limit, offset, actor, today)
-            if state is not None:
-                PAGES.put(state, key, body)
+            PAGES.put(state, key, body)
     return Response(body, media_type="application/json")
 
 

@@ -4,13 +4,17 @@ one audit row per alert about a placement."""
 
 from __future__ import annotations
 
+import json
 import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from pydantic import TypeAdapter
+from sqlalchemy import text
 from sqlmodel import col, select
 
+from services.monitoring import store
 from services.monitoring.models import AlertRow
 from shared.contracts.common import Role
 from shared.infra_models import AuditEntry
@@ -125,3 +129,70 @@ async def test_a_changed_alert_is_answered_as_changed(monitoring: Monitoring, to
     assert changed[moved.alert_id]["assigned_to"] == "o-2"
     assert changed[appended.alert_id]["evidence_refs"][-1] == "e-new"
     assert changed[closed.alert_id]["outcome"] == "closed by hand"
+
+
+async def test_a_page_is_answered_again_while_no_alert_changed_and_each_read_is_audited(
+    monitoring: Monitoring, tokens, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _seed(monitoring)
+    reads = 0
+    read_alerts = store.alerts
+
+    async def counted(*args: Any, **kwargs: Any) -> list[store.InboxAlert]:
+        nonlocal reads
+        reads += 1
+        return await read_alerts(*args, **kwargs)
+
+    monkeypatch.setattr(store, "alerts", counted)
+    async with client_for(monitoring.runtime, tokens[Role.MONITORING_OFFICER]) as client:
+        first = (await client.get("/alerts", params={"status": "open"})).content
+        again = (await client.get("/alerts", params={"status": "open"})).content
+        assert (again, reads) == (first, 1)  # the kept page, its alerts not read again
+        other = (await client.get("/alerts", params={"status": "resolved"})).content
+        assert other != first and reads == 2  # another page is read
+        await _sql(monitoring, "UPDATE alert SET outcome = 'noted' WHERE alert_id = 'a-0001'")
+        assert (await client.get("/alerts", params={"status": "open"})).content == first
+        assert reads == 3  # the version moved: read again (this alert is not open)
+    about_placements = len([a for a in json.loads(first) if a["placement_id"]])
+    async with monitoring.runtime.db.session() as session:
+        audited = (
+            await session.exec(select(AuditEntry).where(AuditEntry.action == "alert.read"))
+        ).all()
+    # every read is audited, kept page or not: three of the open page, one resolved
+    resolved = len([a for a in json.loads(other) if a["placement_id"]])
+    assert len(audited) == 3 * about_placements + resolved
+
+
+async def test_every_change_to_an_alert_raises_the_inbox_version(monitoring: Monitoring) -> None:
+    """Made by migration triggers, whoever writes: plain SQL here, as another process or
+    a hand-made fix would."""
+    await _seed(monitoring)
+    db = monitoring.runtime.db
+    version = await store._inbox_version(db)
+    assert version is not None
+    changes = (
+        "UPDATE alert SET assigned_to = 'o-9' WHERE alert_id = 'a-0002'",
+        "DELETE FROM alert WHERE alert_id = 'a-0003'",
+        _copy_of("a-0004"),
+    )
+    for change in changes:
+        await _sql(monitoring, change)
+        moved = await store._inbox_version(db)
+        assert moved is not None and moved[0] == version[0] and moved[1] > version[1], change
+        version = moved
+
+
+def _copy_of(alert_id: str) -> str:
+    """An INSERT of a new alert copied from `alert_id`, in plain SQL."""
+    names = [c.key for c in AlertRow.__table__.columns]  # type: ignore[attr-defined]
+    made = {"alert_id": "'a-new'", "dedupe_key": "dedupe_key || '-new'", "open_key": "NULL"}
+    chosen = ", ".join(made.get(name, name) for name in names)
+    return (
+        f"INSERT INTO alert ({', '.join(names)}) SELECT {chosen} FROM alert"
+        f" WHERE alert_id = '{alert_id}'"
+    )
+
+
+async def _sql(monitoring: Monitoring, statement: str) -> None:
+    async with monitoring.runtime.db.transaction() as session:
+        await session.execute(text(statement))

@@ -14,7 +14,6 @@ from sqlalchemy import text
 
 from services.provider_registry import store
 from services.provider_registry.api import search
-from services.provider_registry.api.search import SearchPages
 from shared.runtime import ServiceRuntime
 from tests.harness import client_for
 from tests.service.provider_registry.conftest import provider_token, register
@@ -68,7 +67,7 @@ async def test_a_page_is_answered_again_until_a_provider_changes_by_any_means(
     await register(commissioner, urn=430012, name="Beech House")
     before = await _page(commissioner)
     state = await _state(registry)
-    assert search.PAGES.state == state and search.PAGES.pages  # kept
+    assert search.PAGES.version == state and search.PAGES.answers  # kept
     assert await _page(commissioner) == before
     # Another process's write, as a replica or an operator would make it.
     await _sql(registry, "UPDATE provider SET status = 'suspended' WHERE id = :id", id=first)
@@ -150,21 +149,3 @@ async def test_concurrent_changes_all_commit_and_each_raises_the_version(
         await asyncio.wait_for(waiting, 10)
         await asyncio.wait_for(a.commit(), 10)
     assert (await _state(registry))[1] == version + 3
-
-
-def test_pages_keep_only_the_newest_state_and_are_bounded() -> None:
-    pages = SearchPages(max_bytes=6)
-    pages.put(("e", 5), "a", b"A5")
-    assert pages.get(("e", 5), "a") == b"A5" and pages.get(("e", 6), "a") is None
-    pages.put(("e", 4), "b", b"B4")  # read before version 5: not kept
-    assert pages.get(("e", 5), "b") is None and pages.get(("e", 4), "b") is None
-    pages.put(("e", 6), "a", b"A6")  # a newer version: the older pages go
-    assert pages.get(("e", 6), "a") == b"A6" and pages.pages == {"a": b"A6"}
-    pages.put(("other", 1), "a", b"X1")  # another database's register: replaces
-    assert pages.get(("other", 1), "a") == b"X1" and pages.get(("e", 6), "a") is None
-    pages.put(("other", 1), "b", b"Y1")
-    assert pages.size == 4
-    pages.put(("other", 1), "c", b"Z1c")  # 7 bytes would be over 6: emptied, then kept
-    assert pages.pages == {"c": b"Z1c"} and pages.size == 3
-    pages.put(("other", 1), "d", b"too large")  # larger than the whole: never kept
-    assert pages.pages == {} and pages.size == 0

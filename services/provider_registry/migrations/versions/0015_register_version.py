@@ -15,64 +15,32 @@ it) drops its triggers: it must make them again (`create_triggers`), and
 tests/service/provider_registry/test_search_pages.py fails if it does not.
 """
 
-import uuid
 from collections.abc import Sequence
 
-import sqlalchemy as sa
 from alembic import op
+
+from shared.migrations import (
+    create_version_table,
+    create_version_triggers,
+    drop_version_triggers,
+)
 
 revision: str = "0015"
 down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-_VERBS = ("INSERT", "UPDATE", "DELETE")
-
-_PG_FUNCTION = """
-CREATE FUNCTION register_version_raise() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    UPDATE register_version SET version = version + 1;
-    RETURN NULL;
-END
-$$
-"""
-_PG_TRIGGER = (
-    "CREATE CONSTRAINT TRIGGER provider_raises_register_version "
-    "AFTER INSERT OR UPDATE OR DELETE ON provider "
-    "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION register_version_raise()"
-)
-_SQLITE_TRIGGER = (
-    "CREATE TRIGGER provider_{verb}_raises_register_version AFTER {verb} ON provider "
-    "BEGIN UPDATE register_version SET version = version + 1; END"
-)
-
 
 def create_triggers() -> None:
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute(_PG_FUNCTION)
-        op.execute(_PG_TRIGGER)
-    else:
-        for verb in _VERBS:
-            op.execute(_SQLITE_TRIGGER.format(verb=verb.lower()))
+    create_version_triggers("provider", "register_version")
 
 
 def drop_triggers() -> None:
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute("DROP TRIGGER IF EXISTS provider_raises_register_version ON provider")
-        op.execute("DROP FUNCTION IF EXISTS register_version_raise()")
-    else:
-        for verb in _VERBS:
-            op.execute(f"DROP TRIGGER IF EXISTS provider_{verb.lower()}_raises_register_version")
+    drop_version_triggers("provider", "register_version")
 
 
 def upgrade() -> None:
-    table = op.create_table(
-        "register_version",
-        sa.Column("id", sa.Integer(), primary_key=True, autoincrement=False),
-        sa.Column("epoch", sa.String(32), nullable=False),
-        sa.Column("version", sa.BigInteger(), nullable=False),
-    )
-    op.bulk_insert(table, [{"id": 1, "epoch": uuid.uuid4().hex, "version": 0}])
+    create_version_table("register_version")
     create_triggers()
 
 
