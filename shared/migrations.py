@@ -6,6 +6,7 @@ service database, so their creation is written once here.
 
 from __future__ import annotations
 
+import re
 import uuid
 
 from alembic import context
@@ -352,15 +353,23 @@ def create_version_table(version_table: str) -> None:
     op.bulk_insert(table, [{"id": 1, "epoch": uuid.uuid4().hex, "version": 0}])
 
 
+def _identifiers(*names: str) -> None:
+    """Table names go into DDL as written: only plain lower-case identifiers."""
+    for name in names:
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
+            raise ValueError(f"not a plain table name: {name!r}")
+
+
 def create_version_triggers(table: str, version_table: str) -> None:
     """Raise `version_table`'s version on every insert, update or delete of `table`."""
     from alembic import op
 
+    _identifiers(table, version_table)
+    raise_version = f"UPDATE {version_table} SET version = version + 1"  # nosec B608: checked
     if op.get_bind().dialect.name == "postgresql":
         op.execute(
             f"CREATE FUNCTION {version_table}_raise() RETURNS trigger LANGUAGE plpgsql AS $$\n"
-            f"BEGIN\n    UPDATE {version_table} SET version = version + 1;\n"
-            "    RETURN NULL;\nEND\n$$"
+            f"BEGIN\n    {raise_version};\n    RETURN NULL;\nEND\n$$"
         )
         op.execute(
             f"CREATE CONSTRAINT TRIGGER {table}_raises_{version_table} "
@@ -371,13 +380,14 @@ def create_version_triggers(table: str, version_table: str) -> None:
         for verb in _VERBS:
             op.execute(
                 f"CREATE TRIGGER {table}_{verb.lower()}_raises_{version_table} AFTER {verb} "
-                f"ON {table} BEGIN UPDATE {version_table} SET version = version + 1; END"
+                f"ON {table} BEGIN {raise_version}; END"
             )
 
 
 def drop_version_triggers(table: str, version_table: str) -> None:
     from alembic import op
 
+    _identifiers(table, version_table)
     if op.get_bind().dialect.name == "postgresql":
         op.execute(f"DROP TRIGGER IF EXISTS {table}_raises_{version_table} ON {table}")
         op.execute(f"DROP FUNCTION IF EXISTS {version_table}_raise()")
