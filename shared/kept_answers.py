@@ -12,8 +12,22 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
+from sqlalchemy import BigInteger
+from sqlmodel import Field, SQLModel
+
 Version = tuple[str, int]  # (epoch, version): the epoch tells two databases apart
 V = TypeVar("V")
+
+
+class VersionRow(SQLModel):
+    """The columns of a service's version row (a table model inherits them beside its
+    service's base): ``version``, raised by the database on every change to the table it
+    watches, and ``epoch``, drawn when the row was made, so that two databases' versions
+    are never taken for one another."""
+
+    id: int = Field(primary_key=True)
+    epoch: str = Field(max_length=32)
+    version: int = Field(sa_type=BigInteger, nullable=False)
 
 
 class KeptAnswers(Generic[V]):

@@ -11,6 +11,7 @@ from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
 from shared.infra_models import utcnow
+from shared.kept_answers import VersionRow
 
 
 class MonitoringModel(SQLModel, registry=registry()):
@@ -68,17 +69,12 @@ class EvidenceRecord(MonitoringModel, table=True):
     recorded_at: datetime = Field(default_factory=utcnow)
 
 
-class AlertInboxVersionRow(MonitoringModel, table=True):
-    """Which state of the alerts an inbox page answered from: one row whose ``version``
-    the database raises on every insert, update or delete of an alert (triggers made by
-    migration 0018, so no writer can forget it), and ``epoch``, drawn when the row was
-    made, so that two databases' versions are never taken for one another."""
+class AlertInboxVersionRow(MonitoringModel, VersionRow, table=True):
+    """Which state of the alerts an inbox page answered from: the database raises its
+    version on every insert, update or delete of an alert (triggers made by migration
+    0018, so no writer can forget it)."""
 
     __tablename__ = "alert_inbox_version"
-
-    id: int = Field(primary_key=True)
-    epoch: str = Field(max_length=32)
-    version: int = Field(sa_column=Column(BigInteger, nullable=False))
 
 
 class AlertRow(MonitoringModel, table=True):

@@ -11,13 +11,14 @@ from datetime import date, datetime
 from typing import Any
 
 from pydantic import TypeAdapter
-from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, LargeBinary, UniqueConstraint
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
 from services.provider_registry import domain
 from shared.contracts.providers_v1 import ProviderStatus
 from shared.infra_models import utcnow
+from shared.kept_answers import VersionRow
 
 
 class RegistryModel(SQLModel, registry=registry()):
@@ -68,17 +69,12 @@ class ProviderRow(RegistryModel, table=True):
     next_document_expiry: date | None = Field(default=None, index=True)
 
 
-class RegisterVersionRow(RegistryModel, table=True):
-    """Which state of the register a search answered from: one row whose ``version`` the
-    database raises on every insert, update or delete of a provider row (triggers made by
-    migration 0015, so no writer can forget it), and ``epoch``, drawn when the row was
-    made, so that two databases' versions are never taken for one another."""
+class RegisterVersionRow(RegistryModel, VersionRow, table=True):
+    """Which state of the register a search answered from: the database raises its
+    version on every insert, update or delete of a provider row (triggers made by
+    migration 0015, so no writer can forget it)."""
 
     __tablename__ = "register_version"
-
-    id: int = Field(primary_key=True)
-    epoch: str = Field(max_length=32)
-    version: int = Field(sa_column=Column(BigInteger, nullable=False))
 
 
 class InspectionRow(RegistryModel, table=True):
