@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
@@ -23,12 +24,16 @@ from sqlalchemy import JSON, ColumnElement, Dialect, Table, TextClause, any_, bi
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.files import private_file
+from shared.logging import get_logger
 from shared.sqlite_driver import OneTripDBAPI
+
+log = get_logger(__name__)
 
 # Run inside each write transaction of the current context just before it commits. A
 # request with an Idempotency-Key records there that its change was committed
@@ -98,7 +103,7 @@ def _is_file(url: str) -> bool:
 class Database:
     """The engine and session factory of one service's own database."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, connection_wait_s: float = 30.0) -> None:
         self.url = async_url(url)
         self.is_sqlite = make_url(self.url).get_backend_name() == "sqlite"
         kwargs: dict[str, Any] = {"echo": echo}
@@ -116,13 +121,21 @@ class Database:
                 # hand-offs cost CPU (docs/performance.md, "One SQLite connection per
                 # process"). No code holds a session while opening another, or across a
                 # network call, so none waits on itself.
-                kwargs.update(poolclass=AsyncAdaptedQueuePool, pool_size=1, max_overflow=0)
+                kwargs.update(
+                    poolclass=AsyncAdaptedQueuePool,
+                    pool_size=1,
+                    max_overflow=0,
+                    pool_timeout=connection_wait_s,
+                )
         self._one_connection = "poolclass" in kwargs
+        self._holder = ConnectionHolder()
         if make_url(self.url).get_driver_name() == "aiosqlite":
             kwargs["module"] = OneTripDBAPI()  # one thread trip per statement
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _tune_sqlite)
+        if self._one_connection:
+            self._holder.watch(self.engine)
         self._sessions = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False
         )
@@ -161,6 +174,9 @@ class Database:
         token = _held_sessions.set(held | {mine})
         try:
             yield
+        except PoolTimeout:
+            self._holder.report(self.url)
+            raise
         finally:
             _held_sessions.reset(token)
 
@@ -176,6 +192,60 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+class ConnectionHolder:
+    """Which task holds a one-connection database's connection, and since when.
+
+    A session that waits out the pool's timeout logs this before it fails: the holder's
+    name, how long it has held the connection and where it is suspended now, which is
+    what a long hold needs to be found (every other waiter only shows where it waited).
+    """
+
+    def __init__(self) -> None:
+        self.task: asyncio.Task[Any] | None = None
+        self.since = 0.0
+
+    def watch(self, engine: AsyncEngine) -> None:
+        pool = engine.sync_engine.pool
+        event.listen(pool, "checkout", self._taken)
+        event.listen(pool, "checkin", self._given_back)
+
+    def _taken(self, *_args: Any) -> None:
+        # Pool events run on the event loop's thread, inside the task that checks out.
+        try:
+            self.task = asyncio.current_task()
+        except RuntimeError:  # outside a loop (Alembic's synchronous engine is another)
+            self.task = None
+        self.since = time.monotonic()
+
+    def _given_back(self, *_args: Any) -> None:
+        self.task = None
+
+    def report(self, url: str) -> None:
+        task = self.task
+        log.error(
+            "db.connection_wait_timeout",
+            database=make_url(url).database,
+            holder=task.get_name() if task is not None else None,
+            held_s=round(time.monotonic() - self.since, 1) if task is not None else None,
+            holder_awaiting=_suspended_at(task) if task is not None else None,
+        )
+
+
+def _suspended_at(task: asyncio.Task[Any]) -> list[str]:
+    """Where a task is suspended, outermost first: each coroutine it awaits through, as
+    file:line function, then what the innermost awaits (a future, say)."""
+    where: list[str] = []
+    awaited: Any = task.get_coro()
+    while awaited is not None and len(where) < 40:
+        frame = getattr(awaited, "cr_frame", None) or getattr(awaited, "ag_frame", None)
+        if frame is None:
+            where.append(f"awaiting {type(awaited).__name__}")
+            break
+        where.append(f"{frame.f_code.co_filename}:{frame.f_lineno} {frame.f_code.co_name}")
+        awaited = getattr(awaited, "cr_await", None) or getattr(awaited, "ag_await", None)
+    return where
 
 
 def one_of(session: AsyncSession, column: Any, values: Collection[Any]) -> ColumnElement[bool]:

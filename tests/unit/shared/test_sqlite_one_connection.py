@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from structlog.testing import capture_logs
 
 from shared.db import Database, NestedSessionError
 
@@ -78,3 +80,34 @@ def test_only_a_sqlite_file_is_one_connection(tmp_path: Path) -> None:
     assert Database(f"sqlite+aiosqlite:///{tmp_path / 'x.db'}").engine.pool.size() == 1
     postgres = Database("postgresql+psycopg://u@127.0.0.1:1/x")  # never connects
     assert postgres.engine.pool.size() > 1
+
+
+async def test_a_wait_that_times_out_names_the_holder_and_where_it_is(tmp_path: Path) -> None:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'held.db'}", connection_wait_s=0.2)
+    holding, release = asyncio.Event(), asyncio.Event()
+
+    async def keeps_the_connection() -> None:
+        async with db.session() as session:
+            await session.execute(text("SELECT 1"))
+            holding.set()
+            await release.wait()  # e.g. a network call inside a session
+
+    holder = asyncio.create_task(keeps_the_connection(), name="slow-holder")
+    await holding.wait()
+    try:
+        with capture_logs() as logs, pytest.raises(PoolTimeout):
+            async with db.session() as session:
+                await session.execute(text("SELECT 2"))
+    finally:
+        release.set()
+        await holder
+    [report] = [e for e in logs if e["event"] == "db.connection_wait_timeout"]
+    assert report["holder"] == "slow-holder"
+    assert report["held_s"] >= 0.2
+    assert any("keeps_the_connection" in step for step in report["holder_awaiting"])
+    *coroutines, innermost = report["holder_awaiting"]
+    assert coroutines[-1].endswith(" wait") and "asyncio/locks.py" in coroutines[-1]
+    assert innermost == "awaiting FutureIter"  # the event's future
+    async with db.session() as session:  # given back: the next session takes it at once
+        assert (await session.execute(text("SELECT 3"))).scalar() == 3
+    await db.dispose()
