@@ -408,30 +408,29 @@ class ServiceRuntime:
                 log.warning("temporal.unreachable", error=repr(exc), retry_in_s=delay)
         log.info("temporal.connected")
 
-    def spawn(self, work: Awaitable[None] | TaskFactory, name: str) -> None:
-        """Run a background task. Given a factory, restart it with backoff when it dies;
-        after TASK_MAX_FAILURES quick deaths (or one, for a bare coroutine, which cannot
-        be run again) the process is unhealthy: /healthz answers 503 naming the task."""
+    def spawn(self, work: TaskFactory, name: str) -> None:
+        """Run a background task made by `work`, restarted with backoff when it dies;
+        after TASK_MAX_FAILURES quick deaths the process is unhealthy: /healthz answers
+        503 naming the task. A factory, not a coroutine: a coroutine could not be run
+        again, and one cancelled before it started would never have been awaited."""
         self._tasks.append(asyncio.create_task(self._supervise(work, name), name=name))
 
-    async def _supervise(self, work: Awaitable[None] | TaskFactory, name: str) -> None:
+    async def _supervise(self, work: TaskFactory, name: str) -> None:
         loop = asyncio.get_running_loop()
         failures = 0
         while True:
             started = loop.time()
             try:
-                await (work() if callable(work) else work)
+                await work()
                 return
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
                 log.error("task.crashed", task=name, error=repr(exc))
                 failures = 1 if loop.time() - started > TASK_HEALTHY_RUN_S else failures + 1
-                if not callable(work) or failures >= TASK_MAX_FAILURES:
+                if failures >= TASK_MAX_FAILURES:
                     self.unhealthy[name] = f"died {failures} times, last {type(exc).__name__}"
                     TASK_UNHEALTHY.labels(self.name, name).set(1)
-                if not callable(work):
-                    return
             TASK_RESTARTS.labels(self.name, name).inc()
             await asyncio.sleep(min(TASK_MAX_BACKOFF_S, TASK_FIRST_BACKOFF_S * 2 ** (failures - 1)))
 

@@ -75,11 +75,13 @@ async def start_background(runtime: ServiceRuntime) -> None:
         return
     settings = MonitoringSettings()
     runtime.spawn(
-        _every(settings.delivery_poll_s, "delivery", lambda: deliver_due(runtime, settings)),
+        lambda: _every(
+            settings.delivery_poll_s, "delivery", lambda: deliver_due(runtime, settings)
+        ),
         "monitoring-delivery",
     )
     runtime.spawn(
-        _every(
+        lambda: _every(
             settings.delivery_poll_s,
             "notifications",
             lambda: send_due_notifications(runtime, settings),
@@ -93,7 +95,7 @@ async def start_background(runtime: ServiceRuntime) -> None:
             log.warning("kpi_check.start_failed", error=repr(exc))
     if runtime.temporal is not None:
         runtime.spawn(
-            _every(
+            lambda: _every(
                 settings.escalation_sweep_s,
                 "escalation-sweep",
                 lambda: alerts.start_missing_workflows(runtime),

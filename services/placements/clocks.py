@@ -192,4 +192,4 @@ async def lifecycle_sweep(runtime: ServiceRuntime) -> None:
                 log.warning("lifecycle.sweep_failed", error=repr(exc))
             await asyncio.sleep(SWEEP_INTERVAL_S)
 
-    runtime.spawn(loop(), "placement-lifecycle-sweep")
+    runtime.spawn(loop, "placement-lifecycle-sweep")

@@ -199,4 +199,4 @@ async def retention_sweep(runtime: ServiceRuntime) -> None:
                 log.warning("child_data.retention_failed", error=repr(exc))
             await asyncio.sleep(RETENTION_SWEEP_S)
 
-    runtime.spawn(loop(), "child-data-retention")
+    runtime.spawn(loop, "child-data-retention")
