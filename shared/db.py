@@ -73,6 +73,12 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+# A SQLite process's one connection held this long is named in the log (every session
+# of the process waits meanwhile): a statement takes milliseconds, a batch a fraction of
+# a second.
+LONG_HOLD_S = 10.0
+
+
 POOL_SIZE = 10  # PostgreSQL connections a process keeps open
 POOL_OVERFLOW = 10  # and may open beyond those under load
 
@@ -103,7 +109,14 @@ def _is_file(url: str) -> bool:
 class Database:
     """The engine and session factory of one service's own database."""
 
-    def __init__(self, url: str, *, echo: bool = False, connection_wait_s: float = 30.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        echo: bool = False,
+        connection_wait_s: float = 30.0,
+        long_hold_s: float = LONG_HOLD_S,
+    ) -> None:
         self.url = async_url(url)
         self.is_sqlite = make_url(self.url).get_backend_name() == "sqlite"
         kwargs: dict[str, Any] = {"echo": echo}
@@ -128,7 +141,7 @@ class Database:
                     pool_timeout=connection_wait_s,
                 )
         self._one_connection = "poolclass" in kwargs
-        self._holder = ConnectionHolder()
+        self._holder = ConnectionHolder(make_url(self.url).database, long_hold_s)
         if make_url(self.url).get_driver_name() == "aiosqlite":
             kwargs["module"] = OneTripDBAPI()  # one thread trip per statement
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
@@ -175,7 +188,7 @@ class Database:
         try:
             yield
         except PoolTimeout:
-            self._holder.report(self.url)
+            self._holder.report()
             raise
         finally:
             _held_sessions.reset(token)
@@ -197,14 +210,19 @@ class Database:
 class ConnectionHolder:
     """Which task holds a one-connection database's connection, and since when.
 
-    A session that waits out the pool's timeout logs this before it fails: the holder's
-    name, how long it has held the connection and where it is suspended now, which is
-    what a long hold needs to be found (every other waiter only shows where it waited).
+    A hold past LONG_HOLD_S is logged while it lasts (`db.connection_held_long`), and a
+    session that waits out the pool's timeout logs the holder before it fails
+    (`db.connection_wait_timeout`): the holder's name, how long it has held the
+    connection and the coroutines it is suspended in, which is what a long hold needs
+    to be found (every waiter only shows where it waited).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, database: str | None, long_hold_s: float = LONG_HOLD_S) -> None:
+        self.database = database
+        self.long_hold_s = long_hold_s
         self.task: asyncio.Task[Any] | None = None
         self.since = 0.0
+        self._alarm: asyncio.TimerHandle | None = None
 
     def watch(self, engine: AsyncEngine) -> None:
         pool = engine.sync_engine.pool
@@ -214,19 +232,31 @@ class ConnectionHolder:
     def _taken(self, *_args: Any) -> None:
         # Pool events run on the event loop's thread, inside the task that checks out.
         try:
-            self.task = asyncio.current_task()
+            loop = asyncio.get_running_loop()
         except RuntimeError:  # outside a loop (Alembic's synchronous engine is another)
-            self.task = None
+            return
+        self.task = asyncio.current_task()
         self.since = time.monotonic()
+        self._alarm = loop.call_later(self.long_hold_s, self._held_long)
 
     def _given_back(self, *_args: Any) -> None:
         self.task = None
+        if self._alarm is not None:
+            self._alarm.cancel()
+            self._alarm = None
 
-    def report(self, url: str) -> None:
+    def _held_long(self) -> None:
+        self._log("db.connection_held_long", "warning")
+        self._alarm = asyncio.get_running_loop().call_later(self.long_hold_s, self._held_long)
+
+    def report(self) -> None:
+        self._log("db.connection_wait_timeout", "error")
+
+    def _log(self, event_name: str, level: str) -> None:
         task = self.task
-        log.error(
-            "db.connection_wait_timeout",
-            database=make_url(url).database,
+        getattr(log, level)(
+            event_name,
+            database=self.database,
             holder=task.get_name() if task is not None else None,
             held_s=round(time.monotonic() - self.since, 1) if task is not None else None,
             holder_awaiting=_suspended_at(task) if task is not None else None,

@@ -46,6 +46,7 @@ from shared.infra_models import utcnow
 from shared.kafka_security import client_options
 from shared.leases import Lease
 from shared.logging import configure_logging, get_logger
+from shared.loop_watch import LoopWatch
 from shared.metrics import (
     CONSUMER_LAG,
     DB_POOLS,
@@ -124,6 +125,7 @@ class ServiceRuntime:
     _metrics_server: WSGIServer | None = field(init=False, default=None)
     _singletons: Lease | None = field(init=False, default=None)
     _hooks_ran: bool = field(init=False, default=False)
+    _loop_watch: LoopWatch | None = field(init=False, default=None)
     # Background tasks that keep dying, by name, with why (served by /healthz).
     unhealthy: dict[str, str] = field(init=False, default_factory=dict)
 
@@ -194,6 +196,8 @@ class ServiceRuntime:
         return bool(self.roles & {ProcessRole.RELAY, ProcessRole.CONSUMER})
 
     async def start(self) -> None:
+        self._loop_watch = LoopWatch(asyncio.get_running_loop())
+        self._loop_watch.start()
         clock.configure(  # the training clock, when `dps up --training` started us
             training=self.settings.training,
             production=self.settings.env == "production",
@@ -435,6 +439,8 @@ class ServiceRuntime:
             await asyncio.sleep(min(TASK_MAX_BACKOFF_S, TASK_FIRST_BACKOFF_S * 2 ** (failures - 1)))
 
     async def stop(self, grace_s: float = 15.0) -> None:
+        if self._loop_watch is not None:
+            self._loop_watch.stop()
         for task in self._tasks:
             task.cancel()
         if self._tasks:

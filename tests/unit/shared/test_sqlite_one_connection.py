@@ -111,3 +111,20 @@ async def test_a_wait_that_times_out_names_the_holder_and_where_it_is(tmp_path: 
     async with db.session() as session:  # given back: the next session takes it at once
         assert (await session.execute(text("SELECT 3"))).scalar() == 3
     await db.dispose()
+
+
+async def test_a_long_hold_is_logged_while_it_lasts(tmp_path: Path) -> None:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'long.db'}", long_hold_s=0.1)
+    with capture_logs() as logs:
+        async with db.session() as session:
+            await session.execute(text("SELECT 1"))
+            await asyncio.sleep(0.25)  # two alarms' worth
+        async with db.session() as session:  # a short hold: nothing logged
+            await session.execute(text("SELECT 2"))
+        await asyncio.sleep(0.15)
+    held = [e for e in logs if e["event"] == "db.connection_held_long"]
+    assert len(held) == 2
+    assert held[0]["held_s"] >= 0.1 and held[1]["held_s"] >= 0.2
+    assert held[0]["holder"] == asyncio.current_task().get_name()  # type: ignore[union-attr]
+    assert any("test_a_long_hold_is_logged" in step for step in held[0]["holder_awaiting"])
+    await db.dispose()
