@@ -45,6 +45,12 @@ CORRELATION_HEADER = "X-Correlation-ID"
 CORRELATION_KEY = CORRELATION_HEADER.lower().encode("latin-1")  # as ASGI gives headers
 QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})  # probes: every few seconds
 log = get_logger(__name__)
+
+# How long a service keeps an idle HTTP connection open (uvicorn's timeout_keep_alive).
+# A client that reuses connections must let them go sooner (the console: half of it):
+# with both at 5 s, a request sent on a connection the server was closing at that moment
+# failed as "service unavailable" (a CI browser test, on a loaded machine).
+SERVER_KEEP_ALIVE_S = 5
 UNSTORABLE = {
     "field": "body",
     "rule": "out_of_range",

@@ -40,7 +40,13 @@ from shared.contracts import dlq_topic, topic_module
 from shared.db import Database, migrate
 from shared.envelope import set_schema_base
 from shared.guard import guard
-from shared.http import ERROR_RESPONSES, EdgeSettings, ReadinessCheck, create_app
+from shared.http import (
+    ERROR_RESPONSES,
+    SERVER_KEEP_ALIVE_S,
+    EdgeSettings,
+    ReadinessCheck,
+    create_app,
+)
 from shared.idempotency import prune as prune_idempotency_keys
 from shared.infra_models import utcnow
 from shared.kafka_security import client_options
@@ -608,6 +614,7 @@ async def serve(runtime: ServiceRuntime) -> None:
         log_config=None,
         access_log=False,
         lifespan="off",
+        timeout_keep_alive=SERVER_KEEP_ALIVE_S,
     )
     try:
         await uvicorn.Server(config).serve()

@@ -10,6 +10,8 @@ from typing import Any, TypedDict, Unpack
 
 import httpx
 
+from shared.http import SERVER_KEEP_ALIVE_S
+
 SERVICE_NAMES = {
     "provider_registry": "the provider register",
     "procurement": "procurement (schemes, applications and call-offs)",
@@ -62,7 +64,14 @@ class Upstream:
         # transports: a service's app in-process (tests); otherwise HTTP to its URL.
         given = transports or {}
         self.clients = {
-            name: httpx.AsyncClient(base_url=url, timeout=timeout_s, transport=given.get(name))
+            name: httpx.AsyncClient(
+                base_url=url,
+                timeout=timeout_s,
+                transport=given.get(name),
+                # Let an idle connection go before the service closes it: one reused as
+                # the service closes it fails the request (shared.http.SERVER_KEEP_ALIVE_S).
+                limits=httpx.Limits(keepalive_expiry=SERVER_KEEP_ALIVE_S / 2),
+            )
             for name, url in urls.items()
         }
 
